@@ -1,0 +1,111 @@
+"""Exception types raised by raster_core.
+
+Every error raised on purpose by raster_core derives from :class:`RasterCoreError`
+and also from the builtin exception a Python user would expect, so that
+``except ValueError`` keeps working (the pattern of ``rasterio.errors``).
+
+Examples
+--------
+>>> from raster_core.errors import CRSError, RasterCoreError
+>>> issubclass(CRSError, ValueError) and issubclass(CRSError, RasterCoreError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RasterCoreError",
+    "CRSError",
+    "TransformError",
+    "ResamplingError",
+    "InvalidParameterError",
+    "DataTypeError",
+    "ShapeError",
+    "GeometryError",
+    "RasterReadError",
+    "RasterWriteError",
+    "UnsupportedFeatureError",
+    "NotFoundError",
+    "BandError",
+    "OutputTooLargeError",
+    "InvalidTileError",
+    "InvalidLatLonError",
+    "InvalidShapeError",
+    "CatalogError",
+]
+
+
+class RasterCoreError(Exception):
+    """Base class of every error raised by raster_core."""
+
+
+class InvalidParameterError(RasterCoreError, ValueError):
+    """A parameter has an invalid value (negative resolution, NaN bounds, ...)."""
+
+
+class CRSError(InvalidParameterError):
+    """A coordinate reference system could not be understood or used."""
+
+
+class TransformError(InvalidParameterError):
+    """An affine transform is singular, non-finite or otherwise unusable, or a
+    coordinate transformation failed."""
+
+
+class ResamplingError(InvalidParameterError):
+    """Unknown or unsupported resampling method."""
+
+
+class DataTypeError(InvalidParameterError, TypeError):
+    """Unknown or unsupported data type."""
+
+
+class ShapeError(InvalidParameterError):
+    """Array shapes do not agree (source vs. destination, bands vs. masks, ...)."""
+
+
+class GeometryError(InvalidParameterError):
+    """A geometry (cutline, shape) is unparsable, empty, invalid or of the wrong type."""
+
+
+class BandError(InvalidParameterError):
+    """Unknown band name or index, or a band list that breaks a rule (alpha not last...)."""
+
+
+class OutputTooLargeError(InvalidParameterError, MemoryError):
+    """The requested output exceeds the configured pixel limit."""
+
+
+class InvalidTileError(InvalidParameterError):
+    """An invalid DLTile key or DLTile parameters."""
+
+
+class InvalidLatLonError(InvalidParameterError):
+    """A latitude/longitude outside the valid range."""
+
+
+class InvalidShapeError(InvalidParameterError):
+    """A shape that cannot be tiled (not a polygon, unparsable...)."""
+
+
+class RasterReadError(RasterCoreError, OSError):
+    """A raster file is missing, empty, truncated, not a TIFF, or cannot be decoded."""
+
+
+class RasterWriteError(RasterCoreError, OSError):
+    """A raster file could not be written (nothing is left behind)."""
+
+
+class UnsupportedFeatureError(RasterCoreError, NotImplementedError):
+    """A valid input that raster_core does not support (yet), said clearly."""
+
+
+class NotFoundError(RasterCoreError, KeyError):
+    """An image id or product is not known to the catalog."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class CatalogError(RasterCoreError, ValueError):
+    """A catalog (JSON or STAC) is malformed."""
