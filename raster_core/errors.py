@@ -32,6 +32,7 @@ __all__ = [
     "InvalidLatLonError",
     "InvalidShapeError",
     "CatalogError",
+    "InvalidRowColError",
 ]
 
 
@@ -109,3 +110,7 @@ class NotFoundError(RasterCoreError, KeyError):
 
 class CatalogError(RasterCoreError, ValueError):
     """A catalog (JSON or STAC) is malformed."""
+
+
+class InvalidRowColError(InvalidParameterError):
+    """Invalid DLTile pixel row/col arguments (mismatched lengths or types)."""
