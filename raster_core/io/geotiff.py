@@ -1,0 +1,886 @@
+"""GDAL-free GeoTIFF / COG reader (tifffile for parsing and codecs, never GDAL).
+
+:func:`open` returns a :class:`Dataset` mirroring the parts of a rasterio dataset that people
+use, with the georeferencing, nodata, colour interpretation and validity masks exactly as GDAL
+derives them:
+
+* geotransform from ModelPixelScale + ModelTiepoint, else ModelTransformation, else GCPs;
+  ``PixelIsPoint`` files are shifted by half a pixel like GDAL (``GTIFF_POINT_GEO_IGNORE=NO``);
+* CRS from the GeoKeys (:mod:`raster_core.io.geokeys`);
+* nodata from the raw ``GDAL_NODATA`` string, rounded to float32 for Float32 bands like GDAL;
+* masks: internal mask IFD (SubfileType 4, with its overviews) > nodata > alpha band
+  (2-band gray+alpha or 4-band RGBA) > all valid;
+* overviews: the reduced-resolution IFDs (SubfileType 1) in file order.
+
+Reads decode only the tiles/strips intersecting the requested window. Raw bytes are read
+with ``os.pread`` on a private file descriptor, so a dataset can be read from several
+threads at once; decoding runs in a small thread pool (the codecs release the GIL).
+
+Examples
+--------
+>>> import raster_core
+>>> with raster_core.open("data/byte.tif") as ds:          # doctest: +SKIP
+...     ds.shape, ds.crs.to_epsg(), ds.read(1, window=(0, 0, 4, 2)).shape
+((20, 20), 26711, (2, 4))
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+import re
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyproj
+from affine import Affine
+
+from raster_core.errors import (
+    BandError,
+    CRSError,
+    InvalidParameterError,
+    RasterReadError,
+    UnsupportedFeatureError,
+)
+from raster_core.io.geokeys import crs_from_geokeys
+
+__all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
+
+WindowLike = Any  # (col_off, row_off, width, height) or an object with those attributes
+
+
+class Window(NamedTuple):
+    """A pixel window ``(col_off, row_off, width, height)``."""
+
+    col_off: int
+    row_off: int
+    width: int
+    height: int
+
+
+class GroundControlPoint(NamedTuple):
+    """A GCP: pixel ``(row, col)`` -> ``(x, y, z)`` in the GCP CRS (as rasterio's)."""
+
+    row: float
+    col: float
+    x: float
+    y: float
+    z: float = 0.0
+    id: str = ""
+    info: str = ""
+
+
+_COMPRESSION_NAMES = {
+    1: None,
+    2: "ccittrle",
+    3: "ccittfax3",
+    4: "ccittfax4",
+    5: "lzw",
+    6: "ojpeg",
+    7: "jpeg",
+    8: "deflate",
+    32946: "deflate",
+    32773: "packbits",
+    34887: "lerc",
+    34925: "lzma",
+    50000: "zstd",
+    50001: "webp",
+    50002: "jxl",
+}
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            try:
+                n = max(1, len(os.sched_getaffinity(0)))
+            except AttributeError:  # pragma: no cover
+                n = max(1, os.cpu_count() or 1)
+            _POOL = ThreadPoolExecutor(max_workers=min(8, n), thread_name_prefix="raster_core_io")
+        return _POOL
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One image IFD (full resolution, an overview, or a mask) and its segment layout."""
+
+    page_index: int
+    width: int
+    height: int
+    samples: int
+    planar: bool  # True: PlanarConfiguration=2 (band-separate segments)
+    seg_h: int
+    seg_w: int
+    across: int
+    down: int
+    offsets: tuple[int, ...]
+    bytecounts: tuple[int, ...]
+    dtype: np.dtype
+    decode: Any
+    jpegtables: Any
+    is_mask: bool
+    bits: int
+
+    @property
+    def per_plane(self) -> int:
+        return self.across * self.down
+
+
+def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
+    width, height = int(page.imagewidth), int(page.imagelength)
+    samples = int(page.samplesperpixel)
+    if page.is_tiled:
+        seg_h, seg_w = int(page.tilelength), int(page.tilewidth)
+        if int(getattr(page, "tiledepth", 1) or 1) != 1:
+            raise UnsupportedFeatureError("volumetric (tile depth > 1) TIFFs are not supported")
+    else:
+        rps = int(page.rowsperstrip or height)
+        seg_h, seg_w = max(1, min(rps, height)), width
+    across = -(-width // seg_w)
+    down = -(-height // seg_h)
+    planar = int(page.planarconfig) == 2 and samples > 1
+    offsets = tuple(int(v) for v in page.dataoffsets)
+    counts = tuple(int(v) for v in page.databytecounts)
+    n_expected = across * down * (samples if planar else 1)
+    if len(offsets) < n_expected or len(counts) < n_expected:
+        raise RasterReadError(f"{len(offsets)} segments for {n_expected} expected in IFD {index}")
+    bits = int(page.bitspersample)
+    dtype = np.dtype(page.dtype) if page.dtype is not None else None
+    if dtype is None:
+        raise UnsupportedFeatureError(f"unsupported sample format in IFD {index}")
+    if dtype.kind == "b":
+        dtype = np.dtype("uint8")
+    return _Level(
+        page_index=index,
+        width=width,
+        height=height,
+        samples=samples,
+        planar=planar,
+        seg_h=seg_h,
+        seg_w=seg_w,
+        across=across,
+        down=down,
+        offsets=offsets,
+        bytecounts=counts,
+        dtype=dtype.newbyteorder("="),
+        decode=page.decode,
+        jpegtables=page.jpegtables,
+        is_mask=is_mask,
+        bits=bits,
+    )
+
+
+def _parse_gdal_nodata(raw: Any, dtype: np.dtype) -> float | None:
+    """GDAL_NODATA string -> float as GDAL reports it (float32 rounding for Float32)."""
+    if raw is None:
+        return None
+    s = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
+    s = s.strip().strip("\x00").strip()
+    if not s:
+        return None
+    try:
+        value = float(s)
+    except ValueError:
+        m = re.match(r"[+-]?(nan|inf(inity)?|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)", s, re.IGNORECASE)
+        if not m:
+            return None
+        value = float(m.group(0))
+    if dtype == np.float32 and math.isfinite(value):
+        with np.errstate(over="ignore"):
+            value = float(np.float32(value))
+    return value
+
+
+def _normalize_window(window: WindowLike, width: int, height: int) -> Window:
+    if window is None:
+        return Window(0, 0, width, height)
+    if all(hasattr(window, a) for a in ("col_off", "row_off", "width", "height")):
+        vals = (window.col_off, window.row_off, window.width, window.height)
+    else:
+        try:
+            vals = tuple(window)
+        except TypeError:
+            raise InvalidParameterError(f"window must be (col_off, row_off, width, height), got {window!r}") from None
+        if len(vals) == 2 and all(isinstance(v, (tuple, list)) and len(v) == 2 for v in vals):
+            # ((row_start, row_stop), (col_start, col_stop)) as rasterio accepts
+            (r0, r1), (c0, c1) = vals
+            vals = (c0, r0, c1 - c0, r1 - r0)
+        if len(vals) != 4:
+            raise InvalidParameterError(f"window must be (col_off, row_off, width, height), got {window!r}")
+    out = []
+    for v in vals:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"window members must be integers, got {window!r}") from None
+        if not math.isfinite(f) or f != int(f):
+            raise InvalidParameterError(f"window members must be integers, got {window!r}")
+        out.append(int(f))
+    c, r, w, h = out
+    if w <= 0 or h <= 0:
+        raise InvalidParameterError(f"window width and height must be positive, got {window!r}")
+    if c < 0 or r < 0 or c + w > width or r + h > height:
+        raise InvalidParameterError(
+            f"window {tuple(out)} is outside the raster of {width} x {height} pixels (col_off, row_off, width, height)"
+        )
+    return Window(c, r, w, h)
+
+
+def _parse_gdal_metadata(xml: Any) -> dict[tuple[str, int | None, str], str]:
+    """GDAL_METADATA XML -> {(name, sample or None, role): value}."""
+    out: dict[tuple[str, int | None, str], str] = {}
+    if not xml:
+        return out
+    if isinstance(xml, bytes):
+        xml = xml.decode("utf-8", "replace")
+    try:
+        root = ET.fromstring(str(xml).strip().strip("\x00"))
+    except ET.ParseError:
+        return out
+    for item in root.iter("Item"):
+        name = item.get("name", "")
+        sample = item.get("sample")
+        role = item.get("role", "")
+        out[(name, int(sample) if sample is not None and sample.isdigit() else None, role)] = item.text or ""
+    return out
+
+
+class Dataset:
+    """A GeoTIFF opened for reading (use :func:`open`).
+
+    Attributes mirror rasterio's dataset: ``name, width, height, count, shape, dtypes, dtype,
+    crs, transform, geotransform, res, bounds, nodata, nodatavals, colorinterp, descriptions,
+    block_shapes, mask_flags, is_tiled, compression, interleave, gcps``.
+
+    Examples
+    --------
+    >>> from raster_core.io import open as rc_open
+    >>> with rc_open("data/RGB.byte.tif") as ds:           # doctest: +SKIP
+    ...     ds.count, ds.dtype, ds.nodata, ds.colorinterp
+    (3, 'uint8', 0.0, ('red', 'green', 'blue'))
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.name = os.fspath(path)
+        self._fd: int | None = None
+        self._tif: Any = None
+        self._closed = False
+        self._open()
+
+    # ------------------------------------------------------------------ opening
+    def _fail(self, why: str) -> RasterReadError:
+        return RasterReadError(f"cannot read {self.name!r}: {why}")
+
+    def _open(self) -> None:
+        import tifffile
+
+        path = self.name
+        if not os.path.exists(path):
+            raise self._fail("no such file")
+        if os.path.isdir(path):
+            raise self._fail("is a directory")
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            raise self._fail(str(exc)) from None
+        if size == 0:
+            raise self._fail("empty file")
+        self._size = size
+        try:
+            with builtins.open(path, "rb") as f:
+                magic = f.read(4)
+        except OSError as exc:
+            raise self._fail(str(exc)) from None
+        if magic[:2] not in (b"II", b"MM") or magic[2:4] not in (b"*\x00", b"\x00*", b"+\x00", b"\x00+"):
+            raise self._fail("not a TIFF file")
+        try:
+            tif = tifffile.TiffFile(path)
+            pages = list(tif.pages)
+        except Exception as exc:  # tifffile raises many types on corrupt files
+            raise self._fail(f"invalid or truncated TIFF ({exc})") from None
+        self._tif = tif
+        try:
+            self._parse(pages)
+            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except RasterReadError:
+            self.close()
+            raise
+        except (UnsupportedFeatureError, CRSError):
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise self._fail(f"invalid TIFF ({type(exc).__name__}: {exc})") from None
+
+    def _parse(self, pages: list[Any]) -> None:
+        if not pages:
+            raise self._fail("no image in the TIFF")
+        main_i = next((i for i, p in enumerate(pages) if not (int(p.subfiletype) & 4)), None)
+        if main_i is None:
+            raise self._fail("no image in the TIFF (only masks)")
+        page = pages[main_i]
+        self._page = page
+        main = _make_level(page, main_i, False)
+        for off, cnt in zip(main.offsets, main.bytecounts):
+            if cnt and off + cnt > self._size:
+                raise self._fail("truncated file (image data past the end of the file)")
+        self._main = main
+        self.width, self.height, self.count = main.width, main.height, main.samples
+        self.shape = (self.height, self.width)
+        dt = main.dtype
+        self.dtype = dt.name
+        self.dtypes = tuple(dt.name for _ in range(self.count))
+        self.is_tiled = bool(page.is_tiled)
+        self.compression = _COMPRESSION_NAMES.get(int(page.compression), str(page.compression).lower())
+        self.interleave = "pixel" if (self.count > 1 and not main.planar) else "band"
+        self.photometric = int(page.photometric)
+        self.block_shapes = tuple((main.seg_h, main.seg_w) for _ in range(self.count))
+
+        # overviews and masks
+        ovr: list[_Level] = []
+        masks: list[_Level] = []
+        for i, p in enumerate(pages):
+            if i == main_i:
+                continue
+            sft = int(p.subfiletype)
+            try:
+                if sft & 4:
+                    if int(p.samplesperpixel) == 1:
+                        masks.append(_make_level(p, i, True))
+                elif sft & 1 and int(p.samplesperpixel) == self.count:
+                    if int(p.imagewidth) < self.width or int(p.imagelength) < self.height:
+                        ovr.append(_make_level(p, i, False))
+            except (UnsupportedFeatureError, RasterReadError):
+                continue
+        self._overviews = ovr
+        self._mask_main = next((m for m in masks if (m.width, m.height) == (self.width, self.height)), None)
+        self._mask_ovr = {(m.width, m.height): m for m in masks if m is not self._mask_main}
+
+        # georeferencing
+        tags = page.tags
+        geo = page.geotiff_tags if (34735 in tags) else {}
+        geo = dict(geo or {})
+        self._geokeys = geo
+        scale = tags[33550].value if 33550 in tags else None
+        tie = tags[33922].value if 33922 in tags else None
+        matrix = tags[34264].value if 34264 in tags else None
+        point = int(geo.get("GTRasterTypeGeoKey", 1) or 1) == 2
+        gt: tuple[float, ...] | None = None
+        gcps: list[GroundControlPoint] = []
+        if scale is not None and len(scale) >= 2 and scale[0] != 0 and scale[1] != 0 and tie is not None and len(tie) >= 6:
+            sx, sy = float(scale[0]), float(scale[1])
+            i0, j0, x0, y0 = float(tie[0]), float(tie[1]), float(tie[3]), float(tie[4])
+            gt = (x0 - i0 * sx, sx, 0.0, y0 + j0 * sy, 0.0, -sy)
+        elif matrix is not None and len(matrix) >= 16:
+            m = [float(v) for v in matrix]
+            gt = (m[3], m[0], m[1], m[7], m[4], m[5])
+        elif tie is not None and len(tie) >= 6:
+            t = [float(v) for v in tie]
+            for k in range(len(t) // 6):
+                col, row, _, x, y, z = t[6 * k : 6 * k + 6]
+                if point:
+                    col, row = col + 0.5, row + 0.5
+                gcps.append(GroundControlPoint(row=row, col=col, x=x, y=y, z=z, id=str(k + 1), info=""))
+        if gt is not None and point:
+            gt = (
+                gt[0] - gt[1] * 0.5 - gt[2] * 0.5,
+                gt[1],
+                gt[2],
+                gt[3] - gt[4] * 0.5 - gt[5] * 0.5,
+                gt[4],
+                gt[5],
+            )
+        crs: pyproj.CRS | None = crs_from_geokeys(geo) if geo else None
+        self._georeferenced = gt is not None
+        if gt is None:
+            gt = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+        self.geotransform = tuple(float(v) for v in gt)
+        self.transform = Affine.from_gdal(*self.geotransform)
+        if gcps:
+            self._gcps = (gcps, crs)
+            self.crs = None
+        else:
+            self._gcps = ([], None)
+            self.crs = crs
+
+        # nodata
+        raw_nd = tags[42113].value if 42113 in tags else None
+        self.nodata = _parse_gdal_nodata(raw_nd, dt)
+        self.nodatavals = tuple(self.nodata for _ in range(self.count))
+
+        # GDAL metadata (descriptions, colour interpretation overrides, scales/offsets)
+        md = _parse_gdal_metadata(tags[42112].value if 42112 in tags else None)
+        self._gdal_metadata = md
+        self.descriptions = tuple(
+            (md.get(("DESCRIPTION", b, "description")) or None) for b in range(self.count)
+        )
+        self.scales = tuple(float(md.get(("SCALE", b, "scale")) or 1.0) for b in range(self.count))
+        self.offsets = tuple(float(md.get(("OFFSET", b, "offset")) or 0.0) for b in range(self.count))
+        self.colorinterp = self._colorinterp(page, md)
+        self._colormap_raw = page.colormap if self.photometric == 3 else None
+        self.mask_flags = self._mask_flags()
+
+    def _colorinterp(self, page: Any, md: dict) -> tuple[str, ...]:
+        n = self.count
+        photo = self.photometric
+        extras = [int(e) for e in (page.extrasamples or ())]
+        ci: list[str] = ["undefined"] * n
+        if photo in (2, 6) and n >= 3:  # RGB, YCbCr (decoded to RGB)
+            ci[:3] = ["red", "green", "blue"]
+            first_extra = 3
+        elif photo == 5 and n >= 4:  # separated (CMYK)
+            ci[:4] = ["cyan", "magenta", "yellow", "black"]
+            first_extra = 4
+        elif photo == 3:
+            ci[0] = "palette"
+            first_extra = 1
+        elif photo in (0, 1):
+            ci[0] = "gray"
+            first_extra = 1
+        else:
+            first_extra = 1
+        n_extra = len(extras)
+        for k in range(first_extra, n):
+            e = k - (n - n_extra)
+            if 0 <= e < n_extra and extras[e] in (1, 2):
+                ci[k] = "alpha"
+        for b in range(n):
+            v = md.get(("COLORINTERP", b, "colorinterp"))
+            if v:
+                ci[b] = v.strip().lower()
+        return tuple(ci)
+
+    def _nodata_in_range(self) -> bool:
+        nd = self.nodata
+        if nd is None:
+            return False
+        dt = np.dtype(self.dtype)
+        if dt.kind in "iu":
+            if not math.isfinite(nd):
+                return False
+            info = np.iinfo(dt)
+            return info.min <= nd <= info.max
+        if dt == np.float32 and math.isfinite(nd):
+            return abs(nd) <= float(np.finfo(np.float32).max)
+        return True
+
+    def _alpha_band_for(self, band: int) -> int | None:
+        """1-based alpha band that masks ``band`` (GDAL's 2-band / 4-band rule), else None."""
+        ci = self.colorinterp
+        if self.count == 2 and band == 1 and ci[1] == "alpha":
+            return 2
+        if self.count == 4 and band in (1, 2, 3) and ci[3] == "alpha":
+            return 4
+        return None
+
+    def _mask_flags(self) -> tuple[frozenset[str], ...]:
+        flags = []
+        for b in range(1, self.count + 1):
+            if self._mask_main is not None:
+                flags.append(frozenset({"per_dataset"}))
+            elif self._nodata_in_range():
+                flags.append(frozenset({"nodata"}))
+            elif self._alpha_band_for(b) is not None and np.dtype(self.dtype) in (np.uint8, np.uint16):
+                flags.append(frozenset({"alpha", "per_dataset"}))
+            else:
+                flags.append(frozenset({"all_valid"}))
+        return tuple(flags)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def res(self) -> tuple[float, float]:
+        a, b, _, d, e, _ = self.transform[:6]
+        return (math.hypot(a, d), math.hypot(b, e))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(left, bottom, right, top)`` as rasterio computes it."""
+        return self._bounds(self.transform, self.width, self.height)
+
+    @staticmethod
+    def _bounds(t: Affine, w: int, h: int) -> tuple[float, float, float, float]:
+        a, b, c, d, e, f = t[:6]
+        if b == 0 and d == 0:
+            return (c, f + e * h, c + a * w, f)
+        xs, ys = zip(*(t * p for p in ((0, 0), (0, h), (w, h), (w, 0))))
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    @property
+    def gcps(self) -> tuple[list[GroundControlPoint], pyproj.CRS | None]:
+        """``(list of GroundControlPoint, crs)`` for GCP-georeferenced files, else ``([], None)``.
+
+        raster_core does not warp GCP-only files (yet): their ``transform`` is the identity and
+        their ``crs`` is ``None``, as in rasterio.
+        """
+        return self._gcps
+
+    @property
+    def overview_count(self) -> int:
+        return len(self._overviews)
+
+    def overviews(self, band: int = 1) -> list[int]:
+        """Overview decimation factors as rasterio reports them (``round(width / ovr_width)``)."""
+        self._check_band(band)
+        return [int(round(self.width / o.width)) for o in self._overviews]
+
+    def overview_shape(self, level: int) -> tuple[int, int]:
+        """``(rows, cols)`` of overview ``level`` (0-based)."""
+        lv = self._level(level)
+        return (lv.height, lv.width)
+
+    def overview_transform(self, level: int) -> Affine:
+        """Affine transform of overview ``level`` (0-based), as GDAL's overview datasets give it."""
+        lv = self._level(level)
+        return self.transform * Affine.scale(self.width / lv.width, self.height / lv.height)
+
+    def colormap(self, band: int = 1) -> dict[int, tuple[int, int, int, int]]:
+        """Palette of ``band`` as ``{index: (r, g, b, 255)}`` (8-bit, like GDAL/rasterio)."""
+        self._check_band(band)
+        if self._colormap_raw is None or band != 1:
+            raise InvalidParameterError(f"{self.name!r}: band {band} has no colormap")
+        cm = np.asarray(self._colormap_raw).astype(np.int64)
+        mult = 257 if cm.max() > 255 else 1
+        cm = cm // mult
+        return {i: (int(cm[0, i]), int(cm[1, i]), int(cm[2, i]), 255) for i in range(cm.shape[1])}
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{state} raster_core Dataset {self.name!r} {self.count}x{self.height}x{self.width} {self.dtype}>"
+
+    # ------------------------------------------------------------------ context / pickle
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file handles (idempotent)."""
+        self._closed = True
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
+        if self._tif is not None:
+            try:
+                self._tif.close()
+            except Exception:
+                pass
+            self._tif = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "closed": self._closed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.name = state["name"]
+        self._fd = None
+        self._tif = None
+        self._closed = False
+        self._open()
+        if state.get("closed"):
+            self.close()
+
+    # ------------------------------------------------------------------ low level
+    def _check_open(self) -> None:
+        if self._closed or self._fd is None:
+            raise RasterReadError(f"{self.name!r}: dataset is closed")
+
+    def _check_band(self, band: int) -> int:
+        if isinstance(band, bool) or not isinstance(band, (int, np.integer)):
+            raise BandError(f"{self.name!r}: band index must be an integer, got {band!r}")
+        if not 1 <= int(band) <= self.count:
+            raise BandError(f"{self.name!r}: band index {band} out of range 1..{self.count}")
+        return int(band)
+
+    def _level(self, overview_level: int | None) -> _Level:
+        if overview_level is None:
+            return self._main
+        if isinstance(overview_level, bool) or not isinstance(overview_level, (int, np.integer)):
+            raise InvalidParameterError(f"overview_level must be an integer or None, got {overview_level!r}")
+        if not 0 <= int(overview_level) < len(self._overviews):
+            raise InvalidParameterError(
+                f"{self.name!r}: overview_level {overview_level} out of range "
+                f"(the file has {len(self._overviews)} overview levels)"
+            )
+        return self._overviews[int(overview_level)]
+
+    def _band_list(self, indexes: Any) -> tuple[list[int], bool]:
+        if indexes is None:
+            return list(range(1, self.count + 1)), False
+        if isinstance(indexes, (int, np.integer)) and not isinstance(indexes, bool):
+            return [self._check_band(indexes)], True
+        try:
+            bands = [self._check_band(b) for b in indexes]
+        except TypeError:
+            raise BandError(f"{self.name!r}: indexes must be an int, a sequence of ints or None, got {indexes!r}") from None
+        if not bands:
+            raise BandError(f"{self.name!r}: empty band list")
+        return bands, False
+
+    def _read_bytes(self, offset: int, count: int) -> bytes:
+        fd = self._fd
+        if fd is None:
+            raise RasterReadError(f"{self.name!r}: dataset is closed")
+        data = os.pread(fd, count, offset)
+        if len(data) != count:
+            raise RasterReadError(f"{self.name!r}: truncated file (segment at {offset} is incomplete)")
+        return data
+
+    def _decode_segment(self, level: _Level, index: int) -> np.ndarray | None:
+        """Read and decode segment ``index`` of ``level`` -> (rows, cols, samples) or None if sparse."""
+        off, cnt = level.offsets[index], level.bytecounts[index]
+        if cnt == 0 or off == 0:
+            return None
+        data = self._read_bytes(off, cnt)
+        try:
+            arr, _, _ = level.decode(data, index, jpegtables=level.jpegtables)
+        except Exception as exc:
+            raise RasterReadError(f"{self.name!r}: cannot decode segment {index} of IFD {level.page_index}: {exc}") from None
+        if arr is None:
+            return None
+        return arr.reshape(arr.shape[-3:])
+
+    def _read_level(self, level: _Level, samples: list[int], win: Window, fill: float) -> np.ndarray:
+        """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
+        c0, r0, w, h = win
+        out = np.empty((len(samples), h, w), dtype=level.dtype)
+        tx0, tx1 = c0 // level.seg_w, (c0 + w - 1) // level.seg_w
+        ty0, ty1 = r0 // level.seg_h, (r0 + h - 1) // level.seg_h
+        jobs: list[tuple[int, int, int, list[tuple[int, int]]]] = []  # (segment, tx, ty, [(out_i, sample_in_seg)])
+        for ty in range(ty0, ty1 + 1):
+            for tx in range(tx0, tx1 + 1):
+                base = ty * level.across + tx
+                if level.planar:
+                    for oi, s in enumerate(samples):
+                        jobs.append((s * level.per_plane + base, tx, ty, [(oi, 0)]))
+                else:
+                    jobs.append((base, tx, ty, [(oi, s) for oi, s in enumerate(samples)]))
+
+        def work(job: tuple[int, int, int, list[tuple[int, int]]]) -> None:
+            seg_index, tx, ty, pairs = job
+            seg = self._decode_segment(level, seg_index)
+            # intersection of the segment and the window, in image coordinates
+            sx0, sy0 = tx * level.seg_w, ty * level.seg_h
+            ix0, ix1 = max(c0, sx0), min(c0 + w, sx0 + level.seg_w, level.width)
+            iy0, iy1 = max(r0, sy0), min(r0 + h, sy0 + level.seg_h, level.height)
+            for oi, s in pairs:
+                dst = out[oi, iy0 - r0 : iy1 - r0, ix0 - c0 : ix1 - c0]
+                if seg is None:
+                    dst[...] = fill
+                    continue
+                src = seg[iy0 - sy0 : iy1 - sy0, ix0 - sx0 : ix1 - sx0, s]
+                if src.shape != dst.shape:
+                    raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
+                dst[...] = src
+
+        self._check_open()
+        if len(jobs) <= 2:
+            for j in jobs:
+                work(j)
+        else:
+            for f in [_pool().submit(work, j) for j in jobs]:
+                f.result()
+        return out
+
+    def _fill_value(self) -> float:
+        if self.nodata is not None and self._nodata_in_range():
+            return self.nodata
+        return 0
+
+    # ------------------------------------------------------------------ public reading
+    def read(
+        self,
+        indexes: int | Sequence[int] | None = None,
+        window: WindowLike = None,
+        *,
+        overview_level: int | None = None,
+        masked: bool = False,
+        out_dtype: Any = None,
+    ) -> np.ndarray:
+        """Read pixels: ``(bands, rows, cols)``, or ``(rows, cols)`` when ``indexes`` is an int.
+
+        Parameters
+        ----------
+        indexes : int, sequence of int or None
+            1-based band indexes (``None``: all bands).
+        window : (col_off, row_off, width, height), optional
+            Pixel window in the grid of the level read (a rasterio ``Window`` works too).
+        overview_level : int, optional
+            0-based overview to read instead of the full resolution (like rasterio's
+            ``open(..., overview_level=i)``).
+        masked : bool
+            Return a :class:`numpy.ma.MaskedArray` masked where :meth:`read_masks` is 0.
+        out_dtype : dtype, optional
+            Cast the result to this dtype.
+
+        Examples
+        --------
+        >>> with open("data/byte.tif") as ds:                # doctest: +SKIP
+        ...     ds.read(1, window=(0, 0, 3, 2))
+        array([[107, 123, 132],
+               [115, 132, 132]], dtype=uint8)
+        """
+        self._check_open()
+        bands, squeeze = self._band_list(indexes)
+        level = self._level(overview_level)
+        win = _normalize_window(window, level.width, level.height)
+        arr = self._read_level(level, [b - 1 for b in bands], win, self._fill_value())
+        if out_dtype is not None:
+            arr = arr.astype(out_dtype)
+        if masked:
+            m = self.read_masks(bands, window=win, overview_level=overview_level) == 0
+            arr = np.ma.MaskedArray(arr, mask=m)
+        return arr[0] if squeeze else arr
+
+    def read_masks(
+        self,
+        indexes: int | Sequence[int] | None = None,
+        window: WindowLike = None,
+        *,
+        overview_level: int | None = None,
+    ) -> np.ndarray:
+        """Validity masks (uint8, 0 = invalid, 255 = valid) exactly as GDAL derives them.
+
+        Internal mask IFD (and its overview) > nodata > alpha band (2/4-band rule) > all valid.
+
+        Examples
+        --------
+        >>> with open("data/RGB.byte.tif") as ds:            # doctest: +SKIP
+        ...     ds.read_masks(1).dtype
+        dtype('uint8')
+        """
+        self._check_open()
+        bands, squeeze = self._band_list(indexes)
+        level = self._level(overview_level)
+        win = _normalize_window(window, level.width, level.height)
+        out = np.empty((len(bands), win.height, win.width), dtype=np.uint8)
+        cache: dict[str, np.ndarray] = {}
+        for i, b in enumerate(bands):
+            flags = self.mask_flags[b - 1]
+            if "per_dataset" in flags and "alpha" not in flags:
+                if "internal" not in cache:
+                    cache["internal"] = self._internal_mask(level, win)
+                out[i] = cache["internal"]
+            elif "nodata" in flags:
+                data = self._read_level(level, [b - 1], win, self._fill_value())[0]
+                out[i] = np.where(self._nodata_equal(data), 0, 255)
+            elif "alpha" in flags:
+                ab = self._alpha_band_for(b)
+                key = f"alpha{ab}"
+                if key not in cache:
+                    alpha = self._read_level(level, [ab - 1], win, 0)[0]  # type: ignore[operator]
+                    if alpha.dtype == np.uint16:
+                        a8 = (alpha >> 8).astype(np.uint8)
+                        a8[(alpha > 0) & (alpha < 257)] = 1
+                        alpha = a8
+                    cache[key] = alpha.astype(np.uint8)
+                out[i] = cache[key]
+            else:
+                out[i] = 255
+        return out[0] if squeeze else out
+
+    def _nodata_equal(self, data: np.ndarray) -> np.ndarray:
+        nd = self.nodata
+        assert nd is not None
+        if data.dtype.kind == "f":
+            if math.isnan(nd):
+                return np.isnan(data)
+            return data == data.dtype.type(nd)
+        return data == int(nd)
+
+    def _internal_mask(self, level: _Level, win: Window) -> np.ndarray:
+        if level is self._main:
+            mlevel = self._mask_main
+        else:
+            mlevel = self._mask_ovr.get((level.width, level.height))
+        if mlevel is None:
+            # no mask IFD for this overview: decimate the full-resolution mask (nearest)
+            full = self._read_level(self._mask_main, [0], Window(0, 0, self.width, self.height), 0)[0]  # type: ignore[arg-type]
+            rows = np.minimum(((np.arange(win.row_off, win.row_off + win.height) + 0.5) * self.height / level.height).astype(int), self.height - 1)
+            cols = np.minimum(((np.arange(win.col_off, win.col_off + win.width) + 0.5) * self.width / level.width).astype(int), self.width - 1)
+            m = full[np.ix_(rows, cols)]
+        else:
+            m = self._read_level(mlevel, [0], win, 0)[0]
+            if mlevel.bits == 1:
+                return np.where(m != 0, 255, 0).astype(np.uint8)
+        return m.astype(np.uint8)
+
+    def dataset_mask(self, window: WindowLike = None, *, overview_level: int | None = None) -> np.ndarray:
+        """Dataset-wide validity mask (uint8 0/255) as rasterio's ``dataset_mask()``.
+
+        The per-dataset mask (internal mask or alpha) when band 1 has one, else the union of
+        the band masks.
+
+        Examples
+        --------
+        >>> with open("data/riotiler_cog_rgba.tif") as ds:   # doctest: +SKIP
+        ...     ds.dataset_mask().shape
+        (232, 383)
+        """
+        if "per_dataset" in self.mask_flags[0]:
+            return self.read_masks(1, window=window, overview_level=overview_level)
+        masks = self.read_masks(None, window=window, overview_level=overview_level)
+        return (np.logical_or.reduce(masks, axis=0) * np.uint8(255)).astype(np.uint8)
+
+    def window_transform(self, window: WindowLike, *, overview_level: int | None = None) -> Affine:
+        """Affine transform of a window of the given level."""
+        level = self._level(overview_level)
+        win = _normalize_window(window, level.width, level.height)
+        t = self.transform if overview_level is None else self.overview_transform(overview_level)
+        return t * Affine.translation(win.col_off, win.row_off)
+
+
+def open(path: str | os.PathLike[str]) -> Dataset:  # noqa: A001 - mirrors rasterio.open
+    """Open a GeoTIFF / COG for reading, without GDAL.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Path of a local GeoTIFF.
+
+    Returns
+    -------
+    Dataset
+        Usable as a context manager.
+
+    Raises
+    ------
+    RasterReadError
+        When the file is missing, empty, truncated, not a TIFF or cannot be decoded.
+
+    Examples
+    --------
+    >>> import raster_core
+    >>> with raster_core.open("data/byte.tif") as ds:     # doctest: +SKIP
+    ...     ds.width, ds.height, ds.crs.to_epsg()
+    (20, 20, 26711)
+    """
+    if isinstance(path, Dataset):
+        return path
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise RasterReadError(f"path must be a string or os.PathLike, got {type(path).__name__}: {path!r}")
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    return Dataset(path)

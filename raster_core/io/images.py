@@ -1,0 +1,3 @@
+"""placeholder"""
+def write_image(*a, **k):
+    raise NotImplementedError

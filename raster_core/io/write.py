@@ -1,0 +1,3 @@
+"""placeholder"""
+def write_geotiff(*a, **k):
+    raise NotImplementedError
