@@ -1,0 +1,544 @@
+"""Area-reduction warp kernels: GDAL 3.10's ``GWKAverageOrMode`` family and ``GWKSumPreserving``.
+
+Kernels take arrays and scalars only (the caller computes coordinates):
+
+* :func:`average_or_mode` -- ``average, rms, mode, max, min, med, q1, q3``. Each destination
+  pixel's footprint is the axis-aligned box spanned by its **two** transformed corners
+  (top-left ``(col, row)`` and bottom-right ``(col + 1, row + 1)`` of the destination pixel,
+  mapped to full-raster source pixel coordinates), exactly as GDAL does, with GDAL's edge
+  weights (``1 - frac`` on the first/last touched row/column, weight 1 for a footprint that
+  stays inside one row/column, weights > 1 where the footprint leaves the source window).
+* :func:`sum_preserving` -- ``sum``: works forward, every valid source pixel's quadrilateral
+  (its 4 corners mapped to destination pixel coordinates) is spread over the destination
+  pixels in proportion of the overlapped area.
+
+Validity: ``valid`` is the unified source validity (uint8, 0 = invalid) of the window;
+``density`` (float32) is the optional unified source density (alpha/cutline); an empty
+(0x0) array means "absent". Results are float64 values plus a ``produced`` mask (uint8); the
+caller applies GDAL's write rules (rounding, clamping, dst-nodata collision, blending).
+
+Deliberate deviations from GDAL 3.10 (bugs, not semantics):
+
+* ``mode`` counts the exact source values. GDAL 3.10 casts Int8/(U)Int32/(U)Int64/Float64
+  values to float32 before counting (an Int32 302011022 becomes 302011008, #3714/#3956).
+* ``mode`` of Int16 data equal to -1 is produced. GDAL 3.10 initialises its histogram mode to
+  -1 and tests ``mode != -1``, so it silently drops that pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = [
+    "AVERAGE",
+    "RMS",
+    "MODE",
+    "MAX",
+    "MIN",
+    "MED",
+    "Q1",
+    "Q3",
+    "METHOD_CODES",
+    "average_or_mode",
+    "sum_preserving",
+]
+
+AVERAGE = 0
+RMS = 1
+MODE = 2
+MAX = 3
+MIN = 4
+MED = 5
+Q1 = 6
+Q3 = 7
+
+#: resampling name -> method code of :func:`average_or_mode`
+METHOD_CODES = {
+    "average": AVERAGE,
+    "rms": RMS,
+    "mode": MODE,
+    "max": MAX,
+    "min": MIN,
+    "med": MED,
+    "q1": Q1,
+    "q3": Q3,
+}
+
+_EPS = 1e-10
+_BAND_DENSITY_THRESHOLD = 1e-10
+_SUM_DENSITY_THRESHOLD = 1e-9
+
+
+@numba.njit(nogil=True, cache=True)
+def _edge_weight(k, kmin, kmax, vmin, vmax):
+    # GDAL's weight of touched source row/column ``k`` in ``[kmin, kmax)``.
+    if k == kmin:
+        if kmin + 1 == kmax:
+            return 1.0
+        return 1.0 - (vmin - kmin)
+    if k + 1 == kmax:
+        return 1.0 - (kmax - vmax)
+    return 1.0
+
+
+@numba.njit(nogil=True, cache=True)
+def _mode_of(buf, n):
+    # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``. The winner is the value
+    # with the largest count; among those, the one whose last occurrence comes first in scan
+    # order. Counting is exact (no float32 cast).
+    vals = buf[:n]
+    order = np.argsort(vals, kind="mergesort")
+    best_count = 0
+    best_last = n
+    best_val = vals[0]
+    i = 0
+    while i < n:
+        v = vals[order[i]]
+        j = i + 1
+        last = order[i]
+        while j < n and vals[order[j]] == v:
+            if order[j] > last:
+                last = order[j]
+            j += 1
+        c = j - i
+        if c > best_count or (c == best_count and last < best_last):
+            best_count = c
+            best_last = last
+            best_val = v
+        i = j
+    return best_val
+
+
+@numba.njit(nogil=True, cache=True)
+def _quantile_of(buf, n, q):
+    vals = np.sort(buf[:n])
+    # GDAL: idx = (int)ceil(q * n - 1) with q a float (float32 arithmetic)
+    t = np.float32(q) * np.float32(n) - np.float32(1.0)
+    idx = int(math.ceil(t))
+    if idx < 0:
+        idx = 0
+    if idx > n - 1:
+        idx = n - 1
+    return vals[idx]
+
+
+@numba.njit(nogil=True, cache=True)
+def average_or_mode(
+    src,
+    valid,
+    density,
+    src_xoff,
+    src_yoff,
+    tl_x,
+    tl_y,
+    br_x,
+    br_y,
+    corner_ok,
+    centre_x,
+    margin_x,
+    margin_y,
+    allow_wrap,
+    wrap_scale,
+    method,
+    out,
+    produced,
+):
+    """GDAL's ``GWKAverageOrModeThread`` over a block of destination pixels.
+
+    Parameters
+    ----------
+    src : (bands, h, w) array, any numeric dtype
+        Source window; its pixel ``(0, 0)`` is full-raster pixel ``(src_xoff, src_yoff)``.
+    valid : (h, w) uint8
+        Unified source validity (0 = invalid), or a 0x0 array for "all valid".
+    density : (h, w) float32
+        Unified source density, or a 0x0 array for "absent". Pixels with density
+        ``<= 1e-10`` are invalid; any larger density counts fully (GDAL treats alpha as binary).
+    src_xoff, src_yoff : int
+        Window offsets in the full source raster.
+    tl_x, tl_y, br_x, br_y : (rows, cols) float64
+        Full-raster source pixel coordinates of each destination pixel's top-left and
+        bottom-right corners.
+    corner_ok : (rows, cols) uint8
+        1 where both corner transforms succeeded.
+    centre_x : (rows, cols) float64
+        Source x of the destination pixel centres (only read when ``allow_wrap``).
+    margin_x, margin_y : float
+        A corner further than this outside the window skips the pixel (GDAL:
+        ``2 * max(1, ceil(1 / scale))``).
+    allow_wrap : bool
+        Enable GDAL's antimeridian heuristic (window starting at column 0).
+    wrap_scale : float
+        GDAL's kernel x scale, used by the antimeridian heuristic.
+    method : int
+        One of the method codes (:data:`METHOD_CODES`).
+    out : (bands, rows, cols) float64
+        Written where a value is produced.
+    produced : (rows, cols) uint8
+        Set to 1 where a value is produced, left untouched elsewhere.
+    """
+    nb = src.shape[0]
+    h = src.shape[1]
+    w = src.shape[2]
+    rows = tl_x.shape[0]
+    cols = tl_x.shape[1]
+    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+    has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+    cap = 64
+    buf = np.empty(cap, np.float64)
+    if method == MED:
+        q = 0.5
+    elif method == Q1:
+        q = 0.25
+    else:
+        q = 0.75
+    wrap_dist = 0.0
+    if allow_wrap and src_xoff == 0 and w > 0:
+        wrap_dist = min(2.0, w / 10.0) / wrap_scale
+    for r in range(rows):
+        for c in range(cols):
+            if corner_ok[r, c] == 0:
+                continue
+            x1 = tl_x[r, c] - src_xoff
+            y1 = tl_y[r, c] - src_yoff
+            x2 = br_x[r, c] - src_xoff
+            y2 = br_y[r, c] - src_yoff
+            if not (
+                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+            ):
+                continue
+            if (
+                x1 < -margin_x
+                or x2 < -margin_x
+                or y1 < -margin_y
+                or y2 < -margin_y
+                or x1 > w + margin_x
+                or x2 > w + margin_x
+                or y1 > h + margin_y
+                or y2 > h + margin_y
+            ):
+                continue
+            if x2 < x1:
+                x1, x2 = x2, x1
+            if y2 < y1:
+                y1, y2 = y2, y1
+            wrap = False
+            if wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                cx = centre_x[r, c] - src_xoff
+                if cx < x1 or cx > x2:
+                    wrap = True
+            xmin = x1
+            xmax = x2
+            if wrap:
+                xmin = x2
+                xmax = x1 + w
+            if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
+                continue
+            if not (y2 > -_EPS and y1 < h + _EPS):
+                continue
+            ixmin = max(int(math.floor(xmin + _EPS)), 0)
+            ixmax = int(math.ceil(xmax - _EPS))
+            if not wrap:
+                ixmax = min(ixmax, w)
+            iymin = max(int(math.floor(y1 + _EPS)), 0)
+            iymax = min(int(math.ceil(y2 - _EPS)), h)
+            if ixmin == ixmax and ixmax < w:
+                ixmax += 1
+            if iymin == iymax and iymax < h:
+                iymax += 1
+            if ixmin >= ixmax or iymin >= iymax:
+                continue
+            npix = (ixmax - ixmin) * (iymax - iymin)
+            if method >= MODE and method != MAX and method != MIN and npix > cap:
+                while cap < npix:
+                    cap *= 2
+                buf = np.empty(cap, np.float64)
+            any_band = False
+            for b in range(nb):
+                wsum = 0.0
+                acc = 0.0
+                n = 0
+                for j in range(iymin, iymax):
+                    wy = _edge_weight(j, iymin, iymax, y1, y2)
+                    for i in range(ixmin, ixmax):
+                        ii = i % w if wrap else i
+                        if has_valid and valid[j, ii] == 0:
+                            continue
+                        if has_density and not (density[j, ii] > _BAND_DENSITY_THRESHOLD):
+                            continue
+                        v = float(src[b, j, ii])
+                        if method == AVERAGE:
+                            wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
+                            if wgt > 0.0:
+                                wsum += wgt
+                                acc += (wgt / wsum) * (v - acc)
+                        elif method == RMS:
+                            wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                        elif method == MAX:
+                            if n == 0 or v > acc:
+                                acc = v
+                            n += 1
+                        elif method == MIN:
+                            if n == 0 or v < acc:
+                                acc = v
+                            n += 1
+                        else:
+                            buf[n] = v
+                            n += 1
+                if method == AVERAGE:
+                    if wsum > 0.0:
+                        out[b, r, c] = acc
+                        any_band = True
+                elif method == RMS:
+                    if wsum > 0.0:
+                        out[b, r, c] = math.sqrt(acc / wsum)
+                        any_band = True
+                elif n > 0:
+                    if method == MAX or method == MIN:
+                        out[b, r, c] = acc
+                    elif method == MODE:
+                        out[b, r, c] = _mode_of(buf, n)
+                    else:
+                        out[b, r, c] = _quantile_of(buf, n, q)
+                    any_band = True
+            if any_band:
+                produced[r, c] = 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _cross(ax, ay, bx, by, cx, cy):
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+
+@numba.njit(nogil=True, cache=True)
+def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
+    d1 = _cross(cx, cy, dx, dy, ax, ay)
+    d2 = _cross(cx, cy, dx, dy, bx, by)
+    d3 = _cross(ax, ay, bx, by, cx, cy)
+    d4 = _cross(ax, ay, bx, by, dx, dy)
+    return ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0))
+
+
+@numba.njit(nogil=True, cache=True)
+def _clip_area(px, py, n, x0, y0, x1, y1, tx, ty, ux, uy):
+    # Area of the convex polygon (px, py)[:n] clipped to the box [x0, x1] x [y0, y1]
+    # (Sutherland-Hodgman; tx/ty/ux/uy are scratch buffers of >= n + 4 entries).
+    m = n
+    for k in range(m):
+        tx[k] = px[k]
+        ty[k] = py[k]
+    for edge in range(4):
+        if m == 0:
+            return 0.0
+        cnt = 0
+        for k in range(m):
+            ax = tx[k]
+            ay = ty[k]
+            bx = tx[(k + 1) % m]
+            by = ty[(k + 1) % m]
+            if edge == 0:
+                ina = ax >= x0
+                inb = bx >= x0
+            elif edge == 1:
+                ina = ax <= x1
+                inb = bx <= x1
+            elif edge == 2:
+                ina = ay >= y0
+                inb = by >= y0
+            else:
+                ina = ay <= y1
+                inb = by <= y1
+            if ina:
+                ux[cnt] = ax
+                uy[cnt] = ay
+                cnt += 1
+            if ina != inb:
+                if edge == 0 or edge == 1:
+                    xe = x0 if edge == 0 else x1
+                    t = (xe - ax) / (bx - ax)
+                    ux[cnt] = xe
+                    uy[cnt] = ay + t * (by - ay)
+                else:
+                    ye = y0 if edge == 2 else y1
+                    t = (ye - ay) / (by - ay)
+                    ux[cnt] = ax + t * (bx - ax)
+                    uy[cnt] = ye
+                cnt += 1
+        m = cnt
+        for k in range(m):
+            tx[k] = ux[k]
+            ty[k] = uy[k]
+    area = 0.0
+    for k in range(m):
+        area += tx[k] * ty[(k + 1) % m] - tx[(k + 1) % m] * ty[k]
+    return abs(area) * 0.5
+
+
+@numba.njit(nogil=True, cache=True)
+def sum_preserving(
+    src,
+    valid,
+    density,
+    corner_x,
+    corner_y,
+    axis_aligned,
+    dst_row0,
+    dst_row1,
+    dst_cols,
+    out,
+    weight,
+    density_weight,
+):
+    """GDAL's ``GWKSumPreserving``: forward area-weighted spreading of source pixels.
+
+    Parameters
+    ----------
+    src : (bands, h, w) array, any numeric dtype
+        Source window.
+    valid : (h, w) uint8
+        Unified source validity (0 = invalid), or 0x0 for "all valid".
+    density : (h, w) float32
+        Unified source density, or 0x0; pixels with density ``< 1e-9`` are skipped.
+    corner_x, corner_y : (h + 1, w + 1) float64
+        Destination pixel coordinates (columns, rows of the **global** destination grid) of
+        the source pixel corners; corner ``(j, i)`` is the top-left corner of source pixel
+        ``(j, i)`` of the window. Non-finite = failed transform.
+    axis_aligned : bool
+        True when the source -> destination mapping is affine without rotation (closed-form
+        rectangle overlap); otherwise quadrilaterals are clipped (non-convex ones split in two
+        triangles, self-intersecting ones skipped).
+    dst_row0, dst_row1, dst_cols : int
+        Global destination rows ``[dst_row0, dst_row1)`` handled by this call, and the number
+        of destination columns.
+    out : (bands, dst_row1 - dst_row0, dst_cols) float64
+        Accumulates ``sum(value * w)`` (must be zero-initialised).
+    weight : (rows, dst_cols) float64
+        Accumulates ``sum(w)`` over valid source pixels.
+    density_weight : (rows, dst_cols) float64
+        Accumulates ``sum(density * w)``.
+    """
+    nb = src.shape[0]
+    h = src.shape[1]
+    w = src.shape[2]
+    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+    has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+    px = np.empty(4, np.float64)
+    py = np.empty(4, np.float64)
+    qx = np.empty(4, np.float64)
+    qy = np.empty(4, np.float64)
+    tx = np.empty(16, np.float64)
+    ty = np.empty(16, np.float64)
+    ux = np.empty(16, np.float64)
+    uy = np.empty(16, np.float64)
+    for j in range(h):
+        for i in range(w):
+            if has_valid and valid[j, i] == 0:
+                continue
+            rho = 1.0
+            if has_density:
+                rho = float(density[j, i])
+                if rho < _SUM_DENSITY_THRESHOLD:
+                    continue
+            px[0] = corner_x[j, i]
+            py[0] = corner_y[j, i]
+            px[1] = corner_x[j, i + 1]
+            py[1] = corner_y[j, i + 1]
+            px[2] = corner_x[j + 1, i + 1]
+            py[2] = corner_y[j + 1, i + 1]
+            px[3] = corner_x[j + 1, i]
+            py[3] = corner_y[j + 1, i]
+            finite = True
+            for k in range(4):
+                if not (math.isfinite(px[k]) and math.isfinite(py[k])):
+                    finite = False
+            if not finite:
+                continue
+            bx0 = min(min(px[0], px[1]), min(px[2], px[3]))
+            bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
+            by0 = min(min(py[0], py[1]), min(py[2], py[3]))
+            by1 = max(max(py[0], py[1]), max(py[2], py[3]))
+            if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= 0.0 or bx0 >= dst_cols:
+                continue
+            c0 = max(int(math.floor(bx0)), 0)
+            c1 = min(int(math.ceil(bx1)), dst_cols)
+            r0 = max(int(math.floor(by0)), dst_row0)
+            r1 = min(int(math.ceil(by1)), dst_row1)
+            if axis_aligned:
+                area = (bx1 - bx0) * (by1 - by0)
+                if not (area > 0.0):
+                    continue
+                for rr in range(r0, r1):
+                    oy = min(by1, rr + 1.0) - max(by0, float(rr))
+                    if oy <= 0.0:
+                        continue
+                    for cc in range(c0, c1):
+                        ox = min(bx1, cc + 1.0) - max(bx0, float(cc))
+                        if ox <= 0.0:
+                            continue
+                        wgt = ox * oy / area
+                        weight[rr - dst_row0, cc] += wgt
+                        density_weight[rr - dst_row0, cc] += rho * wgt
+                        for b in range(nb):
+                            out[b, rr - dst_row0, cc] += float(src[b, j, i]) * wgt
+                continue
+            # general quadrilateral
+            if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
+                px[1], py[1], px[2], py[2], px[3], py[3], px[0], py[0]
+            ):
+                continue  # self-intersecting
+            area = 0.0
+            for k in range(4):
+                area += px[k] * py[(k + 1) % 4] - px[(k + 1) % 4] * py[k]
+            area = abs(area) * 0.5
+            if not (area > 0.0):
+                continue
+            # convex? (all turns the same sign)
+            pos = 0
+            neg = 0
+            for k in range(4):
+                cr = _cross(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], px[(k + 2) % 4], py[(k + 2) % 4])
+                if cr > 0:
+                    pos += 1
+                elif cr < 0:
+                    neg += 1
+            convex = pos == 0 or neg == 0
+            if not convex:
+                # split along the diagonal through the reflex vertex
+                reflex = 0
+                sgn_major = 1.0 if pos > neg else -1.0
+                for k in range(4):
+                    cr = _cross(
+                        px[(k + 3) % 4], py[(k + 3) % 4], px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4]
+                    )
+                    if cr * sgn_major < 0:
+                        reflex = k
+            for rr in range(r0, r1):
+                for cc in range(c0, c1):
+                    if convex:
+                        a = _clip_area(px, py, 4, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
+                    else:
+                        k0 = reflex
+                        qx[0] = px[k0]
+                        qy[0] = py[k0]
+                        qx[1] = px[(k0 + 1) % 4]
+                        qy[1] = py[(k0 + 1) % 4]
+                        qx[2] = px[(k0 + 2) % 4]
+                        qy[2] = py[(k0 + 2) % 4]
+                        a = _clip_area(qx, qy, 3, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
+                        qx[1] = px[(k0 + 2) % 4]
+                        qy[1] = py[(k0 + 2) % 4]
+                        qx[2] = px[(k0 + 3) % 4]
+                        qy[2] = py[(k0 + 3) % 4]
+                        a += _clip_area(qx, qy, 3, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
+                    if a <= 0.0:
+                        continue
+                    wgt = a / area
+                    weight[rr - dst_row0, cc] += wgt
+                    density_weight[rr - dst_row0, cc] += rho * wgt
+                    for b in range(nb):
+                        out[b, rr - dst_row0, cc] += float(src[b, j, i]) * wgt
