@@ -1,0 +1,154 @@
+"""Tests of raster_core.transform: GDAL approximate transformer semantics."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from raster_core.errors import CRSError, InvalidParameterError, TransformError
+from raster_core.transform import WarpTransformer, inv_geotransform
+
+
+def _reference_row(t: WarpTransformer, xs: np.ndarray, y: float):
+    """Literal per-row port of GDALApproxTransform (recursive), as the oracle."""
+    n = xs.size
+    X = np.empty(n)
+    Y = np.empty(n)
+    OK = np.ones(n, bool)
+
+    def exact(idx):
+        px, py, ok = t.transform_points(xs[idx], np.full(len(idx), y))
+        X[idx], Y[idx], OK[idx] = px, py, ok
+
+    def internal(a, b, S, M, E):  # points [a, b)
+        n_ = b - a
+        m = (n_ - 1) // 2
+        span = xs[b - 1] - xs[a]
+        dx = (E[0] - S[0]) / span
+        dy = (E[1] - S[1]) / span
+        err = abs((S[0] + dx * (xs[a + m] - xs[a])) - M[0]) + abs((S[1] + dy * (xs[a + m] - xs[a])) - M[1])
+        if err <= t.tolerance:
+            for i in range(a, b):
+                d = xs[i] - xs[a]
+                X[i] = S[0] + dx * d
+                Y[i] = S[1] + dy * d
+            return
+        i1, i2, i3 = a + (m - 1) // 2, a + m - 1, a + m + (n_ - m - 1) // 2
+        X[a], Y[a] = S
+        X[a + m], Y[a + m] = M
+        X[b - 1], Y[b - 1] = E
+        if m <= 5:
+            exact(np.arange(a + 1, a + m))
+        else:
+            p = t.transform_points(xs[[i1, i2]], np.full(2, y))
+            internal(a, a + m, S, (p[0][0], p[1][0]), (p[0][1], p[1][1]))
+        if n_ - m <= 5:
+            exact(np.arange(a + m + 1, b - 1))
+        else:
+            p = t.transform_points(xs[[i3]], np.full(1, y))
+            internal(a + m, b, M, (p[0][0], p[1][0]), E)
+
+    m = (n - 1) // 2
+    if n <= 5 or t.tolerance == 0:
+        exact(np.arange(n))
+        return X, Y, OK
+    p = t.transform_points(xs[[0, m, n - 1]], np.full(3, y))
+    internal(0, n, (p[0][0], p[1][0]), (p[0][1], p[1][1]), (p[0][2], p[1][2]))
+    return X, Y, OK
+
+
+CASES = [
+    ("EPSG:4326", (-10.0, 0.05, 0.0, 60.0, 0.0, -0.05), "EPSG:3035", (2500000.0, 5000.0, 0.0, 5500000.0, 0.0, -5000.0), 500),
+    ("EPSG:32618", (100000.0, 300.0, 0.0, 4800000.0, 0.0, -300.0), "EPSG:4326", (-79.0, 0.004, 0.0, 43.4, 0.0, -0.004), 300),
+    ("EPSG:32618", (100000.0, 300.0, 0.0, 4800000.0, 0.0, -300.0), "EPSG:3413", (2000000.0, 1000.0, 0.0, -500000.0, 0.0, -1000.0), 257),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("tol", [0.125, 1.0, 0.01])
+def test_batched_rows_equal_reference_port(case, tol):
+    s_crs, s_gt, d_crs, d_gt, w = case
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt, tolerance=tol)
+    xs = np.arange(w) + 0.5
+    ys = np.arange(0, 300, 37) + 0.5
+    X, Y, OK = t.transform_rows(xs, ys)
+    for k, y in enumerate(ys):
+        rx, ry, rok = _reference_row(t, xs, y)
+        np.testing.assert_array_equal(X[k][rok], rx[rok])
+        np.testing.assert_array_equal(Y[k][rok], ry[rok])
+        np.testing.assert_array_equal(OK[k], rok)
+
+
+def test_approx_error_bounded_and_exact_option():
+    s_crs, s_gt, d_crs, d_gt, w = CASES[0]
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt)
+    xs = np.arange(w) + 0.5
+    X, Y, OK = t.transform_rows(xs, np.array([10.5, 200.5]))
+    EX, EY, EOK = t.transform_rows(xs, np.array([10.5, 200.5]), exact=True)
+    assert OK.all() and EOK.all()
+    assert np.max(np.abs(X - EX) + np.abs(Y - EY)) <= 0.25
+    assert not np.array_equal(X, EX)  # non-linear: the approximation really is used
+
+
+def test_same_crs_is_affine_and_no_proj():
+    t = WarpTransformer(32631, (500000, 10, 0, 4500000, 0, -10), 32631, (500000, 30, 0, 4500000, 0, -30))
+    assert t.same_crs and not t.has_reprojection
+    x, y, ok = t.transform_row(np.arange(10) + 0.5, 0.5)
+    np.testing.assert_allclose(x, (np.arange(10) + 0.5) * 3, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(y, 1.5, atol=1e-9)
+
+
+def test_inverse_direction_roundtrip():
+    s_crs, s_gt, d_crs, d_gt, _ = CASES[1]
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt)
+    xs = np.array([10.5, 50.25, 100.0])
+    ys = np.array([20.0, 30.5, 40.0])
+    sx, sy, ok = t.transform_points(xs, ys)
+    bx, by, ok2 = t.transform_points(sx, sy, inverse=True)
+    np.testing.assert_allclose(bx, xs, atol=1e-6)
+    np.testing.assert_allclose(by, ys, atol=1e-6)
+
+
+def test_pickle_and_threads():
+    s_crs, s_gt, d_crs, d_gt, w = CASES[0]
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt)
+    t2 = pickle.loads(pickle.dumps(t))
+    xs = np.arange(w) + 0.5
+    ys = np.arange(40) + 0.5
+    ref = t.transform_rows(xs, ys)
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda k: t2.transform_rows(xs, ys[k : k + 1]), range(40)))
+    got = np.concatenate([o[0] for o in outs])
+    np.testing.assert_array_equal(got, ref[0])
+
+
+def test_failures_flagged():
+    # destination far outside the valid area of UTM: PROJ fails -> ok False, no exception
+    t = WarpTransformer("EPSG:32618", (100000.0, 300.0, 0.0, 4800000.0, 0.0, -300.0),
+                        "EPSG:4326", (90.0, 1.0, 0.0, 80.0, 0.0, -1.0))
+    x, y, ok = t.transform_row(np.arange(100) + 0.5, 0.5)
+    assert x.shape == (100,) and ok.dtype == bool
+
+
+def test_bad_inputs():
+    with pytest.raises(CRSError):
+        WarpTransformer("EPSG:999999", (0, 1, 0, 0, 0, -1), 4326, (0, 1, 0, 0, 0, -1))
+    with pytest.raises(TransformError):
+        WarpTransformer(4326, (0, 0, 0, 0, 0, 0), 4326, (0, 1, 0, 0, 0, -1))
+    with pytest.raises(TransformError):
+        WarpTransformer(4326, (0, float("nan"), 0, 0, 0, -1), 4326, (0, 1, 0, 0, 0, -1))
+    with pytest.raises(InvalidParameterError):
+        WarpTransformer(4326, (0, 1, 0, 0, 0, -1), 4326, (0, 1, 0, 0, 0, -1), tolerance=-1)
+
+
+def test_inv_geotransform_rotated():
+    gt = (10.0, 2.0, 0.5, 20.0, 0.3, -1.5)
+    inv = inv_geotransform(gt)
+    x, y = 3.0, 4.0
+    gx = gt[0] + x * gt[1] + y * gt[2]
+    gy = gt[3] + x * gt[4] + y * gt[5]
+    assert abs(inv[0] + gx * inv[1] + gy * inv[2] - x) < 1e-12
+    assert abs(inv[3] + gx * inv[4] + gy * inv[5] - y) < 1e-12
