@@ -460,19 +460,25 @@ def geokeys_from_crs(crs: pyproj.CRS) -> list[tuple[int, Any]]:
         return sorted(keys)
     if not crs.is_projected:
         raise CRSError(f"cannot write CRS {crs.name!r} to GeoTIFF GeoKeys: neither geographic nor projected")
-    keys.append((ids["GTModelTypeGeoKey"], 1))
     if epsg is not None:
+        keys.append((ids["GTModelTypeGeoKey"], 1))
         keys.append((ids["ProjectedCSTypeGeoKey"], epsg))
         keys.append((ids["GTCitationGeoKey"], crs.name))
         return sorted(keys)
-    keys.append((ids["ProjectedCSTypeGeoKey"], USER_DEFINED))
+    # user-defined model type + WKT in the PCS citation: what GDAL reads back as that WKT
+    keys.append((ids["GTModelTypeGeoKey"], USER_DEFINED))
     keys.append((ids["GTCitationGeoKey"], crs.name or "unnamed"))
     wkt = crs.to_wkt("WKT1_GDAL")
+    try:
+        wkt1_ok = bool(wkt) and pyproj.CRS.from_wkt(wkt).equals(crs, ignore_axis_order=True)
+    except pyproj.exceptions.CRSError:
+        wkt1_ok = False
+    if not wkt1_ok:  # e.g. PROJ-string CRSs whose WKT1 loses a parameter: GDAL reads WKT2 too
+        wkt = crs.to_wkt("WKT2_2019") or wkt
     if not wkt:
         raise CRSError(f"CRS {crs.name!r} cannot be expressed as WKT1 for a GeoTIFF")
     keys.append((ids["PCSCitationGeoKey"], "ESRI PE String = " + wkt))
     keys += _user_geog_keys(crs.geodetic_crs or crs)
-    keys.append((ids["ProjectionGeoKey"], USER_DEFINED))
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     if unit == 1.0:
         keys.append((ids["ProjLinearUnitsGeoKey"], 9001))

@@ -94,6 +94,24 @@ _COMPRESSION_NAMES = {
     50002: "jxl",
 }
 
+class _TifffileNodataFilter:
+    """Drop tifffile's warning about GDAL_NODATA strings it cannot parse (we parse them ourselves)."""
+
+    def filter(self, record: Any) -> bool:
+        try:
+            return "GDAL_NODATA" not in record.getMessage()
+        except Exception:  # pragma: no cover
+            return True
+
+
+def _install_log_filter() -> None:
+    import logging
+
+    logger = logging.getLogger("tifffile")
+    if not any(isinstance(f, _TifffileNodataFilter) for f in logger.filters):
+        logger.addFilter(_TifffileNodataFilter())
+
+
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
@@ -284,6 +302,7 @@ class Dataset:
     def _open(self) -> None:
         import tifffile
 
+        _install_log_filter()
         path = self.name
         if not os.path.exists(path):
             raise self._fail("no such file")
@@ -516,7 +535,7 @@ class Dataset:
         a, b, c, d, e, f = t[:6]
         if b == 0 and d == 0:
             return (c, f + e * h, c + a * w, f)
-        xs, ys = zip(*(t * p for p in ((0, 0), (0, h), (w, h), (w, 0))))
+        xs, ys = zip(*(t @ p for p in ((0, 0), (0, h), (w, h), (w, 0))))
         return (min(xs), min(ys), max(xs), max(ys))
 
     @property
@@ -545,7 +564,7 @@ class Dataset:
     def overview_transform(self, level: int) -> Affine:
         """Affine transform of overview ``level`` (0-based), as GDAL's overview datasets give it."""
         lv = self._level(level)
-        return self.transform * Affine.scale(self.width / lv.width, self.height / lv.height)
+        return self.transform @ Affine.scale(self.width / lv.width, self.height / lv.height)
 
     def colormap(self, band: int = 1) -> dict[int, tuple[int, int, int, int]]:
         """Palette of ``band`` as ``{index: (r, g, b, 255)}`` (8-bit, like GDAL/rasterio)."""
@@ -555,7 +574,12 @@ class Dataset:
         cm = np.asarray(self._colormap_raw).astype(np.int64)
         mult = 257 if cm.max() > 255 else 1
         cm = cm // mult
-        return {i: (int(cm[0, i]), int(cm[1, i]), int(cm[2, i]), 255) for i in range(cm.shape[1])}
+        out = {i: (int(cm[0, i]), int(cm[1, i]), int(cm[2, i]), 255) for i in range(cm.shape[1])}
+        nd = self.nodata
+        if nd is not None and math.isfinite(nd) and nd == int(nd) and int(nd) in out:
+            r, g, b, _ = out[int(nd)]
+            out[int(nd)] = (r, g, b, 0)  # GDAL makes the nodata entry transparent
+        return out
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -849,7 +873,7 @@ class Dataset:
         level = self._level(overview_level)
         win = _normalize_window(window, level.width, level.height)
         t = self.transform if overview_level is None else self.overview_transform(overview_level)
-        return t * Affine.translation(win.col_off, win.row_off)
+        return t @ Affine.translation(win.col_off, win.row_off)
 
 
 def open(path: str | os.PathLike[str]) -> Dataset:  # noqa: A001 - mirrors rasterio.open
