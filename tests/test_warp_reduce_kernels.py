@@ -117,7 +117,7 @@ def _run_ours(src, nodata, src_tf, dst_tf, shape, method):
             cx[j], cy[j] = _gdal_row(dst_tf, src_tf, xs, float(j))
         weight = np.zeros((rows, cols))
         dweight = np.zeros((rows, cols))
-        R.sum_preserving(src, valid, EMPTY_F32, cx, cy, True, 0, rows, cols, out, weight, dweight)
+        R.sum_preserving(src, valid, EMPTY_F32, cx, cy, True, 0, rows, 0, cols, out, weight, dweight)
         produced = (weight > 0).astype(np.uint8)
         return out, produced
     tlx, tly, brx, bry = _corners(src_tf, dst_tf, rows, cols)
@@ -305,7 +305,7 @@ def test_sum_general_quadrilateral_matches_axis_aligned():
         out = np.zeros((2, 9, 6))
         wt = np.zeros((9, 6))
         dw = np.zeros((9, 6))
-        R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, aligned, 0, 9, 6, out, wt, dw)
+        R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, aligned, 0, 9, 0, 6, out, wt, dw)
         res.append(out)
     np.testing.assert_allclose(res[0], res[1], rtol=1e-12, atol=1e-12)
     # total is preserved when the destination covers the whole source
@@ -323,11 +323,11 @@ def test_sum_rotated_quadrilaterals_preserve_total():
     out = np.zeros((1, 50, 60))
     wt = np.zeros((50, 60))
     dw = np.zeros((50, 60))
-    R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, False, 0, 50, 60, out, wt, dw)
+    R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, False, 0, 50, 0, 60, out, wt, dw)
     assert out.sum() == pytest.approx(src.sum(), rel=1e-12)
     # block invariance: two row blocks give the same as one
     out2 = np.zeros((1, 50, 60))
     wt2 = np.zeros((50, 60))
     for r0, r1 in ((0, 23), (23, 50)):
-        R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, False, r0, r1, 60, out2[:, r0:r1], wt2[r0:r1], dw[r0:r1])
+        R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, False, r0, r1, 0, 60, out2[:, r0:r1], wt2[r0:r1], dw[r0:r1])
     np.testing.assert_array_equal(out, out2)

@@ -389,7 +389,8 @@ def sum_preserving(
     axis_aligned,
     dst_row0,
     dst_row1,
-    dst_cols,
+    dst_col0,
+    dst_col1,
     out,
     weight,
     density_weight,
@@ -412,14 +413,14 @@ def sum_preserving(
         True when the source -> destination mapping is affine without rotation (closed-form
         rectangle overlap); otherwise quadrilaterals are clipped (non-convex ones split in two
         triangles, self-intersecting ones skipped).
-    dst_row0, dst_row1, dst_cols : int
-        Global destination rows ``[dst_row0, dst_row1)`` handled by this call, and the number
-        of destination columns.
-    out : (bands, dst_row1 - dst_row0, dst_cols) float64
+    dst_row0, dst_row1, dst_col0, dst_col1 : int
+        The destination block handled by this call: global rows ``[dst_row0, dst_row1)`` and
+        columns ``[dst_col0, dst_col1)``.
+    out : (bands, dst_row1 - dst_row0, dst_col1 - dst_col0) float64
         Accumulates ``sum(value * w)`` (must be zero-initialised).
-    weight : (rows, dst_cols) float64
+    weight : (rows, cols) float64
         Accumulates ``sum(w)`` over valid source pixels.
-    density_weight : (rows, dst_cols) float64
+    density_weight : (rows, cols) float64
         Accumulates ``sum(density * w)``.
     """
     nb = src.shape[0]
@@ -462,10 +463,10 @@ def sum_preserving(
             bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
             by0 = min(min(py[0], py[1]), min(py[2], py[3]))
             by1 = max(max(py[0], py[1]), max(py[2], py[3]))
-            if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= 0.0 or bx0 >= dst_cols:
+            if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= dst_col0 or bx0 >= dst_col1:
                 continue
-            c0 = max(int(math.floor(bx0)), 0)
-            c1 = min(int(math.ceil(bx1)), dst_cols)
+            c0 = max(int(math.floor(bx0)), dst_col0)
+            c1 = min(int(math.ceil(bx1)), dst_col1)
             r0 = max(int(math.floor(by0)), dst_row0)
             r1 = min(int(math.ceil(by1)), dst_row1)
             if axis_aligned:
@@ -481,10 +482,10 @@ def sum_preserving(
                         if ox <= 0.0:
                             continue
                         wgt = ox * oy / area
-                        weight[rr - dst_row0, cc] += wgt
-                        density_weight[rr - dst_row0, cc] += rho * wgt
+                        weight[rr - dst_row0, cc - dst_col0] += wgt
+                        density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
                         for b in range(nb):
-                            out[b, rr - dst_row0, cc] += float(src[b, j, i]) * wgt
+                            out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
                 continue
             # general quadrilateral
             if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
@@ -538,7 +539,7 @@ def sum_preserving(
                     if a <= 0.0:
                         continue
                     wgt = a / area
-                    weight[rr - dst_row0, cc] += wgt
-                    density_weight[rr - dst_row0, cc] += rho * wgt
+                    weight[rr - dst_row0, cc - dst_col0] += wgt
+                    density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
                     for b in range(nb):
-                        out[b, rr - dst_row0, cc] += float(src[b, j, i]) * wgt
+                        out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt

@@ -1,0 +1,300 @@
+"""Reprojection parity of the area-reduction resamplers (raster_core._warp_reduce) with GDAL.
+
+``warp_reduce_block`` is driven here with a GDAL-like plan (source window of the whole warp
+from 21 samples per destination edge, kernel scale of ``GDALWarpKernel::PerformWarp``) and
+GDAL's write step (``_gdal_write`` of the kernel tests), and compared with
+``rasterio.warp.reproject`` (one chunk: ``warp_mem_limit`` large and GDAL's fill-ratio chunk
+splitting off, since GDAL re-anchors its approximate transformer on every chunk) on real data.
+
+Not a case here: EPSG:2056 (Swiss) sources. pyproj's PROJ (9.5) and rasterio's PROJ (9.7) differ
+by ~2e-4 source pixels on the inverse 3035 -> 2056 transform, a projection difference (not a
+resampling one) that flips ~0.1 % of footprints touching a pixel boundary. Likewise the
+user-defined Albers of rasterstats_slope.tif differs by ~2e-5 px between the two PROJs, which
+on its steep slope values exceeds the 1e-4 relative tolerance of ``average``.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raster_core._warp_reduce import REDUCE_METHODS, gdal_margin, warp_reduce_block
+from raster_core.errors import ResamplingError, ShapeError
+from raster_core.transform import WarpTransformer
+from tests.conftest import data_file
+from tests.test_warp_reduce_kernels import _gdal_write
+
+rasterio = pytest.importorskip("rasterio")
+from rasterio.enums import Resampling  # noqa: E402
+from rasterio.warp import calculate_default_transform  # noqa: E402
+from rasterio.warp import reproject as rio_reproject  # noqa: E402
+
+EXACT_METHODS = {"mode", "max", "min", "med", "q1", "q3"}
+
+
+# --------------------------------------------------------------------------- GDAL-like plan
+
+
+def _round_if_close(v: float) -> float:
+    r = round(v)
+    return float(r) if abs(v - r) < 1e-6 else v
+
+
+def gdal_plan(t: WarpTransformer, dst_shape, src_shape, method: str):
+    """Source window (xoff, yoff, xsize, ysize) and kernel scale of a one-chunk GDAL warp."""
+    rows, cols = dst_shape
+    H, W = src_shape
+    steps = np.arange(0.0, 1.0 + 0.025, 0.05)
+    ex = np.concatenate([steps * cols, steps * cols, np.zeros_like(steps), np.full_like(steps, cols)])
+    ey = np.concatenate([np.zeros_like(steps), np.full_like(steps, rows), steps * rows, steps * rows])
+    sx, sy, ok = t.transform_points(ex, ey)
+    if not ok.all():  # GDAL falls back to a grid; use a dense one
+        gx, gy = np.meshgrid(np.linspace(0, cols, 23), np.linspace(0, rows, 23))
+        sx, sy, ok = t.transform_points(gx.ravel(), gy.ravel())
+    sx, sy = sx[ok], sy[ok]
+    minx, maxx = _round_if_close(sx.min()), _round_if_close(sx.max())
+    miny, maxy = _round_if_close(sy.min()), _round_if_close(sy.max())
+
+    def axis(lo, hi, n_dst, size):
+        minc = int(max(0.0, lo))
+        maxc = int(min(math.ceil(hi), size))
+        raw = max(0.0, min(size - minc, hi - lo))
+        if maxc - minc > 0.9 * size:
+            off, n = 0, size
+        else:
+            off = max(0, min(minc, size))
+            n = max(0, min(size - off, maxc - off))
+        extra = n - raw
+        scale = n_dst / (n - extra) if n - extra > 0 else 1.0
+        if n >= n_dst and n <= n_dst + extra:
+            scale = 1.0
+        if scale < 1.0:
+            r = 1.0 / scale
+            k = int(r + 0.5)
+            if abs(r - k) < 0.05:
+                scale = 1.0 / k
+        return off, n, scale
+
+    xoff, xsize, xscale = axis(minx, maxx, cols, W)
+    yoff, ysize, yscale = axis(miny, maxy, rows, H)
+    return (xoff, yoff, xsize, ysize), (xscale, yscale)
+
+
+def _validity(src, nodata):
+    if nodata is None:
+        return None
+    if isinstance(nodata, float) and math.isnan(nodata):
+        bad = np.isnan(src)
+    else:
+        bad = src == np.asarray(nodata).astype(src.dtype)
+    return ~bad.all(axis=0)
+
+
+def ours_warp(src, nodata, src_crs, src_tf, dst_crs, dst_tf, shape, method, *, blocks=1):
+    t = WarpTransformer(src_crs, src_tf, dst_crs, dst_tf)
+    (xoff, yoff, xs, ys), scale = gdal_plan(t, shape, src.shape[1:], method)
+    win = src[:, yoff : yoff + ys, xoff : xoff + xs]
+    valid = _validity(win, nodata)
+    rows, cols = shape
+    values = np.zeros((src.shape[0], rows, cols))
+    produced = np.zeros((rows, cols), bool)
+    edges = np.linspace(0, rows, blocks + 1).astype(int)
+    for r0, r1 in zip(edges[:-1], edges[1:]):
+        res = warp_reduce_block(
+            win, (xoff, yoff, xs, ys), valid, None, t, (0, int(r0), cols, int(r1 - r0)), cols, method,
+            scale=scale,
+        )
+        values[:, r0:r1] = res.values
+        produced[r0:r1] = res.produced
+    return values, produced
+
+
+def gdal_warp(src, nodata, src_crs, src_tf, dst_crs, dst_tf, shape, method):
+    dst = np.full((src.shape[0],) + tuple(shape), 0 if nodata is None else nodata, dtype=src.dtype)
+    rio_reproject(
+        src, dst, src_transform=src_tf, src_crs=src_crs, dst_transform=dst_tf, dst_crs=dst_crs,
+        resampling=Resampling[method], src_nodata=nodata, dst_nodata=nodata, warp_mem_limit=4096,
+        num_threads=1, SRC_FILL_RATIO_HEURISTICS="NO",  # one chunk: GDAL re-anchors per chunk
+    )
+    return dst
+
+
+def compare(src, nodata, gdal, mine):
+    if nodata is not None and isinstance(nodata, float) and math.isnan(nodata):
+        gv, mv = ~np.isnan(gdal), ~np.isnan(mine)
+    elif nodata is not None:
+        nd = np.asarray(nodata).astype(src.dtype)
+        gv, mv = gdal != nd, mine != nd
+    else:
+        gv = mv = np.ones(gdal.shape, bool)
+    both = gv & mv
+    g, m = gdal[both].astype(np.float64), mine[both].astype(np.float64)
+    exact = float((g == m).mean()) if g.size else 1.0
+    if src.dtype.kind in "iu":
+        close = float((np.abs(g - m) <= 1).mean()) if g.size else 1.0
+    else:
+        floor = 1e-9 * float(np.nanmax(np.abs(np.where(np.isfinite(src), src, 0))))
+        close = float((np.abs(g - m) <= np.maximum(1e-4 * np.abs(g), floor)).mean()) if g.size else 1.0
+    return exact, close, float((gv == mv).mean()), int(gv.sum())
+
+
+def _read(name, window=None):
+    with rasterio.open(data_file(name)) as ds:
+        arr = ds.read(window=window)
+        tf = ds.window_transform(window) if window is not None else ds.transform
+        return arr, ds.nodata, ds.crs, tf
+
+
+def _target(src_crs, tf, shape, dst_crs, factor=1.0):
+    h, w = shape
+    left, top = tf.c, tf.f
+    right, bottom = tf * (w, h)
+    dtf, dw, dh = calculate_default_transform(src_crs, dst_crs, w, h, left, min(top, bottom), right, max(top, bottom))
+    if factor != 1.0:
+        dtf = Affine(dtf.a * factor, dtf.b, dtf.c, dtf.d, dtf.e * factor, dtf.f)
+        dw, dh = max(1, int(dw / factor)), max(1, int(dh / factor))
+    return dtf, (dh, dw)
+
+
+# (file, window, dst crs, factor): real data x CRS pairs
+CASES = [
+    ("RGB.byte.tif", ((200, 456), (250, 506)), "EPSG:4326", 1.0),  # UTM -> 4326, uint8 3 bands
+    ("RGB.byte.tif", ((100, 420), (100, 420)), "EPSG:3857", 2.7),  # UTM -> 3857, downsampling
+    ("storml_elev.tif", None, "EPSG:4326", 1.0),  # int16 UTM -> 4326
+    ("sr_b4_20200829.tif", None, "EPSG:5070", 1.6),  # uint16 UTM -> CONUS Albers equal area
+    ("storml_tcc.tif", None, "EPSG:6933", 1.0),  # uint8 (nodata 255) UTM -> EASE-Grid 2 equal area
+    ("south-up.tif", None, "EPSG:32611", 1.0),  # float32 4326 -> UTM (south-up source, NaN nodata)
+    ("titiler_B01.tif", None, "EPSG:3031", 1.0),  # uint16 UTM 34N -> Antarctic polar stereographic
+    ("nt_20201024_f18_nrt_s.tif", ((60, 260), (60, 260)), "EPSG:3976", 1.3),  # polar -> polar (NSIDC)
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}->{c[2]}" for c in CASES])
+def test_reprojection_parity_with_gdal(case):
+    name, window, dst_crs, factor = case
+    src, nodata, crs, tf = _read(name, window)
+    dst_tf, shape = _target(crs, tf, src.shape[1:], dst_crs, factor)
+    bad = []
+    for method in REDUCE_METHODS:
+        gdal = gdal_warp(src, nodata, crs, tf, dst_crs, dst_tf, shape, method)
+        values, produced = ours_warp(src, nodata, crs, tf, dst_crs, dst_tf, shape, method)
+        mine = _gdal_write(values, produced, src.dtype, nodata)
+        exact, close, mask, n = compare(src, nodata, gdal, mine)
+        score = exact if method in EXACT_METHODS else close
+        if score < 0.999 or mask < 0.999 or n == 0:
+            bad.append((method, exact, close, mask, n))
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("factor", [1 / 3.3, 2.5], ids=["down3.3", "up2.5"])
+def test_same_crs_resize_parity_with_gdal(factor):
+    src, nodata, crs, tf = _read("RGB.byte.tif", ((150, 550), (150, 550)))
+    h, w = src.shape[1:]
+    dst_tf = Affine(tf.a / factor, 0, tf.c + 3.3 * tf.a, 0, tf.e / factor, tf.f + 1.7 * tf.e)
+    shape = (int(h * factor) - 4, int(w * factor) - 4)
+    bad = []
+    for method in REDUCE_METHODS:
+        gdal = gdal_warp(src, nodata, crs, tf, crs, dst_tf, shape, method)
+        values, produced = ours_warp(src, nodata, crs, tf, crs, dst_tf, shape, method)
+        mine = _gdal_write(values, produced, src.dtype, nodata)
+        exact, close, mask, n = compare(src, nodata, gdal, mine)
+        score = exact if method in EXACT_METHODS else close
+        if score < 0.999 or mask < 0.999 or n == 0:
+            bad.append((method, exact, close, mask, n))
+    assert not bad, bad
+
+
+# --------------------------------------------------------------------------- invariance
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    method=st.sampled_from(REDUCE_METHODS),
+    r0=st.integers(0, 60),
+    nrows=st.integers(1, 40),
+    c0=st.integers(0, 60),
+    ncols=st.integers(1, 40),
+)
+def test_window_invariance(method, r0, nrows, c0, ncols):
+    src, nodata, crs, tf = _read("storml_elev.tif")
+    dst_crs = "EPSG:4326"
+    dst_tf, shape = _target(crs, tf, src.shape[1:], dst_crs, 1.4)
+    rows, cols = shape
+    r0, c0 = min(r0, rows - 1), min(c0, cols - 1)
+    nrows, ncols = min(nrows, rows - r0), min(ncols, cols - c0)
+    t = WarpTransformer(crs, tf, dst_crs, dst_tf)
+    (xoff, yoff, xs, ys), scale = gdal_plan(t, shape, src.shape[1:], method)
+    win = src[:, yoff : yoff + ys, xoff : xoff + xs]
+    valid = _validity(win, nodata)
+    full = warp_reduce_block(win, (xoff, yoff, xs, ys), valid, None, t, (0, 0, cols, rows), cols, method, scale=scale)
+    part = warp_reduce_block(
+        win, (xoff, yoff, xs, ys), valid, None, t, (c0, r0, ncols, nrows), cols, method, scale=scale
+    )
+    np.testing.assert_array_equal(part.produced, full.produced[r0 : r0 + nrows, c0 : c0 + ncols])
+    sel = part.produced
+    np.testing.assert_array_equal(part.values[:, sel], full.values[:, r0 : r0 + nrows, c0 : c0 + ncols][:, sel])
+    if method == "sum":
+        np.testing.assert_array_equal(part.density[sel], full.density[r0 : r0 + nrows, c0 : c0 + ncols][sel])
+
+
+def test_thread_and_block_invariance_and_pickling():
+    from concurrent.futures import ThreadPoolExecutor
+
+    src, nodata, crs, tf = _read("sr_b4_20200829.tif")
+    dst_tf, shape = _target(crs, tf, src.shape[1:], "EPSG:3857", 1.9)
+    for method in ("average", "mode", "sum"):
+        one = ours_warp(src, nodata, crs, tf, "EPSG:3857", dst_tf, shape, method, blocks=1)
+        many = ours_warp(src, nodata, crs, tf, "EPSG:3857", dst_tf, shape, method, blocks=7)
+        np.testing.assert_array_equal(one[1], many[1])
+        np.testing.assert_array_equal(one[0][:, one[1]], many[0][:, many[1]])
+    t = pickle.loads(pickle.dumps(WarpTransformer(crs, tf, "EPSG:3857", dst_tf)))
+    (xoff, yoff, xs, ys), scale = gdal_plan(t, shape, src.shape[1:], "average")
+    win = src[:, yoff : yoff + ys, xoff : xoff + xs]
+    valid = _validity(win, nodata)
+    rows, cols = shape
+
+    def block(r):
+        return warp_reduce_block(win, (xoff, yoff, xs, ys), valid, None, t, (0, r, cols, 1), cols, "average", scale=scale)
+
+    with ThreadPoolExecutor(4) as ex:
+        res = list(ex.map(block, range(rows)))
+    got = np.concatenate([r.values for r in res], axis=1)
+    prod = np.concatenate([r.produced for r in res], axis=0)
+    ref = ours_warp(src, nodata, crs, tf, "EPSG:3857", dst_tf, shape, "average")
+    np.testing.assert_array_equal(prod, ref[1])
+    np.testing.assert_array_equal(got[:, prod], ref[0][:, prod])
+
+
+# --------------------------------------------------------------------------- density, errors
+
+
+def test_density_is_binary_for_average_and_blends_for_sum():
+    # E6b: 2x downsample, band [100, 100, 50, 50], alpha [255, 128, 64, 0] (2 rows)
+    band = np.array([[100, 100, 50, 50], [100, 100, 50, 50]], np.uint8)[None]
+    dens = np.array([[255, 128, 64, 0], [255, 128, 64, 0]], np.float32) / np.float32(255)
+    t = WarpTransformer(3857, (0, 1, 0, 2, 0, -1), 3857, (0, 2, 0, 2, 0, -2))
+    avg = warp_reduce_block(band, (0, 0, 4, 2), None, dens, t, (0, 0, 2, 1), 2, "average", scale=(0.5, 0.5))
+    assert avg.values[0, 0].tolist() == [100.0, 50.0] and avg.density is None
+    sm = warp_reduce_block(band, (0, 0, 4, 2), None, dens, t, (0, 0, 2, 1), 2, "sum", scale=(0.5, 0.5))
+    assert sm.values[0, 0].tolist() == [400.0, 100.0]
+    np.testing.assert_allclose(sm.density[0], [(1 + 128 / 255) / 2, 64 / 255], rtol=1e-6)
+
+
+def test_bad_input_raises_typed_errors():
+    t = WarpTransformer(3857, (0, 1, 0, 2, 0, -1), 3857, (0, 2, 0, 2, 0, -2))
+    src = np.zeros((1, 2, 2), np.uint8)
+    with pytest.raises(ResamplingError):
+        warp_reduce_block(src, (0, 0, 2, 2), None, None, t, (0, 0, 1, 1), 1, "bilinear")
+    with pytest.raises(ShapeError):
+        warp_reduce_block(src, (0, 0, 3, 2), None, None, t, (0, 0, 1, 1), 1, "average")
+    with pytest.raises(ShapeError):
+        warp_reduce_block(src, (0, 0, 2, 2), np.ones((3, 3), bool), None, t, (0, 0, 1, 1), 1, "average")
+    with pytest.raises(ShapeError):
+        warp_reduce_block(src, (0, 0, 2, 2), None, None, t, (1, 0, 1, 1), 1, "average")
+    assert gdal_margin(0.25) == 8.0
