@@ -468,13 +468,9 @@ def geokeys_from_crs(crs: pyproj.CRS) -> list[tuple[int, Any]]:
     # user-defined model type + WKT in the PCS citation: what GDAL reads back as that WKT
     keys.append((ids["GTModelTypeGeoKey"], USER_DEFINED))
     keys.append((ids["GTCitationGeoKey"], crs.name or "unnamed"))
+    # WKT1_GDAL, as GDAL itself writes it (PROJ-only parameters such as +sweep travel in its
+    # EXTENSION["PROJ4", ...] node); GDAL and crs_from_geokeys read back the same CRS.
     wkt = crs.to_wkt("WKT1_GDAL")
-    try:
-        wkt1_ok = bool(wkt) and pyproj.CRS.from_wkt(wkt).equals(crs, ignore_axis_order=True)
-    except pyproj.exceptions.CRSError:
-        wkt1_ok = False
-    if not wkt1_ok:  # e.g. PROJ-string CRSs whose WKT1 loses a parameter: GDAL reads WKT2 too
-        wkt = crs.to_wkt("WKT2_2019") or wkt
     if not wkt:
         raise CRSError(f"CRS {crs.name!r} cannot be expressed as WKT1 for a GeoTIFF")
     keys.append((ids["PCSCitationGeoKey"], "ESRI PE String = " + wkt))

@@ -331,12 +331,17 @@ class Dataset:
         try:
             self._parse(pages)
             self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except RasterReadError:
+        except RasterReadError as exc:
             self.close()
-            raise
-        except (UnsupportedFeatureError, CRSError):
+            if self.name in str(exc):
+                raise
+            raise self._fail(str(exc)) from None
+        except UnsupportedFeatureError as exc:
             self.close()
-            raise
+            raise UnsupportedFeatureError(f"cannot read {self.name!r}: {exc}") from None
+        except CRSError as exc:
+            self.close()
+            raise CRSError(f"cannot read the CRS of {self.name!r}: {exc}") from None
         except Exception as exc:
             self.close()
             raise self._fail(f"invalid TIFF ({type(exc).__name__}: {exc})") from None
