@@ -112,20 +112,27 @@ def _install_log_filter() -> None:
         logger.addFilter(_TifffileNodataFilter())
 
 
-_POOL: ThreadPoolExecutor | None = None
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
+def _default_threads() -> int:
+    env = os.environ.get("RASTER_CORE_IO_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        n = max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover
+        n = max(1, os.cpu_count() or 1)
+    return min(8, n)
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
     with _POOL_LOCK:
-        if _POOL is None:
-            try:
-                n = max(1, len(os.sched_getaffinity(0)))
-            except AttributeError:  # pragma: no cover
-                n = max(1, os.cpu_count() or 1)
-            _POOL = ThreadPoolExecutor(max_workers=min(8, n), thread_name_prefix="raster_core_io")
-        return _POOL
+        pool = _POOLS.get(n)
+        if pool is None:
+            pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core_io")
+        return pool
 
 
 @dataclass(frozen=True)
@@ -691,7 +698,9 @@ class Dataset:
             return None
         return arr.reshape(arr.shape[-3:])
 
-    def _read_level(self, level: _Level, samples: list[int], win: Window, fill: float) -> np.ndarray:
+    def _read_level(
+        self, level: _Level, samples: list[int], win: Window, fill: float, num_threads: int | None = None
+    ) -> np.ndarray:
         """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
         c0, r0, w, h = win
         out = np.empty((len(samples), h, w), dtype=level.dtype)
@@ -725,11 +734,12 @@ class Dataset:
                 dst[...] = src
 
         self._check_open()
-        if len(jobs) <= 2:
+        n = _default_threads() if num_threads is None else num_threads
+        if len(jobs) <= 2 or n <= 1 or threading.current_thread().name.startswith("raster_core_io"):
             for j in jobs:
                 work(j)
         else:
-            for f in [_pool().submit(work, j) for j in jobs]:
+            for f in [_pool(n).submit(work, j) for j in jobs]:
                 f.result()
         return out
 
@@ -747,6 +757,7 @@ class Dataset:
         overview_level: int | None = None,
         masked: bool = False,
         out_dtype: Any = None,
+        num_threads: int | None = None,
     ) -> np.ndarray:
         """Read pixels: ``(bands, rows, cols)``, or ``(rows, cols)`` when ``indexes`` is an int.
 
@@ -763,6 +774,9 @@ class Dataset:
             Return a :class:`numpy.ma.MaskedArray` masked where :meth:`read_masks` is 0.
         out_dtype : dtype, optional
             Cast the result to this dtype.
+        num_threads : int, optional
+            Threads decoding tiles/strips (default: ``RASTER_CORE_IO_THREADS`` or the number
+            of cores, at most 8; 1 decodes in the calling thread). The result never depends on it.
 
         Examples
         --------
@@ -775,7 +789,11 @@ class Dataset:
         bands, squeeze = self._band_list(indexes)
         level = self._level(overview_level)
         win = _normalize_window(window, level.width, level.height)
-        arr = self._read_level(level, [b - 1 for b in bands], win, self._fill_value())
+        if num_threads is not None and (
+            isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1
+        ):
+            raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+        arr = self._read_level(level, [b - 1 for b in bands], win, self._fill_value(), num_threads)
         if out_dtype is not None:
             arr = arr.astype(out_dtype)
         if masked:
