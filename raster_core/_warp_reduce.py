@@ -1,9 +1,11 @@
 """Block driver of the area-reduction resamplers (``average, rms, mode, max, min, med, q1, q3, sum``).
 
-:func:`warp_reduce_block` computes one rectangular block of the destination grid with
+:func:`reduce_block` computes one rectangular block of the destination grid with
 GDAL 3.10's ``GWKAverageOrMode`` / ``GWKSumPreserving`` semantics and returns float64 values
 plus a "produced" mask (and, for ``sum``, the band density); the caller (``raster_core.warp``)
 applies GDAL's write rules (rounding, clamping, dst-nodata collision, density blending).
+:func:`warp_reduce_block` is the same with the block-kernel contract of :mod:`raster_core.warp`
+(writes into caller-provided arrays).
 
 Window invariance. Coordinates are always computed on **whole rows of the global grids**:
 
@@ -27,8 +29,8 @@ Examples
 >>> from raster_core.transform import WarpTransformer
 >>> src = np.arange(16.0).reshape(1, 4, 4)
 >>> t = WarpTransformer("EPSG:32631", (0, 1, 0, 4, 0, -1), "EPSG:32631", (0, 2, 0, 4, 0, -2))
->>> res = warp_reduce_block(src, (0, 0, 4, 4), None, None, t, (0, 0, 2, 2), 2, "average",
-...                         scale=(0.5, 0.5))
+>>> res = reduce_block(src, (0, 0, 4, 4), None, None, t, (0, 0, 2, 2), 2, "average",
+...                    scale=(0.5, 0.5))
 >>> res.values[0].tolist(), res.produced.tolist()
 ([[2.5, 4.5], [10.5, 12.5]], [[True, True], [True, True]])
 """
@@ -44,7 +46,7 @@ from raster_core._kernels import reduce as _k
 from raster_core.errors import InvalidParameterError, ResamplingError, ShapeError
 from raster_core.transform import WarpTransformer
 
-__all__ = ["ReduceResult", "REDUCE_METHODS", "warp_reduce_block", "gdal_margin"]
+__all__ = ["ReduceResult", "REDUCE_METHODS", "reduce_block", "warp_reduce_block", "gdal_margin"]
 
 #: resampling names handled here
 REDUCE_METHODS = ("average", "rms", "mode", "max", "min", "med", "q1", "q3", "sum")
@@ -95,7 +97,7 @@ def _check_mask(arr, shape, name, dtype):
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def warp_reduce_block(
+def reduce_block(
     source: np.ndarray,
     src_window: tuple[int, int, int, int],
     valid: np.ndarray | None,
@@ -146,13 +148,13 @@ def warp_reduce_block(
     >>> import numpy as np
     >>> from raster_core.transform import WarpTransformer
     >>> t = WarpTransformer(3857, (0, 1, 0, 2, 0, -1), 3857, (0, 2, 0, 2, 0, -2))
-    >>> r = warp_reduce_block(np.array([[[1, 2], [3, 4]]], np.uint8), (0, 0, 2, 2), None, None,
-    ...                       t, (0, 0, 1, 1), 1, "sum")
+    >>> r = reduce_block(np.array([[[1, 2], [3, 4]]], np.uint8), (0, 0, 2, 2), None, None,
+    ...                  t, (0, 0, 1, 1), 1, "sum")
     >>> r.values.tolist(), r.produced.tolist()
     ([[[10.0]]], [[True]])
     """
     if method not in REDUCE_METHODS:
-        raise ResamplingError(f"warp_reduce_block handles {REDUCE_METHODS}, not {method!r}")
+        raise ResamplingError(f"reduce_block handles {REDUCE_METHODS}, not {method!r}")
     src = np.asarray(source)
     if src.ndim == 2:
         src = src[None]
@@ -282,3 +284,63 @@ def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, 
     produced = weight > 0.0
     density = np.where(produced, dweight / np.where(produced, weight, 1.0), 0.0)
     return ReduceResult(out, produced, density)
+
+
+def warp_reduce_block(
+    method: str,
+    src: np.ndarray,
+    valid: np.ndarray | None,
+    density: np.ndarray | None,
+    src_offset: tuple[int, int],
+    src_full_shape: tuple[int, int],
+    transformer: WarpTransformer,
+    dst_shape: tuple[int, int],
+    dst_rows: tuple[int, int],
+    dst_cols: tuple[int, int],
+    xscale: float,
+    yscale: float,
+    out: np.ndarray,
+    out_density: np.ndarray,
+    band_produced: np.ndarray,
+    src_dtype: np.dtype | None = None,
+) -> None:
+    """Block kernel of :mod:`raster_core.warp` for the reduce family (its documented contract).
+
+    Computes global destination rows ``dst_rows`` x columns ``dst_cols`` from the plan's source
+    window ``src`` (origin ``src_offset`` in a raster of ``src_full_shape``) and writes the
+    values into ``out``, the band density into ``out_density`` (``sum`` only; it stays 1.0
+    for the average family) and 1 into ``band_produced`` where a band got a value. The Int16
+    ``mode == -1`` pixels that GDAL 3.10 drops are produced (documented deviation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_core.transform import WarpTransformer
+    >>> t = WarpTransformer(3857, (0, 1, 0, 2, 0, -1), 3857, (0, 2, 0, 2, 0, -2))
+    >>> out = np.zeros((1, 1, 1)); dens = np.ones((1, 1, 1)); prod = np.zeros((1, 1, 1), np.uint8)
+    >>> warp_reduce_block("max", np.array([[[1, 2], [3, 4]]], np.uint8), None, None, (0, 0), (2, 2), t,
+    ...                   (1, 1), (0, 1), (0, 1), 0.5, 0.5, out, dens, prod)
+    >>> out.tolist(), prod.tolist()
+    ([[[4.0]]], [[[1]]])
+    """
+    src = np.asarray(src)
+    if src.ndim == 2:
+        src = src[None]
+    h, w = src.shape[1], src.shape[2]
+    xoff, yoff = (int(v) for v in src_offset)
+    r0, r1 = (int(v) for v in dst_rows)
+    c0, c1 = (int(v) for v in dst_cols)
+    expect = (src.shape[0], r1 - r0, c1 - c0)
+    for name, arr in (("out", out), ("out_density", out_density), ("band_produced", band_produced)):
+        if tuple(arr.shape) != expect:
+            raise ShapeError(f"{name} must have shape {expect}, got {tuple(arr.shape)}")
+    if xoff < 0 or yoff < 0 or xoff + w > int(src_full_shape[1]) or yoff + h > int(src_full_shape[0]):
+        raise ShapeError(f"source window {(xoff, yoff, w, h)} exceeds the source raster {tuple(src_full_shape)}")
+    res = reduce_block(
+        src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
+        method, scale=(float(xscale), float(yscale)),
+    )
+    out[...] = res.values
+    band_produced[...] = res.produced[None].astype(np.uint8)
+    if res.density is not None:
+        out_density[...] = res.density[None]
