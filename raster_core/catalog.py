@@ -1,0 +1,992 @@
+"""A local image catalog for the Raster API: products, bands and images as plain JSON.
+
+A :class:`Catalog` maps image ids to images of products. A product defines bands
+(:class:`~raster_core.bands.Band`: type, data type, ranges, nodata, colour interpretation,
+file key and band index); an image has an id, a product, its file(s) and an acquisition
+time. It lives in a folder as one JSON file (``raster-core-catalog.json``, written
+atomically by :meth:`Catalog.save`) and can also be read from STAC: Items, ItemCollections,
+and Catalogs/Collections whose links lead to Items (``eo:bands``, ``raster:bands``,
+``proj:*``, assets).
+
+Without a catalog entry, **a path to a GeoTIFF is an image id**: its bands are named
+``"1"`` .. ``"N"``, and also ``"red"``, ``"green"``, ``"blue"``, ``"gray"`` by colour
+interpretation, and ``"alpha"`` (0/1, from the file's mask) when it has an alpha band or an
+internal mask.
+
+Examples
+--------
+>>> from raster_core.catalog import Catalog
+>>> cat = Catalog.open("data/catalog")                         # doctest: +SKIP
+>>> ref = cat.resolve("landsat7-rgb:RGB.byte")                 # doctest: +SKIP
+>>> list(ref.product.bands)                                    # doctest: +SKIP
+['red', 'green', 'blue', 'alpha']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+from urllib.parse import urlparse
+
+from raster_core.bands import Band
+from raster_core.errors import CatalogError, NotFoundError, RasterReadError
+from raster_core.scaling import DATA_TYPE_RANGES, data_type_of
+
+__all__ = [
+    "CATALOG_FILENAME",
+    "Product",
+    "Image",
+    "ImageRef",
+    "Catalog",
+    "file_product",
+    "default_catalog",
+]
+
+#: Name of the catalog file inside a catalog folder.
+CATALOG_FILENAME = "raster-core-catalog.json"
+_FORMAT_KEY = "raster_core_catalog"
+_FORMAT_VERSION = 1
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# ======================================================================================
+# products and images
+# ======================================================================================
+
+
+@dataclass
+class Product:
+    """A product: an ordered set of named bands shared by its images.
+
+    ``aliases`` maps extra names to band names (for example a STAC ``common_name`` or a
+    colour name: ``{"red": "B04"}``).
+    """
+
+    id: str
+    bands: dict[str, Band]
+    title: str | None = None
+    description: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise CatalogError(f"a product needs a non-empty string id, got {self.id!r}")
+        if not self.bands:
+            raise CatalogError(f"product {self.id!r} has no bands")
+        for name, band in self.bands.items():
+            if band.name != name:
+                raise CatalogError(f"product {self.id!r}: band stored as {name!r} is named {band.name!r}")
+        for alias, target in self.aliases.items():
+            if target not in self.bands:
+                raise CatalogError(f"product {self.id!r}: alias {alias!r} refers to unknown band {target!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id}
+        if self.title:
+            out["title"] = self.title
+        if self.description:
+            out["description"] = self.description
+        out["bands"] = [b.to_dict() for b in self.bands.values()]
+        if self.aliases:
+            out["aliases"] = dict(self.aliases)
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Product:
+        if not isinstance(d, Mapping) or "id" not in d:
+            raise CatalogError(f"a product must be a JSON object with an 'id', got {d!r}")
+        raw = d.get("bands")
+        if isinstance(raw, Mapping):
+            bands = [Band.from_dict(v, name=k) for k, v in raw.items()]
+        elif isinstance(raw, list):
+            bands = [Band.from_dict(v) for v in raw]
+        else:
+            raise CatalogError(f"product {d['id']!r}: 'bands' must be a list or an object")
+        by_name: dict[str, Band] = {}
+        for b in bands:
+            if b.name in by_name:
+                raise CatalogError(f"product {d['id']!r}: duplicate band name {b.name!r}")
+            by_name[b.name] = b
+        return cls(
+            id=str(d["id"]),
+            bands=by_name,
+            title=d.get("title"),
+            description=d.get("description"),
+            aliases=dict(d.get("aliases") or {}),
+            properties=dict(d.get("properties") or {}),
+        )
+
+
+def _iso_time(value: Any) -> str | None:
+    """Validate an acquisition time and return it as ISO 8601 text."""
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                _dt.date.fromisoformat(text)
+            except ValueError:
+                raise CatalogError(f"acquired must be an ISO 8601 date/time, got {value!r}") from None
+        return text
+    raise CatalogError(f"acquired must be an ISO 8601 string or a datetime, got {value!r}")
+
+
+@dataclass
+class Image:
+    """An image: an id, its product, its file(s) by key, and when it was acquired.
+
+    ``files`` maps a file key (the ``file`` of the product's bands) to a path. Relative
+    paths are relative to the catalog folder. Optional georeferencing from STAC
+    (``crs``, GDAL ``geotransform``, ``shape`` = (rows, cols)) is informative: the pixels
+    and their georeferencing are always read from the files.
+    """
+
+    id: str
+    product: str
+    files: dict[str, str]
+    acquired: str | None = None
+    crs: str | None = None
+    geotransform: tuple[float, ...] | None = None
+    shape: tuple[int, int] | None = None
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise CatalogError(f"an image needs a non-empty string id, got {self.id!r}")
+        if not isinstance(self.product, str) or not self.product:
+            raise CatalogError(f"image {self.id!r} needs a product id")
+        self.files = _normalize_files(self.files, self.id)
+        self.acquired = _iso_time(self.acquired)
+
+    def to_dict(self, root: Path | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "product": self.product}
+        out["files"] = {k: _relative(v, root) for k, v in self.files.items()}
+        if self.acquired:
+            out["acquired"] = self.acquired
+        for key in ("crs", "geometry"):
+            v = getattr(self, key)
+            if v is not None:
+                out[key] = v
+        if self.geotransform is not None:
+            out["geotransform"] = list(self.geotransform)
+        if self.shape is not None:
+            out["shape"] = list(self.shape)
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], root: Path | None = None) -> Image:
+        if not isinstance(d, Mapping) or "id" not in d or "product" not in d:
+            raise CatalogError(f"an image must be a JSON object with 'id' and 'product', got {d!r}")
+        files = _normalize_files(d.get("files", d.get("file")), str(d["id"]))
+        gt = d.get("geotransform")
+        shape = d.get("shape")
+        return cls(
+            id=str(d["id"]),
+            product=str(d["product"]),
+            files={k: _absolute(v, root) for k, v in files.items()},
+            acquired=d.get("acquired"),
+            crs=d.get("crs"),
+            geotransform=tuple(float(v) for v in gt) if gt else None,
+            shape=(int(shape[0]), int(shape[1])) if shape else None,
+            geometry=d.get("geometry"),
+            properties=dict(d.get("properties") or {}),
+        )
+
+
+def _normalize_files(files: Any, image_id: str) -> dict[str, str]:
+    if isinstance(files, (str, os.PathLike)):
+        return {"0": os.fspath(files)}
+    if isinstance(files, Mapping):
+        out = {str(k): os.fspath(v) for k, v in files.items()}
+    elif isinstance(files, Iterable):
+        out = {str(i): os.fspath(v) for i, v in enumerate(files)}
+    else:
+        raise CatalogError(f"image {image_id!r}: files must be a path, a list of paths or an object, got {files!r}")
+    if not out:
+        raise CatalogError(f"image {image_id!r} has no files")
+    return out
+
+
+def _is_remote(path: str) -> bool:
+    scheme = urlparse(path).scheme
+    return len(scheme) > 1 and scheme not in ("file",)
+
+
+def _absolute(path: str, root: Path | None) -> str:
+    if _is_remote(path):
+        return path
+    if path.startswith("file://"):
+        path = urlparse(path).path
+    p = Path(path)
+    if not p.is_absolute() and root is not None:
+        p = root / p
+    return os.path.normpath(str(p))
+
+
+def _relative(path: str, root: Path | None) -> str:
+    if root is None or _is_remote(path):
+        return path
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive (Windows)
+        return path
+    return rel.replace(os.sep, "/")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A resolved image id: the image and its product (what the Raster API works on)."""
+
+    image: Image
+    product: Product
+
+    @property
+    def id(self) -> str:
+        return self.image.id
+
+    def path_of(self, band: Band) -> str:
+        """Path of the file holding ``band``.
+
+        Raises
+        ------
+        CatalogError
+            When the image has no file under the band's file key.
+        """
+        try:
+            return self.image.files[band.file]
+        except KeyError:
+            if len(self.image.files) == 1 and band.file == "0":
+                return next(iter(self.image.files.values()))
+            raise CatalogError(
+                f"image {self.image.id!r} has no file {band.file!r} for band {band.name!r} "
+                f"(files: {', '.join(self.image.files)})"
+            ) from None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every file of the image (first one first)."""
+        return tuple(self.image.files.values())
+
+
+# ======================================================================================
+# products derived from files ("a path to a GeoTIFF is an image id")
+# ======================================================================================
+
+_COLOR_ALIASES = ("red", "green", "blue", "gray")
+_file_cache: dict[tuple[str, int, int], Product] = {}
+_file_cache_lock = threading.Lock()
+
+
+def _open_dataset(path: str) -> Any:
+    from raster_core import io as rc_io  # the GDAL-free reader
+
+    return rc_io.open(path)
+
+
+def _band_range(data_type: str) -> tuple[float, float]:
+    return DATA_TYPE_RANGES[data_type]
+
+
+def file_product(path: PathLike, *, product_id: str | None = None, file_key: str = "0") -> Product:
+    """The product a GeoTIFF defines by itself (bands ``"1"``..``"N"`` plus colour aliases).
+
+    Band ``"k"`` is the file's band k (data type, nodata, colour interpretation and
+    description from the file). ``red``/``green``/``blue``/``gray`` are aliases of the first
+    band with that colour interpretation. ``alpha`` is a 0/1 mask band (``mask="dataset"``:
+    the file's GDAL mask) when the file has an alpha band or an internal mask.
+
+    Raises
+    ------
+    RasterReadError
+        When the file is missing or not a readable GeoTIFF.
+
+    Examples
+    --------
+    >>> p = file_product("data/RGB.byte.tif")                     # doctest: +SKIP
+    >>> list(p.bands), p.aliases                                  # doctest: +SKIP
+    (['1', '2', '3'], {'red': '1', 'green': '2', 'blue': '3'})
+    """
+    path = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise RasterReadError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    pid = product_id or f"file:{os.path.abspath(path)}"
+    with _file_cache_lock:
+        cached = _file_cache.get(key)
+    if cached is None:
+        with _open_dataset(path) as ds:
+            cached = _product_from_dataset(ds, pid, file_key)
+        with _file_cache_lock:
+            if len(_file_cache) > 512:
+                _file_cache.clear()
+            _file_cache[key] = cached
+    if cached.id != pid or any(b.file != file_key for b in cached.bands.values()):
+        return Product(
+            id=pid,
+            bands={n: _rekey(b, file_key) for n, b in cached.bands.items()},
+            title=cached.title,
+            aliases=dict(cached.aliases),
+            properties=dict(cached.properties),
+        )
+    return cached
+
+
+def _rekey(band: Band, file_key: str) -> Band:
+    from dataclasses import replace
+
+    return replace(band, file=file_key)
+
+
+def _product_from_dataset(ds: Any, product_id: str, file_key: str) -> Product:
+    count = int(ds.count)
+    dtypes = list(getattr(ds, "dtypes", None) or [ds.dtype] * count)
+    colorinterp = [str(c).lower() for c in (getattr(ds, "colorinterp", None) or ["undefined"] * count)]
+    descriptions = list(getattr(ds, "descriptions", None) or [None] * count)
+    nodata = getattr(ds, "nodata", None)
+    scales = list(getattr(ds, "scales", None) or [1.0] * count)
+    offsets = list(getattr(ds, "offsets", None) or [0.0] * count)
+    flags = [set(f) for f in (getattr(ds, "mask_flags", None) or [()] * count)]
+    bands: dict[str, Band] = {}
+    aliases: dict[str, str] = {}
+    for i in range(count):
+        name = str(i + 1)
+        dt = data_type_of(dtypes[i])
+        ci = colorinterp[i] if i < len(colorinterp) else "undefined"
+        dr = _band_range(dt)
+        phys = None
+        s, o = float(scales[i]), float(offsets[i])
+        if (s, o) != (1.0, 0.0) and dt not in ("Float32", "Float64"):
+            phys = (dr[0] * s + o, dr[1] * s + o)
+        btype = "mask" if ci == "alpha" else ("class" if ci == "palette" else "spectral")
+        bands[name] = Band(
+            name=name,
+            type=btype,
+            data_type=dt,
+            data_range=dr,
+            physical_range=phys,
+            nodata=None if nodata is None else float(nodata),
+            colorinterp=ci if ci in _known_ci() else "undefined",
+            file=file_key,
+            band_index=i + 1,
+            description=descriptions[i] if i < len(descriptions) else None,
+        )
+        if ci in _COLOR_ALIASES and ci not in aliases:
+            aliases[ci] = name
+    has_alpha = any(c == "alpha" for c in colorinterp)
+    has_internal_mask = any("per_dataset" in f and "alpha" not in f for f in flags)
+    if has_alpha or has_internal_mask:
+        bands["alpha"] = Band(
+            name="alpha",
+            type="mask",
+            data_type="Byte",
+            data_range=(0, 1),
+            colorinterp="alpha",
+            file=file_key,
+            band_index=None,
+            mask="dataset",
+            description="1 where the file's mask (alpha band or internal mask) is valid, else 0",
+        )
+    return Product(
+        id=product_id,
+        bands=bands,
+        title=os.path.basename(ds.name) if getattr(ds, "name", None) else None,
+        aliases=aliases,
+    )
+
+
+def _known_ci() -> tuple[str, ...]:
+    from raster_core.bands import _COLORINTERPS
+
+    return _COLORINTERPS
+
+
+# ======================================================================================
+# STAC
+# ======================================================================================
+
+_STAC_DATA_TYPES = {
+    "uint8": "Byte", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32", "int32": "Int32",
+    "float32": "Float32", "float64": "Float64", "int8": "Int16", "int64": "Float64", "uint64": "Float64",
+    "float16": "Float32",
+}
+_RASTER_MEDIA = ("image/tiff", "image/vnd.stac.geotiff", "application/x-geotiff")
+_MASK_ROLES = {"data-mask", "mask", "alpha"}
+
+
+def _stac_nodata(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("nan", "inf", "-inf"):
+            return float(v)
+        raise CatalogError(f"invalid STAC nodata {value!r}")
+    return float(value)
+
+
+def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
+    media = str(asset.get("type") or "").lower()
+    roles = set(asset.get("roles") or [])
+    if roles & {"thumbnail", "overview", "metadata"} and not roles & {"data"}:
+        return False
+    if "eo:bands" in asset or "raster:bands" in asset or "bands" in asset:
+        return True
+    if any(m in media for m in _RASTER_MEDIA):
+        return True
+    return str(asset.get("href", "")).lower().endswith((".tif", ".tiff"))
+
+
+def _stac_product_and_image(item: Mapping[str, Any], base: Path | None) -> tuple[Product, Image]:
+    if item.get("type") != "Feature" or "assets" not in item or "id" not in item:
+        raise CatalogError("not a STAC Item (needs type 'Feature', 'id' and 'assets')")
+    props = dict(item.get("properties") or {})
+    item_eo = props.get("eo:bands") or []
+    assets = item["assets"]
+    if not isinstance(assets, Mapping):
+        raise CatalogError(f"STAC item {item['id']!r}: 'assets' must be an object")
+    bands: dict[str, Band] = {}
+    aliases: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for key, asset in assets.items():
+        if not isinstance(asset, Mapping) or not _is_raster_asset(key, asset):
+            continue
+        href = asset.get("href")
+        if not isinstance(href, str):
+            continue
+        files[key] = _absolute(href, base)
+        # STAC 1.1 "bands" merges eo:bands and raster:bands
+        eo = list(asset.get("eo:bands") or [])
+        rb = list(asset.get("raster:bands") or [])
+        common = list(asset.get("bands") or [])
+        if not eo and not rb and common:
+            eo = rb = common
+        if not eo and not rb and item_eo and "eo:bands" in str(asset.get("roles", "")):
+            eo = item_eo
+        n = max(len(eo), len(rb), 1)
+        roles = set(asset.get("roles") or [])
+        classes = asset.get("classification:classes")
+        for i in range(n):
+            e = eo[i] if i < len(eo) else {}
+            r = rb[i] if i < len(rb) else {}
+            if n == 1:
+                name = key
+            else:
+                name = str(e.get("name") or f"{key}_{i + 1}")
+            if name in bands:
+                name = f"{key}_{name}"
+            stac_dtype = r.get("data_type") or e.get("data_type")
+            dt = _STAC_DATA_TYPES.get(str(stac_dtype).lower(), "UInt16") if stac_dtype else "UInt16"
+            stats = r.get("statistics") or {}
+            if "minimum" in stats and "maximum" in stats:
+                dr: tuple[float, float] = (stats["minimum"], stats["maximum"])
+            else:
+                dr = DATA_TYPE_RANGES[dt]
+            scale = r.get("scale", 1.0)
+            offset = r.get("offset", 0.0)
+            phys = None
+            if (scale, offset) != (1.0, 0.0) and scale is not None:
+                phys = (dr[0] * float(scale) + float(offset or 0.0), dr[1] * float(scale) + float(offset or 0.0))
+            if roles & _MASK_ROLES:
+                btype = "mask"
+            elif classes or e.get("classification:classes") or r.get("classification:classes"):
+                btype = "class"
+            elif "sar:polarizations" in asset or "sar:polarizations" in props:
+                btype = "microwave"
+            else:
+                btype = "spectral"
+            extra: dict[str, Any] = {}
+            for k in ("common_name", "center_wavelength", "full_width_half_max", "solar_illumination"):
+                if e.get(k) is not None:
+                    extra[k] = e[k]
+            for k in ("unit", "spatial_resolution", "scale", "offset", "bits_per_sample"):
+                if r.get(k) is not None:
+                    extra[k] = r[k]
+            if e.get("name") and e.get("name") != name:
+                extra["vendor_band_name"] = e["name"]
+            ci = None
+            cn = e.get("common_name")
+            if cn in ("red", "green", "blue"):
+                ci = cn
+            bands[name] = Band(
+                name=name,
+                type=btype,
+                data_type=dt,
+                data_range=dr,
+                physical_range=phys,
+                nodata=_stac_nodata(r.get("nodata", asset.get("nodata"))),
+                colorinterp=ci,
+                file=key,
+                band_index=i + 1,
+                description=e.get("description") or asset.get("title"),
+                properties=extra,
+            )
+            for alias in (cn, e.get("name")):
+                if alias and alias not in bands and alias not in aliases:
+                    aliases[alias] = name
+    if not bands:
+        raise CatalogError(f"STAC item {item['id']!r} has no raster assets")
+    aliases = {a: t for a, t in aliases.items() if a not in bands}
+    product_id = str(item.get("collection") or f"stac:{item['id']}")
+    datetime_ = props.get("datetime") or props.get("start_datetime")
+    crs = None
+    if props.get("proj:epsg"):
+        crs = f"EPSG:{int(props['proj:epsg'])}"
+    elif props.get("proj:code"):
+        crs = str(props["proj:code"])
+    elif props.get("proj:wkt2"):
+        crs = str(props["proj:wkt2"])
+    gt = None
+    if props.get("proj:transform"):
+        t = [float(v) for v in props["proj:transform"]]
+        if len(t) >= 6:
+            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
+    shape = tuple(int(v) for v in props["proj:shape"]) if props.get("proj:shape") else None
+    keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
+    product = Product(id=product_id, bands=bands, title=product_id, aliases=aliases)
+    image = Image(
+        id=str(item["id"]),
+        product=product_id,
+        files=files,
+        acquired=datetime_,
+        crs=crs,
+        geotransform=gt,
+        shape=shape,  # type: ignore[arg-type]
+        geometry=item.get("geometry"),
+        properties=keep,
+    )
+    return product, image
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise NotFoundError(f"catalog file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"cannot read catalog JSON {str(path)!r}: {exc}") from None
+
+
+# ======================================================================================
+# the catalog
+# ======================================================================================
+
+
+class Catalog:
+    """Products and images by id, plus the "a GeoTIFF path is an image id" rule.
+
+    Parameters
+    ----------
+    path
+        Folder (or file) the catalog is saved to; ``None`` for an in-memory catalog.
+    products, images
+        Initial content.
+
+    Examples
+    --------
+    >>> cat = Catalog()
+    >>> ref = cat.resolve("data/RGB.byte.tif")                      # doctest: +SKIP
+    >>> sorted(ref.product.aliases)                                 # doctest: +SKIP
+    ['blue', 'green', 'red']
+    >>> cat.add_image("scene-1", files="data/RGB.byte.tif", product="rgb")   # doctest: +SKIP
+    >>> cat.resolve("scene-1").product.id                           # doctest: +SKIP
+    'rgb'
+    """
+
+    def __init__(
+        self,
+        path: PathLike | None = None,
+        *,
+        products: Iterable[Product] = (),
+        images: Iterable[Image] = (),
+    ) -> None:
+        self.path: Path | None = Path(path) if path is not None else None
+        self._products: dict[str, Product] = {}
+        self._images: dict[str, Image] = {}
+        self._lock = threading.RLock()
+        for p in products:
+            self.add_product(p)
+        for im in images:
+            self._add_image_obj(im)
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: PathLike) -> Catalog:
+        """Open a catalog folder or file.
+
+        A folder holds ``raster-core-catalog.json``, or a STAC ``catalog.json`` /
+        ``collection.json``. A file is a raster_core catalog JSON or any STAC document
+        (Item, ItemCollection, Catalog, Collection; local links are followed).
+
+        Raises
+        ------
+        NotFoundError
+            When the path does not exist.
+        CatalogError
+            When the JSON is not a catalog.
+        """
+        p = Path(path)
+        if p.is_dir():
+            own = p / CATALOG_FILENAME
+            if own.exists():
+                return cls._from_own(own, folder=p)
+            for name in ("catalog.json", "collection.json"):
+                if (p / name).exists():
+                    cat = cls(p)
+                    cat.add_stac(p / name)
+                    return cat
+            raise CatalogError(f"no {CATALOG_FILENAME}, catalog.json or collection.json in {str(p)!r}")
+        if not p.exists():
+            raise NotFoundError(f"catalog {str(p)!r} does not exist")
+        doc = _read_json(p)
+        if isinstance(doc, Mapping) and _FORMAT_KEY in doc:
+            return cls._from_own(p, folder=p.parent, doc=doc)
+        cat = cls(p.parent)
+        cat.add_stac(p)
+        return cat
+
+    @classmethod
+    def _from_own(cls, file: Path, *, folder: Path, doc: Any = None) -> Catalog:
+        doc = _read_json(file) if doc is None else doc
+        if not isinstance(doc, Mapping) or _FORMAT_KEY not in doc:
+            raise CatalogError(f"{str(file)!r} is not a raster_core catalog")
+        if doc[_FORMAT_KEY] != _FORMAT_VERSION:
+            raise CatalogError(f"{str(file)!r}: unsupported catalog version {doc[_FORMAT_KEY]!r}")
+        cat = cls(folder)
+        for pd in doc.get("products") or []:
+            cat.add_product(Product.from_dict(pd))
+        for im in doc.get("images") or []:
+            cat._add_image_obj(Image.from_dict(im, root=folder))
+        return cat
+
+    @classmethod
+    def from_stac(cls, *sources: Any, path: PathLike | None = None) -> Catalog:
+        """A catalog of STAC documents (dicts or paths; see :meth:`add_stac`)."""
+        cat = cls(path)
+        for s in sources:
+            cat.add_stac(s)
+        return cat
+
+    # ------------------------------------------------------------------ STAC
+    def add_stac(self, source: Any, *, base: PathLike | None = None) -> list[str]:
+        """Add STAC content: an Item, ItemCollection, Catalog or Collection (a dict, or a
+        path to its JSON). Links of Catalogs/Collections to local children and items are
+        followed. Asset hrefs are resolved against the document's folder (or ``base``).
+
+        Returns the ids of the images added.
+
+        Raises
+        ------
+        CatalogError
+            For JSON that is not STAC, or an Item without raster assets.
+        """
+        seen: set[str] = set()
+        return self._add_stac(source, Path(base) if base is not None else None, seen)
+
+    def _add_stac(self, source: Any, base: Path | None, seen: set[str]) -> list[str]:
+        if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and source.lstrip().startswith("{")):
+            path = Path(source)
+            key = str(path.resolve())
+            if key in seen:
+                return []
+            seen.add(key)
+            doc = _read_json(path)
+            base = path.parent
+        elif isinstance(source, str):
+            try:
+                doc = json.loads(source)
+            except json.JSONDecodeError as exc:
+                raise CatalogError(f"invalid STAC JSON: {exc}") from None
+        else:
+            doc = source
+        if not isinstance(doc, Mapping):
+            raise CatalogError("a STAC document must be a JSON object")
+        kind = doc.get("type")
+        added: list[str] = []
+        if kind == "Feature":
+            product, image = _stac_product_and_image(doc, base)
+            with self._lock:
+                existing = self._products.get(product.id)
+                if existing is None:
+                    self._products[product.id] = product
+                else:
+                    merged = dict(existing.bands)
+                    for n, b in product.bands.items():
+                        merged.setdefault(n, b)
+                    aliases = {**product.aliases, **existing.aliases}
+                    self._products[product.id] = Product(
+                        id=existing.id, bands=merged, title=existing.title, description=existing.description,
+                        aliases={a: t for a, t in aliases.items() if t in merged and a not in merged},
+                        properties=existing.properties,
+                    )
+                self._images[image.id] = image
+            return [image.id]
+        if kind == "FeatureCollection":
+            for feat in doc.get("features") or []:
+                added += self._add_stac(feat, base, seen)
+            return added
+        if kind in ("Catalog", "Collection") or "stac_version" in doc:
+            for link in doc.get("links") or []:
+                if not isinstance(link, Mapping) or link.get("rel") not in ("item", "child"):
+                    continue
+                href = link.get("href")
+                if not isinstance(href, str) or _is_remote(href):
+                    continue
+                target = Path(_absolute(href, base))
+                if target.exists():
+                    added += self._add_stac(target, target.parent, seen)
+            return added
+        raise CatalogError(f"not a STAC document (type {kind!r})")
+
+    # ------------------------------------------------------------------ editing
+    def add_product(self, product: Product | Mapping[str, Any] | None = None, **kwargs: Any) -> Product:
+        """Add (or replace) a product: a :class:`Product`, a dict, or keyword arguments
+        (``id=..., bands=[{...}, ...]``)."""
+        if product is None:
+            product = Product.from_dict(kwargs)
+        elif isinstance(product, Mapping):
+            product = Product.from_dict(product)
+        if not isinstance(product, Product):
+            raise CatalogError(f"not a product: {product!r}")
+        with self._lock:
+            self._products[product.id] = product
+        return product
+
+    def _add_image_obj(self, image: Image) -> None:
+        with self._lock:
+            if image.product not in self._products:
+                raise NotFoundError(f"image {image.id!r}: product {image.product!r} is not in the catalog")
+            self._images[image.id] = image
+
+    def add_image(
+        self,
+        id: str,  # noqa: A002 - the catalog's field name
+        files: PathLike | Sequence[PathLike] | Mapping[str, PathLike],
+        product: str | None = None,
+        *,
+        acquired: Any = None,
+        **properties: Any,
+    ) -> Image:
+        """Add (or replace) an image.
+
+        Parameters
+        ----------
+        id
+            The image id used by the Raster API.
+        files
+            One path, a list of paths (keys ``"0"``, ``"1"``...), or ``{file key: path}``
+            matching the ``file`` of the product's bands. Relative paths are taken relative
+            to the current directory.
+        product
+            Product id. When it is not in the catalog (or ``None``), a product is derived
+            from the first file (see :func:`file_product`) under that id (default:
+            ``"<id>:product"``).
+        acquired
+            Acquisition time (ISO 8601 string or datetime).
+        **properties
+            Extra properties stored with the image (``cloud_fraction=0.1``...).
+
+        Raises
+        ------
+        RasterReadError
+            When a product has to be derived and the file is unreadable.
+        CatalogError
+            For invalid arguments.
+        """
+        file_map = {k: os.path.abspath(v) if not _is_remote(v) else v for k, v in _normalize_files(files, id).items()}
+        pid = product or f"{id}:product"
+        with self._lock:
+            if pid not in self._products:
+                first_key, first_path = next(iter(file_map.items()))
+                self._products[pid] = file_product(first_path, product_id=pid, file_key=first_key)
+            image = Image(id=id, product=pid, files=file_map, acquired=acquired, properties=dict(properties))
+            self._images[id] = image
+        return image
+
+    def remove_image(self, id: str) -> None:  # noqa: A002
+        """Remove an image (NotFoundError when absent)."""
+        with self._lock:
+            if id not in self._images:
+                raise NotFoundError(f"'{id}' is not in the catalog")
+            del self._images[id]
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def products(self) -> dict[str, Product]:
+        """Products by id (a copy)."""
+        return dict(self._products)
+
+    def images(self, product: str | None = None) -> list[Image]:
+        """Images, optionally of one product, sorted by acquisition time then id."""
+        ims = [im for im in self._images.values() if product is None or im.product == product]
+        return sorted(ims, key=lambda im: (im.acquired or "", im.id))
+
+    def get_product(self, id: str) -> Product:  # noqa: A002
+        try:
+            return self._products[id]
+        except KeyError:
+            raise NotFoundError(f"product '{id}' is not in the catalog") from None
+
+    def get_image(self, id: str) -> Image:  # noqa: A002
+        try:
+            return self._images[id]
+        except KeyError:
+            raise NotFoundError(f"'{id}' is not in the catalog") from None
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._images
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def __iter__(self) -> Iterator[Image]:
+        return iter(self.images())
+
+    def __repr__(self) -> str:
+        where = f" at {str(self.path)!r}" if self.path else ""
+        return f"<Catalog{where}: {len(self._products)} products, {len(self._images)} images>"
+
+    def resolve(self, image_id: Any) -> ImageRef:
+        """The image (and product) an id refers to.
+
+        A catalog id first; else a path to an existing GeoTIFF (relative to the current
+        directory, then to the catalog folder), which is its own product.
+
+        Raises
+        ------
+        NotFoundError
+            ``"'x' does not exist in the catalog and is not a file"``.
+        RasterReadError
+            When the path exists but is not a readable GeoTIFF.
+        """
+        if isinstance(image_id, os.PathLike):
+            image_id = os.fspath(image_id)
+        if not isinstance(image_id, str) or not image_id:
+            raise NotFoundError(f"an image id must be a non-empty string, got {image_id!r}")
+        image = self._images.get(image_id)
+        if image is not None:
+            return ImageRef(image, self._products[image.product])
+        candidates = [Path(image_id)]
+        if self.path is not None and not Path(image_id).is_absolute():
+            candidates.append((self.path if self.path.is_dir() else self.path.parent) / image_id)
+        for cand in candidates:
+            if cand.is_file():
+                path = os.path.abspath(cand)
+                product = file_product(path)
+                return ImageRef(Image(id=image_id, product=product.id, files={"0": path}), product)
+            if cand.exists():
+                raise NotFoundError(f"'{image_id}' is not an image: {str(cand)!r} is a directory")
+        raise NotFoundError(f"'{image_id}' does not exist in the catalog and is not a file")
+
+    def resolve_many(self, inputs: Any) -> list[ImageRef]:
+        """Resolve one id or a list of ids (spec §1.3: a ``str`` becomes ``[str]``).
+
+        Raises
+        ------
+        NotFoundError
+            For an unknown id, or an empty list.
+        """
+        if isinstance(inputs, (str, os.PathLike)):
+            inputs = [inputs]
+        elif not isinstance(inputs, Iterable):
+            raise NotFoundError(f"Inputs must be a Iterable, instead got '{type(inputs).__name__}'")
+        ids = list(inputs)
+        if not ids:
+            raise NotFoundError("no image ids given (inputs is empty)")
+        return [self.resolve(i) for i in ids]
+
+    # ------------------------------------------------------------------ saving
+    def to_dict(self, root: Path | None = None) -> dict[str, Any]:
+        """The catalog as the JSON document :meth:`save` writes."""
+        return {
+            _FORMAT_KEY: _FORMAT_VERSION,
+            "products": [p.to_dict() for p in self._products.values()],
+            "images": [im.to_dict(root) for im in self._images.values()],
+        }
+
+    def save(self, path: PathLike | None = None) -> Path:
+        """Write the catalog atomically (temporary file + rename) and return the file path.
+
+        ``path`` (or the catalog's own path) is a folder (the file is
+        ``raster-core-catalog.json`` inside it, created if needed) or a ``.json`` file.
+        File paths are stored relative to the folder.
+
+        Raises
+        ------
+        CatalogError
+            When the catalog has no path.
+        """
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise CatalogError("this catalog has no path: call save(path)")
+        if target.suffix.lower() == ".json" and not target.is_dir():
+            folder, file = target.parent, target
+        else:
+            folder, file = target, target / CATALOG_FILENAME
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            doc = self.to_dict(root=folder.resolve())
+        text = json.dumps(doc, indent=1, allow_nan=False, default=_json_default)
+        fd, tmp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, file)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        self.path = folder
+        return file
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+_default: Catalog | None = None
+
+
+def default_catalog() -> Catalog:
+    """The catalog used when none is given: ``$RASTER_CORE_CATALOG`` if set, else an empty
+    catalog (GeoTIFF paths still work as image ids)."""
+    global _default
+    if _default is None:
+        env = os.environ.get("RASTER_CORE_CATALOG")
+        _default = Catalog.open(env) if env else Catalog()
+    return _default
