@@ -28,6 +28,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -649,7 +650,7 @@ class Catalog:
         CatalogError
             When the JSON is not a catalog.
         """
-        p = Path(path)
+        p = Path(path).resolve()
         if p.is_dir():
             own = p / CATALOG_FILENAME
             if own.exists():
@@ -950,7 +951,7 @@ class Catalog:
         folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             doc = self.to_dict(root=folder.resolve())
-        text = json.dumps(doc, indent=1, allow_nan=False, default=_json_default)
+        text = _compact_lists(json.dumps(doc, indent=1, allow_nan=False, default=_json_default))
         fd, tmp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -967,6 +968,14 @@ class Catalog:
             raise
         self.path = folder
         return file
+
+
+_NUMBER_LIST = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
+
+
+def _compact_lists(text: str) -> str:
+    """Put short lists of numbers (ranges, transforms) on one line."""
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
 def _json_default(value: Any) -> Any:
