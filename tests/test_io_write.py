@@ -53,7 +53,7 @@ def test_roundtrip_in_rasterio(tmp_path, case, tiled):
     if nodata is not None and not math.isnan(nodata):
         arr[:, -3:, -4:] = np.asarray(nodata).astype(dtype)
     path = tmp_path / "out.tif"
-    descriptions = [f"band {k}" for k in range(bands)]
+    descriptions = [f"band {k} <&>" for k in range(bands)]
     write_geotiff(path, arr, crs=crs, transform=gt, nodata=nodata, colorinterp=ci, blocksize=256,
                   tiled=tiled, overviews=[2, 4], descriptions=descriptions)
     assert os.listdir(tmp_path) == ["out.tif"]

@@ -210,8 +210,8 @@ def _geogcs_wkt(keys: dict[str, Any]) -> str:
                     rf = ell.inverse_flattening
             except pyproj.exceptions.CRSError:
                 pass
-        if a is None:
-            raise CRSError("user-defined geographic CRS without an ellipsoid (no semi-major axis)")
+        if a is None:  # no ellipsoid at all: WGS 84's, as libgeotiff's defaults give
+            a, rf, ell_name = 6378137.0, 298.257223563, cit.get("ellipsoid", "WGS 84")
         if rf is None:
             rf = 0.0 if (b is None or b == a) else a / (a - b)
         auth = f',AUTHORITY["EPSG","{ell_code}"]' if ell_code and ell_code != USER_DEFINED else ""

@@ -31,7 +31,9 @@ import math
 import os
 import re
 import threading
+import warnings
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import unescape as xml_unescape
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -276,7 +278,8 @@ def _parse_gdal_metadata(xml: Any) -> dict[tuple[str, int | None, str], str]:
         name = item.get("name", "")
         sample = item.get("sample")
         role = item.get("role", "")
-        out[(name, int(sample) if sample is not None and sample.isdigit() else None, role)] = item.text or ""
+        # GDAL escapes item values once more than XML needs (CPLES_XML, then XML serialisation)
+        out[(name, int(sample) if sample is not None and sample.isdigit() else None, role)] = xml_unescape(item.text or "")
     return out
 
 
@@ -431,7 +434,11 @@ class Dataset:
                 gt[4],
                 gt[5],
             )
-        crs: pyproj.CRS | None = crs_from_geokeys(geo) if geo else None
+        try:
+            crs: pyproj.CRS | None = crs_from_geokeys(geo) if geo else None
+        except CRSError as exc:  # unreadable GeoKeys: keep the pixels readable, say why
+            warnings.warn(f"{self.name!r}: ignoring GeoKeys that define no usable CRS ({exc})", stacklevel=3)
+            crs = None
         self._georeferenced = gt is not None
         if gt is None:
             gt = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
@@ -446,7 +453,10 @@ class Dataset:
 
         # nodata
         raw_nd = tags[42113].value if 42113 in tags else None
-        self.nodata = _parse_gdal_nodata(raw_nd, dt)
+        self.gdal_nodata = _parse_gdal_nodata(raw_nd, dt)  # what GDAL's GetNoDataValue returns
+        self.nodata = self.gdal_nodata
+        if not self._nodata_in_range():  # unusable for this dtype: rasterio reports None
+            self.nodata = None
         self.nodatavals = tuple(self.nodata for _ in range(self.count))
 
         # GDAL metadata (descriptions, colour interpretation overrides, scales/offsets)
@@ -549,6 +559,48 @@ class Dataset:
             return (c, f + e * h, c + a * w, f)
         xs, ys = zip(*(t @ p for p in ((0, 0), (0, h), (w, h), (w, 0))))
         return (min(xs), min(ys), max(xs), max(ys))
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """rasterio-like creation profile (driver, dtype, nodata, size, count, crs, transform, layout)."""
+        bh, bw = self.block_shapes[0]
+        prof: dict[str, Any] = {
+            "driver": "GTiff",
+            "dtype": self.dtype,
+            "nodata": self.nodata,
+            "width": self.width,
+            "height": self.height,
+            "count": self.count,
+            "crs": self.crs,
+            "transform": self.transform,
+            "blockxsize": bw,
+            "blockysize": bh,
+            "tiled": self.is_tiled,
+            "interleave": self.interleave,
+        }
+        if self.compression:
+            prof["compress"] = self.compression
+        return prof
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """rasterio-like ``meta``: driver, dtype, nodata, width, height, count, crs, transform."""
+        keys = ("driver", "dtype", "nodata", "width", "height", "count", "crs", "transform")
+        prof = self.profile
+        return {k: prof[k] for k in keys}
+
+    def index(self, x: float, y: float) -> tuple[int, int]:
+        """``(row, col)`` of the pixel containing the point ``(x, y)`` (floor, like rasterio)."""
+        col, row = ~self.transform @ (x, y)
+        return (int(math.floor(row)), int(math.floor(col)))
+
+    def xy(self, row: float, col: float, offset: str = "center") -> tuple[float, float]:
+        """CRS coordinates of a pixel's centre (``offset="center"``) or upper-left corner (``"ul"``)."""
+        if offset not in ("center", "ul"):
+            raise InvalidParameterError(f"offset must be 'center' or 'ul', got {offset!r}")
+        d = 0.5 if offset == "center" else 0.0
+        x, y = self.transform @ (col + d, row + d)
+        return (x, y)
 
     @property
     def gcps(self) -> tuple[list[GroundControlPoint], pyproj.CRS | None]:
@@ -839,7 +891,7 @@ class Dataset:
                 if key not in cache:
                     alpha = self._read_level(level, [ab - 1], win, 0)[0]  # type: ignore[operator]
                     if alpha.dtype == np.uint16:
-                        a8 = (alpha >> 8).astype(np.uint8)
+                        a8 = (alpha // 257).astype(np.uint8)  # GDAL's rescaled alpha mask
                         a8[(alpha > 0) & (alpha < 257)] = 1
                         alpha = a8
                     cache[key] = alpha.astype(np.uint8)

@@ -310,7 +310,7 @@ def write_geotiff(
     items = []
     for b in range(nb):
         if descriptions is not None and descriptions[b]:
-            items.append(f'<Item name="DESCRIPTION" sample="{b}" role="description">{escape(str(descriptions[b]))}</Item>')
+            items.append(f'<Item name="DESCRIPTION" sample="{b}" role="description">{escape(escape(str(descriptions[b])))}</Item>')
         if ci[b] != implied[b]:
             items.append(f'<Item name="COLORINTERP" sample="{b}" role="colorinterp">{ci[b].capitalize()}</Item>')
     extratags = list(geo_tags)
