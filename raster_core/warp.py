@@ -430,9 +430,9 @@ def source_window(
     Examples
     --------
     >>> w = source_window(3857, (0, 10, 0, 1000, 0, -10), (100, 100),
-    ...                   3857, (200, 10, 0, 800, 0, -10), (10, 10), resampling="bilinear")
+    ...                   3857, (205, 10, 0, 795, 0, -10), (10, 10), resampling="bilinear")
     >>> (w.col_off, w.row_off, w.width, w.height)
-    (19, 19, 12, 12)
+    (19, 19, 13, 13)
     """
     return plan_warp(
         src_crs, src_transform, src_shape, dst_crs, dst_transform, dst_shape, resampling=resampling

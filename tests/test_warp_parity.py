@@ -52,7 +52,7 @@ def _default_grid(src, tf, crs, dst_crs, maxpx=300):
     dtf, dw, dh = calculate_default_transform(crs, dst_crs, w, h, *bounds)
     f = max(dw, dh) / maxpx
     if f > 1:
-        dtf = dtf * Affine.scale(f)
+        dtf = dtf @ Affine.scale(f)
         dw, dh = int(np.ceil(dw / f)), int(np.ceil(dh / f))
     return dtf, (dh, dw)
 
@@ -63,12 +63,12 @@ def _scenario(sid: str):
     src, tf, crs, nd = _load(name)
     if kind == "rotate":
         # rotate the (real) source grid by 20 degrees around its origin
-        tf = tf * Affine.rotation(20.0)
+        tf = tf @ Affine.rotation(20.0)
         dtf, shape = _default_grid(src, tf, crs, crs)
         dst_crs = crs
     elif kind.startswith("scale"):
         f = float(kind[5:])
-        dtf = tf * Affine.scale(f)
+        dtf = tf @ Affine.scale(f)
         shape = (int(src.shape[1] / f), int(src.shape[2] / f))
         dst_crs = crs
     else:
