@@ -228,7 +228,15 @@ def _parse_gdal_nodata(raw: Any, dtype: np.dtype) -> float | None:
     return value
 
 
-def _normalize_window(window: WindowLike, width: int, height: int) -> Window:
+def _intersection(win: Window, width: int, height: int) -> Window | None:
+    c0, r0 = max(win.col_off, 0), max(win.row_off, 0)
+    c1, r1 = min(win.col_off + win.width, width), min(win.row_off + win.height, height)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    return Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def _normalize_window(window: WindowLike, width: int, height: int, *, boundless: bool = False) -> Window:
     if window is None:
         return Window(0, 0, width, height)
     if all(hasattr(window, a) for a in ("col_off", "row_off", "width", "height")):
@@ -256,7 +264,7 @@ def _normalize_window(window: WindowLike, width: int, height: int) -> Window:
     c, r, w, h = out
     if w <= 0 or h <= 0:
         raise InvalidParameterError(f"window width and height must be positive, got {window!r}")
-    if c < 0 or r < 0 or c + w > width or r + h > height:
+    if not boundless and (c < 0 or r < 0 or c + w > width or r + h > height):
         raise InvalidParameterError(
             f"window {tuple(out)} is outside the raster of {width} x {height} pixels (col_off, row_off, width, height)"
         )
@@ -810,6 +818,8 @@ class Dataset:
         masked: bool = False,
         out_dtype: Any = None,
         num_threads: int | None = None,
+        boundless: bool = False,
+        fill_value: float | None = None,
     ) -> np.ndarray:
         """Read pixels: ``(bands, rows, cols)``, or ``(rows, cols)`` when ``indexes`` is an int.
 
@@ -829,6 +839,11 @@ class Dataset:
         num_threads : int, optional
             Threads decoding tiles/strips (default: ``RASTER_CORE_IO_THREADS`` or the number
             of cores, at most 8; 1 decodes in the calling thread). The result never depends on it.
+        boundless : bool
+            Allow windows extending past the raster; the outside is ``fill_value`` (default:
+            nodata, else 0), like rasterio's boundless reads.
+        fill_value : float, optional
+            Fill for the outside of a boundless window.
 
         Examples
         --------
@@ -840,16 +855,26 @@ class Dataset:
         self._check_open()
         bands, squeeze = self._band_list(indexes)
         level = self._level(overview_level)
-        win = _normalize_window(window, level.width, level.height)
+        win = _normalize_window(window, level.width, level.height, boundless=boundless)
         if num_threads is not None and (
             isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1
         ):
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
-        arr = self._read_level(level, [b - 1 for b in bands], win, self._fill_value(), num_threads)
+        samples = [b - 1 for b in bands]
+        inner = _intersection(win, level.width, level.height)
+        if inner == win:
+            arr = self._read_level(level, samples, win, self._fill_value(), num_threads)
+        else:
+            fill = self._fill_value() if fill_value is None else fill_value
+            arr = np.full((len(samples), win.height, win.width), fill, dtype=level.dtype)
+            if inner is not None:
+                arr[:, inner.row_off - win.row_off : inner.row_off - win.row_off + inner.height,
+                    inner.col_off - win.col_off : inner.col_off - win.col_off + inner.width] = self._read_level(
+                    level, samples, inner, self._fill_value(), num_threads)
         if out_dtype is not None:
             arr = arr.astype(out_dtype)
         if masked:
-            m = self.read_masks(bands, window=win, overview_level=overview_level) == 0
+            m = self.read_masks(bands, window=win, overview_level=overview_level, boundless=boundless) == 0
             arr = np.ma.MaskedArray(arr, mask=m)
         return arr[0] if squeeze else arr
 
@@ -859,10 +884,12 @@ class Dataset:
         window: WindowLike = None,
         *,
         overview_level: int | None = None,
+        boundless: bool = False,
     ) -> np.ndarray:
         """Validity masks (uint8, 0 = invalid, 255 = valid) exactly as GDAL derives them.
 
         Internal mask IFD (and its overview) > nodata > alpha band (2/4-band rule) > all valid.
+        With ``boundless=True`` the outside of the raster is invalid (0).
 
         Examples
         --------
@@ -873,7 +900,15 @@ class Dataset:
         self._check_open()
         bands, squeeze = self._band_list(indexes)
         level = self._level(overview_level)
-        win = _normalize_window(window, level.width, level.height)
+        win = _normalize_window(window, level.width, level.height, boundless=boundless)
+        inner = _intersection(win, level.width, level.height)
+        if inner != win:
+            full = np.zeros((len(bands), win.height, win.width), dtype=np.uint8)
+            if inner is not None:
+                full[:, inner.row_off - win.row_off : inner.row_off - win.row_off + inner.height,
+                     inner.col_off - win.col_off : inner.col_off - win.col_off + inner.width] = self.read_masks(
+                    bands, window=inner, overview_level=overview_level)
+            return full[0] if squeeze else full
         out = np.empty((len(bands), win.height, win.width), dtype=np.uint8)
         cache: dict[str, np.ndarray] = {}
         for i, b in enumerate(bands):
@@ -926,7 +961,9 @@ class Dataset:
                 return np.where(m != 0, 255, 0).astype(np.uint8)
         return m.astype(np.uint8)
 
-    def dataset_mask(self, window: WindowLike = None, *, overview_level: int | None = None) -> np.ndarray:
+    def dataset_mask(
+        self, window: WindowLike = None, *, overview_level: int | None = None, boundless: bool = False
+    ) -> np.ndarray:
         """Dataset-wide validity mask (uint8 0/255) as rasterio's ``dataset_mask()``.
 
         The per-dataset mask (internal mask or alpha) when band 1 has one, else the union of
@@ -939,8 +976,8 @@ class Dataset:
         (232, 383)
         """
         if "per_dataset" in self.mask_flags[0]:
-            return self.read_masks(1, window=window, overview_level=overview_level)
-        masks = self.read_masks(None, window=window, overview_level=overview_level)
+            return self.read_masks(1, window=window, overview_level=overview_level, boundless=boundless)
+        masks = self.read_masks(None, window=window, overview_level=overview_level, boundless=boundless)
         return (np.logical_or.reduce(masks, axis=0) * np.uint8(255)).astype(np.uint8)
 
     def window_transform(self, window: WindowLike, *, overview_level: int | None = None) -> Affine:
