@@ -212,13 +212,12 @@ def _res_str(resolution: float) -> str:
 
 def _check_grid(resolution: Any, tilesize: Any, pad: Any) -> tuple[float, int, int]:
     """The client's ``Grid`` coercions and errors, plus type/finiteness checks."""
+    for value, what in ((tilesize, "Tile size"), (pad, "Pad value")):
+        if isinstance(value, Real) and not isinstance(value, Integral) and not float(value).is_integer():
+            raise InvalidTileError(f"{what} must be an integer, got {value!r}")
     try:
         if isinstance(tilesize, bool) or isinstance(pad, bool) or isinstance(resolution, bool):
             raise TypeError
-        if isinstance(tilesize, Real) and not isinstance(tilesize, Integral) and tilesize != int(tilesize):
-            raise InvalidTileError(f"Tile size must be an integer, got {tilesize!r}")
-        if isinstance(pad, Real) and not isinstance(pad, Integral) and pad != int(pad):
-            raise InvalidTileError(f"Pad value must be an integer, got {pad!r}")
         tilesize_i = int(tilesize)
         pad_i = int(pad)
         res_f = float(resolution)
@@ -904,20 +903,32 @@ def _pair(a: Any, b: Any, err: type, names: str) -> tuple[bool, np.ndarray, np.n
     b_seq = isinstance(b, (Sequence, np.ndarray)) and not isinstance(b, str)
     if a_seq != b_seq:
         raise err(f"{names} should have compatible types")
+    if a_seq:
+        if _lens_differ(a, b):
+            raise err(f"{names} must be the same length")
+        try:
+            aa = np.asarray(a, dtype=np.float64)
+            bb = np.asarray(b, dtype=np.float64)
+        except (TypeError, ValueError):
+            aa = bb = np.zeros((0, 0))
+        if aa.ndim != 1 or bb.ndim != 1:
+            raise err(f"{names} must be numbers or sequences of numbers, got {a!r:.100}, {b!r:.100}")
+        return False, aa, bb
+    if (
+        isinstance(a, bool)
+        or isinstance(b, bool)
+        or not isinstance(a, (Real, np.number))
+        or not isinstance(b, (Real, np.number))
+    ):
+        raise err(f"{names} must be numbers or sequences of numbers, got {a!r:.100}, {b!r:.100}")
+    return True, np.array([float(a)]), np.array([float(b)])
+
+
+def _lens_differ(a: Any, b: Any) -> bool:
     try:
-        if a_seq:
-            aa = np.asarray(a, dtype=np.float64).reshape(-1)
-            bb = np.asarray(b, dtype=np.float64).reshape(-1)
-            if len(aa) != len(bb) or np.ndim(a) != 1 or np.ndim(b) != 1:
-                raise err(f"{names} must be the same length")
-            return False, aa, bb
-        if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (Real, np.number)) or not isinstance(
-            b, (Real, np.number)
-        ):
-            raise TypeError
-        return True, np.array([float(a)]), np.array([float(b)])
-    except (TypeError, ValueError):
-        raise err(f"{names} must be numbers or sequences of numbers, got {a!r}, {b!r}") from None
+        return len(a) != len(b)
+    except TypeError:
+        return False
 
 
 # --------------------------------------------------------------------------------------
