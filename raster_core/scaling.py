@@ -442,6 +442,8 @@ def apply_scales(
     valid_mask: np.ndarray | None = None,
     *,
     fill: float = 0,
+    num_threads: int | None = None,
+    engine: str = "auto",
 ) -> np.ndarray:
     """Scale and convert a ``(bands, rows, cols)`` array like ``gdal_translate -scale -ot``.
 
@@ -460,6 +462,11 @@ def apply_scales(
         ``(bands, rows, cols)``. Invalid pixels are set to ``fill`` and ignored by auto scales.
     fill
         Value written at invalid pixels (0 like the Raster service).
+    num_threads
+        Threads for large bands (``None`` = every core); results do not depend on it.
+    engine
+        ``"auto"`` (Numba for bands of 65536+ pixels, NumPy below), ``"numba"`` or
+        ``"numpy"``: identical results, for testing and benchmarks.
 
     Returns
     -------
@@ -488,7 +495,7 @@ def apply_scales(
     if arr.ndim != 3:
         raise InvalidParameterError(f"apply_scales needs a (bands, rows, cols) array, got shape {arr.shape}")
     nb = arr.shape[0]
-    dt = numpy_dtype(data_type) if not isinstance(data_type, np.dtype) else np.dtype(data_type)
+    dt = numpy_dtype(data_type)
     if scales is not None and not (isinstance(scales, tuple) and all(s is None or isinstance(s, tuple) for s in scales)
                                    and len(scales) == nb and all(s is None or len(s) in (0, 4) for s in scales)):
         scales = normalize_scales(scales, nb)
@@ -496,26 +503,77 @@ def apply_scales(
         raise InvalidParameterError(f"scales has {len(scales)} entries for {nb} band(s)")
     if valid_mask is not None:
         valid_mask = np.asarray(valid_mask, dtype=bool)
-        if squeeze and valid_mask.ndim == 2:
-            pass
         if valid_mask.shape not in (arr.shape[1:], arr.shape):
             raise InvalidParameterError(
                 f"valid_mask shape {valid_mask.shape} matches neither {arr.shape[1:]} nor {arr.shape}"
             )
+    if arr.dtype.kind not in "biuf":
+        raise UnsupportedFeatureError(f"cannot scale {arr.dtype} pixels")
+    if engine not in ("auto", "numpy", "numba"):
+        raise InvalidParameterError(f"engine must be 'auto', 'numpy' or 'numba', got {engine!r}")
+    use_numba = engine == "numba" or (engine == "auto" and arr.shape[1] * arr.shape[2] >= _NUMBA_MIN_PIXELS)
+    if arr.dtype.kind == "b":
+        arr = arr.view(np.uint8)
     out = np.empty(arr.shape, dtype=dt)
     for b in range(nb):
         spec = None if scales is None else scales[b]
         band = arr[b]
         valid = _valid_for_band(valid_mask, b)
+        if spec is not None and len(spec) == 0:
+            spec = _auto_scale(band, valid)
+        if use_numba:
+            _scale_band_numba(band, spec, out[b], valid, fill, num_threads)
+            continue
         if spec is None:
             cast_like_gdal(band, dt, out=out[b])
         else:
-            if len(spec) == 0:
-                spec = _auto_scale(band, valid)
             out[b] = scale_band(band, spec, dt)  # type: ignore[arg-type]
         if valid is not None:
             out[b][~valid] = fill
     return out[0] if squeeze else out
+
+
+#: bands with at least this many pixels go through the Numba kernel (smaller ones through
+#: NumPy, which needs no compilation); both give identical results.
+_NUMBA_MIN_PIXELS = 1 << 16
+
+
+def _scale_band_numba(
+    band: np.ndarray,
+    spec: tuple[float, ...] | None,
+    out: np.ndarray,
+    valid: np.ndarray | None,
+    fill: float,
+    num_threads: int | None,
+) -> None:
+    from raster_core._kernels import scaling as k
+    from raster_core._parallel import row_blocks, run_blocks
+
+    dt = out.dtype
+    if spec is None:
+        mode, ratio, offset = k.PLAIN, 1.0, 0.0
+        round32 = band.dtype == np.float32
+    else:
+        ratio, offset = scale_coefficients(spec)  # type: ignore[arg-type]
+        mode = k.SCALE64 if _works_in_float64(band.dtype, dt) else k.SCALE32
+        round32 = mode == k.SCALE32
+    out_int = dt.kind in "iu"
+    if out_int:
+        info = np.iinfo(dt)
+        lo, hi = float(info.min), float(info.max)
+    else:
+        lo, hi = 0.0, 0.0
+    has_valid = valid is not None
+    vmask = np.ascontiguousarray(valid) if has_valid else np.ones((1, 1), dtype=bool)
+    fill_value = dt.type(fill)
+    src = band if band.flags.c_contiguous or band.flags.f_contiguous else np.ascontiguousarray(band)
+    rows = src.shape[0]
+    block = max(1, (1 << 18) // max(1, src.shape[1]))
+
+    def work(r0: int, r1: int) -> None:
+        k.scale_rows(src, out, r0, r1, mode, ratio, offset, out_int, round32, lo, hi, vmask, has_valid, fill_value)
+
+    run_blocks(work, row_blocks(rows, block), num_threads=num_threads)
 
 
 # --------------------------------------------------------------------------------------
