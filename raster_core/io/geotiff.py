@@ -157,6 +157,8 @@ class _Level:
     jpegtables: Any
     is_mask: bool
     bits: int
+    tiled: bool = True
+    raw_dtype: np.dtype | None = None  # set when segments are uncompressed plain samples (fast path)
 
     @property
     def per_plane(self) -> int:
@@ -187,7 +189,19 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
         raise UnsupportedFeatureError(f"unsupported sample format in IFD {index}")
     if dtype.kind == "b":
         dtype = np.dtype("uint8")
+    raw_dtype = None
+    if (
+        int(page.compression) == 1
+        and int(getattr(page, "predictor", 1) or 1) == 1
+        and int(getattr(page, "fillorder", 1) or 1) == 1
+        and bits == dtype.itemsize * 8
+        and dtype.kind in "iuf"
+        and int(page.photometric) != 6
+    ):
+        raw_dtype = dtype.newbyteorder(page.parent.byteorder)
     return _Level(
+        tiled=bool(page.is_tiled),
+        raw_dtype=raw_dtype,
         page_index=index,
         width=width,
         height=height,
@@ -749,6 +763,17 @@ class Dataset:
         off, cnt = level.offsets[index], level.bytecounts[index]
         if cnt == 0 or off == 0:
             return None
+        if level.raw_dtype is not None:
+            spp = 1 if level.planar else level.samples
+            row_bytes = level.seg_w * spp * level.raw_dtype.itemsize
+            rows = level.seg_h
+            if not level.tiled:
+                r_first = ((index % level.per_plane) // level.across) * level.seg_h
+                rows = min(level.seg_h, level.height - r_first)
+            need = rows * row_bytes
+            if cnt >= need:
+                data = self._read_bytes(off, need)
+                return np.frombuffer(data, dtype=level.raw_dtype).reshape(rows, level.seg_w, spp)
         data = self._read_bytes(off, cnt)
         try:
             arr, _, _ = level.decode(data, index, jpegtables=level.jpegtables)
@@ -763,6 +788,10 @@ class Dataset:
     ) -> np.ndarray:
         """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
         c0, r0, w, h = win
+        if level.raw_dtype is not None and not level.tiled:
+            fast = self._read_raw_strips(level, samples, win)
+            if fast is not None:
+                return fast
         out = np.empty((len(samples), h, w), dtype=level.dtype)
         tx0, tx1 = c0 // level.seg_w, (c0 + w - 1) // level.seg_w
         ty0, ty1 = r0 // level.seg_h, (r0 + h - 1) // level.seg_h
@@ -783,15 +812,20 @@ class Dataset:
             sx0, sy0 = tx * level.seg_w, ty * level.seg_h
             ix0, ix1 = max(c0, sx0), min(c0 + w, sx0 + level.seg_w, level.width)
             iy0, iy1 = max(r0, sy0), min(r0 + h, sy0 + level.seg_h, level.height)
-            for oi, s in pairs:
-                dst = out[oi, iy0 - r0 : iy1 - r0, ix0 - c0 : ix1 - c0]
-                if seg is None:
-                    dst[...] = fill
-                    continue
-                src = seg[iy0 - sy0 : iy1 - sy0, ix0 - sx0 : ix1 - sx0, s]
-                if src.shape != dst.shape:
-                    raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
-                dst[...] = src
+            o0, o1 = pairs[0][0], pairs[-1][0] + 1  # output bands of a job are consecutive
+            dst = out[o0:o1, iy0 - r0 : iy1 - r0, ix0 - c0 : ix1 - c0]
+            if seg is None:
+                dst[...] = fill
+                return
+            ys, xs = slice(iy0 - sy0, iy1 - sy0), slice(ix0 - sx0, ix1 - sx0)
+            s_first, s_last = pairs[0][1], pairs[-1][1]
+            if s_last - s_first == len(pairs) - 1:  # consecutive samples: one strided copy
+                src = seg[ys, xs, s_first : s_last + 1]
+            else:
+                src = seg[ys, xs][:, :, [s for _, s in pairs]]
+            if src.shape[:2] != dst.shape[1:]:
+                raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
+            dst[...] = src.transpose(2, 0, 1)
 
         self._check_open()
         n = _default_threads() if num_threads is None else num_threads
@@ -801,6 +835,37 @@ class Dataset:
         else:
             for f in [_pool(n).submit(work, j) for j in jobs]:
                 f.result()
+        return out
+
+    def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:
+        """Uncompressed contiguous strips: one read per plane, no per-strip decoding."""
+        c0, r0, w, h = win
+        s0, s1 = r0 // level.seg_h, (r0 + h - 1) // level.seg_h
+        spp = 1 if level.planar else level.samples
+        row_bytes = level.width * spp * level.raw_dtype.itemsize  # type: ignore[union-attr]
+        first_row = s0 * level.seg_h
+        last_row = min((s1 + 1) * level.seg_h, level.height)
+        out = np.empty((len(samples), h, w), dtype=level.dtype)
+        plane_jobs = [(oi, s * level.per_plane, [0]) for oi, s in enumerate(samples)] if level.planar else [(0, 0, samples)]
+        for oi, base, smp in plane_jobs:
+            offs = level.offsets[base + s0 : base + s1 + 1]
+            cnts = level.bytecounts[base + s0 : base + s1 + 1]
+            for k in range(len(offs) - 1):
+                if offs[k] + cnts[k] != offs[k + 1] or cnts[k] != level.seg_h * row_bytes:
+                    return None
+            need = (last_row - first_row) * row_bytes
+            if sum(cnts) < need:
+                return None
+            data = self._read_bytes(offs[0], need)
+            arr = np.frombuffer(data, dtype=level.raw_dtype).reshape(last_row - first_row, level.width, spp)
+            sub = arr[r0 - first_row : r0 - first_row + h, c0 : c0 + w]
+            if level.planar:
+                out[oi] = sub[:, :, 0]
+            else:
+                if smp == list(range(smp[0], smp[0] + len(smp))):
+                    out[...] = sub[:, :, smp[0] : smp[0] + len(smp)].transpose(2, 0, 1)
+                else:
+                    out[...] = sub[:, :, smp].transpose(2, 0, 1)
         return out
 
     def _fill_value(self) -> float:
