@@ -200,3 +200,14 @@ def test_pickle_roundtrip():
         d2 = pickle.loads(pickle.dumps(d))
         np.testing.assert_array_equal(d.read(), d2.read())
         d2.close()
+
+
+@pytest.mark.parametrize("name", ["riotiler_cog_rgba.tif", "RGB.byte.tif", "rgbn_suba.tif"])
+def test_unordered_band_subsets(name):
+    path = data_file(name)
+    with raster_core.open(path) as d, rio_open(path) as g:
+        n = d.count
+        for bands in ([n, 1], list(range(n, 0, -1)), [1, 3, 2][: min(3, n)] + ([4] if n == 4 else []), [2, 2, 1]):
+            np.testing.assert_array_equal(d.read(bands), g.read(bands))
+            np.testing.assert_array_equal(d.read(bands, window=(5, 7, 50, 33)), g.read(bands, window=((7, 40), (5, 55))))
+            np.testing.assert_array_equal(d.read_masks(bands), g.read_masks(bands))

@@ -819,7 +819,7 @@ class Dataset:
                 return
             ys, xs = slice(iy0 - sy0, iy1 - sy0), slice(ix0 - sx0, ix1 - sx0)
             s_first, s_last = pairs[0][1], pairs[-1][1]
-            if s_last - s_first == len(pairs) - 1:  # consecutive samples: one strided copy
+            if all(s == s_first + k for k, (_, s) in enumerate(pairs)):  # consecutive samples
                 src = seg[ys, xs, s_first : s_last + 1]
             else:
                 src = seg[ys, xs][:, :, [s for _, s in pairs]]
