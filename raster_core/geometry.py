@@ -48,7 +48,15 @@ from shapely.geometry.base import BaseGeometry
 
 from raster_core.errors import CRSError, GeometryError
 
-__all__ = ["GeometryLike", "ParsedGeometry", "read_geometry", "polygonal_geometry", "polygon_parts"]
+__all__ = [
+    "GeometryLike",
+    "ParsedGeometry",
+    "read_geometry",
+    "polygonal_geometry",
+    "check_polygonal",
+    "raise_if_invalid",
+    "polygon_parts",
+]
 
 GeometryLike = Any  # shapely geometry | GeoJSON mapping | JSON/WKT string | __geo_interface__ object
 
@@ -239,8 +247,12 @@ def polygonal_geometry(value: GeometryLike, *, name: str = "geometry") -> BaseGe
     return check_polygonal(geom, name=name)
 
 
-def check_polygonal(geom: BaseGeometry, *, name: str = "geometry") -> BaseGeometry:
-    """Validate an already parsed geometry (see :func:`polygonal_geometry`)."""
+def check_polygonal(geom: BaseGeometry, *, name: str = "geometry", validate: bool = True) -> BaseGeometry:
+    """Check an already parsed geometry (see :func:`polygonal_geometry`).
+
+    ``validate=False`` checks the type and emptiness only: the caller then validates the
+    polygons itself (in bulk, with :func:`raise_if_invalid`).
+    """
     if geom.is_empty:
         raise GeometryError(f"{name} is empty")
     if isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
@@ -257,16 +269,32 @@ def check_polygonal(geom: BaseGeometry, *, name: str = "geometry") -> BaseGeomet
             raise GeometryError(f"{name} is empty")
     else:
         raise GeometryError(f"{name} must be a Polygon or MultiPolygon, got {geom.geom_type}")
-    for i, part in enumerate(parts):
-        if part.is_empty:
-            continue
-        if not part.is_valid:
-            reason = shapely.is_valid_reason(part)
-            where = f" (part {i})" if len(parts) > 1 else ""
-            raise GeometryError(
-                f"{name} is not a valid polygon{where} ({reason}); fix it (for example with "
-                "shapely.make_valid) before using it"
-            )
     if all(p.is_empty for p in parts):
         raise GeometryError(f"{name} is empty")
+    if validate:
+        raise_if_invalid(parts, [name] * len(parts), [i if len(parts) > 1 else None for i in range(len(parts))])
     return geom
+
+
+def raise_if_invalid(
+    polygons: list[shapely.Polygon], names: list[str], part_numbers: list[int | None] | None = None
+) -> None:
+    """Raise :class:`GeometryError` for the first polygon that is not valid (checked in bulk).
+
+    ``names[i]`` (and ``part_numbers[i]``) say which input polygon ``i`` came from.
+    """
+    if not polygons:
+        return
+    arr = np.empty(len(polygons), dtype=object)
+    arr[:] = polygons
+    ok = shapely.is_valid(arr) | shapely.is_empty(arr)
+    if ok.all():
+        return
+    i = int(np.argmin(ok))
+    reason = shapely.is_valid_reason(polygons[i])
+    part = part_numbers[i] if part_numbers is not None else None
+    where = f" (part {part})" if part is not None else ""
+    raise GeometryError(
+        f"{names[i]} is not a valid polygon{where} ({reason}); fix it (for example with "
+        "shapely.make_valid) before using it"
+    )

@@ -39,7 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from raster_core._parallel import resolve_num_threads, row_blocks, run_blocks
 from raster_core.crs import TransformLike, gdal_geotransform, to_affine
 from raster_core.errors import DataTypeError, GeometryError, InvalidParameterError, ShapeError, TransformError
-from raster_core.geometry import check_polygonal, polygon_parts, read_geometry
+from raster_core.geometry import check_polygonal, polygon_parts, raise_if_invalid, read_geometry
 
 __all__ = ["rasterize", "geometry_mask", "PreparedPolygons", "prepare_polygons", "gdal_inverse_geotransform"]
 
@@ -227,6 +227,8 @@ def _collect_shapes(shapes: Any, default_value: float, fill: float) -> tuple[lis
             ) from None
     polys: list[shapely.Polygon] = []
     vals: list[float] = []
+    names: list[str] = []
+    part_numbers: list[int | None] = []
     for index, item in enumerate(items):
         if isinstance(item, (tuple, list)) and len(item) == 2 and not isinstance(item[0], (int, float)):
             geom_in, value = item
@@ -239,12 +241,16 @@ def _collect_shapes(shapes: Any, default_value: float, fill: float) -> tuple[lis
         except (TypeError, ValueError):
             raise InvalidParameterError(f"shape {index}: burn value {value!r} is not a number") from None
         geom = read_geometry(geom_in, name=f"shape {index}").geometry
-        check_polygonal(geom, name=f"shape {index}")
-        for part in polygon_parts(geom):
+        check_polygonal(geom, name=f"shape {index}", validate=False)
+        parts = polygon_parts(geom)
+        for k, part in enumerate(parts):
             if part.is_empty:
                 continue
             polys.append(part)
             vals.append(value)
+            names.append(f"shape {index}")
+            part_numbers.append(k if len(parts) > 1 else None)
+    raise_if_invalid(polys, names, part_numbers)
     return polys, vals
 
 
