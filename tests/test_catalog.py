@@ -297,5 +297,5 @@ def test_no_gdal_imported():
     import sys
 
     code = ("import sys, raster_core.catalog, raster_core.bands, raster_core.scaling, raster_core.metadata, "
-            "raster_core.mosaic; assert 'rasterio' not in sys.modules and 'osgeo' not in sys.modules")
+            "raster_core.mosaic, raster_core.api; assert 'rasterio' not in sys.modules and 'osgeo' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

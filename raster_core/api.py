@@ -1,0 +1,720 @@
+"""The Raster API: ``ndarray``, ``stack`` and ``raster`` over local images.
+
+This module is glue. The pieces it composes are:
+
+* :mod:`raster_core.catalog` / :mod:`raster_core.bands`: image ids (catalog ids or GeoTIFF
+  paths) -> files and band indexes (:func:`~raster_core.bands.resolve_bands`);
+* :mod:`raster_core.grid`: the output grid with gdalwarp's rules (``output_geobox``);
+* :mod:`raster_core.dltile`: DLTile keys -> grids;
+* :mod:`raster_core.io` + :mod:`raster_core.warp`: read only the source window (and the
+  overview gdalwarp would use) and warp it with GDAL 3.10's semantics;
+* :mod:`raster_core.cutline`: cutlines as source-pixel masks;
+* :mod:`raster_core.mosaic`: painter's mosaic and the alpha rules;
+* :mod:`raster_core.scaling`: ``scales``/``scaling``/``data_type``;
+* :mod:`raster_core.metadata`: the metadata dict.
+
+Examples
+--------
+>>> import raster_core
+>>> arr, meta = raster_core.ndarray("data/RGB.byte.tif", bands=["red", "green", "blue"],
+...                                 resolution=600)          # doctest: +SKIP
+>>> arr.shape, meta["size"]                                   # doctest: +SKIP
+((359, 395, 3), [395, 359])
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from raster_core.bands import BandPlan, BandSource, normalize_band_names, resolve_bands
+from raster_core.catalog import Catalog, ImageRef, default_catalog
+from raster_core.errors import (
+    InvalidParameterError,
+    OutputTooLargeError,
+    RasterWriteError,
+    UnsupportedFeatureError,
+)
+from raster_core.metadata import build_metadata
+from raster_core.mosaic import Mosaic
+from raster_core.scaling import (
+    apply_scales,
+    cast_like_gdal,
+    multiproduct_scaling_parameters,
+    normalize_scales,
+    numpy_dtype,
+    parse_data_type,
+)
+
+__all__ = ["Raster", "ndarray", "stack", "raster", "DEFAULT_MAX_PIXELS"]
+
+#: Default limit on output pixels x bands of one call (``Raster(max_pixels=...)``).
+DEFAULT_MAX_PIXELS = 1 << 30
+
+_ORDERS = ("image", "gdal")
+_FORMATS = {"GTIFF": ".tif", "PNG": ".png", "JPEG": ".jpeg"}
+# the Raster service's wire names, accepted as aliases (the guide uses two of them)
+_ALIASES = {"outputBounds": "bounds", "outputBoundsSRS": "bounds_srs", "outsize": "dimensions",
+            "targetAlignedPixels": "align_pixels", "resampleAlg": "resampler", "ot": "data_type"}
+_PASS_THROUGH = ("mask_nodata", "mask_alpha", "drop_alpha")
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A validated ndarray request (picklable; nothing opened yet)."""
+
+    refs: tuple[ImageRef, ...]
+    plan: BandPlan
+    geobox: Any
+    scales: Any
+    data_type: str
+    resampler: str
+    cutline: Any
+    cutline_all_touched: bool
+    mask_nodata: bool
+    mask_alpha: bool
+    drop_alpha: bool
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _dltile_geobox(dltile: Any) -> Any:
+    from raster_core.dltile import DLTile
+    from raster_core.grid import GeoBox
+
+    if isinstance(dltile, DLTile):
+        tile = dltile
+    else:
+        key = dltile
+        if isinstance(dltile, Mapping):
+            try:
+                key = dltile["properties"]["key"]
+            except (KeyError, TypeError):
+                raise InvalidParameterError("a dltile dict must have ['properties']['key']") from None
+        tile = DLTile.from_key(key)
+    p = tile.geobox_params()
+    return GeoBox(p["crs"], p["transform"], p["width"], p["height"])
+
+
+class Raster:
+    """The Descartes Labs Raster client, on local files.
+
+    Parameters
+    ----------
+    catalog
+        A :class:`~raster_core.catalog.Catalog`, a path to one, or ``None`` for the default
+        catalog (``$RASTER_CORE_CATALOG``, else GeoTIFF paths only).
+    max_pixels
+        Largest output (rows x cols x bands) one call may produce; larger requests raise
+        :class:`~raster_core.errors.OutputTooLargeError` before any pixel is read.
+    num_threads
+        Threads for reading, warping and scaling (``None`` = every core).
+
+    Examples
+    --------
+    >>> r = Raster("data/catalog")                                          # doctest: +SKIP
+    >>> arr, meta = r.ndarray("landsat7-rgb:RGB.byte", bands=["red", "green", "blue", "alpha"],
+    ...                       resolution=1200, scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")  # doctest: +SKIP
+    >>> arr.shape                                                           # doctest: +SKIP
+    (180, 198, 4)
+    """
+
+    def __init__(self, catalog: Catalog | str | os.PathLike[str] | None = None, *,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, num_threads: int | None = None) -> None:
+        if catalog is None:
+            self.catalog = default_catalog()
+        elif isinstance(catalog, Catalog):
+            self.catalog = catalog
+        else:
+            self.catalog = Catalog.open(catalog)
+        if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+            raise InvalidParameterError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+        self.max_pixels = max_pixels
+        self.num_threads = num_threads
+
+    # ------------------------------------------------------------------ planning
+    def _request(
+        self,
+        inputs: Any,
+        bands: Any,
+        *,
+        scales: Any,
+        data_type: Any,
+        srs: Any,
+        resolution: Any,
+        dimensions: Any,
+        cutline: Any,
+        bounds: Any,
+        bounds_srs: Any,
+        align_pixels: Any,
+        resampler: Any,
+        dltile: Any,
+        processing_level: Any,
+        cutline_all_touched: Any,
+        scaling: Any,
+        extra: Mapping[str, Any],
+    ) -> _Request:
+        from raster_core.grid import output_geobox
+        from raster_core.resampling import resampling_name
+
+        # -- cheap validation first (no file is opened before these pass)
+        names = normalize_band_names(bands)
+        data_type = parse_data_type(data_type)
+        resampler = resampling_name("near" if resampler is None else resampler)
+        align_pixels = _check_bool(align_pixels, "align_pixels")
+        cutline_all_touched = _check_bool(cutline_all_touched, "cutline_all_touched")
+        if scales is not None and scaling is not None:
+            raise InvalidParameterError("give either scales or scaling, not both")
+        if scales is not None:
+            normalize_scales(scales, len(names))
+        if processing_level is not None and not isinstance(processing_level, str):
+            raise InvalidParameterError(f"processing_level must be a string, got {processing_level!r}")
+        geom = None
+        if cutline is not None:
+            from raster_core.cutline import prepare_cutline
+
+            geom = prepare_cutline(cutline)
+        mask_nodata = _check_bool(extra.get("mask_nodata", True), "mask_nodata")
+        mask_alpha = extra.get("mask_alpha")
+        drop_alpha = _check_bool(extra.get("drop_alpha", False), "drop_alpha")
+        tile_box = _dltile_geobox(dltile) if dltile is not None else None
+
+        # -- images and bands
+        refs = tuple(self.catalog.resolve_many(inputs))
+        plan = resolve_bands(list(refs), names)
+        if mask_alpha is None:
+            mask_alpha = plan.alpha_last
+        mask_alpha = _check_bool(mask_alpha, "mask_alpha")
+        if drop_alpha and not plan.alpha_last:
+            raise InvalidParameterError("drop_alpha needs an alpha band as the last band")
+
+        # -- scales and output type
+        if scaling is not None:
+            products: dict[str, dict[str, Any]] = {}
+            for ref, srcs in zip(refs, plan.sources):
+                products.setdefault(ref.product.id, {
+                    n: {**s.band.scaling_properties(), "name": n} for n, s in zip(names, srcs)})
+            scales, data_type = multiproduct_scaling_parameters(
+                products, names, scaling, data_type, processing_level=processing_level)
+        norm_scales = normalize_scales(scales, len(names))
+        out_type = data_type or plan.data_type
+
+        # -- output grid
+        if tile_box is not None:
+            geobox = tile_box
+        else:
+            sources = []
+            for ref, srcs in zip(refs, plan.sources):
+                for path in dict.fromkeys(s.path for s in srcs):
+                    sources.append(_open(path))
+            geobox = output_geobox(
+                sources, srs=srs, resolution=resolution, dimensions=dimensions, bounds=bounds,
+                bounds_srs=bounds_srs, align_pixels=align_pixels, cutline=geom, cutline_srs="EPSG:4326",
+                cutline_all_touched=cutline_all_touched)
+        total = geobox.width * geobox.height * len(names)
+        if total > self.max_pixels:
+            raise OutputTooLargeError(
+                f"the output would have {geobox.height} x {geobox.width} x {len(names)} = {total} values, over the "
+                f"limit of {self.max_pixels} (Raster(max_pixels=...)); use a coarser resolution or smaller bounds")
+        return _Request(refs, plan, geobox, norm_scales, out_type, resampler, geom, cutline_all_touched,
+                        mask_nodata, mask_alpha, drop_alpha)
+
+    # ------------------------------------------------------------------ execution
+    def _execute(self, req: _Request) -> tuple[np.ndarray, np.ndarray]:
+        """Warp, mosaic, mask and scale: ``(data, valid)`` both (bands, rows, cols)."""
+        gb = req.geobox
+        plan = req.plan
+        nb = len(plan.names)
+        work_dt = numpy_dtype(plan.data_type)
+        mosaic = Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
+        for srcs in plan.sources:
+            layer = np.zeros((nb, gb.height, gb.width), dtype=work_dt)
+            valid = np.zeros((nb, gb.height, gb.width), dtype=bool)
+            by_path: dict[str, list[int]] = {}
+            for b, s in enumerate(srcs):
+                by_path.setdefault(s.path, []).append(b)
+            for path, out_bands in by_path.items():
+                _warp_file(path, [srcs[b] for b in out_bands], gb, req, layer, valid, out_bands, self.num_threads)
+            mosaic.add(layer, valid)
+        data, valid = mosaic.result()
+        if req.mask_nodata:
+            for b, s in enumerate(plan.sources[-1]):
+                nd = s.band.nodata
+                if nd is not None and not s.is_mask and not (plan.alpha_last and b == nb - 1):
+                    from raster_core.mosaic import nodata_valid
+
+                    valid[b] &= nodata_valid(data[b], nd)
+        out = apply_scales(data, req.scales, req.data_type, valid, num_threads=self.num_threads)
+        return out, valid
+
+    # ------------------------------------------------------------------ public methods
+    def ndarray(
+        self,
+        inputs: str | Sequence[str],
+        bands: str | Sequence[str] | None = None,
+        *,
+        scales: Sequence[Any] | None = None,
+        data_type: str | None = None,
+        srs: Any = None,
+        resolution: float | None = None,
+        dimensions: tuple[int, int] | None = None,
+        cutline: Any = None,
+        bounds: tuple[float, float, float, float] | None = None,
+        bounds_srs: Any = None,
+        align_pixels: bool = False,
+        resampler: str | None = "near",
+        order: str = "image",
+        dltile: Any = None,
+        processing_level: str | None = None,
+        masked: bool = True,
+        progress: bool | None = None,
+        cutline_all_touched: bool = False,
+        scaling: Any = None,
+        **pass_through_params: Any,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Read, warp, mosaic and scale images into an array (the guide's ``ndarray``).
+
+        Parameters
+        ----------
+        inputs
+            One image id or a list of ids (mosaicked in order, last on top). An id is a
+            catalog id or a path to a GeoTIFF.
+        bands
+            Band names, in output order (``"red"``, ``"1"``, ``"alpha"``...). When the last
+            band is ``alpha``, images combine only where their alpha is 1 (spec §2.4).
+        scales
+            Per band ``None``, ``(s0, s1)`` (-> 0..255) or ``(s0, s1, d0, d1)``.
+        data_type
+            ``Byte, UInt16, Int16, UInt32, Int32, Float32, Float64``; default: the common
+            type of the requested bands.
+        srs, resolution, dimensions, bounds, bounds_srs, align_pixels
+            The output grid (gdalwarp ``-t_srs -tr -ts -te -te_srs -tap``).
+        cutline
+            GeoJSON (lon/lat) or WKT polygon; pixels outside are masked.
+        resampler
+            ``near, bilinear, cubic, cubicspline, lanczos, average, mode, max, min, med, q1, q3``.
+        order
+            ``"image"`` -> (rows, cols, bands), ``"gdal"`` -> (bands, rows, cols).
+        dltile
+            A DLTile key, dict or :class:`~raster_core.dltile.DLTile`: sets bounds,
+            resolution and srs.
+        processing_level
+            Selects catalog processing levels for ``scaling``.
+        masked
+            Return a :class:`numpy.ma.MaskedArray` (True = no data).
+        progress
+            Accepted for compatibility (a single call shows no bar).
+        cutline_all_touched
+            GDAL ``CUTLINE_ALL_TOUCHED``.
+        scaling
+            Scaling mode(s) from the catalog's band ranges (spec §2.9), instead of ``scales``.
+        **pass_through_params
+            ``mask_nodata``, ``mask_alpha``, ``drop_alpha``, and the service's names
+            ``outputBounds``/``outputBoundsSRS``.
+
+        Returns
+        -------
+        (array, metadata)
+
+        Raises
+        ------
+        NotFoundError, BandError, InvalidParameterError, CRSError, OutputTooLargeError,
+        RasterReadError
+            Before any pixel work for every bad input.
+        """
+        args = _merge_aliases(locals(), pass_through_params)
+        order = _check_order(args["order"])
+        masked = _check_bool(args["masked"], "masked")
+        req = self._request_from(args)
+        out, valid = self._execute(req)
+        ids = [r.id for r in req.refs]
+        return self._finish(req, out, valid, ids, order=order, masked=masked)
+
+    def _request_from(self, args: Mapping[str, Any]) -> _Request:
+        return self._request(
+            args["inputs"], args["bands"], scales=args["scales"], data_type=args["data_type"], srs=args["srs"],
+            resolution=args["resolution"], dimensions=args["dimensions"], cutline=args["cutline"],
+            bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"],
+            resampler=args["resampler"], dltile=args["dltile"], processing_level=args["processing_level"],
+            cutline_all_touched=args["cutline_all_touched"], scaling=args["scaling"], extra=args["extra"])
+
+    def _finish(self, req: _Request, out: np.ndarray, valid: np.ndarray, ids: list[str], *, order: str,
+                masked: bool) -> tuple[np.ndarray, dict[str, Any]]:
+        plan = req.plan
+        bands, names = list(plan.bands), list(plan.names)
+        if req.drop_alpha:
+            out, valid, bands, names = out[:-1], valid[:-1], bands[:-1], names[:-1]
+        gb = req.geobox
+        meta = build_metadata(gb.crs, gb.transform, gb.width, gb.height, bands=bands, band_names=names,
+                              data_type=req.data_type, ids=ids, alpha_last=plan.alpha_last and not req.drop_alpha)
+        if masked:
+            arr: np.ndarray = np.ma.MaskedArray(out, mask=~valid)
+        else:
+            arr = out
+        if order == "image":
+            arr = arr.transpose(1, 2, 0)
+        return arr, meta
+
+    def stack(
+        self,
+        inputs: Sequence[str | Sequence[str]],
+        bands: str | Sequence[str] | None = None,
+        *,
+        scales: Sequence[Any] | None = None,
+        data_type: str | None = "UInt16",
+        srs: Any = None,
+        resolution: float | None = None,
+        dimensions: tuple[int, int] | None = None,
+        cutline: Any = None,
+        bounds: tuple[float, float, float, float] | None = None,
+        bounds_srs: Any = None,
+        align_pixels: bool = False,
+        resampler: str | None = "near",
+        order: str = "image",
+        dltile: Any = None,
+        processing_level: str | None = None,
+        max_workers: int | None = None,
+        masked: bool = True,
+        progress: bool | None = None,
+        cutline_all_touched: bool = False,
+        scaling: Any = None,
+        **pass_through_params: Any,
+    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """One ``ndarray`` layer per input (a sub-list is mosaicked into one layer) on a fixed
+        grid: ``(images, rows, cols, bands)`` (``order="image"``) or ``(images, bands, rows, cols)``.
+
+        Without ``dltile``, ``resolution`` or ``dimensions``, ``srs`` and ``bounds`` are
+        required (the client's three ValueErrors). Layers are computed in ``max_workers``
+        threads; ``progress=True`` shows a tqdm bar when tqdm is installed.
+
+        Returns
+        -------
+        (array4d, [metadata per input])
+        """
+        args = _merge_aliases(locals(), pass_through_params)
+        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+            raise InvalidParameterError(f"Inputs must be a Iterable, instead got '{type(inputs).__name__}'")
+        items = [list(x) if isinstance(x, (list, tuple)) else x for x in inputs]
+        if not items:
+            raise InvalidParameterError("stack needs at least one input")
+        if args["dltile"] is None:
+            if args["resolution"] is None and args["dimensions"] is None:
+                raise InvalidParameterError("Must set `resolution` or `dimensions`")
+            if args["srs"] is None:
+                raise InvalidParameterError("Must set `srs`")
+            if args["bounds"] is None:
+                raise InvalidParameterError("Must set `bounds`")
+        order = _check_order(args["order"])
+        masked = _check_bool(args["masked"], "masked")
+        if max_workers is not None and (isinstance(max_workers, bool) or not isinstance(max_workers, int)
+                                        or max_workers < 1):
+            raise InvalidParameterError(f"max_workers must be a positive integer or None, got {max_workers!r}")
+        # plan every layer first: every bad input fails before any pixel work
+        reqs = [self._request_from({**args, "inputs": item}) for item in items]
+        shapes = {(r.geobox.height, r.geobox.width) for r in reqs}
+        if len(shapes) != 1:
+            raise InvalidParameterError(f"stack layers have different shapes {sorted(shapes)}")
+        n_total = sum(r.geobox.width * r.geobox.height * len(r.plan.names) for r in reqs)
+        if n_total > self.max_pixels:
+            raise OutputTooLargeError(f"the stack would have {n_total} values, over the limit of {self.max_pixels}")
+        first = reqs[0]
+        nb = len(first.plan.names) - (1 if first.drop_alpha else 0)
+        shape = (len(reqs), first.geobox.height, first.geobox.width, nb) if order == "image" else \
+            (len(reqs), nb, first.geobox.height, first.geobox.width)
+        dt = numpy_dtype(first.data_type)
+        out = np.ma.masked_all(shape, dtype=dt) if masked else np.zeros(shape, dtype=dt)
+        metas: list[dict[str, Any] | None] = [None] * len(reqs)
+        lock = threading.Lock()
+        bar = _progress_bar(len(reqs), progress)
+
+        def one(i: int) -> None:
+            data, valid = self._execute(reqs[i])
+            arr, meta = self._finish(reqs[i], data, valid, [r.id for r in reqs[i].refs], order=order, masked=masked)
+            with lock:
+                out[i] = arr
+                metas[i] = meta
+                if bar is not None:
+                    bar.update(1)
+
+        try:
+            workers = min(len(reqs), max_workers or min(len(reqs), 8))
+            if workers <= 1:
+                for i in range(len(reqs)):
+                    one(i)
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raster_core-stack") as pool:
+                    for f in [pool.submit(one, i) for i in range(len(reqs))]:
+                        f.result()
+        finally:
+            if bar is not None:
+                bar.close()
+        return out, metas  # type: ignore[return-value]
+
+    def raster(
+        self,
+        inputs: str | Sequence[str],
+        bands: str | Sequence[str] | None = None,
+        *,
+        scales: Sequence[Any] | None = None,
+        data_type: str | None = None,
+        output_format: str = "GTiff",
+        srs: Any = None,
+        dimensions: tuple[int, int] | None = None,
+        resolution: float | None = None,
+        bounds: tuple[float, float, float, float] | None = None,
+        bounds_srs: Any = None,
+        cutline: Any = None,
+        align_pixels: bool = False,
+        resampler: str | None = "near",
+        dltile: Any = None,
+        processing_level: str | None = None,
+        outfile_basename: str | None = None,
+        progress: bool | None = None,
+        nodata: float | None = None,
+        cutline_all_touched: bool = False,
+        scaling: Any = None,
+        **pass_through_params: Any,
+    ) -> tuple[str, dict[str, Any]]:
+        """Like :meth:`ndarray`, written to a file: ``(filename, metadata)``.
+
+        ``output_format``: ``GTiff`` (tiled, DEFLATE, GeoKeys, ``nodata`` written where masked
+        and set as the NoData tag), ``PNG`` or ``JPEG`` (Byte bands only). The file is
+        ``outfile_basename`` (default: the first id) plus ``.tif``/``.png``/``.jpeg``, written
+        atomically.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``"output_format must be one of GTiff, JPEG, PNG"``, or non-Byte PNG/JPEG.
+        """
+        args = _merge_aliases(locals(), pass_through_params)
+        fmt = str(output_format).upper() if isinstance(output_format, str) else None
+        if fmt not in _FORMATS:
+            raise InvalidParameterError("output_format must be one of GTiff, JPEG, PNG")
+        if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))
+                                   or (isinstance(nodata, float) and math.isinf(nodata))):
+            raise InvalidParameterError(f"nodata must be a number, got {nodata!r}")
+        req = self._request_from(args)
+        if fmt in ("PNG", "JPEG"):
+            if req.data_type != "Byte":
+                raise InvalidParameterError(
+                    f"{output_format} needs Byte bands (data_type='Byte' with scales), got {req.data_type}")
+            n_out = len(req.plan.names) - (1 if req.drop_alpha else 0)
+            allowed = (1, 2, 3, 4) if fmt == "PNG" else (1, 3)
+            if n_out not in allowed:
+                raise InvalidParameterError(f"{output_format} needs {' or '.join(map(str, allowed))} bands, got {n_out}")
+        ids = [r.id for r in req.refs]
+        basename = outfile_basename if outfile_basename is not None else _default_basename(ids[0], req.plan.names)
+        if not isinstance(basename, str) or not basename:
+            raise InvalidParameterError(f"outfile_basename must be a non-empty string, got {basename!r}")
+        filename = basename + _FORMATS[fmt]
+        out, valid = self._execute(req)
+        arr, meta = self._finish(req, out, valid, ids, order="gdal", masked=True)
+        data = np.ma.getdata(arr).copy()
+        mask = np.ma.getmaskarray(arr)
+        if nodata is not None:
+            fill = cast_like_gdal(np.array([nodata], dtype=np.float64), data.dtype)[0]
+            data[mask] = fill
+            for b in meta["bands"]:
+                b["noDataValue"] = float(nodata)
+        meta["id"] = ids[0]
+        colorinterp = [b["colorInterpretation"].lower() for b in meta["bands"]]
+        try:
+            if fmt == "GTIFF":
+                from raster_core.io import write_geotiff
+
+                write_geotiff(filename, data, crs=req.geobox.crs, transform=req.geobox.transform, nodata=nodata,
+                              colorinterp=colorinterp)
+            else:
+                from raster_core.io import write_image
+
+                write_image(filename, data, format=fmt)
+        except (RasterWriteError, InvalidParameterError, UnsupportedFeatureError):
+            raise
+        except OSError as exc:
+            raise RasterWriteError(f"cannot write {filename!r}: {exc}") from None
+        return filename, meta
+
+
+# ======================================================================================
+# helpers
+# ======================================================================================
+
+_datasets: dict[tuple[str, int, int], Any] = {}
+_datasets_lock = threading.Lock()
+
+
+def _open(path: str) -> Any:
+    """An open reader for ``path`` (cached while the file is unchanged)."""
+    from raster_core import io as rc_io
+
+    try:
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return rc_io.open(path)  # raises the reader's typed error
+    with _datasets_lock:
+        ds = _datasets.get(key)
+    if ds is None or getattr(ds, "closed", False):
+        ds = rc_io.open(path)
+        with _datasets_lock:
+            if len(_datasets) > 64:
+                _datasets.clear()
+            _datasets[key] = ds
+    return ds
+
+
+def _overview_level(ds: Any, geobox: Any) -> int:
+    """gdalwarp's ``-ovr AUTO`` choice (``-1`` = full resolution), when available."""
+    count = getattr(ds, "overview_count", 0)
+    if not count:
+        return -1
+    try:
+        from raster_core.overviews import choose_overview_level
+    except ImportError:  # pragma: no cover - overview selection not available
+        return -1
+    shapes = [ds.overview_shape(i) for i in range(count)]
+    return int(choose_overview_level(ds.transform, (ds.height, ds.width), shapes, geobox, ds.crs))
+
+
+def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, layer: np.ndarray,
+               valid: np.ndarray, out_bands: list[int], num_threads: int | None) -> None:
+    """Warp the requested bands of one file onto ``gb``, into ``layer``/``valid`` rows."""
+    from raster_core.warp import execute_plan, plan_warp
+
+    ds = _open(path)
+    level = _overview_level(ds, gb)
+    if level >= 0:
+        src_tf, (src_h, src_w) = ds.overview_transform(level), ds.overview_shape(level)
+    else:
+        src_tf, src_h, src_w = ds.transform, ds.height, ds.width
+    full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
+                     resampling=req.resampler)
+    win = full.window
+    if win is None or win.is_empty:
+        return
+    c0, r0 = max(0, win.col_off), max(0, win.row_off)
+    c1, r1 = min(src_w, win.col_off + win.width), min(src_h, win.row_off + win.height)
+    if c1 <= c0 or r1 <= r0:
+        return
+    window = (c0, r0, c1 - c0, r1 - r0)
+    ovr = level if level >= 0 else None
+    from affine import Affine
+
+    win_tf = src_tf * Affine.translation(c0, r0)
+    data_idx = [s.index for s in sources if s.index is not None]
+    src_mask = None
+    flags = ds.mask_flags[0] if ds.count else frozenset()
+    if "per_dataset" in flags or any(s.is_mask for s in sources):
+        dm = ds.dataset_mask(window, overview_level=ovr) > 0
+        if "per_dataset" in flags:
+            src_mask = dm
+    if req.cutline is not None:
+        from raster_core.cutline import cutline_source_mask
+
+        cm = cutline_source_mask(req.cutline, cutline_srs="EPSG:4326", src_crs=ds.crs, src_transform=src_tf,
+                                 src_shape=(src_h, src_w), all_touched=req.cutline_all_touched,
+                                 window=window, num_threads=num_threads)
+        src_mask = cm if src_mask is None else (src_mask & cm)
+    sub = plan_warp(ds.crs, win_tf, (r1 - r0, c1 - c0), gb.crs, gb.transform, (gb.height, gb.width),
+                    resampling=req.resampler)
+    if data_idx:
+        unique = list(dict.fromkeys(data_idx))
+        pixels = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
+    else:  # only the alpha band: warp the mask itself
+        unique = []
+        pixels = np.ones((1, r1 - r0, c1 - c0), dtype=np.uint8)
+    nodata = ds.nodata if data_idx else None
+    if nodata is not None:
+        nodata = float(nodata)
+    dest = np.zeros((pixels.shape[0], gb.height, gb.width), dtype=pixels.dtype)
+    produced = execute_plan(sub, pixels, dest, src_nodata=nodata, dst_nodata=nodata, src_mask=src_mask,
+                            num_threads=num_threads)
+    for s, b in zip(sources, out_bands):
+        if s.is_mask:
+            layer[b] = produced
+        else:
+            layer[b] = cast_like_gdal(dest[unique.index(s.index)], layer.dtype)
+        valid[b] = produced
+
+
+def _default_basename(image_id: str, names: Sequence[str]) -> str:
+    """The first id (as the client); for a GeoTIFF path id, ``<stem>-<bands>`` in the current
+    directory (the catalog's download naming), so the input is never overwritten."""
+    if os.path.exists(image_id):
+        stem = os.path.splitext(os.path.basename(image_id))[0]
+        return f"{stem}-{'-'.join(names)}"
+    return image_id
+
+
+def _merge_aliases(args: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    args = {k: v for k, v in args.items() if k not in ("self", "pass_through_params")}
+    passthrough: dict[str, Any] = {}
+    for key, value in extra.items():
+        if key in _ALIASES:
+            target = _ALIASES[key]
+            if target in args and args[target] is not None and args[target] is not False:
+                raise InvalidParameterError(f"{key} and {target} are the same parameter: give one of them")
+            args[target] = value
+        elif key in _PASS_THROUGH:
+            passthrough[key] = value
+        else:
+            raise InvalidParameterError(f"unknown parameter {key!r}")
+    args["extra"] = passthrough
+    return args
+
+
+def _check_order(order: Any) -> str:
+    if order not in _ORDERS:
+        raise InvalidParameterError(f"Unknown order '{order}'; should be one of 'image' or 'gdal'")
+    return order
+
+
+def _progress_bar(total: int, progress: Any) -> Any:
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total)
+
+
+# ======================================================================================
+# module-level functions on a default Raster
+# ======================================================================================
+
+_default: Raster | None = None
+
+
+def _default_raster() -> Raster:
+    global _default
+    if _default is None:
+        _default = Raster()
+    return _default
+
+
+def ndarray(inputs: Any, bands: Any = None, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """:meth:`Raster.ndarray` on the default catalog (GeoTIFF paths, or ``$RASTER_CORE_CATALOG``)."""
+    return _default_raster().ndarray(inputs, bands, **kwargs)
+
+
+def stack(inputs: Any, bands: Any = None, **kwargs: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """:meth:`Raster.stack` on the default catalog."""
+    return _default_raster().stack(inputs, bands, **kwargs)
+
+
+def raster(inputs: Any, bands: Any = None, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+    """:meth:`Raster.raster` on the default catalog."""
+    return _default_raster().raster(inputs, bands, **kwargs)

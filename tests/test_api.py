@@ -1,0 +1,299 @@
+"""The Raster API (ndarray / stack / raster): the guide's examples on local data, and GDAL
+parity (rasterio's reproject and painter's mosaic on the same grid)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from affine import Affine
+
+import raster_core
+from raster_core.api import Raster
+from raster_core.catalog import Catalog
+from raster_core.errors import (
+    BandError,
+    CRSError,
+    DataTypeError,
+    GeometryError,
+    InvalidParameterError,
+    NotFoundError,
+    OutputTooLargeError,
+    RasterReadError,
+    ResamplingError,
+)
+from tests.conftest import DATA, data_file
+
+rasterio = pytest.importorskip("rasterio")
+from rasterio.warp import Resampling, reproject  # noqa: E402
+
+RGBA = ["red", "green", "blue", "alpha"]
+
+
+@pytest.fixture(scope="module")
+def r() -> Raster:
+    return Raster(DATA / "catalog")
+
+
+def _rio_warp(paths, gt, shape, crs, bands, resampling="nearest", dtype=None):
+    """GDAL's painter's mosaic of ``paths`` onto a grid (reproject with init_dest_nodata=False)."""
+    out = None
+    for i, p in enumerate(paths):
+        with rasterio.open(p) as src:
+            if out is None:
+                out = np.zeros((len(bands),) + shape, dtype=dtype or src.dtypes[0])
+            reproject(rasterio.band(src, bands), out, dst_transform=Affine.from_gdal(*gt), dst_crs=crs,
+                      resampling=getattr(Resampling, resampling), init_dest_nodata=(i == 0))
+    return out
+
+
+# ----------------------------------------------------------------------------- GDAL parity
+@pytest.mark.parametrize("resampler", ["near", "bilinear"])
+def test_ndarray_equals_rasterio_reproject(resampler):
+    path = str(data_file("RGB.byte.tif"))
+    arr, meta = raster_core.ndarray(path, bands=["1", "2", "3"], srs="EPSG:4326", resolution=0.01,
+                                    resampler=resampler, order="gdal", masked=False)
+    shape = (meta["size"][1], meta["size"][0])
+    assert arr.shape == (3,) + shape and arr.dtype == np.uint8
+    gdal = _rio_warp([path], meta["geoTransform"], shape, "EPSG:4326", [1, 2, 3],
+                     "nearest" if resampler == "near" else resampler)
+    np.testing.assert_array_equal(arr, gdal)
+
+
+def test_rgb_tiles_mosaic_reassemble_rgb_byte(r):
+    ids = [f"landsat7-rgb:rgb{i}" for i in (1, 2, 3, 4)]
+    full = rasterio.open(data_file("RGB.byte.tif")).read()
+    for order in (ids, ids[::-1]):
+        arr, meta = r.ndarray(order, bands=["red", "green", "blue"], masked=False, order="gdal")
+        np.testing.assert_array_equal(arr, full)
+        assert meta["size"] == [791, 718] and meta["id"] == order[0]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("srs, resolution", [(None, None), ("EPSG:4326", 0.004)])
+def test_riotiler_mosaic_matches_gdal_painter(reverse, srs, resolution):
+    paths = [str(data_file("riotiler_mosaic_cog1.tif")), str(data_file("riotiler_mosaic_cog2.tif"))]
+    if reverse:
+        paths = paths[::-1]
+    arr, meta = raster_core.ndarray(paths, bands=["1", "2", "3"], srs=srs, resolution=resolution,
+                                    order="gdal", masked=False)
+    shape = (meta["size"][1], meta["size"][0])
+    crs = meta["coordinateSystem"]["wkt"]
+    gdal = _rio_warp(paths, meta["geoTransform"], shape, crs, [1, 2, 3])
+    identical = (arr == gdal).mean()
+    assert identical >= 0.9999, identical
+
+
+# ----------------------------------------------------------------------------- the guide
+def test_guide_dimensions(r):
+    kw = dict(bands=RGBA, scales=[[0, 4000]] * 3 + [[0, 1]], data_type="Byte")
+    small, _ = r.ndarray("sentinel2-b01:titiler_B01", **{**kw, "bands": ["coastal-aerosol", "alpha"],
+                                                        "scales": [[0, 4000], [0, 1]]}, dimensions=(100, 100))
+    assert small.shape == (100, 100, 2)
+    bigger, meta = r.ndarray("sentinel2-tci:titiler_TCI", dimensions=(600, 400), **kw)
+    assert bigger.shape == (400, 600, 4) and meta["size"] == [600, 400]
+    with pytest.raises(InvalidParameterError, match="Cannot set both resolution and dimensions"):
+        r.ndarray("sentinel2-tci:titiler_TCI", dimensions=(600, 400), resolution=10, **kw)
+
+
+def test_guide_align_pixels():
+    cat = Catalog()
+    cat.add_product(id="s1", bands=[{"name": "vv", "data_type": "UInt16", "type": "microwave"},
+                                    {"name": "vh", "data_type": "UInt16", "type": "microwave"}])
+    cat.add_image("sentinel-1:GRD:meta_2018-06-16_085A2218_S1A", data_file("titiler_B01.tif"), "s1")
+    r = Raster(cat)
+    utm_bounds = (300000.5, 3000000.25, 400000.5, 3200000.25)
+    s1_arr, s1_meta = r.ndarray("sentinel-1:GRD:meta_2018-06-16_085A2218_S1A", align_pixels=False,
+                                bounds=utm_bounds, resolution=200, bands=["vv", "vh"])
+    s1_tap, s1_meta_tap = r.ndarray("sentinel-1:GRD:meta_2018-06-16_085A2218_S1A", align_pixels=True,
+                                    bounds=utm_bounds, resolution=200, bands=["vv", "vh"])
+    cc, cct = s1_meta["cornerCoordinates"], s1_meta_tap["cornerCoordinates"]
+    assert (cc["upperLeft"], cc["lowerRight"]) == ([300000.5, 3200000.25], [400000.5, 3000000.25])
+    assert (cct["upperLeft"], cct["lowerRight"]) == ([300000.0, 3200200.0], [400200.0, 3000000.0])
+    assert s1_arr.shape == (1000, 500, 2) and s1_tap.shape == (1001, 501, 2)
+
+
+def test_guide_stack_on_dltile(r):
+    ids = ["landsat7-rgb:RGB.byte", "landsat7-rgb:rgb1"]
+    stack, info = r.stack(ids, dltile="1024:0:60.0:13:-2:64", bands=RGBA, scales=[[0, 4000]] * 3 + [[0, 1]],
+                          data_type="Byte", masked=False)
+    assert stack.shape == (2, 1024, 1024, 4) and stack.dtype == np.uint8
+    assert len(info) == 2 and info[0]["size"] == [1024, 1024] and info[1]["id"] == "landsat7-rgb:rgb1"
+    assert info[0]["coordinateSystem"]["epsg"] == 32613
+    gdal_order, _ = r.stack([ids[0]], dltile="1024:0:60.0:13:-2:64", bands=["red"], order="gdal")
+    assert gdal_order.shape == (1, 1, 1024, 1024) and isinstance(gdal_order, np.ma.MaskedArray)
+
+
+def test_stack_layers_and_errors(r):
+    kw = dict(bands=["red", "green", "blue", "alpha"], srs="EPSG:32618", resolution=1200,
+              bounds=(101985.0, 2611485.0, 339315.0, 2826915.0), data_type="Byte")
+    stacked, metas = r.stack(["landsat7-rgb:rgb1", ["landsat7-rgb:rgb1", "landsat7-rgb:rgb4"]], max_workers=2, **kw)
+    single, _ = r.ndarray("landsat7-rgb:rgb1", **kw)
+    both, _ = r.ndarray(["landsat7-rgb:rgb1", "landsat7-rgb:rgb4"], **kw)
+    np.testing.assert_array_equal(stacked[0], single)
+    np.testing.assert_array_equal(stacked[1], both)
+    np.testing.assert_array_equal(stacked.mask[1], both.mask)
+    base = dict(bands=["red"], inputs=["landsat7-rgb:rgb1"])
+    with pytest.raises(ValueError, match="Must set `resolution` or `dimensions`"):
+        r.stack(**base)
+    with pytest.raises(ValueError, match="Must set `srs`"):
+        r.stack(resolution=100, **base)
+    with pytest.raises(ValueError, match="Must set `bounds`"):
+        r.stack(resolution=100, srs="EPSG:32618", **base)
+    with pytest.raises(ValueError, match="Iterable"):
+        r.stack("landsat7-rgb:rgb1", bands=["red"], dltile="128:16:960.0:15:-2:37")
+
+
+def test_guide_scales_and_dont_do_this(r):
+    kw = dict(bands=["coastal-aerosol", "alpha"], resolution=1200, masked=False, order="gdal")
+    raw, _ = r.ndarray("sentinel2-b01:titiler_B01", **kw)
+    do_this, _ = r.ndarray("sentinel2-b01:titiler_B01", scales=[[0, 10000], [0, 1]], data_type="Byte", **kw)
+    dont, _ = r.ndarray("sentinel2-b01:titiler_B01", scales=None, data_type="Byte", **kw)
+    assert raw.dtype == np.uint16 and do_this.dtype == dont.dtype == np.uint8
+    valid = raw[1] == 1
+    expected = np.floor(raw[0][valid].astype(np.float32) * np.float32(0.0255) + np.float32(0.5))
+    np.testing.assert_array_equal(do_this[0][valid], np.minimum(expected, 255))
+    np.testing.assert_array_equal(dont[0][valid], np.minimum(raw[0][valid], 255))  # clamped, not scaled
+    assert (dont[0][valid] == 255).mean() > 0.5 and set(np.unique(do_this[1])) <= {0, 255}
+    assert (do_this[:, ~valid] == 0).all()
+
+
+def test_guide_scaling_modes(r):
+    arr, _ = r.ndarray("sentinel2-b01:titiler_B01", bands=["coastal-aerosol", "alpha"], resolution=1200,
+                       scaling="display")
+    assert arr.dtype == np.uint8
+    phys, _ = r.ndarray("sentinel2-b01:titiler_B01", bands=["coastal-aerosol"], resolution=1200, scaling="physical")
+    raw, _ = r.ndarray("sentinel2-b01:titiler_B01", bands=["coastal-aerosol"], resolution=1200)
+    assert phys.dtype == np.float64
+    np.testing.assert_allclose(phys.compressed(), raw.compressed() / 10000.0)
+    with pytest.raises(InvalidParameterError, match="either scales or scaling"):
+        r.ndarray("sentinel2-b01:titiler_B01", bands=["coastal-aerosol"], scales=[[0, 1]], scaling="raw")
+
+
+def test_alpha_mosaic_and_masks(r):
+    arr, meta = r.ndarray(["riotiler-rgba:riotiler_cog_rgba"], bands=RGBA, resolution=0.6)
+    alpha = arr.data[..., 3]
+    assert set(np.unique(alpha)) == {0, 1}
+    assert (arr.mask == (alpha == 0)[..., None]).all()  # alpha masks every band, itself too
+    assert (arr.data[alpha == 0][:, :3] == 0).all()  # fully transparent pixels are 0
+    assert meta["bands"][0]["mask"]["flags"] == ["PER_DATASET", "ALPHA"]
+
+@pytest.mark.parametrize("resampler", ["near", "bilinear"])
+@pytest.mark.parametrize("image, path", [("riotiler-rgba:riotiler_cog_rgba", "riotiler_cog_rgba.tif"),
+                                         ("riotiler-rgb-mask:riotiler_cog_rgb_mask", "riotiler_cog_rgb_mask.tif")])
+def test_alpha_band_and_internal_mask_match_gdal(r, image, path, resampler):
+    """The alpha band of the output is where GDAL's warper produced pixels: with the file's
+    alpha band as source alpha (gdalwarp -srcalpha) or its internal mask; RGB equal there."""
+    arr, meta = r.ndarray(image, bands=RGBA, resolution=0.6, masked=False, order="gdal", resampler=resampler)
+    out = np.zeros((4,) + arr.shape[1:], np.uint8)
+    with rasterio.open(data_file(path)) as src:
+        kw = dict(src_alpha=4) if src.count == 4 else dict(dst_alpha=4)
+        reproject(rasterio.band(src, list(range(1, src.count + 1))), out, dst_crs=src.crs,
+                  dst_transform=Affine.from_gdal(*meta["geoTransform"]),
+                  resampling=getattr(Resampling, "nearest" if resampler == "near" else resampler), **kw)
+    np.testing.assert_array_equal(arr[3] == 1, out[3] > 0)
+    inside = arr[3] == 1
+    np.testing.assert_array_equal(arr[:3][:, inside], out[:3][:, inside])
+
+
+def test_plain_and_drop_alpha(r):
+    arr, _ = r.ndarray(["riotiler-rgba:riotiler_cog_rgba"], bands=RGBA, resolution=0.6)
+    alpha = arr.data[..., 3]
+    # masked=False returns the plain array
+    plain, _ = r.ndarray("riotiler-rgba:riotiler_cog_rgba", bands=RGBA, resolution=0.6, masked=False)
+    assert not isinstance(plain, np.ma.MaskedArray)
+    dropped, meta = r.ndarray("riotiler-rgba:riotiler_cog_rgba", bands=RGBA, resolution=0.6, drop_alpha=True)
+    assert dropped.shape[-1] == 3 and len(meta["bands"]) == 3
+    np.testing.assert_array_equal(dropped.mask[..., 0], alpha == 0)
+
+
+def test_cutline_masks_and_sets_extent():
+    import json
+
+    geom = json.loads((DATA / "vector" / "RGB.byte_box_utm18n.geojson").read_text())
+    path = str(data_file("RGB.byte.tif"))
+    arr, meta = raster_core.ndarray(path, bands=["1"], cutline=geom, resolution=300.0379266750948)
+    full, fmeta = raster_core.ndarray(path, bands=["1"])
+    assert arr.shape[0] < full.shape[0] and arr.shape[1] < full.shape[1]
+    assert arr.mask.any() and (~arr.mask).any()
+
+
+# ----------------------------------------------------------------------------- raster()
+def test_raster_writes_geotiff_and_png(r, tmp_path):
+    base = str(tmp_path / "out")
+    kw = dict(bands=RGBA, resolution=600, scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")
+    arr, meta_nd = r.ndarray("landsat7-rgb:RGB.byte", order="gdal", **kw)
+    name, meta = r.raster("landsat7-rgb:RGB.byte", outfile_basename=base, nodata=7, **kw)
+    assert name == base + ".tif" and meta["id"] == "landsat7-rgb:RGB.byte"
+    with rasterio.open(name) as ds:
+        assert ds.count == 4 and ds.nodata == 7 and ds.crs.to_epsg() == 32618
+        assert list(ds.transform.to_gdal()) == meta["geoTransform"]
+        back = ds.read()
+    np.testing.assert_array_equal(back[~arr.mask], arr.data[~arr.mask])
+    assert (back[arr.mask] == 7).all()
+    png, _ = r.raster("landsat7-rgb:RGB.byte", outfile_basename=base, output_format="PNG", **kw)
+    assert png == base + ".png" and os.path.getsize(png) > 0
+    with pytest.raises(InvalidParameterError, match="output_format must be one of GTiff, JPEG, PNG"):
+        r.raster("landsat7-rgb:RGB.byte", output_format="BMP", **kw)
+    with pytest.raises(InvalidParameterError, match="Byte"):
+        r.raster("sentinel2-b01:titiler_B01", bands=["coastal-aerosol"], output_format="PNG",
+                 outfile_basename=str(tmp_path / "never"))
+    assert not (tmp_path / "never.png").exists()
+
+
+def test_raster_default_name_for_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name, _ = raster_core.raster(str(data_file("byte.tif")), bands=["1"])
+    assert name == "byte-1.tif" and (tmp_path / name).exists()
+
+
+# ----------------------------------------------------------------------------- bad inputs
+def _bad_files(tmp_path):
+    trunc = tmp_path / "trunc.tif"
+    trunc.write_bytes(data_file("byte.tif").read_bytes()[:300])
+    text = tmp_path / "text.tif"
+    text.write_text("not a tiff")
+    return str(trunc), str(text)
+
+
+BAD = [
+    (dict(resolution=-10), InvalidParameterError),
+    (dict(resolution=float("nan")), InvalidParameterError),
+    (dict(dimensions=(0, 10)), InvalidParameterError),
+    (dict(bounds=(10, 10, 0, 0)), InvalidParameterError),
+    (dict(bounds=(0, float("nan"), 10, 10)), InvalidParameterError),
+    (dict(srs="EPSG:999999"), CRSError),
+    (dict(resampler="bogus"), ResamplingError),
+    (dict(data_type="Int64"), DataTypeError),
+    (dict(bands=["nir"]), BandError),
+    (dict(bands=[]), BandError),
+    (dict(scales=[[0, 1]] * 2), InvalidParameterError),
+    (dict(scales=[[5, 5]]), InvalidParameterError),
+    (dict(cutline={"type": "Point", "coordinates": [0, 0]}), GeometryError),
+    (dict(cutline="POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"), GeometryError),
+    (dict(order="bogus"), InvalidParameterError),
+    (dict(inputs="missing.tif"), NotFoundError),
+    (dict(inputs=[]), NotFoundError),
+    (dict(resolution=0.001), OutputTooLargeError),
+    (dict(align_pixels="yes"), InvalidParameterError),
+    (dict(bogus_param=1), InvalidParameterError),
+]
+
+
+@pytest.mark.parametrize("kwargs, error", BAD)
+def test_bad_inputs_fail_early_and_write_nothing(tmp_path, kwargs, error):
+    r = Raster(max_pixels=10_000_000)
+    args = dict(inputs=str(data_file("byte.tif")), bands=["1"])
+    args.update(kwargs)
+    with pytest.raises(error):
+        r.ndarray(**args)
+    with pytest.raises(error):
+        r.raster(**args, outfile_basename=str(tmp_path / "out"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_files(tmp_path):
+    for path in _bad_files(tmp_path):
+        with pytest.raises(RasterReadError):
+            raster_core.ndarray(path, bands=["1"])
