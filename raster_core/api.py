@@ -248,12 +248,14 @@ class Raster:
                 _warp_file(path, [srcs[b] for b in out_bands], gb, req, layer, valid, out_bands, self.num_threads)
             mosaic.add(layer, valid)
         data, valid = mosaic.result()
-        if req.mask_nodata:
-            for b, s in enumerate(plan.sources[-1]):
-                nd = s.band.nodata
-                if nd is not None and not s.is_mask and not (plan.alpha_last and b == nb - 1):
-                    from raster_core.mosaic import nodata_valid
+        if req.mask_nodata:  # every distinct nodata of the band across images (spec §2.5)
+            from raster_core.mosaic import nodata_valid
 
+            for b in range(nb):
+                if plan.alpha_last and b == nb - 1:
+                    continue
+                values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
+                for nd in sorted(values, key=repr):
                     valid[b] &= nodata_valid(data[b], nd)
         out = apply_scales(data, req.scales, req.data_type, valid, num_threads=self.num_threads)
         return out, valid
@@ -616,10 +618,10 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
     data_idx = [s.index for s in sources if s.index is not None]
     src_mask = None
     flags = ds.mask_flags[0] if ds.count else frozenset()
-    if "per_dataset" in flags or any(s.is_mask for s in sources):
-        dm = ds.dataset_mask(window, overview_level=ovr) > 0
-        if "per_dataset" in flags:
-            src_mask = dm
+    if "per_dataset" in flags or not data_idx:
+        # the file's GDAL mask: internal mask / alpha band, or (alpha-only requests) the
+        # nodata of every band
+        src_mask = ds.dataset_mask(window, overview_level=ovr) > 0
     if req.cutline is not None:
         from raster_core.cutline import cutline_source_mask
 

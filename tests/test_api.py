@@ -297,3 +297,32 @@ def test_bad_files(tmp_path):
     for path in _bad_files(tmp_path):
         with pytest.raises(RasterReadError):
             raster_core.ndarray(path, bands=["1"])
+
+
+@pytest.mark.parametrize("factor, level", [(1, -1), (4, 1), (16, 3)])
+def test_coarse_requests_read_overviews_like_gdalwarp(factor, level):
+    """gdalwarp -ovr AUTO: a 1/16-resolution request warps from the 16x overview (1/256 of
+    the pixels); the result equals GDAL warping from that overview."""
+    pytest.importorskip("raster_core.overviews")
+    path = str(data_file("riotiler_cog.tif"))
+    with rasterio.open(path) as ds:
+        res = ds.res[0] * factor
+    arr, meta = raster_core.ndarray(path, bands=["1"], resolution=res, masked=False, order="gdal")
+    from raster_core.api import _open, _overview_level
+    from raster_core.grid import GeoBox
+
+    gb = GeoBox(meta["coordinateSystem"]["wkt"], Affine.from_gdal(*meta["geoTransform"]), *meta["size"])
+    assert _overview_level(_open(path), gb) == level
+    with rasterio.open(path, **({} if level < 0 else {"overview_level": level})) as src:
+        out = np.zeros_like(arr)
+        reproject(rasterio.band(src, 1), out[0], dst_transform=Affine.from_gdal(*meta["geoTransform"]),
+                  dst_crs=src.crs, resampling=Resampling.nearest)
+    np.testing.assert_array_equal(arr, out)
+
+
+def test_alpha_only_request_uses_the_file_mask(r):
+    a, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=["alpha"], resolution=600, masked=False, order="gdal")
+    b, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=["red", "green", "blue", "alpha"], resolution=600,
+                     masked=False, order="gdal")
+    np.testing.assert_array_equal(a[0], b[3])
+    assert 0 < a.mean() < 1
