@@ -19,7 +19,25 @@ USER_CRSS = {
     "lcc": "+proj=lcc +lat_1=33 +lat_2=45 +lat_0=23 +lon_0=-96 +x_0=0 +y_0=0 +datum=NAD83 +units=m +no_defs",
     "tm": "+proj=tmerc +lat_0=0 +lon_0=-75 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs",
     "sphere_geog": "+proj=longlat +a=6371000 +b=6371000 +no_defs",
+    "geog_towgs84": "+proj=longlat +ellps=intl +towgs84=-87,-98,-121,1,2,3,4 +no_defs",
+    "utm_towgs84": "+proj=utm +zone=33 +ellps=intl +towgs84=-87,-98,-121,0,0,0,0 +units=m +no_defs",
+    "esri": "ESRI:102001",
+    "feet": "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +ellps=GRS80 +units=us-ft +no_defs",
 }
+
+
+@pytest.mark.parametrize("name", sorted(USER_CRSS))
+def test_user_crs_roundtrip(tmp_path, name):
+    path = tmp_path / "crs.tif"
+    want = raster_core.to_crs(USER_CRSS[name])
+    geog = want.is_geographic
+    gt = (-10.0, 0.01, 0.0, 50.0, 0.0, -0.01) if geog else (1000.0, 30.0, 0.0, 2000.0, 0.0, -30.0)
+    write_geotiff(path, np.arange(12, dtype="uint8").reshape(3, 4), crs=want, transform=gt)
+    with rio_open(path) as g, raster_core.open(path) as d:
+        gcrs = rio_crs_to_pyproj(g.crs)
+        assert gcrs.equals(want, ignore_axis_order=True)
+        assert d.crs.equals(want, ignore_axis_order=True)
+        assert d.crs.equals(gcrs, ignore_axis_order=True)
 
 CASES = [
     # dtype, crs, nodata, colorinterp, bands, transform

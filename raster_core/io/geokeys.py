@@ -191,12 +191,19 @@ def _geogcs_wkt(keys: dict[str, Any]) -> str:
         try:
             datum = pyproj.crs.Datum.from_epsg(datum_code)
             ell = datum.ellipsoid
-            a0, rf0 = ell.semi_major_metre, ell.inverse_flattening
+            if ell is not None:
+                ell_name, a0, rf0 = ell.name, ell.semi_major_metre, ell.inverse_flattening
+            else:  # a datum ensemble (e.g. WGS 84): its ellipsoid is in the JSON
+                ej = datum.to_json_dict().get("ellipsoid") or {}
+                ell_name = ej.get("name", "unknown")
+                a0 = float(ej["semi_major_axis"])
+                rf0 = float(ej.get("inverse_flattening", 0.0))
+            datum_name = datum.name.replace(" ensemble", "")
             datum_wkt = (
-                f'DATUM["{_q(datum.name)}",SPHEROID["{_q(ell.name)}",{a0!r},{rf0!r}],'
+                f'DATUM["{_q(datum_name)}",SPHEROID["{_q(ell_name)}",{a0!r},{rf0!r}],'
                 f'AUTHORITY["EPSG","{datum_code}"]]'
             )
-        except pyproj.exceptions.CRSError:
+        except (pyproj.exceptions.CRSError, KeyError, TypeError, ValueError):
             datum_wkt = None
     if datum_wkt is None:
         ell_name = cit.get("ellipsoid", "unnamed")
@@ -418,16 +425,33 @@ def _projcs_wkt(keys: dict[str, Any]) -> str:
             raise CRSError(f"unknown ProjectionGeoKey EPSG code {proj_code}: {exc}") from None
         conv_json = op.to_json_dict()
         geog = pyproj.CRS.from_wkt(geogcs)
-        crs = pyproj.crs.ProjectedCRS(conversion=conv_json, geodetic_crs=geog, name=name)
+        base = geog.source_crs if geog.is_bound and geog.source_crs is not None else geog
+        crs = pyproj.crs.ProjectedCRS(conversion=conv_json, geodetic_crs=base, name=name)
+        wkt = _replace_geogcs(crs.to_wkt("WKT1_GDAL"), geogcs)  # keeps a TOWGS84 of the keys
         if lu_code != 9001:
-            wkt = crs.to_wkt("WKT1_GDAL")
             wkt = re.sub(r'UNIT\["metre",1(,AUTHORITY\["EPSG","9001"\])?\](?=,AXIS|\]$|,AUTHORITY)',
                          f'UNIT["{lu_name}",{lu_m!r}]', wkt)
-            return wkt
-        return crs.to_wkt("WKT1_GDAL")
+        return wkt
     proj_name, params = _projection_wkt(keys, lu_m)
     ptxt = ",".join(f'PARAMETER["{p}",{_fmt(v)}]' for p, v in params)
     return f'PROJCS["{_q(name)}",{geogcs},PROJECTION["{proj_name}"],{ptxt},UNIT["{lu_name}",{_fmt(lu_m)}]]'
+
+
+def _replace_geogcs(projcs_wkt: str, geogcs: str) -> str:
+    """Replace the GEOGCS[...] node of a WKT1 PROJCS by ``geogcs``."""
+    start = projcs_wkt.find("GEOGCS[")
+    if start < 0:
+        return projcs_wkt
+    depth = 0
+    for i in range(start + 6, len(projcs_wkt)):
+        ch = projcs_wkt[i]
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return projcs_wkt[:start] + geogcs + projcs_wkt[i + 1 :]
+    return projcs_wkt
 
 
 # --------------------------------------------------------------------------------------
@@ -513,7 +537,14 @@ def _user_geog_keys(geog: pyproj.CRS) -> list[tuple[int, Any]]:
         f"GCS Name = {geog.name}|Datum = {datum.name if datum else 'unknown'}|"
         f"Ellipsoid = {ell.name}|Primem = {pm.name if pm else 'Greenwich'}|"
     )
-    return [
+    extra: list[tuple[int, Any]] = []
+    m = re.search(r"TOWGS84\[([^\]]*)\]", geog.to_wkt("WKT1_GDAL") or "")
+    if m:
+        vals = tuple(float(v) for v in m.group(1).split(","))
+        if len(vals) == 7 and not any(vals[3:]):
+            vals = vals[:3]
+        extra.append((ids["GeogTOWGS84GeoKey"], vals))
+    return extra + [
         (ids["GeographicTypeGeoKey"], USER_DEFINED),
         (ids["GeogCitationGeoKey"], cit),
         (ids["GeogGeodeticDatumGeoKey"], USER_DEFINED),
