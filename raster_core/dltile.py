@@ -1091,12 +1091,13 @@ def _mesh_polygon(zone: int, p0: int, p1: int, j0: int, j1: int, width: float):
 def _tile_zone(pz, zone: int, width: float) -> Iterator[tuple[int, int, int, int]]:
     min_e, min_n, max_e, max_n = _utm_extent(pz, zone)
     margin = width + 100.0
-    min_e = max(min_e, UTM_MIN_EAST)
-    max_e = min(max_e, UTM_MAX_EAST)
-    p_lo = math.floor((min_e - margin - FALSE_EASTING) / width)
-    p_hi = math.floor((max_e + margin - FALSE_EASTING) / width)
-    r_lo = math.floor((min_n - margin) / width)
-    r_hi = math.floor((max_n + margin) / width)
+    # candidate columns: tiles meeting the easting band [166000, 834000] m, which holds the
+    # whole zone strip (the client clamps its candidates the same way)
+    p_lo = max(math.floor((min_e - margin - FALSE_EASTING) / width), _P_MIN(width))
+    p_hi = min(math.floor((max_e + margin - FALSE_EASTING) / width), _P_MAX(width))
+    # candidate rows: never tiles lying entirely beyond a pole
+    r_lo = max(math.floor((min_n - margin) / width), math.floor(-UTM_MAX_NORTH / width))
+    r_hi = min(math.floor((max_n + margin) / width), math.ceil(UTM_MAX_NORTH / width) - 1)
     prepared = None
     j = r_hi
     while j >= r_lo:  # north to south, in chunks of rows
@@ -1113,6 +1114,14 @@ def _tile_zone(pz, zone: int, width: float) -> Iterator[tuple[int, int, int, int
             j_stop -= 1
         yield from _mesh_rows(pz, zone, j_stop, j, p_lo, p_hi, width)
         j = j_stop - 1
+
+
+def _P_MIN(width: float) -> int:
+    return math.floor((UTM_MIN_EAST - FALSE_EASTING) / width)
+
+
+def _P_MAX(width: float) -> int:
+    return math.ceil((UTM_MAX_EAST - FALSE_EASTING) / width) - 1
 
 
 def _row_is_polar(j: int, width: float) -> bool:
@@ -1164,16 +1173,34 @@ def _row_runs(pc, bot_lon, bot_lat, top_lon, top_lat, p0, zone, j, width) -> lis
         xy = shapely.get_coordinates(part)
         if len(xy) == 0:
             continue
-        vx = xy[:, 0][:, None] - bot_lon[None, :]
-        vy = xy[:, 1][:, None] - bot_lat[None, :]
-        side = dx[None, :] * vy - dy[None, :] * vx  # < 0: strictly east of D_i
-        lo = int(np.min(np.sum(side < 0, axis=1))) - 1
-        hi = int(np.max(np.sum(side <= 0, axis=1))) - 1
+        # cell range of the part = [min over vertices of the first cell holding the vertex,
+        # max over vertices of the last one]; a vertex on a dividing segment is in both cells
+        lo = int(np.min(_count_lines_east(xy, bot_lon, bot_lat, dx, dy, strict=True))) - 1
+        hi = int(np.max(_count_lines_east(xy, bot_lon, bot_lat, dx, dy, strict=False))) - 1
         lo = min(max(lo, 0), ncell - 1)
         hi = min(max(hi, 0), ncell - 1)
         if hi >= lo:
             runs.append((p0 + lo, p0 + hi))
     return _merge_runs(runs)
+
+
+def _count_lines_east(xy, bx, by, dx, dy, *, strict: bool) -> np.ndarray:
+    """For each point, how many dividing segments it lies east of (``strict``) or east
+    of or on. The segments are ordered west to east across the row strip, so the
+    predicate holds for a prefix of them: binary search, O(points) memory."""
+    px, py = xy[:, 0], xy[:, 1]
+    lo = np.zeros(len(px), dtype=np.int64)
+    hi = np.full(len(px), len(bx), dtype=np.int64)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        m = np.minimum(mid, len(bx) - 1)
+        side = dx[m] * (py - by[m]) - dy[m] * (px - bx[m])  # < 0: east of segment m
+        pred = side < 0 if strict else side <= 0
+        lo = np.where(active & pred, mid + 1, lo)
+        hi = np.where(active & ~pred, mid, hi)
 
 
 def _connected_parts(g) -> list:
