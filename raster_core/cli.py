@@ -104,6 +104,9 @@ def info_dict(path: str) -> dict[str, Any]:
             "center": corner(w / 2, h / 2),
         }
         out["bounds"] = list(ds.bounds)
+        if ds.crs is not None:
+            out["wgs84Extent"] = _wgs84_extent(ds.crs, [out["cornerCoordinates"][k] for k in
+                                                         ("upperLeft", "lowerLeft", "lowerRight", "upperRight")])
         bands = []
         for b in range(1, ds.count + 1):
             bh, bw = ds.block_shapes[b - 1]
@@ -135,6 +138,20 @@ def info_dict(path: str) -> dict[str, Any]:
     return out
 
 
+def _wgs84_extent(crs: Any, corners: list[list[float]]) -> dict[str, Any] | None:
+    """GeoJSON polygon of the corners in lon/lat (None when they do not all project)."""
+    import pyproj
+
+    try:
+        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        pts = [list(tr.transform(x, y)) for x, y in corners]
+    except Exception:  # pragma: no cover - PROJ failures
+        return None
+    if not all(math.isfinite(v) for p in pts for v in p):
+        return None
+    return {"type": "Polygon", "coordinates": [pts + [pts[0]]]}
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     from raster_core.errors import RasterCoreError
 
@@ -143,7 +160,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     except RasterCoreError as exc:
         print(f"raster-core info: error: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(info, indent=None if args.compact else 2))
+    try:
+        print(json.dumps(info, indent=None if args.compact else 2))
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
