@@ -170,7 +170,7 @@ class GeoBox:
     >>> gb.shape, gb.bounds, gb.resolution
     ((80, 100), (500000.0, 4497600.0, 503000.0, 4500000.0), (30.0, 30.0))
     >>> gb.window(10, 20, 5, 5).bounds
-    (500300.0, 4498650.0, 500450.0, 4498800.0)
+    (500300.0, 4499250.0, 500450.0, 4499400.0)
     >>> GeoBox.from_bounds((0, 0, 10, 10), crs=4326, resolution=1).shape
     (10, 10)
     """
@@ -505,10 +505,16 @@ def _center_long(gt: Sequence[float], width: int, height: int) -> Optional[float
 
 
 class _GenImgProj:
-    """GDAL ``GDALGenImgProjTransform`` with no destination dataset (dst GT = identity):
-    source pixel/line <-> destination CRS coordinates."""
+    """GDAL ``GDALGenImgProjTransform``: source pixel/line <-> destination pixel/line.
 
-    def __init__(self, src_crs: pyproj.CRS, gt: Sequence[float], width: int, height: int, dst_crs: pyproj.CRS) -> None:
+    Without ``dst_gt`` (no destination dataset) the destination "pixels" are the
+    destination CRS coordinates, as in ``GDALSuggestedWarpOutput2`` calls.
+    """
+
+    def __init__(self, src_crs: pyproj.CRS, gt: Sequence[float], width: int, height: int, dst_crs: pyproj.CRS,
+                 dst_gt: Optional[Sequence[float]] = None) -> None:
+        self.dst_gt = None if dst_gt is None else tuple(float(v) for v in dst_gt)
+        self.dst_inv = None if dst_gt is None else _inv_geotransform(self.dst_gt)
         self.gt = tuple(float(v) for v in gt)
         self.inv = _inv_geotransform(self.gt)
         self.width = width
@@ -530,12 +536,24 @@ class _GenImgProj:
         x = g[0] + px * g[1] + py * g[2]
         y = g[3] + px * g[4] + py * g[5]
         if self.reproj is None:
-            return x, y, np.ones(x.shape, bool)
-        return self.reproj.forward(x, y)
+            ok = np.ones(x.shape, bool)
+        else:
+            x, y, ok = self.reproj.forward(x, y)
+        if self.dst_inv is not None:
+            d = self.dst_inv
+            with np.errstate(invalid="ignore"):
+                nx = d[0] + x * d[1] + y * d[2]
+                ny = d[3] + x * d[4] + y * d[5]
+            x = np.where(ok, nx, np.inf)
+            y = np.where(ok, ny, np.inf)
+        return x, y, ok
 
     def inverse(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = np.asarray(x, dtype=np.float64).ravel()
         y = np.asarray(y, dtype=np.float64).ravel()
+        if self.dst_gt is not None:
+            d = self.dst_gt
+            x, y = d[0] + x * d[1] + y * d[2], d[3] + x * d[4] + y * d[5]
         if self.reproj is None:
             ok = np.ones(x.shape, bool)
             sx, sy = x, y
@@ -675,6 +693,8 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
     if crs_equal(src, dst) and rp.center_long is None:
         return (xmin, ymin, xmax, ymax)
     degree_input = _is_geographic_degrees(src)
+    if degree_input and ymax < ymin:
+        raise InvalidParameterError(f"bounds {(xmin, ymin, xmax, ymax)}: latitude max < latitude min")
     degree_output = _is_geographic_degrees(dst)
     if degree_output and densify_pts < 2:
         raise InvalidParameterError("densify_pts must be at least 2 if the output is geographic.")
@@ -708,8 +728,9 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
                     back = None
                 if back is not None:
                     proj_name, params = _wkt1_projection_params(dst)
-                    lon0 = params.get("central_meridian", 0.0)
-                    lat0 = params.get("latitude_of_origin", 0.0)
+                    # OGR's FindProjParm falls back to similar names
+                    lon0 = params.get("central_meridian", params.get("longitude_of_center", params.get("longitude_of_origin", 0.0)))
+                    lat0 = params.get("latitude_of_origin", params.get("latitude_of_center", 0.0))
                     abs_pole = 90.0
                     if proj_name is not None and proj_name.lower() == "mercator_1sp" and lon0 == 0:
                         abs_pole = 85.0511287798066
@@ -804,8 +825,6 @@ def transform_bounds(
         raise InvalidParameterError(f"densify_pts must be an integer between 0 and 10000, got {densify_pts!r}")
     vals = [_finite_float(v, "bounds") for v in (left, bottom, right, top)]
     left, bottom, right, top = vals
-    if top < bottom:
-        raise InvalidParameterError(f"bounds {tuple(vals)}: bottom > top")
     rp = _Reprojector(src, dst)
     out = _oct_transform_bounds(rp, left, bottom, right, top, int(densify_pts))
     if out is None or not all(math.isfinite(v) for v in out):
@@ -880,10 +899,14 @@ def suggested_warp_output(
     W = _positive_int(width, "width")
     H = _positive_int(height, "height")
     gt = gdal_geotransform(aff)
-    tr = _GenImgProj(src, gt, W, H, dst)
+    return _suggested_warp_output(_GenImgProj(src, gt, W, H, dst))
 
+
+def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
+    src, dst, gt, W, H = tr.src_crs, tr.dst_crs, tr.gt, tr.width, tr.height
+    identity_dst = tr.dst_gt is None
     # ---- same CRS, no rotation: keep the source grid (flip south-up) ----
-    if gt[2] == 0 and gt[4] == 0 and tr.same:
+    if gt[2] == 0 and gt[4] == 0 and tr.same and identity_dst:
         out = list(gt)
         if not gt[5] < 0.0:
             out[3] = out[3] + H * out[5]
@@ -1027,7 +1050,7 @@ def suggested_warp_output(
 
     # ---- poles and TransformBounds (source geotransform + reprojection) ----
     is_geographic_coords = False
-    if tr.reproj is not None:
+    if tr.reproj is not None and identity_dst:
         if _is_geographic_degrees(dst) and not src.is_geographic:
             is_geographic_coords = True
             for sign in (-1, 1):
@@ -1262,3 +1285,406 @@ def aligned_target(
     dw = max(int(math.ceil((xmax - xmin) / xres)), 1)
     dh = max(int(math.ceil((ymax - ymin) / yres)), 1)
     return dst, dw, dh
+
+
+# --------------------------------------------------------------------------------------
+# output_geobox: the Raster API / gdalwarp output grid
+# --------------------------------------------------------------------------------------
+
+
+def _as_source(src: Any, i: int) -> SourceGrid:
+    if isinstance(src, SourceGrid):
+        return src
+    missing = [a for a in ("crs", "transform", "width", "height") if not hasattr(src, a)]
+    if missing:
+        raise InvalidParameterError(f"source {i} has no {', '.join(missing)} (need crs, transform, width, height)")
+    if src.crs is None:
+        raise CRSError(f"source {i} has no CRS")
+    return SourceGrid(src.crs, src.transform, src.width, src.height)
+
+
+def _source_resolution_from_target_extent(tr: _GenImgProj, minx: float, miny: float, maxx: float, maxy: float) -> float:
+    """gdalwarp's resolution for a known target extent: local scale on a 10 x 10 grid inside it."""
+    n = 10
+    eps = min(maxx - minx, abs(maxy - miny)) / 1000
+    xs, ys = [], []
+    for iy in range(n):
+        for ix in range(n):
+            x = minx + float(ix) * (maxx - minx) / (n - 1)
+            y = miny + float(iy) * (maxy - miny) / (n - 1)
+            xs += [x, x - eps if ix == n - 1 else x + eps, x]
+            ys += [y, y, y - eps if iy == n - 1 else y + eps]
+    px, py, ok = tr.inverse(xs, ys)
+    pairs = []
+    W, H = tr.width, tr.height
+    for i in range(0, len(xs), 3):
+        if ok[i] and ok[i + 1] and ok[i + 2] and px[i] >= 0 and py[i] >= 0 and px[i] <= W and py[i] <= H:
+            r1 = abs(eps) / math.hypot(px[i + 1] - px[i], py[i + 1] - py[i])
+            r2 = abs(eps) / math.hypot(px[i + 2] - px[i], py[i + 2] - py[i])
+            if math.isfinite(r1) and math.isfinite(r2):
+                pairs.append((r1, r2))
+    best = math.inf
+    if not pairs:
+        return best
+    pairs.sort(key=lambda p: p[0])
+    med1 = pairs[len(pairs) // 2][0]
+    pairs = [p for p in pairs if p[0] > med1 / 10]
+    pairs.sort(key=lambda p: p[1])
+    if not pairs:
+        return best
+    med2 = pairs[len(pairs) // 2][1]
+    res = sorted((p[0] + p[1]) / 2 for p in pairs if p[1] > med2 / 10)
+    if res:
+        med = res[len(res) // 2]
+        for r in res:
+            if r > med / 10:
+                return min(best, r)
+    return best
+
+
+def _cutline_envelope(cutline: Any, cutline_crs: pyproj.CRS, dst: pyproj.CRS) -> Bounds:
+    try:
+        import shapely
+        from shapely.geometry.base import BaseGeometry
+    except ImportError as exc:  # pragma: no cover - shapely is a runtime dependency
+        raise UnsupportedFeatureError("cutlines need shapely") from exc
+    if not isinstance(cutline, BaseGeometry):
+        raise GeometryError(f"cutline must be a shapely geometry, got {type(cutline).__name__}")
+    if cutline.is_empty:
+        raise GeometryError("cutline is empty")
+    if cutline.geom_type not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(f"cutline must be a Polygon or MultiPolygon, got {cutline.geom_type}")
+    coords = shapely.get_coordinates(cutline)
+    if not np.isfinite(coords).all():
+        raise GeometryError("cutline has non-finite coordinates")
+    if crs_equal(cutline_crs, dst):
+        return tuple(float(v) for v in cutline.bounds)  # type: ignore[return-value]
+    # densify (each edge in >= 20 pieces) before reprojecting the vertices
+    segs = []
+    for ring in shapely.get_rings(shapely.get_parts(cutline)):
+        c = shapely.get_coordinates(ring)
+        if len(c) > 1:
+            segs.append(np.hypot(*np.diff(c, axis=0).T).max())
+    max_len = max(segs) if segs else 0.0
+    geom = shapely.segmentize(cutline, max_len / 20.0) if max_len > 0 else cutline
+    coords = shapely.get_coordinates(geom)
+    rp = _Reprojector(cutline_crs, dst)
+    x, y, ok = rp.forward(coords[:, 0], coords[:, 1])
+    if not ok.any():
+        raise TransformError("the cutline cannot be transformed to the output CRS")
+    x, y = x[ok], y[ok]
+    return (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+
+
+def output_geobox(
+    sources: Sequence[GridLike],
+    *,
+    srs: Optional[CRSLike] = None,
+    resolution: Union[float, Sequence[float], None] = None,
+    dimensions: Optional[Sequence[int]] = None,
+    bounds: Optional[Sequence[float]] = None,
+    bounds_srs: Optional[CRSLike] = None,
+    align_pixels: bool = False,
+    cutline: Any = None,
+    cutline_srs: CRSLike = "EPSG:4326",
+    cutline_all_touched: bool = False,
+    mosaic_resolution: str = "min",
+    remove_blank_borders: bool = True,
+) -> GeoBox:
+    """The output grid of a Raster API call, with ``gdalwarp``'s rules (GDAL 3.10).
+
+    Parameters
+    ----------
+    sources : sequence of grids
+        The images, in mosaic order. Anything with ``crs``, ``transform``, ``width`` and
+        ``height`` (a :class:`raster_core.Dataset`, :class:`SourceGrid`, :class:`GeoBox`).
+    srs : CRS-like, optional
+        Output CRS (gdalwarp ``-t_srs``). Default: the first source's CRS.
+    resolution : float or (xres, yres), optional
+        Output pixel size in ``srs`` units (``-tr``). The origin stays at (minx, maxy) and
+        the size is ``int(extent / res + 0.5)``: the right/bottom edges move.
+    dimensions : (width, height), optional
+        Exact output size in pixels (``-ts``); the extent is kept, pixels may be non-square.
+    bounds : (min_x, min_y, max_x, max_y), optional
+        Output extent (``-te``), in ``srs`` unless ``bounds_srs`` is given.
+    bounds_srs : CRS-like, optional
+        CRS of ``bounds``; the box is reprojected with densified edges
+        (:func:`transform_bounds`, 21 points per edge, as the Raster API since 1.8.1).
+    align_pixels : bool, default False
+        ``-tap``: snap the extent outward to multiples of the resolution.
+    cutline : shapely Polygon/MultiPolygon, optional
+        Without ``bounds``, the output extent is the cutline's envelope in ``srs``
+        (gdalwarp ``-crop_to_cutline``).
+    cutline_srs : CRS-like, default EPSG:4326
+        CRS of the cutline coordinates (the Raster API's GeoJSON is lon/lat).
+    cutline_all_touched : bool, default False
+        With a cutline and no resampling to a new CRS/resolution, snap its envelope
+        outward (instead of inward) to the source grid, as ``CUTLINE_ALL_TOUCHED``.
+    mosaic_resolution : "min" or "first", default "min"
+        Default resolution with several sources: gdalwarp takes the finest of the
+        sources' resolutions ("min"); "first" takes the first source's.
+    remove_blank_borders : bool, default True
+        gdalwarp >= 3.8 removes output rows/columns that hit no source pixel centre
+        when ``resolution`` is given without ``bounds`` (single source only).
+
+    Returns
+    -------
+    GeoBox
+
+    Raises
+    ------
+    InvalidParameterError
+        Both ``resolution`` and ``dimensions``; non-positive/NaN resolution; zero or
+        negative dimensions; NaN or inverted bounds; no sources; an empty output.
+    CRSError
+        Unknown ``srs``/``bounds_srs``, or a source without CRS.
+    TransformError
+        When the sources cannot be transformed to ``srs``.
+
+    Examples
+    --------
+    >>> src = SourceGrid("EPSG:32615", Affine(15, 0, 258292.5, 0, -15, 4743307.5), 15696, 15960)
+    >>> output_geobox([src], resolution=960).shape
+    (249, 245)
+    >>> output_geobox([src], dimensions=(600, 400)).shape
+    (400, 600)
+    """
+    # ---------------- validation (before any work) ----------------
+    if sources is None or isinstance(sources, (str, bytes)):
+        raise InvalidParameterError("sources must be a sequence of rasters")
+    srcs = [_as_source(s, i) for i, s in enumerate(sources)]
+    if not srcs:
+        raise InvalidParameterError("no sources given")
+    if resolution is not None and dimensions is not None:
+        raise InvalidParameterError(RESOLUTION_AND_DIMENSIONS_MESSAGE)
+    res = _check_resolution(resolution) if resolution is not None else None
+    dims: Optional[tuple[int, int]] = None
+    if dimensions is not None:
+        try:
+            dvals = tuple(dimensions)
+        except TypeError:
+            raise InvalidParameterError(f"dimensions must be (width, height), got {dimensions!r}") from None
+        if len(dvals) != 2:
+            raise InvalidParameterError(f"dimensions must be (width, height), got {dimensions!r}")
+        dims = (_positive_int(dvals[0], "dimensions width"), _positive_int(dvals[1], "dimensions height"))
+    dst = to_crs(srs, name="srs") if srs is not None else srcs[0].crs
+    user_bounds: Optional[Bounds] = None
+    if bounds is not None:
+        bsrs = to_crs(bounds_srs, name="bounds_srs") if bounds_srs is not None else None
+        if bsrs is not None and bsrs.is_geographic:
+            b = _check_bounds(bounds, allow_antimeridian=True)
+        else:
+            b = _check_bounds(bounds)
+        if bsrs is not None and not crs_equal(bsrs, dst):
+            b = transform_bounds(bsrs, dst, *b, densify_pts=21)
+            if b[2] <= b[0] or b[3] <= b[1]:
+                raise InvalidParameterError(
+                    f"bounds reprojected to the output CRS {b} are empty or cross the antimeridian"
+                )
+        user_bounds = b
+    elif bounds_srs is not None:
+        to_crs(bounds_srs, name="bounds_srs")
+    if mosaic_resolution not in ("min", "first"):
+        raise InvalidParameterError(f"mosaic_resolution must be 'min' or 'first', got {mosaic_resolution!r}")
+    crop_to_cutline = False
+    if user_bounds is None and cutline is not None:
+        user_bounds = _cutline_envelope(cutline, to_crs(cutline_srs, name="cutline_srs"), dst)
+        crop_to_cutline = True
+        if not (user_bounds[2] > user_bounds[0] and user_bounds[3] > user_bounds[1]):
+            raise GeometryError(f"the cutline's envelope in the output CRS {user_bounds} is empty")
+
+    # gdalwarp: geographic -> Mercator (lon0 = 0) of a single source: clamp to +-85.0511 deg
+    if user_bounds is None and srs is not None and len(srcs) == 1:
+        clamped = _mercator_clamp(srcs[0], dst)
+        if clamped is not None:
+            user_bounds = clamped
+
+    # ---------------- per-source suggested outputs ----------------
+    have_te = user_bounds is not None
+    needs_suggested = not (have_te and (res is not None or dims is not None))
+    known_extent_not_res = have_te and res is None and dims is None
+    wrk: Optional[list[float]] = None  # minx, miny, maxx, maxy
+    wrk_res: Optional[tuple[float, float]] = None
+    res_from_extent = math.inf
+    first_tr: Optional[_GenImgProj] = None
+    for k, s in enumerate(srcs):
+        gt = gdal_geotransform(s.transform)
+        tr = _GenImgProj(s.crs, gt, s.width, s.height, dst)
+        if k == 0:
+            first_tr = tr
+        if known_extent_not_res:
+            assert user_bounds is not None
+            res_from_extent = min(res_from_extent, _source_resolution_from_target_extent(tr, *user_bounds))
+        if not needs_suggested:
+            continue
+        t, _, _, ext = _suggested_warp_output(tr)
+        this_res = (t.a, abs(t.e))
+        extent = list(ext)
+        if res is None and dims is None and gt[2] == 0 and gt[4] == 0 and gt[5] < 0 and tr.same:
+            this_res = (gt[1], abs(gt[5]))
+            extent = [gt[0], gt[3] + s.height * gt[5], gt[0] + s.width * gt[1], gt[3]]
+            res_from_extent = math.inf
+        if wrk is None or wrk_res is None:
+            wrk = extent
+            wrk_res = this_res
+        else:
+            wrk = [min(wrk[0], extent[0]), min(wrk[1], extent[1]), max(wrk[2], extent[2]), max(wrk[3], extent[3])]
+            if mosaic_resolution == "min":
+                wrk_res = (min(wrk_res[0], this_res[0]), min(wrk_res[1], this_res[1]))
+    if math.isfinite(res_from_extent):
+        wrk_res = (res_from_extent, res_from_extent)
+
+    gt_out = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    n_pixels = n_lines = 0
+    if needs_suggested:
+        assert wrk is not None and wrk_res is not None
+        gt_out = [wrk[0], wrk_res[0], 0.0, wrk[3], 0.0, -wrk_res[1]]
+        n_pixels = int((wrk[2] - wrk[0]) / wrk_res[0] + 0.5)
+        n_lines = int((wrk[3] - wrk[1]) / wrk_res[1] + 0.5)
+
+    # cutline envelope snapped to the source grid (CropToCutline, no reprojection, no -tr/-ts)
+    if crop_to_cutline and res is None and dims is None and first_tr is not None and first_tr.same:
+        g = first_tr.gt
+        if g[2] == 0 and g[4] == 0 and g[5] < 0:
+            assert user_bounds is not None
+            mnx, mny, mxx, mxy = user_bounds
+            if cutline_all_touched:
+                fx0, fx1, tol = math.floor, math.ceil, -1e-3
+            else:
+                fx0, fx1, tol = math.ceil, math.floor, 1e-3
+            c0 = fx0((mnx - g[0]) / g[1] - tol)
+            c1 = fx1((mxx - g[0]) / g[1] + tol)
+            r0 = fx0((g[3] - mxy) / -g[5] - tol)
+            r1 = fx1((g[3] - mny) / -g[5] + tol)
+            if c1 <= c0 or r1 <= r0:
+                raise GeometryError("the cutline covers no source pixel")
+            user_bounds = (g[0] + c0 * g[1], g[3] + r1 * g[5], g[0] + c1 * g[1], g[3] + r0 * g[5])
+
+    if res is not None:
+        xres, yres = res
+        detect_blank = False
+        if user_bounds is None:
+            detect_blank = needs_suggested
+            minx, maxx = gt_out[0], gt_out[0] + gt_out[1] * n_pixels
+            maxy, miny = gt_out[3], gt_out[3] + gt_out[5] * n_lines
+        else:
+            minx, miny, maxx, maxy = user_bounds
+        if align_pixels or (crop_to_cutline and cutline_all_touched):
+            if (align_pixels and needs_suggested) or (crop_to_cutline and cutline_all_touched):
+                detect_blank = True
+            minx = math.floor(minx / xres + 1e-8) * xres
+            maxx = math.ceil(maxx / xres - 1e-8) * xres
+            miny = math.floor(miny / yres + 1e-8) * yres
+            maxy = math.ceil(maxy / yres - 1e-8) * yres
+
+        def update() -> tuple[list[float], int, int]:
+            nx = max(1, int((maxx - minx + xres / 2.0) / xres))
+            ny = max(1, int((abs(maxy - miny) + yres / 2.0) / yres))
+            return [minx, xres, 0.0, maxy, 0.0, -yres if maxy > miny else yres], nx, ny
+
+        if detect_blank and remove_blank_borders and len(srcs) == 1 and first_tr is not None:
+            s0 = srcs[0]
+            while True:
+                gt_out, n_pixels, n_lines = update()
+                if n_pixels <= 1 or n_lines <= 1:
+                    break
+                btr = _GenImgProj(s0.crs, first_tr.gt, s0.width, s0.height, dst, dst_gt=gt_out)
+                top = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, 0.5), lambda x, y: y >= 0)
+                bottom = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, n_lines - 0.5),
+                                       lambda x, y: y <= s0.height)
+                left = _blank_border(btr, np.full(n_lines, 0.5), np.arange(n_lines) + 0.5, lambda x, y: x >= 0)
+                right = _blank_border(btr, np.full(n_lines, n_pixels - 0.5), np.arange(n_lines) + 0.5,
+                                      lambda x, y: x <= s0.width)
+                if not (top or bottom or left or right):
+                    break
+                if top:
+                    maxy -= yres
+                if bottom:
+                    miny += yres
+                if left:
+                    minx += xres
+                if right:
+                    maxx -= xres
+        gt_out, n_pixels, n_lines = update()
+    elif dims is not None:
+        if user_bounds is None:
+            assert wrk is not None
+            minx, miny, maxx, maxy = wrk
+        else:
+            minx, miny, maxx, maxy = user_bounds
+        w, h = dims
+        xres = (maxx - minx) / w
+        yres = (maxy - miny) / h
+        if align_pixels:
+            # not a gdalwarp combination (-tap needs -tr): snap with the implied resolution
+            minx = math.floor(minx / xres + 1e-8) * xres
+            maxx = math.ceil(maxx / xres - 1e-8) * xres
+            miny = math.floor(miny / yres + 1e-8) * yres
+            maxy = math.ceil(maxy / yres - 1e-8) * yres
+            w = int((maxx - minx + xres / 2.0) / xres)
+            h = int((maxy - miny + yres / 2.0) / yres)
+        gt_out = [minx, xres, 0.0, maxy, 0.0, -yres]
+        n_pixels, n_lines = w, h
+    elif user_bounds is not None:
+        minx, miny, maxx, maxy = user_bounds
+        xres, yres = gt_out[1], abs(gt_out[5])
+        if align_pixels:
+            minx = math.floor(minx / xres + 1e-8) * xres
+            maxx = math.ceil(maxx / xres - 1e-8) * xres
+            miny = math.floor(miny / yres + 1e-8) * yres
+            maxy = math.ceil(maxy / yres - 1e-8) * yres
+        n_pixels = int((maxx - minx + xres / 2.0) / xres)
+        n_lines = int((abs(maxy - miny) + yres / 2.0) / yres)
+        if n_pixels < 1 or n_lines < 1:
+            raise InvalidParameterError(
+                f"bounds {(minx, miny, maxx, maxy)} are smaller than one pixel at resolution {(xres, yres)}"
+            )
+        if not align_pixels:
+            xres = (maxx - minx) / n_pixels
+            yres = (maxy - miny) / n_lines
+        gt_out = [minx, xres, 0.0, maxy, 0.0, -yres]
+    elif align_pixels:
+        # -tap without -tr: use the computed resolution as -tr
+        return output_geobox(srcs, srs=dst, resolution=(gt_out[1], abs(gt_out[5])), align_pixels=True,
+                             mosaic_resolution=mosaic_resolution, remove_blank_borders=remove_blank_borders)
+
+    if n_pixels < 1 or n_lines < 1:
+        raise InvalidParameterError(f"the output grid is empty ({n_pixels} x {n_lines} pixels)")
+    if n_pixels > 2**31 - 1 or n_lines > 2**31 - 1:
+        raise InvalidParameterError(f"the output grid is too large ({n_pixels} x {n_lines} pixels)")
+    return GeoBox(dst, Affine.from_gdal(*gt_out), n_pixels, n_lines)
+
+
+def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Optional[Bounds]:
+    """gdalwarp's "Clamping output bounds" special case (geographic source, Mercator_1SP lon0=0 target)."""
+    if not src.crs.is_geographic or getattr(src.crs, "is_derived", False):
+        return None
+    proj_name, params = _wkt1_projection_params(dst)
+    lon0 = params.get("central_meridian", params.get("longitude_of_center", params.get("longitude_of_origin", 0.0)))
+    if proj_name is None or proj_name.lower() != "mercator_1sp" or lon0 != 0:
+        return None
+    gt = gdal_geotransform(src.transform)
+    if not (gt[2] == 0 and gt[4] == 0 and gt[5] < 0):
+        return None
+    max_lat = 85.0511287798066
+    eps = 1e-3
+    min_lon, max_lon = gt[0], gt[0] + gt[1] * src.width
+    min_lat, max_lat_src = gt[3] + gt[5] * src.height, gt[3]
+    if not (min_lon >= -180 - eps and max_lon <= 180 + eps):
+        return None
+    if not ((max_lat_src > max_lat and min_lat < max_lat) or (max_lat_src > -max_lat and min_lat < -max_lat)):
+        return None
+    rp = _Reprojector(src.crs, dst)
+    x, y, ok = rp.forward([max(min_lon, -180.0), min(max_lon, 180.0)], [max(min_lat, -max_lat), min(max_lat_src, max_lat)])
+    if not ok.all():
+        return None
+    return (float(x[0]), float(y[0]), float(x[1]), float(y[1]))
+
+
+def _blank_border(tr: _GenImgProj, px: np.ndarray, py: np.ndarray, is_ok: Any) -> bool:
+    """gdalwarp's DetectBlankBorder: True when no point of the border lands in the source."""
+    sx, sy, ok = tr.inverse(px, py)
+    for i in range(len(sx)):
+        if ok[i] and is_ok(sx[i], sy[i]):
+            return False
+    return True
