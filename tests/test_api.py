@@ -326,3 +326,20 @@ def test_alpha_only_request_uses_the_file_mask(r):
                      masked=False, order="gdal")
     np.testing.assert_array_equal(a[0], b[3])
     assert 0 < a.mean() < 1
+
+
+def test_stac_image_with_one_file_per_band():
+    """A STAC item whose bands live in two files at 100 m and 600 m: each band is warped from
+    its own file onto the common grid, as gdalwarp would warp each file (-ovr AUTO: the TCI
+    is read from its 2x overview at 300 m)."""
+    r = Raster(DATA / "catalog" / "stac")
+    arr, meta = r.ndarray("S2_T34S_fixture", bands=["red", "coastal"], resolution=300, order="gdal", masked=False)
+    assert arr.dtype == np.uint16 and meta["size"] == [366, 366]
+    gt = Affine.from_gdal(*meta["geoTransform"])
+    for b, name, level in ((0, "titiler_TCI.tif", 0), (1, "titiler_B01.tif", None)):
+        if level is not None:
+            pytest.importorskip("raster_core.overviews")
+        with rasterio.open(data_file(name), **({} if level is None else {"overview_level": level})) as src:
+            out = np.zeros(arr.shape[1:], src.dtypes[0])
+            reproject(rasterio.band(src, 1), out, dst_transform=gt, dst_crs=src.crs, resampling=Resampling.nearest)
+        np.testing.assert_array_equal(arr[b], out)
