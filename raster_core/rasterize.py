@@ -331,7 +331,9 @@ def rasterize(
         if dt.name not in _VALID_DTYPES:
             raise DataTypeError(f"unsupported dtype {dt.name}; use one of {', '.join(_VALID_DTYPES)}")
         shape = _check_shape(out_shape)
-        target = np.full(shape, fill, dtype=dt) if fill != 0 else np.zeros(shape, dtype=dt)
+        # np.full writes every page up front (sequential, fast); np.zeros would page-fault lazily
+        # inside the kernel, which is slower for scattered shapes
+        target = np.full(shape, fill, dtype=dt)
     if min(target.shape) == 0:
         raise ShapeError(f"output shape must be positive, got {target.shape}")
     inv = gdal_inverse_geotransform(transform)

@@ -362,6 +362,17 @@ def _last_row_below(yhi, ya, yb):
     return y
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _insertion_sort(a):
+    for i in range(1, a.shape[0]):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
 @numba.njit(nogil=True, cache=True)
 def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, col0, value):
     """Pixel-centre even-odd fill of one polygon (rings ``r_start:r_end``) over the window."""
@@ -450,7 +461,10 @@ def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, c
         if a1 - a0 < 2:
             continue
         seg = ints[a0:a1]
-        seg.sort()
+        if a1 - a0 <= 24:
+            _insertion_sort(seg)
+        else:
+            seg.sort()
         y = ya + k
         j = 0
         while j + 1 < a1 - a0:
