@@ -1145,11 +1145,12 @@ def _mesh_rows(pz, zone, j0, j1, p_lo, p_hi, width) -> Iterator[tuple[int, int, 
     if p1 < p0:
         return
     ii = np.arange(p0, p1 + 2, dtype=np.float64)
-    bot_lon, bot_lat = _corners(zone, ii, np.full_like(ii, j1 + 1), width)
+    jj = np.arange(j0, j1 + 2, dtype=np.float64)
+    # all grid corners of these rows at once: lon[k, i] for row line j0 + k
+    lon, lat = _corners(zone, ii[None, :], jj[:, None], width)
     for j in range(j1, j0 - 1, -1):
-        top_lon, top_lat = bot_lon, bot_lat
-        bot_lon, bot_lat = _corners(zone, ii, np.full_like(ii, j), width)
-        for a, b in _row_runs(pc, bot_lon, bot_lat, top_lon, top_lat, p0, zone, j, width):
+        k = j - j0
+        for a, b in _row_runs(pc, lon[k], lat[k], lon[k + 1], lat[k + 1], p0, zone, j, width):
             yield zone, j, a, b
 
 
@@ -1189,6 +1190,9 @@ def _count_lines_east(xy, bx, by, dx, dy, *, strict: bool) -> np.ndarray:
     of or on. The segments are ordered west to east across the row strip, so the
     predicate holds for a prefix of them: binary search, O(points) memory."""
     px, py = xy[:, 0], xy[:, 1]
+    if len(px) * len(bx) <= 16384:  # small: one dense comparison (bounded memory)
+        side = dx[None, :] * (py[:, None] - by[None, :]) - dy[None, :] * (px[:, None] - bx[None, :])
+        return np.count_nonzero(side < 0 if strict else side <= 0, axis=1)
     lo = np.zeros(len(px), dtype=np.int64)
     hi = np.full(len(px), len(bx), dtype=np.int64)
     while True:
