@@ -235,3 +235,25 @@ def test_write_image_errors(tmp_path, array, fmt, exc):
     with pytest.raises(exc):
         write_image(tmp_path / "x.img", array, format=fmt)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("shape", [(13, 20), (29, 37), (300, 301)])
+def test_nearest_overviews_equal_gdal_addo(tmp_path, shape):
+    import rasterio
+
+    h, w = shape
+    arr = np.arange(h * w, dtype="int32").reshape(1, h, w)
+    factors = [2, 3, 4, 7]
+    ours = tmp_path / "ours.tif"
+    write_geotiff(ours, arr, crs=4326, transform=(0, 1, 0, 0, 0, -1), overviews=factors, blocksize=16)
+    gdal = tmp_path / "gdal.tif"
+    with rasterio.open(gdal, "w", driver="GTiff", width=w, height=h, count=1, dtype="int32", crs="EPSG:4326",
+                       transform=rasterio.Affine(1, 0, 0, 0, -1, 0)) as dst:
+        dst.write(arr)
+    with rasterio.open(gdal, "r+") as dst:
+        dst.build_overviews(factors, rasterio.enums.Resampling.nearest)
+    with rio_open(gdal) as g:
+        n = len(g.overviews(1))
+    for level in range(n):
+        with rio_open(gdal, overview_level=level) as g, rio_open(ours, overview_level=level) as o:
+            np.testing.assert_array_equal(o.read(), g.read())

@@ -510,6 +510,8 @@ def geokeys_from_crs(crs: pyproj.CRS) -> list[tuple[int, Any]]:
 
 def _exact_epsg(crs: pyproj.CRS) -> int | None:
     """EPSG code only when the CRS *is* that EPSG CRS (authority given, or equal to it)."""
+    if crs.is_bound:  # a CRS with its own TOWGS84: never a plain EPSG CRS (and identifying it is slow)
+        return None
     auth = crs.to_authority(min_confidence=100)
     if auth is None or auth[0] != "EPSG":
         return None

@@ -12,10 +12,11 @@ to the ``GDAL_NODATA`` tag, band descriptions and non-standard colour interpreta
 
 Internal overviews (``overviews=[2, 4, ...]``) follow the full-resolution image as
 reduced-resolution IFDs (SubfileType 1) in decreasing size, the order COGs use; their sizes
-are ``ceil(size / factor)`` like GDAL's. ``overview_resampling="nearest"`` (default) takes the
-source pixel under each overview pixel centre; ``"average"`` averages the covered source
-pixels, ignoring nodata pixels (an overview pixel whose source pixels are all nodata is
-nodata).
+are ``ceil(size / factor)`` like GDAL's. ``overview_resampling="nearest"`` (default) gives
+exactly what ``gdaladdo -r nearest`` gives (each level sampled from the previous one at
+``floor(i * ratio + 0.5)``); ``"average"`` is the plain mean of the ``factor x factor``
+full-resolution pixels under each overview pixel, ignoring nodata pixels (all nodata ->
+nodata). It is not GDAL's cascaded, fractionally weighted average.
 
 Examples
 --------
@@ -116,6 +117,14 @@ def _georef_tags(transform: Any) -> list[tuple[int, int, int, Any, bool]]:
     return [(34264, 12, 16, m, True)]
 
 
+def _nearest_to_shape(band_stack: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    """GDAL's nearest overview sampling: source index ``floor(i * ratio + 0.5)``."""
+    _, h, w = band_stack.shape
+    rows = np.minimum(np.floor(np.arange(oh) * (h / oh) + 0.5).astype(np.int64), h - 1)
+    cols = np.minimum(np.floor(np.arange(ow) * (w / ow) + 0.5).astype(np.int64), w - 1)
+    return band_stack[:, rows[:, None], cols[None, :]]
+
+
 def build_overview(
     band_stack: np.ndarray, factor: int, *, resampling: str = "nearest", nodata: float | None = None
 ) -> np.ndarray:
@@ -124,15 +133,13 @@ def build_overview(
     Examples
     --------
     >>> build_overview(np.arange(16, dtype="uint8").reshape(1, 4, 4), 2)[0]
-    array([[ 5,  7],
-           [13, 15]], dtype=uint8)
+    array([[ 0,  2],
+           [ 8, 10]], dtype=uint8)
     """
     b, h, w = band_stack.shape
     oh, ow = -(-h // factor), -(-w // factor)
     if resampling == "nearest":
-        rows = np.minimum(np.floor((np.arange(oh) + 0.5) * (h / oh)).astype(np.int64), h - 1)
-        cols = np.minimum(np.floor((np.arange(ow) + 0.5) * (w / ow)).astype(np.int64), w - 1)
-        return band_stack[:, rows[:, None], cols[None, :]]
+        return _nearest_to_shape(band_stack, oh, ow)
     if resampling != "average":
         raise InvalidParameterError(f"overview_resampling must be 'nearest' or 'average', got {resampling!r}")
     ph, pw = oh * factor, ow * factor
@@ -343,9 +350,14 @@ def write_geotiff(
     try:
         with tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tw:
             tw.write(data, extratags=extratags, **opts)
-            base = array
+            previous = array
             for f in ovr_factors:
-                ov = build_overview(base, f, resampling=overview_resampling, nodata=nodata)
+                if overview_resampling == "nearest":
+                    # like GDAL (gdaladdo -r nearest): each level sampled from the previous one
+                    ov = _nearest_to_shape(previous, -(-h // f), -(-w // f))
+                    previous = ov
+                else:
+                    ov = build_overview(array, f, resampling=overview_resampling, nodata=nodata)
                 ovd = np.ascontiguousarray(np.moveaxis(ov, 0, -1)) if nb > 1 else np.ascontiguousarray(ov[0])
                 o_opts = dict(opts)
                 if tiled:
