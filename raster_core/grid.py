@@ -258,7 +258,7 @@ class GeoBox:
     def corners(self) -> tuple[tuple[float, float], ...]:
         """CRS coordinates of the (upper-left, upper-right, lower-right, lower-left) corners."""
         t, w, h = self.transform, self.width, self.height
-        return tuple(t * xy for xy in ((0, 0), (w, 0), (w, h), (0, h)))
+        return tuple((t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f) for x, y in ((0, 0), (w, 0), (w, h), (0, h)))
 
     @property
     def bounds(self) -> Bounds:
@@ -274,7 +274,8 @@ class GeoBox:
     @property
     def center(self) -> tuple[float, float]:
         """CRS coordinates of the centre of the grid."""
-        return self.transform * (self.width / 2.0, self.height / 2.0)
+        t, x, y = self.transform, self.width / 2.0, self.height / 2.0
+        return (t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f)
 
     # -- derived grids -------------------------------------------------------------
     def window(self, col_off: int, row_off: int, width: int, height: int) -> "GeoBox":
@@ -292,7 +293,9 @@ class GeoBox:
         for v, n in ((col_off, "col_off"), (row_off, "row_off")):
             if isinstance(v, bool) or int(v) != v:
                 raise InvalidParameterError(f"{n} must be an integer, got {v!r}")
-        t = self.transform * Affine.translation(int(col_off), int(row_off))
+        a = self.transform
+        c, r = int(col_off), int(row_off)
+        t = Affine(a.a, a.b, a.a * c + a.b * r + a.c, a.d, a.e, a.d * c + a.e * r + a.f)
         return GeoBox(self.crs, t, width, height)
 
     def __getitem__(self, key: tuple[slice, slice]) -> "GeoBox":
@@ -344,7 +347,7 @@ class GeoBox:
         return f"GeoBox({crs!r}, {self.width}x{self.height}, geotransform=({gt}))"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (GeoBox, (self.crs.to_wkt(), tuple(self.transform)[:6], self.width, self.height))
+        return (GeoBox, (self.crs.to_wkt(), self.transform, self.width, self.height))
 
 
 @dataclass(frozen=True)
@@ -1235,7 +1238,7 @@ def calculate_default_transform(
     if src_transform is None:
         lft, btm, rgt, tp = (_finite_float(v, "bounds") for v in (left, bottom, right, top))
         # rasterio.transform.from_bounds
-        aff = Affine.translation(lft, tp) * Affine.scale((rgt - lft) / W, (btm - tp) / H)
+        aff = Affine((rgt - lft) / W, 0.0, lft, 0.0, (btm - tp) / H, tp)
         aff = to_affine(aff, name="source bounds")
     else:
         aff = to_affine(src_transform, name="src_transform")
