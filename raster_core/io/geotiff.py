@@ -363,6 +363,10 @@ class Dataset:
         try:
             self._parse(pages)
             self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            # everything needed is parsed (segment tables, tags, decode functions): release
+            # tifffile's handle so a dataset holds one file descriptor only
+            tif.close()
+            self._tif = None
         except RasterReadError as exc:
             self.close()
             if self.name in str(exc):
@@ -385,7 +389,6 @@ class Dataset:
         if main_i is None:
             raise self._fail("no image in the TIFF (only masks)")
         page = pages[main_i]
-        self._page = page
         main = _make_level(page, main_i, False)
         for off, cnt in zip(main.offsets, main.bytecounts):
             if cnt and off + cnt > self._size:
