@@ -1263,7 +1263,22 @@ def _client_footprint(zone: int, ti: int, tj: int, width: float):
 
 
 def _polar_row(prepared, zone, j, p_lo, p_hi, width) -> list[tuple[int, int]]:
-    hits = [
-        ti for ti in range(p_lo, p_hi + 1) if shapely.intersects(_client_footprint(zone, ti, j, width), prepared)
-    ]
-    return _merge_runs([(t, t) for t in hits])
+    """Row ``j`` tested tile by tile with the client's footprints (vectorised where they
+    are plain corner quadrilaterals)."""
+    if p_hi < p_lo:
+        return []
+    ti = np.arange(p_lo, p_hi + 1)
+    x0 = FALSE_EASTING + ti * width
+    y0 = j * width
+    xs = np.stack([x0, x0 + width, x0 + width, x0, x0], axis=1)
+    ys = np.broadcast_to(np.array([y0, y0, y0 + width, y0 + width, y0]), xs.shape)
+    lon, lat = utm_to_lonlat(xs, ys, zone)
+    quads = shapely.polygons(np.stack([lon, lat], axis=-1))
+    hit = shapely.intersects(quads, prepared)
+    holds_pole = (x0 <= FALSE_EASTING) & (x0 + width >= FALSE_EASTING) & (
+        (y0 <= UTM_MAX_NORTH <= y0 + width) or (y0 <= -UTM_MAX_NORTH <= y0 + width)
+    )
+    special = holds_pole | (np.ptp(lon, axis=1) > 180.0) | ~shapely.is_valid(quads)
+    for k in np.flatnonzero(special):
+        hit[k] = shapely.intersects(_client_footprint(zone, int(ti[k]), j, width), prepared)
+    return _merge_runs([(int(t), int(t)) for t in ti[hit]])
