@@ -237,17 +237,25 @@ class Raster:
         plan = req.plan
         nb = len(plan.names)
         work_dt = numpy_dtype(plan.data_type)
-        mosaic = Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
+        single = len(plan.sources) == 1 and not plan.alpha_last
+        mosaic = None if single else Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
+        data = valid = None
         for srcs in plan.sources:
             layer = np.zeros((nb, gb.height, gb.width), dtype=work_dt)
-            valid = np.zeros((nb, gb.height, gb.width), dtype=bool)
+            lvalid = np.zeros((nb, gb.height, gb.width), dtype=bool)
             by_path: dict[str, list[int]] = {}
             for b, s in enumerate(srcs):
                 by_path.setdefault(s.path, []).append(b)
             for path, out_bands in by_path.items():
-                _warp_file(path, [srcs[b] for b in out_bands], gb, req, layer, valid, out_bands, self.num_threads)
-            mosaic.add(layer, valid)
-        data, valid = mosaic.result()
+                _warp_file(path, [srcs[b] for b in out_bands], gb, req, layer, lvalid, out_bands, self.num_threads)
+            if mosaic is None:  # one image: the layer is the result (nothing painted under it)
+                data, valid = layer, lvalid
+            else:
+                mosaic.add(layer, lvalid)
+                del layer, lvalid
+        if mosaic is not None:
+            data, valid = mosaic.result()
+        assert data is not None and valid is not None
         if req.mask_nodata:  # every distinct nodata of the band across images (spec §2.5)
             from raster_core.mosaic import nodata_valid
 
@@ -257,6 +265,9 @@ class Raster:
                 values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
                 for nd in sorted(values, key=repr):
                     valid[b] &= nodata_valid(data[b], nd)
+        if req.scales is None and data.dtype == numpy_dtype(req.data_type):
+            data[~valid] = 0  # no conversion needed: masked pixels are 0, as the service sends them
+            return data, valid
         out = apply_scales(data, req.scales, req.data_type, valid, num_threads=self.num_threads)
         return out, valid
 
@@ -640,13 +651,18 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
     nodata = ds.nodata if data_idx else None
     if nodata is not None:
         nodata = float(nodata)
-    dest = np.zeros((pixels.shape[0], gb.height, gb.width), dtype=pixels.dtype)
+    direct = (pixels.dtype == layer.dtype and [s.index for s in sources] == unique
+              and out_bands == list(range(out_bands[0], out_bands[0] + len(out_bands))))
+    if direct:  # warp straight into the layer (no extra copy)
+        dest = layer[out_bands[0]:out_bands[0] + len(out_bands)]
+    else:
+        dest = np.zeros((pixels.shape[0], gb.height, gb.width), dtype=pixels.dtype)
     produced = execute_plan(sub, pixels, dest, src_nodata=nodata, dst_nodata=nodata, src_mask=src_mask,
                             num_threads=num_threads)
     for s, b in zip(sources, out_bands):
         if s.is_mask:
             layer[b] = produced
-        else:
+        elif not direct:
             layer[b] = cast_like_gdal(dest[unique.index(s.index)], layer.dtype)
         valid[b] = produced
 

@@ -1,0 +1,173 @@
+"""Benchmark: the Raster API end to end, raster_core vs the equivalent rasterio (GDAL) pipeline.
+
+1. ``ndarray`` of two overlapping COGs (riotiler_mosaic_cog1 + cog2, 3 bands, uint16),
+   mosaicked, reprojected to EPSG:4326 with bilinear resampling and clipped by a cutline,
+   vs rasterio: ``reproject`` of each file into one array (painter's mosaic,
+   ``init_dest_nodata=False`` after the first) on the same grid, then the cutline as a
+   ``geometry_mask`` of the output.
+2. A COG (riotiler_cog.tif, 2658 x 2667) requested at 1/16 of its resolution vs at full
+   resolution: raster_core warps from the 16x overview (gdalwarp ``-ovr AUTO``), rasterio's
+   ``reproject`` from the full-resolution band.
+
+Both libraries run with the same thread count. Each timing is the median of ``--repeat``
+runs after a warm-up (Numba compilation and the page cache are excluded); peak memory is
+the growth of the process's RSS during one run (sampled every ms) in a fresh subprocess
+per pipeline, after the warm-up: memory the allocator kept from the warm-up is reused, so
+it is a lower bound of what one call needs. Usage::
+
+    python benchmarks/api.py [--repeat N] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CUTLINE = {"type": "Polygon", "coordinates": [[
+    [-75.6, 45.1], [-72.0, 45.2], [-71.7, 46.6], [-74.0, 46.95], [-75.8, 46.6], [-75.6, 45.1]]]}
+
+
+def _find(name: str) -> Path:
+    for base in (ROOT / "data", ROOT.parent / "shared" / "data"):
+        if (base / name).exists():
+            return base / name
+    sys.exit(f"{name} not found in data/ or ../shared/data")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _peak_during(fn) -> float:
+    """Peak RSS growth (MB) while ``fn`` runs, sampled every millisecond."""
+    import threading
+
+    base = _rss_mb()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mb())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        fn()
+    finally:
+        done.set()
+        t.join()
+    return max(peak[0], _rss_mb()) - base
+
+
+def _pipelines(threads: int):
+    import numpy as np
+    import rasterio
+    from affine import Affine
+    from rasterio.features import geometry_mask
+    from rasterio.warp import Resampling, reproject
+
+    from raster_core.api import Raster
+
+    r = Raster(num_threads=threads)
+    cogs = [str(_find("riotiler_mosaic_cog1.tif")), str(_find("riotiler_mosaic_cog2.tif"))]
+    cog = str(_find("riotiler_cog.tif"))
+    with rasterio.open(cog) as ds:
+        res16 = ds.res[0] * 16
+        res1 = ds.res[0]
+
+    def ours_mosaic():
+        return r.ndarray(cogs, bands=["1", "2", "3"], srs="EPSG:4326", resolution=0.003, resampler="bilinear",
+                         cutline=CUTLINE, order="gdal")
+
+    arr, meta = ours_mosaic()
+    gt = Affine.from_gdal(*meta["geoTransform"])
+    shape = (meta["size"][1], meta["size"][0])
+
+    def rio_mosaic():
+        out = np.zeros((3,) + shape, np.uint16)
+        for i, p in enumerate(cogs):
+            with rasterio.open(p) as src:
+                reproject(rasterio.band(src, [1, 2, 3]), out, dst_transform=gt, dst_crs="EPSG:4326",
+                          resampling=Resampling.bilinear, init_dest_nodata=(i == 0), num_threads=threads)
+        outside = geometry_mask([CUTLINE], out_shape=shape, transform=gt)
+        out[:, outside] = 0
+        return np.ma.MaskedArray(out, mask=np.broadcast_to(outside | (out == 0).all(axis=0), out.shape))
+
+    def ours_cog(res):
+        return lambda: r.ndarray(cog, bands=["1"], resolution=res, order="gdal")
+
+    a16, m16 = ours_cog(res16)()
+    gt16, shape16 = Affine.from_gdal(*m16["geoTransform"]), (m16["size"][1], m16["size"][0])
+    a1, m1 = ours_cog(res1)()
+    gt1, shape1 = Affine.from_gdal(*m1["geoTransform"]), (m1["size"][1], m1["size"][0])
+
+    def rio_cog(gtx, shapex):
+        def run():
+            out = np.zeros(shapex, np.uint16)
+            with rasterio.open(cog) as src:
+                reproject(rasterio.band(src, 1), out, dst_transform=gtx, dst_crs=src.crs,
+                          resampling=Resampling.nearest, num_threads=threads)
+            return out
+        return run
+
+    return {
+        "mosaic 2 COGs -> EPSG:4326 bilinear + cutline": (ours_mosaic, rio_mosaic, arr.shape),
+        "COG at 1/16 resolution": (ours_cog(res16), rio_cog(gt16, shape16), a16.shape),
+        "COG at full resolution": (ours_cog(res1), rio_cog(gt1, shape1), a1.shape),
+    }
+
+
+def _child(case: str, side: str, threads: int, repeat: int) -> None:
+    warnings.simplefilter("ignore")
+    fn = _pipelines(threads)[case][0 if side == "raster_core" else 1]
+    fn()  # warm-up: Numba compilation, page cache
+    peak = _peak_during(fn)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"time": statistics.median(times), "peak_mb": peak}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child(args.child[0], args.child[1], args.threads, args.repeat)
+        return 0
+    warnings.simplefilter("ignore")
+    cases = _pipelines(args.threads)
+    print(f"threads={args.threads}, median of {args.repeat} runs after warm-up (machine may be under load)")
+    print(f"{'case':48s} {'shape':>16s} {'raster_core':>12s} {'rasterio':>10s} {'ratio':>6s} "
+          f"{'peak MB rc':>10s} {'peak MB rio':>11s}")
+    for case, (_, _, shape) in cases.items():
+        res = {}
+        for side in ("raster_core", "rasterio"):
+            out = subprocess.run([sys.executable, __file__, "--child", case, side, "--threads", str(args.threads),
+                                  "--repeat", str(args.repeat)], capture_output=True, text=True, check=True)
+            res[side] = json.loads(out.stdout.strip().splitlines()[-1])
+        rc, rio = res["raster_core"], res["rasterio"]
+        print(f"{case:48s} {str(shape):>16s} {rc['time']:11.3f}s {rio['time']:9.3f}s "
+              f"{rio['time'] / rc['time']:5.2f}x {rc['peak_mb']:10.1f} {rio['peak_mb']:11.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
