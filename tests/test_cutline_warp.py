@@ -31,7 +31,7 @@ CASES = {
                                "LC08_L1TP_224077_20200518_20200518_01_RT_B2_60m.tif", None, "EPSG:4326"),
     "storml_box_3857": ("storml_storm_lake_bbox_3857.geojson", "storml_elev.tif", "EPSG:3857", "EPSG:3857"),
 }
-OP_NAMES = ["near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode", "max"]
+OP_NAMES = ["near", "bilinear", "cubic", "lanczos", "average", "mode"]
 
 
 def _grid(src, tf, crs, dst_crs, maxpx=300):
@@ -183,3 +183,25 @@ def test_cutline_missing_the_data_masks_everything():
     out, _ = reproject(src, np.zeros(shape, np.float32), src_transform=src_tf, src_crs="EPSG:4326",
                        dst_transform=dtf, dst_crs="EPSG:3857", dst_shape=shape, dst_nodata=0, cutline=far)
     assert (out == 0).all()
+
+
+@pytest.mark.parametrize("all_touched", [False, True])
+def test_guide_all_touched_example_through_the_raster_api(tmp_path, all_touched):
+    """The guide's call itself: ndarray(align_pixels=False, bounds in EPSG:4326, srs EPSG:3857,
+    resolution 100 m, cutline=geometry[, cutline_all_touched=True]) on a 0.25-degree file."""
+    import raster_core
+
+    src, src_tf, _, shape = _guide_setup()
+    path = tmp_path / "era5_tp_tile.tif"
+    raster_core.write_geotiff(path, src, crs="EPSG:4326", transform=src_tf)
+    arr, meta = raster_core.ndarray(
+        str(path), bands=["1"], align_pixels=False, bounds=GUIDE_BOUNDS, bounds_srs="EPSG:4326",
+        srs="EPSG:3857", resolution=100.0, cutline=GUIDE_GEOMETRY, cutline_all_touched=all_touched,
+        data_type="Float32",
+    )
+    assert arr.shape == (*shape, 1)
+    mask = np.ma.getmaskarray(arr)
+    if all_touched:
+        assert not mask.any()  # no pixel masked
+    else:
+        assert mask.all()  # fully masked
