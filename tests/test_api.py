@@ -343,3 +343,32 @@ def test_stac_image_with_one_file_per_band():
             out = np.zeros(arr.shape[1:], src.dtypes[0])
             reproject(rasterio.band(src, 1), out, dst_transform=gt, dst_crs=src.crs, resampling=Resampling.nearest)
         np.testing.assert_array_equal(arr[b], out)
+
+
+def test_guide_cutline_all_touched(tmp_path):
+    """The guide's ERA5 example on a synthetic 0.25-degree grid: a cutline smaller than a
+    source pixel and missing its centre masks everything, unless cutline_all_touched."""
+    from raster_core.io import write_geotiff
+
+    tp = np.arange(8 * 8, dtype=np.float32).reshape(8, 8) + 1
+    path = tmp_path / "ERA5_20210401T20_tile4.tif"
+    write_geotiff(path, tp, crs="EPSG:4326", transform=(-51.0, 0.25, 0.0, -5.0, 0.0, -0.25))
+    cat = Catalog()
+    cat.add_product(id="ecmwf:era5:v0", bands=[{"name": "tp", "data_type": "Float32", "type": "generic"}])
+    cat.add_image("ecmwf:era5:v0:ERA5_20210401T20_tile4", path, "ecmwf:era5:v0")
+    geometry = {"type": "Polygon", "coordinates": ((
+        (-50.21819862632718, -6.033494420295789), (-50.21973462385856, -6.021475529166609),
+        (-50.09615761215656, -6.021324708843302), (-50.09368786752497, -6.121996683190829),
+        (-50.21768560099267, -6.122384050341935), (-50.21819862632718, -6.033494420295789)),)}
+    bounds = (-50.21973462385856, -6.122384050341935, -50.09368786752497, -6.021324708843302)
+    kw = dict(align_pixels=False, outputBounds=bounds, outputBoundsSRS="EPSG:4326", srs="EPSG:3857",
+              resolution=100.0, bands=["tp"], cutline=geometry)
+    r = Raster(cat)
+    arr, meta = r.ndarray("ecmwf:era5:v0:ERA5_20210401T20_tile4", **kw)
+    arr_at, meta_at = r.ndarray("ecmwf:era5:v0:ERA5_20210401T20_tile4", cutline_all_touched=True, **kw)
+    assert meta["size"] == meta_at["size"] and arr.shape[:2] == (meta["size"][1], meta["size"][0])
+    assert arr.mask.sum() == np.prod(arr.shape)  # without: no data (all masked)
+    assert arr_at.mask.sum() == 0  # with: data from the touched source pixel
+    assert (arr_at.data == tp[4, 3]).all()  # the 0.25-degree pixel holding the polygon
+    with pytest.raises(InvalidParameterError, match="same parameter"):
+        r.ndarray("ecmwf:era5:v0:ERA5_20210401T20_tile4", bounds=bounds, **kw)
