@@ -305,8 +305,13 @@ class DLTile:
       straight-edged quadrilateral through the four UTM corners, the client's
       definition) intersects the shape, computed row by row; the client's quadtree
       approximates this set (it may add a tile whose footprint misses the shape when a
-      whole quad is ``within`` it). Invalid polygons are repaired with
-      ``shapely.make_valid``.
+      whole quad is ``within`` it). Candidates are the tiles meeting the easting
+      band [166000, 834000] m that holds the zone strip (as in the client) and not lying
+      entirely beyond a pole; in rows reaching beyond 84 degrees the client's pole- and
+      antimeridian-aware footprints are tested tile by tile, over the tiles within one
+      tile (+100 m) of the shape's UTM extent. Invalid polygons are repaired with
+      ``shapely.make_valid``; (near-)zero-area slivers that the zone clipping collapses
+      to lines are dropped, as in the client.
     * ``all_touched`` of the client's geocontext is not modelled (pass it to the Raster
       API directly).
 
@@ -1001,15 +1006,8 @@ def _normalize_shape(shape: Any):
             raise InvalidShapeError("Polygon goes beyond +90deg latitude")
         if not p.is_valid:
             p = shapely.make_valid(p)
-        parts.extend(g for g in shapely.get_parts(p) if isinstance(g, sgeom.Polygon) and not g.is_empty)
         # make_valid may return collections holding lines: keep polygonal parts only
-        parts.extend(
-            gg
-            for g in shapely.get_parts(p)
-            if isinstance(g, (sgeom.MultiPolygon, sgeom.GeometryCollection))
-            for gg in shapely.get_parts(g)
-            if isinstance(gg, sgeom.Polygon) and not gg.is_empty
-        )
+        parts.extend(_polygon_parts(p))
     if not parts:
         return sgeom.Polygon()
     geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
@@ -1036,13 +1034,24 @@ _NORTH_POLAR = float(lonlat_to_utm(0.0, _POLAR_LAT, 31)[1])
 _ROW_CHUNK = 32
 
 
+def _polygon_parts(g) -> list:
+    """The non-empty Polygons of any geometry, collections included."""
+    if isinstance(g, sgeom.Polygon):
+        return [] if g.is_empty else [g]
+    out = []
+    if isinstance(g, (sgeom.MultiPolygon, sgeom.GeometryCollection)):
+        for p in shapely.get_parts(g):
+            out.extend(_polygon_parts(p))
+    return out
+
+
 def _polygonal(g):
     """Polygonal part of a geometry (or None when it has none)."""
     if g.is_empty:
         return None
     if isinstance(g, (sgeom.Polygon, sgeom.MultiPolygon)):
         return g
-    polys = [p for p in shapely.get_parts(g) if isinstance(p, sgeom.Polygon) and not p.is_empty]
+    polys = _polygon_parts(g)
     if not polys:
         return None
     return polys[0] if len(polys) == 1 else sgeom.MultiPolygon(polys)
@@ -1093,8 +1102,8 @@ def _tile_zone(pz, zone: int, width: float) -> Iterator[tuple[int, int, int, int
     margin = width + 100.0
     # candidate columns: tiles meeting the easting band [166000, 834000] m, which holds the
     # whole zone strip (the client clamps its candidates the same way)
-    p_lo = max(math.floor((min_e - margin - FALSE_EASTING) / width), _P_MIN(width))
-    p_hi = min(math.floor((max_e + margin - FALSE_EASTING) / width), _P_MAX(width))
+    p_lo = max(math.floor((min_e - margin - FALSE_EASTING) / width), _min_column(width))
+    p_hi = min(math.floor((max_e + margin - FALSE_EASTING) / width), _max_column(width))
     # candidate rows: never tiles lying entirely beyond a pole
     r_lo = max(math.floor((min_n - margin) / width), math.floor(-UTM_MAX_NORTH / width))
     r_hi = min(math.floor((max_n + margin) / width), math.ceil(UTM_MAX_NORTH / width) - 1)
@@ -1116,11 +1125,11 @@ def _tile_zone(pz, zone: int, width: float) -> Iterator[tuple[int, int, int, int
         j = j_stop - 1
 
 
-def _P_MIN(width: float) -> int:
+def _min_column(width: float) -> int:
     return math.floor((UTM_MIN_EAST - FALSE_EASTING) / width)
 
 
-def _P_MAX(width: float) -> int:
+def _max_column(width: float) -> int:
     return math.ceil((UTM_MAX_EAST - FALSE_EASTING) / width) - 1
 
 
