@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -73,6 +74,13 @@ class ReduceResult:
     values: np.ndarray
     produced: np.ndarray
     density: np.ndarray | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def _is_geographic(wkt: str) -> bool:
+    import pyproj
+
+    return bool(pyproj.CRS.from_wkt(wkt).is_geographic)
 
 
 def gdal_margin(scale: float) -> float:
@@ -193,7 +201,7 @@ def reduce_block(
     bry = np.ascontiguousarray(bry[:, sl])
     ok = np.ascontiguousarray((tlok[:, sl] & brok[:, sl]).astype(np.uint8))
     if wrap_x is None:
-        wrap_x = bool(transformer.src_crs.is_geographic)
+        wrap_x = _is_geographic(transformer.src_wkt)
     allow_wrap = bool(wrap_x) and xoff == 0
     if allow_wrap:
         cx, _, _ = transformer.transform_rows(xs + 0.5, rows_f + 0.5)

@@ -85,10 +85,29 @@ def _edge_weight(k, kmin, kmax, vmin, vmax):
 
 
 @numba.njit(nogil=True, cache=True)
-def _mode_of(buf, n):
-    # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``. The winner is the value
-    # with the largest count; among those, the one whose last occurrence comes first in scan
-    # order. Counting is exact (no float32 cast).
+def _mode_of(buf, n, keys, counts):
+    # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``, i.e. the winner is the
+    # value with the largest count and, among those, the one reaching it first in scan order.
+    # Counting is exact (no float32 cast). Small footprints: GDAL's loop over distinct values;
+    # large ones: stable sort (a value's count is reached at its last occurrence).
+    if n <= 64:
+        nd = 0
+        best = 0
+        mode = buf[0]
+        for k in range(n):
+            v = buf[k]
+            d = 0
+            while d < nd and keys[d] != v:
+                d += 1
+            if d == nd:
+                keys[nd] = v
+                counts[nd] = 0
+                nd += 1
+            counts[d] += 1
+            if counts[d] > best:
+                best = counts[d]
+                mode = v
+        return mode
     vals = buf[:n]
     order = np.argsort(vals, kind="mergesort")
     best_count = 0
@@ -114,15 +133,24 @@ def _mode_of(buf, n):
 
 @numba.njit(nogil=True, cache=True)
 def _quantile_of(buf, n, q):
-    vals = np.sort(buf[:n])
-    # GDAL: idx = (int)ceil(q * n - 1) with q a float (float32 arithmetic)
+    # GDAL: sort ascending, idx = (int)ceil(q * n - 1) with q a float (float32 arithmetic)
+    if n <= 32:
+        for k in range(1, n):  # insertion sort in place (no allocation)
+            v = buf[k]
+            m = k - 1
+            while m >= 0 and buf[m] > v:
+                buf[m + 1] = buf[m]
+                m -= 1
+            buf[m + 1] = v
+    else:
+        buf[:n].sort()
     t = np.float32(q) * np.float32(n) - np.float32(1.0)
     idx = int(math.ceil(t))
     if idx < 0:
         idx = 0
     if idx > n - 1:
         idx = n - 1
-    return vals[idx]
+    return buf[idx]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -189,6 +217,8 @@ def average_or_mode(
     has_density = density.shape[0] == h and density.shape[1] == w and h > 0
     cap = 64
     buf = np.empty(cap, np.float64)
+    keys = np.empty(64, np.float64)
+    counts = np.empty(64, np.int64)
     if method == MED:
         q = 0.5
     elif method == Q1:
@@ -257,6 +287,28 @@ def average_or_mode(
                     cap *= 2
                 buf = np.empty(cap, np.float64)
             any_band = False
+            if method == AVERAGE and not wrap:
+                # hot path: GDAL's incremental weighted mean, no per-tap method dispatch
+                for b in range(nb):
+                    wsum = 0.0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        wy = _edge_weight(j, iymin, iymax, y1, y2)
+                        for i in range(ixmin, ixmax):
+                            if has_valid and valid[j, i] == 0:
+                                continue
+                            if has_density and not (density[j, i] > _BAND_DENSITY_THRESHOLD):
+                                continue
+                            wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
+                            if wgt > 0.0:
+                                wsum += wgt
+                                acc += (wgt / wsum) * (float(src[b, j, i]) - acc)
+                    if wsum > 0.0:
+                        out[b, r, c] = acc
+                        any_band = True
+                if any_band:
+                    produced[r, c] = 1
+                continue
             for b in range(nb):
                 wsum = 0.0
                 acc = 0.0
@@ -302,7 +354,7 @@ def average_or_mode(
                     if method == MAX or method == MIN:
                         out[b, r, c] = acc
                     elif method == MODE:
-                        out[b, r, c] = _mode_of(buf, n)
+                        out[b, r, c] = _mode_of(buf, n, keys, counts)
                     else:
                         out[b, r, c] = _quantile_of(buf, n, q)
                     any_band = True
@@ -332,9 +384,26 @@ def _clip_area(px, py, n, x0, y0, x1, y1, tx, ty, ux, uy):
     for k in range(m):
         tx[k] = px[k]
         ty[k] = py[k]
+    bx0 = tx[0]
+    bx1 = tx[0]
+    by0 = ty[0]
+    by1 = ty[0]
+    for k in range(1, m):
+        bx0 = min(bx0, tx[k])
+        bx1 = max(bx1, tx[k])
+        by0 = min(by0, ty[k])
+        by1 = max(by1, ty[k])
     for edge in range(4):
         if m == 0:
             return 0.0
+        # skip the edges the polygon lies entirely inside of (no vertex changes)
+        if (
+            (edge == 0 and bx0 >= x0)
+            or (edge == 1 and bx1 <= x1)
+            or (edge == 2 and by0 >= y0)
+            or (edge == 3 and by1 <= y1)
+        ):
+            continue
         cnt = 0
         for k in range(m):
             ax = tx[k]
