@@ -315,6 +315,7 @@ def rasterize(
            [7, 7, 7, 0],
            [7, 7, 0, 0]], dtype=uint8)
     """
+    resolve_num_threads(num_threads)  # typed error before any work
     if out is not None:
         if not isinstance(out, np.ndarray) or out.ndim != 2:
             raise ShapeError("out must be a 2-D numpy array")
@@ -331,6 +332,7 @@ def rasterize(
         if dt.name not in _VALID_DTYPES:
             raise DataTypeError(f"unsupported dtype {dt.name}; use one of {', '.join(_VALID_DTYPES)}")
         shape = _check_shape(out_shape)
+        _check_fill(fill, dt)
         # np.full writes every page up front (sequential, fast); np.zeros would page-fault lazily
         # inside the kernel, which is slower for scattered shapes
         target = np.full(shape, fill, dtype=dt)
@@ -341,6 +343,15 @@ def rasterize(
     prepared = prepare_polygons(polys, vals, inverse_geotransform=inv)
     burn_prepared(target, prepared, grid_shape=target.shape, all_touched=all_touched, num_threads=num_threads)
     return target
+
+
+def _check_fill(fill: Any, dtype: np.dtype) -> None:
+    if isinstance(fill, bool) or not isinstance(fill, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"fill must be a number, got {fill!r}")
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not (info.min <= fill <= info.max) or float(fill) != int(fill):
+            raise InvalidParameterError(f"fill {fill!r} is not representable as {dtype.name}")
 
 
 def _check_shape(out_shape: Any) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 rasterio = pytest.importorskip("rasterio")
 import rasterio.features as rfeatures  # noqa: E402
 
-from raster_core.errors import DataTypeError, GeometryError, ShapeError, TransformError  # noqa: E402
+from raster_core.errors import DataTypeError, GeometryError, InvalidParameterError, ShapeError, TransformError  # noqa: E402
 from raster_core.rasterize import geometry_mask, rasterize  # noqa: E402
 from tests.conftest import data_file  # noqa: E402
 
@@ -245,3 +245,13 @@ def test_bad_parameters():
         rasterize([sq], "ab", Affine.identity())
     with pytest.raises(TransformError):
         rasterize([sq], (4, 4), (0, 0, 0, 0, 0, 0))
+    with pytest.raises(InvalidParameterError):
+        rasterize([sq], (4, 4), Affine.identity(), fill=300)
+    with pytest.raises(InvalidParameterError):
+        rasterize([sq], (4, 4), Affine.identity(), fill="zero")
+    with pytest.raises(InvalidParameterError):
+        rasterize([(sq, "seven")], (4, 4), Affine.identity())
+    with pytest.raises(InvalidParameterError):
+        rasterize([sq], (4, 4), Affine.identity(), num_threads=-1)
+    with pytest.raises(ShapeError):
+        rasterize([sq], None, Affine.identity(), out=np.zeros((2, 2, 2), np.uint8))
