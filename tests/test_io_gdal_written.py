@@ -241,3 +241,26 @@ def test_descriptions_scales_offsets(tmp_path):
         assert d.descriptions == g.descriptions
         assert d.scales == tuple(g.scales) and d.offsets == tuple(g.offsets)
         assert d.colorinterp == tuple(c.name for c in g.colorinterp)
+
+
+@pytest.mark.parametrize("dtype, bits", [("uint8", 8), ("uint16", 16), ("bool", 1), ("uint8", 4)])
+def test_miniswhite_is_a_palette_like_gdal(tmp_path, dtype, bits):
+    import tifffile
+
+    a = np.random.default_rng(bits).integers(0, 2 if bits == 1 else 15, (30, 40)).astype(dtype)
+    p = tmp_path / "mw.tif"
+    tifffile.imwrite(p, a, photometric="miniswhite", metadata=None, **({"bitspersample": 4} if bits == 4 else {}))
+    _compare(p)
+    with rio_open(p) as g, raster_core.open(p) as d:
+        assert d.colormap(1) == g.colormap(1)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "uint64"])
+def test_other_tifffile_dtypes(tmp_path, dtype):
+    import tifffile
+
+    a = (np.random.default_rng(0).random((2, 30, 40)) * 100).astype(dtype)
+    p = tmp_path / "x.tif"
+    tifffile.imwrite(p, a, photometric="minisblack", planarconfig="separate", tile=(16, 16), compression="zlib",
+                     metadata=None)
+    _compare(p)

@@ -189,6 +189,8 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
         raise UnsupportedFeatureError(f"unsupported sample format in IFD {index}")
     if dtype.kind == "b":
         dtype = np.dtype("uint8")
+    elif dtype == np.float16:  # GDAL exposes half floats as Float32
+        dtype = np.dtype("float32")
     raw_dtype = None
     if (
         int(page.compression) == 1
@@ -494,6 +496,12 @@ class Dataset:
         self.offsets = tuple(float(md.get(("OFFSET", b, "offset")) or 0.0) for b in range(self.count))
         self.colorinterp = self._colorinterp(page, md)
         self._colormap_raw = page.colormap if self.photometric == 3 else None
+        if self._miniswhite_palette():
+            # GDAL shows MinIsWhite as a palette running from white (0) to black (max)
+            n = 1 << self._main.bits
+            ramp = (255 * (n - 1 - np.arange(n, dtype=np.int64))) // (n - 1)
+            self._colormap_raw = np.stack([ramp, ramp, ramp])
+            self.colorinterp = ("palette",) + self.colorinterp[1:]
         self.mask_flags = self._mask_flags()
 
     def _colorinterp(self, page: Any, md: dict) -> tuple[str, ...]:
@@ -525,6 +533,9 @@ class Dataset:
             if v:
                 ci[b] = v.strip().lower()
         return tuple(ci)
+
+    def _miniswhite_palette(self) -> bool:
+        return self.photometric == 0 and self.count == 1 and 1 <= self._main.bits <= 16
 
     def _nodata_in_range(self) -> bool:
         nd = self.nodata
@@ -661,7 +672,7 @@ class Dataset:
         if self._colormap_raw is None or band != 1:
             raise InvalidParameterError(f"{self.name!r}: band {band} has no colormap")
         cm = np.asarray(self._colormap_raw).astype(np.int64)
-        mult = 257 if cm.max() > 255 else 1
+        mult = 257 if (cm.max() > 255 and not self._miniswhite_palette()) else 1
         cm = cm // mult
         out = {i: (int(cm[0, i]), int(cm[1, i]), int(cm[2, i]), 255) for i in range(cm.shape[1])}
         nd = self.nodata
