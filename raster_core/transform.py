@@ -266,16 +266,10 @@ class WarpTransformer:
             err = np.abs((S[:, 0] + dX * (xm - x0)) - M[:, 0]) + np.abs((S[:, 1] + dY * (xm - x0)) - M[:, 1])
             ok_seg = err <= tol
             if ok_seg.any():
-                r = seg_row[ok_seg]
-                st = seg_start[ok_seg]
-                ln = seg_len[ok_seg]
-                tot = int(ln.sum())
-                rr = np.repeat(r, ln)
-                base = np.repeat(np.cumsum(ln) - ln, ln)
-                cc = np.arange(tot) - base + np.repeat(st, ln)
-                dist = xs[cc] - np.repeat(x0[ok_seg], ln)
-                X[rr, cc] = np.repeat(S[ok_seg, 0], ln) + np.repeat(dX[ok_seg], ln) * dist
-                Y[rr, cc] = np.repeat(S[ok_seg, 1], ln) + np.repeat(dY[ok_seg], ln) * dist
+                from raster_core._kernels.approx import fill_segments
+
+                fill_segments(xs, seg_row[ok_seg], seg_start[ok_seg], seg_len[ok_seg], S[ok_seg, 0], S[ok_seg, 1],
+                              dX[ok_seg], dY[ok_seg], X, Y)
             sub = ~ok_seg
             if not sub.any():
                 break

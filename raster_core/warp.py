@@ -636,6 +636,9 @@ def execute_plan(
     dst_is_int = dst_dt.kind in "iu"
     dnd = float(dst_nodata) if dst_nodata is not None else math.nan
 
+    direct_near = (
+        method == "near" and density is None and not collide and source.dtype == dst_dt and dst_dt == work_dt
+    )
     t = plan.transformer
     xs_full = np.arange(dst_cols, dtype=np.float64) + 0.5
     xoff, yoff = window.col_off, window.row_off
@@ -665,7 +668,7 @@ def execute_plan(
                         dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, produced[a:b])
             return
-        from raster_core._kernels.interp import warp_interp_block
+        from raster_core._kernels.interp import warp_interp_block, warp_near_direct
 
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         X, Y, OK = t.transform_rows(xs_full, ys)
@@ -673,6 +676,10 @@ def execute_plan(
         Y = Y[:, c0:c1]
         OK = OK[:, c0:c1]
         _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
+        if direct_near:
+            warp_near_direct(src_win, valid if valid is not None else dummy_valid, valid is not None, X, Y, OK,
+                             xoff, yoff, destination[:, a:b, :], produced[a:b])
+            return
         warp_interp_block(
             src_win,
             valid if valid is not None else dummy_valid,
@@ -692,7 +699,7 @@ def execute_plan(
     nrows = r1 - r0
     if block_rows is None:
         # ~64k pixels per block, at least a few blocks per thread
-        block_rows = max(1, min(256, 65536 // max(1, c1 - c0)))
+        block_rows = max(8, min(512, 262144 // max(1, c1 - c0)))
         if nthreads > 1:
             block_rows = max(1, min(block_rows, -(-nrows // (4 * nthreads))))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
@@ -703,18 +710,15 @@ def _exact_retry(
     t: WarpTransformer, X: np.ndarray, Y: np.ndarray, OK: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: SourceWindow
 ) -> None:
     """GWKCheckAndComputeSrcOffsets' exact re-transform near the window edges (§1.4)."""
-    x0, y0 = float(w.col_off), float(w.row_off)
-    x1, y1 = x0 + w.width, y0 + w.height
-    with np.errstate(invalid="ignore"):
-        need = OK & (
-            ((X < x0) & (X > x0 - 1))
-            | ((Y < y0) & (Y > y0 - 1))
-            | ((X + 1e-10 > x1) & (X < x1 + 1))
-            | ((Y + 1e-10 > y1) & (Y < y1 + 1))
-        )
-    if not need.any():
+    from raster_core._kernels.interp import retry_candidates
+
+    rows = np.empty(X.size, dtype=np.int64)
+    cols = np.empty(X.size, dtype=np.int64)
+    n = retry_candidates(X, Y, OK, float(w.col_off), float(w.row_off), float(w.col_off + w.width),
+                         float(w.row_off + w.height), rows, cols)
+    if not n:
         return
-    rr, cc = np.nonzero(need)
+    rr, cc = rows[:n], cols[:n]
     ex, ey, eok = t.transform_points(xs[cc], ys[rr])
     X[rr, cc] = ex
     Y[rr, cc] = ey

@@ -79,26 +79,14 @@ def _kernel(method, x):
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _tap_ok(valid, has_valid, dens, has_dens, iy, ix):
-    if has_valid and valid[iy, ix] == 0:
-        return False
-    if has_dens and dens[iy, ix] < 1e-9:
-        return False
-    return True
+def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
+    """GWKSetPixelValue on scalars: blend (density < 0.9999) with the current destination value
+    ``cur`` (weight ``rhod``), round/clamp to the working type, apply the dst-nodata collision
+    rule, convert to the destination type (GDALCopyWords). Returns the value to store.
 
-
-@numba.njit(nogil=True, cache=True)
-def _write(dst, b, r, c, v, rho, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-           dst_is_int, dmin, dmax, dst_nodata, collide):
-    """GWKSetPixelValue: blend (density < 0.9999), round/clamp, collision, store."""
-    if rho < 1e-4:
-        return
+    Only scalars: calling helpers with array arguments in hot loops costs NRT refcounting."""
     if rho < 0.9999:
-        rhod = 1.0
-        if has_dst_valid and dst_valid[r, c] == 0:
-            rhod = 0.0
         infl = (1.0 - rho) * rhod
-        cur = float(dst[b, r, c])
         v = (v * rho + cur * infl) / (rho + infl)
     if work_kind == WORK_INT:
         if v < wmin:
@@ -108,7 +96,7 @@ def _write(dst, b, r, c, v, rho, dst_valid, has_dst_valid, work_kind, wmin, wmax
         elif v != v:
             w = 0.0
         else:
-            w = math.floor(v + 0.5)
+            w = np.floor(v + 0.5)
         if collide and w == dst_nodata:
             if w == wmin:
                 w = wmin + 1.0
@@ -119,23 +107,415 @@ def _write(dst, b, r, c, v, rho, dst_valid, has_dst_valid, work_kind, wmin, wmax
                 w = dmin
             elif w > dmax:
                 w = dmax
-        dst[b, r, c] = w
-    else:
-        if work_kind == WORK_FLOAT32:
-            v = float(np.float32(v))
-        if dst_is_int:
-            # GDALCopyWords: NaN -> 0, clamp, round half away from zero
-            if v != v:
-                v = 0.0
-            elif v <= dmin:
-                v = dmin
-            elif v >= dmax:
-                v = dmax
-            elif v > 0:
-                v = math.floor(v + 0.5)
+        return w
+    if work_kind == WORK_FLOAT32:
+        v = float(np.float32(v))
+    if dst_is_int:
+        # GDALCopyWords: NaN -> 0, clamp, round half away from zero
+        if v != v:
+            v = 0.0
+        elif v <= dmin:
+            v = dmin
+        elif v >= dmax:
+            v = dmax
+        elif v > 0:
+            v = np.floor(v + 0.5)
+        else:
+            v = np.ceil(v - 0.5)
+    return v
+
+
+@numba.njit(nogil=True, cache=True)
+def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
+               dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+               collide, produced):
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    fW = float(W)
+    fH = float(H)
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not OK[r, c]:
+                continue
+            Xf = X[r, c]
+            Yf = Y[r, c]
+            if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
+                continue  # also rejects NaN
+            isx = int(Xf + 1e-10) - xoff
+            isy = int(Yf + 1e-10) - yoff
+            if isx >= W:
+                isx = W - 1
+            if isy >= H:
+                isy = H - 1
+            if has_valid and valid[isy, isx] == 0:
+                continue
+            cdens = 1.0
+            if has_dens:
+                cdens = float(dens[isy, isx])
+                if cdens < 1e-9:
+                    continue
+            produced[r, c] = 1
+            if cdens < 1e-4:
+                continue
+            rhod = 1.0
+            if has_dst_valid and dst_valid[r, c] == 0:
+                rhod = 0.0
+            for b in range(nb):
+                cur = float(dst[b, r, c]) if cdens < 0.9999 else 0.0
+                dst[b, r, c] = _convert(float(src[b, isy, isx]), cdens, cur, rhod, work_kind, wmin, wmax,
+                                        dst_is_int, dmin, dmax, dst_nodata, collide)
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, cubic, fast_path,
+                  dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                  collide, produced):
+    """Bilinear 4-sample, or cubic 4x4 with GDAL's bilinear fallback (§2.2, §2.3 case A).
+
+    Per-band sums are scalars (no accumulator arrays: those defeat LLVM's register allocation)."""
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    fW = float(W)
+    fH = float(H)
+    masked = has_valid or has_dens
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not OK[r, c]:
+                continue
+            Xf = X[r, c]
+            Yf = Y[r, c]
+            if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
+                continue  # also rejects NaN
+            isx = int(Xf + 1e-10) - xoff
+            isy = int(Yf + 1e-10) - yoff
+            if isx >= W:
+                isx = W - 1
+            if isy >= H:
+                isy = H - 1
+            if has_valid and valid[isy, isx] == 0:
+                continue
+            if has_dens and dens[isy, isx] < 1e-9:
+                continue
+            dx = Xf - xoff
+            dy = Yf - yoff
+            if cubic:
+                ix = int(dx - 0.5)
+                iy = int(dy - 0.5)
+                if ix - 1 >= 0 and ix + 2 < W and iy - 1 >= 0 and iy + 2 < H:
+                    allok = True
+                    if masked:
+                        for j in range(4):
+                            for i in range(4):
+                                if ((has_valid and valid[iy - 1 + j, ix - 1 + i] == 0)
+                                        or (has_dens and dens[iy - 1 + j, ix - 1 + i] < 1e-9)):
+                                    allok = False
+                    if allok:
+                        d = dx - 0.5 - ix
+                        e = dy - 0.5 - iy
+                        h = 0.5 * d
+                        cx0 = h * (-1.0 + d * (2.0 - d))
+                        cx1 = 1.0 + h * d * (-5.0 + 3.0 * d)
+                        cx2 = h * (1.0 + d * (4.0 - 3.0 * d))
+                        cx3 = h * d * (-1.0 + d)
+                        h = 0.5 * e
+                        cy0 = h * (-1.0 + e * (2.0 - e))
+                        cy1 = 1.0 + h * e * (-5.0 + 3.0 * e)
+                        cy2 = h * (1.0 + e * (4.0 - 3.0 * e))
+                        cy3 = h * e * (-1.0 + e)
+                        rho = 1.0
+                        if has_dens:
+                            q0 = (cx0 * dens[iy - 1, ix - 1] + cx1 * dens[iy - 1, ix]
+                                  + cx2 * dens[iy - 1, ix + 1] + cx3 * dens[iy - 1, ix + 2])
+                            q1 = (cx0 * dens[iy, ix - 1] + cx1 * dens[iy, ix]
+                                  + cx2 * dens[iy, ix + 1] + cx3 * dens[iy, ix + 2])
+                            q2 = (cx0 * dens[iy + 1, ix - 1] + cx1 * dens[iy + 1, ix]
+                                  + cx2 * dens[iy + 1, ix + 1] + cx3 * dens[iy + 1, ix + 2])
+                            q3 = (cx0 * dens[iy + 2, ix - 1] + cx1 * dens[iy + 2, ix]
+                                  + cx2 * dens[iy + 2, ix + 1] + cx3 * dens[iy + 2, ix + 2])
+                            rho = cy0 * q0 + cy1 * q1 + cy2 * q2 + cy3 * q3
+                        produced[r, c] = 1
+                        if rho < 1e-4:
+                            continue
+                        rhod = 1.0
+                        if has_dst_valid and dst_valid[r, c] == 0:
+                            rhod = 0.0
+                        for b in range(nb):
+                            q0 = (cx0 * src[b, iy - 1, ix - 1] + cx1 * src[b, iy - 1, ix]
+                                  + cx2 * src[b, iy - 1, ix + 1] + cx3 * src[b, iy - 1, ix + 2])
+                            q1 = (cx0 * src[b, iy, ix - 1] + cx1 * src[b, iy, ix]
+                                  + cx2 * src[b, iy, ix + 1] + cx3 * src[b, iy, ix + 2])
+                            q2 = (cx0 * src[b, iy + 1, ix - 1] + cx1 * src[b, iy + 1, ix]
+                                  + cx2 * src[b, iy + 1, ix + 1] + cx3 * src[b, iy + 1, ix + 2])
+                            q3 = (cx0 * src[b, iy + 2, ix - 1] + cx1 * src[b, iy + 2, ix]
+                                  + cx2 * src[b, iy + 2, ix + 1] + cx3 * src[b, iy + 2, ix + 2])
+                            val = cy0 * q0 + cy1 * q1 + cy2 * q2 + cy3 * q3
+                            cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
+                            dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
+                                                    dmax, dst_nodata, collide)
+                        continue
+            # 4-sample bilinear (§2.2)
+            ix = int(math.floor(dx - 0.5))
+            iy = int(math.floor(dy - 0.5))
+            rx = 1.0 - (dx - 0.5 - ix)
+            ry = 1.0 - (dy - 0.5 - iy)
+            if not fast_path:
+                if ix == -1:
+                    ix = 0
+                    rx = 1.0
+                if iy == -1:
+                    iy = 0
+                    ry = 1.0
+            x1 = ix + 1
+            y1 = iy + 1
+            okx0 = ix >= 0 and ix < W
+            okx1 = x1 >= 0 and x1 < W
+            oky0 = iy >= 0 and iy < H
+            oky1 = y1 >= 0 and y1 < H
+            ok0 = okx0 and oky0
+            ok1 = okx1 and oky0
+            ok2 = okx0 and oky1
+            ok3 = okx1 and oky1
+            if masked:
+                if ok0 and ((has_valid and valid[iy, ix] == 0) or (has_dens and dens[iy, ix] < 1e-9)):
+                    ok0 = False
+                if ok1 and ((has_valid and valid[iy, x1] == 0) or (has_dens and dens[iy, x1] < 1e-9)):
+                    ok1 = False
+                if ok2 and ((has_valid and valid[y1, ix] == 0) or (has_dens and dens[y1, ix] < 1e-9)):
+                    ok2 = False
+                if ok3 and ((has_valid and valid[y1, x1] == 0) or (has_dens and dens[y1, x1] < 1e-9)):
+                    ok3 = False
+            m0 = rx * ry if ok0 else 0.0
+            m1 = (1.0 - rx) * ry if ok1 else 0.0
+            m2 = rx * (1.0 - ry) if ok2 else 0.0
+            m3 = (1.0 - rx) * (1.0 - ry) if ok3 else 0.0
+            div = m0 + m1 + m2 + m3
+            if div < 1e-5:
+                continue
+            rho = 1.0
+            if has_dens:
+                dacc = 0.0
+                if ok0:
+                    dacc += dens[iy, ix] * m0
+                if ok1:
+                    dacc += dens[iy, x1] * m1
+                if ok2:
+                    dacc += dens[y1, ix] * m2
+                if ok3:
+                    dacc += dens[y1, x1] * m3
+                rho = dacc / div
+            produced[r, c] = 1
+            if rho < 1e-4:
+                continue
+            rhod = 1.0
+            if has_dst_valid and dst_valid[r, c] == 0:
+                rhod = 0.0
+            if ok0 and ok1 and ok2 and ok3:
+                for b in range(nb):
+                    val = (src[b, iy, ix] * m0 + src[b, iy, x1] * m1) + (src[b, y1, ix] * m2 + src[b, y1, x1] * m3)
+                    if div != 1.0:
+                        val = val / div
+                    cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
+                    dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                            dst_nodata, collide)
             else:
-                v = math.ceil(v - 0.5)
-        dst[b, r, c] = v
+                for b in range(nb):
+                    val = 0.0
+                    if ok0:
+                        val += src[b, iy, ix] * m0
+                    if ok1:
+                        val += src[b, iy, x1] * m1
+                    if ok2:
+                        val += src[b, y1, ix] * m2
+                    if ok3:
+                        val += src[b, y1, x1] * m3
+                    if div != 1.0:
+                        val = val / div
+                    cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
+                    dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                            dst_nodata, collide)
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
+                    xradius, yradius, initx, inity, fast_path,
+                    dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                    collide, produced):
+    """General separable path (§2.4, §2.5, §2.6): bilinear/cubic downsampling, cubicspline, lanczos."""
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    fW = float(W)
+    fH = float(H)
+    masked = has_valid or has_dens
+    lanczos = meth == LANCZOS
+    wx = np.empty(2 * xradius + 2)
+    wy = np.empty(2 * yradius + 2)
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not OK[r, c]:
+                continue
+            Xf = X[r, c]
+            Yf = Y[r, c]
+            if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
+                continue  # also rejects NaN
+            isx = int(Xf + 1e-10) - xoff
+            isy = int(Yf + 1e-10) - yoff
+            if isx >= W:
+                isx = W - 1
+            if isy >= H:
+                isy = H - 1
+            if has_valid and valid[isy, isx] == 0:
+                continue
+            if has_dens and dens[isy, isx] < 1e-9:
+                continue
+            dx = Xf - xoff
+            dy = Yf - yoff
+            i0 = int(math.floor(dx - 0.5))
+            j0 = int(math.floor(dy - 0.5))
+            d = dx - 0.5 - i0
+            e = dy - 0.5 - j0
+            imin = max(initx, -i0)
+            imax = min(xradius, W - 1 - i0)
+            jmin = max(inity, -j0)
+            jmax = min(yradius, H - 1 - j0)
+            if lanczos:
+                while imin <= imax and (imin - d) * sx < -3.0:
+                    imin += 1
+                while imax >= imin and (imax - d) * sx > 3.0:
+                    imax -= 1
+                while jmin <= jmax and (jmin - e) * sy < -3.0:
+                    jmin += 1
+                while jmax >= jmin and (jmax - e) * sy > 3.0:
+                    jmax -= 1
+            if imin > imax or jmin > jmax:
+                continue
+            nx = imax - imin + 1
+            ny = jmax - jmin + 1
+            if lanczos:
+                # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
+                # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
+                for axis in range(2):
+                    if axis == 0:
+                        n_ = nx
+                        s_ = sx
+                        x0_ = (imin - d) * sx
+                    else:
+                        n_ = ny
+                        s_ = sy
+                        x0_ = (jmin - e) * sy
+                    a = math.pi * x0_
+                    sn = math.sin(a)
+                    cs = math.cos(a)
+                    s3 = math.sin(a / 3.0)
+                    c3 = math.cos(a / 3.0)
+                    st = math.pi * s_
+                    cS = math.cos(st)
+                    sS = math.sin(st)
+                    c3S = math.cos(st / 3.0)
+                    s3S = math.sin(st / 3.0)
+                    for i in range(n_):
+                        if axis == 0:
+                            xv = (i + imin - d) * sx
+                        else:
+                            xv = (i + jmin - e) * sy
+                        if xv == 0.0:
+                            w = 1.0
+                        elif xv <= -3.0 or xv >= 3.0:
+                            w = 0.0
+                        else:
+                            px = math.pi * xv
+                            w = 3.0 * sn * s3 / (px * px)
+                        if axis == 0:
+                            wx[i] = w
+                        else:
+                            wy[i] = w
+                        sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
+                        s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+            else:
+                for i in range(nx):
+                    wx[i] = _kernel(meth, (i + imin - d) * sx)
+                for j in range(ny):
+                    wy[j] = _kernel(meth, (j + jmin - e) * sy)
+            xa = i0 + imin
+            ya = j0 + jmin
+            rho = 1.0
+            divide = False
+            if not masked:
+                sumx = 0.0
+                for i in range(nx):
+                    sumx += wx[i]
+                sumy = 0.0
+                for j in range(ny):
+                    sumy += wy[j]
+                wt = sumx * sumy
+                if wt == 0.0:
+                    continue
+                if fast_path:
+                    divide = True
+                else:
+                    if (not lanczos) and wt < 1e-6:
+                        continue
+                    divide = abs(wt - 1.0) > 1e-5
+            else:
+                wt = 0.0
+                dacc = 0.0
+                nvalid = 0
+                for j in range(ny):
+                    yy = ya + j
+                    rw = 0.0
+                    rd = 0.0
+                    for i in range(nx):
+                        xx = xa + i
+                        if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
+                            continue
+                        nvalid += 1
+                        rw += wx[i]
+                        if has_dens:
+                            rd += wx[i] * dens[yy, xx]
+                        else:
+                            rd += wx[i]
+                    wt += wy[j] * rw
+                    dacc += wy[j] * rd
+                if wt < 1e-6 or dacc < 1e-6:
+                    continue
+                if lanczos and nvalid < (nx * ny) // 2:
+                    continue
+                if abs(wt - 1.0) > 1e-5:
+                    divide = True
+                    rho = dacc / wt
+                else:
+                    rho = dacc
+            produced[r, c] = 1
+            if rho < 1e-4:
+                continue
+            rhod = 1.0
+            if has_dst_valid and dst_valid[r, c] == 0:
+                rhod = 0.0
+            for b in range(nb):
+                val = 0.0
+                for j in range(ny):
+                    yy = ya + j
+                    rv = 0.0
+                    if masked:
+                        for i in range(nx):
+                            xx = xa + i
+                            if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
+                                continue
+                            rv += wx[i] * src[b, yy, xx]
+                    else:
+                        for i in range(nx):
+                            rv += wx[i] * src[b, yy, xa + i]
+                    val += wy[j] * rv
+                if divide:
+                    val = val / wt
+                cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
+                dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                        dst_nodata, collide)
+    return 0
 
 
 @numba.njit(nogil=True, cache=True)
@@ -151,299 +531,40 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
     dst (bands, rows, cols) written in place; dst_valid (rows, cols) uint8 (existing
     destination validity, used for density blending); produced (rows, cols) uint8 out.
     """
-    nb = src.shape[0]
     H = src.shape[1]
     W = src.shape[2]
-    nrows = X.shape[0]
-    ncols = X.shape[1]
     use4 = xscale >= 0.95 and yscale >= 0.95
     sx = xscale if xscale < 1.0 else 1.0
     sy = yscale if yscale < 1.0 else 1.0
-    masked = has_valid or has_dens
     meth = method
     if (not fast_path) and (W == 1 or H == 1):
         meth = NEAR
-    # kernel radius R and window start (GDAL nFiltInit / fast path 1 - radius)
-    R = 0
-    if meth == BILINEAR:
-        R = 1
-    elif meth == CUBIC or meth == CUBICSPLINE:
+    if meth == NEAR:
+        return _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
+                          dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                          dst_nodata, collide, produced)
+    R = 1
+    if meth == CUBIC or meth == CUBICSPLINE:
         R = 2
     elif meth == LANCZOS:
         R = 3
+    # fast path fallback to 4-sample bilinear when the widened radius exceeds the window (§2.4)
+    fallback_bilinear = fast_path and meth != LANCZOS and (xradius > W or yradius > H)
+    if fallback_bilinear or (use4 and (meth == BILINEAR or meth == CUBIC)):
+        return _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
+                             meth == CUBIC and not fallback_bilinear, fast_path,
+                             dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                             dst_nodata, collide, produced)
     if fast_path:
         initx = 1 - xradius
         inity = 1 - yradius
     else:
         initx = ((R + 1) % 2) - xradius
         inity = ((R + 1) % 2) - yradius
-    # fast path fallback to 4-sample bilinear when the widened radius exceeds the window
-    fallback_bilinear = False
-    if fast_path and meth != NEAR and meth != LANCZOS:
-        if xradius > W or yradius > H:
-            fallback_bilinear = True
-    nwx = 2 * xradius + 2
-    nwy = 2 * yradius + 2
-    wx = np.empty(nwx)
-    wy = np.empty(nwy)
-    acc = np.empty(nb)
-    rowacc = np.empty(nb)
-    fW = float(W)
-    fH = float(H)
-    for r in range(nrows):
-        for c in range(ncols):
-            if not OK[r, c]:
-                continue
-            Xf = X[r, c]
-            Yf = Y[r, c]
-            if Xf != Xf or Yf != Yf:
-                continue
-            if Xf < xoff or Yf < yoff:
-                continue
-            if Xf + 1e-10 > xoff + fW or Yf + 1e-10 > yoff + fH:
-                continue
-            isx = int(Xf + 1e-10) - xoff
-            isy = int(Yf + 1e-10) - yoff
-            if isx >= W:
-                isx = W - 1
-            if isy >= H:
-                isy = H - 1
-            # centre rule
-            if has_valid and valid[isy, isx] == 0:
-                continue
-            cdens = 1.0
-            if has_dens:
-                cdens = dens[isy, isx]
-                if cdens < 1e-9:
-                    continue
-            dx = Xf - xoff
-            dy = Yf - yoff
-            rho = 1.0
-            found = False
-            if meth == NEAR:
-                for b in range(nb):
-                    acc[b] = src[b, isy, isx]
-                rho = cdens
-                found = True
-            elif (meth == BILINEAR and use4) or fallback_bilinear or (meth == CUBIC and use4):
-                done = False
-                if meth == CUBIC and not fallback_bilinear:
-                    ix = int(dx - 0.5)
-                    iy = int(dy - 0.5)
-                    if ix - 1 >= 0 and ix + 2 < W and iy - 1 >= 0 and iy + 2 < H:
-                        allok = True
-                        if masked:
-                            for j in range(4):
-                                for i in range(4):
-                                    if not _tap_ok(valid, has_valid, dens, has_dens, iy - 1 + j, ix - 1 + i):
-                                        allok = False
-                        if allok:
-                            d = dx - 0.5 - ix
-                            e = dy - 0.5 - iy
-                            h = 0.5 * d
-                            cx0 = h * (-1.0 + d * (2.0 - d))
-                            cx1 = 1.0 + h * d * (-5.0 + 3.0 * d)
-                            cx2 = h * (1.0 + d * (4.0 - 3.0 * d))
-                            cx3 = h * d * (-1.0 + d)
-                            h = 0.5 * e
-                            cy0 = h * (-1.0 + e * (2.0 - e))
-                            cy1 = 1.0 + h * e * (-5.0 + 3.0 * e)
-                            cy2 = h * (1.0 + e * (4.0 - 3.0 * e))
-                            cy3 = h * e * (-1.0 + e)
-                            for b in range(nb):
-                                v = 0.0
-                                for j in range(4):
-                                    yy = iy - 1 + j
-                                    rv = (cx0 * src[b, yy, ix - 1] + cx1 * src[b, yy, ix]
-                                          + cx2 * src[b, yy, ix + 1] + cx3 * src[b, yy, ix + 2])
-                                    if j == 0:
-                                        v += cy0 * rv
-                                    elif j == 1:
-                                        v += cy1 * rv
-                                    elif j == 2:
-                                        v += cy2 * rv
-                                    else:
-                                        v += cy3 * rv
-                                acc[b] = v
-                            if has_dens:
-                                dv = 0.0
-                                for j in range(4):
-                                    yy = iy - 1 + j
-                                    rv = (cx0 * dens[yy, ix - 1] + cx1 * dens[yy, ix]
-                                          + cx2 * dens[yy, ix + 1] + cx3 * dens[yy, ix + 2])
-                                    cyj = cy0 if j == 0 else (cy1 if j == 1 else (cy2 if j == 2 else cy3))
-                                    dv += cyj * rv
-                                rho = dv
-                            found = True
-                            done = True
-                if not done:
-                    # 4-sample bilinear
-                    ix = int(math.floor(dx - 0.5))
-                    iy = int(math.floor(dy - 0.5))
-                    rx = 1.0 - (dx - 0.5 - ix)
-                    ry = 1.0 - (dy - 0.5 - iy)
-                    if not fast_path:
-                        if ix == -1:
-                            ix = 0
-                            rx = 1.0
-                        if iy == -1:
-                            iy = 0
-                            ry = 1.0
-                    div = 0.0
-                    dacc = 0.0
-                    for b in range(nb):
-                        acc[b] = 0.0
-                    for k in range(4):
-                        if k == 0:
-                            tx = ix
-                            ty = iy
-                            m = rx * ry
-                        elif k == 1:
-                            tx = ix + 1
-                            ty = iy
-                            m = (1.0 - rx) * ry
-                        elif k == 2:
-                            tx = ix
-                            ty = iy + 1
-                            m = rx * (1.0 - ry)
-                        else:
-                            tx = ix + 1
-                            ty = iy + 1
-                            m = (1.0 - rx) * (1.0 - ry)
-                        if tx < 0 or tx >= W or ty < 0 or ty >= H:
-                            continue
-                        if masked and not _tap_ok(valid, has_valid, dens, has_dens, ty, tx):
-                            continue
-                        div += m
-                        for b in range(nb):
-                            acc[b] += src[b, ty, tx] * m
-                        if has_dens:
-                            dacc += dens[ty, tx] * m
-                    if div < 1e-5:
-                        found = False
-                    else:
-                        if div != 1.0:
-                            for b in range(nb):
-                                acc[b] = acc[b] / div
-                        if has_dens:
-                            rho = dacc / div
-                        found = True
-            else:
-                # general separable path (bilinear/cubic downsampling, cubicspline, lanczos)
-                i0 = int(math.floor(dx - 0.5))
-                j0 = int(math.floor(dy - 0.5))
-                d = dx - 0.5 - i0
-                e = dy - 0.5 - j0
-                imin = initx
-                if -i0 > imin:
-                    imin = -i0
-                imax = xradius
-                if W - 1 - i0 < imax:
-                    imax = W - 1 - i0
-                jmin = inity
-                if -j0 > jmin:
-                    jmin = -j0
-                jmax = yradius
-                if H - 1 - j0 < jmax:
-                    jmax = H - 1 - j0
-                if meth == LANCZOS:
-                    while imin <= imax and (imin - d) * sx < -3.0:
-                        imin += 1
-                    while imax >= imin and (imax - d) * sx > 3.0:
-                        imax -= 1
-                    while jmin <= jmax and (jmin - e) * sy < -3.0:
-                        jmin += 1
-                    while jmax >= jmin and (jmax - e) * sy > 3.0:
-                        jmax -= 1
-                if imin > imax or jmin > jmax:
-                    continue
-                for i in range(imin, imax + 1):
-                    wx[i - imin] = _kernel(meth, (i - d) * sx)
-                for j in range(jmin, jmax + 1):
-                    wy[j - jmin] = _kernel(meth, (j - e) * sy)
-                if not masked:
-                    sumx = 0.0
-                    for i in range(imin, imax + 1):
-                        sumx += wx[i - imin]
-                    sumy = 0.0
-                    for j in range(jmin, jmax + 1):
-                        sumy += wy[j - jmin]
-                    wt = sumx * sumy
-                    for b in range(nb):
-                        acc[b] = 0.0
-                    for j in range(jmin, jmax + 1):
-                        yy = j0 + j
-                        wyj = wy[j - jmin]
-                        for b in range(nb):
-                            rv = 0.0
-                            for i in range(imin, imax + 1):
-                                rv += wx[i - imin] * src[b, yy, i0 + i]
-                            acc[b] += wyj * rv
-                    if fast_path:
-                        if wt != 0.0:
-                            for b in range(nb):
-                                acc[b] = acc[b] / wt
-                            found = True
-                    else:
-                        if wt < 1e-6 and meth != LANCZOS:
-                            found = False
-                        else:
-                            if abs(wt - 1.0) > 1e-5 and wt != 0.0:
-                                for b in range(nb):
-                                    acc[b] = acc[b] / wt
-                            found = wt != 0.0
-                else:
-                    wt = 0.0
-                    dacc = 0.0
-                    nvalid = 0
-                    for b in range(nb):
-                        acc[b] = 0.0
-                    for j in range(jmin, jmax + 1):
-                        yy = j0 + j
-                        wyj = wy[j - jmin]
-                        rw = 0.0
-                        rd = 0.0
-                        for b in range(nb):
-                            rowacc[b] = 0.0
-                        for i in range(imin, imax + 1):
-                            xx = i0 + i
-                            if not _tap_ok(valid, has_valid, dens, has_dens, yy, xx):
-                                continue
-                            nvalid += 1
-                            w = wx[i - imin]
-                            rw += w
-                            if has_dens:
-                                rd += w * dens[yy, xx]
-                            else:
-                                rd += w
-                            for b in range(nb):
-                                rowacc[b] += w * src[b, yy, xx]
-                        if rw == 0.0 and rd == 0.0:
-                            continue
-                        wt += wyj * rw
-                        dacc += wyj * rd
-                        for b in range(nb):
-                            acc[b] += wyj * rowacc[b]
-                    ntaps = (imax - imin + 1) * (jmax - jmin + 1)
-                    if wt < 1e-6 or dacc < 1e-6:
-                        found = False
-                    elif meth == LANCZOS and nvalid < ntaps // 2:
-                        found = False
-                    else:
-                        if abs(wt - 1.0) > 1e-5:
-                            for b in range(nb):
-                                acc[b] = acc[b] / wt
-                            rho = dacc / wt
-                        else:
-                            rho = dacc
-                        found = True
-            if not found:
-                continue
-            produced[r, c] = 1
-            for b in range(nb):
-                _write(dst, b, r, c, acc[b], rho, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-                       dst_is_int, dmin, dmax, dst_nodata, collide)
-    return 0
+    return _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
+                           xradius, yradius, initx, inity, fast_path,
+                           dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                           dst_nodata, collide, produced)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -459,8 +580,65 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
             for b in range(nb):
                 if band_produced[b, r, c]:
                     anyb = True
-                    _write(dst, b, r, c, out[b, r, c], out_density[b, r, c], dst_valid, has_dst_valid,
-                           work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    rho = out_density[b, r, c]
+                    if rho < 1e-4:
+                        continue
+                    rhod = 1.0
+                    if has_dst_valid and dst_valid[r, c] == 0:
+                        rhod = 0.0
+                    cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
+                    dst[b, r, c] = _convert(out[b, r, c], rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
+                                            dmax, dst_nodata, collide)
             if anyb:
                 produced[r, c] = 1
     return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced):
+    """Nearest neighbour copy when source, working and destination types are equal and no
+    density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    fW = float(W)
+    fH = float(H)
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not OK[r, c]:
+                continue
+            Xf = X[r, c]
+            Yf = Y[r, c]
+            if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
+                continue  # also rejects NaN
+            isx = int(Xf + 1e-10) - xoff
+            isy = int(Yf + 1e-10) - yoff
+            if isx >= W:
+                isx = W - 1
+            if isy >= H:
+                isy = H - 1
+            if has_valid and valid[isy, isx] == 0:
+                continue
+            produced[r, c] = 1
+            for b in range(nb):
+                dst[b, r, c] = src[b, isy, isx]
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
+    """Pixels whose approximate centre falls within 1 px outside the window (GDAL retries them
+    with an exact transform, §1.4). Fills rows/cols, returns their count."""
+    n = 0
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not OK[r, c]:
+                continue
+            x = X[r, c]
+            y = Y[r, c]
+            if ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
+                    or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0)):
+                rows[n] = r
+                cols[n] = c
+                n += 1
+    return n
