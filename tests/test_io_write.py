@@ -257,3 +257,16 @@ def test_nearest_overviews_equal_gdal_addo(tmp_path, shape):
     for level in range(n):
         with rio_open(gdal, overview_level=level) as g, rio_open(ours, overview_level=level) as o:
             np.testing.assert_array_equal(o.read(), g.read())
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        p = tmp_path / "perm.tif"
+        write_geotiff(p, np.zeros((4, 4), "uint8"), crs=4326, transform=(0, 1, 0, 0, 0, -1))
+        assert (p.stat().st_mode & 0o777) == 0o644
+        q = tmp_path / "perm.png"
+        write_image(q, np.zeros((4, 4), "uint8"))
+        assert (q.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(old)

@@ -107,6 +107,18 @@ def write_image(
     _atomic_write_bytes(path, data)
 
 
+def _new_file_mode() -> int:
+    """Permissions a newly created file gets (0o666 minus the umask), read without changing it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
 def _atomic_write_bytes(path: Any, data: bytes) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -116,6 +128,7 @@ def _atomic_write_bytes(path: Any, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException as exc:
         try:

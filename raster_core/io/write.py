@@ -49,6 +49,7 @@ from raster_core.errors import (
     ShapeError,
 )
 from raster_core.io.geokeys import geokeys_from_crs
+from raster_core.io.images import _new_file_mode
 
 __all__ = ["write_geotiff", "build_overview"]
 
@@ -363,6 +364,7 @@ def write_geotiff(
                 if tiled:
                     o_opts["tile"] = (int(blocksize), int(blocksize))
                 tw.write(ovd, subfiletype=1, **o_opts)
+        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException as exc:
         try:
