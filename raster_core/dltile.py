@@ -370,7 +370,8 @@ class DLTile:
         """The tile of a key ``"tilesize:pad:resolution:zone:ti:tj"``.
 
         The key is canonicalised as in the client: resolution with at least one
-        decimal and at most six (``"30"`` -> ``"30.0"``), zone on two digits.
+        decimal and at most six (``"30"`` -> ``"30.0"``), zone on two digits. A
+        :class:`DLTile` is returned unchanged (handy for ``dltile=`` arguments).
 
         Raises
         ------

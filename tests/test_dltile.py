@@ -668,3 +668,8 @@ def test_from_shape_at_the_pole():
     for z in (30, 31):
         pole = DLTile.from_latlon(90.0, 6.0 * z - 183.0, resolution=100, tilesize=500, pad=0)
         assert pole.key in keys
+
+
+def test_from_key_accepts_a_tile():
+    t = DLTile.from_key("2048:16:30.0:15:3:80")
+    assert DLTile.from_key(t) is t
