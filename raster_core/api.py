@@ -207,6 +207,8 @@ class Raster:
                     n: {**s.band.scaling_properties(), "name": n} for n, s in zip(names, srcs)})
             scales, data_type = multiproduct_scaling_parameters(
                 products, names, scaling, data_type, processing_level=processing_level)
+        if processing_level is not None:
+            _check_processing_level(plan, processing_level)
         norm_scales = normalize_scales(scales, len(names))
         out_type = data_type or plan.data_type
 
@@ -665,6 +667,30 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
         elif not direct:
             layer[b] = cast_like_gdal(dest[unique.index(s.index)], layer.dtype)
         valid[b] = produced
+
+
+def _check_processing_level(plan: BandPlan, level: str) -> None:
+    """Accept a processing level that needs no pixel processing (the raw band, ``default``,
+    ``toa``); refuse one that would (raster_core does not implement the catalog's
+    processing functions, such as surface reflectance)."""
+    from raster_core.scaling import properties_for_band, resolve_processing_level
+
+    for srcs in plan.sources:
+        for s in srcs:
+            band = s.band
+            if band.processing_levels:
+                steps = resolve_processing_level(band.processing_levels, level)
+                if steps:
+                    raise UnsupportedFeatureError(
+                        f"processing_level {level!r} of band {band.name!r} needs pixel processing "
+                        f"({', '.join(str(st.get('function')) if isinstance(st, Mapping) else str(st) for st in steps)})"
+                        " that raster_core does not implement")
+            else:
+                properties_for_band(band.scaling_properties(), level)  # the spec's unknown-level error
+                if level not in ("default", "toa") and band.type not in ("mask", "class"):
+                    raise UnsupportedFeatureError(
+                        f"processing_level {level!r} (e.g. surface reflectance) is not available locally "
+                        f"for band {band.name!r}")
 
 
 def _default_basename(image_id: str, names: Sequence[str]) -> str:

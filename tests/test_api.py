@@ -372,3 +372,16 @@ def test_guide_cutline_all_touched(tmp_path):
     assert (arr_at.data == tp[4, 3]).all()  # the 0.25-degree pixel holding the polygon
     with pytest.raises(InvalidParameterError, match="same parameter"):
         r.ndarray("ecmwf:era5:v0:ERA5_20210401T20_tile4", bounds=bounds, **kw)
+
+
+def test_processing_level(r):
+    kw = dict(bands=["coastal-aerosol"], resolution=1200)
+    a, _ = r.ndarray("sentinel2-b01:titiler_B01", processing_level="toa", **kw)
+    b, _ = r.ndarray("sentinel2-b01:titiler_B01", **kw)
+    np.testing.assert_array_equal(a, b)
+    from raster_core.errors import UnsupportedFeatureError
+
+    with pytest.raises(UnsupportedFeatureError, match="surface"):
+        r.ndarray("sentinel2-b01:titiler_B01", processing_level="surface", **kw)
+    with pytest.raises(InvalidParameterError, match="Unknown processing_level value bogus for band coastal-aerosol"):
+        r.ndarray("sentinel2-b01:titiler_B01", processing_level="bogus", **kw)
