@@ -385,3 +385,50 @@ def test_processing_level(r):
         r.ndarray("sentinel2-b01:titiler_B01", processing_level="surface", **kw)
     with pytest.raises(InvalidParameterError, match="Unknown processing_level value bogus for band coastal-aerosol"):
         r.ndarray("sentinel2-b01:titiler_B01", processing_level="bogus", **kw)
+
+
+# ----------------------------------------------------------------------------- more of the guide
+def test_guide_mosaic_order(r):
+    """Reversing the inputs changes which scene is on top where they overlap; each order equals
+    GDAL's painter's mosaic."""
+    ids = ["rgbn:rgbn_suba", "rgbn:rgbn_subb"]
+    paths = [str(data_file("rgbn_suba.tif")), str(data_file("rgbn_subb.tif"))]
+    m1, meta1 = r.ndarray(ids, resolution=5, bands=RGBA, masked=False, order="gdal")
+    m2, meta2 = r.ndarray(list(reversed(ids)), resolution=5, bands=RGBA, masked=False, order="gdal")
+    assert meta1["geoTransform"] == meta2["geoTransform"]
+    shape = m1.shape[1:]
+    for arr, order in ((m1, paths), (m2, paths[::-1])):
+        gdal = _rio_warp(order, meta1["geoTransform"], shape, "EPSG:32618", [1, 2, 3])
+        np.testing.assert_array_equal(arr[:3], gdal)
+    only_a = _rio_warp(paths[:1], meta1["geoTransform"], shape, "EPSG:32618", [1, 2, 3])
+    only_b = _rio_warp(paths[1:], meta1["geoTransform"], shape, "EPSG:32618", [1, 2, 3])
+    both = (only_a.any(axis=0)) & (only_b.any(axis=0))
+    assert both.sum() > 1000 and (m1[:3, both] != m2[:3, both]).any()
+    np.testing.assert_array_equal(m1[:3, both], only_b[:, both])
+    np.testing.assert_array_equal(m2[:3, both], only_a[:, both])
+    assert (m1[3] == ((m1[:3] != 0).any(axis=0))).all()
+
+
+def test_guide_bands_resampler_and_srs(r):
+    visible, _ = r.ndarray("rgbn:rgbn_suba", bands=["red", "green", "blue", "alpha"], resolution=15,
+                           scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")
+    ir, _ = r.ndarray("rgbn:rgbn_suba", bands=["nir", "red", "green", "alpha"], resolution=15,
+                      scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")
+    np.testing.assert_array_equal(ir[..., 1], visible[..., 0])
+    arrs = [r.ndarray("rgbn:rgbn_suba", resampler=rs, resolution=20, bands=["nir", "red", "nir"])[0]
+            for rs in ("bilinear", "near", "cubic")]
+    for a in arrs:
+        assert a.shape[-1] == 3
+        np.testing.assert_array_equal(a[..., 0], a[..., 2])
+    assert not np.array_equal(arrs[0], arrs[1])
+    wgs84, m_wgs84 = r.ndarray("sentinel2-tci:titiler_TCI", srs="EPSG:4326", resolution=0.01, bands=RGBA,
+                               scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")
+    assert isinstance(m_wgs84["geoTransform"], list) and m_wgs84["geoTransform"][1] == 0.01
+    assert m_wgs84["coordinateSystem"]["epsg"] == 4326 and wgs84.shape[-1] == 4
+    polar, m_polar = r.ndarray("sentinel2-tci:titiler_TCI", srs="EPSG:3995", resolution=1000, bands=RGBA,
+                               scales=[[0, 255]] * 3 + [[0, 1]], data_type="Byte")
+    assert m_polar["coordinateSystem"]["epsg"] == 3995 and (~polar.mask).any()
+    # percent of pixels valid, as the guide computes it
+    full, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=RGBA, resolution=600)
+    pct = np.sum(full.mask == 0) / full.data.size
+    assert 0.5 < pct < 1.0
