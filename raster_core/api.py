@@ -528,7 +528,8 @@ class Raster:
             n_out = len(req.plan.names) - (1 if req.drop_alpha else 0)
             allowed = (1, 2, 3, 4) if fmt == "PNG" else (1, 3)
             if n_out not in allowed:
-                raise InvalidParameterError(f"{output_format} needs {' or '.join(map(str, allowed))} bands, got {n_out}")
+                need = " or ".join(map(str, allowed))
+                raise InvalidParameterError(f"{output_format} needs {need} bands, got {n_out}")
         ids = [r.id for r in req.refs]
         basename = outfile_basename if outfile_basename is not None else _default_basename(ids[0], req.plan.names)
         if not isinstance(basename, str) or not basename:
@@ -681,10 +682,10 @@ def _check_processing_level(plan: BandPlan, level: str) -> None:
             if band.processing_levels:
                 steps = resolve_processing_level(band.processing_levels, level)
                 if steps:
+                    funcs = ", ".join(str(st.get("function")) if isinstance(st, Mapping) else str(st) for st in steps)
                     raise UnsupportedFeatureError(
-                        f"processing_level {level!r} of band {band.name!r} needs pixel processing "
-                        f"({', '.join(str(st.get('function')) if isinstance(st, Mapping) else str(st) for st in steps)})"
-                        " that raster_core does not implement")
+                        f"processing_level {level!r} of band {band.name!r} needs pixel processing ({funcs}) "
+                        "that raster_core does not implement")
             else:
                 properties_for_band(band.scaling_properties(), level)  # the spec's unknown-level error
                 if level not in ("default", "toa") and band.type not in ("mask", "class"):

@@ -35,6 +35,7 @@ __all__ = [
     "check_alpha_position",
     "prepare_mask_alpha",
     "resolve_bands",
+    "with_name",
 ]
 
 #: Band types of the catalog (v2 names plus the v1 ``other``/``derived``).

@@ -260,7 +260,9 @@ def _exactly_representable(value: float, dtype: np.dtype) -> bool:
         info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
         return math.isfinite(value) and value == math.floor(value) and info.min <= value <= info.max
     if dtype == np.float32:
-        return math.isinf(value) or (abs(value) <= float(np.finfo(np.float32).max) and float(np.float32(value)) == value)
+        if math.isinf(value):
+            return True
+        return abs(value) <= float(np.finfo(np.float32).max) and float(np.float32(value)) == value
     return True
 
 

@@ -300,7 +300,8 @@ def normalize_scales(scales: Any, band_count: int) -> Scales:
             continue
         if isinstance(entry, (str, bytes, Mapping)) or not isinstance(entry, Iterable):
             raise InvalidParameterError(
-                f"scales[{i}] must be None, (), (src_min, src_max) or (src_min, src_max, dst_min, dst_max), got {entry!r}"
+                f"scales[{i}] must be None, (), (src_min, src_max) or (src_min, src_max, dst_min, dst_max), "
+                f"got {entry!r}"
             )
         vals = list(entry)
         if len(vals) not in (0, 2, 4):
@@ -790,7 +791,8 @@ class _TupleScale(_BandScale):
 
     def output_range(self) -> tuple[Any, Any]:
         if len(self.value) == 4:
-            return (None if _is_pct(self.value[2]) else self.value[2], None if _is_pct(self.value[3]) else self.value[3])
+            lo, hi = self.value[2], self.value[3]
+            return (None if _is_pct(lo) else lo, None if _is_pct(hi) else hi)
         return (0, 255)
 
     def get_scale(self, mode: ScalingMode, data_type: str) -> Any:
