@@ -303,6 +303,23 @@ def test_mode_deviations_vs_gdal():
     assert ours[0, 0, 0] == -1
 
 
+def test_nan_without_nodata_matches_gdal():
+    """Float NaNs that are not nodata: average/sum propagate them, max/min ignore them (an
+    all-NaN footprint gives -inf/+inf from GDAL's +-DBL_MAX start), mode/quantiles follow GDAL."""
+    tf = Affine(1, 0, 0, 0, -1, 4)
+    dtf = Affine(2, 0, 0, 0, -2, 4)
+    n = np.nan
+    blocks = [
+        np.array([[n, n, n, 4], [n, n, 2, n], [n, 1, -3, n], [n, n, n, n]], np.float32)[None],
+        np.array([[1, n, 3, 4], [5, 6, n, n], [n, 1, 2, 3], [4, 5, 6, 7]], np.float32)[None],
+    ]
+    for src in blocks:
+        for m in REDUCE_METHODS:
+            gdal = gdal_warp(src, None, "EPSG:3857", tf, "EPSG:3857", dtf, (2, 2), m)
+            ours = ours_reproject(src, None, "EPSG:3857", tf, "EPSG:3857", dtf, (2, 2), m)
+            np.testing.assert_array_equal(ours, gdal, err_msg=m)
+
+
 def test_reproject_write_rules_through_the_framework():
     """GDAL's write step applied by raster_core.warp to our values (E4, E5, E6b)."""
     tf = Affine(1, 0, 0, 0, -1, 2)

@@ -332,11 +332,17 @@ def average_or_mode(
                             wsum += wgt
                             acc += v * v * wgt
                         elif method == MAX:
-                            if n == 0 or v > acc:
+                            # GDAL starts from the lowest double: NaNs never win, all-NaN
+                            # footprints give -DBL_MAX (-inf once cast to float32)
+                            if n == 0:
+                                acc = -1.7976931348623157e308
+                            if v > acc:
                                 acc = v
                             n += 1
                         elif method == MIN:
-                            if n == 0 or v < acc:
+                            if n == 0:
+                                acc = 1.7976931348623157e308
+                            if v < acc:
                                 acc = v
                             n += 1
                         else:
