@@ -49,8 +49,10 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     assert a.shape == b.shape, (a.shape, b.shape)
     if a.size == 0:
         return 0.0
-    d = np.abs(a.astype(np.float64) - b.astype(np.float64))
-    d[np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64))] = 0.0
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        d = np.abs(a64 - b64)
+    d[(np.isnan(a64) & np.isnan(b64)) | (a64 == b64)] = 0.0
     return float(np.nanmax(np.where(np.isnan(d), np.inf, d)))
 
 

@@ -264,3 +264,20 @@ def test_other_tifffile_dtypes(tmp_path, dtype):
     tifffile.imwrite(p, a, photometric="minisblack", planarconfig="separate", tile=(16, 16), compression="zlib",
                      metadata=None)
     _compare(p)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nodata", [-9999.0, 0.0, 0.1, 1.5, 1e20, -3.4e38])
+def test_float_nodata_mask_tolerance_like_gdal(tmp_path, dtype, nodata):
+    """GDAL's nodata mask treats values within a few float32 ulps of nodata as nodata."""
+    nd = np.dtype(dtype).type(nodata)
+    vals = [nd]
+    for direction in (np.inf, -np.inf):
+        v = nd
+        for _ in range(8):
+            v = np.nextafter(v, np.dtype(dtype).type(direction)) if dtype == "float32" else v * (1 + 1e-7) if direction > 0 else v * (1 - 1e-7)
+            vals.append(v)
+    vals += [nd + 1, nd * 2 if nd else 1.0, np.nan]
+    arr = np.array(vals, dtype=dtype).reshape(1, 1, -1)
+    p = _write_with_gdal(tmp_path / "t.tif", arr, nodata=float(nodata))
+    _compare(p)

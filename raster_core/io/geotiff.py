@@ -1020,7 +1020,12 @@ class Dataset:
         if data.dtype.kind == "f":
             if math.isnan(nd):
                 return np.isnan(data)
-            return data == data.dtype.type(nd)
+            # GDAL's ARE_REAL_EQUAL, in the band's precision: equal, or
+            # |a - b| < FLT_EPSILON * |a + b| * 2 (a few ulps)
+            ndt = data.dtype.type(nd)
+            with np.errstate(over="ignore", invalid="ignore"):
+                close = np.abs(data - ndt) < np.finfo(np.float32).eps * np.abs(data + ndt) * 2
+            return (data == ndt) | close
         return data == int(nd)
 
     def _internal_mask(self, level: _Level, win: Window) -> np.ndarray:
