@@ -281,3 +281,17 @@ def test_float_nodata_mask_tolerance_like_gdal(tmp_path, dtype, nodata):
     arr = np.array(vals, dtype=dtype).reshape(1, 1, -1)
     p = _write_with_gdal(tmp_path / "t.tif", arr, nodata=float(nodata))
     _compare(p)
+
+
+@pytest.mark.parametrize(
+    "dtype, raw",
+    [("uint8", "1.5"), ("int16", "-2.7"), ("uint16", "3.0"), ("uint8", " 2 "), ("uint8", "2abc"), ("uint8", ""),
+     ("float32", "1e39"), ("float32", "-inf"), ("int16", "nan"), ("uint8", "255.4"), ("float64", "-3.39999999999999996e+38")],
+)
+def test_odd_gdal_nodata_strings(tmp_path, dtype, raw):
+    import tifffile
+
+    a = np.arange(-4, 12).reshape(4, 4).astype(dtype)
+    p = tmp_path / "nd.tif"
+    tifffile.imwrite(p, a, extratags=[(42113, 2, 0, raw, True)], metadata=None)
+    _compare(p)
