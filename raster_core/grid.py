@@ -1598,6 +1598,11 @@ def output_geobox(
                 left = _blank_border(btr, np.full(n_lines, 0.5), np.arange(n_lines) + 0.5, lambda x, y: x >= 0)
                 right = _blank_border(btr, np.full(n_lines, n_pixels - 0.5), np.arange(n_lines) + 0.5,
                                       lambda x, y: x <= s0.width)
+                # never remove every row or column (that would flip or empty the grid)
+                if int(top) + int(bottom) >= n_lines:
+                    top = bottom = False
+                if int(left) + int(right) >= n_pixels:
+                    left = right = False
                 if not (top or bottom or left or right):
                     break
                 if top:
