@@ -299,3 +299,55 @@ def test_no_gdal_imported():
     code = ("import sys, raster_core.catalog, raster_core.bands, raster_core.scaling, raster_core.metadata, "
             "raster_core.mosaic, raster_core.api; assert 'rasterio' not in sys.modules and 'osgeo' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ----------------------------------------------------------------------------- property test
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_:", min_size=1, max_size=12)
+_num = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+_range = st.one_of(st.none(), st.tuples(_num, _num))
+_band = st.builds(
+    dict,
+    type=st.sampled_from(["spectral", "mask", "class", "microwave", "generic"]),
+    data_type=st.sampled_from(["Byte", "UInt16", "Int16", "UInt32", "Int32", "Float32", "Float64"]),
+    data_range=_range, display_range=_range, physical_range=_range,
+    nodata=st.one_of(st.none(), _num, st.just(float("nan"))),
+    colorinterp=st.sampled_from([None, "red", "green", "blue", "gray", "alpha", "undefined"]),
+    file=st.sampled_from(["0", "B04", "x"]),
+    band_index=st.integers(1, 40),
+    description=st.one_of(st.none(), st.text(max_size=20)),
+    properties=st.dictionaries(st.sampled_from(["tags", "wavelength", "vendor"]),
+                               st.one_of(st.integers(), st.text(max_size=5), st.lists(st.text(max_size=3), max_size=3)),
+                               max_size=2),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bands=st.dictionaries(_names, _band, min_size=1, max_size=5),
+       image_ids=st.lists(_names, min_size=1, max_size=3, unique=True),
+       acquired=st.one_of(st.none(), st.datetimes().map(lambda d: d.isoformat())))
+def test_round_trip_property(tmp_path_factory, bands, image_ids, acquired):
+    folder = tmp_path_factory.mktemp("cat")
+    product = Product(id="p", bands={n: Band(name=n, **d) for n, d in bands.items()})
+    cat = Catalog(folder, products=[product])
+    for i, image_id in enumerate(image_ids):
+        cat._add_image_obj(Image(id=image_id, product="p", files={"0": str(folder / f"f{i}.tif"),
+                                                                  "B04": "/abs/b04.tif", "x": "s3://bucket/x.tif"},
+                                 acquired=acquired))
+    cat.save()
+    again = Catalog.open(folder)
+    got = again.get_product("p")
+    assert list(got.bands) == list(product.bands)
+    for name, b in product.bands.items():
+        g = got.bands[name]
+        if b.nodata is not None and b.nodata != b.nodata:
+            assert g.nodata != g.nodata
+            b = Band.from_dict({**b.to_dict(), "nodata": None})
+            g = Band.from_dict({**g.to_dict(), "nodata": None})
+        assert g == b
+    for image_id in image_ids:
+        im = again.get_image(image_id)
+        assert im.files["B04"] == "/abs/b04.tif" and im.files["x"] == "s3://bucket/x.tif"
+        assert im.files["0"].startswith(str(folder.resolve())) and im.acquired == acquired
