@@ -432,3 +432,20 @@ def test_guide_bands_resampler_and_srs(r):
     full, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=RGBA, resolution=600)
     pct = np.sum(full.mask == 0) / full.data.size
     assert 0.5 < pct < 1.0
+
+
+def test_concurrent_calls_and_thread_counts():
+    """Python threads calling the API at once (sharing cached readers) and different
+    num_threads give identical results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [dict(resampler="bilinear", resolution=700), dict(resampler="near", srs="EPSG:4326", resolution=0.01),
+             dict(resampler="cubic", resolution=900), dict(resampler="average", resolution=1500)]
+    path = str(data_file("RGB.byte.tif"))
+    ref = [Raster(num_threads=1).ndarray(path, bands=["1", "2", "3"], **c)[0] for c in cases]
+    rr = Raster(num_threads=2)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda c: rr.ndarray(path, bands=["1", "2", "3"], **c)[0], cases * 2))
+    for a, b in zip(got, ref * 2):
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.mask, b.mask)
