@@ -50,7 +50,7 @@ from affine import Affine
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError, TransformError
 
-__all__ = ["WarpTransformer", "inv_geotransform", "apply_geotransform"]
+__all__ = ["WarpTransformer", "inv_geotransform", "apply_geotransform", "proj_transformer"]
 
 GT = tuple[float, float, float, float, float, float]
 
@@ -84,6 +84,29 @@ def inv_geotransform(gt: GT) -> GT:
 def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(gt0 + x*gt1 + y*gt2, gt3 + x*gt4 + y*gt5)`` (GDAL's evaluation order)."""
     return gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]
+
+
+_TLS = threading.local()
+_CACHE_SIZE = 32
+
+
+def proj_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
+    """pyproj Transformer (always_xy) cached per thread and CRS pair.
+
+    pyproj transformers are not thread-safe, and building one costs tens of ms, so
+    each thread keeps a small cache that outlives individual warps.
+    """
+    cache = getattr(_TLS, "cache", None)
+    if cache is None:
+        cache = _TLS.cache = {}
+    key = (src_wkt, dst_wkt)
+    tr = cache.get(key)
+    if tr is None:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        tr = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
+        cache[key] = tr
+    return tr
 
 
 class WarpTransformer:
@@ -162,13 +185,8 @@ class WarpTransformer:
 
     def _proj(self, inverse: bool) -> pyproj.Transformer:
         """Per-thread cached pyproj transformer (dst->src, or src->dst if inverse)."""
-        key = "inv" if inverse else "fwd"
-        tr = getattr(self._local, key, None)
-        if tr is None:
-            a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
-            tr = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(a), pyproj.CRS.from_wkt(b), always_xy=True)
-            setattr(self._local, key, tr)
-        return tr
+        a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
+        return proj_transformer(a, b)
 
     # ---------------------------------------------------------------- exact
     def transform_points(

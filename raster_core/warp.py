@@ -74,6 +74,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -316,12 +317,7 @@ def _pole_in_destination(t: WarpTransformer, dst_window: tuple[int, int, int, in
     if t.same_crs:
         return False
     try:
-        import pyproj
-
-        dst = t.dst_crs
-        geog = dst.geodetic_crs if dst.geodetic_crs is not None else pyproj.CRS.from_epsg(4326)
-        tr = pyproj.Transformer.from_crs(geog, dst, always_xy=True)
-        gx, gy = tr.transform(np.array([0.0, 0.0]), np.array([89.9999, -89.9999]), errcheck=False)
+        gx, gy = _pole_points(t.dst_wkt)
     except Exception:  # pragma: no cover - exotic CRS
         return False
     inv = t.dst_inv_gt
@@ -334,6 +330,20 @@ def _pole_in_destination(t: WarpTransformer, dst_window: tuple[int, int, int, in
         if dx0 <= px <= dx0 + dw and dy0 <= py <= dy0 + dh:
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _pole_points(dst_wkt: str) -> tuple[np.ndarray, np.ndarray]:
+    """The geographic poles (lat +-89.9999) projected into a CRS (cached per CRS)."""
+    import pyproj
+
+    from raster_core.transform import proj_transformer
+
+    dst = pyproj.CRS.from_wkt(dst_wkt)
+    geog = dst.geodetic_crs if dst.geodetic_crs is not None else pyproj.CRS.from_epsg(4326)
+    tr = proj_transformer(geog.to_wkt(), dst_wkt)
+    gx, gy = tr.transform(np.array([0.0, 0.0]), np.array([89.9999, -89.9999]), errcheck=False)
+    return np.asarray(gx), np.asarray(gy)
 
 
 def _kernel_scale(dst_size: int, win_size: int, extra: float) -> float:
