@@ -294,9 +294,14 @@ def test_bad_inputs_fail_early_and_write_nothing(tmp_path, kwargs, error):
 
 
 def test_bad_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
     for path in _bad_files(tmp_path):
         with pytest.raises(RasterReadError):
             raster_core.ndarray(path, bands=["1"])
+        with pytest.raises(RasterReadError):
+            raster_core.raster(path, bands=["1"], outfile_basename=str(out / "x"))
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.parametrize("factor, level", [(1, -1), (4, 1), (16, 3)])
@@ -449,3 +454,20 @@ def test_concurrent_calls_and_thread_counts():
     for a, b in zip(got, ref * 2):
         np.testing.assert_array_equal(a.data, b.data)
         np.testing.assert_array_equal(a.mask, b.mask)
+
+
+def test_dltile_forms(r):
+    from raster_core.dltile import DLTile
+    from raster_core.errors import InvalidTileError
+
+    key = "128:16:960.0:18:-1:3"
+    tile = DLTile.from_key(key)
+    a, ma = r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile=key)
+    b, mb = r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile={"properties": {"key": key}})
+    c, mc = r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile=tile)
+    assert a.shape == (160, 160, 1) and ma == mb == mc
+    assert ma["geoTransform"] == list(tile.geotrans) and ma["coordinateSystem"]["epsg"] == 32618
+    with pytest.raises(InvalidTileError):
+        r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile="not-a-key")
+    with pytest.raises(InvalidParameterError):
+        r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile={"key": key})
