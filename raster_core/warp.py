@@ -808,7 +808,9 @@ def reproject(
     kernel_scaling
         False = no kernel widening when downsampling (GDAL XSCALE=YSCALE=1).
     cutline, cutline_srs, cutline_all_touched
-        Optional polygon(s) masking source pixels (see ``raster_core.cutline``).
+        Optional polygon(s) masking **source** pixels (GDAL semantics: a destination pixel is
+        produced when the source pixel under its centre is inside; see ``raster_core.cutline``).
+        ``cutline_srs`` defaults to ``dst_crs`` (gdalwarp's default for the cutline SRS).
 
     Returns
     -------
@@ -868,13 +870,12 @@ def reproject(
     if dst_transform is None:
         from raster_core.grid import calculate_default_transform  # lazy: grid engineer's module
 
-        b = _bounds_of(s_aff, scols, srows)
         if dst_shape is not None:
             d_aff, w, h = calculate_default_transform(
-                s_crs, d_crs, scols, srows, *b, dst_width=dst_shape[1], dst_height=dst_shape[0]
+                s_crs, d_crs, scols, srows, dst_width=dst_shape[1], dst_height=dst_shape[0], src_transform=s_aff
             )
         else:
-            d_aff, w, h = calculate_default_transform(s_crs, d_crs, scols, srows, *b)
+            d_aff, w, h = calculate_default_transform(s_crs, d_crs, scols, srows, src_transform=s_aff)
             dst_shape = (int(h), int(w))
         d_aff = to_affine(d_aff, name="dst_transform")
     else:
@@ -902,7 +903,7 @@ def reproject(
         cmask = np.asarray(
             cutline_source_mask(
                 cutline,
-                cutline_srs=cutline_srs,
+                cutline_srs=cutline_srs if cutline_srs is not None else d_crs,
                 src_crs=s_crs,
                 src_transform=s_aff,
                 src_shape=(srows, scols),
@@ -934,9 +935,3 @@ def reproject(
     )
     result = out3[0] if squeeze else destination
     return result, d_aff
-
-
-def _bounds_of(aff: Affine, cols: int, rows: int) -> tuple[float, float, float, float]:
-    xs = [aff.c, aff.c + aff.a * cols, aff.c + aff.b * rows, aff.c + aff.a * cols + aff.b * rows]
-    ys = [aff.f, aff.f + aff.d * cols, aff.f + aff.e * rows, aff.f + aff.d * cols + aff.e * rows]
-    return min(xs), min(ys), max(xs), max(ys)

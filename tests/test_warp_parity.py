@@ -246,3 +246,47 @@ def test_parity_dtypes_and_collision(dtype: str, op_name: str) -> None:
     assert ag.mask_agree >= 0.999 and ag.value_agree >= op.threshold, ag
     if np.dtype(dtype).kind in "iu" and op_name == "near":
         np.testing.assert_array_equal(ours, ref)
+
+
+def test_default_grid_follows_gdal_suggested_output() -> None:
+    """dst_transform=None: GDAL's suggested output grid (via raster_core.grid), then the same warp."""
+    src, tf, crs, nd = _load("storml_elev.tif")
+    ours, dtf = __import__("raster_core.warp", fromlist=["reproject"]).reproject(
+        src, src_transform=tf, src_crs=crs, dst_crs="EPSG:4326", resampling="bilinear", src_nodata=nd)
+    _, h, w = src.shape
+    rtf, rw, rh = calculate_default_transform(crs, "EPSG:4326", w, h, *rasterio.transform.array_bounds(h, w, tf))
+    assert ours.shape[-2:] == (rh, rw)
+    np.testing.assert_allclose(tuple(dtf)[:6], tuple(rtf)[:6], rtol=1e-9)
+    op = OPS["bilinear"]
+    ref = run_reference(op, src, src_transform=tf, src_crs=crs, dst_transform=rtf, dst_crs="EPSG:4326",
+                        dst_shape=(rh, rw), src_nodata=nd, dst_nodata=nd)
+    ag = compare(op, ours, ref, nd)
+    assert ag.value_agree >= op.threshold and ag.mask_agree >= 0.999, ag
+
+
+@pytest.mark.parametrize("op_name", ["near", "bilinear", "cubic"])
+@pytest.mark.parametrize("all_touched", [False, True])
+def test_parity_cutline(op_name: str, all_touched: bool) -> None:
+    """Cutline masks source pixels: ours (polygon in the source CRS) vs GDAL's CUTLINE warp option
+    (the same polygon in source pixel coordinates)."""
+    pytest.importorskip("shapely")
+    from shapely import affinity
+    from shapely.geometry import Polygon
+
+    op = OPS[op_name]
+    src, tf, crs, nd = _load("storml_elev.tif")
+    dtf, shape = _default_grid(src, tf, crs, "EPSG:4326", maxpx=120)
+    x0, y0 = tf.c, tf.f
+    poly = Polygon([(x0 + 300, y0 - 200), (x0 + 3000, y0 - 700), (x0 + 2500, y0 - 2900), (x0 + 700, y0 - 2500)])
+    inv = ~tf
+    pix = affinity.affine_transform(poly, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
+    kw = dict(src_transform=tf, src_crs=crs, dst_transform=dtf, dst_crs="EPSG:4326", dst_shape=shape,
+              src_nodata=nd, dst_nodata=nd)
+    ours = run_ours(op, src, cutline=poly, cutline_srs=crs, cutline_all_touched=all_touched, **kw)
+    extra = {"CUTLINE": pix.wkt}
+    if all_touched:
+        extra["CUTLINE_ALL_TOUCHED"] = "TRUE"
+    ref = run_reference(op, src, **kw, **extra)
+    ag = compare(op, ours, ref, nd)
+    assert ag.mask_agree >= 0.999 and ag.value_agree >= op.threshold, ag
+    assert (ours != nd).sum() < 0.8 * (run_ours(op, src, **kw) != nd).sum()  # the cutline really cuts
