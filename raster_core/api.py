@@ -258,6 +258,8 @@ class Raster:
         if mosaic is not None:
             data, valid = mosaic.result()
         assert data is not None and valid is not None
+        if plan.alpha_last and not req.mask_alpha:  # mask_alpha=False: the alpha does not mask
+            valid = np.ones_like(valid)
         if req.mask_nodata:  # every distinct nodata of the band across images (spec §2.5)
             from raster_core.mosaic import nodata_valid
 

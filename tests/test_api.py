@@ -474,3 +474,19 @@ def test_dltile_forms(r):
         r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile="not-a-key")
     with pytest.raises(InvalidParameterError):
         r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], dltile={"key": key})
+
+
+def test_mask_flags(r):
+    kw = dict(bands=RGBA, resolution=600)
+    arr, _ = r.ndarray("landsat7-rgb:RGB.byte", **kw)
+    no_alpha_mask, _ = r.ndarray("landsat7-rgb:RGB.byte", mask_alpha=False, mask_nodata=False, **kw)
+    assert arr.mask.any() and not no_alpha_mask.mask.any()
+    np.testing.assert_array_equal(arr.data, no_alpha_mask.data)
+    rgb, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=["red", "green", "blue"], resolution=600)
+    rgb_nomask, _ = r.ndarray("landsat7-rgb:RGB.byte", bands=["red", "green", "blue"], resolution=600,
+                              mask_nodata=False)
+    # nodata masks per band (a 0 in one band only masks that band); outside the footprint is always masked
+    assert (rgb.mask.sum(axis=2) % 3 != 0).any()
+    assert (rgb_nomask.mask == rgb_nomask.mask[..., :1]).all()
+    with pytest.raises(InvalidParameterError):
+        r.ndarray("landsat7-rgb:RGB.byte", bands=["red"], resolution=600, drop_alpha=True)
