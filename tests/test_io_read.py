@@ -68,6 +68,8 @@ def test_gcps_parity(pair):
     assert len(ours) == len(ggcps)
     for a, b in zip(ours, ggcps):
         assert (a.row, a.col, a.x, a.y, a.z) == (b.row, b.col, b.x, b.y, b.z)
+        row, col, x, y, z = a  # a plain (row, col, x, y, z) tuple too
+        assert (row, col, x, y, z) == (b.row, b.col, b.x, b.y, b.z)
         assert a.id == b.id
     if ggcps:
         assert crs_match(ocrs, rio_crs_to_pyproj(gcrs))

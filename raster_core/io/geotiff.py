@@ -75,16 +75,39 @@ class Window(NamedTuple):
     height: int
 
 
-class GroundControlPoint(NamedTuple):
-    """A GCP: pixel ``(row, col)`` -> ``(x, y, z)`` in the GCP CRS (as rasterio's)."""
-
+class _GCP(NamedTuple):
     row: float
     col: float
     x: float
     y: float
-    z: float = 0.0
-    id: str = ""
-    info: str = ""
+    z: float
+
+
+class GroundControlPoint(_GCP):
+    """A GCP: pixel ``(row, col)`` -> ``(x, y, z)`` in the GCP CRS.
+
+    A 5-tuple ``(row, col, x, y, z)`` that also has rasterio's ``id`` and ``info`` attributes.
+
+    Examples
+    --------
+    >>> g = GroundControlPoint(1.0, 2.0, 10.0, 20.0, 0.0, id="1")
+    >>> row, col, x, y, z = g
+    >>> (row, col, g.id)
+    (1.0, 2.0, '1')
+    """
+
+    def __new__(cls, row: float, col: float, x: float, y: float, z: float = 0.0, id: str = "", info: str = ""):  # noqa: A002
+        self = super().__new__(cls, row, col, x, y, z)
+        self.id = id
+        self.info = info
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (GroundControlPoint, (*tuple(self), self.id, self.info))
+
+    def __repr__(self) -> str:
+        return (f"GroundControlPoint(row={self.row!r}, col={self.col!r}, x={self.x!r}, y={self.y!r}, "
+                f"z={self.z!r}, id={self.id!r})")
 
 
 _COMPRESSION_NAMES = {
