@@ -18,10 +18,10 @@ The rule (``apps/gdalwarp_lib.cpp``):
      resolution of the source expressed in *destination pixels*.
 
 2. Nothing happens unless ``ratio > 1`` and the source has overviews.
-3. Walking ``i = -1 (full resolution), 0, 1, ...``, with
-   ``r(i) = src_width / overview_width(i)`` (x sizes only): stop at the first ``i`` with
-   ``r(i) < ratio < r(i+1)`` or ``|r(i) - ratio| < 0.1``; if none, the last
-   overview.
+3. With ``r(i) = src_width / overview_width(i)`` (x sizes only), the level with the
+   largest ``r(i) < ratio * GDALWARP_OVERSAMPLING_THRESHOLD + 0.1`` (threshold 1.0 by
+   default); full resolution when no level qualifies. (Verified against gdalwarp
+   3.10.3's own choice; later GDAL versions walk the levels slightly differently.)
 4. ``-ovr AUTO-n`` moves ``n`` levels towards full resolution; ``-ovr NONE`` (or
    ``"NONE"`` here) never uses overviews; ``-ovr k`` uses level ``k`` (the last
    level when ``k`` does not exist).
@@ -165,6 +165,7 @@ def choose_overview_level(
     *,
     explicit_grid: bool = True,
     ovr: Union[str, int] = "AUTO",
+    oversampling_threshold: float = 1.0,
 ) -> int:
     """Index of the overview gdalwarp warps from (``-1`` = full resolution).
 
@@ -184,6 +185,8 @@ def choose_overview_level(
         See :func:`target_ratio`.
     ovr : "AUTO", "AUTO-n", "NONE" or int, default "AUTO"
         gdalwarp's ``-ovr`` option.
+    oversampling_threshold : float, default 1.0
+        GDAL's ``GDALWARP_OVERSAMPLING_THRESHOLD`` configuration option.
 
     Returns
     -------
@@ -231,14 +234,13 @@ def choose_overview_level(
     ratio = target_ratio(src_transform, (h, w), dst_geobox, src_crs, explicit_grid=explicit_grid)
     if not ratio > 1.0:
         return -1
+    # GDAL 3.10: the coarsest level whose decimation is below target * threshold + 0.1
+    # (GDALWARP_OVERSAMPLING_THRESHOLD, default 1.0)
     i = -1
-    while i < n_ovr - 1:
-        r = 1.0 if i < 0 else w / shapes[i][1]
-        r_next = w / shapes[i + 1][1]
-        if r < ratio and r_next > ratio:
-            break
-        if math.fabs(r - ratio) < 1e-1:
-            break
-        i += 1
+    limit = ratio * oversampling_threshold + 0.1
+    for k, (_, ow) in enumerate(shapes):
+        r = w / ow
+        if r < limit and (i < 0 or r > w / shapes[i][1]):
+            i = k
     i -= auto_shift
     return i if i >= 0 else -1
