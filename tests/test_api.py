@@ -237,6 +237,13 @@ def test_raster_writes_geotiff_and_png(r, tmp_path):
     assert (back[arr.mask] == 7).all()
     png, _ = r.raster("landsat7-rgb:RGB.byte", outfile_basename=base, output_format="PNG", **kw)
     assert png == base + ".png" and os.path.getsize(png) > 0
+    jpeg, _ = r.raster("landsat7-rgb:RGB.byte", outfile_basename=base, output_format="JPEG",
+                       **{**kw, "bands": ["red", "green", "blue"], "scales": None})
+    assert jpeg == base + ".jpeg"
+    with rasterio.open(jpeg) as ds:
+        assert ds.count == 3 and ds.width == arr.shape[2]
+    with pytest.raises(InvalidParameterError, match="JPEG needs 1 or 3 bands"):
+        r.raster("landsat7-rgb:RGB.byte", outfile_basename=base, output_format="JPEG", **kw)
     with pytest.raises(InvalidParameterError, match="output_format must be one of GTiff, JPEG, PNG"):
         r.raster("landsat7-rgb:RGB.byte", output_format="BMP", **kw)
     with pytest.raises(InvalidParameterError, match="Byte"):
