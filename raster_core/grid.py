@@ -507,6 +507,70 @@ def _center_long(gt: Sequence[float], width: int, height: int) -> Optional[float
     return float("%g" % ((hi + lo) / 2.0))
 
 
+class _GCPPolynomial:
+    """GDAL's GCP polynomial transformer (``GDALCreateGCPTransformer``, order 0 = auto).
+
+    Least-squares polynomials of order 1-3 in coordinates centred on the GCP means,
+    pixel/line -> georeferenced and, fitted separately, georeferenced -> pixel/line.
+    """
+
+    def __init__(self, gcps: Sequence[Any], order: int = 0, *, unwrap_longitudes: bool = False) -> None:
+        rows = []
+        for g in gcps:
+            if hasattr(g, "row") and hasattr(g, "col"):
+                rows.append((float(g.col), float(g.row), float(g.x), float(g.y)))
+            else:
+                try:
+                    r, c, x, y = (float(v) for v in tuple(g)[:4])
+                except (TypeError, ValueError):
+                    raise InvalidParameterError(f"a GCP must have row, col, x, y; got {g!r}") from None
+                rows.append((c, r, x, y))
+        a = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        if len(a) == 0 or not np.isfinite(a).all():
+            raise InvalidParameterError("gcps must be a non-empty list of finite ground control points")
+        if unwrap_longitudes:  # GDALGCPAntimeridianUnwrap (AUTO, geographic GCPs)
+            lon = a[:, 2]
+            if ((np.abs(lon) <= 180) & (np.abs(lon) >= 170)).all():
+                a[:, 2] = np.where(lon < 0, lon + 360, lon)
+        n = len(a)
+        if order == 0:
+            order = 2 if n >= 6 else 1
+        if n == 2 and order == 1 and a[0, 2] != a[1, 2] and a[0, 3] != a[1, 3]:
+            a = np.vstack([a, [a[1, 0], a[0, 1], a[1, 2], a[0, 3]]])
+        self.order = order
+        self.px_mean = a[:, 0].mean(), a[:, 1].mean()
+        self.geo_mean = a[:, 2].mean(), a[:, 3].mean()
+        need = {1: 3, 2: 6, 3: 10}[order]
+        if len(a) < need:
+            raise TransformError(f"{len(a)} GCPs are not enough for a polynomial of order {order}")
+        self.to_geo = self._fit(a[:, 0] - self.px_mean[0], a[:, 1] - self.px_mean[1], a[:, 2], a[:, 3])
+        self.from_geo = self._fit(a[:, 2] - self.geo_mean[0], a[:, 3] - self.geo_mean[1], a[:, 0], a[:, 1])
+
+    def _terms(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        t = [np.ones_like(x), x, y]
+        if self.order >= 2:
+            t += [x * x, x * y, y * y]
+        if self.order >= 3:
+            t += [x * x * x, x * x * y, x * y * y, y * y * y]
+        return np.stack(t, axis=-1)
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self._terms(x, y)
+        if np.linalg.matrix_rank(m) < m.shape[1]:
+            raise TransformError("the GCPs are ill-conditioned for the polynomial order")
+        cu = np.linalg.lstsq(m, u, rcond=None)[0]
+        cv = np.linalg.lstsq(m, v, rcond=None)[0]
+        return cu, cv
+
+    def forward(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self._terms(px - self.px_mean[0], py - self.px_mean[1])
+        return m @ self.to_geo[0], m @ self.to_geo[1]
+
+    def inverse(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m = self._terms(x - self.geo_mean[0], y - self.geo_mean[1])
+        return m @ self.from_geo[0], m @ self.from_geo[1]
+
+
 class _GenImgProj:
     """GDAL ``GDALGenImgProjTransform``: source pixel/line <-> destination pixel/line.
 
@@ -514,10 +578,22 @@ class _GenImgProj:
     destination CRS coordinates, as in ``GDALSuggestedWarpOutput2`` calls.
     """
 
-    def __init__(self, src_crs: pyproj.CRS, gt: Sequence[float], width: int, height: int, dst_crs: pyproj.CRS,
-                 dst_gt: Optional[Sequence[float]] = None) -> None:
+    def __init__(self, src_crs: pyproj.CRS, gt: Optional[Sequence[float]], width: int, height: int,
+                 dst_crs: pyproj.CRS, dst_gt: Optional[Sequence[float]] = None,
+                 gcp: Optional[_GCPPolynomial] = None) -> None:
         self.dst_gt = None if dst_gt is None else tuple(float(v) for v in dst_gt)
         self.dst_inv = None if dst_gt is None else _inv_geotransform(self.dst_gt)
+        self.gcp = gcp
+        if gcp is not None:
+            # a GCP source: no geotransform, no area of interest, no CENTER_LONG
+            self.gt = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+            self.inv = self.gt
+            self.width, self.height = width, height
+            self.src_crs, self.dst_crs = src_crs, dst_crs
+            self.same = crs_equal(src_crs, dst_crs)
+            self.reproj = None if self.same else _Reprojector(src_crs, dst_crs)
+            return
+        assert gt is not None
         self.gt = tuple(float(v) for v in gt)
         self.inv = _inv_geotransform(self.gt)
         self.width = width
@@ -535,9 +611,12 @@ class _GenImgProj:
     def forward(self, px: Any, py: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         px = np.asarray(px, dtype=np.float64).ravel()
         py = np.asarray(py, dtype=np.float64).ravel()
-        g = self.gt
-        x = g[0] + px * g[1] + py * g[2]
-        y = g[3] + px * g[4] + py * g[5]
+        if self.gcp is not None:
+            x, y = self.gcp.forward(px, py)
+        else:
+            g = self.gt
+            x = g[0] + px * g[1] + py * g[2]
+            y = g[3] + px * g[4] + py * g[5]
         if self.reproj is None:
             ok = np.ones(x.shape, bool)
         else:
@@ -564,8 +643,11 @@ class _GenImgProj:
             sx, sy, ok = self.reproj.inverse(x, y)
         g = self.inv
         with np.errstate(invalid="ignore"):
-            px = g[0] + sx * g[1] + sy * g[2]
-            py = g[3] + sx * g[4] + sy * g[5]
+            if self.gcp is not None:
+                px, py = self.gcp.inverse(np.where(ok, sx, 0.0), np.where(ok, sy, 0.0))
+            else:
+                px = g[0] + sx * g[1] + sy * g[2]
+                py = g[3] + sx * g[4] + sy * g[5]
         px = np.where(ok, px, np.inf)
         py = np.where(ok, py, np.inf)
         return px, py, ok
@@ -909,7 +991,7 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
     src, dst, gt, W, H = tr.src_crs, tr.dst_crs, tr.gt, tr.width, tr.height
     identity_dst = tr.dst_gt is None
     # ---- same CRS, no rotation: keep the source grid (flip south-up) ----
-    if gt[2] == 0 and gt[4] == 0 and tr.same and identity_dst:
+    if gt[2] == 0 and gt[4] == 0 and tr.same and identity_dst and tr.gcp is None:
         out = list(gt)
         if not gt[5] < 0.0:
             out[3] = out[3] + H * out[5]
@@ -1053,7 +1135,7 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
 
     # ---- poles and TransformBounds (source geotransform + reprojection) ----
     is_geographic_coords = False
-    if tr.reproj is not None and identity_dst:
+    if tr.reproj is not None and identity_dst and tr.gcp is None:
         if _is_geographic_degrees(dst) and not src.is_geographic:
             is_geographic_coords = True
             for sign in (-1, 1):
@@ -1190,8 +1272,10 @@ def calculate_default_transform(
         Source size in pixels.
     left, bottom, right, top : float, optional
         Source bounds (north-up source grid).
-    gcps : not supported
-        Ground control points are not supported yet (UnsupportedFeatureError).
+    gcps : sequence of GCPs, optional
+        Instead of bounds: ground control points (rasterio ``GroundControlPoint`` objects or
+        ``(row, col, x, y)`` tuples) in ``src_crs``; GDAL's polynomial GCP transformer
+        (order 2 with >= 6 GCPs, else 1) is used.
     resolution : float or (xres, yres), optional
     dst_width, dst_height : int, optional
     src_transform : Affine, keyword-only, optional
@@ -1218,10 +1302,9 @@ def calculate_default_transform(
             raise InvalidParameterError(
                 "Bounds, gcps, rpcs, and src_geoloc_array are mutually exclusive parameters and may not be used together."
             )
-        raise UnsupportedFeatureError("calculate_default_transform with gcps is not supported yet")
     if src_transform is not None and any(given):
         raise InvalidParameterError("give either the source bounds or src_transform, not both")
-    if src_transform is None:
+    if src_transform is None and gcps is None:
         if not any(given):
             raise InvalidParameterError("Bounds, gcps, rpcs, or src_geoloc_array are required.")
         if not all(given):
@@ -1235,6 +1318,12 @@ def calculate_default_transform(
         raise InvalidParameterError("Resolution cannot be used with dst_width and dst_height.")
     W = _positive_int(width, "width")
     H = _positive_int(height, "height")
+    if gcps is not None:
+        src = to_crs(src_crs, name="src_crs")
+        poly = _GCPPolynomial(gcps, 0, unwrap_longitudes=_is_geographic_degrees(src))
+        tr = _GenImgProj(src, None, W, H, to_crs(dst_crs, name="dst_crs"), gcp=poly)
+        dst_affine, dw, dh, _ = _suggested_warp_output(tr)
+        return _rasterio_postprocess(dst_affine, dw, dh, resolution, dimensions)
     if src_transform is None:
         lft, btm, rgt, tp = (_finite_float(v, "bounds") for v in (left, bottom, right, top))
         # rasterio.transform.from_bounds
@@ -1244,7 +1333,12 @@ def calculate_default_transform(
         aff = to_affine(src_transform, name="src_transform")
 
     dst_affine, dw, dh, _ = suggested_warp_output(src_crs, aff, W, H, dst_crs)
+    return _rasterio_postprocess(dst_affine, dw, dh, resolution, dimensions)
 
+
+def _rasterio_postprocess(dst_affine: Affine, dw: int, dh: int, resolution: Any,
+                          dimensions: Optional[tuple[int, int]]) -> tuple[Affine, int, int]:
+    """rasterio's resolution= / dst_width= handling after GDALSuggestedWarpOutput2."""
     if resolution is not None:
         xres, yres = _check_resolution(resolution)
         yres = -yres

@@ -432,3 +432,43 @@ def test_output_geobox_pickle_and_purity():
     b = output_geobox([pickle.loads(pickle.dumps(src))], srs="EPSG:4326", resolution=0.001)
     assert a == b
     assert pickle.loads(pickle.dumps(a)) == a
+
+
+# --------------------------------------------------------------------------- GCP sources
+
+
+def test_calculate_default_transform_gcps_parity():
+    path = next((p for p in TIFS if p.name == "riotiler_cog_gcps.tif"), None)
+    if path is None:
+        pytest.skip("riotiler_cog_gcps.tif absent (shared data)")
+    with rasterio.open(path) as ds:
+        gcps, crs = ds.gcps
+        w, h = ds.width, ds.height
+    assert len(gcps) == 210
+    for dst in ["EPSG:4326", "EPSG:3857", "EPSG:32633", "EPSG:3035", "EPSG:32617"]:
+        for kw in ({}, {"resolution": 0.001 if dst == "EPSG:4326" else 100.0}, {"dst_width": 500, "dst_height": 400}):
+            ref = rasterio.warp.calculate_default_transform(crs, dst, w, h, gcps=gcps, **kw)
+            got = calculate_default_transform(crs.to_wkt(), dst, w, h, gcps=gcps, **kw)
+            assert got[1:] == ref[1:], (dst, kw)
+            assert _same_transform(got[0], ref[0]), (dst, kw)
+
+
+def test_calculate_default_transform_synthetic_gcps():
+    from rasterio.control import GroundControlPoint as GCP
+
+    cases = [
+        # 4 GCPs -> first-order polynomial
+        [GCP(0, 0, 10.0, 50.0, 0.0), GCP(0, 100, 11.0, 50.1, 0.0), GCP(80, 0, 9.9, 49.2, 0.0),
+         GCP(80, 100, 10.9, 49.3, 0.0)],
+        # GCPs straddling the antimeridian (GDAL unwraps the longitudes)
+        [GCP(r, c, (179.5 + 0.01 * c + 180) % 360 - 180, 60 - 0.01 * r, 0.0) for r in (0, 50, 100)
+         for c in (0, 50, 100)],
+    ]
+    for gcps in cases:
+        for dst in ["EPSG:4326", "EPSG:3857", "EPSG:3413"]:
+            ref = rasterio.warp.calculate_default_transform("EPSG:4326", dst, 100, 100, gcps=gcps)
+            got = calculate_default_transform("EPSG:4326", dst, 100, 100, gcps=gcps)
+            assert got[1:] == ref[1:], (dst, got, ref)
+            assert _same_transform(got[0], ref[0], rel=1e-8), (dst, got, ref)
+    with pytest.raises(InvalidParameterError):
+        calculate_default_transform("EPSG:4326", "EPSG:3857", 100, 100, 0, 0, 1, 1, gcps=cases[0])
