@@ -599,10 +599,10 @@ def execute_plan(
                     inv &= band == dst_nodata
             dst_valid_full = (~inv).astype(np.uint8)
             has_dst_valid = nb > 1 or bool(inv.any())
-    produced = np.zeros(destination.shape[1:], dtype=np.uint8)
+    produced = np.zeros(destination.shape[1:], dtype=np.bool_)
     window = plan.window
     if window is None:
-        return produced.astype(bool)
+        return produced
 
     # --- source window and masks (§3)
     rs, cs = window.slices
@@ -713,7 +713,7 @@ def execute_plan(
         if nthreads > 1:
             block_rows = max(1, min(block_rows, -(-nrows // (4 * nthreads))))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
-    return produced.astype(bool)
+    return produced
 
 
 def _exact_retry(

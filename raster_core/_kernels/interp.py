@@ -435,11 +435,21 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                             wy[i] = w
                         sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
                         s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+            elif meth == CUBIC:
+                for i in range(nx):
+                    wx[i] = _cubic_kernel((i + imin - d) * sx)
+                for j in range(ny):
+                    wy[j] = _cubic_kernel((j + jmin - e) * sy)
+            elif meth == CUBICSPLINE:
+                for i in range(nx):
+                    wx[i] = _bspline_kernel((i + imin - d) * sx)
+                for j in range(ny):
+                    wy[j] = _bspline_kernel((j + jmin - e) * sy)
             else:
                 for i in range(nx):
-                    wx[i] = _kernel(meth, (i + imin - d) * sx)
+                    wx[i] = max(0.0, 1.0 - abs((i + imin - d) * sx))
                 for j in range(ny):
-                    wy[j] = _kernel(meth, (j + jmin - e) * sy)
+                    wy[j] = max(0.0, 1.0 - abs((j + jmin - e) * sy))
             xa = i0 + imin
             ya = j0 + jmin
             rho = 1.0
