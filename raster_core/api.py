@@ -29,7 +29,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -647,6 +647,10 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
         src_mask = cm if src_mask is None else (src_mask & cm)
     sub = plan_warp(ds.crs, win_tf, (r1 - r0, c1 - c0), gb.crs, gb.transform, (gb.height, gb.width),
                     resampling=req.resampler)
+    # the kernel scale/radius and the effective method are those of the whole source (GDAL
+    # derives them from the full source window, including its out-of-raster "extra" size)
+    sub = replace(sub, resampling=full.resampling, xscale=full.xscale, yscale=full.yscale,
+                  xradius=full.xradius, yradius=full.yradius)
     if data_idx:
         unique = list(dict.fromkeys(data_idx))
         pixels = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
