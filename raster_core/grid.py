@@ -431,11 +431,14 @@ class _Reprojector:
     """
 
     def __init__(self, src: pyproj.CRS, dst: pyproj.CRS, *, aoi: Optional[tuple[float, float, float, float]] = None,
-                 center_long: Optional[float] = None) -> None:
+                 center_long: Optional[float] = None, check_invert: bool = False) -> None:
         self.src = src
         self.dst = dst
         self.aoi = aoi
         self.center_long = center_long
+        # GDAL's CHECK_WITH_INVERT_PROJ=YES: results that do not round-trip within THRESHOLD
+        # (0.1 for a geographic input, 10000 otherwise) are failures
+        self.check_invert = check_invert
         self._tr = _transformer(src, dst, aoi)
 
     def _run(self, x: np.ndarray, y: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -459,6 +462,17 @@ class _Reprojector:
                 ry = rx.copy()
             ox[finite] = rx
             oy[finite] = ry
+            if self.check_invert:
+                back = TransformDirection.FORWARD if inverse else TransformDirection.INVERSE
+                good = finite & np.isfinite(ox) & np.isfinite(oy)
+                if good.any():
+                    bx, by = self._tr.transform(ox[good], oy[good], direction=back, errcheck=False)
+                    thr = 0.1 if (self.dst if inverse else self.src).is_geographic else 10000.0
+                    with np.errstate(invalid="ignore"):
+                        bad = ~((np.abs(np.asarray(bx) - x[good]) <= thr) & (np.abs(np.asarray(by) - y[good]) <= thr))
+                    idx = np.flatnonzero(good)[bad]
+                    ox[idx] = np.inf
+                    oy[idx] = np.inf
         ok = np.isfinite(ox) & np.isfinite(oy)
         ox[~ok] = np.inf
         oy[~ok] = np.inf
@@ -580,7 +594,7 @@ class _GenImgProj:
 
     def __init__(self, src_crs: pyproj.CRS, gt: Optional[Sequence[float]], width: int, height: int,
                  dst_crs: pyproj.CRS, dst_gt: Optional[Sequence[float]] = None,
-                 gcp: Optional[_GCPPolynomial] = None) -> None:
+                 gcp: Optional[_GCPPolynomial] = None, check_invert: bool = False) -> None:
         self.dst_gt = None if dst_gt is None else tuple(float(v) for v in dst_gt)
         self.dst_inv = None if dst_gt is None else _inv_geotransform(self.dst_gt)
         self.gcp = gcp
@@ -591,7 +605,7 @@ class _GenImgProj:
             self.width, self.height = width, height
             self.src_crs, self.dst_crs = src_crs, dst_crs
             self.same = crs_equal(src_crs, dst_crs)
-            self.reproj = None if self.same else _Reprojector(src_crs, dst_crs)
+            self.reproj = None if self.same else _Reprojector(src_crs, dst_crs, check_invert=check_invert)
             return
         assert gt is not None
         self.gt = tuple(float(v) for v in gt)
@@ -606,7 +620,7 @@ class _GenImgProj:
         if not self.same or insert_center:
             aoi = _compute_area_of_interest(src_crs, self.gt, width, height)
             center = _center_long(self.gt, width, height) if insert_center else None
-            self.reproj = _Reprojector(src_crs, dst_crs, aoi=aoi, center_long=center)
+            self.reproj = _Reprojector(src_crs, dst_crs, aoi=aoi, center_long=center, check_invert=check_invert)
 
     def forward(self, px: Any, py: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         px = np.asarray(px, dtype=np.float64).ravel()
@@ -808,7 +822,7 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
             geog = _geodetic_crs(dst)
             if geog is not None:
                 try:
-                    back = _Reprojector(geog, src)
+                    back = _Reprojector(geog, src, check_invert=rp.check_invert)
                 except CRSError:
                     back = None
                 if back is not None:
@@ -1138,16 +1152,20 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
     if tr.reproj is not None and identity_dst and tr.gcp is None:
         if _is_geographic_degrees(dst) and not src.is_geographic:
             is_geographic_coords = True
+            # (GDAL disables CHECK_WITH_INVERT_PROJ for the pole test)
+            pole_rp = tr.reproj
+            if pole_rp.check_invert:
+                pole_rp = _Reprojector(pole_rp.src, pole_rp.dst, aoi=pole_rp.aoi, center_long=pole_rp.center_long)
             for sign in (-1, 1):
                 yinit = 90.0 * sign
-                sx, sy, sok = tr.reproj.inverse([0.0], [yinit])
+                sx, sy, sok = pole_rp.inverse([0.0], [yinit])
                 if sok[0]:
                     inv = tr.inv
                     cx = inv[0] + sx[0] * inv[1] + sy[0] * inv[2]
                     cy = inv[3] + sx[0] * inv[4] + sy[0] * inv[5]
                     eps = 1e-5
                     if -eps <= cx <= W + eps and -eps <= cy <= H + eps:
-                        fx, fy, fok = tr.reproj.forward(sx, sy)
+                        fx, fy, fok = pole_rp.forward(sx, sy)
                         if fok[0] and abs(fy[0] - yinit) <= 1e-6:
                             set_x = False
                             lon0 = _orthographic_lon0(src)
@@ -1614,7 +1632,11 @@ def output_geobox(
             res_from_extent = min(res_from_extent, _source_resolution_from_target_extent(tr, *user_bounds))
         if not needs_suggested:
             continue
-        t, _, _, ext = _suggested_warp_output(tr)
+        t, n_this, m_this, ext = _suggested_warp_output(tr)
+        if tr.reproj is not None and not _extent_roundtrips(tr, ext, n_this, m_this):
+            # gdalwarp: recompute with CHECK_WITH_INVERT_PROJ=TRUE
+            tr_chk = _GenImgProj(s.crs, gt, s.width, s.height, dst, check_invert=True)
+            t, n_this, m_this, ext = _suggested_warp_output(tr_chk)
         this_res = (t.a, abs(t.e))
         extent = list(ext)
         if res is None and dims is None and gt[2] == 0 and gt[4] == 0 and gt[5] < 0 and tr.same:
@@ -1755,6 +1777,28 @@ def output_geobox(
     if n_pixels > 2**31 - 1 or n_lines > 2**31 - 1:
         raise InvalidParameterError(f"the output grid is too large ({n_pixels} x {n_lines} pixels)")
     return GeoBox(dst, Affine.from_gdal(*gt_out), n_pixels, n_lines)
+
+
+def _extent_roundtrips(tr: _GenImgProj, ext: Sequence[float], n_pixels: int, n_lines: int) -> bool:
+    """gdalwarp's check that the suggested extent lies in the target projection's validity area."""
+    minx, miny, maxx, maxy = ext
+    if minx == -180:
+        minx += 1e-6
+    if maxx == 180:
+        maxx -= 1e-6
+    if miny == -90:
+        miny += 1e-6
+    if maxy == 90:
+        maxy -= 1e-6
+    r = np.arange(21) / 20.0
+    ri, rj = np.meshgrid(r, r, indexing="ij")
+    ex = ((1 - ri) * minx + ri * maxx).ravel()
+    ey = ((1 - rj) * miny + rj * maxy).ravel()
+    sx, sy, ok1 = tr.inverse(ex, ey)
+    bx, by, ok2 = tr.forward(np.where(ok1, sx, 0.0), np.where(ok1, sy, 0.0))
+    with np.errstate(invalid="ignore"):
+        good = ok1 & ok2 & (np.abs(bx - ex) <= (maxx - minx) / n_pixels) & (np.abs(by - ey) <= (maxy - miny) / n_lines)
+    return bool(good.all())
 
 
 def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Optional[Bounds]:
