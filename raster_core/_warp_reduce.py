@@ -117,6 +117,7 @@ def reduce_block(
     *,
     scale: tuple[float, float] = (1.0, 1.0),
     wrap_x: bool | None = None,
+    out: np.ndarray | None = None,
 ) -> ReduceResult:
     """Resample one destination block with an area-reduction method (GDAL semantics).
 
@@ -146,6 +147,9 @@ def reduce_block(
         Allow GDAL's antimeridian footprint wrapping (only when the window starts at column 0
         and spans the full width of a geographic source). ``None``: enabled for geographic
         sources.
+    out : (bands, nrows, ncols) float64 C-contiguous ndarray, optional
+        Zero-filled array to write the values into (avoids an allocation); returned as
+        ``values``.
 
     Returns
     -------
@@ -182,7 +186,12 @@ def reduce_block(
     valid_u8 = _check_mask(valid, (h, w), "valid", np.uint8)
     dens = _check_mask(density, (h, w), "density", np.float32)
     sx, sy = float(scale[0]), float(scale[1])
-    out = np.zeros((nb, nrows, ncols), np.float64)
+    if out is None:
+        out = np.zeros((nb, nrows, ncols), np.float64)
+    elif out.shape != (nb, nrows, ncols) or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ShapeError(f"out must be a C-contiguous float64 array of shape {(nb, nrows, ncols)}")
+    elif method == "sum":
+        out.fill(0.0)  # accumulated
     if nrows == 0 or ncols == 0 or h == 0 or w == 0:
         return ReduceResult(
             out, np.zeros((nrows, ncols), bool), np.zeros((nrows, ncols)) if method == "sum" else None
@@ -344,11 +353,13 @@ def warp_reduce_block(
             raise ShapeError(f"{name} must have shape {expect}, got {tuple(arr.shape)}")
     if xoff < 0 or yoff < 0 or xoff + w > int(src_full_shape[1]) or yoff + h > int(src_full_shape[0]):
         raise ShapeError(f"source window {(xoff, yoff, w, h)} exceeds the source raster {tuple(src_full_shape)}")
+    direct = out.dtype == np.float64 and out.flags.c_contiguous
     res = reduce_block(
         src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
-        method, scale=(float(xscale), float(yscale)),
+        method, scale=(float(xscale), float(yscale)), out=out if direct else None,
     )
-    out[...] = res.values
+    if not direct:
+        out[...] = res.values
     band_produced[...] = res.produced[None].astype(np.uint8)
     if res.density is not None:
         out_density[...] = res.density[None]

@@ -72,7 +72,7 @@ _BAND_DENSITY_THRESHOLD = 1e-10
 _SUM_DENSITY_THRESHOLD = 1e-9
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _edge_weight(k, kmin, kmax, vmin, vmax):
     # GDAL's weight of touched source row/column ``k`` in ``[kmin, kmax)``.
     if k == kmin:
@@ -84,7 +84,7 @@ def _edge_weight(k, kmin, kmax, vmin, vmax):
     return 1.0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _mode_of(buf, n, keys, counts):
     # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``, i.e. the winner is the
     # value with the largest count and, among those, the one reaching it first in scan order.
@@ -131,7 +131,7 @@ def _mode_of(buf, n, keys, counts):
     return best_val
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _quantile_of(buf, n, q):
     # GDAL: sort ascending, idx = (int)ceil(q * n - 1) with q a float (float32 arithmetic)
     if n <= 32:
@@ -153,7 +153,7 @@ def _quantile_of(buf, n, q):
     return buf[idx]
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def average_or_mode(
     src,
     valid,
@@ -368,12 +368,12 @@ def average_or_mode(
                 produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _cross(ax, ay, bx, by, cx, cy):
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     d1 = _cross(cx, cy, dx, dy, ax, ay)
     d2 = _cross(cx, cy, dx, dy, bx, by)
@@ -382,7 +382,7 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     return ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0))
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _clip_area(px, py, n, x0, y0, x1, y1, tx, ty, ux, uy):
     # Area of the convex polygon (px, py)[:n] clipped to the box [x0, x1] x [y0, y1]
     # (Sutherland-Hodgman; tx/ty/ux/uy are scratch buffers of >= n + 4 entries).
@@ -454,7 +454,7 @@ def _clip_area(px, py, n, x0, y0, x1, y1, tx, ty, ux, uy):
     return abs(area) * 0.5
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def sum_preserving(
     src,
     valid,
