@@ -464,8 +464,10 @@ _SUPPORTED_KINDS = "biuf"
 
 
 def _check_dtype(dt: np.dtype, name: str) -> None:
-    if dt.kind not in _SUPPORTED_KINDS or dt.kind == "b" or dt.itemsize > 8:
-        raise DataTypeError(f"{name} dtype {dt} is not supported (use integer or float arrays)")
+    if dt.kind not in _SUPPORTED_KINDS or dt.kind == "b" or dt.itemsize > 8 or dt == np.float16:
+        raise DataTypeError(
+            f"{name} dtype {dt} is not supported (use (u)int8/16/32/64, float32 or float64 arrays)"
+        )
 
 
 def _as_3d(a: np.ndarray) -> np.ndarray:
@@ -722,12 +724,14 @@ def _exact_retry(
     """GWKCheckAndComputeSrcOffsets' exact re-transform near the window edges (§1.4)."""
     from raster_core._kernels.interp import retry_candidates
 
-    rows = np.empty(X.size, dtype=np.int64)
-    cols = np.empty(X.size, dtype=np.int64)
-    n = retry_candidates(X, Y, OK, float(w.col_off), float(w.row_off), float(w.col_off + w.width),
-                         float(w.row_off + w.height), rows, cols)
+    bounds = (float(w.col_off), float(w.row_off), float(w.col_off + w.width), float(w.row_off + w.height))
+    empty = np.empty(0, dtype=np.int64)
+    n = retry_candidates(X, Y, OK, *bounds, empty, empty)  # count only
     if not n:
         return
+    rows = np.empty(n, dtype=np.int64)
+    cols = np.empty(n, dtype=np.int64)
+    retry_candidates(X, Y, OK, *bounds, rows, cols)
     rr, cc = rows[:n], cols[:n]
     ex, ey, eok = t.transform_points(xs[cc], ys[rr])
     X[rr, cc] = ex
@@ -844,6 +848,8 @@ def reproject(
     if source.ndim not in (2, 3) or source.size == 0:
         raise ShapeError(f"source must be a non-empty 2-D or 3-D array, got shape {source.shape}")
     _check_dtype(source.dtype, "source")
+    if not source.dtype.isnative:
+        source = source.astype(source.dtype.newbyteorder("="))
     src3 = _as_3d(source)
     nb, srows, scols = src3.shape
     method = resampling_name(resampling)
@@ -856,6 +862,8 @@ def reproject(
         if not isinstance(destination, np.ndarray):
             raise ShapeError("destination must be a numpy array")
         _check_dtype(destination.dtype, "destination")
+        if not destination.dtype.isnative:
+            raise DataTypeError("destination must use the native byte order")
         if destination.ndim != source.ndim:
             raise ShapeError(
                 f"destination must have the same number of dimensions as source ({source.ndim}), got {destination.ndim}"

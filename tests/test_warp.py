@@ -155,6 +155,12 @@ def test_errors_are_typed_and_early():
         reproject(src.astype(bool), **good)
     with pytest.raises(DataTypeError):
         reproject(src.astype(np.complex64), **good)
+    with pytest.raises(DataTypeError):
+        reproject(src.astype(np.float16), **good)
+    with pytest.raises(DataTypeError):
+        reproject(src, np.zeros((4, 4), ">u2"), **good)
+    big_endian, _ = reproject(src.astype(">u2"), **good)
+    assert big_endian.dtype == np.uint16 and big_endian.dtype.isnative
     with pytest.raises(ShapeError):
         reproject(src, **{**good, "dst_shape": (0, 4)})
     with pytest.raises(ShapeError):

@@ -638,8 +638,9 @@ def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced)
 @numba.njit(nogil=True, cache=True)
 def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
     """Pixels whose approximate centre falls within 1 px outside the window (GDAL retries them
-    with an exact transform, §1.4). Fills rows/cols, returns their count."""
+    with an exact transform, §1.4). Returns their count; fills rows/cols unless they are empty."""
     n = 0
+    store = rows.shape[0] > 0
     for r in range(X.shape[0]):
         for c in range(X.shape[1]):
             if not OK[r, c]:
@@ -648,7 +649,8 @@ def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
             y = Y[r, c]
             if ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
                     or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0)):
-                rows[n] = r
-                cols[n] = c
+                if store:
+                    rows[n] = r
+                    cols[n] = c
                 n += 1
     return n
