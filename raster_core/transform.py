@@ -247,10 +247,8 @@ class WarpTransformer:
             gx = np.broadcast_to(xs, (nr, n))
             gy = np.broadcast_to(ys[:, None], (nr, n))
             return self.transform_points(gx, gy, inverse=inverse)
-        if not self.has_reprojection:
-            # affine composition: the approximation is within ~1e-13 of the exact value
-            # but follows GDAL's arithmetic, so keep the same algorithm (cheap: no PROJ)
-            pass
+        from raster_core._kernels.approx import approx_level, build_children, expand_ranges
+
         X = np.empty((nr, n), dtype=np.float64)
         Y = np.empty((nr, n), dtype=np.float64)
         OK = np.ones((nr, n), dtype=bool)
@@ -266,88 +264,45 @@ class WarpTransformer:
             bad = rows[~good]
             exact_rows.append(np.repeat(bad, n))
             exact_cols.append(np.tile(np.arange(n), bad.size))
-        # segment arrays: row, start, length, S, M, E (transformed)
-        seg_row = rows[good]
+        seg_row = rows[good].astype(np.int64)
         seg_start = np.zeros(seg_row.size, dtype=np.int64)
         seg_len = np.full(seg_row.size, n, dtype=np.int64)
-        S = np.stack([px[good, 0], py[good, 0]], axis=1)
-        M = np.stack([px[good, 1], py[good, 1]], axis=1)
-        E = np.stack([px[good, 2], py[good, 2]], axis=1)
+        S = np.ascontiguousarray(np.stack([px[good, 0], py[good, 0]], axis=1))
+        M = np.ascontiguousarray(np.stack([px[good, 1], py[good, 1]], axis=1))
+        E = np.ascontiguousarray(np.stack([px[good, 2], py[good, 2]], axis=1))
+        nrg = 0
+        cap = 0
+        rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
         tol = self.tolerance
         while seg_row.size:
-            x0 = xs[seg_start]
-            xm = xs[seg_start + (seg_len - 1) // 2]
-            xe = xs[seg_start + seg_len - 1]
-            span = xe - x0
-            dX = (E[:, 0] - S[:, 0]) / span
-            dY = (E[:, 1] - S[:, 1]) / span
-            err = np.abs((S[:, 0] + dX * (xm - x0)) - M[:, 0]) + np.abs((S[:, 1] + dY * (xm - x0)) - M[:, 1])
-            ok_seg = err <= tol
-            if ok_seg.any():
-                from raster_core._kernels.approx import fill_segments
-
-                fill_segments(xs, seg_row[ok_seg], seg_start[ok_seg], seg_len[ok_seg], S[ok_seg, 0], S[ok_seg, 1],
-                              dX[ok_seg], dY[ok_seg], X, Y)
-            sub = ~ok_seg
-            if not sub.any():
+            ns = seg_row.size
+            need = nrg + 4 * ns
+            if need > cap:
+                cap = max(need, 2 * cap)
+                rng_row = np.resize(rng_row, cap)
+                rng_start = np.resize(rng_start, cap)
+                rng_len = np.resize(rng_len, cap)
+            req_r = np.empty(3 * ns, dtype=np.int64)
+            req_c = np.empty(3 * ns, dtype=np.int64)
+            child_parent = np.empty(2 * ns, dtype=np.int64)
+            child_a = np.empty(2 * ns, dtype=np.int64)
+            child_b = np.empty(2 * ns, dtype=np.int64)
+            nreq, nch, nrg = approx_level(
+                xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y, req_r, req_c, child_parent, child_a,
+                child_b, rng_row, rng_start, rng_len, nrg,
+            )
+            if nch == 0:
                 break
-            r = seg_row[sub]
-            st = seg_start[sub]
-            ln = seg_len[sub]
-            S_, M_, E_ = S[sub], M[sub], E[sub]
-            mid = (ln - 1) // 2
-            first_len = mid
-            second_len = ln - mid
-            i1 = st + (mid - 1) // 2
-            i2 = st + mid - 1
-            i3 = st + mid + (ln - mid - 1) // 2
-            # exact points needed for the sub-segments
-            need1 = first_len > 5
-            need2 = second_len > 5
-            q_rows = np.concatenate([r[need1], r[need1], r[need2]])
-            q_cols = np.concatenate([i1[need1], i2[need1], i3[need2]])
-            qx, qy, qok = self.transform_points(xs[q_cols], ys[q_rows], inverse=inverse)
-            k1 = int(need1.sum())
-            T1 = np.stack([qx[:k1], qy[:k1]], axis=1)
-            T2 = np.stack([qx[k1 : 2 * k1], qy[k1 : 2 * k1]], axis=1)
-            T3 = np.stack([qx[2 * k1 :], qy[2 * k1 :]], axis=1)
-            ok1 = qok[:k1] & qok[k1 : 2 * k1]
-            ok3 = qok[2 * k1 :]
-            # short (<=5) halves, or halves whose sub points failed: exact
-            # first half [st, st+mid): point st keeps S'; exact for st+1..st+mid-1
-            # (a failure of a subdivision point makes that half exact too)
-            short1 = ~need1
-            fail1 = np.zeros_like(need1)
-            fail1[np.flatnonzero(need1)[~ok1]] = True
-            short2 = ~need2
-            fail2 = np.zeros_like(need2)
-            fail2[np.flatnonzero(need2)[~ok3]] = True
-            # write S' at the start of every first half and M' at the start of every second half
-            X[r, st] = S_[:, 0]
-            Y[r, st] = S_[:, 1]
-            X[r, st + mid] = M_[:, 0]
-            Y[r, st + mid] = M_[:, 1]
-            X[r, st + ln - 1] = E_[:, 0]
-            Y[r, st + ln - 1] = E_[:, 1]
-            for flag, s0, cnt in ((short1 | fail1, st + 1, first_len - 1), (short2 | fail2, st + mid + 1, second_len - 2)):
-                if flag.any():
-                    c = np.maximum(cnt[flag], 0)
-                    tot = int(c.sum())
-                    if tot:
-                        rr = np.repeat(r[flag], c)
-                        base = np.repeat(np.cumsum(c) - c, c)
-                        cc = np.arange(tot) - base + np.repeat(s0[flag], c)
-                        exact_rows.append(rr)
-                        exact_cols.append(cc)
-            # recurse
-            g1 = np.flatnonzero(need1)[ok1]
-            g3 = np.flatnonzero(need2)[ok3]
-            seg_row = np.concatenate([r[g1], r[g3]])
-            seg_start = np.concatenate([st[g1], st[g3] + mid[g3]])
-            seg_len = np.concatenate([first_len[g1], second_len[g3]])
-            S = np.concatenate([S_[g1], M_[g3]])
-            M = np.concatenate([T1[ok1], T3[ok3]])
-            E = np.concatenate([T2[ok1], E_[g3]])
+            qx, qy, qok = self.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], inverse=inverse)
+            seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
+                seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
+                np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
+                rng_row, rng_start, rng_len, nrg,
+            )
+        if nrg:
+            er, ec = expand_ranges(rng_row, rng_start, rng_len, nrg)
+            exact_rows.append(er)
+            exact_cols.append(ec)
         if exact_rows:
             er = np.concatenate(exact_rows)
             ec = np.concatenate(exact_cols)

@@ -1,23 +1,163 @@
-"""Kernels of the approximate transformer (raster_core.transform)."""
+"""Kernels of the approximate transformer (raster_core.transform).
+
+The recursion of GDAL's ``GDALApproxTransformInternal`` is run level by level over many
+segments at once (each segment = one span of one destination row): per level, one
+Numba call evaluates/fills/subdivides every segment, Python makes ONE PROJ call for all
+the new exact points, and a second Numba call builds the next level. The arithmetic is
+exactly GDAL's per-row algorithm, so a row's result never depends on the other rows.
+"""
 
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 
 @numba.njit(nogil=True, cache=True)
-def fill_segments(xs, seg_row, seg_start, seg_len, sx, sy, dx, dy, X, Y):
-    """X[row, i] = sx + dx * (xs[i] - xs[start]) over every segment (GDAL's linear fill)."""
+def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
+                 req_r, req_c, child_parent, child_a, child_b,
+                 rng_row, rng_start, rng_len, nrg):
+    """Evaluate one level.
+
+    Segments within ``tol`` are filled by linear interpolation between their start and end
+    (GDAL discards M'). For the others S', M', E' are written at their points and each half
+    becomes a child (needing exact points listed in ``req_*``; ``child_a/child_b`` index the
+    requests, ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
+    ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it
+    has at most 5 points, an exact range (``rng_*``, appended after ``nrg`` entries).
+    Returns (n_requests, n_children, n_ranges).
+    """
+    nreq = 0
+    nch = 0
     for k in range(seg_row.shape[0]):
         r = seg_row[k]
-        s = seg_start[k]
-        x0 = xs[s]
-        ax = sx[k]
-        ay = sy[k]
-        bx = dx[k]
-        by = dy[k]
-        for i in range(s, s + seg_len[k]):
-            d = xs[i] - x0
-            X[r, i] = ax + bx * d
-            Y[r, i] = ay + by * d
-    return 0
+        st = seg_start[k]
+        ln = seg_len[k]
+        x0 = xs[st]
+        mid = (ln - 1) // 2
+        span = xs[st + ln - 1] - x0
+        dX = (E[k, 0] - S[k, 0]) / span
+        dY = (E[k, 1] - S[k, 1]) / span
+        dm = xs[st + mid] - x0
+        err = abs((S[k, 0] + dX * dm) - M[k, 0]) + abs((S[k, 1] + dY * dm) - M[k, 1])
+        if err <= tol:
+            ax = S[k, 0]
+            ay = S[k, 1]
+            for i in range(st, st + ln):
+                d = xs[i] - x0
+                X[r, i] = ax + dX * d
+                Y[r, i] = ay + dY * d
+            continue
+        X[r, st] = S[k, 0]
+        Y[r, st] = S[k, 1]
+        X[r, st + mid] = M[k, 0]
+        Y[r, st + mid] = M[k, 1]
+        X[r, st + ln - 1] = E[k, 0]
+        Y[r, st + ln - 1] = E[k, 1]
+        first = mid
+        second = ln - mid
+        if first > 5:
+            req_r[nreq] = r
+            req_c[nreq] = st + (mid - 1) // 2
+            req_r[nreq + 1] = r
+            req_c[nreq + 1] = st + mid - 1
+            child_parent[nch] = k
+            child_a[nch] = nreq
+            child_b[nch] = nreq + 1
+            nreq += 2
+            nch += 1
+        elif first > 1:
+            rng_row[nrg] = r
+            rng_start[nrg] = st + 1
+            rng_len[nrg] = first - 1
+            nrg += 1
+        if second > 5:
+            req_r[nreq] = r
+            req_c[nreq] = st + mid + (ln - mid - 1) // 2
+            child_parent[nch] = -k - 1
+            child_a[nch] = nreq
+            child_b[nch] = -1
+            nreq += 1
+            nch += 1
+        elif second > 2:
+            rng_row[nrg] = r
+            rng_start[nrg] = st + mid + 1
+            rng_len[nrg] = second - 2
+            nrg += 1
+    return nreq, nch, nrg
+
+
+@numba.njit(nogil=True, cache=True)
+def build_children(seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
+                   qx, qy, qok, rng_row, rng_start, rng_len, nrg):
+    """Next level's segments from the children of :func:`approx_level` and the exact
+    transforms (qx, qy, qok) of its requests. A child whose exact points failed becomes an
+    exact range. Returns (row, start, len, S, M, E, n_ranges)."""
+    n_row = np.empty(nch, dtype=np.int64)
+    n_start = np.empty(nch, dtype=np.int64)
+    n_len = np.empty(nch, dtype=np.int64)
+    nS = np.empty((nch, 2))
+    nM = np.empty((nch, 2))
+    nE = np.empty((nch, 2))
+    n = 0
+    for q in range(nch):
+        p = child_parent[q]
+        a = child_a[q]
+        b = child_b[q]
+        if p >= 0:
+            k = p
+            r = seg_row[k]
+            st = seg_start[k]
+            ln = (seg_len[k] - 1) // 2
+            if not (qok[a] and qok[b]):
+                rng_row[nrg] = r
+                rng_start[nrg] = st + 1
+                rng_len[nrg] = ln - 1
+                nrg += 1
+                continue
+            nS[n, 0] = S[k, 0]
+            nS[n, 1] = S[k, 1]
+            nM[n, 0] = qx[a]
+            nM[n, 1] = qy[a]
+            nE[n, 0] = qx[b]
+            nE[n, 1] = qy[b]
+        else:
+            k = -p - 1
+            r = seg_row[k]
+            mid = (seg_len[k] - 1) // 2
+            st = seg_start[k] + mid
+            ln = seg_len[k] - mid
+            if not qok[a]:
+                rng_row[nrg] = r
+                rng_start[nrg] = st + 1
+                rng_len[nrg] = ln - 2
+                nrg += 1
+                continue
+            nS[n, 0] = M[k, 0]
+            nS[n, 1] = M[k, 1]
+            nM[n, 0] = qx[a]
+            nM[n, 1] = qy[a]
+            nE[n, 0] = E[k, 0]
+            nE[n, 1] = E[k, 1]
+        n_row[n] = r
+        n_start[n] = st
+        n_len[n] = ln
+        n += 1
+    return n_row[:n], n_start[:n], n_len[:n], nS[:n], nM[:n], nE[:n], nrg
+
+
+@numba.njit(nogil=True, cache=True)
+def expand_ranges(rng_row, rng_start, rng_len, nrg):
+    """(row, col) of every point of the exact ranges."""
+    tot = 0
+    for i in range(nrg):
+        tot += rng_len[i]
+    rows = np.empty(tot, dtype=np.int64)
+    cols = np.empty(tot, dtype=np.int64)
+    n = 0
+    for i in range(nrg):
+        for c in range(rng_start[i], rng_start[i] + rng_len[i]):
+            rows[n] = rng_row[i]
+            cols[n] = c
+            n += 1
+    return rows, cols
