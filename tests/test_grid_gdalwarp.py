@@ -53,13 +53,17 @@ _LIB = None
 
 
 def gdalwarp(paths, args, *, capture_debug=False):
-    """Run gdalwarp on ``paths`` with ``args``; return ((transform, width, height), debug_log)."""
+    """Run gdalwarp on ``paths`` with ``args``; return ((transform, width, height), debug_log).
+
+    The output is a VRT: gdalwarp runs its whole output-grid and overview logic but computes
+    no pixels, which keeps these tests fast.
+    """
     global _LIB
     if _LIB is None:
         with Env():
             _LIB = _load_libgdal()
     lib = _LIB
-    out_name = f"/vsimem/raster_core_gw_{uuid.uuid4().hex}.tif".encode()
+    out_name = f"/vsimem/raster_core_gw_{uuid.uuid4().hex}.vrt".encode()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     logger = logging.getLogger("rasterio")
@@ -71,7 +75,7 @@ def gdalwarp(paths, args, *, capture_debug=False):
         with Env(CPL_DEBUG=capture_debug):
             handles = [lib.GDALOpen(str(p).encode(), 0) for p in paths]
             assert all(handles), "GDALOpen failed"
-            full = list(args) + ["-of", "GTiff"]
+            full = list(args) + ["-of", "VRT"]
             argv = (ctypes.c_char_p * (len(full) + 1))(*[a.encode() for a in full], None)
             opts = lib.GDALWarpAppOptionsNew(argv, None)
             assert opts, f"bad gdalwarp options {full}"
