@@ -88,8 +88,11 @@ def main(argv: list[str] | None = None) -> None:
             except Exception as exc:  # pragma: no cover - method not available yet
                 print(f"{name:12s} {m:9s} unavailable: {exc}")
                 continue
-            t_ours = timed(lambda: run_ours(op, src, **kw), args.repeat)
-            t_gdal = timed(lambda: run_reference(op, src, **kw), args.repeat)
+            # interleave the two engines so that load changes on a shared machine hit both alike
+            t_ours = t_gdal = float("inf")
+            for _ in range(args.repeat):
+                t_ours = min(t_ours, timed(lambda: run_ours(op, src, **kw), 1))
+                t_gdal = min(t_gdal, timed(lambda: run_reference(op, src, **kw), 1))
             tracemalloc.start()
             out = run_ours(op, src, **kw)
             _, peak = tracemalloc.get_traced_memory()

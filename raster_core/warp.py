@@ -14,7 +14,20 @@ Pipeline (pure planning, then execution in row blocks)::
                                  any number of threads.
     reproject(...)            -> rasterio-like front end.
 
-Semantics follow ``../shared/reference/gdal-warp-semantics.md`` (§ numbers below).
+Semantics follow ``../shared/reference/gdal-warp-semantics.md`` (§ numbers below):
+approximate transformer with exact retry near the window edges (§1.3, §1.4); source
+window and kernel scale of ONE GDAL chunk covering the whole destination (§1.5, §1.7:
+rasterio with a large ``warp_mem_limit`` and ``SRC_FILL_RATIO_HEURISTICS=NO`` gives the
+same numbers bit for bit in the parity tests); translation-on-pixel-boundaries forces
+nearest; centre-pixel rule; GDAL's fast/general kernel paths where they differ
+(collision rule, bilinear fallback of the fast path); rounding, clamping, density
+blending, dst-nodata collision (§5); ``UNIFIED_SRC_NODATA=YES`` (§3). Known GDAL 3.10
+defects that raster_core does NOT reproduce are listed in :data:`GDAL_DEVIATIONS`.
+
+For readers (Raster API): :func:`source_window` gives the source pixels to read (kernel
+margin included); :func:`plan_warp` + :func:`execute_plan` warp any window
+``(row0, row1, col0, col1)`` of a destination grid with results identical to the same
+slice of the full warp (and return the produced-pixel mask).
 
 Block-kernel contract for the reduce family (``raster_core._warp_reduce``)
 -------------------------------------------------------------------------
