@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol, Union
 
@@ -49,7 +49,6 @@ from raster_core.errors import (
     CRSError,
     GeometryError,
     InvalidParameterError,
-    ShapeError,
     TransformError,
     UnsupportedFeatureError,
 )
@@ -367,12 +366,26 @@ class SourceGrid:
     transform: Affine
     width: int
     height: int
+    gcps: Optional[tuple[Any, ...]] = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "crs", to_crs(self.crs))
         object.__setattr__(self, "transform", to_affine(self.transform))
         object.__setattr__(self, "width", _positive_int(self.width, "width"))
         object.__setattr__(self, "height", _positive_int(self.height, "height"))
+        if self.gcps is not None:
+            object.__setattr__(self, "gcps", tuple(self.gcps))
+            if not self.gcps:
+                object.__setattr__(self, "gcps", None)
+
+    def _gen_img_proj(self, dst: pyproj.CRS, *, dst_gt: Optional[Sequence[float]] = None,
+                      check_invert: bool = False) -> "_GenImgProj":
+        if self.gcps:
+            poly = _GCPPolynomial(self.gcps, 0, unwrap_longitudes=_is_geographic_degrees(self.crs))
+            return _GenImgProj(self.crs, None, self.width, self.height, dst, dst_gt=dst_gt, gcp=poly,
+                               check_invert=check_invert)
+        return _GenImgProj(self.crs, gdal_geotransform(self.transform), self.width, self.height, dst,
+                           dst_gt=dst_gt, check_invert=check_invert)
 
 
 # --------------------------------------------------------------------------------------
@@ -1414,6 +1427,10 @@ def _as_source(src: Any, i: int) -> SourceGrid:
     if missing:
         raise InvalidParameterError(f"source {i} has no {', '.join(missing)} (need crs, transform, width, height)")
     if src.crs is None:
+        # a GCP-georeferenced dataset: (gcps, crs) like rasterio's Dataset.gcps
+        g = getattr(src, "gcps", None)
+        if g and isinstance(g, tuple) and len(g) == 2 and g[0] and g[1] is not None:
+            return SourceGrid(g[1], Affine.identity(), src.width, src.height, gcps=tuple(g[0]))
         raise CRSError(f"source {i} has no CRS")
     return SourceGrid(src.crs, src.transform, src.width, src.height)
 
@@ -1624,7 +1641,7 @@ def output_geobox(
     first_tr: Optional[_GenImgProj] = None
     for k, s in enumerate(srcs):
         gt = gdal_geotransform(s.transform)
-        tr = _GenImgProj(s.crs, gt, s.width, s.height, dst)
+        tr = s._gen_img_proj(dst)
         if k == 0:
             first_tr = tr
         if known_extent_not_res:
@@ -1635,11 +1652,11 @@ def output_geobox(
         t, n_this, m_this, ext = _suggested_warp_output(tr)
         if tr.reproj is not None and not _extent_roundtrips(tr, ext, n_this, m_this):
             # gdalwarp: recompute with CHECK_WITH_INVERT_PROJ=TRUE
-            tr_chk = _GenImgProj(s.crs, gt, s.width, s.height, dst, check_invert=True)
+            tr_chk = s._gen_img_proj(dst, check_invert=True)
             t, n_this, m_this, ext = _suggested_warp_output(tr_chk)
         this_res = (t.a, abs(t.e))
         extent = list(ext)
-        if res is None and dims is None and gt[2] == 0 and gt[4] == 0 and gt[5] < 0 and tr.same:
+        if res is None and dims is None and not s.gcps and gt[2] == 0 and gt[4] == 0 and gt[5] < 0 and tr.same:
             this_res = (gt[1], abs(gt[5]))
             extent = [gt[0], gt[3] + s.height * gt[5], gt[0] + s.width * gt[1], gt[3]]
             res_from_extent = math.inf
@@ -1662,7 +1679,8 @@ def output_geobox(
         n_lines = int((wrk[3] - wrk[1]) / wrk_res[1] + 0.5)
 
     # cutline envelope snapped to the source grid (CropToCutline, no reprojection, no -tr/-ts)
-    if crop_to_cutline and res is None and dims is None and first_tr is not None and first_tr.same:
+    if crop_to_cutline and res is None and dims is None and first_tr is not None and first_tr.same \
+            and first_tr.gcp is None:
         g = first_tr.gt
         if g[2] == 0 and g[4] == 0 and g[5] < 0:
             assert user_bounds is not None
@@ -1707,7 +1725,7 @@ def output_geobox(
                 gt_out, n_pixels, n_lines = update()
                 if n_pixels <= 1 or n_lines <= 1:
                     break
-                btr = _GenImgProj(s0.crs, first_tr.gt, s0.width, s0.height, dst, dst_gt=gt_out)
+                btr = s0._gen_img_proj(dst, dst_gt=gt_out)
                 top = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, 0.5), lambda x, y: y >= 0)
                 bottom = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, n_lines - 0.5),
                                        lambda x, y: y <= s0.height)
@@ -1803,7 +1821,7 @@ def _extent_roundtrips(tr: _GenImgProj, ext: Sequence[float], n_pixels: int, n_l
 
 def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Optional[Bounds]:
     """gdalwarp's "Clamping output bounds" special case (geographic source, Mercator_1SP lon0=0 target)."""
-    if not src.crs.is_geographic or getattr(src.crs, "is_derived", False):
+    if src.gcps or not src.crs.is_geographic or getattr(src.crs, "is_derived", False):
         return None
     proj_name, params = _wkt1_projection_params(dst)
     lon0 = params.get("central_meridian", params.get("longitude_of_center", params.get("longitude_of_origin", 0.0)))

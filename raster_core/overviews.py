@@ -40,16 +40,15 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
 from affine import Affine
 
-from raster_core.crs import CRSLike, TransformLike, gdal_geotransform, to_affine, to_crs
+from raster_core.crs import CRSLike, TransformLike, to_affine, to_crs
 from raster_core.errors import InvalidParameterError, TransformError
-from raster_core.grid import GeoBox, _GenImgProj, _positive_int, _suggested_warp_output
+from raster_core.grid import GeoBox, SourceGrid, _positive_int, _suggested_warp_output
 
 __all__ = ["choose_overview_level", "target_ratio", "overview_shapes_from_factors", "overview_transform"]
 
@@ -110,6 +109,7 @@ def target_ratio(
     src_crs: CRSLike,
     *,
     explicit_grid: bool = True,
+    gcps: Optional[Sequence[Any]] = None,
 ) -> float:
     """Source pixels per destination pixel, as gdalwarp computes it for ``-ovr AUTO``.
 
@@ -124,6 +124,9 @@ def target_ratio(
         (gdalwarp ``-te`` with ``-tr``/``-ts``; the Raster API with ``bounds`` and
         ``resolution``/``dimensions``, or a DLTile): the 10 x 10 corresponding-window
         rule. False: the suggested-output rule (gdalwarp with only ``-t_srs``/``-tr``).
+    gcps : sequence of GCPs, optional
+        For a GCP-georeferenced source (then ``src_crs`` is the GCPs' CRS and
+        ``src_transform`` is ignored).
 
     Returns
     -------
@@ -131,8 +134,8 @@ def target_ratio(
     """
     src = to_crs(src_crs, name="src_crs")
     h, w = (_positive_int(v, "src_shape") for v in src_shape)
-    gt = gdal_geotransform(to_affine(src_transform, name="src_transform"))
-    tr = _GenImgProj(src, gt, w, h, dst_geobox.crs, dst_gt=dst_geobox.geotransform)
+    grid = SourceGrid(src, to_affine(src_transform, name="src_transform"), w, h, gcps=gcps)
+    tr = grid._gen_img_proj(dst_geobox.crs, dst_gt=dst_geobox.geotransform)
     if explicit_grid:
         n = 10
         dw, dh = dst_geobox.width, dst_geobox.height
@@ -166,6 +169,7 @@ def choose_overview_level(
     explicit_grid: bool = True,
     ovr: Union[str, int] = "AUTO",
     oversampling_threshold: float = 1.0,
+    gcps: Optional[Sequence[Any]] = None,
 ) -> int:
     """Index of the overview gdalwarp warps from (``-1`` = full resolution).
 
@@ -187,6 +191,8 @@ def choose_overview_level(
         gdalwarp's ``-ovr`` option.
     oversampling_threshold : float, default 1.0
         GDAL's ``GDALWARP_OVERSAMPLING_THRESHOLD`` configuration option.
+    gcps : sequence of GCPs, optional
+        For a GCP-georeferenced source, see :func:`target_ratio`.
 
     Returns
     -------
@@ -231,7 +237,7 @@ def choose_overview_level(
         return n_ovr - 1 if n_ovr > 0 else -1
     if n_ovr == 0:
         return -1
-    ratio = target_ratio(src_transform, (h, w), dst_geobox, src_crs, explicit_grid=explicit_grid)
+    ratio = target_ratio(src_transform, (h, w), dst_geobox, src_crs, explicit_grid=explicit_grid, gcps=gcps)
     if not ratio > 1.0:
         return -1
     # GDAL 3.10: the coarsest level whose decimation is below target * threshold + 0.1

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import math
 import pickle
-import warnings
 
-import numpy as np
 import pytest
 from affine import Affine
 from hypothesis import given, settings
@@ -21,10 +19,9 @@ from raster_core.grid import (
     aligned_target,
     calculate_default_transform,
     output_geobox,
-    suggested_warp_output,
     transform_bounds,
 )
-from tests.conftest import DATA, HAVE_SHARED, SHARED_DATA, shared_tifs
+from tests.conftest import DATA, shared_tifs
 
 rasterio = pytest.importorskip("rasterio")
 import rasterio.vrt  # noqa: E402

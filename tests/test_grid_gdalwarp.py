@@ -15,7 +15,6 @@ import os
 import uuid
 
 import pytest
-from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -241,3 +240,26 @@ def test_bounds_resolution_tap_hypothesis_vs_gdalwarp(fx0, fy0, fx1, fy1, res, t
         args = ["-t_srs", dst] + args
     ref, _ = gdalwarp([path], args + ["-ovr", "NONE"])
     _assert_same(output_geobox([src], **kw), ref)
+
+
+def test_gcp_source_matches_gdalwarp():
+    path = _find("riotiler_cog_gcps.tif")
+    if path is None:
+        pytest.skip("riotiler_cog_gcps.tif absent (shared data)")
+    with rasterio.open(path) as ds:
+        gcps, crs = ds.gcps
+        src = SourceGrid(crs.to_wkt(), ds.transform, ds.width, ds.height, gcps=gcps)
+
+        class DatasetLike:  # what a GCP-only Dataset looks like: crs None, gcps = (list, crs)
+            pass
+
+        dsl = DatasetLike()
+        dsl.crs, dsl.transform, dsl.width, dsl.height, dsl.gcps = None, ds.transform, ds.width, ds.height, (gcps, crs)
+    for kw, args in [({}, []), ({"srs": "EPSG:32617"}, ["-t_srs", "EPSG:32617"]),
+                     ({"srs": "EPSG:3857", "resolution": 50}, ["-t_srs", "EPSG:3857", "-tr", "50", "50"]),
+                     ({"resolution": 0.001, "align_pixels": True}, ["-tr", "0.001", "0.001", "-tap"]),
+                     ({"dimensions": (300, 200)}, ["-ts", "300", "200"])]:
+        ref, _ = gdalwarp([path], args + ["-ovr", "NONE"])
+        got = output_geobox([src], **kw)
+        _assert_same(got, ref)
+        assert output_geobox([dsl], **kw) == got

@@ -15,7 +15,7 @@ import pytest
 from affine import Affine
 
 from raster_core.errors import InvalidParameterError
-from raster_core.grid import GeoBox, output_geobox
+from raster_core.grid import GeoBox, SourceGrid, output_geobox
 from raster_core.overviews import (
     choose_overview_level,
     overview_shapes_from_factors,
@@ -216,3 +216,21 @@ def test_overview_helpers():
         overview_shapes_from_factors((10, 10), [0])
     with pytest.raises(InvalidParameterError):
         choose_overview_level(TF, (1600, 1600), ["x"], _grid(100, 10), "EPSG:32633")
+
+
+def test_overview_choice_gcp_source():
+    path = _find("riotiler_cog_gcps.tif")
+    if path is None:
+        pytest.skip("riotiler_cog_gcps.tif absent (shared data)")
+    with rasterio.open(path) as ds:
+        gcps, crs = ds.gcps
+        src = SourceGrid(crs.to_wkt(), ds.transform, ds.width, ds.height, gcps=gcps)
+    shapes = _overview_shapes(path)
+    base = output_geobox([src], srs="EPSG:32617")
+    for f in _factors():
+        r = base.resolution[0] * f
+        _, log = gdalwarp([path], ["-t_srs", "EPSG:32617", "-tr", repr(r), repr(r)], capture_debug=True)
+        gb = output_geobox([src], srs="EPSG:32617", resolution=r)
+        ours = choose_overview_level(src.transform, (src.height, src.width), shapes, gb, src.crs,
+                                     explicit_grid=False, gcps=gcps)
+        assert ours == _gdal_choice(log), f
