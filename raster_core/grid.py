@@ -1679,7 +1679,7 @@ def output_geobox(
         n_lines = int((wrk[3] - wrk[1]) / wrk_res[1] + 0.5)
 
     # cutline envelope snapped to the source grid (CropToCutline, no reprojection, no -tr/-ts)
-    if crop_to_cutline and res is None and dims is None and first_tr is not None and first_tr.same \
+    if crop_to_cutline and res is None and first_tr is not None and first_tr.same \
             and first_tr.gcp is None:
         g = first_tr.gt
         if g[2] == 0 and g[4] == 0 and g[5] < 0:

@@ -263,3 +263,32 @@ def test_gcp_source_matches_gdalwarp():
         got = output_geobox([src], **kw)
         _assert_same(got, ref)
         assert output_geobox([dsl], **kw) == got
+
+
+CUTLINE_CASES = [
+    ({}, []),
+    ({"resolution": 500.0}, ["-tr", "500", "500"]),
+    ({"resolution": 500.0, "align_pixels": True}, ["-tr", "500", "500", "-tap"]),
+    ({"cutline_all_touched": True}, ["-wo", "CUTLINE_ALL_TOUCHED=TRUE"]),
+    ({"resolution": 500.0, "cutline_all_touched": True}, ["-tr", "500", "500", "-wo", "CUTLINE_ALL_TOUCHED=TRUE"]),
+    ({"dimensions": (100, 80)}, ["-ts", "100", "80"]),
+    ({"srs": "EPSG:4326"}, ["-t_srs", "EPSG:4326"]),
+    ({"srs": "EPSG:4326", "resolution": 0.005}, ["-t_srs", "EPSG:4326", "-tr", "0.005", "0.005"]),
+    ({"srs": "EPSG:3857"}, ["-t_srs", "EPSG:3857"]),
+]
+
+
+@pytest.mark.parametrize("kw, args", CUTLINE_CASES)
+def test_cutline_extent_matches_gdalwarp_crop_to_cutline(tmp_path, kw, args):
+    """Raster API: no bounds + cutline -> the cutline's envelope (gdalwarp -crop_to_cutline)."""
+    import json
+
+    shapely_geometry = pytest.importorskip("shapely.geometry")
+    path = _find("RGB.byte.tif")
+    poly = shapely_geometry.Polygon([(-77.9, 24.2), (-77.3, 24.25), (-77.2, 24.9), (-77.7, 25.0), (-77.95, 24.6)])
+    fc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+          "features": [{"type": "Feature", "properties": {}, "geometry": shapely_geometry.mapping(poly)}]}
+    cut = tmp_path / "cut.geojson"
+    cut.write_text(json.dumps(fc))
+    ref, _ = gdalwarp([path], ["-cutline", str(cut), "-crop_to_cutline"] + args + ["-ovr", "NONE"])
+    _assert_same(output_geobox([_source(path)], cutline=poly, **kw), ref)
