@@ -615,13 +615,13 @@ def _add_stack(subparsers: Any) -> None:
         help="one layer per image on a fixed grid, saved as .npy (or one GeoTIFF per layer) + metadata JSON",
         description="Like the Descartes Labs Raster.stack(): every ID becomes one layer of a 4-D array on the "
         "same grid (give --dltile, or --srs, --bounds and --resolution/--dimensions). The array is saved as "
-        "OUT.npy, shape (layers, bands, rows, cols) (--order image: (layers, rows, cols, bands)), masked pixels "
+        "OUT.npy, shape (layers, rows, cols, bands) (--order gdal: (layers, bands, rows, cols)), masked pixels "
         "0 or --nodata, with OUT.mask.npy (True = no data) when --mask is given; or with --format gtiff one "
         "GeoTIFF per layer OUT_000.tif, OUT_001.tif, ... The per-layer metadata list is written to OUT.json. "
         "Prints the files written.",
         epilog=_EPILOG_IDS + " In stack, 'a.tif+b.tif' makes one layer mosaicking both images. Example: "
-        "raster-core stack data/rgbn_suba.tif data/rgbn_subb.tif --bands 1 2 3 --srs EPSG:4326 "
-        "--resolution 0.0002 --bounds -54.52 -25.38 -54.46 -25.33 --out out/rgbn",
+        "raster-core stack data/rgbn_suba.tif data/rgbn_subb.tif --bands 1 2 3 --srs EPSG:32618 "
+        "--resolution 10 --bounds 792900 2048800 795200 2050200 --out out/rgbn",
     )
     p.add_argument("ids", nargs="+", metavar="ID", help="one image id per layer ('a+b' mosaics a and b)")
     _add_request_arguments(p, stack=True)
@@ -629,9 +629,9 @@ def _add_stack(subparsers: Any) -> None:
     g.add_argument("--out", required=True, metavar="PATH",
                    help="output path prefix: writes PATH.npy (or PATH_000.tif...) and PATH.json")
     g.add_argument("--format", default="npy", metavar="FORMAT", help="npy (default) or gtiff (one file per layer)")
-    g.add_argument("--order", choices=("gdal", "image"), default="gdal",
-                   help="axis order of the .npy: gdal = (layers, bands, rows, cols) (default), "
-                   "image = (layers, rows, cols, bands)")
+    g.add_argument("--order", choices=("image", "gdal"), default="image",
+                   help="axis order of the .npy: image = (layers, rows, cols, bands) (default, as the API), "
+                   "gdal = (layers, bands, rows, cols)")
     g.add_argument("--mask", action="store_true", help="also write PATH.mask.npy (True where there is no data)")
     g.add_argument("--nodata", type=float, metavar="VALUE", help="value written where the output is masked")
     g.add_argument("--max-workers", type=int, metavar="N", help="layers computed in parallel (default: up to 8)")

@@ -223,7 +223,7 @@ def test_stack_npy_equals_api(capsys, tmp_path):
     out_prefix = str(tmp_path / "st" / "rgbn")
     code, out, err = run(capsys, ["stack", SUBA, SUBB, f"{SUBA}+{SUBB}", "--bands", "1", "2", "3", "--srs",
                                   "EPSG:32618", "--resolution", "20", "--bounds", *RGBN_BOUNDS, "--out", out_prefix,
-                                  "--mask", "--data-type", "Byte"])
+                                  "--mask", "--data-type", "Byte", "--order", "gdal"])
     assert code == 0, err
     assert out.split() == [out_prefix + ".npy", out_prefix + ".mask.npy", out_prefix + ".json"]
     arr, metas = Raster().stack([SUBA, SUBB, [SUBA, SUBB]], ["1", "2", "3"], srs="EPSG:32618", resolution=20,
@@ -242,7 +242,7 @@ def test_stack_npy_equals_api(capsys, tmp_path):
 def test_stack_image_order_and_gtiff(capsys, tmp_path):
     prefix = str(tmp_path / "img")
     common = ["--bands", "1", "2", "--srs", "EPSG:32618", "--resolution", "40", "--bounds", *RGBN_BOUNDS]
-    code, _, err = run(capsys, ["stack", SUBA, SUBB, *common, "--out", prefix, "--order", "image"])
+    code, _, err = run(capsys, ["stack", SUBA, SUBB, *common, "--out", prefix])  # default order: image
     assert code == 0, err
     arr, metas = Raster().stack([SUBA, SUBB], ["1", "2"], srs="EPSG:32618", resolution=40,
                                 bounds=tuple(map(float, RGBN_BOUNDS)))
@@ -262,14 +262,14 @@ def test_stack_image_order_and_gtiff(capsys, tmp_path):
 
 
 def test_stack_dltile(capsys, tmp_path):
-    key = DLTile.from_latlon(18.515, -72.215, resolution=10, tilesize=256, pad=0).key
+    key = DLTile.from_latlon(18.5148, -72.215, resolution=8, tilesize=128, pad=0).key
     prefix = str(tmp_path / "tile")
     code, _, err = run(capsys, ["stack", SUBA, SUBB, "--dltile", key, "--bands", "red", "green", "blue", "--out",
-                                prefix, "--data-type", "Byte", "--order", "image"])
+                                prefix, "--data-type", "Byte"])
     assert code == 0, err
     data = np.load(prefix + ".npy")
     arr, _ = Raster().stack([SUBA, SUBB], ["red", "green", "blue"], dltile=key, data_type="Byte")
-    assert data.shape == (2, 256, 256, 3)
+    assert data.shape == (2, 128, 128, 3)
     np.testing.assert_array_equal(data, np.ma.getdata(arr))
     assert data.any()
 
