@@ -1522,6 +1522,7 @@ def output_geobox(
     cutline_all_touched: bool = False,
     mosaic_resolution: str = "min",
     remove_blank_borders: bool = True,
+    bounds_srs_corners_only: bool = False,
 ) -> GeoBox:
     """The output grid of a Raster API call, with ``gdalwarp``'s rules (GDAL 3.10).
 
@@ -1558,6 +1559,9 @@ def output_geobox(
     remove_blank_borders : bool, default True
         gdalwarp >= 3.8 removes output rows/columns that hit no source pixel centre
         when ``resolution`` is given without ``bounds`` (single source only).
+    bounds_srs_corners_only : bool, default False
+        False: ``bounds`` are reprojected with densified edges (the Raster API since
+        1.8.1). True: only the two corners are reprojected, as gdalwarp 3.10 ``-te_srs``.
 
     Returns
     -------
@@ -1608,7 +1612,14 @@ def output_geobox(
         else:
             b = _check_bounds(bounds)
         if bsrs is not None and not crs_equal(bsrs, dst):
-            b = transform_bounds(bsrs, dst, *b, densify_pts=21)
+            if bounds_srs_corners_only:
+                # gdalwarp 3.10 -te_srs: only the two corners are transformed
+                cx, cy, cok = _Reprojector(bsrs, dst).forward([b[0], b[2]], [b[1], b[3]])
+                if not cok.all():
+                    raise TransformError(f"bounds {b} cannot be transformed to the output CRS")
+                b = (float(cx[0]), float(cy[0]), float(cx[1]), float(cy[1]))
+            else:
+                b = transform_bounds(bsrs, dst, *b, densify_pts=21)
             if b[2] <= b[0] or b[3] <= b[1]:
                 raise InvalidParameterError(
                     f"bounds reprojected to the output CRS {b} are empty or cross the antimeridian"

@@ -292,3 +292,28 @@ def test_cutline_extent_matches_gdalwarp_crop_to_cutline(tmp_path, kw, args):
     cut.write_text(json.dumps(fc))
     ref, _ = gdalwarp([path], ["-cutline", str(cut), "-crop_to_cutline"] + args + ["-ovr", "NONE"])
     _assert_same(output_geobox([_source(path)], cutline=poly, **kw), ref)
+
+
+@pytest.mark.parametrize(
+    "srs, bb, bsrs, extra_kw, extra",
+    [
+        (None, (-78.2, 24.2, -77.4, 24.9), "EPSG:4326", {}, []),
+        (None, (-78.2, 24.2, -77.4, 24.9), "EPSG:4326", {"resolution": 250.0}, ["-tr", "250", "250"]),
+        ("EPSG:3857", (150000.0, 2700000.0, 300000.0, 2800000.0), "EPSG:32618", {"dimensions": (64, 80)},
+         ["-ts", "64", "80"]),
+        ("EPSG:4326", (-8.6e6, 2.8e6, -8.55e6, 2.9e6), "EPSG:3857", {}, []),
+    ],
+)
+def test_bounds_srs_vs_gdalwarp_te_srs(srs, bb, bsrs, extra_kw, extra):
+    path = _find("RGB.byte.tif")
+    src = _source(path)
+    args = (["-t_srs", srs] if srs else []) + ["-te"] + [repr(v) for v in bb] + ["-te_srs", bsrs] + extra
+    ref, _ = gdalwarp([path], args + ["-ovr", "NONE"])
+    kw = dict(extra_kw, bounds=bb, bounds_srs=bsrs, bounds_srs_corners_only=True)
+    if srs:
+        kw["srs"] = srs
+    _assert_same(output_geobox([src], **kw), ref)
+    # the Raster API's default densified reprojection covers at least the corner-only box
+    dens = output_geobox([src], **dict(kw, bounds_srs_corners_only=False))
+    a, b = dens.bounds, GeoBox(src.crs if not srs else srs, ref[0], ref[1], ref[2]).bounds
+    assert a[0] <= b[0] + 1e-6 * abs(b[0]) + dens.resolution[0] and a[3] >= b[3] - dens.resolution[1]
