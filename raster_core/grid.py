@@ -15,6 +15,30 @@ picklable value, so grids can be computed once and shipped to workers.
   ``resolution``, ``dimensions``, ``bounds``, ``bounds_srs``, ``align_pixels`` and a
   cutline into an output :class:`GeoBox`.
 
+Verification
+------------
+``tests/test_grid.py`` compares with rasterio 1.4.4 / GDAL 3.10.3 (``calculate_default_transform``
+on every shared file x 7 target CRSs incl. polar and equal-area ones, with ``resolution`` and
+``dst_width``/``dst_height``; ``WarpedVRT`` for rotated/south-up sources; GCP sources;
+``transform_bounds`` incl. antimeridian and pole boxes; ``aligned_target``).
+``tests/test_grid_gdalwarp.py`` compares :func:`output_geobox` with real ``gdalwarp``
+(``GDALWarp()`` of rasterio's libgdal): ``-t_srs/-tr/-tap/-ts/-te/-te_srs``, mosaics,
+``-crop_to_cutline``, the Mercator clamp, the CHECK_WITH_INVERT_PROJ retry, GCP sources.
+
+Known deviations from GDAL 3.10
+-------------------------------
+* Blank-border removal (``-tr`` without ``-te``) on outputs of <= 3 pixels per side may keep
+  or drop one row/column differently from gdalwarp (larger outputs match exactly).
+* ``bounds_srs`` is reprojected with densified edges by default (the Raster API's rule);
+  ``bounds_srs_corners_only=True`` gives gdalwarp 3.10's ``-te_srs`` (two corners).
+* With several sources the default resolution is the finest one (gdalwarp); pass
+  ``mosaic_resolution="first"`` for the first image's.
+* Pipeline choice is PROJ's (via pyproj, PROJ 9.5) with the raster's area of interest, as GDAL;
+  datum shifts that need grids absent on one side could differ.
+* ``transform_bounds`` raises :class:`TransformError` where rasterio returns four infinities.
+* ``align_pixels`` without ``resolution`` (gdalwarp refuses ``-tap`` without ``-tr``) snaps with
+  the computed resolution (or the one implied by ``dimensions``).
+
 Examples
 --------
 >>> from raster_core.grid import GeoBox, output_geobox, SourceGrid
