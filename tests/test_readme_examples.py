@@ -69,3 +69,32 @@ def test_readme_examples_run(tmp_path, monkeypatch):
         runner.run(test, out=failures.append)
     assert runner.failures == 0, "".join(failures)
     assert (tmp_path / "rgb_600.tif").is_file()
+
+
+def test_readme_shell_commands_run(tmp_path, monkeypatch, capsys):
+    """Every ``raster-core ...`` line of the section's ```bash blocks succeeds (in-process)."""
+    import shlex
+
+    from raster_core.cli import main
+
+    try:
+        os.symlink(DATA, tmp_path / "data", target_is_directory=True)
+    except (OSError, NotImplementedError):  # pragma: no cover
+        pytest.skip("cannot symlink data/ into a scratch folder")
+    monkeypatch.chdir(tmp_path)
+    section = examples_section()
+    commands = []
+    for block in re.findall(r"^```bash\n(.*?)^```", section, flags=re.S | re.M):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.strip().startswith("raster-core "):
+                commands.append(shlex.split(line)[1:])
+    # inline commands such as `raster-core stack ... --out out/stack`
+    for inline in re.findall(r"`(raster-core [^`]+)`", section):
+        if "--help" not in inline and " --" in inline:  # a command, not just its name
+            commands.append(shlex.split(inline.replace("\n", " "))[1:])
+    assert len(commands) >= 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for argv in commands:
+            assert main(argv) == 0, (argv, capsys.readouterr().err)
+    assert (tmp_path / "out" / "rgb_600.tif").is_file() and (tmp_path / "out" / "stack.npy").is_file()
