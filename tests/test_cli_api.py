@@ -82,6 +82,36 @@ def test_quick_start_command(tmp_path, monkeypatch):
         assert (g.width, g.height) == (794, 662)
 
 
+def test_quick_start_equals_gdal(capsys, tmp_path):
+    """The Quick start warp (with --nodata 0 so that GDAL sees the mask) is gdalwarp's, pixel for pixel;
+    the catalog variant with an alpha band has the same RGB and alpha = valid."""
+    import rasterio.warp
+    from rasterio.enums import Resampling
+
+    base = str(tmp_path / "out" / "rgb_4326")
+    grid = ["--srs", "EPSG:4326", "--resolution", "0.003"]
+    code, _, err = run(capsys, ["raster", RGB, "--bands", "red", "green", "blue", *grid, "--nodata", "0",
+                                "--outfile-basename", base])
+    assert code == 0, err
+    with rio_open(base + ".tif") as g:
+        ours, tf, crs = g.read(), g.transform, g.crs
+        assert g.nodata == 0 and g.mask_flag_enums[0] == [rasterio.enums.MaskFlags.nodata]
+    ref = np.zeros_like(ours)
+    with rio_open(RGB) as s:
+        rasterio.warp.reproject(s.read(), ref, src_transform=s.transform, src_crs=s.crs, src_nodata=0,
+                                dst_transform=tf, dst_crs=crs, dst_nodata=0, resampling=Resampling.nearest)
+    np.testing.assert_array_equal(ours, ref)
+
+    code, _, err = run(capsys, ["raster", "landsat7-rgb:RGB.byte", "--catalog", CATALOG, "--bands", "red", "green",
+                                "blue", "alpha", *grid, "--outfile-basename", base + "_alpha"])
+    assert code == 0, err
+    with rio_open(base + "_alpha.tif") as g:
+        rgba = g.read()
+        assert [c.name for c in g.colorinterp] == ["red", "green", "blue", "alpha"]
+    np.testing.assert_array_equal(rgba[:3], ref)
+    np.testing.assert_array_equal(rgba[3], (ref != 0).any(axis=0))
+
+
 def test_catalog_alpha_png(capsys, tmp_path):
     base = str(tmp_path / "rgba")
     code, out, err = run(capsys, ["raster", "landsat7-rgb:RGB.byte", "--catalog", CATALOG, "--bands", "red",
