@@ -98,3 +98,16 @@ def test_readme_shell_commands_run(tmp_path, monkeypatch, capsys):
         for argv in commands:
             assert main(argv) == 0, (argv, capsys.readouterr().err)
     assert (tmp_path / "out" / "rgb_600.tif").is_file() and (tmp_path / "out" / "stack.npy").is_file()
+
+
+def test_every_readme_figure_has_a_generator():
+    """docs/make_figures.py makes every figure the README shows (checked without matplotlib)."""
+    import ast
+
+    tree = ast.parse((ROOT / "docs" / "make_figures.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "FIGURES_BY_NAME":
+            names = {k.value for k in node.value.keys}
+    figures = re.findall(r"!\[[^\]]*\]\(docs/figures/([^)]+)\.png\)", examples_section())
+    assert figures and set(figures) <= names
