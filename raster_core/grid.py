@@ -1459,6 +1459,9 @@ def _as_source(src: Any, i: int) -> SourceGrid:
     return SourceGrid(src.crs, src.transform, src.width, src.height)
 
 
+_TE_RES_IN_SRC_CRS = True
+
+
 def _source_resolution_from_target_extent(tr: _GenImgProj, minx: float, miny: float, maxx: float, maxy: float) -> float:
     """gdalwarp's resolution for a known target extent: local scale on a 10 x 10 grid inside it."""
     n = 10
@@ -1470,11 +1473,25 @@ def _source_resolution_from_target_extent(tr: _GenImgProj, minx: float, miny: fl
             y = miny + float(iy) * (maxy - miny) / (n - 1)
             xs += [x, x - eps if ix == n - 1 else x + eps, x]
             ys += [y, y, y - eps if iy == n - 1 else y + eps]
-    px, py, ok = tr.inverse(xs, ys)
+    in_src_crs = False
+    g = tr.gt
+    if (_TE_RES_IN_SRC_CRS and tr.reproj is not None and tr.gcp is None and g[2] == 0 and g[4] == 0):
+        # use an origin at the target extent's corner transformed to the source CRS (checked
+        # with CHECK_WITH_INVERT_PROJ) instead of the source raster's extent
+        chk = _Reprojector(tr.dst_crs, tr.src_crs, check_invert=True)
+        cx, cy, cok = chk.forward([minx, maxx], [miny, maxy])
+        if cok[0] and cok[1]:
+            sx, sy, ok = tr.reproj.inverse(xs, ys)
+            with np.errstate(invalid="ignore"):
+                px = (sx - cx[0]) / g[1]
+                py = np.abs((sy - cy[0]) / g[5])
+            in_src_crs = True
+    if not in_src_crs:
+        px, py, ok = tr.inverse(xs, ys)
     pairs = []
     W, H = tr.width, tr.height
     for i in range(0, len(xs), 3):
-        if ok[i] and ok[i + 1] and ok[i + 2] and px[i] >= 0 and py[i] >= 0 and px[i] <= W and py[i] <= H:
+        if ok[i] and ok[i + 1] and ok[i + 2] and px[i] >= 0 and py[i] >= 0 and (in_src_crs or (px[i] <= W and py[i] <= H)):
             r1 = abs(eps) / math.hypot(px[i + 1] - px[i], py[i + 1] - py[i])
             r2 = abs(eps) / math.hypot(px[i + 2] - px[i], py[i + 2] - py[i])
             if math.isfinite(r1) and math.isfinite(r2):
