@@ -67,7 +67,9 @@ def test_readme_examples_run(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         runner.run(test, out=failures.append)
-    assert runner.failures == 0, "".join(failures)
+    assert runner.failures == 0, "".join(failures) + (
+        "\nAfter a deliberate behaviour change, refresh the outputs with `python docs/update_readme_examples.py` "
+        "and review `git diff README.md`.")
     assert (tmp_path / "rgb_600.tif").is_file()
 
 
