@@ -558,6 +558,9 @@ _FAST_TABLE = {
     "float32": ("near", "bilinear", "cubic"),
 }
 _NEAREST_DEDICATED = ("uint8", "int16", "uint16", "float32")
+#: use the shared-horizontal-sums kernel for axis-aligned same-CRS warps (tests switch it off
+#: to check that it is bit-identical to the per-pixel kernel)
+_USE_ALIGNED_SEPARABLE = True
 
 
 def execute_plan(
@@ -665,6 +668,24 @@ def execute_plan(
         method == "near" and density is None and not collide and source.dtype == dst_dt and dst_dt == work_dt
     )
     t = plan.transformer
+    # same-CRS, rotation-free warps through the separable kernels: X depends on the column only
+    # and Y on the row only, so horizontal sums can be shared between destination rows
+    sw, sh = window.width, window.height
+    separable_path = method in ("cubicspline", "lanczos") or (
+        method in ("bilinear", "cubic") and not (plan.xscale >= 0.95 and plan.yscale >= 0.95)
+    )
+    if fast_path and method != "lanczos" and (plan.xradius > sw or plan.yradius > sh):
+        separable_path = False  # GDAL fast path falls back to 4-sample bilinear
+    if not fast_path and (sw == 1 or sh == 1):
+        separable_path = False  # degrades to nearest
+    aligned_separable = (
+        _USE_ALIGNED_SEPARABLE
+        and separable_path
+        and valid is None
+        and density is None
+        and not t.has_reprojection
+        and t.src_gt[2] == 0.0 and t.src_gt[4] == 0.0 and t.dst_gt[2] == 0.0 and t.dst_gt[4] == 0.0
+    )
     xs_full = np.arange(dst_cols, dtype=np.float64) + 0.5
     xoff, yoff = window.col_off, window.row_off
     dummy_valid = np.ones((1, 1), dtype=np.uint8)
@@ -693,14 +714,21 @@ def execute_plan(
                         dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, produced[a:b])
             return
-        from raster_core._kernels.interp import warp_interp_block, warp_near_direct
+        from raster_core._kernels.interp import warp_interp_block, warp_near_direct, warp_separable_aligned
 
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         X, Y, OK = t.transform_rows(xs_full, ys)
         X = X[:, c0:c1]
         Y = Y[:, c0:c1]
         OK = OK[:, c0:c1]
-        _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
+        retried = _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
+        if aligned_separable and not retried and OK.all() and (X == X[:1]).all() and (Y == Y[:, :1]).all():
+            warp_separable_aligned(
+                src_win, np.ascontiguousarray(X[0]), np.ascontiguousarray(Y[:, 0]), xoff, yoff,
+                METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius, fast_path,
+                destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, produced[a:b],
+            )
+            return
         if direct_near:
             warp_near_direct(src_win, valid if valid is not None else dummy_valid, valid is not None, X, Y, OK,
                              xoff, yoff, destination[:, a:b, :], produced[a:b])
@@ -733,7 +761,7 @@ def execute_plan(
 
 def _exact_retry(
     t: WarpTransformer, X: np.ndarray, Y: np.ndarray, OK: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: SourceWindow
-) -> None:
+) -> bool:
     """GWKCheckAndComputeSrcOffsets' exact re-transform near the window edges (§1.4)."""
     from raster_core._kernels.interp import retry_candidates
 
@@ -741,7 +769,7 @@ def _exact_retry(
     empty = np.empty(0, dtype=np.int64)
     n = retry_candidates(X, Y, OK, *bounds, empty, empty)  # count only
     if not n:
-        return
+        return False
     rows = np.empty(n, dtype=np.int64)
     cols = np.empty(n, dtype=np.int64)
     retry_candidates(X, Y, OK, *bounds, rows, cols)
@@ -750,6 +778,7 @@ def _exact_retry(
     X[rr, cc] = ex
     Y[rr, cc] = ey
     OK[rr, cc] = eok
+    return True
 
 
 def _copy_word(value: float, dt: np.dtype) -> Any:

@@ -654,3 +654,151 @@ def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
                     cols[n] = c
                 n += 1
     return n
+
+
+@numba.njit(nogil=True, cache=True)
+def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A0, SUMA, OKA):
+    """Per-column (or per-row) taps of the separable kernel for axis-aligned warps: the
+    same arithmetic as :func:`_loop_separable` (so results are bit-identical)."""
+    for c in range(P.shape[0]):
+        OKA[c] = False
+        p = P[c]
+        if not (p >= off and p + 1e-10 <= off + fsize):
+            continue
+        dp = p - off
+        i0 = int(math.floor(dp - 0.5))
+        d = dp - 0.5 - i0
+        lo = max(init, -i0)
+        hi = min(radius, size - 1 - i0)
+        if lanczos:
+            while lo <= hi and (lo - d) * s < -3.0:
+                lo += 1
+            while hi >= lo and (hi - d) * s > 3.0:
+                hi -= 1
+        if lo > hi:
+            continue
+        n = hi - lo + 1
+        if lanczos:
+            a = math.pi * ((lo - d) * s)
+            sn = math.sin(a)
+            cs = math.cos(a)
+            s3 = math.sin(a / 3.0)
+            c3 = math.cos(a / 3.0)
+            st = math.pi * s
+            cS = math.cos(st)
+            sS = math.sin(st)
+            c3S = math.cos(st / 3.0)
+            s3S = math.sin(st / 3.0)
+            for i in range(n):
+                xv = (i + lo - d) * s
+                if xv == 0.0:
+                    w = 1.0
+                elif xv <= -3.0 or xv >= 3.0:
+                    w = 0.0
+                else:
+                    px = math.pi * xv
+                    w = 3.0 * sn * s3 / (px * px)
+                WA[c, i] = w
+                sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
+                s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+        elif meth == CUBIC:
+            for i in range(n):
+                WA[c, i] = _cubic_kernel((i + lo - d) * s)
+        elif meth == CUBICSPLINE:
+            for i in range(n):
+                WA[c, i] = _bspline_kernel((i + lo - d) * s)
+        else:
+            for i in range(n):
+                WA[c, i] = max(0.0, 1.0 - abs((i + lo - d) * s))
+        tot = 0.0
+        for i in range(n):
+            tot += WA[c, i]
+        SUMA[c] = tot
+        NA[c] = n
+        A0[c] = i0 + lo
+        OKA[c] = True
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
+                           dst, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced):
+    """Separable kernels (bilinear/cubic downsampling, cubicspline, lanczos) for an axis-aligned
+    same-CRS warp without source masks: X depends on the column only (``Xc``), Y on the row only
+    (``Yr``), so the horizontal sums are computed once per (source row, destination column)
+    and reused by every destination row. Bit-identical to :func:`_loop_separable`."""
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    ncols = Xc.shape[0]
+    nrows = Yr.shape[0]
+    lanczos = method == LANCZOS
+    R = 1
+    if method == CUBIC or method == CUBICSPLINE:
+        R = 2
+    elif method == LANCZOS:
+        R = 3
+    if fast_path:
+        initx = 1 - xradius
+        inity = 1 - yradius
+    else:
+        initx = ((R + 1) % 2) - xradius
+        inity = ((R + 1) % 2) - yradius
+    sx = xscale if xscale < 1.0 else 1.0
+    sy = yscale if yscale < 1.0 else 1.0
+    WX = np.empty((ncols, 2 * xradius + 2))
+    NX = np.zeros(ncols, dtype=np.int64)
+    XA = np.zeros(ncols, dtype=np.int64)
+    SX = np.zeros(ncols)
+    OKX = np.zeros(ncols, dtype=np.bool_)
+    WY = np.empty((nrows, 2 * yradius + 2))
+    NY = np.zeros(nrows, dtype=np.int64)
+    YA = np.zeros(nrows, dtype=np.int64)
+    SY = np.zeros(nrows)
+    OKY = np.zeros(nrows, dtype=np.bool_)
+    _axis_weights(Xc, xoff, float(W), W, method, sx, xradius, initx, lanczos, WX, NX, XA, SX, OKX)
+    _axis_weights(Yr, yoff, float(H), H, method, sy, yradius, inity, lanczos, WY, NY, YA, SY, OKY)
+    rlo = H
+    rhi = -1
+    for r in range(nrows):
+        if OKY[r]:
+            rlo = min(rlo, YA[r])
+            rhi = max(rhi, YA[r] + NY[r] - 1)
+    if rhi < rlo:
+        return 0
+    tmp = np.empty((rhi - rlo + 1, ncols))
+    for b in range(nb):
+        for sr in range(rlo, rhi + 1):
+            for c in range(ncols):
+                if not OKX[c]:
+                    continue
+                rv = 0.0
+                xa = XA[c]
+                for i in range(NX[c]):
+                    rv += WX[c, i] * src[b, sr, xa + i]
+                tmp[sr - rlo, c] = rv
+        for r in range(nrows):
+            if not OKY[r]:
+                continue
+            ya = YA[r] - rlo
+            for c in range(ncols):
+                if not OKX[c]:
+                    continue
+                wt = SX[c] * SY[r]
+                if wt == 0.0:
+                    continue
+                if fast_path:
+                    divide = True
+                else:
+                    if (not lanczos) and wt < 1e-6:
+                        continue
+                    divide = abs(wt - 1.0) > 1e-5
+                val = 0.0
+                for j in range(NY[r]):
+                    val += WY[r, j] * tmp[ya + j, c]
+                if divide:
+                    val = val / wt
+                produced[r, c] = True
+                dst[b, r, c] = _convert(val, 1.0, 0.0, 1.0, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                        dst_nodata, collide)
+    return 0
