@@ -5,11 +5,25 @@ argparse sub-parsers object, adds its parser and sets ``func`` (a callable takin
 arguments and returning an exit code). To add a command, write ``_add_<name>(subparsers)`` and
 append it to :data:`SUBCOMMANDS`.
 
+Commands: ``info`` (gdalinfo-like JSON), ``raster`` (:meth:`raster_core.Raster.raster`: warp,
+mosaic, clip and scale images into a GeoTIFF/PNG/JPEG), ``stack`` (:meth:`raster_core.Raster.stack`
+saved as ``.npy`` or one GeoTIFF per layer, plus the metadata JSON) and ``dltile`` (DLTile keys,
+lat/lon, shapes and sub-tiles). Errors print ``raster-core <command>: error: <message>`` and exit
+with 1; a failed command writes nothing.
+
 Examples
 --------
 >>> from raster_core.cli import main
 >>> main(["info", "data/byte.tif"])        # doctest: +SKIP
 { "description": "data/byte.tif", "driverShortName": "GTiff", "size": [20, 20], ... }
+0
+>>> main(["raster", "data/RGB.byte.tif", "--bands", "red", "green", "blue", "--srs", "EPSG:4326",
+...       "--resolution", "0.003", "--outfile-basename", "out/rgb_4326"])   # doctest: +SKIP
+out/rgb_4326.tif
+0
+>>> main(["dltile", "from-latlon", "35.691", "-105.944", "--resolution", "10", "--tilesize", "512",
+...       "--keys"])                        # doctest: +SKIP
+512:0:10.0:13:-17:771
 0
 """
 
