@@ -856,7 +856,9 @@ def reproject(
     cutline, cutline_srs, cutline_all_touched
         Optional polygon(s) masking **source** pixels (GDAL semantics: a destination pixel is
         produced when the source pixel under its centre is inside; see ``raster_core.cutline``).
-        ``cutline_srs`` defaults to ``dst_crs`` (gdalwarp's default for the cutline SRS).
+        ``cutline_srs`` defaults to the GeoJSON's legacy ``crs`` member if it has one, else
+        WGS84 lon/lat (EPSG:4326, x = longitude), as the Raster API guide specifies for both
+        GeoJSON and WKT cutlines.
 
     Returns
     -------
@@ -953,7 +955,7 @@ def reproject(
         cmask = np.asarray(
             cutline_source_mask(
                 cutline,
-                cutline_srs=cutline_srs if cutline_srs is not None else d_crs,
+                cutline_srs=cutline_srs,
                 src_crs=s_crs,
                 src_transform=s_aff,
                 src_shape=(srows, scols),
