@@ -445,75 +445,102 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _clip_area(px, py, n, x0, y0, x1, y1, tx, ty, ux, uy):
-    # Area of the convex polygon (px, py)[:n] clipped to the box [x0, x1] x [y0, y1]
-    # (Sutherland-Hodgman; tx/ty/ux/uy are scratch buffers of >= n + 4 entries).
-    m = n
-    for k in range(m):
-        tx[k] = px[k]
-        ty[k] = py[k]
-    bx0 = tx[0]
-    bx1 = tx[0]
-    by0 = ty[0]
-    by1 = ty[0]
-    for k in range(1, m):
-        bx0 = min(bx0, tx[k])
-        bx1 = max(bx1, tx[k])
-        by0 = min(by0, ty[k])
-        by1 = max(by1, ty[k])
-    for edge in range(4):
-        if m == 0:
-            return 0.0
-        # skip the edges the polygon lies entirely inside of (no vertex changes)
-        if (
-            (edge == 0 and bx0 >= x0)
-            or (edge == 1 and bx1 <= x1)
-            or (edge == 2 and by0 >= y0)
-            or (edge == 3 and by1 <= y1)
-        ):
-            continue
-        cnt = 0
-        for k in range(m):
-            ax = tx[k]
-            ay = ty[k]
-            bx = tx[(k + 1) % m]
-            by = ty[(k + 1) % m]
-            if edge == 0:
-                ina = ax >= x0
-                inb = bx >= x0
-            elif edge == 1:
-                ina = ax <= x1
-                inb = bx <= x1
-            elif edge == 2:
-                ina = ay >= y0
-                inb = by >= y0
+def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
+    # Clip the polygon (px, py)[:n] to coord >= bound (keep_above) or coord <= bound, where
+    # coord is x (axis 0) or y (axis 1); result in (ox, oy), returns its vertex count.
+    cnt = 0
+    for k in range(n):
+        ax = px[k]
+        ay = py[k]
+        k1 = k + 1 if k + 1 < n else 0
+        bx = px[k1]
+        by = py[k1]
+        ca = ax if axis == 0 else ay
+        cb = bx if axis == 0 else by
+        ina = ca >= bound if keep_above else ca <= bound
+        inb = cb >= bound if keep_above else cb <= bound
+        if ina:
+            ox[cnt] = ax
+            oy[cnt] = ay
+            cnt += 1
+        if ina != inb:
+            t = (bound - ca) / (cb - ca)
+            if axis == 0:
+                ox[cnt] = bound
+                oy[cnt] = ay + t * (by - ay)
             else:
-                ina = ay <= y1
-                inb = by <= y1
-            if ina:
-                ux[cnt] = ax
-                uy[cnt] = ay
-                cnt += 1
-            if ina != inb:
-                if edge == 0 or edge == 1:
-                    xe = x0 if edge == 0 else x1
-                    t = (xe - ax) / (bx - ax)
-                    ux[cnt] = xe
-                    uy[cnt] = ay + t * (by - ay)
-                else:
-                    ye = y0 if edge == 2 else y1
-                    t = (ye - ay) / (by - ay)
-                    ux[cnt] = ax + t * (bx - ax)
-                    uy[cnt] = ye
-                cnt += 1
-        m = cnt
-        for k in range(m):
-            tx[k] = ux[k]
-            ty[k] = uy[k]
+                ox[cnt] = ax + t * (bx - ax)
+                oy[cnt] = bound
+            cnt += 1
+    return cnt
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _poly_area(px, py, n):
     area = 0.0
-    for k in range(m):
-        area += tx[k] * ty[(k + 1) % m] - tx[(k + 1) % m] * ty[k]
+    for k in range(n):
+        k1 = k + 1 if k + 1 < n else 0
+        area += px[k] * py[k1] - px[k1] * py[k]
     return abs(area) * 0.5
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
+                   dst_row0, dst_col0, sx, sy, s2x, s2y, tx, ty, t2x, t2y):
+    # Spread one convex polygon over destination pixels: clip to each column strip once, then
+    # the strip to each row (half-planes the polygon lies inside of are skipped).
+    nb = src.shape[0]
+    for cc in range(c0, c1):
+        # column strip [cc, cc + 1]
+        m = n
+        for k in range(n):
+            sx[k] = px[k]
+            sy[k] = py[k]
+        xmin = sx[0]
+        xmax = sx[0]
+        for k in range(1, m):
+            xmin = min(xmin, sx[k])
+            xmax = max(xmax, sx[k])
+        if xmin < cc:
+            m = _clip_half(sx, sy, m, float(cc), 0, True, s2x, s2y)
+            for k in range(m):
+                sx[k] = s2x[k]
+                sy[k] = s2y[k]
+        if xmax > cc + 1.0 and m > 0:
+            m = _clip_half(sx, sy, m, cc + 1.0, 0, False, s2x, s2y)
+            for k in range(m):
+                sx[k] = s2x[k]
+                sy[k] = s2y[k]
+        if m < 3:
+            continue
+        ymin = sy[0]
+        ymax = sy[0]
+        for k in range(1, m):
+            ymin = min(ymin, sy[k])
+            ymax = max(ymax, sy[k])
+        for rr in range(max(r0, int(math.floor(ymin))), min(r1, int(math.ceil(ymax)))):
+            q = m
+            if ymin < rr:
+                q = _clip_half(sx, sy, m, float(rr), 1, True, tx, ty)
+            else:
+                for k in range(m):
+                    tx[k] = sx[k]
+                    ty[k] = sy[k]
+            if ymax > rr + 1.0 and q > 0:
+                q = _clip_half(tx, ty, q, rr + 1.0, 1, False, t2x, t2y)
+                for k in range(q):
+                    tx[k] = t2x[k]
+                    ty[k] = t2y[k]
+            if q < 3:
+                continue
+            a = _poly_area(tx, ty, q)
+            if a <= 0.0:
+                continue
+            wgt = a / area
+            weight[rr - dst_row0, cc - dst_col0] += wgt
+            density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
+            for b in range(nb):
+                out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -573,6 +600,10 @@ def sum_preserving(
     ty = np.empty(16, np.float64)
     ux = np.empty(16, np.float64)
     uy = np.empty(16, np.float64)
+    vx = np.empty(16, np.float64)
+    vy = np.empty(16, np.float64)
+    wx = np.empty(16, np.float64)
+    wy = np.empty(16, np.float64)
     for j in range(h):
         for i in range(w):
             if has_valid and valid[j, i] == 0:
@@ -655,28 +686,17 @@ def sum_preserving(
                     )
                     if cr * sgn_major < 0:
                         reflex = k
-            for rr in range(r0, r1):
-                for cc in range(c0, c1):
-                    if convex:
-                        a = _clip_area(px, py, 4, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
-                    else:
-                        k0 = reflex
-                        qx[0] = px[k0]
-                        qy[0] = py[k0]
-                        qx[1] = px[(k0 + 1) % 4]
-                        qy[1] = py[(k0 + 1) % 4]
-                        qx[2] = px[(k0 + 2) % 4]
-                        qy[2] = py[(k0 + 2) % 4]
-                        a = _clip_area(qx, qy, 3, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
-                        qx[1] = px[(k0 + 2) % 4]
-                        qy[1] = py[(k0 + 2) % 4]
-                        qx[2] = px[(k0 + 3) % 4]
-                        qy[2] = py[(k0 + 3) % 4]
-                        a += _clip_area(qx, qy, 3, float(cc), float(rr), cc + 1.0, rr + 1.0, tx, ty, ux, uy)
-                    if a <= 0.0:
-                        continue
-                    wgt = a / area
-                    weight[rr - dst_row0, cc - dst_col0] += wgt
-                    density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
-                    for b in range(nb):
-                        out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
+            if convex:
+                _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
+                               dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+            else:
+                k0 = reflex
+                for tri in range(2):
+                    qx[0] = px[k0]
+                    qy[0] = py[k0]
+                    qx[1] = px[(k0 + 1 + tri) % 4]
+                    qy[1] = py[(k0 + 1 + tri) % 4]
+                    qx[2] = px[(k0 + 2 + tri) % 4]
+                    qy[2] = py[(k0 + 2 + tri) % 4]
+                    _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
+                                   dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
