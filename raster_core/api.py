@@ -630,7 +630,7 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
     ovr = level if level >= 0 else None
     from affine import Affine
 
-    win_tf = src_tf * Affine.translation(c0, r0)
+    win_tf = src_tf @ Affine.translation(c0, r0)
     data_idx = [s.index for s in sources if s.index is not None]
     src_mask = None
     flags = ds.mask_flags[0] if ds.count else frozenset()

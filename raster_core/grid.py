@@ -176,7 +176,7 @@ class GeoBox:
     """A georeferenced pixel grid: CRS, affine transform (pixel corner -> CRS) and size.
 
     Immutable, hashable, picklable and cheap. Coordinates follow GDAL's
-    convention: ``transform * (col, row)`` is the *top-left corner* of pixel
+    convention: ``transform @ (col, row)`` is the *top-left corner* of pixel
     ``(row, col)``.
 
     Parameters

@@ -52,7 +52,7 @@ COLOR_INTERPRETATIONS = {
 
 
 def _xy(aff: Affine, col: float, row: float) -> list[float]:
-    x, y = aff * (col, row)
+    x, y = aff @ (col, row)
     return [float(x), float(y)]
 
 

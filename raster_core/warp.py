@@ -447,7 +447,7 @@ def source_window(
     """Source pixels needed to warp onto a destination grid (kernel margin included).
 
     For readers: read only ``window.slices`` of the source and call :func:`reproject`
-    with the window's transform (``src_transform * Affine.translation(col_off, row_off)``);
+    with the window's transform (``src_transform @ Affine.translation(col_off, row_off)``);
     the result is the same as warping the whole source. ``None`` = nothing to read.
 
     Examples
