@@ -23,8 +23,9 @@ rows at once (one PROJ call per recursion level) and gives exactly the result of
 calling GDAL's algorithm on every row separately, so a row's coordinates never
 depend on which other rows are computed with it.
 
-The object is picklable (CRSs travel as WKT); the pyproj ``Transformer`` is built
-lazily, once per thread (pyproj transformers are not thread-safe).
+The object is picklable (CRSs travel as WKT); pyproj ``Transformer`` objects are built
+lazily and pooled across warps and threads, each used by one thread at a time (they are
+not thread-safe).
 
 Examples
 --------
@@ -41,8 +42,6 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
-
 import numpy as np
 import pyproj
 from affine import Affine
@@ -50,7 +49,7 @@ from affine import Affine
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError, TransformError
 
-__all__ = ["WarpTransformer", "inv_geotransform", "apply_geotransform", "proj_transformer"]
+__all__ = ["WarpTransformer", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
 GT = tuple[float, float, float, float, float, float]
 
@@ -86,27 +85,45 @@ def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]
 
 
-_TLS = threading.local()
-_CACHE_SIZE = 32
+_POOL: dict[tuple[str, str], list[pyproj.Transformer]] = {}
+_POOL_LOCK = threading.Lock()
+_POOL_KEYS_MAX = 32
+_POOL_PER_KEY_MAX = 16
 
 
-def proj_transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    """pyproj Transformer (always_xy) cached per thread and CRS pair.
-
-    pyproj transformers are not thread-safe, and building one costs tens of ms, so
-    each thread keeps a small cache that outlives individual warps.
-    """
-    cache = getattr(_TLS, "cache", None)
-    if cache is None:
-        cache = _TLS.cache = {}
+def _acquire(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
     key = (src_wkt, dst_wkt)
-    tr = cache.get(key)
-    if tr is None:
-        if len(cache) >= _CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        tr = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
-        cache[key] = tr
-    return tr
+    with _POOL_LOCK:
+        free = _POOL.get(key)
+        if free:
+            return free.pop()
+    return pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
+
+
+def _release(src_wkt: str, dst_wkt: str, tr: pyproj.Transformer) -> None:
+    key = (src_wkt, dst_wkt)
+    with _POOL_LOCK:
+        free = _POOL.get(key)
+        if free is None:
+            if len(_POOL) >= _POOL_KEYS_MAX:
+                _POOL.pop(next(iter(_POOL)))
+            free = _POOL[key] = []
+        if len(free) < _POOL_PER_KEY_MAX:
+            free.append(tr)
+
+
+def proj_transform(src_wkt: str, dst_wkt: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinates with PROJ (always_xy); failed points are inf.
+
+    pyproj transformers are not thread-safe and cost tens of ms to build, so they are
+    kept in a pool shared by all threads and used by one thread at a time.
+    """
+    tr = _acquire(src_wkt, dst_wkt)
+    try:
+        gx, gy = tr.transform(x, y, errcheck=False)
+    finally:
+        _release(src_wkt, dst_wkt, tr)
+    return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
 
 
 class WarpTransformer:
@@ -157,17 +174,6 @@ class WarpTransformer:
         self.has_reprojection = (not self.same_crs) or bool(src.is_geographic)
         self.src_wkt = src.to_wkt()
         self.dst_wkt = dst.to_wkt()
-        self._local = threading.local()
-
-    # ----------------------------------------------------------------- pickling
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_local", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
 
     def __repr__(self) -> str:
         return (
@@ -182,11 +188,6 @@ class WarpTransformer:
     @property
     def dst_crs(self) -> pyproj.CRS:
         return pyproj.CRS.from_wkt(self.dst_wkt)
-
-    def _proj(self, inverse: bool) -> pyproj.Transformer:
-        """Per-thread cached pyproj transformer (dst->src, or src->dst if inverse)."""
-        a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
-        return proj_transformer(a, b)
 
     # ---------------------------------------------------------------- exact
     def transform_points(
@@ -204,11 +205,8 @@ class WarpTransformer:
         gt_in, inv_out = (self.src_gt, self.dst_inv_gt) if inverse else (self.dst_gt, self.src_inv_gt)
         gx, gy = apply_geotransform(gt_in, xs, ys)
         if not self.same_crs and gx.size:
-            gx, gy = self._proj(inverse).transform(
-                np.ascontiguousarray(gx), np.ascontiguousarray(gy), errcheck=False
-            )
-            gx = np.asarray(gx, dtype=np.float64)
-            gy = np.asarray(gy, dtype=np.float64)
+            a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
+            gx, gy = proj_transform(a, b, np.ascontiguousarray(gx), np.ascontiguousarray(gy))
         ok = np.isfinite(gx) & np.isfinite(gy)
         px, py = apply_geotransform(inv_out, gx, gy)
         if not ok.all():

@@ -350,13 +350,11 @@ def _pole_points(dst_wkt: str) -> tuple[np.ndarray, np.ndarray]:
     """The geographic poles (lat +-89.9999) projected into a CRS (cached per CRS)."""
     import pyproj
 
-    from raster_core.transform import proj_transformer
+    from raster_core.transform import proj_transform
 
     dst = pyproj.CRS.from_wkt(dst_wkt)
     geog = dst.geodetic_crs if dst.geodetic_crs is not None else pyproj.CRS.from_epsg(4326)
-    tr = proj_transformer(geog.to_wkt(), dst_wkt)
-    gx, gy = tr.transform(np.array([0.0, 0.0]), np.array([89.9999, -89.9999]), errcheck=False)
-    return np.asarray(gx), np.asarray(gy)
+    return proj_transform(geog.to_wkt(), dst_wkt, np.array([0.0, 0.0]), np.array([89.9999, -89.9999]))
 
 
 def _kernel_scale(dst_size: int, win_size: int, extra: float) -> float:
