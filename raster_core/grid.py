@@ -1691,6 +1691,7 @@ def output_geobox(
     wrk_res: Optional[tuple[float, float]] = None
     res_from_extent = math.inf
     first_tr: Optional[_GenImgProj] = None
+    first_check_invert = False
     for k, s in enumerate(srcs):
         gt = gdal_geotransform(s.transform)
         tr = s._gen_img_proj(dst)
@@ -1703,9 +1704,12 @@ def output_geobox(
             continue
         t, n_this, m_this, ext = _suggested_warp_output(tr)
         if tr.reproj is not None and not _extent_roundtrips(tr, ext, n_this, m_this):
-            # gdalwarp: recompute with CHECK_WITH_INVERT_PROJ=TRUE
+            # gdalwarp: recompute with CHECK_WITH_INVERT_PROJ=TRUE. The transformer keeps that
+            # setting afterwards, which the blank-border detection below then inherits.
             tr_chk = s._gen_img_proj(dst, check_invert=True)
             t, n_this, m_this, ext = _suggested_warp_output(tr_chk)
+            if k == 0:
+                first_check_invert = True
         this_res = (t.a, abs(t.e))
         extent = list(ext)
         if res is None and dims is None and not s.gcps and gt[2] == 0 and gt[4] == 0 and gt[5] < 0 and tr.same:
@@ -1777,7 +1781,7 @@ def output_geobox(
                 gt_out, n_pixels, n_lines = update()
                 if n_pixels <= 1 or n_lines <= 1:
                     break
-                btr = s0._gen_img_proj(dst, dst_gt=gt_out)
+                btr = s0._gen_img_proj(dst, dst_gt=gt_out, check_invert=first_check_invert)
                 top = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, 0.5), lambda x, y: y >= 0)
                 bottom = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, n_lines - 0.5),
                                        lambda x, y: y <= s0.height)
