@@ -17,6 +17,15 @@ Validity: ``valid`` is the unified source validity (uint8, 0 = invalid) of the w
 (0x0) array means "absent". Results are float64 values plus a ``produced`` mask (uint8); the
 caller applies GDAL's write rules (rounding, clamping, dst-nodata collision, blending).
 
+Other GDAL details kept: average is GDAL's incremental weighted mean ``W += w; m += (w/W)(v-m)``
+(bit-identical results); rms is ``sqrt(sum(w v^2) / sum(w))``; mode/min/max/med/q1/q3 count every
+touched valid pixel once (unweighted, a 1e-9 px touch counts); med/q1/q3 take the sorted value at
+``ceil(q n - 1)`` (lower middle for even n); max/min start from -/+DBL_MAX so NaNs never win (an
+all-NaN footprint gives -/+DBL_MAX, i.e. -/+inf in float32); the antimeridian heuristic
+(``bWrapOverX``) wraps footprints whose corners sit at opposite edges of a window starting at
+column 0 when the pixel centre falls outside them; ``sum`` skips self-intersecting quadrilaterals
+and splits non-convex ones in two triangles.
+
 Deliberate deviations from GDAL 3.10 (bugs, not semantics):
 
 * ``mode`` counts the exact source values. GDAL 3.10 casts Int8/(U)Int32/(U)Int64/Float64
