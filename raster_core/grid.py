@@ -27,8 +27,6 @@ on every shared file x 7 target CRSs incl. polar and equal-area ones, with ``res
 
 Known deviations from GDAL 3.10
 -------------------------------
-* Blank-border removal (``-tr`` without ``-te``) on outputs of <= 3 pixels per side may keep
-  or drop one row/column differently from gdalwarp (larger outputs match exactly).
 * ``bounds_srs`` is reprojected with densified edges by default (the Raster API's rule);
   ``bounds_srs_corners_only=True`` gives gdalwarp 3.10's ``-te_srs`` (two corners).
 * With several sources the default resolution is the finest one (gdalwarp); pass
@@ -513,6 +511,12 @@ class _Reprojector:
         ok = np.isfinite(ox) & np.isfinite(oy)
         ox[~ok] = np.inf
         oy[~ok] = np.inf
+        if inverse and self.center_long is not None:
+            # the reverse OGRProjCT wraps its (geographic) output around CENTER_LONG
+            lo = self.center_long - 180.0
+            hi = self.center_long + 180.0
+            ox = np.where(ok & (ox < lo), ox + 360.0, ox)
+            ox = np.where(ok & (ox > hi), ox - 360.0, ox)
         return ox, oy, ok
 
     def forward(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1779,8 +1783,6 @@ def output_geobox(
             s0 = srcs[0]
             while True:
                 gt_out, n_pixels, n_lines = update()
-                if n_pixels <= 1 or n_lines <= 1:
-                    break
                 btr = s0._gen_img_proj(dst, dst_gt=gt_out, check_invert=first_check_invert)
                 top = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, 0.5), lambda x, y: y >= 0)
                 bottom = _blank_border(btr, np.arange(n_pixels) + 0.5, np.full(n_pixels, n_lines - 0.5),
@@ -1788,21 +1790,33 @@ def output_geobox(
                 left = _blank_border(btr, np.full(n_lines, 0.5), np.arange(n_lines) + 0.5, lambda x, y: x >= 0)
                 right = _blank_border(btr, np.full(n_lines, n_pixels - 0.5), np.arange(n_lines) + 0.5,
                                       lambda x, y: x <= s0.width)
-                # never remove every row or column (that would flip or empty the grid)
-                if int(top) + int(bottom) >= n_lines:
-                    top = bottom = False
-                if int(left) + int(right) >= n_pixels:
-                    left = right = False
                 if not (top or bottom or left or right):
                     break
-                if top:
-                    maxy -= yres
-                if bottom:
-                    miny += yres
-                if left:
-                    minx += xres
-                if right:
-                    maxx -= xres
+                # GDAL >= 3.9.3 / 3.10 (PR #10822): stop instead of shrinking an axis whose
+                # extent is already <= 2 pixels
+                stop = False
+                for flag, axis, side in ((top, "y", "max"), (bottom, "y", "min"), (left, "x", "min"),
+                                         (right, "x", "max")):
+                    if not flag:
+                        continue
+                    if axis == "y":
+                        if maxy - miny <= 2 * yres:
+                            stop = True
+                            break
+                        if side == "max":
+                            maxy -= yres
+                        else:
+                            miny += yres
+                    else:
+                        if maxx - minx <= 2 * xres:
+                            stop = True
+                            break
+                        if side == "min":
+                            minx += xres
+                        else:
+                            maxx -= xres
+                if stop:
+                    break
         gt_out, n_pixels, n_lines = update()
     elif dims is not None:
         if user_bounds is None:
