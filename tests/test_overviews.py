@@ -13,6 +13,8 @@ import re
 import numpy as np
 import pytest
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from raster_core.errors import InvalidParameterError
 from raster_core.grid import GeoBox, SourceGrid, output_geobox
@@ -234,3 +236,54 @@ def test_overview_choice_gcp_source():
         ours = choose_overview_level(src.transform, (src.height, src.width), shapes, gb, src.crs,
                                      explicit_grid=False, gcps=gcps)
         assert ours == _gdal_choice(log), f
+
+
+def _cogs_with_overviews():
+    from tests.conftest import DATA, shared_tifs
+
+    names = set()
+    for p in list(DATA.glob("*.tif")) + shared_tifs():
+        with rasterio.open(p) as ds:
+            if ds.crs is not None and ds.overviews(1):
+                names.add(p.name)
+    return sorted(names)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(_cogs_with_overviews()),
+    dst=st.sampled_from([None, "EPSG:4326", "EPSG:3857", "EPSG:3035", "EPSG:32633"]),
+    mode=st.sampled_from(["tr", "tap", "ts", "te_tr", "te_ts"]),
+    fres=st.floats(0.5, 40.0),
+    fx=st.tuples(st.floats(0.0, 0.45), st.floats(0.55, 1.0)),
+    fy=st.tuples(st.floats(0.0, 0.45), st.floats(0.55, 1.0)),
+    ts=st.tuples(st.integers(1, 900), st.integers(1, 900)),
+)
+def test_overview_choice_hypothesis_vs_gdalwarp(name, dst, mode, fres, fx, fy, ts):
+    path = _find(name)
+    src = _source(path)
+    shapes = _overview_shapes(path)
+    base = output_geobox([src], srs=dst) if dst else output_geobox([src])
+    res = base.resolution[0] * fres
+    left, bottom, right, top = base.bounds
+    bb = (left + fx[0] * (right - left), bottom + fy[0] * (top - bottom),
+          left + fx[1] * (right - left), bottom + fy[1] * (top - bottom))
+    kw = {"srs": dst} if dst else {}
+    args = ["-t_srs", dst] if dst else []
+    if mode in ("tr", "tap", "te_tr"):
+        kw["resolution"] = res
+        args += ["-tr", repr(res), repr(res)]
+    if mode == "tap":
+        kw["align_pixels"] = True
+        args += ["-tap"]
+    if mode in ("ts", "te_ts"):
+        kw["dimensions"] = ts
+        args += ["-ts", str(ts[0]), str(ts[1])]
+    if mode.startswith("te"):
+        kw["bounds"] = bb
+        args += ["-te"] + [repr(v) for v in bb]
+    _, log = gdalwarp([path], args, capture_debug=True)
+    gb = output_geobox([src], **kw)
+    ours = choose_overview_level(src.transform, (src.height, src.width), shapes, gb, src.crs,
+                                 explicit_grid=mode.startswith("te"))
+    assert ours == _gdal_choice(log)
