@@ -49,7 +49,7 @@ from affine import Affine
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError, TransformError
 
-__all__ = ["WarpTransformer", "inv_geotransform", "apply_geotransform", "proj_transform"]
+__all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
 GT = tuple[float, float, float, float, float, float]
 
@@ -215,6 +215,13 @@ class WarpTransformer:
         return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), ok
 
     # ---------------------------------------------------------------- approx
+    def row_plan(self, xs: np.ndarray, ys: np.ndarray) -> "RowPlan | None":
+        """Record the approximate dst->src transform of rows ``(xs, ys[k])`` compactly (one PROJ
+        call per recursion level for ALL rows); ``None`` when the exact transform applies
+        (tolerance 0, or at most 5 points per row). ``plan.fill(r0, r1, c0, c1)`` then gives
+        exactly :meth:`transform_rows`' values for any sub-block, without PROJ or the GIL."""
+        return _row_plan(self, xs, ys)
+
     def transform_row(
         self, xs: np.ndarray, y: float, *, exact: bool = False, inverse: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -310,3 +317,156 @@ class WarpTransformer:
                 Y[er, ec] = ey
                 OK[er, ec] = eok
         return X, Y, OK
+
+
+class RowPlan:
+    """Recorded result of the approximate transformer for many rows (compact: per row a few
+    linear segments, the fixed S'/M'/E' points and the exactly transformed points), so that
+    row blocks are filled later by a Numba kernel without PROJ or Python work.
+    Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`."""
+
+    def __init__(self, xs: np.ndarray, nrows: int, fix: tuple, seg: tuple, ex: tuple) -> None:
+        self.xs = xs
+        self.nrows = nrows
+
+        def csr(row: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, ...]:
+            order = np.argsort(row, kind="stable")
+            ptr = np.zeros(nrows + 1, dtype=np.int64)
+            np.cumsum(np.bincount(row, minlength=nrows), out=ptr[1:])
+            return (ptr, *(np.ascontiguousarray(c[order]) for c in cols))
+
+        self.f = csr(*fix)  # ptr, col, x, y
+        self.p = csr(*seg)  # ptr, start, len, sx, sy, dx, dy
+        self.e = csr(*ex)  # ptr, col, x, y, ok
+
+    def add_exact_retries(self, t: "WarpTransformer", ys: np.ndarray, window: tuple[float, float, float, float],
+                          c0: int, c1: int) -> int:
+        """GDAL's exact re-transform of pixels whose approximate source position falls within
+        one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
+        calling thread) and recorded as exact points. Returns how many were re-transformed."""
+        from raster_core._kernels.approx import scan_retry
+
+        ys = np.asarray(ys, dtype=np.float64)
+        args = (self.xs, 0, self.nrows, c0, c1, *self.f, *self.p, *self.e, *[float(v) for v in window])
+        out_r = np.empty(4096, dtype=np.int64)
+        out_c = np.empty(4096, dtype=np.int64)
+        n = scan_retry(*args, out_r, out_c)
+        if n > out_r.size:
+            out_r = np.empty(n, dtype=np.int64)
+            out_c = np.empty(n, dtype=np.int64)
+            scan_retry(*args, out_r, out_c)
+        if n == 0:
+            return 0
+        rr, cc = out_r[:n], out_c[:n]
+        ex, ey, eok = t.transform_points(self.xs[cc], ys[rr])
+        ptr, col, x, y, ok = self.e
+        old_rows = np.repeat(np.arange(self.nrows), np.diff(ptr))
+        row = np.concatenate([old_rows, rr])
+        order = np.argsort(row, kind="stable")  # retries after the existing entries of a row
+        new_ptr = np.zeros(self.nrows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=self.nrows), out=new_ptr[1:])
+        self.e = (
+            new_ptr,
+            np.ascontiguousarray(np.concatenate([col, cc])[order]),
+            np.ascontiguousarray(np.concatenate([x, np.asarray(ex, np.float64)])[order]),
+            np.ascontiguousarray(np.concatenate([y, np.asarray(ey, np.float64)])[order]),
+            np.ascontiguousarray(np.concatenate([ok, np.asarray(eok, bool)])[order]),
+        )
+        return int(n)
+
+    def fill(self, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, Y, OK)`` of local rows [r0, r1) and columns [c0, c1)."""
+        from raster_core._kernels.approx import fill_rows
+
+        shape = (r1 - r0, c1 - c0)
+        X = np.empty(shape)
+        Y = np.empty(shape)
+        OK = np.empty(shape, dtype=bool)
+        fill_rows(self.xs, r0, r1, c0, c1, *self.f, *self.p, *self.e, X, Y, OK)
+        return X, Y, OK
+
+
+def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
+    """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply."""
+    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+
+    xs = np.ascontiguousarray(xs, dtype=np.float64).ravel()
+    ys = np.ascontiguousarray(ys, dtype=np.float64).ravel()
+    n = xs.size
+    nr = ys.size
+    if n == 0 or nr == 0:
+        return None
+    m = (n - 1) // 2
+    if t.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
+        return None
+    rows = np.arange(nr)
+    idx3 = np.array([0, m, n - 1])
+    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
+    good = pok.all(axis=1)
+    e_rows: list[np.ndarray] = []
+    e_cols: list[np.ndarray] = []
+    if not good.all():
+        bad = rows[~good]
+        e_rows.append(np.repeat(bad, n))
+        e_cols.append(np.tile(np.arange(n), bad.size))
+    seg_row = rows[good].astype(np.int64)
+    seg_start = np.zeros(seg_row.size, dtype=np.int64)
+    seg_len = np.full(seg_row.size, n, dtype=np.int64)
+    S = np.ascontiguousarray(np.stack([px[good, 0], py[good, 0]], axis=1))
+    M = np.ascontiguousarray(np.stack([px[good, 1], py[good, 1]], axis=1))
+    E = np.ascontiguousarray(np.stack([px[good, 2], py[good, 2]], axis=1))
+    fix_parts: list[tuple[np.ndarray, ...]] = []
+    seg_parts: list[tuple[np.ndarray, ...]] = []
+    nrg = 0
+    cap = 0
+    rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
+    while seg_row.size:
+        ns = seg_row.size
+        need = nrg + 4 * ns
+        if need > cap:
+            cap = max(need, 2 * cap)
+            rng_row = np.resize(rng_row, cap)
+            rng_start = np.resize(rng_start, cap)
+            rng_len = np.resize(rng_len, cap)
+        p = (np.empty(ns, np.int64), np.empty(ns, np.int64), np.empty(ns, np.int64),
+             np.empty(ns), np.empty(ns), np.empty(ns), np.empty(ns))
+        f = (np.empty(3 * ns, np.int64), np.empty(3 * ns, np.int64), np.empty(3 * ns), np.empty(3 * ns))
+        req_r = np.empty(3 * ns, dtype=np.int64)
+        req_c = np.empty(3 * ns, dtype=np.int64)
+        child_parent = np.empty(2 * ns, dtype=np.int64)
+        child_a = np.empty(2 * ns, dtype=np.int64)
+        child_b = np.empty(2 * ns, dtype=np.int64)
+        npass, nfix, nreq, nch, nrg = approx_level_record(
+            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *p, 0, *f, 0,
+            req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg,
+        )
+        seg_parts.append(tuple(a[:npass] for a in p))
+        fix_parts.append(tuple(a[:nfix] for a in f))
+        if nch == 0:
+            break
+        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]])
+        seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
+            seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
+            np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
+            rng_row, rng_start, rng_len, nrg,
+        )
+    if nrg:
+        er, ec = expand_ranges(rng_row, rng_start, rng_len, nrg)
+        e_rows.append(er)
+        e_cols.append(ec)
+    if e_rows:
+        er = np.concatenate(e_rows).astype(np.int64)
+        ec = np.concatenate(e_cols).astype(np.int64)
+    else:
+        er = ec = np.empty(0, dtype=np.int64)
+    ex, ey, eok = t.transform_points(xs[ec], ys[er])
+
+    def cat(parts: list[tuple[np.ndarray, ...]], k: int, dtypes: tuple) -> tuple[np.ndarray, ...]:
+        if not parts:
+            return tuple(np.empty(0, dtype=d) for d in dtypes)
+        return tuple(np.concatenate([pp[i] for pp in parts]).astype(dtypes[i], copy=False) for i in range(k))
+
+    fix = cat(fix_parts, 4, (np.int64, np.int64, np.float64, np.float64))
+    seg = cat(seg_parts, 7, (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64, np.float64))
+    return RowPlan(xs, nr, fix, seg, (er, ec, np.asarray(ex, np.float64), np.asarray(ey, np.float64),
+                                      np.asarray(eok, bool)))

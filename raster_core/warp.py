@@ -690,6 +690,18 @@ def execute_plan(
     dummy_dens = np.ones((1, 1), dtype=np.float32)
     dv = dst_valid_full if dst_valid_full is not None else np.ones((1, 1), dtype=np.uint8)
 
+    # the approximate transformer of all rows of the window, recorded compactly up front (one
+    # PROJ call per recursion level), so that blocks only run Numba code (no GIL, no PROJ)
+    row_plan = None
+    if method not in REDUCING:
+        ys_win = np.arange(r0, r1, dtype=np.float64) + 0.5
+        row_plan = t.row_plan(xs_full, ys_win)
+        if row_plan is not None:
+            row_plan.add_exact_retries(
+                t, ys_win, (float(xoff), float(yoff), float(xoff + window.width), float(yoff + window.height)),
+                c0, c1,
+            )
+
     if method in REDUCING:
         try:
             from raster_core import _warp_reduce
@@ -715,11 +727,15 @@ def execute_plan(
         from raster_core._kernels.interp import warp_interp_block, warp_near_direct, warp_separable_aligned
 
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
-        X, Y, OK = t.transform_rows(xs_full, ys)
-        X = X[:, c0:c1]
-        Y = Y[:, c0:c1]
-        OK = OK[:, c0:c1]
-        retried = _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
+        if row_plan is not None:
+            X, Y, OK = row_plan.fill(a, b, c0, c1)  # exact retries already recorded in the plan
+            retried = row_plan.e[0][b] > row_plan.e[0][a]
+        else:
+            X, Y, OK = t.transform_rows(xs_full, ys)
+            X = X[:, c0:c1]
+            Y = Y[:, c0:c1]
+            OK = OK[:, c0:c1]
+            retried = _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
         if aligned_separable and not retried and OK.all() and (X == X[:1]).all() and (Y == Y[:, :1]).all():
             warp_separable_aligned(
                 src_win, np.ascontiguousarray(X[0]), np.ascontiguousarray(Y[:, 0]), xoff, yoff,

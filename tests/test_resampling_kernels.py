@@ -27,7 +27,7 @@ def _run_kernel(src, X, Y, method, xscale=1.0, yscale=1.0, valid=None, fast=Fals
     X = np.atleast_2d(X).astype(np.float64)
     Y = np.atleast_2d(Y).astype(np.float64)
     dst = np.full((src3.shape[0], *X.shape), np.nan)
-    produced = np.zeros(X.shape, np.uint8)
+    produced = np.zeros(X.shape, np.bool_)
     warp_interp_block(
         src3, valid if valid is not None else np.ones((1, 1), np.uint8), valid is not None,
         np.ones((1, 1), np.float32), False, X, Y, np.ones(X.shape, bool), 0, 0, METHOD_CODES[method],

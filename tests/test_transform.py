@@ -152,3 +152,19 @@ def test_inv_geotransform_rotated():
     gy = gt[3] + x * gt[4] + y * gt[5]
     assert abs(inv[0] + gx * inv[1] + gy * inv[2] - x) < 1e-12
     assert abs(inv[3] + gx * inv[4] + gy * inv[5] - y) < 1e-12
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("tol", [0.125, 0.01])
+def test_row_plan_fill_equals_transform_rows(case, tol):
+    s_crs, s_gt, d_crs, d_gt, w = case
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt, tolerance=tol)
+    xs = np.arange(w) + 0.5
+    ys = np.arange(0, 120, 7) + 0.5
+    X, Y, OK = t.transform_rows(xs, ys)
+    plan = t.row_plan(xs, ys)
+    for r0, r1, c0, c1 in [(0, ys.size, 0, w), (3, 9, 17, w - 5), (5, 6, 0, 1)]:
+        px, py, pok = plan.fill(r0, r1, c0, c1)
+        np.testing.assert_array_equal(pok, OK[r0:r1, c0:c1])
+        np.testing.assert_array_equal(px[pok], X[r0:r1, c0:c1][pok])
+        np.testing.assert_array_equal(py[pok], Y[r0:r1, c0:c1][pok])

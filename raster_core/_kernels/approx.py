@@ -161,3 +161,166 @@ def expand_ranges(rng_row, rng_start, rng_len, nrg):
             cols[n] = c
             n += 1
     return rows, cols
+
+
+@numba.njit(nogil=True, cache=True)
+def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
+                        p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy, npass,
+                        f_row, f_col, f_x, f_y, nfix,
+                        req_r, req_c, child_parent, child_a, child_b,
+                        rng_row, rng_start, rng_len, nrg):
+    """Like :func:`approx_level` but records instead of filling: passing segments go to
+    ``p_*`` (start value and slope), the S', M', E' points of failing ones to ``f_*``.
+    Returns (npass, nfix, n_requests, n_children, n_ranges)."""
+    nreq = 0
+    nch = 0
+    for k in range(seg_row.shape[0]):
+        r = seg_row[k]
+        st = seg_start[k]
+        ln = seg_len[k]
+        x0 = xs[st]
+        mid = (ln - 1) // 2
+        span = xs[st + ln - 1] - x0
+        dX = (E[k, 0] - S[k, 0]) / span
+        dY = (E[k, 1] - S[k, 1]) / span
+        dm = xs[st + mid] - x0
+        err = abs((S[k, 0] + dX * dm) - M[k, 0]) + abs((S[k, 1] + dY * dm) - M[k, 1])
+        if err <= tol:
+            p_row[npass] = r
+            p_start[npass] = st
+            p_len[npass] = ln
+            p_sx[npass] = S[k, 0]
+            p_sy[npass] = S[k, 1]
+            p_dx[npass] = dX
+            p_dy[npass] = dY
+            npass += 1
+            continue
+        f_row[nfix] = r
+        f_col[nfix] = st
+        f_x[nfix] = S[k, 0]
+        f_y[nfix] = S[k, 1]
+        f_row[nfix + 1] = r
+        f_col[nfix + 1] = st + mid
+        f_x[nfix + 1] = M[k, 0]
+        f_y[nfix + 1] = M[k, 1]
+        f_row[nfix + 2] = r
+        f_col[nfix + 2] = st + ln - 1
+        f_x[nfix + 2] = E[k, 0]
+        f_y[nfix + 2] = E[k, 1]
+        nfix += 3
+        first = mid
+        second = ln - mid
+        if first > 5:
+            req_r[nreq] = r
+            req_c[nreq] = st + (mid - 1) // 2
+            req_r[nreq + 1] = r
+            req_c[nreq + 1] = st + mid - 1
+            child_parent[nch] = k
+            child_a[nch] = nreq
+            child_b[nch] = nreq + 1
+            nreq += 2
+            nch += 1
+        elif first > 1:
+            rng_row[nrg] = r
+            rng_start[nrg] = st + 1
+            rng_len[nrg] = first - 1
+            nrg += 1
+        if second > 5:
+            req_r[nreq] = r
+            req_c[nreq] = st + mid + (ln - mid - 1) // 2
+            child_parent[nch] = -k - 1
+            child_a[nch] = nreq
+            child_b[nch] = -1
+            nreq += 1
+            nch += 1
+        elif second > 2:
+            rng_row[nrg] = r
+            rng_start[nrg] = st + mid + 1
+            rng_len[nrg] = second - 2
+            nrg += 1
+    return npass, nfix, nreq, nch, nrg
+
+
+@numba.njit(nogil=True, cache=True)
+def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+              e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
+    """Coordinates of rows [r0, r1) x columns [c0, c1) from recorded row plans (CSR by row):
+    fixed S'/M'/E' points, then linear segments, then exact points (GDAL's write order)."""
+    for r in range(r0, r1):
+        rr = r - r0
+        for c in range(c1 - c0):
+            OK[rr, c] = True
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            c = f_col[q]
+            if c0 <= c < c1:
+                X[rr, c - c0] = f_x[q]
+                Y[rr, c - c0] = f_y[q]
+        for q in range(p_ptr[r], p_ptr[r + 1]):
+            st = p_start[q]
+            x0 = xs[st]
+            lo = max(st, c0)
+            hi = min(st + p_len[q], c1)
+            ax = p_sx[q]
+            ay = p_sy[q]
+            bx = p_dx[q]
+            by = p_dy[q]
+            for i in range(lo, hi):
+                d = xs[i] - x0
+                X[rr, i - c0] = ax + bx * d
+                Y[rr, i - c0] = ay + by * d
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1:
+                X[rr, c - c0] = e_x[q]
+                Y[rr, c - c0] = e_y[q]
+                OK[rr, c - c0] = e_ok[q]
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+               e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
+    """Pixels of rows [r0, r1) x cols [c0, c1) whose (approximate) source position lies within
+    1 pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
+    Same values as :func:`fill_rows`, computed row by row without storing the block. Returns
+    the count; fills out_r/out_c when they are large enough."""
+    n = 0
+    cap = out_r.shape[0]
+    w = c1 - c0
+    bx = np.empty(w)
+    by = np.empty(w)
+    bok = np.empty(w, dtype=np.bool_)
+    for r in range(r0, r1):
+        bok[:] = True
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            c = f_col[q]
+            if c0 <= c < c1:
+                bx[c - c0] = f_x[q]
+                by[c - c0] = f_y[q]
+        for q in range(p_ptr[r], p_ptr[r + 1]):
+            st = p_start[q]
+            xa = xs[st]
+            lo = max(st, c0)
+            hi = min(st + p_len[q], c1)
+            for i in range(lo, hi):
+                d = xs[i] - xa
+                bx[i - c0] = p_sx[q] + p_dx[q] * d
+                by[i - c0] = p_sy[q] + p_dy[q] * d
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1:
+                bx[c - c0] = e_x[q]
+                by[c - c0] = e_y[q]
+                bok[c - c0] = e_ok[q]
+        for c in range(w):
+            if not bok[c]:
+                continue
+            x = bx[c]
+            y = by[c]
+            if ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
+                    or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0)):
+                if n < cap:
+                    out_r[n] = r
+                    out_c[n] = c + c0
+                n += 1
+    return n
