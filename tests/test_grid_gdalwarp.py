@@ -361,3 +361,51 @@ def test_output_geobox_hypothesis_vs_gdalwarp(name, dst, mode, fres, fx, fy, ts)
     assert ref is not None
     got = output_geobox([src], **kw)
     _assert_same(got, ref)
+
+
+MOSAIC_GROUPS = [
+    [n for n in g if _find(n) is not None]
+    for g in (["rgb1.tif", "rgb2.tif", "rgb3.tif", "rgb4.tif", "RGB.byte.tif"],
+              ["riotiler_mosaic_cog1.tif", "riotiler_mosaic_cog2.tif", "rgbn_suba.tif", "rgbn_subb.tif"],
+              ["storml_elev.tif", "sr_b4_20200829.tif", "storml_tcc.tif"],
+              ["titiler_TCI.tif", "titiler_B01.tif"])
+]
+MOSAIC_GROUPS = [g for g in MOSAIC_GROUPS if len(g) >= 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    dst=st.sampled_from([None, "EPSG:4326", "EPSG:3857", "EPSG:3035"]),
+    mode=st.sampled_from(["none", "tr", "tap", "ts", "te", "te_tr", "te_ts"]),
+    fres=st.floats(0.5, 10.0),
+    fx=st.tuples(st.floats(-0.1, 0.45), st.floats(0.55, 1.1)),
+    fy=st.tuples(st.floats(-0.1, 0.45), st.floats(0.55, 1.1)),
+    ts=st.tuples(st.integers(1, 900), st.integers(1, 900)),
+)
+def test_mosaic_hypothesis_vs_gdalwarp(data, dst, mode, fres, fx, fy, ts):
+    group = data.draw(st.sampled_from(MOSAIC_GROUPS))
+    names = data.draw(st.permutations(group).map(lambda g: g[: max(2, len(g) // 2 + 1)]))
+    paths = [_find(n) for n in names]
+    srcs = [_source(p) for p in paths]
+    base = output_geobox(srcs, srs=dst) if dst else output_geobox(srcs)
+    res = base.resolution[0] * fres
+    left, bottom, right, top = base.bounds
+    bb = (left + fx[0] * (right - left), bottom + fy[0] * (top - bottom),
+          left + fx[1] * (right - left), bottom + fy[1] * (top - bottom))
+    kw = {"srs": dst} if dst else {}
+    args = ["-t_srs", dst] if dst else []
+    if mode in ("tr", "tap", "te_tr"):
+        kw["resolution"] = res
+        args += ["-tr", repr(res), repr(res)]
+    if mode == "tap":
+        kw["align_pixels"] = True
+        args += ["-tap"]
+    if mode in ("ts", "te_ts"):
+        kw["dimensions"] = ts
+        args += ["-ts", str(ts[0]), str(ts[1])]
+    if mode.startswith("te"):
+        kw["bounds"] = bb
+        args += ["-te"] + [repr(v) for v in bb]
+    ref, _ = gdalwarp(paths, args + ["-ovr", "NONE"])
+    _assert_same(output_geobox(srcs, **kw), ref)
