@@ -28,6 +28,7 @@ from raster_core.warp import GDAL_DEVIATIONS  # noqa: E402
 from tests.conftest import HAVE_SHARED, data_file  # noqa: E402
 
 warnings.filterwarnings("ignore", category=rasterio.errors.NotGeoreferencedWarning)
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 MY_OPS = [
     "near", "bilinear", "cubic", "cubicspline", "lanczos",
@@ -112,12 +113,15 @@ def _get(sid: str) -> dict:
     return _CACHE[sid]
 
 
+# the reduce family (raster_core._warp_reduce, second warp engineer) through the same harness
+REDUCE_OPS = ["average", "rms", "sum", "mode", "min", "max", "med", "q1", "q3"]
+
 # scenarios that exist only to exhibit a deviation are not crossed with every op
 _DEVIATION_ONLY = {"TCI_same_crs_down3"}
 PARITY_CASES = [
     (sid, op_name)
     for sid in SCENARIOS
-    for op_name in MY_OPS
+    for op_name in MY_OPS + REDUCE_OPS
     if (sid, op_name) not in KNOWN_GDAL_DEVIATIONS and sid not in _DEVIATION_ONLY
 ]
 
