@@ -340,24 +340,34 @@ class RowPlan:
         self.e = csr(*ex)  # ptr, col, x, y, ok
 
     def add_exact_retries(self, t: "WarpTransformer", ys: np.ndarray, window: tuple[float, float, float, float],
-                          c0: int, c1: int) -> int:
+                          c0: int, c1: int, *, num_threads: int | None = 1) -> int:
         """GDAL's exact re-transform of pixels whose approximate source position falls within
         one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
         calling thread) and recorded as exact points. Returns how many were re-transformed."""
         from raster_core._kernels.approx import scan_retry
+        from raster_core._parallel import row_blocks, run_blocks
 
         ys = np.asarray(ys, dtype=np.float64)
-        args = (self.xs, 0, self.nrows, c0, c1, *self.f, *self.p, *self.e, *[float(v) for v in window])
-        out_r = np.empty(4096, dtype=np.int64)
-        out_c = np.empty(4096, dtype=np.int64)
-        n = scan_retry(*args, out_r, out_c)
-        if n > out_r.size:
-            out_r = np.empty(n, dtype=np.int64)
-            out_c = np.empty(n, dtype=np.int64)
-            scan_retry(*args, out_r, out_c)
+        common = (c0, c1, *self.f, *self.p, *self.e, *[float(v) for v in window])
+
+        def scan(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+            cap = 8 * ((b - a) + (c1 - c0)) + 1024
+            out_r = np.empty(cap, dtype=np.int64)
+            out_c = np.empty(cap, dtype=np.int64)
+            k = scan_retry(self.xs, a, b, *common, out_r, out_c)
+            if k > cap:
+                out_r = np.empty(k, dtype=np.int64)
+                out_c = np.empty(k, dtype=np.int64)
+                scan_retry(self.xs, a, b, *common, out_r, out_c)
+            return out_r[:k], out_c[:k]
+
+        block = max(16, 262144 // max(1, c1 - c0))
+        parts = run_blocks(scan, row_blocks(self.nrows, block), num_threads=num_threads)
+        rr = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        cc = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        n = rr.size
         if n == 0:
             return 0
-        rr, cc = out_r[:n], out_c[:n]
         ex, ey, eok = t.transform_points(self.xs[cc], ys[rr])
         ptr, col, x, y, ok = self.e
         old_rows = np.repeat(np.arange(self.nrows), np.diff(ptr))

@@ -699,7 +699,7 @@ def execute_plan(
         if row_plan is not None:
             row_plan.add_exact_retries(
                 t, ys_win, (float(xoff), float(yoff), float(xoff + window.width), float(yoff + window.height)),
-                c0, c1,
+                c0, c1, num_threads=num_threads,
             )
 
     if method in REDUCING:
