@@ -670,8 +670,9 @@ class _GenImgProj:
             x, y = self.gcp.forward(px, py)
         else:
             g = self.gt
-            x = g[0] + px * g[1] + py * g[2]
-            y = g[3] + px * g[4] + py * g[5]
+            with np.errstate(invalid="ignore", over="ignore"):
+                x = g[0] + px * g[1] + py * g[2]
+                y = g[3] + px * g[4] + py * g[5]
         if self.reproj is None:
             ok = np.ones(x.shape, bool)
         else:

@@ -4,6 +4,7 @@ transform_bounds and output_geobox, against rasterio/GDAL 3.10 on real data."""
 from __future__ import annotations
 
 import math
+import os
 import pickle
 
 import pytest
@@ -469,3 +470,58 @@ def test_calculate_default_transform_synthetic_gcps():
             assert _same_transform(got[0], ref[0], rel=1e-8), (dst, got, ref)
     with pytest.raises(InvalidParameterError):
         calculate_default_transform("EPSG:4326", "EPSG:3857", 100, 100, 0, 0, 1, 1, gcps=cases[0])
+
+
+# --------------------------------------------------------------------------- random grids
+
+RANDOM_CRSS = ["EPSG:4326", "EPSG:3857", "EPSG:32633", "EPSG:32660", "EPSG:3035", "EPSG:3413", "EPSG:3031",
+               "ESRI:54009", "EPSG:2056", "EPSG:27700", "EPSG:32718"]
+
+
+def _area_of_use(crs):
+    import pyproj
+
+    a = pyproj.CRS(crs).area_of_use
+    return (-180.0, -90.0, 180.0, 90.0) if a is None else (a.west, a.south, a.east, a.north)
+
+
+@settings(max_examples=int(os.environ.get("GRID_HYP_EXAMPLES", 60)), deadline=None)
+@given(
+    src=st.sampled_from(RANDOM_CRSS), dst=st.sampled_from(RANDOM_CRSS),
+    u=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0.01, 1), st.floats(0.01, 1)),
+    size=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),
+    densify=st.sampled_from([0, 2, 21]),
+)
+def test_random_grids_vs_rasterio(src, dst, u, size, densify):
+    """calculate_default_transform and transform_bounds on random boxes inside both CRSs' areas of use."""
+    a, b = _area_of_use(src), _area_of_use(dst)
+    w, s, e, n = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    if e - w < 0.02 or n - s < 0.02:
+        return
+    lon0 = w + u[0] * (e - w) * 0.9
+    lat0 = s + u[1] * (n - s) * 0.9
+    lon1 = min(e, lon0 + u[2] * (e - lon0))
+    lat1 = min(n, lat0 + u[3] * (n - lat0))
+    if lon1 - lon0 < 1e-3 or lat1 - lat0 < 1e-3:
+        return
+    box = rasterio.warp.transform_bounds("EPSG:4326", src, lon0, lat0, lon1, lat1)
+    assert _same_transform(transform_bounds("EPSG:4326", src, lon0, lat0, lon1, lat1), box)
+    try:
+        ref = rasterio.warp.transform_bounds(src, dst, *box, densify_pts=densify)
+    except Exception:
+        ref = None
+    if ref is None or not all(map(math.isfinite, ref)):
+        with pytest.raises(RasterCoreError):
+            transform_bounds(src, dst, *box, densify_pts=densify)
+    else:
+        got = transform_bounds(src, dst, *box, densify_pts=densify)
+        assert _same_transform(got, ref, rel=1e-8), (got, ref)
+    W, H = size
+    ref = rasterio.warp.calculate_default_transform(src, dst, W, H, *box)
+    if min(ref[1:]) < 1:  # GDAL suggests an empty grid; raster_core raises a typed error instead
+        with pytest.raises(TransformError):
+            calculate_default_transform(src, dst, W, H, *box)
+        return
+    got = calculate_default_transform(src, dst, W, H, *box)
+    assert got[1:] == ref[1:]
+    assert _same_transform(got[0], ref[0], rel=1e-8)
