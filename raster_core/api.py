@@ -81,6 +81,7 @@ class _Request:
     mask_nodata: bool
     mask_alpha: bool
     drop_alpha: bool
+    explicit_grid: bool = False  # extent and resolution/size fixed by the caller (gdalwarp -te with -tr/-ts)
 
 
 def _check_bool(value: Any, name: str) -> bool:
@@ -229,8 +230,9 @@ class Raster:
             raise OutputTooLargeError(
                 f"the output would have {geobox.height} x {geobox.width} x {len(names)} = {total} values, over the "
                 f"limit of {self.max_pixels} (Raster(max_pixels=...)); use a coarser resolution or smaller bounds")
+        explicit_grid = tile_box is not None or (bounds is not None and (resolution is not None or dimensions is not None))
         return _Request(refs, plan, geobox, norm_scales, out_type, resampler, geom, cutline_all_touched,
-                        mask_nodata, mask_alpha, drop_alpha)
+                        mask_nodata, mask_alpha, drop_alpha, explicit_grid)
 
     # ------------------------------------------------------------------ execution
     def _execute(self, req: _Request) -> tuple[np.ndarray, np.ndarray]:
@@ -593,8 +595,13 @@ def _open(path: str) -> Any:
     return ds
 
 
-def _overview_level(ds: Any, geobox: Any) -> int:
-    """gdalwarp's ``-ovr AUTO`` choice (``-1`` = full resolution), when available."""
+def _overview_level(ds: Any, geobox: Any, *, explicit_grid: bool) -> int:
+    """gdalwarp's ``-ovr AUTO`` choice (``-1`` = full resolution).
+
+    ``explicit_grid``: the caller fixed the output extent and its resolution or size
+    (``bounds`` with ``resolution``/``dimensions``, or a DLTile), for which gdalwarp
+    uses its corresponding-window rule instead of the suggested-output one.
+    """
     count = getattr(ds, "overview_count", 0)
     if not count:
         return -1
@@ -603,7 +610,8 @@ def _overview_level(ds: Any, geobox: Any) -> int:
     except ImportError:  # pragma: no cover - overview selection not available
         return -1
     shapes = [ds.overview_shape(i) for i in range(count)]
-    return int(choose_overview_level(ds.transform, (ds.height, ds.width), shapes, geobox, ds.crs))
+    return int(choose_overview_level(ds.transform, (ds.height, ds.width), shapes, geobox, ds.crs,
+                                     explicit_grid=explicit_grid))
 
 
 def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, layer: np.ndarray,
@@ -612,7 +620,7 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, lay
     from raster_core.warp import execute_plan, plan_warp
 
     ds = _open(path)
-    level = _overview_level(ds, gb)
+    level = _overview_level(ds, gb, explicit_grid=req.explicit_grid)
     if level >= 0:
         src_tf, (src_h, src_w) = ds.overview_transform(level), ds.overview_shape(level)
     else:

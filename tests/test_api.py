@@ -327,7 +327,7 @@ def test_coarse_requests_read_overviews_like_gdalwarp(factor, level):
     from raster_core.grid import GeoBox
 
     gb = GeoBox(meta["coordinateSystem"]["wkt"], Affine.from_gdal(*meta["geoTransform"]), *meta["size"])
-    assert _overview_level(_open(path), gb) == level
+    assert _overview_level(_open(path), gb, explicit_grid=False) == level  # resolution only: -tr without -te
     with rasterio.open(path, **({} if level < 0 else {"overview_level": level})) as src:
         out = np.zeros_like(arr)
         reproject(rasterio.band(src, 1), out[0], dst_transform=Affine.from_gdal(*meta["geoTransform"]),
@@ -541,7 +541,7 @@ def test_single_image_matches_gdal_on_many_grids(name, srs, box, resampler):
     arr, meta = raster_core.ndarray(path, bands=["1"], srs=srs, resampler=resampler, order="gdal", **kw)
     gt = Affine.from_gdal(*meta["geoTransform"])
     gb = GeoBox(meta["coordinateSystem"]["wkt"], gt, *meta["size"])
-    level = _overview_level(_open(path), gb)
+    level = _overview_level(_open(path), gb, explicit_grid=box is not None)  # bounds + resolution = -te -tr
     with rasterio.open(path, **({} if level < 0 else {"overview_level": level})) as src:
         nd = src.nodata
         fill = 0 if nd is None else nd
