@@ -351,7 +351,7 @@ class RowPlan:
         common = (c0, c1, *self.f, *self.p, *self.e, *[float(v) for v in window])
 
         def scan(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-            cap = 8 * ((b - a) + (c1 - c0)) + 1024
+            cap = 2 * ((b - a) + (c1 - c0)) + 256
             out_r = np.empty(cap, dtype=np.int64)
             out_c = np.empty(cap, dtype=np.int64)
             k = scan_retry(self.xs, a, b, *common, out_r, out_c)
@@ -359,7 +359,7 @@ class RowPlan:
                 out_r = np.empty(k, dtype=np.int64)
                 out_c = np.empty(k, dtype=np.int64)
                 scan_retry(self.xs, a, b, *common, out_r, out_c)
-            return out_r[:k], out_c[:k]
+            return out_r[:k].copy(), out_c[:k].copy()  # copies: release the buffers
 
         block = max(16, 262144 // max(1, c1 - c0))
         parts = run_blocks(scan, row_blocks(self.nrows, block), num_threads=num_threads)
@@ -397,9 +397,10 @@ class RowPlan:
 
 
 def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
-    """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply."""
-    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+    """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply.
 
+    Rows are processed in chunks (bounded temporary memory); rows are independent, so the
+    result does not depend on the chunking."""
     xs = np.ascontiguousarray(xs, dtype=np.float64).ravel()
     ys = np.ascontiguousarray(ys, dtype=np.float64).ravel()
     n = xs.size
@@ -409,6 +410,21 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan |
     m = (n - 1) // 2
     if t.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
         return None
+    chunk = max(16, 262_144 // n)
+    parts = [_row_plan_parts(t, xs, ys[a : a + chunk], a) for a in range(0, nr, chunk)]
+    fix = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(4))
+    seg = tuple(np.concatenate([p[1][i] for p in parts]) for i in range(7))
+    ex = tuple(np.concatenate([p[2][i] for p in parts]) for i in range(5))
+    return RowPlan(xs, nr, fix, seg, ex)
+
+
+def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int) -> tuple:
+    """Records (fix, seg, exact) of rows ys (row numbers offset by row0)."""
+    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+
+    n = xs.size
+    nr = ys.size
+    m = (n - 1) // 2
     rows = np.arange(nr)
     idx3 = np.array([0, m, n - 1])
     px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
@@ -450,8 +466,9 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan |
             xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *p, 0, *f, 0,
             req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg,
         )
-        seg_parts.append(tuple(a[:npass] for a in p))
-        fix_parts.append(tuple(a[:nfix] for a in f))
+        seg_parts.append(tuple(a[:npass].copy() for a in p))  # copies: do not keep the full buffers
+        fix_parts.append(tuple(a[:nfix].copy() for a in f))
+        del p, f
         if nch == 0:
             break
         qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]])
@@ -478,5 +495,7 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan |
 
     fix = cat(fix_parts, 4, (np.int64, np.int64, np.float64, np.float64))
     seg = cat(seg_parts, 7, (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64, np.float64))
-    return RowPlan(xs, nr, fix, seg, (er, ec, np.asarray(ex, np.float64), np.asarray(ey, np.float64),
-                                      np.asarray(eok, bool)))
+    fix = (fix[0] + row0, *fix[1:])
+    seg = (seg[0] + row0, *seg[1:])
+    return fix, seg, (er + row0, ec, np.asarray(ex, np.float64), np.asarray(ey, np.float64),
+                      np.asarray(eok, bool))

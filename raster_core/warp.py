@@ -574,13 +574,14 @@ def execute_plan(
     init_dest_nodata: bool = True,
     num_threads: int | None = None,
     block_rows: int | None = None,
-) -> np.ndarray:
+    return_mask: bool = True,
+) -> np.ndarray | None:
     """Warp ``source`` (the FULL source, (bands, rows, cols)) into ``destination``.
 
     ``destination`` (bands, h, w) covers ``dst_window = (row0, row1, col0, col1)`` of
     the plan's global destination grid (default: all of it) and is written in place.
-    Returns the produced-pixel mask (h, w) bool. Inputs must be validated already
-    (see :func:`reproject`).
+    Returns the produced-pixel mask (h, w) bool (None with ``return_mask=False``, which
+    saves its memory). Inputs must be validated already (see :func:`reproject`).
     """
     dst_rows, dst_cols = plan.dst_shape
     if dst_window is None:
@@ -615,10 +616,15 @@ def execute_plan(
                     inv &= band == dst_nodata
             dst_valid_full = (~inv).astype(np.uint8)
             has_dst_valid = nb > 1 or bool(inv.any())
-    produced = np.zeros(destination.shape[1:], dtype=np.bool_)
+    produced_full = np.zeros(destination.shape[1:], dtype=np.bool_) if return_mask else None
     window = plan.window
     if window is None:
-        return produced
+        return produced_full
+
+    def produced_rows(a: int, b: int) -> np.ndarray:
+        if produced_full is not None:
+            return produced_full[a:b]
+        return np.zeros((b - a, destination.shape[2]), dtype=np.bool_)
 
     # --- source window and masks (§3)
     rs, cs = window.slices
@@ -710,6 +716,7 @@ def execute_plan(
 
     def run(a: int, b: int) -> None:
         ga, gb = r0 + a, r0 + b
+        prod = produced_rows(a, b)
         if method in REDUCING:
             out = np.zeros((nb, b - a, c1 - c0), dtype=np.float64)
             out_density = np.ones((nb, b - a, c1 - c0), dtype=np.float64)
@@ -722,7 +729,7 @@ def execute_plan(
 
             write_block(out, out_density, band_produced, destination[:, a:b, :],
                         dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
-                        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, produced[a:b])
+                        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
             return
         from raster_core._kernels.interp import warp_interp_block, warp_near_direct, warp_separable_aligned
 
@@ -740,12 +747,12 @@ def execute_plan(
             warp_separable_aligned(
                 src_win, np.ascontiguousarray(X[0]), np.ascontiguousarray(Y[:, 0]), xoff, yoff,
                 METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius, fast_path,
-                destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, produced[a:b],
+                destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
             )
             return
         if direct_near:
             warp_near_direct(src_win, valid if valid is not None else dummy_valid, valid is not None, X, Y, OK,
-                             xoff, yoff, destination[:, a:b, :], produced[a:b])
+                             xoff, yoff, destination[:, a:b, :], prod)
             return
         warp_interp_block(
             src_win,
@@ -759,7 +766,7 @@ def execute_plan(
             destination[:, a:b, :],
             dv[a:b] if dst_valid_full is not None else dv,
             has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
-            produced[a:b],
+            prod,
         )
 
     nthreads = resolve_num_threads(num_threads)
@@ -770,7 +777,7 @@ def execute_plan(
         if nthreads > 1:
             block_rows = max(1, min(block_rows, -(-nrows // (4 * nthreads))))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
-    return produced
+    return produced_full
 
 
 def _exact_retry(
@@ -997,7 +1004,7 @@ def reproject(
         src_nodata=None if src_nodata is None else float(src_nodata),
         dst_nodata=None if dst_nodata is None else float(dst_nodata),
         src_alpha=src_alpha, src_mask=src_mask, init_dest_nodata=init_dest_nodata,
-        num_threads=num_threads,
+        num_threads=num_threads, return_mask=False,
     )
     result = out3[0] if squeeze else destination
     return result, d_aff
