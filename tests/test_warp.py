@@ -226,7 +226,7 @@ def _src(seed=0, shape=(180, 200), dtype=np.uint16):
     return a
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     grid=st.sampled_from(GRIDS),
     method=st.sampled_from(["near", "bilinear", "cubic", "cubicspline", "lanczos"]),
