@@ -766,7 +766,8 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
             rhi = max(rhi, YA[r] + NY[r] - 1)
     if rhi < rlo:
         return 0
-    tmp = np.empty((rhi - rlo + 1, ncols))
+    tmp = np.zeros((rhi - rlo + 1, ncols))
+    vacc = np.empty(ncols)
     for b in range(nb):
         for sr in range(rlo, rhi + 1):
             for c in range(ncols):
@@ -781,6 +782,13 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
             if not OKY[r]:
                 continue
             ya = YA[r] - rlo
+            # vertical pass over whole rows (vectorisable; per pixel the same j-ascending sum)
+            for c in range(ncols):
+                vacc[c] = 0.0
+            for j in range(NY[r]):
+                wyj = WY[r, j]
+                for c in range(ncols):
+                    vacc[c] += wyj * tmp[ya + j, c]
             for c in range(ncols):
                 if not OKX[c]:
                     continue
@@ -793,9 +801,7 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
                     if (not lanczos) and wt < 1e-6:
                         continue
                     divide = abs(wt - 1.0) > 1e-5
-                val = 0.0
-                for j in range(NY[r]):
-                    val += WY[r, j] * tmp[ya + j, c]
+                val = vacc[c]
                 if divide:
                     val = val / wt
                 produced[r, c] = True
