@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -28,6 +29,36 @@ from raster_core.errors import InvalidParameterError
 __all__ = ["resolve_num_threads", "row_blocks", "run_blocks"]
 
 T = TypeVar("T")
+
+# One persistent pool per thread count, shared by every caller (threads keep their
+# per-thread caches, e.g. pyproj transformers, across calls). Work submitted from a
+# pool thread runs inline, so nested calls (a stack of mosaics of warps) cannot
+# deadlock by waiting on their own pool.
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+_LOCAL = threading.local()
+
+
+def _mark_pool_thread() -> None:
+    _LOCAL.in_pool = True
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(n)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"raster_core-{n}",
+                                      initializer=_mark_pool_thread)
+            _POOLS[n] = pool
+        return pool
+
+
+def _forget_pools() -> None:  # a forked child must not reuse the parent's (dead) threads
+    _POOLS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
 def resolve_num_threads(num_threads: int | None) -> int:
@@ -56,12 +87,13 @@ def run_blocks(
 ) -> list[T]:
     """Call ``func(start, stop)`` for every block, in a pool of ``num_threads`` threads.
 
-    Results come back in block order. With one thread (or one block) no pool is made.
-    Exceptions raised by ``func`` propagate to the caller.
+    Results come back in block order. With one thread or one block, or when called from
+    one of raster_core's own pool threads, the blocks run inline in the calling thread.
+    The pools are persistent (one per thread count). Exceptions raised by ``func``
+    propagate to the caller.
     """
-    n = min(resolve_num_threads(num_threads), len(blocks))
-    if n <= 1:
+    n = resolve_num_threads(num_threads)
+    if n <= 1 or len(blocks) <= 1 or getattr(_LOCAL, "in_pool", False):
         return [func(a, b) for a, b in blocks]
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core") as pool:
-        futures = [pool.submit(func, a, b) for a, b in blocks]
-        return [f.result() for f in futures]
+    futures = [_pool(n).submit(func, a, b) for a, b in blocks]
+    return [f.result() for f in futures]
