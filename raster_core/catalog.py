@@ -29,7 +29,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any, Union
 from urllib.parse import urlparse
 
 from raster_core.bands import Band
+from raster_core._atomic import atomic_path
 from raster_core.errors import CatalogError, NotFoundError, RasterReadError
 from raster_core.scaling import DATA_TYPE_RANGES, data_type_of
 
@@ -952,20 +952,9 @@ class Catalog:
         with self._lock:
             doc = self.to_dict(root=folder.resolve())
         text = _compact_lists(json.dumps(doc, indent=1, allow_nan=False, default=_json_default))
-        fd, tmp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, file)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_path(file, fsync=True) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.write("\n")
         self.path = folder
         return file
 

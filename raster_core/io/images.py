@@ -12,11 +12,11 @@ True
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from raster_core._atomic import atomic_path
 from raster_core.errors import DataTypeError, InvalidParameterError, RasterWriteError, ShapeError
 
 __all__ = ["write_image", "encode_image"]
@@ -107,34 +107,11 @@ def write_image(
     _atomic_write_bytes(path, data)
 
 
-def _new_file_mode() -> int:
-    """Permissions a newly created file gets (0o666 minus the umask), read without changing it."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
 def _atomic_write_bytes(path: Any, data: bytes) -> None:
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RasterWriteError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             f.write(data)
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, Exception):
-            raise RasterWriteError(f"cannot write {path!r}: {exc}") from exc
+    except RasterWriteError:
         raise
+    except Exception as exc:
+        raise RasterWriteError(f"cannot write {os.fspath(path)!r}: {exc}") from exc

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -49,7 +48,7 @@ from raster_core.errors import (
     ShapeError,
 )
 from raster_core.io.geokeys import geokeys_from_crs
-from raster_core.io.images import _new_file_mode
+from raster_core._atomic import atomic_path
 
 __all__ = ["write_geotiff", "build_overview"]
 
@@ -346,10 +345,8 @@ def write_geotiff(
         opts["tile"] = (int(blocksize), int(blocksize))
     else:
         opts["rowsperstrip"] = max(1, 8192 // max(1, w * nb * itemsize))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
     try:
-        with tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tw:
+        with atomic_path(path) as tmp, tifffile.TiffWriter(tmp, bigtiff=bigtiff) as tw:
             tw.write(data, extratags=extratags, **opts)
             previous = array
             for f in ovr_factors:
@@ -364,15 +361,7 @@ def write_geotiff(
                 if tiled:
                     o_opts["tile"] = (int(blocksize), int(blocksize))
                 tw.write(ovd, subfiletype=1, **o_opts)
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, RasterWriteError)):
-            raise
-        if isinstance(exc, Exception):
-            raise RasterWriteError(f"cannot write {path!r}: {type(exc).__name__}: {exc}") from exc
+    except RasterWriteError:
         raise
+    except Exception as exc:
+        raise RasterWriteError(f"cannot write {path!r}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,82 @@
+"""Atomic file output: a written file is complete or absent.
+
+Every file raster_core writes (GeoTIFF, PNG/JPEG, catalog JSON, CLI outputs) goes
+through :func:`atomic_path`: the content is written to a temporary file in the
+destination folder, which is renamed onto the final name only when writing succeeded,
+and removed on any error (including KeyboardInterrupt).
+
+Examples
+--------
+>>> import os, tempfile
+>>> from raster_core._atomic import atomic_path
+>>> folder = tempfile.mkdtemp()
+>>> target = os.path.join(folder, "a.txt")
+>>> with atomic_path(target) as tmp:
+...     with open(tmp, "w") as f:
+...         _ = f.write("done")
+>>> open(target).read(), sorted(os.listdir(folder))
+('done', ['a.txt'])
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from raster_core.errors import RasterWriteError
+
+__all__ = ["atomic_path", "new_file_mode"]
+
+
+def new_file_mode() -> int:
+    """Permissions a newly created file gets (0o666 minus the umask), read without changing it
+    (``os.umask`` would change it process-wide, which is not thread-safe)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
+@contextmanager
+def atomic_path(path: Any, *, fsync: bool = False) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final file name. Its folder must exist.
+    fsync : bool, default False
+        Flush the temporary file to disk before the rename.
+
+    Raises
+    ------
+    RasterWriteError
+        When the folder does not exist. Errors raised inside the block propagate
+        unchanged after the temporary file is removed.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RasterWriteError(f"cannot write {path!r}: folder {folder!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.chmod(tmp, new_file_mode())  # mkstemp makes 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
