@@ -24,7 +24,7 @@ from affine import Affine
 
 from raster_core.errors import CRSError, TransformError
 
-__all__ = ["CRSLike", "TransformLike", "to_crs", "to_affine", "gdal_geotransform", "crs_equal"]
+__all__ = ["CRSLike", "TransformLike", "to_crs", "to_affine", "gdal_geotransform", "inv_geotransform", "crs_equal"]
 
 CRSLike = Union[pyproj.CRS, str, int, dict, Any]
 TransformLike = Union[Affine, Sequence[float]]
@@ -108,6 +108,43 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
 def gdal_geotransform(aff: Affine) -> tuple[float, float, float, float, float, float]:
     """GDAL-order 6-tuple ``(x0, dx, rx, y0, ry, dy)`` of an Affine."""
     return (float(aff.c), float(aff.a), float(aff.b), float(aff.f), float(aff.d), float(aff.e))
+
+
+GT = tuple[float, float, float, float, float, float]
+
+
+def inv_geotransform(gt: Sequence[float]) -> GT:
+    """Inverse of a GDAL-order geotransform, with GDAL's arithmetic (``GDALInvGeoTransform``).
+
+    The non-rotated case uses GDAL's shortcut (``-x0/dx``...), so coordinates computed with
+    it are bit-identical to GDAL's; otherwise the adjugate over the determinant.
+
+    Raises
+    ------
+    TransformError
+        When GDAL would consider the transform singular (``|det| <= 1e-10 * max|coef|^2``).
+
+    Examples
+    --------
+    >>> inv_geotransform((100.0, 10.0, 0.0, 200.0, 0.0, -10.0))
+    (-10.0, 0.1, 0.0, 20.0, 0.0, -0.1)
+    """
+    g0, g1, g2, g3, g4, g5 = (float(v) for v in gt)
+    if g2 == 0.0 and g4 == 0.0 and g1 != 0.0 and g5 != 0.0:
+        return (-g0 / g1, 1.0 / g1, 0.0, -g3 / g5, 0.0, 1.0 / g5)
+    det = g1 * g5 - g2 * g4
+    magnitude = max(max(abs(g1), abs(g2)), max(abs(g4), abs(g5)))
+    if abs(det) <= 1e-10 * magnitude * magnitude:
+        raise TransformError(f"geotransform is not invertible: {(g0, g1, g2, g3, g4, g5)}")
+    inv_det = 1.0 / det
+    return (
+        (g2 * g3 - g0 * g5) * inv_det,
+        g5 * inv_det,
+        -g2 * inv_det,
+        (-g1 * g3 + g0 * g4) * inv_det,
+        -g4 * inv_det,
+        g1 * inv_det,
+    )
 
 
 def crs_equal(a: CRSLike, b: CRSLike) -> bool:

@@ -66,7 +66,7 @@ from affine import Affine
 from pyproj.aoi import AreaOfInterest
 from pyproj.enums import TransformDirection
 
-from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
+from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
 from raster_core.errors import (
     CRSError,
     GeometryError,
@@ -637,7 +637,7 @@ class _GenImgProj:
                  dst_crs: pyproj.CRS, dst_gt: Optional[Sequence[float]] = None,
                  gcp: Optional[_GCPPolynomial] = None, check_invert: bool = False) -> None:
         self.dst_gt = None if dst_gt is None else tuple(float(v) for v in dst_gt)
-        self.dst_inv = None if dst_gt is None else _inv_geotransform(self.dst_gt)
+        self.dst_inv = None if dst_gt is None else inv_geotransform(self.dst_gt)
         self.gcp = gcp
         if gcp is not None:
             # a GCP source: no geotransform, no area of interest, no CENTER_LONG
@@ -650,7 +650,7 @@ class _GenImgProj:
             return
         assert gt is not None
         self.gt = tuple(float(v) for v in gt)
-        self.inv = _inv_geotransform(self.gt)
+        self.inv = inv_geotransform(self.gt)
         self.width = width
         self.height = height
         self.src_crs = src_crs
@@ -709,23 +709,6 @@ class _GenImgProj:
         return px, py, ok
 
 
-def _inv_geotransform(gt: Sequence[float]) -> tuple[float, float, float, float, float, float]:
-    """GDALInvGeoTransform (including its special case for non-rotated transforms)."""
-    if gt[2] == 0.0 and gt[4] == 0.0 and gt[1] != 0.0 and gt[5] != 0.0:
-        return (-gt[0] / gt[1], 1.0 / gt[1], 0.0, -gt[3] / gt[5], 0.0, 1.0 / gt[5])
-    det = gt[1] * gt[5] - gt[2] * gt[4]
-    magnitude = max(max(abs(gt[1]), abs(gt[2])), max(abs(gt[4]), abs(gt[5])))
-    if abs(det) <= 1e-10 * magnitude * magnitude:
-        raise TransformError(f"geotransform {tuple(gt)} is not invertible")
-    inv_det = 1.0 / det
-    return (
-        (gt[2] * gt[3] - gt[0] * gt[5]) * inv_det,
-        gt[5] * inv_det,
-        -gt[2] * inv_det,
-        (-gt[1] * gt[3] + gt[0] * gt[4]) * inv_det,
-        -gt[4] * inv_det,
-        gt[1] * inv_det,
-    )
 
 
 # --------------------------------------------------------------------------------------

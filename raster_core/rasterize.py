@@ -37,8 +37,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from raster_core._parallel import resolve_num_threads, row_blocks, run_blocks
-from raster_core.crs import TransformLike, gdal_geotransform, to_affine
-from raster_core.errors import DataTypeError, GeometryError, InvalidParameterError, ShapeError, TransformError
+from raster_core.crs import TransformLike, gdal_geotransform, inv_geotransform, to_affine
+from raster_core.errors import DataTypeError, GeometryError, InvalidParameterError, ShapeError
 from raster_core.geometry import check_polygonal, polygon_parts, raise_if_invalid, read_geometry
 
 __all__ = ["rasterize", "geometry_mask", "PreparedPolygons", "prepare_polygons", "gdal_inverse_geotransform"]
@@ -75,22 +75,7 @@ def gdal_inverse_geotransform(transform: TransformLike) -> tuple[float, ...]:
     >>> gdal_inverse_geotransform(Affine(10.0, 0, 100.0, 0, -10.0, 200.0))
     (-10.0, 0.1, 0.0, 20.0, 0.0, -0.1)
     """
-    g0, g1, g2, g3, g4, g5 = gdal_geotransform(to_affine(transform))
-    if g2 == 0.0 and g4 == 0.0 and g1 != 0.0 and g5 != 0.0:
-        return (-g0 / g1, 1.0 / g1, 0.0, -g3 / g5, 0.0, 1.0 / g5)
-    det = g1 * g5 - g2 * g4
-    magnitude = max(max(abs(g1), abs(g2)), max(abs(g4), abs(g5)))
-    if abs(det) <= 1e-10 * magnitude * magnitude:
-        raise TransformError(f"transform is (nearly) singular: {(g0, g1, g2, g3, g4, g5)}")
-    inv_det = 1.0 / det
-    return (
-        (g2 * g3 - g0 * g5) * inv_det,
-        g5 * inv_det,
-        -g2 * inv_det,
-        (-g1 * g3 + g0 * g4) * inv_det,
-        -g4 * inv_det,
-        g1 * inv_det,
-    )
+    return inv_geotransform(gdal_geotransform(to_affine(transform)))
 
 
 def _polygons_to_arrays(polys: Sequence[shapely.Polygon]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
