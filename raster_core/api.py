@@ -28,12 +28,12 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from raster_core._parallel import resolve_num_threads, run_blocks
 from raster_core.bands import BandPlan, BandSource, normalize_band_names, resolve_bands
 from raster_core.catalog import Catalog, ImageRef, default_catalog
 from raster_core.errors import (
@@ -235,30 +235,32 @@ class Raster:
                         mask_nodata, mask_alpha, drop_alpha, explicit_grid)
 
     # ------------------------------------------------------------------ execution
-    def _execute(self, req: _Request) -> tuple[np.ndarray, np.ndarray]:
-        """Warp, mosaic, mask and scale: ``(data, valid)`` both (bands, rows, cols)."""
+    def _execute(self, req: _Request, num_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Warp, mosaic, mask and scale: ``(data, valid)`` both (bands, rows, cols).
+
+        Each image is painted into the output through its destination window only (the
+        rows/cols its footprint covers), so the peak memory is about the output plus one
+        image's window, whatever the number of images.
+        """
+        threads = self.num_threads if num_threads is None else num_threads
         gb = req.geobox
         plan = req.plan
         nb = len(plan.names)
         work_dt = numpy_dtype(plan.data_type)
-        single = len(plan.sources) == 1 and not plan.alpha_last
-        mosaic = None if single else Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
-        data = valid = None
+        mosaic = Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
         for srcs in plan.sources:
-            layer = np.zeros((nb, gb.height, gb.width), dtype=work_dt)
-            lvalid = np.zeros((nb, gb.height, gb.width), dtype=bool)
             by_path: dict[str, list[int]] = {}
             for b, s in enumerate(srcs):
                 by_path.setdefault(s.path, []).append(b)
-            for path, out_bands in by_path.items():
-                _warp_file(path, [srcs[b] for b in out_bands], gb, req, layer, lvalid, out_bands, self.num_threads)
-            if mosaic is None:  # one image: the layer is the result (nothing painted under it)
-                data, valid = layer, lvalid
-            else:
-                mosaic.add(layer, lvalid)
-                del layer, lvalid
-        if mosaic is not None:
-            data, valid = mosaic.result()
+            pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
+                      for path, out_bands in by_path.items()]
+            pieces = [(ob, p) for ob, p in pieces if p is not None]
+            if not pieces:
+                continue  # the image does not reach the output grid
+            layer, lvalid, window = _image_layer(pieces, nb, work_dt)
+            mosaic.add(layer, lvalid, window=window, take=True)
+            del layer, lvalid, pieces
+        data, valid = mosaic.result()
         assert data is not None and valid is not None
         if plan.alpha_last and not req.mask_alpha:  # mask_alpha=False: the alpha does not mask
             valid = np.ones_like(valid)
@@ -274,7 +276,7 @@ class Raster:
         if req.scales is None and data.dtype == numpy_dtype(req.data_type):
             data[~valid] = 0  # no conversion needed: masked pixels are 0, as the service sends them
             return data, valid
-        out = apply_scales(data, req.scales, req.data_type, valid, num_threads=self.num_threads)
+        out = apply_scales(data, req.scales, req.data_type, valid, num_threads=threads)
         return out, valid
 
     # ------------------------------------------------------------------ public methods
@@ -457,8 +459,15 @@ class Raster:
         lock = threading.Lock()
         bar = _progress_bar(len(reqs), progress)
 
+        total_threads = resolve_num_threads(self.num_threads)
+        workers = min(len(reqs), max_workers or total_threads)
+        # layers in parallel run on raster_core's persistent pool; their own reads, warps and
+        # scaling then run single-threaded (nested pool calls run inline), so the process
+        # uses ``workers`` threads, not ``workers`` x ``num_threads``
+        inner_threads = None if workers <= 1 else 1
+
         def one(i: int) -> None:
-            data, valid = self._execute(reqs[i])
+            data, valid = self._execute(reqs[i], num_threads=inner_threads)
             arr, meta = self._finish(reqs[i], data, valid, [r.id for r in reqs[i].refs], order=order, masked=masked)
             with lock:
                 out[i] = arr
@@ -467,14 +476,11 @@ class Raster:
                     bar.update(1)
 
         try:
-            workers = min(len(reqs), max_workers or min(len(reqs), 8))
             if workers <= 1:
                 for i in range(len(reqs)):
                     one(i)
             else:
-                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raster_core-stack") as pool:
-                    for f in [pool.submit(one, i) for i in range(len(reqs))]:
-                        f.result()
+                run_blocks(lambda a, b: one(a), [(i, i + 1) for i in range(len(reqs))], num_threads=workers)
         finally:
             if bar is not None:
                 bar.close()
@@ -614,74 +620,240 @@ def _overview_level(ds: Any, geobox: Any, *, explicit_grid: bool) -> int:
                                      explicit_grid=explicit_grid))
 
 
-def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request, layer: np.ndarray,
-               valid: np.ndarray, out_bands: list[int], num_threads: int | None) -> None:
-    """Warp the requested bands of one file onto ``gb``, into ``layer``/``valid`` rows."""
+#: paint an image on an identical grid (same CRS, same pixel size, integer-pixel offset) by a
+#: windowed read + copy instead of a warp (GDAL's warper forces nearest there: a copy). Tests
+#: switch it off to check that both paths give the same arrays.
+_DIRECT_COPY = True
+#: warp each image into its destination window only (tests switch it off: whole output).
+_DST_WINDOWS = True
+
+Piece = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
+
+
+def _translation_offset(src_tf: Any, dst_tf: Any) -> tuple[int, int] | None:
+    """``(dx, dy)`` when the destination grid is the source grid shifted by whole pixels
+    (GDAL's ``GDALTransformIsTranslationOnPixelBoundaries``): destination pixel ``(col, row)``
+    is source pixel ``(col + dx, row + dy)``; else ``None``."""
+    from raster_core.crs import gdal_geotransform
+    from raster_core.transform import inv_geotransform
+
+    s, d = gdal_geotransform(src_tf), gdal_geotransform(dst_tf)
+    if not (s[1] == d[1] and s[2] == d[2] and s[4] == d[4] and s[5] == d[5]):
+        return None
+    si = inv_geotransform(s)
+    x = si[0] + d[0] * si[1] + d[3] * si[2]
+    y = si[3] + d[0] * si[4] + d[3] * si[5]
+    if abs(x - round(x)) > 1e-6 or abs(y - round(y)) > 1e-6:
+        return None
+    return int(round(x)), int(round(y))
+
+
+def _copy_is_exact(dtype: np.dtype, nodata: float | None) -> bool:
+    """The warper's nearest copy writes the source values unchanged (no nodata collision
+    shift, no working-type widening) for these types, and its nodata test is
+    :func:`~raster_core.mosaic.nodata_valid`'s for a nodata that fits the type."""
+    if nodata is None:
+        return True
+    if dtype.name not in ("uint8", "int16", "uint16", "float32", "float64"):
+        return False
+    if math.isnan(nodata):
+        return dtype.kind == "f"
+    if dtype.kind == "f":
+        return math.isinf(nodata) or float(dtype.type(nodata)) == nodata
+    info = np.iinfo(dtype)
+    return nodata == math.floor(nodata) and info.min <= nodata <= info.max
+
+
+def _footprint_window(plan: Any, src_size: tuple[int, int], dst_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Destination rows/cols ``(row0, row1, col0, col1)`` that the source rectangle
+    ``[0, w] x [0, h]`` of ``plan`` can produce (a conservative bounding box).
+
+    The rectangle's edges (densely) and interior are transformed source -> destination
+    and padded for the approximate transformer's error; the whole grid is returned when
+    a point fails to transform or a pole lies in the source (where a bounding box of
+    samples would not be safe).
+    """
+    rows, cols = dst_shape
+    whole = (0, rows, 0, cols)
+    h, w = src_size
+    t = plan.transformer
+    n = 65
+    e = np.linspace(0.0, 1.0, n)
+    g = np.linspace(0.0, 1.0, 17)
+    gx, gy = np.meshgrid(g, g)
+    fx = np.concatenate([e, e, np.zeros(n), np.ones(n), gx.ravel()]) * w
+    fy = np.concatenate([np.zeros(n), np.ones(n), e, e, gy.ravel()]) * h
+    px, py, ok = t.transform_points(fx, fy, inverse=True)
+    if not ok.all() or not (np.isfinite(px).all() and np.isfinite(py).all()):
+        return whole
+    if not t.same_crs:
+        try:
+            from raster_core.transform import proj_transform
+
+            wgs84 = "EPSG:4326"
+            from raster_core.crs import to_crs
+
+            lon, lat = proj_transform(to_crs(wgs84).to_wkt(), t.src_wkt, np.array([0.0, 0.0]), np.array([90.0, -90.0]))
+            from raster_core.transform import apply_geotransform
+
+            sx, sy = apply_geotransform(t.src_inv_gt, np.asarray(lon), np.asarray(lat))
+            inside = np.isfinite(sx) & np.isfinite(sy) & (sx >= -1) & (sx <= w + 1) & (sy >= -1) & (sy <= h + 1)
+            if inside.any():
+                return whole
+        except Exception:  # noqa: BLE001 - any doubt: the whole grid is always correct
+            return whole
+    # dst pixels per src pixel (for the approximate transformer's 0.125 source-pixel error)
+    ratio = max(1.0, (px.max() - px.min()) / max(w, 1), (py.max() - py.min()) / max(h, 1))
+    pad = 2 + int(math.ceil(0.25 * ratio))
+    c0 = max(0, int(math.floor(px.min())) - pad)
+    c1 = min(cols, int(math.ceil(px.max())) + pad)
+    r0 = max(0, int(math.floor(py.min())) - pad)
+    r1 = min(rows, int(math.ceil(py.max())) + pad)
+    if c1 <= c0 or r1 <= r0:
+        return (0, 0, 0, 0)
+    return (r0, r1, c0, c1)
+
+
+def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
+               num_threads: int | None) -> Piece | None:
+    """The requested bands of one file on ``gb``, over the destination window they cover:
+    ``((row0, row1, col0, col1), values, produced)`` with ``values`` (len(sources), h, w)
+    in the layer type of ``req`` and ``produced`` (h, w); ``None`` = nothing on the grid."""
+    from affine import Affine
+
     from raster_core.warp import execute_plan, plan_warp
 
+    layer_dt = numpy_dtype(req.plan.data_type)
     ds = _open(path)
     level = _overview_level(ds, gb, explicit_grid=req.explicit_grid)
     if level >= 0:
         src_tf, (src_h, src_w) = ds.overview_transform(level), ds.overview_shape(level)
     else:
         src_tf, src_h, src_w = ds.transform, ds.height, ds.width
+    ovr = level if level >= 0 else None
+    data_idx = [s.index for s in sources if s.index is not None]
+    unique = list(dict.fromkeys(data_idx))
+    nodata = ds.nodata if data_idx else None
+    if nodata is not None:
+        nodata = float(nodata)
+    flags = ds.mask_flags[0] if ds.count else frozenset()
+    need_file_mask = "per_dataset" in flags or not data_idx
+
+    def source_masks(window: tuple[int, int, int, int]) -> np.ndarray | None:
+        src_mask = None
+        if need_file_mask:
+            # the file's GDAL mask: internal mask / alpha band, or (alpha-only requests) the
+            # nodata of every band
+            src_mask = ds.dataset_mask(window, overview_level=ovr) > 0
+        if req.cutline is not None:
+            from raster_core.cutline import cutline_source_mask
+
+            cm = cutline_source_mask(req.cutline, cutline_srs="EPSG:4326", src_crs=ds.crs, src_transform=src_tf,
+                                     src_shape=(src_h, src_w), all_touched=req.cutline_all_touched,
+                                     window=window, num_threads=num_threads)
+            src_mask = cm if src_mask is None else (src_mask & cm)
+        return src_mask
+
+    def to_layer(values: np.ndarray, produced: np.ndarray) -> np.ndarray:
+        """The requested bands (in request order) of ``values`` (bands ``unique``)."""
+        if not data_idx:
+            return np.broadcast_to(produced, (len(sources),) + produced.shape).astype(layer_dt)
+        if [s.index for s in sources] == unique and values.dtype == layer_dt:
+            return values
+        out = np.empty((len(sources),) + produced.shape, dtype=layer_dt)
+        for k, s in enumerate(sources):
+            if s.is_mask:
+                out[k] = produced
+            else:
+                out[k] = cast_like_gdal(values[unique.index(s.index)], layer_dt)
+        return out
+
     full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
                      resampling=req.resampler)
+
+    # --- identical grids: GDAL's warper degenerates to a copy (nearest on a whole-pixel
+    # translation) for every resampler; read straight into the output window instead
+    offset = None if full.transformer.has_reprojection else _translation_offset(src_tf, gb.transform)
+    if (_DIRECT_COPY and offset is not None and full.resampling == "near"
+            and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata))):
+        dx, dy = offset
+        c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
+        r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
+        if c1 <= c0 or r1 <= r0:
+            return None
+        window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
+        src_mask = source_masks(window)
+        if data_idx:
+            values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
+            produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
+            if nodata is not None:  # unified nodata: invalid only where every band is nodata
+                from raster_core.mosaic import nodata_valid
+
+                any_valid = nodata_valid(values[0], nodata)
+                for b in range(1, values.shape[0]):
+                    any_valid |= nodata_valid(values[b], nodata)
+                produced = produced & any_valid
+        else:
+            produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
+            values = np.empty((0, r1 - r0, c1 - c0), dtype=np.uint8)
+        return (r0, r1, c0, c1), to_layer(values, produced), produced
+
+    # --- a warp of the source window
     win = full.window
     if win is None or win.is_empty:
-        return
+        return None
     c0, r0 = max(0, win.col_off), max(0, win.row_off)
     c1, r1 = min(src_w, win.col_off + win.width), min(src_h, win.row_off + win.height)
     if c1 <= c0 or r1 <= r0:
-        return
+        return None
     window = (c0, r0, c1 - c0, r1 - r0)
-    ovr = level if level >= 0 else None
-    from affine import Affine
-
     win_tf = src_tf @ Affine.translation(c0, r0)
-    data_idx = [s.index for s in sources if s.index is not None]
-    src_mask = None
-    flags = ds.mask_flags[0] if ds.count else frozenset()
-    if "per_dataset" in flags or not data_idx:
-        # the file's GDAL mask: internal mask / alpha band, or (alpha-only requests) the
-        # nodata of every band
-        src_mask = ds.dataset_mask(window, overview_level=ovr) > 0
-    if req.cutline is not None:
-        from raster_core.cutline import cutline_source_mask
-
-        cm = cutline_source_mask(req.cutline, cutline_srs="EPSG:4326", src_crs=ds.crs, src_transform=src_tf,
-                                 src_shape=(src_h, src_w), all_touched=req.cutline_all_touched,
-                                 window=window, num_threads=num_threads)
-        src_mask = cm if src_mask is None else (src_mask & cm)
+    src_mask = source_masks(window)
     sub = plan_warp(ds.crs, win_tf, (r1 - r0, c1 - c0), gb.crs, gb.transform, (gb.height, gb.width),
                     resampling=req.resampler)
     # the kernel scale/radius and the effective method are those of the whole source (GDAL
     # derives them from the full source window, including its out-of-raster "extra" size)
     sub = replace(sub, resampling=full.resampling, xscale=full.xscale, yscale=full.yscale,
                   xradius=full.xradius, yradius=full.yradius)
+    if sub.window is None or sub.window.is_empty:
+        return None
+    if _DST_WINDOWS:
+        dwin = _footprint_window(sub, (r1 - r0, c1 - c0), (gb.height, gb.width))
+    else:
+        dwin = (0, gb.height, 0, gb.width)
+    if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
+        return None
     if data_idx:
-        unique = list(dict.fromkeys(data_idx))
         pixels = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
     else:  # only the alpha band: warp the mask itself
-        unique = []
         pixels = np.ones((1, r1 - r0, c1 - c0), dtype=np.uint8)
-    nodata = ds.nodata if data_idx else None
-    if nodata is not None:
-        nodata = float(nodata)
-    direct = (pixels.dtype == layer.dtype and [s.index for s in sources] == unique
-              and out_bands == list(range(out_bands[0], out_bands[0] + len(out_bands))))
-    if direct:  # warp straight into the layer (no extra copy)
-        dest = layer[out_bands[0]:out_bands[0] + len(out_bands)]
-    else:
-        dest = np.zeros((pixels.shape[0], gb.height, gb.width), dtype=pixels.dtype)
-    produced = execute_plan(sub, pixels, dest, src_nodata=nodata, dst_nodata=nodata, src_mask=src_mask,
-                            num_threads=num_threads)
-    for s, b in zip(sources, out_bands):
-        if s.is_mask:
-            layer[b] = produced
-        elif not direct:
-            layer[b] = cast_like_gdal(dest[unique.index(s.index)], layer.dtype)
-        valid[b] = produced
+    dest = np.empty((pixels.shape[0], dwin[1] - dwin[0], dwin[3] - dwin[2]), dtype=pixels.dtype)
+    produced = execute_plan(sub, pixels, dest, dst_window=dwin, src_nodata=nodata, dst_nodata=nodata,
+                            src_mask=src_mask, num_threads=num_threads)
+    del pixels, src_mask
+    if not data_idx:
+        dest = np.empty((0,) + dest.shape[1:], dtype=np.uint8)
+    return dwin, to_layer(dest, produced), produced
+
+
+def _image_layer(pieces: list[tuple[list[int], Piece]], nb: int,
+                 dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """One image's layer ``(nb, h, w)``, per-band validity and window, from its files' pieces."""
+    if len(pieces) == 1 and pieces[0][0] == list(range(nb)):
+        window, values, produced = pieces[0][1]
+        return values, produced, window
+    r0 = min(p[0][0] for _, p in pieces)
+    r1 = max(p[0][1] for _, p in pieces)
+    c0 = min(p[0][2] for _, p in pieces)
+    c1 = max(p[0][3] for _, p in pieces)
+    layer = np.zeros((nb, r1 - r0, c1 - c0), dtype=dtype)
+    valid = np.zeros((nb, r1 - r0, c1 - c0), dtype=bool)
+    for out_bands, ((a0, a1, b0, b1), values, produced) in pieces:
+        rs, cs = slice(a0 - r0, a1 - r0), slice(b0 - c0, b1 - c0)
+        for k, b in enumerate(out_bands):
+            layer[b, rs, cs] = values[k]
+            valid[b, rs, cs] = produced
+    return layer, valid, (r0, r1, c0, c1)
 
 
 def _check_processing_level(plan: BandPlan, level: str) -> None:

@@ -88,53 +88,113 @@ class Mosaic:
         self.shape = (int(band_count), int(height), int(width))
         self.dtype = np.dtype(dtype)
         self.alpha_last = bool(alpha_last)
-        self.data = np.full(self.shape, fill, dtype=self.dtype)
+        self.fill = fill
+        # allocated on the first add (a first layer covering the whole grid may be adopted)
+        self.data: np.ndarray | None = None
+        self._painted: np.ndarray | None = None
+        self._valid: np.ndarray | None = None
+        self.layers = 0
+
+    def _allocate(self) -> None:
+        if self.data is not None:
+            return
+        self.data = np.full(self.shape, self.fill, dtype=self.dtype)
         if self.alpha_last:
             self._painted = np.zeros(self.shape[1:], dtype=bool)
         else:
             self._valid = np.zeros(self.shape, dtype=bool)
-        self.layers = 0
 
-    def add(self, layer: np.ndarray, valid: Any = None) -> None:
+    def add(
+        self,
+        layer: np.ndarray,
+        valid: Any = None,
+        *,
+        window: tuple[int, int, int, int] | None = None,
+        take: bool = False,
+    ) -> None:
         """Paint one layer on top.
 
         Parameters
         ----------
         layer
-            ``(bands, rows, cols)`` values (2-D for a single band).
+            ``(bands, rows, cols)`` values (2-D for a single band) covering ``window``.
         valid
             True where the layer has data: ``(rows, cols)`` for every band, or
             ``(bands, rows, cols)`` per band; ``None`` = everywhere. With ``alpha_last`` the
             layer additionally needs alpha == 1.
+        window
+            ``(row0, row1, col0, col1)``: the part of the mosaic grid the layer covers (the
+            rows/cols of an image's footprint); ``None`` = the whole grid. Pixels outside
+            it are left as they are, so a mosaic needs the output plus one image's window.
+        take
+            The mosaic may keep ``layer`` as its own array and modify it (no copy when the
+            first layer covers the whole grid and has the mosaic's dtype).
 
         Raises
         ------
         ShapeError
-            When the layer or mask does not match the mosaic.
+            When the layer, mask or window does not match the mosaic.
         """
         arr = np.asarray(layer)
         if arr.ndim == 2:
             arr = arr[np.newaxis]
-        if arr.shape != self.shape:
-            raise ShapeError(f"layer has shape {arr.shape}; the mosaic is {self.shape}")
-        v = _as_valid(valid, self.shape, "valid")
+        nb, rows, cols = self.shape
+        if window is None:
+            r0, r1, c0, c1 = 0, rows, 0, cols
+        else:
+            r0, r1, c0, c1 = (int(v) for v in window)
+            if not (0 <= r0 <= r1 <= rows and 0 <= c0 <= c1 <= cols):
+                raise ShapeError(f"window {window} is outside the mosaic grid ({rows}, {cols})")
+        shape = (nb, r1 - r0, c1 - c0)
+        if arr.shape != shape:
+            raise ShapeError(f"layer has shape {arr.shape}; the mosaic window is {shape}")
+        v = _as_valid(valid, shape, "valid")
+        full = (r0, r1, c0, c1) == (0, rows, 0, cols)
+        if (take and self.data is None and full and arr.dtype == self.dtype and arr.flags.writeable
+                and arr.flags.c_contiguous):
+            self._adopt(arr, v)
+            return
+        self._allocate()
+        assert self.data is not None
+        data = self.data[:, r0:r1, c0:c1]
         self.layers += 1
+        if self.alpha_last:
+            assert self._painted is not None
+            where = arr[-1] == 1
+            if v is not None:
+                where &= v if v.ndim == 2 else v.all(axis=0)
+            np.copyto(data, arr, where=where[np.newaxis], casting="unsafe")
+            self._painted[r0:r1, c0:c1] |= where
+            return
+        assert self._valid is not None
+        pvalid = self._valid[:, r0:r1, c0:c1]
+        if v is None:
+            np.copyto(data, arr, casting="unsafe")
+            pvalid[...] = True
+        elif v.ndim == 2:
+            np.copyto(data, arr, where=v[np.newaxis], casting="unsafe")
+            pvalid |= v[np.newaxis]
+        else:
+            np.copyto(data, arr, where=v, casting="unsafe")
+            pvalid |= v
+
+    def _adopt(self, arr: np.ndarray, v: np.ndarray | None) -> None:
+        """First layer over the whole grid: keep it, with the fill where it is not valid."""
+        self.layers += 1
+        self.data = arr
         if self.alpha_last:
             where = arr[-1] == 1
             if v is not None:
                 where &= v if v.ndim == 2 else v.all(axis=0)
-            np.copyto(self.data, arr, where=where[np.newaxis], casting="unsafe")
-            self._painted |= where
+            np.copyto(arr, arr.dtype.type(self.fill), where=~where[np.newaxis])
+            self._painted = where
             return
         if v is None:
-            np.copyto(self.data, arr, casting="unsafe")
-            self._valid[...] = True
-        elif v.ndim == 2:
-            np.copyto(self.data, arr, where=v[np.newaxis], casting="unsafe")
-            self._valid |= v[np.newaxis]
-        else:
-            np.copyto(self.data, arr, where=v, casting="unsafe")
-            self._valid |= v
+            self._valid = np.ones(self.shape, dtype=bool)
+            return
+        valid = np.array(np.broadcast_to(v, self.shape), dtype=bool)  # own copy, per band
+        np.copyto(arr, arr.dtype.type(self.fill), where=~valid)
+        self._valid = valid
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """``(data, valid)``: the mosaic and its per-band validity ``(bands, rows, cols)``.
@@ -143,10 +203,14 @@ class Mosaic:
         every band is 0 (the fill) where nothing contributed, and ``valid`` is the alpha for
         every band.
         """
+        self._allocate()
+        assert self.data is not None
         if self.alpha_last:
+            assert self._painted is not None
             self.data[-1][self._painted] = 1
             self.data[-1][~self._painted] = 0
             return self.data, np.broadcast_to(self._painted, self.shape).copy()
+        assert self._valid is not None
         return self.data, self._valid
 
 
