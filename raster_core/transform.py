@@ -215,12 +215,14 @@ class WarpTransformer:
         return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), ok
 
     # ---------------------------------------------------------------- approx
-    def row_plan(self, xs: np.ndarray, ys: np.ndarray) -> "RowPlan | None":
+    def row_plan(self, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> "RowPlan | None":
         """Record the approximate dst->src transform of rows ``(xs, ys[k])`` compactly (one PROJ
         call per recursion level for ALL rows); ``None`` when the exact transform applies
         (tolerance 0, or at most 5 points per row). ``plan.fill(r0, r1, c0, c1)`` then gives
-        exactly :meth:`transform_rows`' values for any sub-block, without PROJ or the GIL."""
-        return _row_plan(self, xs, ys)
+        exactly :meth:`transform_rows`' values for any sub-block, without PROJ or the GIL.
+        Chunks of rows are recorded on ``num_threads`` threads (rows are independent, so the
+        result does not depend on it)."""
+        return _row_plan(self, xs, ys, num_threads=num_threads)
 
     def transform_row(
         self, xs: np.ndarray, y: float, *, exact: bool = False, inverse: bool = False
@@ -344,7 +346,7 @@ class RowPlan:
         """GDAL's exact re-transform of pixels whose approximate source position falls within
         one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
         calling thread) and recorded as exact points. Returns how many were re-transformed."""
-        from raster_core._kernels.approx import scan_retry
+        from raster_core._kernels.approx import scan_retry_segments as scan_retry
         from raster_core._parallel import row_blocks, run_blocks
 
         ys = np.asarray(ys, dtype=np.float64)
@@ -396,7 +398,7 @@ class RowPlan:
         return X, Y, OK
 
 
-def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
+def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
     """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply.
 
     Rows are processed in chunks (bounded temporary memory); rows are independent, so the
@@ -410,8 +412,16 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray) -> RowPlan |
     m = (n - 1) // 2
     if t.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
         return None
-    chunk = max(16, 262_144 // n)
-    parts = [_row_plan_parts(t, xs, ys[a : a + chunk], a) for a in range(0, nr, chunk)]
+    from raster_core._parallel import resolve_num_threads, row_blocks, run_blocks
+
+    # chunks of rows (bounded temporary memory, few Python round trips), on the thread pool:
+    # PROJ and the Numba kernels release the GIL
+    nthreads = resolve_num_threads(num_threads)
+    chunk = max(16, 1_048_576 // n)
+    if nthreads > 1:
+        chunk = max(16, min(chunk, -(-nr // (2 * nthreads))))
+    parts = run_blocks(lambda a, b: _row_plan_parts(t, xs, ys[a:b], a), row_blocks(nr, chunk),
+                       num_threads=nthreads)
     fix = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(4))
     seg = tuple(np.concatenate([p[1][i] for p in parts]) for i in range(7))
     ex = tuple(np.concatenate([p[2][i] for p in parts]) for i in range(5))

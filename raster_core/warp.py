@@ -701,7 +701,7 @@ def execute_plan(
     row_plan = None
     if method not in REDUCING:
         ys_win = np.arange(r0, r1, dtype=np.float64) + 0.5
-        row_plan = t.row_plan(xs_full, ys_win)
+        row_plan = t.row_plan(xs_full, ys_win, num_threads=num_threads)
         if row_plan is not None:
             row_plan.add_exact_retries(
                 t, ys_win, (float(xoff), float(yoff), float(xoff + window.width), float(yoff + window.height)),
@@ -733,6 +733,20 @@ def execute_plan(
             return
         from raster_core._kernels.interp import warp_interp_block, warp_near_direct, warp_separable_aligned
 
+        if row_plan is not None and not aligned_separable:
+            # coordinates computed row by row inside the kernel from the recorded plan
+            from raster_core._kernels.interp import warp_rows_from_plan
+
+            warp_rows_from_plan(
+                row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e,
+                src_win, valid if valid is not None else dummy_valid, valid is not None,
+                density if density is not None else dummy_dens, density is not None,
+                xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
+                fast_path, direct_near, destination[:, a:b, :],
+                dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
+                work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
+            )
+            return
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:
             X, Y, OK = row_plan.fill(a, b, c0, c1)  # exact retries already recorded in the plan

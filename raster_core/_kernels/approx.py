@@ -324,3 +324,135 @@ def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len
                     out_c[n] = c + c0
                 n += 1
     return n
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _retry_test(x, y, x0, y0, x1, y1):
+    return ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
+            or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0))
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
+    """Index range [i0, i1) within [lo, hi) that may hold sv + dv * (i - st) in [lo_v, hi_v]
+    (a superset: the caller tests every index exactly)."""
+    if dv == 0.0:
+        if lo_v <= sv <= hi_v:
+            return lo, hi
+        return lo, lo
+    ta = (lo_v - sv) / dv
+    tb = (hi_v - sv) / dv
+    if ta > tb:
+        ta, tb = tb, ta
+    fa = st + ta - 2.0
+    fb = st + tb + 3.0
+    if not (fb >= lo and fa < hi):  # also NaN
+        return lo, lo
+    i0 = lo if fa <= lo else int(fa)
+    i1 = hi if fb >= hi else int(fb)
+    if i0 < lo:
+        i0 = lo
+    if i1 > hi:
+        i1 = hi
+    return i0, i1
+
+
+@numba.njit(nogil=True, cache=True)
+def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                        e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
+    """Same pixel set as :func:`scan_retry`, found per linear segment: along a segment the
+    approximate x (and y) is a monotone function of the column, so the columns whose value
+    may fall in one of the four 1-pixel bands outside the window form an index range
+    computed by division (with a margin); only those columns are evaluated, with exactly
+    the expressions of :func:`fill_rows` and the same test. Fixed S'/M'/E' points that no
+    segment overwrites and exact points are tested individually. A pixel's value is the
+    last write of fill_rows' order (fixed, segments, exact). Returns the count; fills
+    out_r/out_c when they are large enough."""
+    n = 0
+    cap = out_r.shape[0]
+    w = c1 - c0
+    mark = np.full(w, -1, dtype=np.int64)
+    eps = 1e-6
+    lo_s = np.empty(4, dtype=np.int64)
+    hi_s = np.empty(4, dtype=np.int64)
+    for r in range(r0, r1):
+        # exact points: the last entry of a column wins
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1:
+                mark[c - c0] = q
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1 and mark[c - c0] == q and e_ok[q]:
+                if _retry_test(e_x[q], e_y[q], x0, y0, x1, y1):
+                    if n < cap:
+                        out_r[n] = r
+                        out_c[n] = c
+                    n += 1
+        # linear segments (disjoint column ranges)
+        for q in range(p_ptr[r], p_ptr[r + 1]):
+            st = p_start[q]
+            lo = max(st, c0)
+            hi = min(st + p_len[q], c1)
+            if lo >= hi:
+                continue
+            sx = p_sx[q]
+            sy = p_sy[q]
+            dx = p_dx[q]
+            dy = p_dy[q]
+            xa = xs[st]
+            lo_s[0], hi_s[0] = _preimage(st, sx, dx, x0 - 1.0 - eps, x0 + eps, lo, hi)
+            lo_s[1], hi_s[1] = _preimage(st, sy, dy, y0 - 1.0 - eps, y0 + eps, lo, hi)
+            lo_s[2], hi_s[2] = _preimage(st, sx, dx, x1 - 1e-10 - eps, x1 + 1.0 + eps, lo, hi)
+            lo_s[3], hi_s[3] = _preimage(st, sy, dy, y1 - 1e-10 - eps, y1 + 1.0 + eps, lo, hi)
+            # visit the union of the ranges once, in column order
+            i = lo
+            while True:
+                nxt = hi
+                for k in range(4):
+                    if hi_s[k] > lo_s[k] and hi_s[k] > i and lo_s[k] < nxt:
+                        nxt = lo_s[k] if lo_s[k] > i else i
+                if nxt >= hi:
+                    break
+                i = nxt
+                end = i
+                for k in range(4):
+                    if lo_s[k] <= i < hi_s[k] and hi_s[k] > end:
+                        end = hi_s[k]
+                for ii in range(i, end):
+                    if mark[ii - c0] >= 0:
+                        continue
+                    d = xs[ii] - xa
+                    if _retry_test(sx + dx * d, sy + dy * d, x0, y0, x1, y1):
+                        if n < cap:
+                            out_r[n] = r
+                            out_c[n] = ii
+                        n += 1
+                i = end
+        # fixed points not overwritten by a segment or an exact point
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            c = f_col[q]
+            if not (c0 <= c < c1) or mark[c - c0] != -1:
+                continue
+            covered = False
+            for s in range(p_ptr[r], p_ptr[r + 1]):
+                if p_start[s] <= c < p_start[s] + p_len[s]:
+                    covered = True
+                    break
+            if covered:
+                continue
+            mark[c - c0] = -2  # fixed points of one column carry the same value: test once
+            if _retry_test(f_x[q], f_y[q], x0, y0, x1, y1):
+                if n < cap:
+                    out_r[n] = r
+                    out_c[n] = c
+                n += 1
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1:
+                mark[c - c0] = -1
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            c = f_col[q]
+            if c0 <= c < c1:
+                mark[c - c0] = -1
+    return n
