@@ -9,11 +9,17 @@
    resolution: raster_core warps from the 16x overview (gdalwarp ``-ovr AUTO``), rasterio's
    ``reproject`` from the full-resolution band.
 
-Both libraries run with the same thread count. Each timing is the median of ``--repeat``
-runs after a warm-up (Numba compilation and the page cache are excluded); peak memory is
-the growth of the process's RSS during one run (sampled every ms) in a fresh subprocess
-per pipeline, after the warm-up: memory the allocator kept from the warm-up is reused, so
-it is a lower bound of what one call needs. Usage::
+Both libraries run with the same thread count, each pipeline in a fresh subprocess. Each
+timing is the median of ``--repeat`` runs after a warm-up (Numba compilation and the page
+cache are excluded). Peak memory of one whole call (result included), two ways:
+
+* ``peak RSS``: after the warm-up, freed memory is returned to the OS (``malloc_trim``) and
+  the kernel's peak-RSS counter is reset (``/proc/self/clear_refs``), so ``VmHWM - VmRSS``
+  before the call is everything the call touched, C allocations (GDAL's) included;
+* ``tracemalloc``: the peak of Python/NumPy allocations during the call (GDAL's own
+  buffers are not traced, so it is a lower bound for rasterio).
+
+Usage::
 
     python benchmarks/api.py [--repeat N] [--threads N]
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -49,8 +56,56 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _status_mb(key: str) -> float | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _peak_rss_of_call(fn) -> float:
+    """Peak RSS (MB) of one call of ``fn`` above the RSS before it (result kept alive)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset VmHWM to the current RSS
+    except OSError:
+        return _peak_during(fn)  # no clear_refs: sample the RSS instead
+    base = _status_mb("VmRSS")
+    result = fn()
+    peak = _status_mb("VmHWM")
+    del result
+    if base is None or peak is None:
+        return float("nan")
+    return peak - base
+
+
+def _tracemalloc_peak(fn) -> float:
+    """Peak of traced (Python/NumPy) allocations (MB) during one call of ``fn``."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak / 2**20
+
+
 def _peak_during(fn) -> float:
-    """Peak RSS growth (MB) while ``fn`` runs, sampled every millisecond."""
+    """Peak RSS growth (MB) while ``fn`` runs, sampled every millisecond (fallback)."""
     import threading
 
     base = _rss_mb()
@@ -134,13 +189,14 @@ def _child(case: str, side: str, threads: int, repeat: int) -> None:
     warnings.simplefilter("ignore")
     fn = _pipelines(threads)[case][0 if side == "raster_core" else 1]
     fn()  # warm-up: Numba compilation, page cache
-    peak = _peak_during(fn)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"time": statistics.median(times), "peak_mb": peak}))
+    rss = _peak_rss_of_call(fn)
+    traced = _tracemalloc_peak(fn)
+    print(json.dumps({"time": statistics.median(times), "rss_mb": rss, "traced_mb": traced}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     warnings.simplefilter("ignore")
     cases = _pipelines(args.threads)
-    print(f"threads={args.threads}, median of {args.repeat} runs after warm-up (machine may be under load)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"threads={args.threads}, median of {args.repeat} runs after warm-up, load average {load:.2f} "
+          f"on {os.cpu_count()} cores (a shared machine: measured under load when load > cores)")
     print(f"{'case':48s} {'shape':>16s} {'raster_core':>12s} {'rasterio':>10s} {'ratio':>6s} "
-          f"{'peak MB rc':>10s} {'peak MB rio':>11s}")
+          f"{'RSS MB rc':>9s} {'RSS MB rio':>10s} {'traced rc':>9s} {'traced rio':>10s}")
     for case, (_, _, shape) in cases.items():
         res = {}
         for side in ("raster_core", "rasterio"):
@@ -165,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             res[side] = json.loads(out.stdout.strip().splitlines()[-1])
         rc, rio = res["raster_core"], res["rasterio"]
         print(f"{case:48s} {str(shape):>16s} {rc['time']:11.3f}s {rio['time']:9.3f}s "
-              f"{rio['time'] / rc['time']:5.2f}x {rc['peak_mb']:10.1f} {rio['peak_mb']:11.1f}")
+              f"{rio['time'] / rc['time']:5.2f}x {rc['rss_mb']:9.1f} {rio['rss_mb']:10.1f} "
+              f"{rc['traced_mb']:9.1f} {rio['traced_mb']:10.1f}")
+    print("RSS MB: peak RSS of one call above the RSS before it (fresh process, freed memory returned to the OS "
+          "first); traced: tracemalloc peak (Python/NumPy only, GDAL's buffers not traced)")
     return 0
 
 
