@@ -331,3 +331,37 @@ def test_sum_rotated_quadrilaterals_preserve_total():
     for r0, r1 in ((0, 23), (23, 50)):
         R.sum_preserving(src, EMPTY_U8, EMPTY_F32, cx, cy, False, r0, r1, 0, 60, out2[:, r0:r1], wt2[r0:r1], dw[r0:r1])
     np.testing.assert_array_equal(out, out2)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "uint32", "int64"])
+@pytest.mark.parametrize("scale", [0.37, 1.0, 1.3, 3.0])
+def test_average_integer_fast_kernel_is_bit_identical_to_reference(dtype, scale):
+    """average_integer_plain == average_or_mode(AVERAGE) bit for bit: random footprints of every
+    size, reversed corners, footprints leaving the window, failed/non-finite corners."""
+    rng = np.random.default_rng(int(scale * 100) + len(dtype))
+    info = np.iinfo(dtype)
+    h, w = 23, 31
+    src = rng.integers(info.min, info.max, size=(2, h, w), endpoint=True, dtype=dtype)
+    rows, cols = 40, 50
+    x0 = rng.uniform(-6, w + 6, (rows, cols))
+    y0 = rng.uniform(-6, h + 6, (rows, cols))
+    # integer and near-integer corners (footprints of exactly one column/row, EPS cases)
+    snap = rng.random((rows, cols)) < 0.3
+    x0[snap] = np.round(x0[snap]) + rng.choice([0.0, 1e-11, -1e-11, 1e-9], snap.sum())
+    tlx, tly = x0 + 100.0, y0 + 50.0
+    brx = tlx + scale * rng.choice([1.0, -1.0, 0.5, 1.7], (rows, cols))
+    bry = tly + scale * rng.choice([1.0, -1.0, 0.5, 1.7], (rows, cols))
+    tlx[rng.random((rows, cols)) < 0.02] = np.inf
+    bry[rng.random((rows, cols)) < 0.02] = np.nan
+    ok = (rng.random((rows, cols)) > 0.03).astype(np.uint8)
+    m = 2.0 * max(1, math.ceil(1 / min(scale, 1.0)))
+    ref_out = np.zeros((2, rows, cols))
+    ref_prod = np.zeros((rows, cols), np.uint8)
+    R.average_or_mode(src, EMPTY_U8, EMPTY_F32, 100, 50, tlx, tly, brx, bry, ok, tlx, m, m, False, 1.0,
+                      R.AVERAGE, ref_out, ref_prod)
+    out = np.zeros((2, rows, cols))
+    prod = np.zeros((rows, cols), np.uint8)
+    R.average_integer_plain(src, 100, 50, tlx, tly, brx, bry, ok, m, m, out, prod)
+    assert ref_prod.any() and not ref_prod.all()
+    np.testing.assert_array_equal(prod, ref_prod)
+    np.testing.assert_array_equal(out.view(np.int64), ref_out.view(np.int64))
