@@ -274,7 +274,10 @@ class Raster:
                 for nd in sorted(values, key=repr):
                     valid[b] &= nodata_valid(data[b], nd)
         if req.scales is None and data.dtype == numpy_dtype(req.data_type):
-            data[~valid] = 0  # no conversion needed: masked pixels are 0, as the service sends them
+            # no conversion needed: masked pixels are 0, as the service sends them (band by
+            # band: one band's temporary, not the output's)
+            for b in range(nb):
+                np.copyto(data[b], 0, where=~valid[b])
             return data, valid
         out = apply_scales(data, req.scales, req.data_type, valid, num_threads=threads)
         return out, valid
@@ -380,7 +383,9 @@ class Raster:
         meta = build_metadata(gb.crs, gb.transform, gb.width, gb.height, bands=bands, band_names=names,
                               data_type=req.data_type, ids=ids, alpha_last=plan.alpha_last and not req.drop_alpha)
         if masked:
-            arr: np.ndarray = np.ma.MaskedArray(out, mask=~valid)
+            # ``valid`` is ours (from _execute) and not used again: invert it in place as the mask
+            mask = np.logical_not(valid, out=valid) if valid.flags.writeable else ~valid
+            arr: np.ndarray = np.ma.MaskedArray(out, mask=mask)
         else:
             arr = out
         if order == "image":

@@ -225,8 +225,9 @@ def test_mosaic_peak_memory_is_output_plus_one_window(tmp_path, kw):
     finally:
         tracemalloc.stop()
     # output data (+ its per-band validity and the returned mask: 2 x 1/2 for uint16) plus one
-    # quadrant's window and its warp temporaries; a layer per image would need >= 3 x output
-    assert peak < 2.6 * out_bytes, (peak / out_bytes)
+    # quadrant's window and its warp temporaries (measured: 2.1x native, 2.4x warped); a full-size
+    # layer + validity per image (the previous design) measured 3.9-4.0x
+    assert peak < 3.0 * out_bytes, (peak / out_bytes)
     assert not np.ma.getmaskarray(arr).all()
 
 
