@@ -163,6 +163,14 @@ _WINDOW_CASES = [
     (["RGB.byte.tif"], ["1", "2"], dict(srs="EPSG:32619", resolution=250, resampler="average")),
     (["nt_20201024_f18_nrt_s.tif"], ["1"], dict(srs="EPSG:4326", resolution=0.5, resampler="bilinear")),
     (["rgb1.tif", "rgb3.tif"], ["1", "2", "3"], dict(srs="EPSG:32618", resolution=137.3, resampler="lanczos")),
+    # across the antimeridian, from a global grid with the poles, a geostationary disc with
+    # failing points, a south-up image
+    (["riotiler_cog_dateline.tif"], ["1"], dict(srs="EPSG:4326", resolution=0.01, resampler="bilinear")),
+    (["world.rgb.tif"], ["1", "2", "3"], dict(srs="EPSG:3857", resolution=50_000, resampler="cubic")),
+    (["world.rgb.tif"], ["1"], dict(srs="EPSG:3031", resolution=100_000, bounds=(-4e6, -4e6, 4e6, 4e6))),
+    (["goes.tif"], ["1", "2"], dict(srs="EPSG:4326", resolution=0.5, bounds=(-140, -70, -10, 70),
+                                    resampler="bilinear")),
+    (["south-up.tif"], ["1"], dict(srs="EPSG:32611", resolution=700, resampler="average")),
 ]
 
 
