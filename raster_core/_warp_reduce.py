@@ -235,6 +235,19 @@ def reduce_block(
             out, produced,
         )
         return ReduceResult(out, produced.astype(bool), None)
+    if (
+        method in ("min", "max")
+        and _FAST_AVERAGE
+        and src.dtype.kind in "iu"
+        and valid_u8.size == 0
+        and dens.size == 0
+        and not allow_wrap
+    ):
+        _k.minmax_integer_plain(
+            np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
+            _k.METHOD_CODES[method], out, produced,
+        )
+        return ReduceResult(out, produced.astype(bool), None)
     _k.average_or_mode(
         np.ascontiguousarray(src),
         valid_u8,

@@ -365,3 +365,30 @@ def test_average_integer_fast_kernel_is_bit_identical_to_reference(dtype, scale)
     assert ref_prod.any() and not ref_prod.all()
     np.testing.assert_array_equal(prod, ref_prod)
     np.testing.assert_array_equal(out.view(np.int64), ref_out.view(np.int64))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "uint64"])
+@pytest.mark.parametrize("method", ["min", "max"])
+def test_minmax_integer_fast_kernel_is_bit_identical_to_reference(dtype, method):
+    rng = np.random.default_rng(len(dtype) + len(method))
+    info = np.iinfo(dtype)
+    h, w = 23, 31
+    src = rng.integers(info.min, info.max, size=(2, h, w), endpoint=True, dtype=dtype)
+    rows, cols = 40, 50
+    tlx = rng.uniform(-6, w + 6, (rows, cols)) + 7.0
+    tly = rng.uniform(-6, h + 6, (rows, cols)) + 3.0
+    brx = tlx + rng.choice([1.0, -1.0, 0.3, 2.7, 4.0], (rows, cols))
+    bry = tly + rng.choice([1.0, -1.0, 0.3, 2.7, 4.0], (rows, cols))
+    tlx[rng.random((rows, cols)) < 0.02] = np.nan
+    ok = (rng.random((rows, cols)) > 0.03).astype(np.uint8)
+    code = R.METHOD_CODES[method]
+    ref_out = np.zeros((2, rows, cols))
+    ref_prod = np.zeros((rows, cols), np.uint8)
+    R.average_or_mode(src, EMPTY_U8, EMPTY_F32, 7, 3, tlx, tly, brx, bry, ok, tlx, 2.0, 2.0, False, 1.0,
+                      code, ref_out, ref_prod)
+    out = np.zeros((2, rows, cols))
+    prod = np.zeros((rows, cols), np.uint8)
+    R.minmax_integer_plain(src, 7, 3, tlx, tly, brx, bry, ok, 2.0, 2.0, code, out, prod)
+    assert ref_prod.any() and not ref_prod.all()
+    np.testing.assert_array_equal(prod, ref_prod)
+    np.testing.assert_array_equal(out.view(np.int64), ref_out.view(np.int64))

@@ -53,6 +53,7 @@ __all__ = [
     "METHOD_CODES",
     "average_or_mode",
     "average_integer_plain",
+    "minmax_integer_plain",
     "sum_preserving",
 ]
 
@@ -384,6 +385,70 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                     any_band = True
             if any_band:
                 produced[r, c] = 1
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                             method, out, produced):
+    """``min`` / ``max`` of an INTEGER source without masks or antimeridian wrap.
+
+    Same footprints and values as :func:`average_or_mode` (bit for bit for integer data, where
+    GDAL's start from -/+DBL_MAX never wins and no NaN exists), with ``max``/``min`` instead of
+    data-dependent branches. Arguments as in :func:`average_or_mode` (method ``MAX``/``MIN``).
+    """
+    nb = src.shape[0]
+    h = src.shape[1]
+    w = src.shape[2]
+    is_max = method == MAX
+    for r in range(tl_x.shape[0]):
+        for c in range(tl_x.shape[1]):
+            if corner_ok[r, c] == 0:
+                continue
+            x1 = tl_x[r, c] - src_xoff
+            y1 = tl_y[r, c] - src_yoff
+            x2 = br_x[r, c] - src_xoff
+            y2 = br_y[r, c] - src_yoff
+            if not (
+                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+            ):
+                continue
+            if (
+                x1 < -margin_x
+                or x2 < -margin_x
+                or y1 < -margin_y
+                or y2 < -margin_y
+                or x1 > w + margin_x
+                or x2 > w + margin_x
+                or y1 > h + margin_y
+                or y2 > h + margin_y
+            ):
+                continue
+            if x2 < x1:
+                x1, x2 = x2, x1
+            if y2 < y1:
+                y1, y2 = y2, y1
+            if not (x2 > -_EPS and x1 < w + _EPS and y2 > -_EPS and y1 < h + _EPS):
+                continue
+            ixmin = max(int(math.floor(x1 + _EPS)), 0)
+            ixmax = min(int(math.ceil(x2 - _EPS)), w)
+            iymin = max(int(math.floor(y1 + _EPS)), 0)
+            iymax = min(int(math.ceil(y2 - _EPS)), h)
+            if ixmin == ixmax and ixmax < w:
+                ixmax += 1
+            if iymin == iymax and iymax < h:
+                iymax += 1
+            if ixmin >= ixmax or iymin >= iymax:
+                continue
+            for b in range(nb):
+                s = src[b]
+                acc = float(s[iymin, ixmin])
+                for j in range(iymin, iymax):
+                    row = s[j]
+                    for i in range(ixmin, ixmax):
+                        v = float(row[i])
+                        acc = max(acc, v) if is_max else min(acc, v)
+                out[b, r, c] = acc
+            produced[r, c] = 1
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
