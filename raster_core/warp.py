@@ -790,6 +790,11 @@ def execute_plan(
         block_rows = max(8, min(512, 262144 // max(1, c1 - c0)))
         if nthreads > 1:
             block_rows = max(1, min(block_rows, -(-nrows // (4 * nthreads))))
+        if aligned_separable:
+            # the aligned separable kernel keeps float64 horizontal sums of every source row of a
+            # block (about 1 / yscale rows per destination row): bound them to ~2 MB per thread
+            src_rows_cap = 262144 // max(1, c1 - c0) - 2 * plan.yradius - 2
+            block_rows = max(8, min(block_rows, int(src_rows_cap * min(1.0, plan.yscale))))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
     return produced_full
 
