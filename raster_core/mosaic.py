@@ -127,8 +127,8 @@ class Mosaic:
             rows/cols of an image's footprint); ``None`` = the whole grid. Pixels outside
             it are left as they are, so a mosaic needs the output plus one image's window.
         take
-            The mosaic may keep ``layer`` as its own array and modify it (no copy when the
-            first layer covers the whole grid and has the mosaic's dtype).
+            The mosaic may keep ``layer`` (and ``valid``) as its own arrays and modify them
+            (no copy when the first layer covers the whole grid and has the mosaic's dtype).
 
         Raises
         ------
@@ -192,7 +192,12 @@ class Mosaic:
         if v is None:
             self._valid = np.ones(self.shape, dtype=bool)
             return
-        valid = np.array(np.broadcast_to(v, self.shape), dtype=bool)  # own copy, per band
+        if v.flags.writeable and v.shape == self.shape:
+            valid = v  # taken too
+        elif v.flags.writeable and self.shape[0] == 1:
+            valid = v[np.newaxis]
+        else:
+            valid = np.array(np.broadcast_to(v, self.shape), dtype=bool)  # own copy, per band
         np.copyto(arr, arr.dtype.type(self.fill), where=~valid)
         self._valid = valid
 
