@@ -4,7 +4,6 @@ tests and docstrings), the client's error behaviour, and cross-checks against PR
 from __future__ import annotations
 
 import json
-import math
 import pickle
 
 import numpy as np

@@ -115,7 +115,6 @@ def _is_clockwise(xs, ys, s, e):
         elif cross < 0:
             return True
     # Green's formula fallback
-    b_x = xs[s]
     b_y = ys[s]
     c_x = xs[s + 1]
     c_y = ys[s + 1]
@@ -124,7 +123,6 @@ def _is_clockwise(xs, ys, s, e):
         nx = xs[s + i + 1]
         ny = ys[s + i + 1]
         total += c_x * (ny - b_y)
-        b_x = c_x
         b_y = c_y
         c_x = nx
         c_y = ny
