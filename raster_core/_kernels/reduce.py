@@ -251,7 +251,9 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
 
     Bit-identical to :func:`average_or_mode` (method ``AVERAGE``) for integer sources, faster:
 
-    * the edge weights of a footprint are computed once per pixel, not per sample;
+    * two passes per destination row: footprints and edge weights first (computed once per
+      pixel, not per sample), then the incremental means, so the long dependency chains of
+      consecutive pixels overlap;
     * the first step of the incremental mean is ``acc = v + 0.0`` (what
       ``0 + (w / w) * (v - 0)`` gives exactly);
     * for integer values a step with weight 0 is an exact no-op once ``wsum > 0`` (``acc`` is
@@ -264,8 +266,21 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
+    cols = tl_x.shape[1]
+    # per-pixel footprint of the current row: kind 0 = no value, 1 = at most 2 columns,
+    # 2 = wider, 3 = reference loop (unreachable for finite corners: edge weights are > 0)
+    kind = np.zeros(cols, np.int64)
+    f_ix0 = np.zeros(cols, np.int64)
+    f_ix1 = np.zeros(cols, np.int64)
+    f_iy0 = np.zeros(cols, np.int64)
+    f_ny = np.zeros(cols, np.int64)
+    f_wx0 = np.zeros(cols)
+    f_wxl = np.zeros(cols)
+    f_wy0 = np.zeros(cols)
+    f_wyl = np.zeros(cols)
     for r in range(tl_x.shape[0]):
-        for c in range(tl_x.shape[1]):
+        for c in range(cols):
+            kind[c] = 0
             if corner_ok[r, c] == 0:
                 continue
             x1 = tl_x[r, c] - src_xoff
@@ -319,10 +334,40 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                 wyl = 1.0 - (iymax - y2)
             # edge weights are > 1e-10 - ulp > 0 (ceil(t) - t < 1, clamped edges give > 1), so
             # every step below is a real GDAL step (w > 0) or a padded no-op (w == 0)
-            if nx <= 2 and wx0 * wy0 > 0.0:
-                i1 = min(ixmin + 1, w - 1)
-                for b in range(nb):
-                    s = src[b]
+            if wx0 * wy0 > 0.0:
+                if nx <= 2:
+                    kind[c] = 1
+                    f_ix1[c] = min(ixmin + 1, w - 1)
+                else:
+                    kind[c] = 2
+                    f_ix1[c] = ixmax - 1
+            else:
+                kind[c] = 3
+                f_ix1[c] = ixmax
+                if nx == 1:
+                    wxl = 1.0
+            f_ix0[c] = ixmin
+            f_iy0[c] = iymin
+            f_ny[c] = ny
+            f_wx0[c] = wx0
+            f_wxl[c] = wxl
+            f_wy0[c] = wy0
+            f_wyl[c] = wyl
+        for b in range(nb):
+            s = src[b]
+            for c in range(cols):
+                k = kind[c]
+                if k == 0:
+                    continue
+                ixmin = f_ix0[c]
+                i1 = f_ix1[c]
+                iymin = f_iy0[c]
+                ny = f_ny[c]
+                wx0 = f_wx0[c]
+                wxl = f_wxl[c]
+                wy0 = f_wy0[c]
+                wyl = f_wyl[c]
+                if k == 1:
                     row = s[iymin]
                     wsum = wx0 * wy0
                     acc = float(row[ixmin]) + 0.0
@@ -339,12 +384,8 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[i1]) - acc)
                     out[b, r, c] = acc
-                produced[r, c] = 1
-                continue
-            if wx0 * wy0 > 0.0:
-                ilast = ixmax - 1
-                for b in range(nb):
-                    s = src[b]
+                elif k == 2:
+                    ilast = i1
                     wy = wy0
                     row = s[iymin]
                     wsum = wx0 * wy
@@ -363,27 +404,24 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[ilast]) - acc)
                     out[b, r, c] = acc
-                produced[r, c] = 1
-                continue
-            # not reachable for finite corners (edge weights are > 0); reference loop anyway
-            if nx == 1:
-                wxl = 1.0
-            any_band = False
-            for b in range(nb):
-                wsum = 0.0
-                acc = 0.0
-                for j in range(iymin, iymax):
-                    wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                    for i in range(ixmin, ixmax):
-                        wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
-                        wgt = wx * wy
-                        if wgt > 0.0:
-                            wsum += wgt
-                            acc += (wgt / wsum) * (float(src[b, j, i]) - acc)
-                if wsum > 0.0:
-                    out[b, r, c] = acc
-                    any_band = True
-            if any_band:
+                else:
+                    ixmax = i1
+                    iymax = iymin + ny
+                    wsum = 0.0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                        for i in range(ixmin, ixmax):
+                            wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
+                            wgt = wx * wy
+                            if wgt > 0.0:
+                                wsum += wgt
+                                acc += (wgt / wsum) * (float(s[j, i]) - acc)
+                    if wsum > 0.0:
+                        out[b, r, c] = acc
+                        produced[r, c] = 1
+        for c in range(cols):
+            if kind[c] == 1 or kind[c] == 2:
                 produced[r, c] = 1
 
 
