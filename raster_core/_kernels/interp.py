@@ -397,6 +397,62 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                 continue
             nx = imax - imin + 1
             ny = jmax - jmin + 1
+            if (not masked) and ((meth == BILINEAR and nx == 2) or (meth == CUBIC and nx == 4)):
+                # the common unmasked case with the plain horizontal kernel width: horizontal weights
+                # in scalars and an unrolled horizontal sum (same operations in the same order as the
+                # general code below, so bit-identical; about 1.4x / 2x faster for bilinear / cubic)
+                if meth == BILINEAR:
+                    wx0 = max(0.0, 1.0 - abs((imin - d) * sx))
+                    wx1 = max(0.0, 1.0 - abs((1 + imin - d) * sx))
+                    wx2 = 0.0
+                    wx3 = 0.0
+                    sumx = 0.0 + wx0 + wx1
+                    for j in range(ny):
+                        wy[j] = max(0.0, 1.0 - abs((j + jmin - e) * sy))
+                else:
+                    wx0 = _cubic_kernel((imin - d) * sx)
+                    wx1 = _cubic_kernel((1 + imin - d) * sx)
+                    wx2 = _cubic_kernel((2 + imin - d) * sx)
+                    wx3 = _cubic_kernel((3 + imin - d) * sx)
+                    sumx = 0.0 + wx0 + wx1 + wx2 + wx3
+                    for j in range(ny):
+                        wy[j] = _cubic_kernel((j + jmin - e) * sy)
+                sumy = 0.0
+                for j in range(ny):
+                    sumy += wy[j]
+                wt = sumx * sumy
+                if wt == 0.0:
+                    continue
+                if fast_path:
+                    divide = True
+                else:
+                    if wt < 1e-6:
+                        continue
+                    divide = abs(wt - 1.0) > 1e-5
+                xa = i0 + imin
+                ya = j0 + jmin
+                produced[r, c] = 1
+                rhod = 1.0
+                if has_dst_valid and dst_valid[r, c] == 0:
+                    rhod = 0.0
+                for b in range(nb):
+                    val = 0.0
+                    if meth == BILINEAR:
+                        for j in range(ny):
+                            yy = ya + j
+                            rv = 0.0 + wx0 * src[b, yy, xa] + wx1 * src[b, yy, xa + 1]
+                            val += wy[j] * rv
+                    else:
+                        for j in range(ny):
+                            yy = ya + j
+                            rv = (0.0 + wx0 * src[b, yy, xa] + wx1 * src[b, yy, xa + 1]
+                                  + wx2 * src[b, yy, xa + 2] + wx3 * src[b, yy, xa + 3])
+                            val += wy[j] * rv
+                    if divide:
+                        val = val / wt
+                    dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                            dst_nodata, collide)
+                continue
             if lanczos:
                 # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
                 # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
