@@ -191,18 +191,46 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
             Yf = Y[r, c]
             if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
                 continue  # also rejects NaN
-            isx = int(Xf + 1e-10) - xoff
-            isy = int(Yf + 1e-10) - yoff
-            if isx >= W:
-                isx = W - 1
-            if isy >= H:
-                isy = H - 1
-            if has_valid and valid[isy, isx] == 0:
-                continue
-            if has_dens and dens[isy, isx] < 1e-9:
-                continue
             dx = Xf - xoff
             dy = Yf - yoff
+            if not (masked or cubic):
+                # unmasked bilinear, all 4 samples inside: the general code below reduced to what it
+                # computes in that case (same operations, bit-identical)
+                ix = int(math.floor(dx - 0.5))
+                iy = int(math.floor(dy - 0.5))
+                if ix >= 0 and ix + 1 < W and iy >= 0 and iy + 1 < H:
+                    rx = 1.0 - (dx - 0.5 - ix)
+                    ry = 1.0 - (dy - 0.5 - iy)
+                    m0 = rx * ry
+                    m1 = (1.0 - rx) * ry
+                    m2 = rx * (1.0 - ry)
+                    m3 = (1.0 - rx) * (1.0 - ry)
+                    div = m0 + m1 + m2 + m3
+                    if div < 1e-5:
+                        continue
+                    produced[r, c] = 1
+                    rhod = 1.0
+                    if has_dst_valid and dst_valid[r, c] == 0:
+                        rhod = 0.0
+                    for b in range(nb):
+                        val = (src[b, iy, ix] * m0 + src[b, iy, ix + 1] * m1) + (
+                            src[b, iy + 1, ix] * m2 + src[b, iy + 1, ix + 1] * m3)
+                        if div != 1.0:
+                            val = val / div
+                        dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                                dst_nodata, collide)
+                    continue
+            if masked:  # centre-pixel rule
+                isx = int(Xf + 1e-10) - xoff
+                isy = int(Yf + 1e-10) - yoff
+                if isx >= W:
+                    isx = W - 1
+                if isy >= H:
+                    isy = H - 1
+                if has_valid and valid[isy, isx] == 0:
+                    continue
+                if has_dens and dens[isy, isx] < 1e-9:
+                    continue
             if cubic:
                 ix = int(dx - 0.5)
                 iy = int(dy - 0.5)
@@ -364,16 +392,17 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
             Yf = Y[r, c]
             if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
                 continue  # also rejects NaN
-            isx = int(Xf + 1e-10) - xoff
-            isy = int(Yf + 1e-10) - yoff
-            if isx >= W:
-                isx = W - 1
-            if isy >= H:
-                isy = H - 1
-            if has_valid and valid[isy, isx] == 0:
-                continue
-            if has_dens and dens[isy, isx] < 1e-9:
-                continue
+            if masked:  # centre-pixel rule
+                isx = int(Xf + 1e-10) - xoff
+                isy = int(Yf + 1e-10) - yoff
+                if isx >= W:
+                    isx = W - 1
+                if isy >= H:
+                    isy = H - 1
+                if has_valid and valid[isy, isx] == 0:
+                    continue
+                if has_dens and dens[isy, isx] < 1e-9:
+                    continue
             dx = Xf - xoff
             dy = Yf - yoff
             i0 = int(math.floor(dx - 0.5))
