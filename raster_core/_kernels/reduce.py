@@ -251,9 +251,9 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
 
     Bit-identical to :func:`average_or_mode` (method ``AVERAGE``) for integer sources, faster:
 
-    * two passes per destination row: footprints and edge weights first (computed once per
-      pixel, not per sample), then the incremental means, so the long dependency chains of
-      consecutive pixels overlap;
+    * two passes per destination row: footprints and edge weights first, computed once per
+      pixel (not per sample) in a branch-free loop that LLVM vectorises, then the incremental
+      means, so the long dependency chains of consecutive pixels overlap;
     * the first step of the incremental mean is ``acc = v + 0.0`` (what
       ``0 + (w / w) * (v - 0)`` gives exactly);
     * for integer values a step with weight 0 is an exact no-op once ``wsum > 0`` (``acc`` is
@@ -278,75 +278,59 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     f_wxl = np.zeros(cols)
     f_wy0 = np.zeros(cols)
     f_wyl = np.zeros(cols)
+    wf = float(w)
+    hf = float(h)
     for r in range(tl_x.shape[0]):
+        okr = corner_ok[r]
+        txr = tl_x[r]
+        tyr = tl_y[r]
+        bxr = br_x[r]
+        byr = br_y[r]
+        # pass 1, branch-free (selects only, vectorisable): the same tests and values as
+        # average_or_mode (a NaN/inf corner fails the range tests, which replace isfinite)
         for c in range(cols):
-            kind[c] = 0
-            if corner_ok[r, c] == 0:
-                continue
-            x1 = tl_x[r, c] - src_xoff
-            y1 = tl_y[r, c] - src_yoff
-            x2 = br_x[r, c] - src_xoff
-            y2 = br_y[r, c] - src_yoff
-            if not (
-                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            ):
-                continue
-            if (
-                x1 < -margin_x
-                or x2 < -margin_x
-                or y1 < -margin_y
-                or y2 < -margin_y
-                or x1 > w + margin_x
-                or x2 > w + margin_x
-                or y1 > h + margin_y
-                or y2 > h + margin_y
-            ):
-                continue
-            if x2 < x1:
-                x1, x2 = x2, x1
-            if y2 < y1:
-                y1, y2 = y2, y1
-            if not (x2 > -_EPS and x1 < w + _EPS and y2 > -_EPS and y1 < h + _EPS):
-                continue
-            ixmin = max(int(math.floor(x1 + _EPS)), 0)
-            ixmax = min(int(math.ceil(x2 - _EPS)), w)
-            iymin = max(int(math.floor(y1 + _EPS)), 0)
-            iymax = min(int(math.ceil(y2 - _EPS)), h)
-            if ixmin == ixmax and ixmax < w:
-                ixmax += 1
-            if iymin == iymax and iymax < h:
-                iymax += 1
-            if ixmin >= ixmax or iymin >= iymax:
-                continue
+            x1 = txr[c] - src_xoff
+            y1 = tyr[c] - src_yoff
+            x2 = bxr[c] - src_xoff
+            y2 = byr[c] - src_yoff
+            good = (
+                (okr[c] != 0)
+                & (x1 >= -margin_x) & (x1 <= wf + margin_x)
+                & (x2 >= -margin_x) & (x2 <= wf + margin_x)
+                & (y1 >= -margin_y) & (y1 <= hf + margin_y)
+                & (y2 >= -margin_y) & (y2 <= hf + margin_y)
+            )
+            sx = x2 < x1
+            sy = y2 < y1
+            lx = x2 if sx else x1
+            hx = x1 if sx else x2
+            ly = y2 if sy else y1
+            hy = y1 if sy else y2
+            good = good & (hx > -_EPS) & (lx < wf + _EPS) & (hy > -_EPS) & (ly < hf + _EPS)
+            lx = lx if good else 0.0  # keep the integer conversions defined
+            hx = hx if good else 1.0
+            ly = ly if good else 0.0
+            hy = hy if good else 1.0
+            ixmin = max(int(math.floor(lx + _EPS)), 0)
+            ixmax = min(int(math.ceil(hx - _EPS)), w)
+            iymin = max(int(math.floor(ly + _EPS)), 0)
+            iymax = min(int(math.ceil(hy - _EPS)), h)
+            ixmax = ixmax + 1 if (ixmin == ixmax) & (ixmax < w) else ixmax
+            iymax = iymax + 1 if (iymin == iymax) & (iymax < h) else iymax
+            good = good & (ixmin < ixmax) & (iymin < iymax)
             nx = ixmax - ixmin
             ny = iymax - iymin
-            if nx == 1:
-                wx0 = 1.0
-                wxl = 0.0  # padded second column (an exact no-op step)
-            else:
-                wx0 = 1.0 - (x1 - ixmin)
-                wxl = 1.0 - (ixmax - x2)
-            if ny == 1:
-                wy0 = 1.0
-                wyl = 1.0
-            else:
-                wy0 = 1.0 - (y1 - iymin)
-                wyl = 1.0 - (iymax - y2)
+            wx0 = 1.0 if nx == 1 else 1.0 - (lx - ixmin)
+            wxl = 0.0 if nx == 1 else 1.0 - (ixmax - hx)  # nx == 1: padded weight-0 column
+            wy0 = 1.0 if ny == 1 else 1.0 - (ly - iymin)
+            wyl = 1.0 if ny == 1 else 1.0 - (iymax - hy)
             # edge weights are > 1e-10 - ulp > 0 (ceil(t) - t < 1, clamped edges give > 1), so
-            # every step below is a real GDAL step (w > 0) or a padded no-op (w == 0)
-            if wx0 * wy0 > 0.0:
-                if nx <= 2:
-                    kind[c] = 1
-                    f_ix1[c] = min(ixmin + 1, w - 1)
-                else:
-                    kind[c] = 2
-                    f_ix1[c] = ixmax - 1
-            else:
-                kind[c] = 3
-                f_ix1[c] = ixmax
-                if nx == 1:
-                    wxl = 1.0
+            # every step of kinds 1/2 is a real GDAL step (w > 0) or a padded no-op (w == 0)
+            pos = wx0 * wy0 > 0.0
+            kind[c] = (1 if nx <= 2 else 2) if pos else 3
+            kind[c] = kind[c] if good else 0
             f_ix0[c] = ixmin
+            f_ix1[c] = ixmax
             f_iy0[c] = iymin
             f_ny[c] = ny
             f_wx0[c] = wx0
@@ -360,7 +344,7 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                 if k == 0:
                     continue
                 ixmin = f_ix0[c]
-                i1 = f_ix1[c]
+                ixmax = f_ix1[c]
                 iymin = f_iy0[c]
                 ny = f_ny[c]
                 wx0 = f_wx0[c]
@@ -368,6 +352,7 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                 wy0 = f_wy0[c]
                 wyl = f_wyl[c]
                 if k == 1:
+                    i1 = min(ixmin + 1, w - 1)
                     row = s[iymin]
                     wsum = wx0 * wy0
                     acc = float(row[ixmin]) + 0.0
@@ -385,7 +370,7 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                         acc += (wgt / wsum) * (float(row[i1]) - acc)
                     out[b, r, c] = acc
                 elif k == 2:
-                    ilast = i1
+                    ilast = ixmax - 1
                     wy = wy0
                     row = s[iymin]
                     wsum = wx0 * wy
@@ -405,7 +390,8 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                         acc += (wgt / wsum) * (float(row[ilast]) - acc)
                     out[b, r, c] = acc
                 else:
-                    ixmax = i1
+                    if ixmax - ixmin == 1:
+                        wxl = 1.0
                     iymax = iymin + ny
                     wsum = 0.0
                     acc = 0.0
