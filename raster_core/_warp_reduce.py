@@ -52,8 +52,8 @@ __all__ = ["ReduceResult", "REDUCE_METHODS", "reduce_block", "warp_reduce_block"
 #: resampling names handled here
 REDUCE_METHODS = ("average", "rms", "mode", "max", "min", "med", "q1", "q3", "sum")
 
-#: use the specialised (bit-identical) kernel for integer sources without masks; the tests
-#: switch it off to compare with the reference kernel
+#: use the specialised (bit-identical) kernels for integer sources without masks/wrap
+#: (average, min/max, rms/med/q1/q3); False = the reference kernel for everything
 _FAST_AVERAGE = True
 
 _EMPTY_U8 = np.zeros((0, 0), np.uint8)
@@ -244,6 +244,19 @@ def reduce_block(
         and not allow_wrap
     ):
         _k.minmax_integer_plain(
+            np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
+            _k.METHOD_CODES[method], out, produced,
+        )
+        return ReduceResult(out, produced.astype(bool), None)
+    if (
+        method in ("rms", "med", "q1", "q3")
+        and _FAST_AVERAGE
+        and src.dtype.kind in "iu"
+        and valid_u8.size == 0
+        and dens.size == 0
+        and not allow_wrap
+    ):
+        _k.rms_quantile_integer_plain(
             np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
             _k.METHOD_CODES[method], out, produced,
         )

@@ -368,7 +368,7 @@ def test_average_integer_fast_kernel_is_bit_identical_to_reference(dtype, scale)
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "uint64"])
-@pytest.mark.parametrize("method", ["min", "max"])
+@pytest.mark.parametrize("method", ["min", "max", "rms", "med", "q1", "q3"])
 def test_minmax_integer_fast_kernel_is_bit_identical_to_reference(dtype, method):
     rng = np.random.default_rng(len(dtype) + len(method))
     info = np.iinfo(dtype)
@@ -388,7 +388,8 @@ def test_minmax_integer_fast_kernel_is_bit_identical_to_reference(dtype, method)
                       code, ref_out, ref_prod)
     out = np.zeros((2, rows, cols))
     prod = np.zeros((rows, cols), np.uint8)
-    R.minmax_integer_plain(src, 7, 3, tlx, tly, brx, bry, ok, 2.0, 2.0, code, out, prod)
+    fast = R.minmax_integer_plain if method in ("min", "max") else R.rms_quantile_integer_plain
+    fast(src, 7, 3, tlx, tly, brx, bry, ok, 2.0, 2.0, code, out, prod)
     assert ref_prod.any() and not ref_prod.all()
     np.testing.assert_array_equal(prod, ref_prod)
     np.testing.assert_array_equal(out.view(np.int64), ref_out.view(np.int64))

@@ -54,6 +54,7 @@ __all__ = [
     "average_or_mode",
     "average_integer_plain",
     "minmax_integer_plain",
+    "rms_quantile_integer_plain",
     "sum_preserving",
 ]
 
@@ -245,6 +246,68 @@ def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
+def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, margin_y,
+                   kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl):
+    # Footprints of one destination row (GWKAverageOrMode's tests and edge weights) into the
+    # f_* arrays; kind 0 = no value, 1 = at most 2 columns, 2 = wider, 3 = non-positive first
+    # weight (unreachable for finite corners). wxl is 0 for one-column footprints (padding).
+    wf = float(w)
+    hf = float(h)
+    cols = txr.shape[0]
+    # branch-free (selects only, vectorisable): the same tests and values as
+    # average_or_mode (a NaN/inf corner fails the range tests, which replace isfinite)
+    for c in range(cols):
+        x1 = txr[c] - src_xoff
+        y1 = tyr[c] - src_yoff
+        x2 = bxr[c] - src_xoff
+        y2 = byr[c] - src_yoff
+        good = (
+            (okr[c] != 0)
+            & (x1 >= -margin_x) & (x1 <= wf + margin_x)
+            & (x2 >= -margin_x) & (x2 <= wf + margin_x)
+            & (y1 >= -margin_y) & (y1 <= hf + margin_y)
+            & (y2 >= -margin_y) & (y2 <= hf + margin_y)
+        )
+        sx = x2 < x1
+        sy = y2 < y1
+        lx = x2 if sx else x1
+        hx = x1 if sx else x2
+        ly = y2 if sy else y1
+        hy = y1 if sy else y2
+        good = good & (hx > -_EPS) & (lx < wf + _EPS) & (hy > -_EPS) & (ly < hf + _EPS)
+        lx = lx if good else 0.0  # keep the integer conversions defined
+        hx = hx if good else 1.0
+        ly = ly if good else 0.0
+        hy = hy if good else 1.0
+        ixmin = max(int(math.floor(lx + _EPS)), 0)
+        ixmax = min(int(math.ceil(hx - _EPS)), w)
+        iymin = max(int(math.floor(ly + _EPS)), 0)
+        iymax = min(int(math.ceil(hy - _EPS)), h)
+        ixmax = ixmax + 1 if (ixmin == ixmax) & (ixmax < w) else ixmax
+        iymax = iymax + 1 if (iymin == iymax) & (iymax < h) else iymax
+        good = good & (ixmin < ixmax) & (iymin < iymax)
+        nx = ixmax - ixmin
+        ny = iymax - iymin
+        wx0 = 1.0 if nx == 1 else 1.0 - (lx - ixmin)
+        wxl = 0.0 if nx == 1 else 1.0 - (ixmax - hx)  # nx == 1: padded weight-0 column
+        wy0 = 1.0 if ny == 1 else 1.0 - (ly - iymin)
+        wyl = 1.0 if ny == 1 else 1.0 - (iymax - hy)
+        # edge weights are > 1e-10 - ulp > 0 (ceil(t) - t < 1, clamped edges give > 1), so
+        # every step of kinds 1/2 is a real GDAL step (w > 0) or a padded no-op (w == 0)
+        pos = wx0 * wy0 > 0.0
+        kind[c] = (1 if nx <= 2 else 2) if pos else 3
+        kind[c] = kind[c] if good else 0
+        f_ix0[c] = ixmin
+        f_ix1[c] = ixmax
+        f_iy0[c] = iymin
+        f_ny[c] = ny
+        f_wx0[c] = wx0
+        f_wxl[c] = wxl
+        f_wy0[c] = wy0
+        f_wyl[c] = wyl
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                           out, produced):
     """``average`` of an INTEGER source without validity/density masks or antimeridian wrap.
@@ -278,65 +341,9 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     f_wxl = np.zeros(cols)
     f_wy0 = np.zeros(cols)
     f_wyl = np.zeros(cols)
-    wf = float(w)
-    hf = float(h)
     for r in range(tl_x.shape[0]):
-        okr = corner_ok[r]
-        txr = tl_x[r]
-        tyr = tl_y[r]
-        bxr = br_x[r]
-        byr = br_y[r]
-        # pass 1, branch-free (selects only, vectorisable): the same tests and values as
-        # average_or_mode (a NaN/inf corner fails the range tests, which replace isfinite)
-        for c in range(cols):
-            x1 = txr[c] - src_xoff
-            y1 = tyr[c] - src_yoff
-            x2 = bxr[c] - src_xoff
-            y2 = byr[c] - src_yoff
-            good = (
-                (okr[c] != 0)
-                & (x1 >= -margin_x) & (x1 <= wf + margin_x)
-                & (x2 >= -margin_x) & (x2 <= wf + margin_x)
-                & (y1 >= -margin_y) & (y1 <= hf + margin_y)
-                & (y2 >= -margin_y) & (y2 <= hf + margin_y)
-            )
-            sx = x2 < x1
-            sy = y2 < y1
-            lx = x2 if sx else x1
-            hx = x1 if sx else x2
-            ly = y2 if sy else y1
-            hy = y1 if sy else y2
-            good = good & (hx > -_EPS) & (lx < wf + _EPS) & (hy > -_EPS) & (ly < hf + _EPS)
-            lx = lx if good else 0.0  # keep the integer conversions defined
-            hx = hx if good else 1.0
-            ly = ly if good else 0.0
-            hy = hy if good else 1.0
-            ixmin = max(int(math.floor(lx + _EPS)), 0)
-            ixmax = min(int(math.ceil(hx - _EPS)), w)
-            iymin = max(int(math.floor(ly + _EPS)), 0)
-            iymax = min(int(math.ceil(hy - _EPS)), h)
-            ixmax = ixmax + 1 if (ixmin == ixmax) & (ixmax < w) else ixmax
-            iymax = iymax + 1 if (iymin == iymax) & (iymax < h) else iymax
-            good = good & (ixmin < ixmax) & (iymin < iymax)
-            nx = ixmax - ixmin
-            ny = iymax - iymin
-            wx0 = 1.0 if nx == 1 else 1.0 - (lx - ixmin)
-            wxl = 0.0 if nx == 1 else 1.0 - (ixmax - hx)  # nx == 1: padded weight-0 column
-            wy0 = 1.0 if ny == 1 else 1.0 - (ly - iymin)
-            wyl = 1.0 if ny == 1 else 1.0 - (iymax - hy)
-            # edge weights are > 1e-10 - ulp > 0 (ceil(t) - t < 1, clamped edges give > 1), so
-            # every step of kinds 1/2 is a real GDAL step (w > 0) or a padded no-op (w == 0)
-            pos = wx0 * wy0 > 0.0
-            kind[c] = (1 if nx <= 2 else 2) if pos else 3
-            kind[c] = kind[c] if good else 0
-            f_ix0[c] = ixmin
-            f_ix1[c] = ixmax
-            f_iy0[c] = iymin
-            f_ny[c] = ny
-            f_wx0[c] = wx0
-            f_wxl[c] = wxl
-            f_wy0[c] = wy0
-            f_wyl[c] = wyl
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
         for b in range(nb):
             s = src[b]
             for c in range(cols):
@@ -424,47 +431,28 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
     h = src.shape[1]
     w = src.shape[2]
     is_max = method == MAX
+    cols = tl_x.shape[1]
+    kind = np.zeros(cols, np.int64)
+    f_ix0 = np.zeros(cols, np.int64)
+    f_ix1 = np.zeros(cols, np.int64)
+    f_iy0 = np.zeros(cols, np.int64)
+    f_ny = np.zeros(cols, np.int64)
+    f_wx0 = np.zeros(cols)
+    f_wxl = np.zeros(cols)
+    f_wy0 = np.zeros(cols)
+    f_wyl = np.zeros(cols)
     for r in range(tl_x.shape[0]):
-        for c in range(tl_x.shape[1]):
-            if corner_ok[r, c] == 0:
-                continue
-            x1 = tl_x[r, c] - src_xoff
-            y1 = tl_y[r, c] - src_yoff
-            x2 = br_x[r, c] - src_xoff
-            y2 = br_y[r, c] - src_yoff
-            if not (
-                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            ):
-                continue
-            if (
-                x1 < -margin_x
-                or x2 < -margin_x
-                or y1 < -margin_y
-                or y2 < -margin_y
-                or x1 > w + margin_x
-                or x2 > w + margin_x
-                or y1 > h + margin_y
-                or y2 > h + margin_y
-            ):
-                continue
-            if x2 < x1:
-                x1, x2 = x2, x1
-            if y2 < y1:
-                y1, y2 = y2, y1
-            if not (x2 > -_EPS and x1 < w + _EPS and y2 > -_EPS and y1 < h + _EPS):
-                continue
-            ixmin = max(int(math.floor(x1 + _EPS)), 0)
-            ixmax = min(int(math.ceil(x2 - _EPS)), w)
-            iymin = max(int(math.floor(y1 + _EPS)), 0)
-            iymax = min(int(math.ceil(y2 - _EPS)), h)
-            if ixmin == ixmax and ixmax < w:
-                ixmax += 1
-            if iymin == iymax and iymax < h:
-                iymax += 1
-            if ixmin >= ixmax or iymin >= iymax:
-                continue
-            for b in range(nb):
-                s = src[b]
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        for b in range(nb):
+            s = src[b]
+            for c in range(cols):
+                if kind[c] == 0:
+                    continue
+                ixmin = f_ix0[c]
+                ixmax = f_ix1[c]
+                iymin = f_iy0[c]
+                iymax = iymin + f_ny[c]
                 acc = float(s[iymin, ixmin])
                 for j in range(iymin, iymax):
                     row = s[j]
@@ -472,6 +460,90 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
                         v = float(row[i])
                         acc = max(acc, v) if is_max else min(acc, v)
                 out[b, r, c] = acc
+        for c in range(cols):
+            if kind[c] != 0:
+                produced[r, c] = 1
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                               method, out, produced):
+    """``rms, med, q1, q3`` of an INTEGER source without masks or antimeridian wrap.
+
+    The footprints come from the vectorised :func:`_footprint_row`; the per-pixel arithmetic is
+    :func:`average_or_mode`'s (same sample order, same operations), so the values are bit for
+    bit the same. Arguments as in :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
+    """
+    nb = src.shape[0]
+    h = src.shape[1]
+    w = src.shape[2]
+    cols = tl_x.shape[1]
+    if method == MED:
+        q = 0.5
+    elif method == Q1:
+        q = 0.25
+    else:
+        q = 0.75
+    cap = 64
+    buf = np.empty(cap, np.float64)
+    kind = np.zeros(cols, np.int64)
+    f_ix0 = np.zeros(cols, np.int64)
+    f_ix1 = np.zeros(cols, np.int64)
+    f_iy0 = np.zeros(cols, np.int64)
+    f_ny = np.zeros(cols, np.int64)
+    f_wx0 = np.zeros(cols)
+    f_wxl = np.zeros(cols)
+    f_wy0 = np.zeros(cols)
+    f_wyl = np.zeros(cols)
+    for r in range(tl_x.shape[0]):
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        for c in range(cols):
+            if kind[c] == 0:
+                continue
+            ixmin = f_ix0[c]
+            ixmax = f_ix1[c]
+            iymin = f_iy0[c]
+            iymax = iymin + f_ny[c]
+            if method == RMS:
+                wx0 = f_wx0[c]
+                wxl = f_wxl[c]
+                wy0 = f_wy0[c]
+                wyl = f_wyl[c]
+                any_band = False
+                for b in range(nb):
+                    s = src[b]
+                    wsum = 0.0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                        row = s[j]
+                        for i in range(ixmin, ixmax):
+                            wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
+                            v = float(row[i])
+                            wgt = wx * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                    if wsum > 0.0:
+                        out[b, r, c] = math.sqrt(acc / wsum)
+                        any_band = True
+                if any_band:
+                    produced[r, c] = 1
+                continue
+            n = (ixmax - ixmin) * (iymax - iymin)
+            if n > cap:
+                while cap < n:
+                    cap *= 2
+                buf = np.empty(cap, np.float64)
+            for b in range(nb):
+                s = src[b]
+                k = 0
+                for j in range(iymin, iymax):
+                    row = s[j]
+                    for i in range(ixmin, ixmax):
+                        buf[k] = float(row[i])
+                        k += 1
+                out[b, r, c] = _quantile_of(buf, n, q)
             produced[r, c] = 1
 
 
