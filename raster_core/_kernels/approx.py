@@ -326,13 +326,13 @@ def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len
     return n
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _retry_test(x, y, x0, y0, x1, y1):
     return ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
             or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0))
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
     """Index range [i0, i1) within [lo, hi) that may hold sv + dv * (i - st) in [lo_v, hi_v]
     (a superset: the caller tests every index exactly)."""
