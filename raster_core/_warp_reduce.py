@@ -258,7 +258,7 @@ def reduce_block(
     ):
         _k.rms_quantile_integer_plain(
             np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
-            _k.METHOD_CODES[method], out, produced,
+            _k.METHOD_CODES[method], out, produced, src.dtype != np.uint64,
         )
         return ReduceResult(out, produced.astype(bool), None)
     _k.average_or_mode(

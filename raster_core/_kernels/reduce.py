@@ -165,6 +165,31 @@ def _quantile_of(buf, n, q):
     return buf[idx]
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _quantile_of_int(buf, n, q):
+    # _quantile_of for int64 values (the same element: float() is monotonic), inlined at Numba
+    # level; small n sorted by an odd-even transposition network of integer min/max
+    # (conditional moves, no data-dependent branches)
+    if n <= 16:
+        for p in range(n):
+            for i in range(p & 1, n - 1, 2):
+                a = buf[i]
+                b = buf[i + 1]
+                lo = a if a < b else b
+                hi = b if a < b else a
+                buf[i] = lo
+                buf[i + 1] = hi
+    else:
+        buf[:n].sort()
+    t = np.float32(q) * np.float32(n) - np.float32(1.0)
+    idx = int(math.ceil(t))
+    if idx < 0:
+        idx = 0
+    if idx > n - 1:
+        idx = n - 1
+    return float(buf[idx])
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
                      tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced):
@@ -467,12 +492,14 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced):
+                               method, out, produced, fits_int64=True):
     """``rms, med, q1, q3`` of an INTEGER source without masks or antimeridian wrap.
 
     The footprints come from the vectorised :func:`_footprint_row`; the per-pixel arithmetic is
     :func:`average_or_mode`'s (same sample order, same operations), so the values are bit for
-    bit the same. Arguments as in :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
+    bit the same; quantiles sort int64 values (``fits_int64``, i.e. not uint64) with a
+    branch-free network for footprints of at most 16 pixels. Arguments as in
+    :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
     """
     nb = src.shape[0]
     h = src.shape[1]
@@ -485,7 +512,9 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     else:
         q = 0.75
     cap = 64
-    buf = np.empty(cap, np.float64)
+    use_int = fits_int64  # False for uint64 sources (values may not fit int64): float buffer
+    buf = np.empty(cap, np.int64)
+    fbuf = np.empty(cap, np.float64)
     kind = np.zeros(cols, np.int64)
     f_ix0 = np.zeros(cols, np.int64)
     f_ix1 = np.zeros(cols, np.int64)
@@ -512,15 +541,13 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
                 wyl = f_wyl[c]
                 any_band = False
                 for b in range(nb):
-                    s = src[b]
                     wsum = 0.0
                     acc = 0.0
                     for j in range(iymin, iymax):
                         wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                        row = s[j]
                         for i in range(ixmin, ixmax):
                             wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
-                            v = float(row[i])
+                            v = float(src[b, j, i])
                             wgt = wx * wy
                             wsum += wgt
                             acc += v * v * wgt
@@ -534,16 +561,18 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
             if n > cap:
                 while cap < n:
                     cap *= 2
-                buf = np.empty(cap, np.float64)
+                buf = np.empty(cap, np.int64)
+                fbuf = np.empty(cap, np.float64)
             for b in range(nb):
-                s = src[b]
                 k = 0
                 for j in range(iymin, iymax):
-                    row = s[j]
                     for i in range(ixmin, ixmax):
-                        buf[k] = float(row[i])
+                        if use_int:
+                            buf[k] = np.int64(src[b, j, i])
+                        else:
+                            fbuf[k] = float(src[b, j, i])
                         k += 1
-                out[b, r, c] = _quantile_of(buf, n, q)
+                out[b, r, c] = _quantile_of_int(buf, n, q) if use_int else _quantile_of(fbuf, n, q)
             produced[r, c] = 1
 
 
