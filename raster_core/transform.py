@@ -42,42 +42,16 @@ from __future__ import annotations
 
 import math
 import threading
+
 import numpy as np
 import pyproj
-from affine import Affine
 
-from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
-from raster_core.errors import InvalidParameterError, TransformError
+from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
+from raster_core.errors import InvalidParameterError
 
 __all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
 GT = tuple[float, float, float, float, float, float]
-
-
-def inv_geotransform(gt: GT) -> GT:
-    """Inverse of a GDAL geotransform, with ``GDALInvGeoTransform``'s arithmetic.
-
-    Examples
-    --------
-    >>> inv_geotransform((100.0, 10.0, 0.0, 200.0, 0.0, -10.0))
-    (-10.0, 0.1, 0.0, 20.0, 0.0, -0.1)
-    """
-    g0, g1, g2, g3, g4, g5 = (float(v) for v in gt)
-    if g2 == 0.0 and g4 == 0.0 and g1 != 0.0 and g5 != 0.0:
-        return (-g0 / g1, 1.0 / g1, 0.0, -g3 / g5, 0.0, 1.0 / g5)
-    det = g1 * g5 - g2 * g4
-    magnitude = max(abs(g1), abs(g2), abs(g4), abs(g5))
-    if abs(det) <= 1e-10 * magnitude * magnitude:
-        raise TransformError(f"geotransform is not invertible: {gt}")
-    inv_det = 1.0 / det
-    return (
-        (g2 * g3 - g0 * g5) * inv_det,
-        g5 * inv_det,
-        -g2 * inv_det,
-        (-g1 * g3 + g0 * g4) * inv_det,
-        -g4 * inv_det,
-        g1 * inv_det,
-    )
 
 
 def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
