@@ -395,3 +395,14 @@ def test_minmax_integer_fast_kernel_is_bit_identical_to_reference(dtype, method)
     assert ref_prod.any() and not ref_prod.all()
     np.testing.assert_array_equal(prod, ref_prod)
     np.testing.assert_array_equal(out.view(np.int64), ref_out.view(np.int64))
+
+
+def test_integer_quantile_networks_match_the_reference_quantile():
+    rng = np.random.default_rng(7)
+    for n in range(1, 41):
+        for _ in range(30):
+            vals = rng.integers(-5, 6, n) if rng.random() < 0.5 else rng.integers(-(2**40), 2**40, n)
+            for q in (0.25, 0.5, 0.75):
+                ref = R._quantile_of(vals.astype(np.float64), n, q)
+                got = R._quantile_of_int(vals.astype(np.int64), n, q)
+                assert got == ref, (n, q, vals)

@@ -168,9 +168,109 @@ def _quantile_of(buf, n, q):
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _quantile_of_int(buf, n, q):
     # _quantile_of for int64 values (the same element: float() is monotonic), inlined at Numba
-    # level; small n sorted by an odd-even transposition network of integer min/max
-    # (conditional moves, no data-dependent branches)
-    if n <= 16:
+    # level; small n sorted by networks of integer min/max (conditional moves, no data-dependent
+    # branches): explicit networks (checked with the 0-1 principle) for the common footprint
+    # sizes 2, 3, 4, 6, 9, odd-even transposition up to 16, a sort beyond
+    if n == 2:
+        a0 = buf[0]
+        a1 = buf[1]
+        a0, a1 = min(a0, a1), max(a0, a1)
+        buf[0] = a0
+        buf[1] = a1
+    elif n == 3:
+        a0 = buf[0]
+        a1 = buf[1]
+        a2 = buf[2]
+        a0, a1 = min(a0, a1), max(a0, a1)
+        a1, a2 = min(a1, a2), max(a1, a2)
+        a0, a1 = min(a0, a1), max(a0, a1)
+        buf[0] = a0
+        buf[1] = a1
+        buf[2] = a2
+    elif n == 4:
+        a0 = buf[0]
+        a1 = buf[1]
+        a2 = buf[2]
+        a3 = buf[3]
+        a0, a1 = min(a0, a1), max(a0, a1)
+        a2, a3 = min(a2, a3), max(a2, a3)
+        a0, a2 = min(a0, a2), max(a0, a2)
+        a1, a3 = min(a1, a3), max(a1, a3)
+        a1, a2 = min(a1, a2), max(a1, a2)
+        buf[0] = a0
+        buf[1] = a1
+        buf[2] = a2
+        buf[3] = a3
+    elif n == 6:
+        a0 = buf[0]
+        a1 = buf[1]
+        a2 = buf[2]
+        a3 = buf[3]
+        a4 = buf[4]
+        a5 = buf[5]
+        a1, a2 = min(a1, a2), max(a1, a2)
+        a4, a5 = min(a4, a5), max(a4, a5)
+        a0, a2 = min(a0, a2), max(a0, a2)
+        a3, a5 = min(a3, a5), max(a3, a5)
+        a0, a1 = min(a0, a1), max(a0, a1)
+        a3, a4 = min(a3, a4), max(a3, a4)
+        a2, a5 = min(a2, a5), max(a2, a5)
+        a0, a3 = min(a0, a3), max(a0, a3)
+        a1, a4 = min(a1, a4), max(a1, a4)
+        a2, a4 = min(a2, a4), max(a2, a4)
+        a1, a3 = min(a1, a3), max(a1, a3)
+        a2, a3 = min(a2, a3), max(a2, a3)
+        buf[0] = a0
+        buf[1] = a1
+        buf[2] = a2
+        buf[3] = a3
+        buf[4] = a4
+        buf[5] = a5
+    elif n == 9:
+        a0 = buf[0]
+        a1 = buf[1]
+        a2 = buf[2]
+        a3 = buf[3]
+        a4 = buf[4]
+        a5 = buf[5]
+        a6 = buf[6]
+        a7 = buf[7]
+        a8 = buf[8]
+        a0, a1 = min(a0, a1), max(a0, a1)
+        a3, a4 = min(a3, a4), max(a3, a4)
+        a6, a7 = min(a6, a7), max(a6, a7)
+        a1, a2 = min(a1, a2), max(a1, a2)
+        a4, a5 = min(a4, a5), max(a4, a5)
+        a7, a8 = min(a7, a8), max(a7, a8)
+        a0, a1 = min(a0, a1), max(a0, a1)
+        a3, a4 = min(a3, a4), max(a3, a4)
+        a6, a7 = min(a6, a7), max(a6, a7)
+        a0, a3 = min(a0, a3), max(a0, a3)
+        a3, a6 = min(a3, a6), max(a3, a6)
+        a0, a3 = min(a0, a3), max(a0, a3)
+        a1, a4 = min(a1, a4), max(a1, a4)
+        a4, a7 = min(a4, a7), max(a4, a7)
+        a1, a4 = min(a1, a4), max(a1, a4)
+        a2, a5 = min(a2, a5), max(a2, a5)
+        a5, a8 = min(a5, a8), max(a5, a8)
+        a2, a5 = min(a2, a5), max(a2, a5)
+        a1, a3 = min(a1, a3), max(a1, a3)
+        a5, a7 = min(a5, a7), max(a5, a7)
+        a2, a6 = min(a2, a6), max(a2, a6)
+        a4, a6 = min(a4, a6), max(a4, a6)
+        a2, a4 = min(a2, a4), max(a2, a4)
+        a2, a3 = min(a2, a3), max(a2, a3)
+        a5, a6 = min(a5, a6), max(a5, a6)
+        buf[0] = a0
+        buf[1] = a1
+        buf[2] = a2
+        buf[3] = a3
+        buf[4] = a4
+        buf[5] = a5
+        buf[6] = a6
+        buf[7] = a7
+        buf[8] = a8
+    elif n <= 16:
         for p in range(n):
             for i in range(p & 1, n - 1, 2):
                 a = buf[i]
@@ -181,8 +281,10 @@ def _quantile_of_int(buf, n, q):
                 buf[i + 1] = hi
     else:
         buf[:n].sort()
-    t = np.float32(q) * np.float32(n) - np.float32(1.0)
-    idx = int(math.ceil(t))
+    if n < 4194304:  # q in {0.25, 0.5, 0.75}: q * n - 1 is exact in float32 and float64 alike
+        idx = int(math.ceil(q * n - 1.0))
+    else:
+        idx = int(math.ceil(np.float32(q) * np.float32(n) - np.float32(1.0)))
     if idx < 0:
         idx = 0
     if idx > n - 1:
