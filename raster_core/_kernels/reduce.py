@@ -580,6 +580,18 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
                 ixmax = f_ix1[c]
                 iymin = f_iy0[c]
                 iymax = iymin + f_ny[c]
+                if ixmax - ixmin <= 2:  # kind 1: both columns (the same one twice when nx == 1)
+                    il = ixmax - 1
+                    if is_max:
+                        acc = max(float(s[iymin, ixmin]), float(s[iymin, il]))
+                        for j in range(iymin + 1, iymax):
+                            acc = max(acc, max(float(s[j, ixmin]), float(s[j, il])))
+                    else:
+                        acc = min(float(s[iymin, ixmin]), float(s[iymin, il]))
+                        for j in range(iymin + 1, iymax):
+                            acc = min(acc, min(float(s[j, ixmin]), float(s[j, il])))
+                    out[b, r, c] = acc
+                    continue
                 acc = float(s[iymin, ixmin])
                 for j in range(iymin, iymax):
                     row = s[j]
@@ -641,6 +653,28 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
                 wxl = f_wxl[c]
                 wy0 = f_wy0[c]
                 wyl = f_wyl[c]
+                if kind[c] == 1:
+                    # <= 2 columns, padded to 2 with a weight-0 column when nx == 1: a weight-0
+                    # step adds exactly +0 to wsum and to acc (finite integer values)
+                    i1 = min(ixmin + 1, w - 1)
+                    for b in range(nb):
+                        wsum = 0.0
+                        acc = 0.0
+                        for j in range(iymin, iymax):
+                            wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                            v = float(src[b, j, ixmin])
+                            wgt = wx0 * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                            v = float(src[b, j, i1])
+                            wgt = wxl * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                        out[b, r, c] = math.sqrt(acc / wsum)
+                    produced[r, c] = 1
+                    continue
+                if ixmax - ixmin == 1:
+                    wxl = 1.0  # never read for one column; keep the reference's value
                 any_band = False
                 for b in range(nb):
                     wsum = 0.0
