@@ -430,6 +430,41 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                 # the common unmasked case with the plain horizontal kernel width: horizontal weights
                 # in scalars and an unrolled horizontal sum (same operations in the same order as the
                 # general code below, so bit-identical; about 1.4x / 2x faster for bilinear / cubic)
+                if meth == BILINEAR and ny == 4:
+                    # 4 vertical taps (downsampling by 0.5-1 in y): vertical weights in scalars too, the
+                    # vertical sum unrolled in the same order (bit-identical to the loops below)
+                    wx0 = max(0.0, 1.0 - abs((imin - d) * sx))
+                    wx1 = max(0.0, 1.0 - abs((1 + imin - d) * sx))
+                    sumx = 0.0 + wx0 + wx1
+                    wy0 = max(0.0, 1.0 - abs((jmin - e) * sy))
+                    wy1 = max(0.0, 1.0 - abs((1 + jmin - e) * sy))
+                    wy2 = max(0.0, 1.0 - abs((2 + jmin - e) * sy))
+                    wy3 = max(0.0, 1.0 - abs((3 + jmin - e) * sy))
+                    wt = sumx * (0.0 + wy0 + wy1 + wy2 + wy3)
+                    if wt == 0.0:
+                        continue
+                    if fast_path:
+                        divide = True
+                    else:
+                        if wt < 1e-6:
+                            continue
+                        divide = abs(wt - 1.0) > 1e-5
+                    xa = i0 + imin
+                    ya = j0 + jmin
+                    produced[r, c] = 1
+                    rhod = 1.0
+                    if has_dst_valid and dst_valid[r, c] == 0:
+                        rhod = 0.0
+                    for b in range(nb):
+                        val = (0.0 + wy0 * (0.0 + wx0 * src[b, ya, xa] + wx1 * src[b, ya, xa + 1])
+                               + wy1 * (0.0 + wx0 * src[b, ya + 1, xa] + wx1 * src[b, ya + 1, xa + 1])
+                               + wy2 * (0.0 + wx0 * src[b, ya + 2, xa] + wx1 * src[b, ya + 2, xa + 1])
+                               + wy3 * (0.0 + wx0 * src[b, ya + 3, xa] + wx1 * src[b, ya + 3, xa + 1]))
+                        if divide:
+                            val = val / wt
+                        dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
+                                                dmax, dst_nodata, collide)
+                    continue
                 if meth == BILINEAR:
                     wx0 = max(0.0, 1.0 - abs((imin - d) * sx))
                     wx1 = max(0.0, 1.0 - abs((1 + imin - d) * sx))
