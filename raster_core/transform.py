@@ -233,24 +233,7 @@ class WarpTransformer:
         X = np.empty((nr, n), dtype=np.float64)
         Y = np.empty((nr, n), dtype=np.float64)
         OK = np.ones((nr, n), dtype=bool)
-        rows = np.arange(nr)
-        idx3 = np.array([0, m, n - 1])
-        px, py, pok = self.transform_points(
-            np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse
-        )
-        good = pok.all(axis=1)
-        exact_rows: list[np.ndarray] = []
-        exact_cols: list[np.ndarray] = []
-        if not good.all():
-            bad = rows[~good]
-            exact_rows.append(np.repeat(bad, n))
-            exact_cols.append(np.tile(np.arange(n), bad.size))
-        seg_row = rows[good].astype(np.int64)
-        seg_start = np.zeros(seg_row.size, dtype=np.int64)
-        seg_len = np.full(seg_row.size, n, dtype=np.int64)
-        S = np.ascontiguousarray(np.stack([px[good, 0], py[good, 0]], axis=1))
-        M = np.ascontiguousarray(np.stack([px[good, 1], py[good, 1]], axis=1))
-        E = np.ascontiguousarray(np.stack([px[good, 2], py[good, 2]], axis=1))
+        exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(self, xs, ys, inverse=inverse)
         nrg = 0
         cap = 0
         rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
@@ -402,29 +385,43 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, num_threa
     return RowPlan(xs, nr, fix, seg, ex)
 
 
-def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int) -> tuple:
-    """Records (fix, seg, exact) of rows ys (row numbers offset by row0)."""
-    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False) -> tuple:
+    """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
+    transformed start/middle/end points S', M', E' of each row's one initial segment.
 
+    Returns ``(exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E)``: rows whose
+    S'/M'/E' failed are listed for an exact transform of every point (GDAL's fallback);
+    the others become one segment each, to be bisected by the approx kernels.
+    """
     n = xs.size
     nr = ys.size
     m = (n - 1) // 2
     rows = np.arange(nr)
     idx3 = np.array([0, m, n - 1])
-    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
+    px, py, pok = t.transform_points(
+        np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse
+    )
     good = pok.all(axis=1)
-    e_rows: list[np.ndarray] = []
-    e_cols: list[np.ndarray] = []
+    exact_rows: list[np.ndarray] = []
+    exact_cols: list[np.ndarray] = []
     if not good.all():
         bad = rows[~good]
-        e_rows.append(np.repeat(bad, n))
-        e_cols.append(np.tile(np.arange(n), bad.size))
+        exact_rows.append(np.repeat(bad, n))
+        exact_cols.append(np.tile(np.arange(n), bad.size))
     seg_row = rows[good].astype(np.int64)
     seg_start = np.zeros(seg_row.size, dtype=np.int64)
     seg_len = np.full(seg_row.size, n, dtype=np.int64)
     S = np.ascontiguousarray(np.stack([px[good, 0], py[good, 0]], axis=1))
     M = np.ascontiguousarray(np.stack([px[good, 1], py[good, 1]], axis=1))
     E = np.ascontiguousarray(np.stack([px[good, 2], py[good, 2]], axis=1))
+    return exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E
+
+
+def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int) -> tuple:
+    """Records (fix, seg, exact) of rows ys (row numbers offset by row0)."""
+    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+
+    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys)
     fix_parts: list[tuple[np.ndarray, ...]] = []
     seg_parts: list[tuple[np.ndarray, ...]] = []
     nrg = 0
