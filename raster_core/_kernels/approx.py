@@ -13,6 +13,46 @@ import numba
 import numpy as np
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _bisect_segment(k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+                    nreq, nch, nrg):
+    """GDAL's subdivision of segment ``k`` (row ``r``, columns ``st .. st+ln-1``, middle ``mid``)
+    whose linear error is too large: a half longer than 5 points becomes a child segment
+    (its new anchor points are requested for an exact transform), a shorter half is listed
+    as a range of points to transform exactly. Returns the updated counters."""
+    first = mid
+    second = ln - mid
+    if first > 5:
+        req_r[nreq] = r
+        req_c[nreq] = st + (mid - 1) // 2
+        req_r[nreq + 1] = r
+        req_c[nreq + 1] = st + mid - 1
+        child_parent[nch] = k
+        child_a[nch] = nreq
+        child_b[nch] = nreq + 1
+        nreq += 2
+        nch += 1
+    elif first > 1:
+        rng_row[nrg] = r
+        rng_start[nrg] = st + 1
+        rng_len[nrg] = first - 1
+        nrg += 1
+    if second > 5:
+        req_r[nreq] = r
+        req_c[nreq] = st + mid + (ln - mid - 1) // 2
+        child_parent[nch] = -k - 1
+        child_a[nch] = nreq
+        child_b[nch] = -1
+        nreq += 1
+        nch += 1
+    elif second > 2:
+        rng_row[nrg] = r
+        rng_start[nrg] = st + mid + 1
+        rng_len[nrg] = second - 2
+        nrg += 1
+    return nreq, nch, nrg
+
+
 @numba.njit(nogil=True, cache=True)
 def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
                  req_r, req_c, child_parent, child_a, child_b,
@@ -54,36 +94,10 @@ def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
         Y[r, st + mid] = M[k, 1]
         X[r, st + ln - 1] = E[k, 0]
         Y[r, st + ln - 1] = E[k, 1]
-        first = mid
-        second = ln - mid
-        if first > 5:
-            req_r[nreq] = r
-            req_c[nreq] = st + (mid - 1) // 2
-            req_r[nreq + 1] = r
-            req_c[nreq + 1] = st + mid - 1
-            child_parent[nch] = k
-            child_a[nch] = nreq
-            child_b[nch] = nreq + 1
-            nreq += 2
-            nch += 1
-        elif first > 1:
-            rng_row[nrg] = r
-            rng_start[nrg] = st + 1
-            rng_len[nrg] = first - 1
-            nrg += 1
-        if second > 5:
-            req_r[nreq] = r
-            req_c[nreq] = st + mid + (ln - mid - 1) // 2
-            child_parent[nch] = -k - 1
-            child_a[nch] = nreq
-            child_b[nch] = -1
-            nreq += 1
-            nch += 1
-        elif second > 2:
-            rng_row[nrg] = r
-            rng_start[nrg] = st + mid + 1
-            rng_len[nrg] = second - 2
-            nrg += 1
+        nreq, nch, nrg = _bisect_segment(
+            k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+            nreq, nch, nrg,
+        )
     return nreq, nch, nrg
 
 
@@ -208,36 +222,10 @@ def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
         f_x[nfix + 2] = E[k, 0]
         f_y[nfix + 2] = E[k, 1]
         nfix += 3
-        first = mid
-        second = ln - mid
-        if first > 5:
-            req_r[nreq] = r
-            req_c[nreq] = st + (mid - 1) // 2
-            req_r[nreq + 1] = r
-            req_c[nreq + 1] = st + mid - 1
-            child_parent[nch] = k
-            child_a[nch] = nreq
-            child_b[nch] = nreq + 1
-            nreq += 2
-            nch += 1
-        elif first > 1:
-            rng_row[nrg] = r
-            rng_start[nrg] = st + 1
-            rng_len[nrg] = first - 1
-            nrg += 1
-        if second > 5:
-            req_r[nreq] = r
-            req_c[nreq] = st + mid + (ln - mid - 1) // 2
-            child_parent[nch] = -k - 1
-            child_a[nch] = nreq
-            child_b[nch] = -1
-            nreq += 1
-            nch += 1
-        elif second > 2:
-            rng_row[nrg] = r
-            rng_start[nrg] = st + mid + 1
-            rng_len[nrg] = second - 2
-            nrg += 1
+        nreq, nch, nrg = _bisect_segment(
+            k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+            nreq, nch, nrg,
+        )
     return npass, nfix, nreq, nch, nrg
 
 
