@@ -559,6 +559,9 @@ _NEAREST_DEDICATED = ("uint8", "int16", "uint16", "float32")
 #: use the shared-horizontal-sums kernel for axis-aligned same-CRS warps (tests switch it off
 #: to check that it is bit-identical to the per-pixel kernel)
 _USE_ALIGNED_SEPARABLE = True
+#: interior pixels of unmasked warps by the staged (vectorised) row kernels of
+#: raster_core._kernels.rows (tests switch it off to check that they are bit-identical)
+_USE_STAGED = True
 
 
 def execute_plan(
@@ -714,6 +717,13 @@ def execute_plan(
         except ImportError:
             raise UnsupportedFeatureError(f"resampling {method!r} is not available yet (raster_core._warp_reduce missing)") from None
 
+    dst_contiguous = destination.flags.c_contiguous
+
+    def dst_rows(a: int, b: int) -> tuple[np.ndarray, int]:
+        # the whole (C-contiguous) destination and a row offset: rows indexed inside the kernels
+        # stay C-contiguous there, so that their stores vectorise
+        return (destination, a) if dst_contiguous else (destination[:, a:b, :], 0)
+
     def run(a: int, b: int) -> None:
         ga, gb = r0 + a, r0 + b
         prod = produced_rows(a, b)
@@ -731,21 +741,23 @@ def execute_plan(
                         dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
             return
-        from raster_core._kernels.interp import warp_interp_block, warp_near_direct, warp_separable_aligned
+        from raster_core._kernels.interp import warp_separable_aligned
+        from raster_core._kernels.rows import warp_block, warp_rows_from_plan
 
+        common = (
+            src_win, valid if valid is not None else dummy_valid, valid is not None,
+            density if density is not None else dummy_dens, density is not None,
+        )
+        kernel_args = (
+            xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
+            fast_path, direct_near, *dst_rows(a, b),
+            dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
+            work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod, _USE_STAGED,
+        )
         if row_plan is not None and not aligned_separable:
             # coordinates computed row by row inside the kernel from the recorded plan
-            from raster_core._kernels.interp import warp_rows_from_plan
-
-            warp_rows_from_plan(
-                row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e,
-                src_win, valid if valid is not None else dummy_valid, valid is not None,
-                density if density is not None else dummy_dens, density is not None,
-                xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-                fast_path, direct_near, destination[:, a:b, :],
-                dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
-                work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
-            )
+            warp_rows_from_plan(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e, *common,
+                                *kernel_args)
             return
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:
@@ -764,24 +776,8 @@ def execute_plan(
                 destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
             )
             return
-        if direct_near:
-            warp_near_direct(src_win, valid if valid is not None else dummy_valid, valid is not None, X, Y, OK,
-                             xoff, yoff, destination[:, a:b, :], prod)
-            return
-        warp_interp_block(
-            src_win,
-            valid if valid is not None else dummy_valid,
-            valid is not None,
-            density if density is not None else dummy_dens,
-            density is not None,
-            X, Y, OK,
-            xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-            fast_path,
-            destination[:, a:b, :],
-            dv[a:b] if dst_valid_full is not None else dv,
-            has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
-            prod,
-        )
+        warp_block(*common, np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK),
+                   *kernel_args)
 
     nthreads = resolve_num_threads(num_threads)
     nrows = r1 - r0

@@ -13,7 +13,6 @@ import math
 import numba
 import numpy as np
 
-from raster_core._kernels.approx import fill_rows
 
 NEAR = 0
 BILINEAR = 1
@@ -929,33 +928,4 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
                 produced[r, c] = True
                 dst[b, r, c] = _convert(val, 1.0, 0.0, 1.0, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                         dst_nodata, collide)
-    return 0
-
-
-@numba.njit(nogil=True, cache=True)
-def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                        e_ptr, e_col, e_x, e_y, e_ok,
-                        src, valid, has_valid, dens, has_dens, xoff, yoff, method, xscale, yscale, xradius, yradius,
-                        fast_path, direct_near, dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-                        dst_is_int, dmin, dmax, dst_nodata, collide, produced):
-    """Rows [a, b) of a recorded approximate-transformer plan (raster_core.transform.RowPlan):
-    each row's source coordinates are filled into a one-row buffer (same values as
-    RowPlan.fill) and warped at once, so no block-sized coordinate arrays are needed.
-    ``dst``, ``dst_valid`` (when ``has_dst_valid``) and ``produced`` cover rows [a, b)."""
-    w = c1 - c0
-    X = np.empty((1, w))
-    Y = np.empty((1, w))
-    OK = np.empty((1, w), dtype=np.bool_)
-    for r in range(a, b):
-        rr = r - a
-        fill_rows(xs, r, r + 1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                  e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
-        if direct_near:
-            warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst[:, rr:rr + 1, :],
-                             produced[rr:rr + 1])
-        else:
-            dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
-            warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale,
-                              xradius, yradius, fast_path, dst[:, rr:rr + 1, :], dv, has_dst_valid, work_kind,
-                              wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced[rr:rr + 1])
     return 0

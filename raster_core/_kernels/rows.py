@@ -1,0 +1,421 @@
+"""Staged (SIMD-friendly) warp of the interior pixels of one destination row.
+
+The per-pixel kernels of :mod:`raster_core._kernels.interp` handle every case (masks,
+density, edges, fallbacks) one pixel at a time, which keeps LLVM from vectorising them.
+For the common case (no source mask or density) a destination row is done here in
+stages instead, each a simple loop over the row that LLVM vectorises:
+
+1. coordinates -> per pixel: "interior" flag, flat source index, kernel weights;
+2. per band and kernel row: gather the source values (scalar loads) and accumulate
+   the weighted sums (vectorised);
+3. normalise, round/clamp/convert (GDAL's rules, ``_convert``) and store where the
+   flag is set.
+
+Pixels that are inside the source window but not interior (kernel taps crossing the
+window edge, weight sums needing GDAL's special cases) are reported back and done by the
+per-pixel kernels. Every interior pixel gets the same operations in the same order as in
+the per-pixel kernels, so the results are bit-identical (tests/test_warp_rows.py).
+Arithmetic uses ``error_model="numpy"`` (IEEE division, no Python zero checks), which is
+what lets the loops vectorise.
+"""
+
+from __future__ import annotations
+
+
+import numba
+import numpy as np
+
+from raster_core._kernels.approx import fill_row
+from raster_core._kernels.interp import (
+    BILINEAR,
+    CUBIC,
+    CUBICSPLINE,
+    LANCZOS,
+    NEAR,
+    _bspline_kernel,
+    WORK_FLOAT32,
+    WORK_INT,
+    _cubic_kernel,
+    warp_interp_block,
+    warp_near_direct,
+)
+
+# staged kinds
+K_NONE = -1
+K_NEAR = 0
+K_BILINEAR4 = 1  # GDAL's 4-sample bilinear (no downsampling)
+K_CUBIC16 = 2  # GDAL's 4x4 cubic (no downsampling)
+K_SEPARABLE = 3  # widened bilinear/cubic, cubicspline: (xradius - initx + 1) x (yradius - inity + 1) taps
+
+
+@numba.njit(nogil=True, cache=True)
+def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity):
+    """Which staged kernel handles the interior pixels of an unmasked warp (K_NONE: none).
+
+    Mirrors the dispatch of :func:`raster_core._kernels.interp.warp_interp_block`; kinds whose
+    full kernel does not fit in the source window are K_NONE (no pixel would be interior)."""
+    if (not fast_path) and (src_w == 1 or src_h == 1):
+        return K_NEAR if method == NEAR else K_NONE
+    if method == NEAR:
+        return K_NEAR
+    if method != BILINEAR and method != CUBIC and method != CUBICSPLINE:
+        return K_NONE  # lanczos: per-pixel kernel
+    if fast_path and (xradius > src_w or yradius > src_h):
+        return K_NONE  # GDAL's fast path falls back to 4-sample bilinear
+    if xscale >= 0.95 and yscale >= 0.95 and method != CUBICSPLINE:
+        if method == BILINEAR:
+            return K_BILINEAR4 if src_w >= 2 and src_h >= 2 else K_NONE
+        return K_CUBIC16 if src_w >= 4 and src_h >= 4 else K_NONE
+    if src_w < xradius - initx + 1 or src_h < yradius - inity + 1:
+        return K_NONE
+    return K_SEPARABLE
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
+    """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
+    branches, so that the conversion loops vectorise; identical results
+    (tests/test_warp_rows.py checks every value class against ``_convert``)."""
+    if work_kind == WORK_INT:
+        w = np.floor(min(max(v, wmin), wmax) + 0.5)
+        w = 0.0 if v != v else w
+        if collide:
+            w = (wmin + 1.0 if w == wmin else w - 1.0) if w == dst_nodata else w
+        if dst_is_int:
+            w = min(max(w, dmin), dmax)
+        return w
+    if work_kind == WORK_FLOAT32:
+        v = float(np.float32(v))
+    if dst_is_int:
+        r = np.floor(v + 0.5) if v > 0 else np.ceil(v - 0.5)
+        r = dmax if v >= dmax else r
+        r = dmin if v <= dmin else r
+        v = 0.0 if v != v else r
+    return v
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _tap_weights(meth, D, init, s, WK, SUM):
+    """WK[k, c] = kernel((k + init - D[c]) * s) (GDAL's separable tap weights, the arithmetic of
+    ``_loop_separable``) and SUM[c] += WK[k, c] in tap order; one vectorisable loop per tap."""
+    for k in range(WK.shape[0]):
+        fk = float(k + init)
+        wk = WK[k]
+        if meth == BILINEAR:
+            for c in range(D.shape[0]):
+                w = max(0.0, 1.0 - abs((fk - D[c]) * s))
+                wk[c] = w
+                SUM[c] = SUM[c] + w
+        elif meth == CUBIC:
+            for c in range(D.shape[0]):
+                w = _cubic_kernel((fk - D[c]) * s)
+                wk[c] = w
+                SUM[c] = SUM[c] + w
+        else:
+            for c in range(D.shape[0]):
+                w = _bspline_kernel((fk - D[c]) * s)
+                wk[c] = w
+                SUM[c] = SUM[c] + w
+    return 0
+
+
+# IDX codes besides flat source indices (>= 0, pixel done by the staged kernel)
+_REST = -1  # inside the source window, left to the per-pixel kernel
+_SKIP = -2  # outside the window (or transform failed): never produced
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
+    return ok & (Xf >= fxo) & (Yf >= fyo) & (Xf + 1e-10 <= fxo + fW) & (Yf + 1e-10 <= fyo + fH)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _cubic4_weights(D, W0, W1, W2, W3):
+    """GDAL's 4x4 cubic weights (the polynomial form of ``_loop_4sample``), one tap per loop."""
+    for c in range(D.shape[0]):
+        d = D[c]
+        W0[c] = 0.5 * d * (-1.0 + d * (2.0 - d))
+    for c in range(D.shape[0]):
+        d = D[c]
+        W1[c] = 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d)
+    for c in range(D.shape[0]):
+        d = D[c]
+        W2[c] = 0.5 * d * (1.0 + d * (4.0 - 3.0 * d))
+    for c in range(D.shape[0]):
+        d = D[c]
+        W3[c] = 0.5 * d * d * (-1.0 + d)
+    return 0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
+               fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
+               produced, rest):
+    """Warp the interior pixels of one destination row.
+
+    src (bands, H, W) C-contiguous source window, valid (H, W) uint8 (used by K_NEAR only:
+    the other kinds require an unmasked source); X, Y, OK: the row's full-raster source
+    coordinates (1-D); ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets
+    the stores vectorise), produced (n,) bool.
+    ``direct``: K_NEAR copies values unconverted (source type == destination type).
+    Returns the number of pixels left for the per-pixel kernel, flagged in ``rest`` (n,) bool.
+
+    Each loop writes at most two arrays: more need more run-time alias checks than LLVM's
+    vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
+    """
+    nb = src.shape[0]
+    H = src.shape[1]
+    W = src.shape[2]
+    n = X.shape[0]
+    fW = float(W)
+    fH = float(H)
+    fxo = float(xoff)
+    fyo = float(yoff)
+    flat = src.reshape(nb, H * W)
+    IDX = np.empty(n, dtype=np.int64)
+    if kind == K_NEAR:
+        for c in range(n):
+            Xf = X[c]
+            Yf = Y[c]
+            inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+            ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
+            iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
+            IDX[c] = iy * W + ix if inw else _SKIP
+        if has_valid:
+            vflat = valid.reshape(H * W)
+            for c in range(n):
+                i = IDX[c]
+                IDX[c] = i if vflat[max(i, 0)] != 0 else _SKIP
+        for b in range(nb):
+            fb = flat[b]
+            out = dst[b, drow]
+            if direct:
+                for c in range(n):
+                    i = IDX[c]
+                    v = fb[max(i, 0)]
+                    out[c] = v if i >= 0 else out[c]
+            else:
+                for c in range(n):
+                    i = IDX[c]
+                    w = _store_value(float(fb[max(i, 0)]), work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                     dst_nodata, collide)
+                    out[c] = w if i >= 0 else out[c]
+        for c in range(n):
+            produced[c] = produced[c] | (IDX[c] >= 0)
+        return 0
+
+    D = np.empty(n)
+    E = np.empty(n)
+    if kind == K_BILINEAR4:
+        lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
+    elif kind == K_CUBIC16:
+        lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
+    else:
+        lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
+    for c in range(n):
+        Xf = X[c]
+        Yf = Y[c]
+        inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+        dx = Xf - fxo
+        dy = Yf - fyo
+        fx = np.floor(dx - 0.5)
+        fy = np.floor(dy - 0.5)
+        # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
+        ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+        ix = int(fx + lo_x if ok else 0.0)
+        iy = int(fy + lo_y if ok else 0.0)
+        IDX[c] = iy * W + ix if ok else (_REST if inw else _SKIP)
+        D[c] = dx - 0.5 - fx
+    for c in range(n):
+        dy = Y[c] - fyo
+        E[c] = dy - 0.5 - np.floor(dy - 0.5)
+    if kind == K_BILINEAR4:
+        # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
+        # below GDAL's 1e-5 cut
+        for b in range(nb):
+            fb = flat[b]
+            out = dst[b, drow]
+            for c in range(n):
+                i = max(IDX[c], 0)
+                rx = 1.0 - D[c]
+                ry = 1.0 - E[c]
+                m0 = rx * ry
+                m1 = (1.0 - rx) * ry
+                m2 = rx * (1.0 - ry)
+                m3 = (1.0 - rx) * (1.0 - ry)
+                val = (float(fb[i]) * m0 + float(fb[i + 1]) * m1) + (float(fb[i + W]) * m2 + float(fb[i + W + 1]) * m3)
+                val = val / (m0 + m1 + m2 + m3)
+                w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                out[c] = w if IDX[c] >= 0 else out[c]
+        return _finish(IDX, produced, rest)
+
+    # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
+    if kind == K_CUBIC16:
+        nx = 4
+        ny = 4
+    else:
+        nx = xradius - initx + 1
+        ny = yradius - inity + 1
+    WX = np.empty((nx, n))
+    WY = np.empty((ny, n))
+    WT = np.empty(n)
+    if kind == K_CUBIC16:
+        _cubic4_weights(D, WX[0], WX[1], WX[2], WX[3])
+        _cubic4_weights(E, WY[0], WY[1], WY[2], WY[3])
+        for c in range(n):
+            WT[c] = 1.0  # no normalisation
+    else:
+        SUMX = np.zeros(n)
+        SUMY = np.zeros(n)
+        _tap_weights(meth, D, initx, sx, WX, SUMX)
+        _tap_weights(meth, E, inity, sy, WY, SUMY)
+        for c in range(n):
+            wt = SUMX[c] * SUMY[c]
+            i = IDX[c]
+            if fast_path:
+                ok = wt != 0.0
+                WT[c] = wt
+            else:
+                ok = (wt != 0.0) & (wt >= 1e-6)
+                WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+            IDX[c] = i if (ok or i < 0) else _REST
+    # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
+    # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
+    z = -0.0 if kind == K_CUBIC16 else 0.0
+    ACC = np.empty(n)
+    for b in range(nb):
+        fb = flat[b]
+        # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
+        # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
+        if nx == 2:
+            for c in range(n):
+                i = max(IDX[c], 0)
+                w0 = WX[0, c]
+                w1 = WX[1, c]
+                acc = z
+                for j in range(ny):
+                    k = i + j * W
+                    rv = z + w0 * float(fb[k])
+                    rv = rv + w1 * float(fb[k + 1])
+                    acc = acc + WY[j, c] * rv
+                ACC[c] = acc
+        elif nx == 4:
+            for c in range(n):
+                i = max(IDX[c], 0)
+                w0 = WX[0, c]
+                w1 = WX[1, c]
+                w2 = WX[2, c]
+                w3 = WX[3, c]
+                acc = z
+                for j in range(ny):
+                    k = i + j * W
+                    rv = z + w0 * float(fb[k])
+                    rv = rv + w1 * float(fb[k + 1])
+                    rv = rv + w2 * float(fb[k + 2])
+                    rv = rv + w3 * float(fb[k + 3])
+                    acc = acc + WY[j, c] * rv
+                ACC[c] = acc
+        else:
+            for c in range(n):
+                i = max(IDX[c], 0)
+                acc = z
+                for j in range(ny):
+                    k = i + j * W
+                    rv = z
+                    for t in range(nx):
+                        rv = rv + WX[t, c] * float(fb[k + t])
+                    acc = acc + WY[j, c] * rv
+                ACC[c] = acc
+        out = dst[b, drow]
+        for c in range(n):
+            w = _store_value(ACC[c] / WT[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+            out[c] = w if IDX[c] >= 0 else out[c]
+    return _finish(IDX, produced, rest)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _finish(IDX, produced, rest):
+    """produced |= done; rest = left to the per-pixel kernel; returns how many are left."""
+    nrest = 0
+    for c in range(IDX.shape[0]):
+        produced[c] = produced[c] | (IDX[c] >= 0)
+    for c in range(IDX.shape[0]):
+        r = IDX[c] == _REST
+        rest[c] = r
+        nrest += r
+    return nrest
+
+
+@numba.njit(nogil=True, cache=True)
+def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale, xradius,
+               yradius, fast_path, direct_near, dst, dst_row0, dst_valid, has_dst_valid, work_kind, wmin, wmax,
+               dst_is_int, dmin, dmax, dst_nodata, collide, produced, staged):
+    """Warp a block of destination rows: interior pixels by :func:`staged_row`, the rest by the
+    per-pixel kernels (the arguments of :func:`raster_core._kernels.interp.warp_interp_block`, but
+    the block's rows are ``dst[:, dst_row0 + r, :]``;
+    ``direct_near`` selects GDAL's plain nearest copy, see ``warp_near_direct``; ``staged=False``
+    uses the per-pixel kernels only, which tests use to check the staged path bit for bit)."""
+    H = src.shape[1]
+    W = src.shape[2]
+    R = 1
+    if method == CUBIC or method == CUBICSPLINE:
+        R = 2
+    elif method == LANCZOS:
+        R = 3
+    if fast_path:
+        initx = 1 - xradius
+        inity = 1 - yradius
+    else:
+        initx = ((R + 1) % 2) - xradius
+        inity = ((R + 1) % 2) - yradius
+    kind = staged_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius, initx, inity)
+    dblock = dst[:, dst_row0:dst_row0 + X.shape[0], :]
+    if has_dens or (has_valid and kind != K_NEAR) or not staged:
+        kind = K_NONE
+    if kind == K_NONE:
+        if direct_near:
+            return warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dblock, produced)
+        return warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale,
+                                 yscale, xradius, yradius, fast_path, dblock, dst_valid, has_dst_valid, work_kind,
+                                 wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced)
+    sx = xscale if xscale < 1.0 else 1.0
+    sy = yscale if yscale < 1.0 else 1.0
+    n = X.shape[1]
+    rest = np.empty(n, dtype=np.bool_)
+    for r in range(X.shape[0]):
+        nrest = staged_row(src, valid, has_valid, X[r], Y[r], OK[r], xoff, yoff, kind, method, sx, sy, xradius,
+                           yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + r, work_kind, wmin, wmax,
+                           dst_is_int, dmin, dmax, dst_nodata, collide, produced[r], rest)
+        if nrest > 0:
+            dv = dst_valid[r:r + 1] if has_dst_valid else dst_valid
+            warp_interp_block(src, valid, has_valid, dens, has_dens, X[r:r + 1], Y[r:r + 1], rest.reshape(1, n),
+                              xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path, dblock[:, r:r + 1, :],
+                              dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                              collide, produced[r:r + 1])
+    return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                        e_ptr, e_col, e_x, e_y, e_ok,
+                        src, valid, has_valid, dens, has_dens, xoff, yoff, method, xscale, yscale, xradius, yradius,
+                        fast_path, direct_near, dst, dst_row0, dst_valid, has_dst_valid, work_kind, wmin, wmax,
+                        dst_is_int, dmin, dmax, dst_nodata, collide, produced, staged):
+    """Rows [a, b) of a recorded approximate-transformer plan (raster_core.transform.RowPlan):
+    each row's source coordinates are filled into a one-row buffer (same values as
+    RowPlan.fill) and warped at once, so no block-sized coordinate arrays are needed.
+    The rows go to ``dst[:, dst_row0 + (r - a), :]``; ``dst_valid`` (when ``has_dst_valid``) and
+    ``produced`` cover rows [a, b)."""
+    w = c1 - c0
+    X = np.empty((1, w))
+    Y = np.empty((1, w))
+    OK = np.empty((1, w), dtype=np.bool_)
+    for r in range(a, b):
+        rr = r - a
+        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                 e_ptr, e_col, e_x, e_y, e_ok, X[0], Y[0], OK[0])
+        dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
+        warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale, xradius,
+                   yradius, fast_path, direct_near, dst, dst_row0 + rr, dv, has_dst_valid, work_kind, wmin, wmax,
+                   dst_is_int, dmin, dmax, dst_nodata, collide, produced[rr:rr + 1], staged)
+    return 0
