@@ -59,44 +59,33 @@ def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]
 
 
-_POOL: dict[tuple[str, str], list[pyproj.Transformer]] = {}
-_POOL_LOCK = threading.Lock()
-_POOL_KEYS_MAX = 32
-_POOL_PER_KEY_MAX = 16
+_TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}
+_TRANSFORMERS_LOCK = threading.Lock()
+_TRANSFORMERS_MAX = 32
+#: PROJ calls of at least twice this many points are split over threads
+_PARALLEL_PROJ_MIN = 4096
 
 
-def _acquire(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
+def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
     key = (src_wkt, dst_wkt)
-    with _POOL_LOCK:
-        free = _POOL.get(key)
-        if free:
-            return free.pop()
-    return pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
-
-
-def _release(src_wkt: str, dst_wkt: str, tr: pyproj.Transformer) -> None:
-    key = (src_wkt, dst_wkt)
-    with _POOL_LOCK:
-        free = _POOL.get(key)
-        if free is None:
-            if len(_POOL) >= _POOL_KEYS_MAX:
-                _POOL.pop(next(iter(_POOL)))
-            free = _POOL[key] = []
-        if len(free) < _POOL_PER_KEY_MAX:
-            free.append(tr)
+    tr = _TRANSFORMERS.get(key)
+    if tr is None:
+        tr = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
+        with _TRANSFORMERS_LOCK:
+            if len(_TRANSFORMERS) >= _TRANSFORMERS_MAX:
+                _TRANSFORMERS.pop(next(iter(_TRANSFORMERS)))
+            tr = _TRANSFORMERS.setdefault(key, tr)
+    return tr
 
 
 def proj_transform(src_wkt: str, dst_wkt: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinates with PROJ (always_xy); failed points are inf.
 
-    pyproj transformers are not thread-safe and cost tens of ms to build, so they are
-    kept in a pool shared by all threads and used by one thread at a time.
+    One cached pyproj transformer per CRS pair, shared by all threads: pyproj (>= 3.1) gives
+    each thread its own PROJ object behind it (built once per thread), so calls from
+    several threads run concurrently (PROJ releases the GIL).
     """
-    tr = _acquire(src_wkt, dst_wkt)
-    try:
-        gx, gy = tr.transform(x, y, errcheck=False)
-    finally:
-        _release(src_wkt, dst_wkt, tr)
+    gx, gy = _transformer(src_wkt, dst_wkt).transform(x, y, errcheck=False)
     return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
 
 
@@ -165,13 +154,14 @@ class WarpTransformer:
 
     # ---------------------------------------------------------------- exact
     def transform_points(
-        self, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False
+        self, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False, num_threads: int = 1
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact transform of points (arrays of the same shape).
 
         ``inverse=False``: destination pixel -> source pixel; ``inverse=True``:
         source pixel -> destination pixel. Returns ``(x, y, ok)``; failed points are
-        ``inf`` with ``ok`` False.
+        ``inf`` with ``ok`` False. Large calls are split over ``num_threads`` threads
+        (PROJ releases the GIL; points are independent, so results do not change).
         """
         xs = np.asarray(xs, dtype=np.float64)
         ys = np.asarray(ys, dtype=np.float64)
@@ -180,7 +170,22 @@ class WarpTransformer:
         gx, gy = apply_geotransform(gt_in, xs, ys)
         if not self.same_crs and gx.size:
             a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
-            gx, gy = proj_transform(a, b, np.ascontiguousarray(gx), np.ascontiguousarray(gy))
+            gx = np.ascontiguousarray(gx)
+            gy = np.ascontiguousarray(gy)
+            if num_threads > 1 and gx.size >= 2 * _PARALLEL_PROJ_MIN:
+                from raster_core._parallel import run_blocks
+
+                shape = gx.shape
+                fx = gx.ravel()
+                fy = gy.ravel()
+                step = -(-fx.size // num_threads)
+                parts = run_blocks(lambda i, j: proj_transform(a, b, fx[i:j], fy[i:j]),
+                                   [(i, min(fx.size, i + step)) for i in range(0, fx.size, step)],
+                                   num_threads=num_threads)
+                gx = np.concatenate([q[0] for q in parts]).reshape(shape)
+                gy = np.concatenate([q[1] for q in parts]).reshape(shape)
+            else:
+                gx, gy = proj_transform(a, b, gx, gy)
         ok = np.isfinite(gx) & np.isfinite(gy)
         px, py = apply_geotransform(inv_out, gx, gy)
         if not ok.all():
@@ -197,6 +202,13 @@ class WarpTransformer:
         Chunks of rows are recorded on ``num_threads`` threads (rows are independent, so the
         result does not depend on it)."""
         return _row_plan(self, xs, ys, num_threads=num_threads)
+
+    def row_plan_applies(self, xs: np.ndarray) -> bool:
+        """Whether :meth:`row_plan` records the approximate transformer for rows ``(xs, y)``
+        (False: every point is transformed exactly, as GDAL does for short rows or tolerance 0)."""
+        n = xs.size
+        m = (n - 1) // 2
+        return not (n == 0 or self.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m])
 
     def transform_row(
         self, xs: np.ndarray, y: float, *, exact: bool = False, inverse: bool = False
@@ -289,10 +301,11 @@ class RowPlan:
         self.nrows = nrows
 
         def csr(row: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, ...]:
-            order = np.argsort(row, kind="stable")
+            from raster_core._kernels.approx import csr_order
+
             ptr = np.zeros(nrows + 1, dtype=np.int64)
-            np.cumsum(np.bincount(row, minlength=nrows), out=ptr[1:])
-            return (ptr, *(np.ascontiguousarray(c[order]) for c in cols))
+            order = csr_order(np.ascontiguousarray(row, dtype=np.int64), ptr)  # stable counting sort
+            return (ptr, *(c[order] for c in cols))
 
         self.f = csr(*fix)  # ptr, col, x, y
         self.p = csr(*seg)  # ptr, start, len, sx, sy, dx, dy
@@ -366,26 +379,23 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, num_threa
     nr = ys.size
     if n == 0 or nr == 0:
         return None
-    m = (n - 1) // 2
-    if t.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
+    if not t.row_plan_applies(xs):
         return None
-    from raster_core._parallel import resolve_num_threads, row_blocks, run_blocks
+    from raster_core._parallel import resolve_num_threads, row_blocks
 
-    # chunks of rows (bounded temporary memory, few Python round trips), on the thread pool:
-    # PROJ and the Numba kernels release the GIL
+    # rows in large chunks (few Python/Numba round trips per recursion level: their overhead,
+    # not PROJ, used to dominate); each level's PROJ call is split over the threads
     nthreads = resolve_num_threads(num_threads)
-    chunk = max(16, 1_048_576 // n)
-    if nthreads > 1:
-        chunk = max(16, min(chunk, -(-nr // (2 * nthreads))))
-    parts = run_blocks(lambda a, b: _row_plan_parts(t, xs, ys[a:b], a), row_blocks(nr, chunk),
-                       num_threads=nthreads)
+    chunk = max(16, 8_388_608 // n)
+    parts = [_row_plan_parts(t, xs, ys[a:b], a, nthreads) for a, b in row_blocks(nr, chunk)]
     fix = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(4))
     seg = tuple(np.concatenate([p[1][i] for p in parts]) for i in range(7))
     ex = tuple(np.concatenate([p[2][i] for p in parts]) for i in range(5))
     return RowPlan(xs, nr, fix, seg, ex)
 
 
-def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False) -> tuple:
+def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
+                   num_threads: int = 1) -> tuple:
     """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
     transformed start/middle/end points S', M', E' of each row's one initial segment.
 
@@ -399,7 +409,8 @@ def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inve
     rows = np.arange(nr)
     idx3 = np.array([0, m, n - 1])
     px, py, pok = t.transform_points(
-        np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse
+        np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse,
+        num_threads=num_threads,
     )
     good = pok.all(axis=1)
     exact_rows: list[np.ndarray] = []
@@ -417,11 +428,12 @@ def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inve
     return exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E
 
 
-def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int) -> tuple:
-    """Records (fix, seg, exact) of rows ys (row numbers offset by row0)."""
+def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
+    """Records (fix, seg, exact) of rows ys (row numbers offset by row0); PROJ calls on
+    ``nthreads`` threads."""
     from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
 
-    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys)
+    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys, num_threads=nthreads)
     fix_parts: list[tuple[np.ndarray, ...]] = []
     seg_parts: list[tuple[np.ndarray, ...]] = []
     nrg = 0
@@ -452,7 +464,7 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
         del p, f
         if nch == 0:
             break
-        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]])
+        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], num_threads=nthreads)
         seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
             seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
             np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
@@ -467,7 +479,7 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
         ec = np.concatenate(e_cols).astype(np.int64)
     else:
         er = ec = np.empty(0, dtype=np.int64)
-    ex, ey, eok = t.transform_points(xs[ec], ys[er])
+    ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
 
     def cat(parts: list[tuple[np.ndarray, ...]], k: int, dtypes: tuple) -> tuple[np.ndarray, ...]:
         if not parts:

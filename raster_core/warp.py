@@ -699,17 +699,19 @@ def execute_plan(
     dummy_dens = np.ones((1, 1), dtype=np.float32)
     dv = dst_valid_full if dst_valid_full is not None else np.ones((1, 1), dtype=np.uint8)
 
-    # the approximate transformer of all rows of the window, recorded compactly up front (one
-    # PROJ call per recursion level), so that blocks only run Numba code (no GIL, no PROJ)
+    # The approximate transformer of the window's rows, recorded compactly (RowPlan: one PROJ call
+    # per recursion level for many rows) with GDAL's exact retries, so that the kernels only run
+    # Numba code (no GIL, no PROJ). For reprojections it is recorded per chunk of rows inside
+    # the parallel tasks ("fused"), so that PROJ and the kernels of different chunks overlap;
+    # rows are independent, so the result does not depend on the chunking.
+    ys_win = np.arange(r0, r1, dtype=np.float64) + 0.5
+    win_bounds = (float(xoff), float(yoff), float(xoff + window.width), float(yoff + window.height))
+    fused = method not in REDUCING and not aligned_separable and t.row_plan_applies(xs_full)
     row_plan = None
-    if method not in REDUCING:
-        ys_win = np.arange(r0, r1, dtype=np.float64) + 0.5
+    if method not in REDUCING and not fused:
         row_plan = t.row_plan(xs_full, ys_win, num_threads=num_threads)
         if row_plan is not None:
-            row_plan.add_exact_retries(
-                t, ys_win, (float(xoff), float(yoff), float(xoff + window.width), float(yoff + window.height)),
-                c0, c1, num_threads=num_threads,
-            )
+            row_plan.add_exact_retries(t, ys_win, win_bounds, c0, c1, num_threads=num_threads)
 
     if method in REDUCING:
         try:
@@ -723,6 +725,19 @@ def execute_plan(
         # the whole (C-contiguous) destination and a row offset: rows indexed inside the kernels
         # stay C-contiguous there, so that their stores vectorise
         return (destination, a) if dst_contiguous else (destination[:, a:b, :], 0)
+
+    common = (
+        src_win, valid if valid is not None else dummy_valid, valid is not None,
+        density if density is not None else dummy_dens, density is not None,
+    )
+
+    def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:
+        return (
+            xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
+            fast_path, direct_near, *dst_rows(a, b),
+            dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
+            work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod, _USE_STAGED,
+        )
 
     def run(a: int, b: int) -> None:
         ga, gb = r0 + a, r0 + b
@@ -744,16 +759,12 @@ def execute_plan(
         from raster_core._kernels.interp import warp_separable_aligned
         from raster_core._kernels.rows import warp_block, warp_rows_from_plan
 
-        common = (
-            src_win, valid if valid is not None else dummy_valid, valid is not None,
-            density if density is not None else dummy_dens, density is not None,
-        )
-        kernel_args = (
-            xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-            fast_path, direct_near, *dst_rows(a, b),
-            dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
-            work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod, _USE_STAGED,
-        )
+        kernel_args = _kernel_args(a, b, prod)
+        if fused:
+            rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
+            rp.add_exact_retries(t, ys_win[a:b], win_bounds, c0, c1, num_threads=1)
+            warp_rows_from_plan(rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e, *common, *kernel_args)
+            return
         if row_plan is not None and not aligned_separable:
             # coordinates computed row by row inside the kernel from the recorded plan
             warp_rows_from_plan(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e, *common,
@@ -791,6 +802,10 @@ def execute_plan(
             # block (about 1 / yscale rows per destination row): bound them to ~2 MB per thread
             src_rows_cap = 262144 // max(1, c1 - c0) - 2 * plan.yradius - 2
             block_rows = max(8, min(block_rows, int(src_rows_cap * min(1.0, plan.yscale))))
+        if fused:
+            # few large chunks: each records its rows' transformer (fixed Python/Numba overhead
+            # per recursion level), two per thread for balance
+            block_rows = max(block_rows, -(-nrows // (2 * nthreads)))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
     return produced_full
 

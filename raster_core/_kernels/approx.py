@@ -459,3 +459,21 @@ def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_sta
             if c0 <= c < c1:
                 mark[c - c0] = -1
     return n
+
+
+@numba.njit(nogil=True, cache=True)
+def csr_order(row, ptr):
+    """Stable counting sort of ``row`` (values in [0, len(ptr) - 1)): fills ``ptr`` (CSR row
+    pointers, zero on entry) and returns the permutation that groups the entries by row."""
+    nrows = ptr.shape[0] - 1
+    for k in range(row.shape[0]):
+        ptr[row[k] + 1] += 1
+    for r in range(nrows):
+        ptr[r + 1] += ptr[r]
+    nxt = ptr[:nrows].copy()
+    order = np.empty(row.shape[0], dtype=np.int64)
+    for k in range(row.shape[0]):
+        r = row[k]
+        order[nxt[r]] = k
+        nxt[r] += 1
+    return order
