@@ -192,12 +192,12 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
             if direct:
                 for c in range(n):
                     i = IDX[c]
-                    v = fb[max(i, 0)]
+                    v = fb[np.uint64(max(i, 0))]
                     out[c] = v if i >= 0 else out[c]
             else:
                 for c in range(n):
                     i = IDX[c]
-                    w = _store_value(float(fb[max(i, 0)]), work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                    w = _store_value(float(fb[np.uint64(max(i, 0))]), work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                      dst_nodata, collide)
                     out[c] = w if i >= 0 else out[c]
         for c in range(n):
@@ -235,15 +235,18 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
+            uW = np.uint64(W)
+            u1 = np.uint64(1)
             for c in range(n):
-                i = max(IDX[c], 0)
+                i = np.uint64(max(IDX[c], 0))
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
                 m0 = rx * ry
                 m1 = (1.0 - rx) * ry
                 m2 = rx * (1.0 - ry)
                 m3 = (1.0 - rx) * (1.0 - ry)
-                val = (float(fb[i]) * m0 + float(fb[i + 1]) * m1) + (float(fb[i + W]) * m2 + float(fb[i + W + 1]) * m3)
+                j = i + uW
+                val = (float(fb[i]) * m0 + float(fb[i + u1]) * m1) + (float(fb[j]) * m2 + float(fb[j + u1]) * m3)
                 val = val / (m0 + m1 + m2 + m3)
                 w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
@@ -262,8 +265,6 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     if kind == K_CUBIC16:
         _cubic4_weights(D, WX[0], WX[1], WX[2], WX[3])
         _cubic4_weights(E, WY[0], WY[1], WY[2], WY[3])
-        for c in range(n):
-            WT[c] = 1.0  # no normalisation
     else:
         SUMX = np.zeros(n)
         SUMY = np.zeros(n)
@@ -283,53 +284,64 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
     z = -0.0 if kind == K_CUBIC16 else 0.0
     ACC = np.empty(n)
+    # unsigned indices: Numba then skips its negative-index wraparound code on every load
+    uW = np.uint64(W)
+    u1 = np.uint64(1)
+    u2 = np.uint64(2)
+    u3 = np.uint64(3)
     for b in range(nb):
         fb = flat[b]
         # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
         # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
         if nx == 2:
             for c in range(n):
-                i = max(IDX[c], 0)
+                k = np.uint64(max(IDX[c], 0))
                 w0 = WX[0, c]
                 w1 = WX[1, c]
                 acc = z
                 for j in range(ny):
-                    k = i + j * W
                     rv = z + w0 * float(fb[k])
-                    rv = rv + w1 * float(fb[k + 1])
+                    rv = rv + w1 * float(fb[k + u1])
                     acc = acc + WY[j, c] * rv
+                    k = k + uW
                 ACC[c] = acc
         elif nx == 4:
             for c in range(n):
-                i = max(IDX[c], 0)
+                k = np.uint64(max(IDX[c], 0))
                 w0 = WX[0, c]
                 w1 = WX[1, c]
                 w2 = WX[2, c]
                 w3 = WX[3, c]
                 acc = z
                 for j in range(ny):
-                    k = i + j * W
                     rv = z + w0 * float(fb[k])
-                    rv = rv + w1 * float(fb[k + 1])
-                    rv = rv + w2 * float(fb[k + 2])
-                    rv = rv + w3 * float(fb[k + 3])
+                    rv = rv + w1 * float(fb[k + u1])
+                    rv = rv + w2 * float(fb[k + u2])
+                    rv = rv + w3 * float(fb[k + u3])
                     acc = acc + WY[j, c] * rv
+                    k = k + uW
                 ACC[c] = acc
         else:
             for c in range(n):
-                i = max(IDX[c], 0)
+                k = np.uint64(max(IDX[c], 0))
                 acc = z
                 for j in range(ny):
-                    k = i + j * W
                     rv = z
                     for t in range(nx):
-                        rv = rv + WX[t, c] * float(fb[k + t])
+                        rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
                     acc = acc + WY[j, c] * rv
+                    k = k + uW
                 ACC[c] = acc
         out = dst[b, drow]
-        for c in range(n):
-            w = _store_value(ACC[c] / WT[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-            out[c] = w if IDX[c] >= 0 else out[c]
+        if kind == K_CUBIC16:  # no normalisation
+            for c in range(n):
+                w = _store_value(ACC[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                out[c] = w if IDX[c] >= 0 else out[c]
+        else:
+            for c in range(n):
+                w = _store_value(ACC[c] / WT[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                                 collide)
+                out[c] = w if IDX[c] >= 0 else out[c]
     return _finish(IDX, produced, rest)
 
 
