@@ -784,7 +784,7 @@ def execute_plan(
             warp_separable_aligned(
                 src_win, np.ascontiguousarray(X[0]), np.ascontiguousarray(Y[:, 0]), xoff, yoff,
                 METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius, fast_path,
-                destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
+                *dst_rows(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
             )
             return
         warp_block(*common, np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK),

@@ -126,6 +126,29 @@ def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, d
     return v
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
+    """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
+    branches, so that the conversion loops vectorise; identical results
+    (tests/test_warp_rows.py checks every value class against ``_convert``)."""
+    if work_kind == WORK_INT:
+        w = np.floor(min(max(v, wmin), wmax) + 0.5)
+        w = 0.0 if v != v else w
+        if collide:
+            w = (wmin + 1.0 if w == wmin else w - 1.0) if w == dst_nodata else w
+        if dst_is_int:
+            w = min(max(w, dmin), dmax)
+        return w
+    if work_kind == WORK_FLOAT32:
+        v = float(np.float32(v))
+    if dst_is_int:
+        r = np.floor(v + 0.5) if v > 0 else np.ceil(v - 0.5)
+        r = dmax if v >= dmax else r
+        r = dmin if v <= dmin else r
+        v = 0.0 if v != v else r
+    return v
+
+
 @numba.njit(nogil=True, cache=True)
 def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
@@ -841,13 +864,15 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
-                           dst, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced):
+                           dst, dst_row0, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
+                           produced):
     """Separable kernels (bilinear/cubic downsampling, cubicspline, lanczos) for an axis-aligned
     same-CRS warp without source masks: X depends on the column only (``Xc``), Y on the row only
     (``Yr``), so the horizontal sums are computed once per (source row, destination column)
-    and reused by every destination row. Bit-identical to :func:`_loop_separable`."""
+    and reused by every destination row. Bit-identical to :func:`_loop_separable`.
+    Rows go to ``dst[:, dst_row0 + r, :]`` (C-contiguous rows when ``dst`` is)."""
     nb = src.shape[0]
     H = src.shape[1]
     W = src.shape[2]
@@ -889,16 +914,31 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
         return 0
     tmp = np.zeros((rhi - rlo + 1, ncols))
     vacc = np.empty(ncols)
+    # source columns used by the horizontal taps
+    clo = W
+    chi = -1
+    for c in range(ncols):
+        if OKX[c]:
+            clo = min(clo, XA[c])
+            chi = max(chi, XA[c] + NX[c] - 1)
+    rowf = np.empty(max(0, chi - clo + 1))
     for b in range(nb):
         for sr in range(rlo, rhi + 1):
+            # the source row converted to float64 once (vectorised), then the taps read it with
+            # unsigned indices (no wraparound code); the same products and sums as before
+            srow = src[b, sr]
+            for x in range(rowf.shape[0]):
+                rowf[x] = srow[clo + x]
+            trow = tmp[sr - rlo]
             for c in range(ncols):
                 if not OKX[c]:
                     continue
                 rv = 0.0
-                xa = XA[c]
+                xa = np.uint64(XA[c] - clo)
+                wc = WX[c]
                 for i in range(NX[c]):
-                    rv += WX[c, i] * src[b, sr, xa + i]
-                tmp[sr - rlo, c] = rv
+                    rv += wc[i] * rowf[xa + np.uint64(i)]
+                trow[c] = rv
         for r in range(nrows):
             if not OKY[r]:
                 continue
@@ -910,22 +950,19 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
                 wyj = WY[r, j]
                 for c in range(ncols):
                     vacc[c] += wyj * tmp[ya + j, c]
+            # normalise, convert and store (branch-free: vectorised; the rules of _loop_separable)
+            out = dst[b, dst_row0 + r]
+            prow = produced[r]
+            syr = SY[r]
             for c in range(ncols):
-                if not OKX[c]:
-                    continue
-                wt = SX[c] * SY[r]
-                if wt == 0.0:
-                    continue
+                wt = SX[c] * syr
                 if fast_path:
-                    divide = True
+                    ok = OKX[c] & (wt != 0.0)
+                    q = wt
                 else:
-                    if (not lanczos) and wt < 1e-6:
-                        continue
-                    divide = abs(wt - 1.0) > 1e-5
-                val = vacc[c]
-                if divide:
-                    val = val / wt
-                produced[r, c] = True
-                dst[b, r, c] = _convert(val, 1.0, 0.0, 1.0, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                        dst_nodata, collide)
+                    ok = OKX[c] & (wt != 0.0) & (lanczos | (wt >= 1e-6))
+                    q = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                w = _store_value(vacc[c] / q, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                out[c] = w if ok else out[c]
+                prow[c] = prow[c] | ok
     return 0

@@ -36,6 +36,7 @@ from raster_core._kernels.interp import (
     WORK_FLOAT32,
     WORK_INT,
     _cubic_kernel,
+    _store_value,
     warp_interp_block,
     warp_near_direct,
 )
@@ -69,29 +70,6 @@ def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradiu
     if src_w < xradius - initx + 1 or src_h < yradius - inity + 1:
         return K_NONE
     return K_SEPARABLE
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
-    """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
-    branches, so that the conversion loops vectorise; identical results
-    (tests/test_warp_rows.py checks every value class against ``_convert``)."""
-    if work_kind == WORK_INT:
-        w = np.floor(min(max(v, wmin), wmax) + 0.5)
-        w = 0.0 if v != v else w
-        if collide:
-            w = (wmin + 1.0 if w == wmin else w - 1.0) if w == dst_nodata else w
-        if dst_is_int:
-            w = min(max(w, dmin), dmax)
-        return w
-    if work_kind == WORK_FLOAT32:
-        v = float(np.float32(v))
-    if dst_is_int:
-        r = np.floor(v + 0.5) if v > 0 else np.ceil(v - 0.5)
-        r = dmax if v >= dmax else r
-        r = dmin if v <= dmin else r
-        v = 0.0 if v != v else r
-    return v
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
