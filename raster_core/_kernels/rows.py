@@ -131,8 +131,8 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                produced, rest):
     """Warp the interior pixels of one destination row.
 
-    src (bands, H, W) C-contiguous source window, valid (H, W) uint8 (used by K_NEAR only:
-    the other kinds require an unmasked source); X, Y, OK: the row's full-raster source
+    src (bands, H, W) C-contiguous source window, valid (H, W) uint8 (``has_valid``: K_NEAR,
+    K_BILINEAR4 and K_CUBIC16 only; no density); X, Y, OK: the row's full-raster source
     coordinates (1-D); ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets
     the stores vectorise), produced (n,) bool.
     ``direct``: K_NEAR copies values unconverted (source type == destination type).
@@ -207,6 +207,33 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     for c in range(n):
         dy = Y[c] - fyo
         E[c] = dy - 0.5 - np.floor(dy - 0.5)
+    if has_valid and kind != K_SEPARABLE:
+        # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
+        # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
+        vflat = valid.reshape(H * W)
+        uW = np.uint64(W)
+        u1 = np.uint64(1)
+        u2 = np.uint64(2)
+        u3 = np.uint64(3)
+        for c in range(n):
+            i = IDX[c]
+            if i < 0:
+                continue
+            cx = min(int(X[c] + 1e-10) - xoff, W - 1)
+            cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
+            k = np.uint64(i)
+            good = vflat[np.uint64(cy * W + cx)] != 0
+            if kind == K_BILINEAR4:
+                good = good and vflat[k] != 0 and vflat[k + u1] != 0
+                k = k + uW
+                good = good and vflat[k] != 0 and vflat[k + u1] != 0
+            else:
+                for j in range(4):
+                    good = (good and vflat[k] != 0 and vflat[k + u1] != 0 and vflat[k + u2] != 0
+                            and vflat[k + u3] != 0)
+                    k = k + uW
+            if not good:
+                IDX[c] = _REST
     if kind == K_BILINEAR4:
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
@@ -248,7 +275,9 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
         SUMY = np.zeros(n)
         _tap_weights(meth, D, initx, sx, WX, SUMX)
         _tap_weights(meth, E, inity, sy, WY, SUMY)
-        for c in range(n):
+        if has_valid:
+            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT)
+        for c in range(n if not has_valid else 0):
             wt = SUMX[c] * SUMY[c]
             i = IDX[c]
             if fast_path:
@@ -324,6 +353,47 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
+def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
+    """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
+    all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
+    total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
+    is divided by it when |wt - 1| > 1e-5 (its density is exactly 1 then, or within 1e-5 of 1:
+    no blending). Sets WT (the divisor, 1.0 = none) and sends the other pixels to the
+    per-pixel kernel (IDX = _REST)."""
+    n = IDX.shape[0]
+    ny = WY.shape[0]
+    H = valid.shape[0]
+    W = valid.shape[1]
+    WTM = np.zeros(n)
+    for j in range(ny):
+        wyj = WY[j]
+        for c in range(n):
+            WTM[c] = WTM[c] + wyj[c] * SUMX[c]
+    for c in range(n):
+        wt = WTM[c]
+        i = IDX[c]
+        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+        IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
+    vflat = valid.reshape(H * W)
+    uW = np.uint64(W)
+    for c in range(n):
+        i = IDX[c]
+        if i < 0:
+            continue
+        cx = min(int(X[c] + 1e-10) - xoff, W - 1)
+        cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
+        good = vflat[np.uint64(cy * W + cx)] != 0
+        k = np.uint64(i)
+        for j in range(ny):
+            for t in range(nx):
+                good = good and vflat[k + np.uint64(t)] != 0
+            k = k + uW
+        if not good:
+            IDX[c] = _REST
+    return 0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _finish(IDX, produced, rest):
     """produced |= done; rest = left to the per-pixel kernel; returns how many are left."""
     nrest = 0
@@ -360,7 +430,7 @@ def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth
         inity = ((R + 1) % 2) - yradius
     kind = staged_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius, initx, inity)
     dblock = dst[:, dst_row0:dst_row0 + X.shape[0], :]
-    if has_dens or (has_valid and kind != K_NEAR) or not staged:
+    if has_dens or not staged:
         kind = K_NONE
     if kind == K_NONE:
         if direct_near:
