@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,8 +205,127 @@ def reduce_block(
     if method == "sum":
         return _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out)
 
+    if wrap_x is None:
+        wrap_x = _is_geographic(transformer.src_wkt)
+    allow_wrap = bool(wrap_x) and xoff == 0
+    produced = np.zeros((nrows, ncols), np.uint8)
+    _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
+                         method, sx, sy, allow_wrap, out, produced)
+    return ReduceResult(out, produced.astype(bool), None)
+
+
+def _kernel_code(method, src, valid_u8, dens, allow_wrap):
+    plain = _FAST_AVERAGE and src.dtype.kind in "iu" and valid_u8.size == 0 and dens.size == 0 and not allow_wrap
+    if plain and method == "average":
+        return _k.KERNEL_AVERAGE_INT
+    if plain and method in ("min", "max"):
+        return _k.KERNEL_MINMAX_INT
+    if plain and method in ("rms", "med", "q1", "q3"):
+        return _k.KERNEL_RMS_QUANTILE_INT
+    return _k.KERNEL_GENERAL
+
+
+def _corner_plans(transformer, xs, rows_f, with_centre):
+    """Row plans ``(0, tl, br, ce)`` of the corner rows ``rows_f`` (``ce`` None unless
+    ``with_centre``), or None when the approximate transformer does not apply."""
+    tl = transformer.row_plan(xs, rows_f)
+    if tl is None:
+        return None
+    br = transformer.row_plan(xs + 1.0, rows_f + 1.0)
+    ce = transformer.row_plan(xs + 0.5, rows_f + 0.5) if with_centre else None
+    if br is None or (with_centre and ce is None):
+        return None
+    return (0, tl, br, ce)
+
+
+class _PlanChunk:
+    """Corner row plans of the global destination rows [row0, row0 + rows) (built once)."""
+
+    __slots__ = ("ref", "lock", "plans", "rows", "used")
+
+    def __init__(self, transformer, rows):
+        self.ref = weakref.ref(transformer)
+        self.lock = threading.Lock()
+        self.plans = _UNSET
+        self.rows = rows
+        self.used = 0
+
+
+_UNSET = object()
+#: chunk key -> _PlanChunk, insertion ordered (oldest evicted first beyond _PLAN_CACHE_MAX)
+_PLAN_CACHE: dict = {}
+_PLAN_CACHE_LOCK = threading.Lock()
+_PLAN_CACHE_MAX = 16
+#: about this many corner points per cached chunk of rows (bounds the rows of a chunk)
+_PLAN_CHUNK_POINTS = 1 << 20
+
+
+def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_centre):
+    """Corner plans of global rows [row0, row0 + nrows) as ``[(a, b, plans)]`` parts (local rows
+    [a, b) of the block; ``plans[0]`` is the plan row of local row ``a``).
+
+    The plans of a warp are recorded per chunk of global rows (aligned on multiples of the
+    chunk height) shared by the blocks and threads of the warp: one recording per chunk
+    instead of one per block (each recording has a fixed Python/PROJ cost per recursion level).
+    Rows are independent in the approximate transformer, so the values do not depend on the
+    chunking. A chunk is dropped once all its rows were used (or when the cache is full)."""
+    K = max(32, min(2048, _PLAN_CHUNK_POINTS // max(1, dst_width)))
+    parts = []
+    r = row0
+    end = row0 + nrows
+    while r < end:
+        k = r // K
+        c_lo = k * K
+        c_hi = min(c_lo + K, dst_height)
+        b = min(end, c_hi)
+        key = (id(transformer), dst_width, dst_height, K, k, bool(with_centre))
+        with _PLAN_CACHE_LOCK:
+            ch = _PLAN_CACHE.get(key)
+            if ch is None or ch.ref() is not transformer:
+                ch = _PLAN_CACHE[key] = _PlanChunk(transformer, c_hi - c_lo)
+                while len(_PLAN_CACHE) > _PLAN_CACHE_MAX:
+                    del _PLAN_CACHE[next(iter(_PLAN_CACHE))]
+        with ch.lock:
+            if ch.plans is _UNSET:
+                xs = np.arange(dst_width, dtype=np.float64)
+                ch.plans = _corner_plans(transformer, xs, np.arange(c_lo, c_hi, dtype=np.float64), with_centre)
+        plans = ch.plans
+        with _PLAN_CACHE_LOCK:
+            ch.used += b - r
+            if ch.used >= ch.rows and _PLAN_CACHE.get(key) is ch:
+                del _PLAN_CACHE[key]
+        parts.append((r - row0, b - row0, None if plans is None else (r - c_lo, *plans[1:])))
+        r = b
+    return parts
+
+
+def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
+                         method, sx, sy, allow_wrap, out, produced, dst_height=None):
+    """The average family for one block into ``out`` (bands, nrows, ncols) float64 and
+    ``produced`` (nrows, ncols) uint8 (zeros on entry). With ``dst_height`` (the height of the
+    global destination grid) the corner plans are shared between the blocks of a warp."""
+    src = np.ascontiguousarray(src)
+    kernel = _kernel_code(method, src, valid_u8, dens, allow_wrap)
+    code = _k.METHOD_CODES[method]
+    mx, my = gdal_margin(sx), gdal_margin(sy)
     rows_f = np.arange(row0, row0 + nrows, dtype=np.float64)
     xs = np.arange(dst_width, dtype=np.float64)
+    # GDAL's approximate transformer of the corner rows, recorded compactly (row plans) and
+    # filled one destination row at a time inside the kernel: no block-sized coordinates
+    if dst_height is None:
+        parts = [(0, nrows, _corner_plans(transformer, xs, rows_f, allow_wrap))]
+    else:
+        parts = _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, allow_wrap)
+    if all(p[2] is not None for p in parts):
+        for a, b, (plan_r0, tl, br, ce) in parts:
+            cp = ce if ce is not None else tl
+            _k.reduce_rows_planned(
+                kernel, code, src, valid_u8, dens, xoff, yoff, plan_r0, b - a, col0, col0 + ncols,
+                tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, ce is not None, cp.xs, cp.f, cp.p, cp.e,
+                mx, my, allow_wrap, sx, src.dtype != np.uint64, out[:, a:b], produced[a:b],
+            )
+        return
+    # exact transforms (no approximation applies): whole-block coordinate arrays
     tlx, tly, tlok = transformer.transform_rows(xs, rows_f)
     brx, bry, brok = transformer.transform_rows(xs + 1.0, rows_f + 1.0)
     sl = slice(col0, col0 + ncols)
@@ -213,75 +334,21 @@ def reduce_block(
     brx = np.ascontiguousarray(brx[:, sl])
     bry = np.ascontiguousarray(bry[:, sl])
     ok = np.ascontiguousarray((tlok[:, sl] & brok[:, sl]).astype(np.uint8))
-    if wrap_x is None:
-        wrap_x = _is_geographic(transformer.src_wkt)
-    allow_wrap = bool(wrap_x) and xoff == 0
     if allow_wrap:
         cx, _, _ = transformer.transform_rows(xs + 0.5, rows_f + 0.5)
         cx = np.ascontiguousarray(cx[:, sl])
     else:
         cx = tlx
-    produced = np.zeros((nrows, ncols), np.uint8)
-    if (
-        method == "average"
-        and _FAST_AVERAGE
-        and src.dtype.kind in "iu"
-        and valid_u8.size == 0
-        and dens.size == 0
-        and not allow_wrap
-    ):
-        _k.average_integer_plain(
-            np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
-            out, produced,
-        )
-        return ReduceResult(out, produced.astype(bool), None)
-    if (
-        method in ("min", "max")
-        and _FAST_AVERAGE
-        and src.dtype.kind in "iu"
-        and valid_u8.size == 0
-        and dens.size == 0
-        and not allow_wrap
-    ):
-        _k.minmax_integer_plain(
-            np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
-            _k.METHOD_CODES[method], out, produced,
-        )
-        return ReduceResult(out, produced.astype(bool), None)
-    if (
-        method in ("rms", "med", "q1", "q3")
-        and _FAST_AVERAGE
-        and src.dtype.kind in "iu"
-        and valid_u8.size == 0
-        and dens.size == 0
-        and not allow_wrap
-    ):
-        _k.rms_quantile_integer_plain(
-            np.ascontiguousarray(src), xoff, yoff, tlx, tly, brx, bry, ok, gdal_margin(sx), gdal_margin(sy),
-            _k.METHOD_CODES[method], out, produced, src.dtype != np.uint64,
-        )
-        return ReduceResult(out, produced.astype(bool), None)
-    _k.average_or_mode(
-        np.ascontiguousarray(src),
-        valid_u8,
-        dens,
-        xoff,
-        yoff,
-        tlx,
-        tly,
-        brx,
-        bry,
-        ok,
-        cx,
-        gdal_margin(sx),
-        gdal_margin(sy),
-        allow_wrap,
-        sx,
-        _k.METHOD_CODES[method],
-        out,
-        produced,
-    )
-    return ReduceResult(out, produced.astype(bool), None)
+    if kernel == _k.KERNEL_AVERAGE_INT:
+        _k.average_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, out, produced)
+    elif kernel == _k.KERNEL_MINMAX_INT:
+        _k.minmax_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced)
+    elif kernel == _k.KERNEL_RMS_QUANTILE_INT:
+        _k.rms_quantile_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
+                                      src.dtype != np.uint64)
+    else:
+        _k.average_or_mode(src, valid_u8, dens, xoff, yoff, tlx, tly, brx, bry, ok, cx, mx, my, allow_wrap, sx,
+                           code, out, produced)
 
 
 def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
@@ -397,6 +464,11 @@ def warp_reduce_block(
     if xoff < 0 or yoff < 0 or xoff + w > int(src_full_shape[1]) or yoff + h > int(src_full_shape[0]):
         raise ShapeError(f"source window {(xoff, yoff, w, h)} exceeds the source raster {tuple(src_full_shape)}")
     direct = out.dtype == np.float64 and out.flags.c_contiguous
+    if method != "sum" and direct and method in REDUCE_METHODS:
+        _average_family_block(method, src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0,
+                              int(dst_shape[1]), int(dst_shape[0]), float(xscale), float(yscale), out,
+                              band_produced)
+        return
     res = reduce_block(
         src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
         method, scale=(float(xscale), float(yscale)), out=out if direct else None,
@@ -406,3 +478,35 @@ def warp_reduce_block(
     band_produced[...] = res.produced[None].astype(np.uint8)
     if res.density is not None:
         out_density[...] = res.density[None]
+
+
+def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
+                          dst_width, dst_height, sx, sy, out, band_produced):
+    """:func:`warp_reduce_block` for the average family: values straight into the caller's
+    ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
+    if src.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"unsupported source dtype {src.dtype}")
+    if src.dtype.kind == "b":
+        src = src.view(np.uint8)
+    nb, h, w = src.shape
+    valid_u8 = _check_mask(valid, (h, w), "valid", np.uint8)
+    dens = _check_mask(density, (h, w), "density", np.float32)
+    if not (sx > 0 and math.isfinite(sx) and sy > 0 and math.isfinite(sy)):
+        raise InvalidParameterError(f"scale must be finite and > 0, got {(sx, sy)!r}")
+    if nb == 0 or nrows == 0 or ncols == 0:
+        return
+    if h == 0 or w == 0:
+        band_produced[...] = 0
+        return
+    allow_wrap = _is_geographic(transformer.src_wkt) and xoff == 0
+    bp = band_produced[0]
+    if bp.dtype == np.uint8 and bp.flags.c_contiguous:
+        bp.fill(0)
+        produced = bp
+    else:
+        produced = np.zeros((nrows, ncols), np.uint8)
+    _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
+                         method, sx, sy, allow_wrap, out, produced, dst_height)
+    for b in range(nb):
+        if b > 0 or produced is not bp:
+            band_produced[b] = produced

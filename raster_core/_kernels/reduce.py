@@ -41,6 +41,8 @@ import math
 import numba
 import numpy as np
 
+from raster_core._kernels.approx import fill_row
+
 __all__ = [
     "AVERAGE",
     "RMS",
@@ -55,6 +57,11 @@ __all__ = [
     "average_integer_plain",
     "minmax_integer_plain",
     "rms_quantile_integer_plain",
+    "reduce_rows_planned",
+    "KERNEL_AVERAGE_INT",
+    "KERNEL_MINMAX_INT",
+    "KERNEL_RMS_QUANTILE_INT",
+    "KERNEL_GENERAL",
     "sum_preserving",
 ]
 
@@ -78,6 +85,12 @@ METHOD_CODES = {
     "q1": Q1,
     "q3": Q3,
 }
+
+#: kernels of :func:`reduce_rows_planned`
+KERNEL_AVERAGE_INT = 0
+KERNEL_MINMAX_INT = 1
+KERNEL_RMS_QUANTILE_INT = 2
+KERNEL_GENERAL = 3
 
 _EPS = 1e-10
 _BAND_DENSITY_THRESHOLD = 1e-10
@@ -907,6 +920,63 @@ def average_or_mode(
                     any_band = True
             if any_band:
                 produced[r, c] = 1
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _fill_plan_row(xs, r, c0, c1, pf, pp, pe, X, Y, OK):
+    # one row of a recorded row plan (raster_core.transform.RowPlan: f, p, e CSR tuples)
+    fill_row(xs, r, c0, c1, pf[0], pf[1], pf[2], pf[3], pp[0], pp[1], pp[2], pp[3], pp[4], pp[5], pp[6],
+             pe[0], pe[1], pe[2], pe[3], pe[4], X, Y, OK)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
+                        tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
+                        margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out, produced):
+    """A block of destination rows whose corner coordinates come from recorded row plans.
+
+    ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
+    :class:`raster_core.transform.RowPlan` for the top-left corners ``(xs, ys)``, the
+    bottom-right corners ``(xs + 1, ys + 1)`` and (``use_centre``, antimeridian heuristic only)
+    the centres ``(xs + 0.5, ys + 0.5)``; output row ``r`` is plan row ``plan_r0 + r`` (``r`` in
+    ``0 .. nrows-1``); the rows are filled one at a
+    time into row buffers (exactly ``WarpTransformer.transform_rows``' values, without
+    block-sized coordinate arrays) and handed to ``kernel`` (``KERNEL_*``) with ``method``.
+    ``out`` (bands, nrows, c1 - c0) float64 and ``produced`` (nrows, c1 - c0) uint8 as in
+    :func:`average_or_mode`.
+    """
+    cols = c1 - c0
+    tlx = np.empty((1, cols))
+    tly = np.empty((1, cols))
+    brx = np.empty((1, cols))
+    bry = np.empty((1, cols))
+    cex = np.empty((1, cols))
+    cey = np.empty(cols)
+    ok = np.empty((1, cols), np.uint8)
+    tok = np.empty(cols, np.bool_)
+    bok = np.empty(cols, np.bool_)
+    cok = np.empty(cols, np.bool_)
+    for r in range(nrows):
+        pr_ = plan_r0 + r
+        _fill_plan_row(tl_xs, pr_, c0, c1, tl_f, tl_p, tl_e, tlx[0], tly[0], tok)
+        _fill_plan_row(br_xs, pr_, c0, c1, br_f, br_p, br_e, brx[0], bry[0], bok)
+        okr = ok[0]
+        for c in range(cols):
+            okr[c] = tok[c] & bok[c]
+        o = out[:, r:r + 1, :]
+        pr = produced[r:r + 1]
+        if kernel == KERNEL_AVERAGE_INT:
+            average_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr)
+        elif kernel == KERNEL_MINMAX_INT:
+            minmax_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method, o, pr)
+        elif kernel == KERNEL_RMS_QUANTILE_INT:
+            rms_quantile_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
+                                       method, o, pr, fits_int64)
+        else:
+            if use_centre:
+                _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
+            average_or_mode(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex, margin_x,
+                            margin_y, allow_wrap, wrap_scale, method, o, pr)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
