@@ -912,7 +912,8 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
             rhi = max(rhi, YA[r] + NY[r] - 1)
     if rhi < rlo:
         return 0
-    tmp = np.zeros((rhi - rlo + 1, ncols))
+    # (columns that are not OKX are never written nor used: no need to zero the buffer)
+    tmp = np.empty((rhi - rlo + 1, ncols))
     vacc = np.empty(ncols)
     # source columns used by the horizontal taps
     clo = W
