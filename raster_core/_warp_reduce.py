@@ -374,31 +374,49 @@ def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
     return max(0, lo), min(h, max(0, hi))
 
 
-def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out):
+#: source rows of corner coordinates transformed at a time by ``sum`` (bounds the temporaries)
+_SUM_ROWS_CHUNK = 16
+
+
+def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight):
+    """Accumulate GDAL's ``sum`` of the block into ``out`` / ``weight`` / ``dweight`` (zeros).
+
+    The corners of the source pixels that can reach the block are transformed in chunks of
+    :data:`_SUM_ROWS_CHUNK` source rows (rows are independent in the approximate transformer)
+    and the chunks are spread in source row order, the order of one call over all the rows,
+    so the sums are bit for bit the same with bounded temporaries."""
     nb, h, w = src.shape
     j0, j1 = _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h)
-    weight = np.zeros((nrows, ncols))
-    dweight = np.zeros((nrows, ncols))
-    if j1 > j0:
-        xs = np.arange(xoff, xoff + w + 1, dtype=np.float64)
-        ys = np.arange(yoff + j0, yoff + j1 + 1, dtype=np.float64)
+    if j1 <= j0:
+        return
+    s_gt, d_gt = transformer.src_gt, transformer.dst_gt
+    axis_aligned = (
+        not transformer.has_reprojection
+        and s_gt[2] == 0.0
+        and s_gt[4] == 0.0
+        and d_gt[2] == 0.0
+        and d_gt[4] == 0.0
+    )
+    xs = np.arange(xoff, xoff + w + 1, dtype=np.float64)
+    for ja in range(j0, j1, _SUM_ROWS_CHUNK):
+        jb = min(j1, ja + _SUM_ROWS_CHUNK)
+        ys = np.arange(yoff + ja, yoff + jb + 1, dtype=np.float64)
         cx, cy, cok = transformer.transform_rows(xs, ys, inverse=True)
-        cx = np.where(cok, cx, np.nan)
-        cy = np.where(cok, cy, np.nan)
-        s_gt, d_gt = transformer.src_gt, transformer.dst_gt
-        axis_aligned = (
-            not transformer.has_reprojection
-            and s_gt[2] == 0.0
-            and s_gt[4] == 0.0
-            and d_gt[2] == 0.0
-            and d_gt[4] == 0.0
-        )
+        cx = np.array(cx, dtype=np.float64, order="C", copy=None)
+        cy = np.array(cy, dtype=np.float64, order="C", copy=None)
+        if not cx.flags.writeable or not cy.flags.writeable:
+            cx = cx.copy()
+            cy = cy.copy()
+        bad = ~np.asarray(cok, dtype=bool)
+        if bad.any():
+            cx[bad] = np.nan
+            cy[bad] = np.nan
         _k.sum_preserving(
-            np.ascontiguousarray(src[:, j0:j1]),
-            valid_u8[j0:j1] if valid_u8.size else valid_u8,
-            dens[j0:j1] if dens.size else dens,
-            np.ascontiguousarray(cx),
-            np.ascontiguousarray(cy),
+            src[:, ja:jb],
+            valid_u8[ja:jb] if valid_u8.size else valid_u8,
+            dens[ja:jb] if dens.size else dens,
+            cx,
+            cy,
             axis_aligned,
             row0,
             row0 + nrows,
@@ -408,6 +426,12 @@ def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, 
             weight,
             dweight,
         )
+
+
+def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out):
+    weight = np.zeros((nrows, ncols))
+    dweight = np.zeros((nrows, ncols))
+    _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight)
     produced = weight > 0.0
     density = np.where(produced, dweight / np.where(produced, weight, 1.0), 0.0)
     return ReduceResult(out, produced, density)
@@ -464,6 +488,19 @@ def warp_reduce_block(
     if xoff < 0 or yoff < 0 or xoff + w > int(src_full_shape[1]) or yoff + h > int(src_full_shape[0]):
         raise ShapeError(f"source window {(xoff, yoff, w, h)} exceeds the source raster {tuple(src_full_shape)}")
     direct = out.dtype == np.float64 and out.flags.c_contiguous
+    if (
+        method == "sum"
+        and direct
+        and out_density.dtype == np.float64
+        and out_density.flags.c_contiguous
+        and band_produced.dtype == np.uint8
+        and src.shape[0] > 0
+        and r1 > r0
+        and c1 > c0
+    ):
+        _sum_block_into(src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0, out, out_density,
+                        band_produced)
+        return
     if method != "sum" and direct and method in REDUCE_METHODS:
         _average_family_block(method, src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0,
                               int(dst_shape[1]), int(dst_shape[0]), float(xscale), float(yscale), out,
@@ -510,3 +547,35 @@ def _average_family_block(method, src, valid, density, xoff, yoff, transformer, 
     for b in range(nb):
         if b > 0 or produced is not bp:
             band_produced[b] = produced
+
+
+def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows, out, out_density,
+                    band_produced):
+    """:func:`warp_reduce_block` for ``sum`` with one block-sized float64 temporary at most:
+    the weight sums accumulate in ``out_density[0]`` (the density is then 1 where produced);
+    with a source density, the density-weight sums do (divided in place by the weight sums)."""
+    if src.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"unsupported source dtype {src.dtype}")
+    if src.dtype.kind == "b":
+        src = src.view(np.uint8)
+    nb, h, w = src.shape
+    valid_u8 = _check_mask(valid, (h, w), "valid", np.uint8)
+    dens = _check_mask(density, (h, w), "density", np.float32)
+    out.fill(0.0)
+    acc = out_density[0]  # the weight sums without density, else the density-weight sums
+    acc.fill(0.0)
+    weight = np.zeros((nrows, ncols)) if dens.size else acc
+    dweight = acc if dens.size else np.zeros((0, 0))
+    if h > 0 and w > 0:
+        _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight)
+    produced = weight > 0.0
+    if dens.size:
+        # dweight / weight where produced, 0 elsewhere (the values of _sum_block's density)
+        np.divide(dweight, weight, out=dweight, where=produced)
+        dweight[~produced] = 0.0
+    else:
+        np.copyto(acc, produced)  # weight / weight == 1.0 exactly where produced
+    for b in range(nb):
+        band_produced[b] = produced
+        if b > 0:
+            out_density[b] = acc

@@ -1087,7 +1087,8 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                 continue
             wgt = a / area
             weight[rr - dst_row0, cc - dst_col0] += wgt
-            density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
+            if density_weight.shape[0] != 0:
+                density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
             for b in range(nb):
                 out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
 
@@ -1134,7 +1135,8 @@ def sum_preserving(
     weight : (rows, cols) float64
         Accumulates ``sum(w)`` over valid source pixels.
     density_weight : (rows, cols) float64
-        Accumulates ``sum(density * w)``.
+        Accumulates ``sum(density * w)``; a 0x0 array skips it (without ``density`` it
+        equals ``weight`` bit for bit: ``1.0 * w == w``).
     """
     nb = src.shape[0]
     h = src.shape[1]
@@ -1200,7 +1202,8 @@ def sum_preserving(
                             continue
                         wgt = ox * oy / area
                         weight[rr - dst_row0, cc - dst_col0] += wgt
-                        density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
+                        if density_weight.shape[0] != 0:
+                            density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
                         for b in range(nb):
                             out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
                 continue
