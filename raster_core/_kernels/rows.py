@@ -237,21 +237,28 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     if kind == K_BILINEAR4:
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
+        G = np.empty((4, n), dtype=src.dtype)
+        uW = np.uint64(W)
+        u1 = np.uint64(1)
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
-            uW = np.uint64(W)
-            u1 = np.uint64(1)
+            # gather the 4 taps (scalar loads), then the arithmetic in a vectorised loop
             for c in range(n):
                 i = np.uint64(max(IDX[c], 0))
+                j = i + uW
+                G[0, c] = fb[i]
+                G[1, c] = fb[i + u1]
+                G[2, c] = fb[j]
+                G[3, c] = fb[j + u1]
+            for c in range(n):
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
                 m0 = rx * ry
                 m1 = (1.0 - rx) * ry
                 m2 = rx * (1.0 - ry)
                 m3 = (1.0 - rx) * (1.0 - ry)
-                j = i + uW
-                val = (float(fb[i]) * m0 + float(fb[i + u1]) * m1) + (float(fb[j]) * m2 + float(fb[j + u1]) * m3)
+                val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
                 val = val / (m0 + m1 + m2 + m3)
                 w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
@@ -291,6 +298,8 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
     z = -0.0 if kind == K_CUBIC16 else 0.0
     ACC = np.empty(n)
+    G = np.empty((4, n), dtype=src.dtype)
+    G8 = np.empty((8 if nx == 2 and ny == 4 else 0, n), dtype=src.dtype)
     # unsigned indices: Numba then skips its negative-index wraparound code on every load
     uW = np.uint64(W)
     u1 = np.uint64(1)
@@ -300,7 +309,31 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
         fb = flat[b]
         # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
         # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
-        if nx == 2:
+        if nx == 2 and ny == 4:
+            # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
+            # vectorised loop with the sums unrolled in the same order
+            for c in range(n):
+                k = np.uint64(max(IDX[c], 0))
+                G8[0, c] = fb[k]
+                G8[1, c] = fb[k + u1]
+                k = k + uW
+                G8[2, c] = fb[k]
+                G8[3, c] = fb[k + u1]
+                k = k + uW
+                G8[4, c] = fb[k]
+                G8[5, c] = fb[k + u1]
+                k = k + uW
+                G8[6, c] = fb[k]
+                G8[7, c] = fb[k + u1]
+            for c in range(n):
+                w0 = WX[0, c]
+                w1 = WX[1, c]
+                acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
+                acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
+                acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
+                acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
+                ACC[c] = acc
+        elif nx == 2:
             for c in range(n):
                 k = np.uint64(max(IDX[c], 0))
                 w0 = WX[0, c]
@@ -313,21 +346,22 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                     k = k + uW
                 ACC[c] = acc
         elif nx == 4:
-            for c in range(n):
-                k = np.uint64(max(IDX[c], 0))
-                w0 = WX[0, c]
-                w1 = WX[1, c]
-                w2 = WX[2, c]
-                w3 = WX[3, c]
-                acc = z
-                for j in range(ny):
-                    rv = z + w0 * float(fb[k])
-                    rv = rv + w1 * float(fb[k + u1])
-                    rv = rv + w2 * float(fb[k + u2])
-                    rv = rv + w3 * float(fb[k + u3])
-                    acc = acc + WY[j, c] * rv
-                    k = k + uW
-                ACC[c] = acc
+            # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
+            # accumulate them in a vectorised loop (same products and sums, same order)
+            for j in range(ny):
+                off = j * W
+                for c in range(n):
+                    k = np.uint64(max(IDX[c], 0) + off)
+                    G[0, c] = fb[k]
+                    G[1, c] = fb[k + u1]
+                    G[2, c] = fb[k + u2]
+                    G[3, c] = fb[k + u3]
+                for c in range(n):
+                    rv = z + WX[0, c] * float(G[0, c])
+                    rv = rv + WX[1, c] * float(G[1, c])
+                    rv = rv + WX[2, c] * float(G[2, c])
+                    rv = rv + WX[3, c] * float(G[3, c])
+                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
         else:
             for c in range(n):
                 k = np.uint64(max(IDX[c], 0))
