@@ -126,6 +126,22 @@ def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, d
     return v
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def first_taps(method, fast_path, xradius, yradius):
+    """Offsets (initx, inity) of the first horizontal/vertical taps of the separable kernels
+    relative to floor(x - 0.5): GDAL's fast path starts at 1 - radius, the general path at
+    ((R + 1) % 2) - radius with R the kernel's own radius (bilinear 1, cubic(spline) 2,
+    lanczos 3)."""
+    if fast_path:
+        return 1 - xradius, 1 - yradius
+    R = 1
+    if method == CUBIC or method == CUBICSPLINE:
+        R = 2
+    elif method == LANCZOS:
+        R = 3
+    return ((R + 1) % 2) - xradius, ((R + 1) % 2) - yradius
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
@@ -697,11 +713,6 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
         return _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                           dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                           dst_nodata, collide, produced)
-    R = 1
-    if meth == CUBIC or meth == CUBICSPLINE:
-        R = 2
-    elif meth == LANCZOS:
-        R = 3
     # fast path fallback to 4-sample bilinear when the widened radius exceeds the window (§2.4)
     fallback_bilinear = fast_path and meth != LANCZOS and (xradius > W or yradius > H)
     if fallback_bilinear or (use4 and (meth == BILINEAR or meth == CUBIC)):
@@ -709,12 +720,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                              meth == CUBIC and not fallback_bilinear, fast_path,
                              dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                              dst_nodata, collide, produced)
-    if fast_path:
-        initx = 1 - xradius
-        inity = 1 - yradius
-    else:
-        initx = ((R + 1) % 2) - xradius
-        inity = ((R + 1) % 2) - yradius
+    initx, inity = first_taps(meth, fast_path, xradius, yradius)
     return _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
                            xradius, yradius, initx, inity, fast_path,
                            dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
@@ -879,17 +885,7 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
     ncols = Xc.shape[0]
     nrows = Yr.shape[0]
     lanczos = method == LANCZOS
-    R = 1
-    if method == CUBIC or method == CUBICSPLINE:
-        R = 2
-    elif method == LANCZOS:
-        R = 3
-    if fast_path:
-        initx = 1 - xradius
-        inity = 1 - yradius
-    else:
-        initx = ((R + 1) % 2) - xradius
-        inity = ((R + 1) % 2) - yradius
+    initx, inity = first_taps(method, fast_path, xradius, yradius)
     sx = xscale if xscale < 1.0 else 1.0
     sy = yscale if yscale < 1.0 else 1.0
     WX = np.empty((ncols, 2 * xradius + 2))

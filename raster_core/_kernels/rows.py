@@ -30,13 +30,11 @@ from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
     CUBICSPLINE,
-    LANCZOS,
     NEAR,
     _bspline_kernel,
-    WORK_FLOAT32,
-    WORK_INT,
     _cubic_kernel,
     _store_value,
+    first_taps,
     warp_interp_block,
     warp_near_direct,
 )
@@ -96,6 +94,11 @@ def _tap_weights(meth, D, init, s, WK, SUM):
                 SUM[c] = SUM[c] + w
     return 0
 
+
+# unsigned tap offsets (unsigned indices: Numba skips its negative-index wraparound code)
+_U1 = np.uint64(1)
+_U2 = np.uint64(2)
+_U3 = np.uint64(3)
 
 # IDX codes besides flat source indices (>= 0, pixel done by the staged kernel)
 _REST = -1  # inside the source window, left to the per-pixel kernel
@@ -212,9 +215,6 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
         # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
         vflat = valid.reshape(H * W)
         uW = np.uint64(W)
-        u1 = np.uint64(1)
-        u2 = np.uint64(2)
-        u3 = np.uint64(3)
         for c in range(n):
             i = IDX[c]
             if i < 0:
@@ -224,13 +224,13 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
             k = np.uint64(i)
             good = vflat[np.uint64(cy * W + cx)] != 0
             if kind == K_BILINEAR4:
-                good = good and vflat[k] != 0 and vflat[k + u1] != 0
+                good = good and vflat[k] != 0 and vflat[k + _U1] != 0
                 k = k + uW
-                good = good and vflat[k] != 0 and vflat[k + u1] != 0
+                good = good and vflat[k] != 0 and vflat[k + _U1] != 0
             else:
                 for j in range(4):
-                    good = (good and vflat[k] != 0 and vflat[k + u1] != 0 and vflat[k + u2] != 0
-                            and vflat[k + u3] != 0)
+                    good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
+                            and vflat[k + _U3] != 0)
                     k = k + uW
             if not good:
                 IDX[c] = _REST
@@ -239,7 +239,6 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
         # below GDAL's 1e-5 cut
         G = np.empty((4, n), dtype=src.dtype)
         uW = np.uint64(W)
-        u1 = np.uint64(1)
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
@@ -248,9 +247,9 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                 i = np.uint64(max(IDX[c], 0))
                 j = i + uW
                 G[0, c] = fb[i]
-                G[1, c] = fb[i + u1]
+                G[1, c] = fb[i + _U1]
                 G[2, c] = fb[j]
-                G[3, c] = fb[j + u1]
+                G[3, c] = fb[j + _U1]
             for c in range(n):
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
@@ -300,11 +299,7 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     ACC = np.empty(n)
     G = np.empty((4, n), dtype=src.dtype)
     G8 = np.empty((8 if nx == 2 and ny == 4 else 0, n), dtype=src.dtype)
-    # unsigned indices: Numba then skips its negative-index wraparound code on every load
     uW = np.uint64(W)
-    u1 = np.uint64(1)
-    u2 = np.uint64(2)
-    u3 = np.uint64(3)
     for b in range(nb):
         fb = flat[b]
         # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
@@ -315,16 +310,16 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
             for c in range(n):
                 k = np.uint64(max(IDX[c], 0))
                 G8[0, c] = fb[k]
-                G8[1, c] = fb[k + u1]
+                G8[1, c] = fb[k + _U1]
                 k = k + uW
                 G8[2, c] = fb[k]
-                G8[3, c] = fb[k + u1]
+                G8[3, c] = fb[k + _U1]
                 k = k + uW
                 G8[4, c] = fb[k]
-                G8[5, c] = fb[k + u1]
+                G8[5, c] = fb[k + _U1]
                 k = k + uW
                 G8[6, c] = fb[k]
-                G8[7, c] = fb[k + u1]
+                G8[7, c] = fb[k + _U1]
             for c in range(n):
                 w0 = WX[0, c]
                 w1 = WX[1, c]
@@ -341,7 +336,7 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                 acc = z
                 for j in range(ny):
                     rv = z + w0 * float(fb[k])
-                    rv = rv + w1 * float(fb[k + u1])
+                    rv = rv + w1 * float(fb[k + _U1])
                     acc = acc + WY[j, c] * rv
                     k = k + uW
                 ACC[c] = acc
@@ -353,9 +348,9 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                 for c in range(n):
                     k = np.uint64(max(IDX[c], 0) + off)
                     G[0, c] = fb[k]
-                    G[1, c] = fb[k + u1]
-                    G[2, c] = fb[k + u2]
-                    G[3, c] = fb[k + u3]
+                    G[1, c] = fb[k + _U1]
+                    G[2, c] = fb[k + _U2]
+                    G[3, c] = fb[k + _U3]
                 for c in range(n):
                     rv = z + WX[0, c] * float(G[0, c])
                     rv = rv + WX[1, c] * float(G[1, c])
@@ -451,17 +446,7 @@ def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth
     uses the per-pixel kernels only, which tests use to check the staged path bit for bit)."""
     H = src.shape[1]
     W = src.shape[2]
-    R = 1
-    if method == CUBIC or method == CUBICSPLINE:
-        R = 2
-    elif method == LANCZOS:
-        R = 3
-    if fast_path:
-        initx = 1 - xradius
-        inity = 1 - yradius
-    else:
-        initx = ((R + 1) % 2) - xradius
-        inity = ((R + 1) % 2) - yradius
+    initx, inity = first_taps(method, fast_path, xradius, yradius)
     kind = staged_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius, initx, inity)
     dblock = dst[:, dst_row0:dst_row0 + X.shape[0], :]
     if has_dens or not staged:
