@@ -448,6 +448,14 @@ def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, 
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
+def _footprint_buffers(cols):
+    # scratch arrays of _footprint_row for rows of `cols` pixels
+    return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
+            np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
+            np.zeros(cols), np.zeros(cols))
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                           out, produced):
     """``average`` of an INTEGER source without validity/density masks or antimeridian wrap.
@@ -466,21 +474,21 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
 
     Arguments as in :func:`average_or_mode` (``src`` any integer dtype).
     """
+    fb = _footprint_buffers(tl_x.shape[1])
+    _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                                out, produced, fb)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                          out, produced, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
     cols = tl_x.shape[1]
     # per-pixel footprint of the current row: kind 0 = no value, 1 = at most 2 columns,
     # 2 = wider, 3 = reference loop (unreachable for finite corners: edge weights are > 0)
-    kind = np.zeros(cols, np.int64)
-    f_ix0 = np.zeros(cols, np.int64)
-    f_ix1 = np.zeros(cols, np.int64)
-    f_iy0 = np.zeros(cols, np.int64)
-    f_ny = np.zeros(cols, np.int64)
-    f_wx0 = np.zeros(cols)
-    f_wxl = np.zeros(cols)
-    f_wy0 = np.zeros(cols)
-    f_wyl = np.zeros(cols)
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
@@ -567,20 +575,20 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
     GDAL's start from -/+DBL_MAX never wins and no NaN exists), with ``max``/``min`` instead of
     data-dependent branches. Arguments as in :func:`average_or_mode` (method ``MAX``/``MIN``).
     """
+    fb = _footprint_buffers(tl_x.shape[1])
+    _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                               method, out, produced, fb)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                             method, out, produced, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
     is_max = method == MAX
     cols = tl_x.shape[1]
-    kind = np.zeros(cols, np.int64)
-    f_ix0 = np.zeros(cols, np.int64)
-    f_ix1 = np.zeros(cols, np.int64)
-    f_iy0 = np.zeros(cols, np.int64)
-    f_ny = np.zeros(cols, np.int64)
-    f_wx0 = np.zeros(cols)
-    f_wxl = np.zeros(cols)
-    f_wy0 = np.zeros(cols)
-    f_wyl = np.zeros(cols)
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
@@ -628,6 +636,14 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     branch-free network for footprints of at most 16 pixels. Arguments as in
     :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
     """
+    fb = _footprint_buffers(tl_x.shape[1])
+    _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                                     margin_y, method, out, produced, fits_int64, fb)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                               method, out, produced, fits_int64, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
@@ -642,15 +658,7 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     use_int = fits_int64  # False for uint64 sources (values may not fit int64): float buffer
     buf = np.empty(cap, np.int64)
     fbuf = np.empty(cap, np.float64)
-    kind = np.zeros(cols, np.int64)
-    f_ix0 = np.zeros(cols, np.int64)
-    f_ix1 = np.zeros(cols, np.int64)
-    f_iy0 = np.zeros(cols, np.int64)
-    f_ny = np.zeros(cols, np.int64)
-    f_wx0 = np.zeros(cols)
-    f_wxl = np.zeros(cols)
-    f_wy0 = np.zeros(cols)
-    f_wyl = np.zeros(cols)
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
@@ -956,6 +964,7 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     tok = np.empty(cols, np.bool_)
     bok = np.empty(cols, np.bool_)
     cok = np.empty(cols, np.bool_)
+    fb = _footprint_buffers(cols)  # allocated once, not per row
     for r in range(nrows):
         pr_ = plan_r0 + r
         _fill_plan_row(tl_xs, pr_, c0, c1, tl_f, tl_p, tl_e, tlx[0], tly[0], tok)
@@ -966,12 +975,14 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
         o = out[:, r:r + 1, :]
         pr = produced[r:r + 1]
         if kernel == KERNEL_AVERAGE_INT:
-            average_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr)
+            _average_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr,
+                                        fb)
         elif kernel == KERNEL_MINMAX_INT:
-            minmax_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method, o, pr)
+            _minmax_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method, o,
+                                       pr, fb)
         elif kernel == KERNEL_RMS_QUANTILE_INT:
-            rms_quantile_integer_plain(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
-                                       method, o, pr, fits_int64)
+            _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
+                                             method, o, pr, fits_int64, fb)
         else:
             if use_centre:
                 _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
