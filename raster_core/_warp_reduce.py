@@ -255,9 +255,29 @@ _UNSET = object()
 #: chunk key -> _PlanChunk, insertion ordered (oldest evicted first beyond _PLAN_CACHE_MAX)
 _PLAN_CACHE: dict = {}
 _PLAN_CACHE_LOCK = threading.Lock()
-_PLAN_CACHE_MAX = 16
+_PLAN_CACHE_MAX = 8
 #: about this many corner points per cached chunk of rows (bounds the rows of a chunk)
 _PLAN_CHUNK_POINTS = 1 << 20
+
+
+def _plan_chunk(transformer, dst_width, dst_height, K, k, with_centre):
+    """The cache entry of chunk ``k`` (global rows [k K, min((k + 1) K, dst_height)))."""
+    key = (id(transformer), dst_width, dst_height, K, k, bool(with_centre))
+    with _PLAN_CACHE_LOCK:
+        ch = _PLAN_CACHE.get(key)
+        if ch is None or ch.ref() is not transformer:
+            ch = _PLAN_CACHE[key] = _PlanChunk(transformer, min(K, dst_height - k * K))
+            while len(_PLAN_CACHE) > _PLAN_CACHE_MAX:
+                del _PLAN_CACHE[next(iter(_PLAN_CACHE))]
+    return key, ch
+
+
+def _build_chunk(ch, transformer, dst_width, K, k, with_centre):
+    # call with ch.lock held
+    if ch.plans is _UNSET:
+        xs = np.arange(dst_width, dtype=np.float64)
+        rows = np.arange(k * K, k * K + ch.rows, dtype=np.float64)
+        ch.plans = _corner_plans(transformer, xs, rows, with_centre)
 
 
 def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_centre):
@@ -267,8 +287,10 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
     The plans of a warp are recorded per chunk of global rows (aligned on multiples of the
     chunk height) shared by the blocks and threads of the warp: one recording per chunk
     instead of one per block (each recording has a fixed Python/PROJ cost per recursion level).
-    Rows are independent in the approximate transformer, so the values do not depend on the
-    chunking. A chunk is dropped once all its rows were used (or when the cache is full)."""
+    A thread that finds its chunk being recorded by another one records the next chunk
+    meanwhile instead of waiting. Rows are independent in the approximate transformer, so the
+    values do not depend on the chunking. A chunk is dropped once all its rows were used (or
+    when the cache is full)."""
     K = max(32, min(2048, _PLAN_CHUNK_POINTS // max(1, dst_width)))
     parts = []
     r = row0
@@ -276,19 +298,25 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
     while r < end:
         k = r // K
         c_lo = k * K
-        c_hi = min(c_lo + K, dst_height)
-        b = min(end, c_hi)
-        key = (id(transformer), dst_width, dst_height, K, k, bool(with_centre))
-        with _PLAN_CACHE_LOCK:
-            ch = _PLAN_CACHE.get(key)
-            if ch is None or ch.ref() is not transformer:
-                ch = _PLAN_CACHE[key] = _PlanChunk(transformer, c_hi - c_lo)
-                while len(_PLAN_CACHE) > _PLAN_CACHE_MAX:
-                    del _PLAN_CACHE[next(iter(_PLAN_CACHE))]
-        with ch.lock:
-            if ch.plans is _UNSET:
-                xs = np.arange(dst_width, dtype=np.float64)
-                ch.plans = _corner_plans(transformer, xs, np.arange(c_lo, c_hi, dtype=np.float64), with_centre)
+        b = min(end, c_lo + K, dst_height)
+        key, ch = _plan_chunk(transformer, dst_width, dst_height, K, k, with_centre)
+        if ch.plans is _UNSET:
+            if ch.lock.acquire(blocking=False):
+                try:
+                    _build_chunk(ch, transformer, dst_width, K, k, with_centre)
+                finally:
+                    ch.lock.release()
+            else:
+                # another thread records chunk k: record chunk k + 1 meanwhile
+                if (k + 1) * K < dst_height:
+                    _, nxt = _plan_chunk(transformer, dst_width, dst_height, K, k + 1, with_centre)
+                    if nxt.plans is _UNSET and nxt.lock.acquire(blocking=False):
+                        try:
+                            _build_chunk(nxt, transformer, dst_width, K, k + 1, with_centre)
+                        finally:
+                            nxt.lock.release()
+                with ch.lock:
+                    _build_chunk(ch, transformer, dst_width, K, k, with_centre)  # no-op once recorded
         plans = ch.plans
         with _PLAN_CACHE_LOCK:
             ch.used += b - r

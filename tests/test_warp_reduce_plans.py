@@ -1,0 +1,156 @@
+"""Block-driver invariances of the reduce family (raster_core._warp_reduce), no GDAL needed.
+
+* average family: corner coordinates come from row plans shared by the blocks of a warp per
+  chunk of rows (``_cached_corner_plans``); the values must not depend on the chunk height, on
+  chunk boundaries inside blocks, on the thread count, and must equal ``reduce_block`` (one
+  plan per block, no cache) and the exact-transform fallback path's kernels;
+* sum: source-pixel corners are transformed a few source rows at a time
+  (``_SUM_ROWS_CHUNK``); the sums must not depend on it, and ``warp_reduce_block``'s in-place
+  density must equal ``reduce_block``'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import raster_core._warp_reduce as WR
+from raster_core._warp_reduce import reduce_block, warp_reduce_block
+from raster_core.transform import WarpTransformer
+from raster_core.warp import plan_warp, reproject
+
+SRC_GT = (400000.0, 30.0, 0.0, 5400000.0, 0.0, -30.0)
+DST_GT = (7.6, 0.00041, 0.0, 48.74, 0.0, -0.00027)  # EPSG:4326, ~1:1 with a y squeeze
+SRC_SHAPE = (120, 130)
+DST_SHAPE = (75, 140)
+METHODS = ["average", "rms", "min", "max", "med", "mode", "sum"]
+
+
+def _source(dtype: str, bands: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 250, size=(bands, *SRC_SHAPE))
+    return a.astype(dtype)
+
+
+def _setup(method: str):
+    t = WarpTransformer("EPSG:32632", SRC_GT, "EPSG:4326", DST_GT)
+    p = plan_warp("EPSG:32632", SRC_GT, SRC_SHAPE, "EPSG:4326", DST_GT, DST_SHAPE, resampling=method)
+    w = p.window
+    return t, p, (w.col_off, w.row_off, w.width, w.height)
+
+
+def _blocks(method, src, valid, dens, t, p, win, blocks, cols=(0, DST_SHAPE[1])):
+    xoff, yoff, xs, ys = win
+    s = src[:, yoff:yoff + ys, xoff:xoff + xs]
+    v = None if valid is None else valid[yoff:yoff + ys, xoff:xoff + xs]
+    d = None if dens is None else dens[yoff:yoff + ys, xoff:xoff + xs]
+    nb = src.shape[0]
+    c0, c1 = cols
+    out = np.zeros((nb, DST_SHAPE[0], c1 - c0))
+    dens_out = np.ones_like(out)
+    prod = np.zeros(out.shape, np.uint8)
+    for a, b in blocks:
+        o = np.zeros((nb, b - a, c1 - c0))
+        od = np.ones_like(o)
+        bp = np.zeros(o.shape, np.uint8)
+        warp_reduce_block(method, s, v, d, (xoff, yoff), SRC_SHAPE, t, DST_SHAPE, (a, b), cols, p.xscale, p.yscale,
+                          o, od, bp)
+        out[:, a:b] = o
+        dens_out[:, a:b] = od
+        prod[:, a:b] = bp
+    return out, dens_out, prod
+
+
+def _same(a, b):
+    return np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_blocks_and_plan_chunks_match_reduce_block(method, monkeypatch):
+    t, p, win = _setup(method)
+    src = _source("uint16", bands=2)
+    xoff, yoff, xs, ys = win
+    ref = reduce_block(src[:, yoff:yoff + ys, xoff:xoff + xs], win, None, None, t, (0, 0, DST_SHAPE[1], DST_SHAPE[0]),
+                       DST_SHAPE[1], method, scale=(p.xscale, p.yscale))
+    results = []
+    for points in (1 << 20, 32 * DST_SHAPE[1], 45 * DST_SHAPE[1]):  # 1 chunk; 32-row chunks; 45-row chunks
+        monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", points)
+        for blocks in ([(0, 75)], [(0, 7), (7, 40), (40, 41), (41, 75)], [(a, min(a + 10, 75)) for a in range(0, 75, 10)]):
+            out, dens, prod = _blocks(method, src, None, None, t, p, win, blocks)
+            results.append((out, dens, prod))
+    for out, dens, prod in results:
+        assert _same(prod[0].astype(bool), ref.produced)
+        assert _same(prod[1], prod[0])
+        m = ref.produced
+        assert _same(out[:, m], ref.values[:, m])
+        if method == "sum":
+            assert _same(dens[0], ref.density) and _same(dens[1], ref.density)
+        else:
+            assert (dens == 1.0).all()
+
+
+def test_column_window_and_masks(monkeypatch):
+    """A column sub-window with validity and density (general kernel) through the chunked plans."""
+    monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", 20 * DST_SHAPE[1])
+    rng = np.random.default_rng(5)
+    src = _source("float32")
+    valid = rng.random(SRC_SHAPE) > 0.2
+    dens = np.where(rng.random(SRC_SHAPE) > 0.3, 1.0, 0.25).astype(np.float32)
+    for method in ("average", "q1", "sum"):
+        t, p, win = _setup(method)
+        xoff, yoff, xs, ys = win
+        sl = (slice(yoff, yoff + ys), slice(xoff, xoff + xs))
+        cols = (17, 101)
+        ref = reduce_block(src[(slice(None), *sl)], win, valid[sl], dens[sl], t, (17, 0, 84, DST_SHAPE[0]),
+                           DST_SHAPE[1], method, scale=(p.xscale, p.yscale))
+        out, dout, prod = _blocks(method, src, valid, dens, t, p, win, [(0, 30), (30, 75)], cols=cols)
+        m = ref.produced
+        assert _same(prod[0].astype(bool), m)
+        assert _same(out[:, m], ref.values[:, m])
+        if method == "sum":
+            assert _same(dout[0], ref.density)
+
+
+def test_exact_transform_fallback():
+    """tolerance 0: no row plan, whole-block coordinates (the fallback path) - same kernels."""
+    t = WarpTransformer("EPSG:32632", SRC_GT, "EPSG:4326", DST_GT, tolerance=0.0)
+    p = plan_warp("EPSG:32632", SRC_GT, SRC_SHAPE, "EPSG:4326", DST_GT, DST_SHAPE, resampling="average")
+    w = p.window
+    win = (w.col_off, w.row_off, w.width, w.height)
+    src = _source("uint8")
+    for method in ("average", "min", "rms", "mode"):
+        xoff, yoff, xs, ys = win
+        ref = reduce_block(src[:, yoff:yoff + ys, xoff:xoff + xs], win, None, None, t,
+                           (0, 0, DST_SHAPE[1], DST_SHAPE[0]), DST_SHAPE[1], method, scale=(p.xscale, p.yscale))
+        out, _, prod = _blocks(method, src, None, None, t, p, win, [(0, 33), (33, 75)])
+        assert ref.produced.any()
+        assert _same(prod[0].astype(bool), ref.produced)
+        assert _same(out[:, ref.produced], ref.values[:, ref.produced])
+
+
+def test_sum_rows_chunk_invariance(monkeypatch):
+    t, p, win = _setup("sum")
+    src = _source("int16")
+    xoff, yoff, xs, ys = win
+    s = src[:, yoff:yoff + ys, xoff:xoff + xs]
+    res = []
+    for chunk in (1, 5, 16, 10_000):
+        monkeypatch.setattr(WR, "_SUM_ROWS_CHUNK", chunk)
+        r = reduce_block(s, win, None, None, t, (3, 10, 120, 40), DST_SHAPE[1], "sum", scale=(p.xscale, p.yscale))
+        res.append(r)
+    for r in res[1:]:
+        assert _same(r.values, res[0].values) and _same(r.density, res[0].density)
+        assert _same(r.produced, res[0].produced)
+
+
+@pytest.mark.parametrize("method", ["average", "rms", "q3", "max", "sum"])
+def test_threads_identical(method, monkeypatch):
+    """Shared plan chunks under 2 threads (10-row blocks, 32-row chunks: blocks across chunk
+    boundaries, threads waiting for / recording the next chunk)."""
+    monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", 32 * DST_SHAPE[1])
+    src = _source("uint16")[0]
+    kw = dict(src_transform=SRC_GT, src_crs="EPSG:32632", dst_transform=DST_GT, dst_crs="EPSG:4326",
+              resampling=method)
+    a, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=1, **kw)
+    b, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=2, **kw)
+    assert np.array_equal(a, b)
