@@ -285,8 +285,9 @@ def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len
                e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
     """Pixels of rows [r0, r1) x cols [c0, c1) whose (approximate) source position lies within
     1 pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
-    Same values as :func:`fill_rows`, computed row by row without storing the block. Returns
-    the count; fills out_r/out_c when they are large enough."""
+    The coordinates of :func:`fill_row`, row by row without storing the block (the plain
+    reference for :func:`scan_retry_segments`). Returns the count; fills out_r/out_c when they
+    are large enough."""
     n = 0
     cap = out_r.shape[0]
     w = c1 - c0
@@ -294,27 +295,8 @@ def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len
     by = np.empty(w)
     bok = np.empty(w, dtype=np.bool_)
     for r in range(r0, r1):
-        bok[:] = True
-        for q in range(f_ptr[r], f_ptr[r + 1]):
-            c = f_col[q]
-            if c0 <= c < c1:
-                bx[c - c0] = f_x[q]
-                by[c - c0] = f_y[q]
-        for q in range(p_ptr[r], p_ptr[r + 1]):
-            st = p_start[q]
-            xa = xs[st]
-            lo = max(st, c0)
-            hi = min(st + p_len[q], c1)
-            for i in range(lo, hi):
-                d = xs[i] - xa
-                bx[i - c0] = p_sx[q] + p_dx[q] * d
-                by[i - c0] = p_sy[q] + p_dy[q] * d
-        for q in range(e_ptr[r], e_ptr[r + 1]):
-            c = e_col[q]
-            if c0 <= c < c1:
-                bx[c - c0] = e_x[q]
-                by[c - c0] = e_y[q]
-                bok[c - c0] = e_ok[q]
+        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                 e_ptr, e_col, e_x, e_y, e_ok, bx, by, bok)
         for c in range(w):
             if not bok[c]:
                 continue

@@ -213,27 +213,8 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     if has_valid and kind != K_SEPARABLE:
         # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
         # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
-        vflat = valid.reshape(H * W)
-        uW = np.uint64(W)
-        for c in range(n):
-            i = IDX[c]
-            if i < 0:
-                continue
-            cx = min(int(X[c] + 1e-10) - xoff, W - 1)
-            cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
-            k = np.uint64(i)
-            good = vflat[np.uint64(cy * W + cx)] != 0
-            if kind == K_BILINEAR4:
-                good = good and vflat[k] != 0 and vflat[k + _U1] != 0
-                k = k + uW
-                good = good and vflat[k] != 0 and vflat[k + _U1] != 0
-            else:
-                for j in range(4):
-                    good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
-                            and vflat[k + _U3] != 0)
-                    k = k + uW
-            if not good:
-                IDX[c] = _REST
+        ntap = 2 if kind == K_BILINEAR4 else 4
+        _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX)
     if kind == K_BILINEAR4:
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
@@ -382,6 +363,37 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
+def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
+    """Send to the per-pixel kernel (IDX = _REST) the staged pixels whose centre pixel (GDAL's
+    centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (from flat index IDX) is invalid."""
+    H = valid.shape[0]
+    W = valid.shape[1]
+    vflat = valid.reshape(H * W)
+    uW = np.uint64(W)
+    for c in range(IDX.shape[0]):
+        i = IDX[c]
+        if i < 0:
+            continue
+        cx = min(int(X[c] + 1e-10) - xoff, W - 1)
+        cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
+        good = vflat[np.uint64(cy * W + cx)] != 0
+        k = np.uint64(i)
+        for j in range(ny):
+            if nx == 4:
+                good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
+                        and vflat[k + _U3] != 0)
+            elif nx == 2:
+                good = good and vflat[k] != 0 and vflat[k + _U1] != 0
+            else:
+                for t in range(nx):
+                    good = good and vflat[k + np.uint64(t)] != 0
+            k = k + uW
+        if not good:
+            IDX[c] = _REST
+    return 0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
@@ -391,8 +403,6 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
     per-pixel kernel (IDX = _REST)."""
     n = IDX.shape[0]
     ny = WY.shape[0]
-    H = valid.shape[0]
-    W = valid.shape[1]
     WTM = np.zeros(n)
     for j in range(ny):
         wyj = WY[j]
@@ -403,22 +413,7 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
         i = IDX[c]
         WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
-    vflat = valid.reshape(H * W)
-    uW = np.uint64(W)
-    for c in range(n):
-        i = IDX[c]
-        if i < 0:
-            continue
-        cx = min(int(X[c] + 1e-10) - xoff, W - 1)
-        cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
-        good = vflat[np.uint64(cy * W + cx)] != 0
-        k = np.uint64(i)
-        for j in range(ny):
-            for t in range(nx):
-                good = good and vflat[k + np.uint64(t)] != 0
-            k = k + uW
-        if not good:
-            IDX[c] = _REST
+    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX)
     return 0
 
 
