@@ -870,6 +870,19 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
     return 0
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _tap_span(OKA, A0, NA, size):
+    """(first, last) source index used by the taps A0[k] .. A0[k] + NA[k] - 1 of the OKA entries
+    ((size, -1) when there are none)."""
+    lo = size
+    hi = -1
+    for k in range(OKA.shape[0]):
+        if OKA[k]:
+            lo = min(lo, A0[k])
+            hi = max(hi, A0[k] + NA[k] - 1)
+    return lo, hi
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                            dst, dst_row0, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
@@ -900,24 +913,13 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
     OKY = np.zeros(nrows, dtype=np.bool_)
     _axis_weights(Xc, xoff, float(W), W, method, sx, xradius, initx, lanczos, WX, NX, XA, SX, OKX)
     _axis_weights(Yr, yoff, float(H), H, method, sy, yradius, inity, lanczos, WY, NY, YA, SY, OKY)
-    rlo = H
-    rhi = -1
-    for r in range(nrows):
-        if OKY[r]:
-            rlo = min(rlo, YA[r])
-            rhi = max(rhi, YA[r] + NY[r] - 1)
+    rlo, rhi = _tap_span(OKY, YA, NY, H)  # source rows used by the vertical taps
     if rhi < rlo:
         return 0
     # (columns that are not OKX are never written nor used: no need to zero the buffer)
     tmp = np.empty((rhi - rlo + 1, ncols))
     vacc = np.empty(ncols)
-    # source columns used by the horizontal taps
-    clo = W
-    chi = -1
-    for c in range(ncols):
-        if OKX[c]:
-            clo = min(clo, XA[c])
-            chi = max(chi, XA[c] + NX[c] - 1)
+    clo, chi = _tap_span(OKX, XA, NX, W)  # source columns used by the horizontal taps
     rowf = np.empty(max(0, chi - clo + 1))
     for b in range(nb):
         for sr in range(rlo, rhi + 1):
