@@ -434,8 +434,11 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
     from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
 
     e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys, num_threads=nthreads)
-    fix_parts: list[tuple[np.ndarray, ...]] = []
-    seg_parts: list[tuple[np.ndarray, ...]] = []
+    # passing segments and fixed points are appended to growing buffers across levels
+    npass_tot = 0
+    nfix_tot = 0
+    pbuf: tuple[np.ndarray, ...] = ()
+    fbuf: tuple[np.ndarray, ...] = ()
     nrg = 0
     cap = 0
     rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
@@ -447,21 +450,24 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
             rng_row = np.resize(rng_row, cap)
             rng_start = np.resize(rng_start, cap)
             rng_len = np.resize(rng_len, cap)
-        p = (np.empty(ns, np.int64), np.empty(ns, np.int64), np.empty(ns, np.int64),
-             np.empty(ns), np.empty(ns), np.empty(ns), np.empty(ns))
-        f = (np.empty(3 * ns, np.int64), np.empty(3 * ns, np.int64), np.empty(3 * ns), np.empty(3 * ns))
+        if not pbuf or npass_tot + ns > pbuf[0].size:
+            size = max(npass_tot + ns, 2 * (pbuf[0].size if pbuf else 0))
+            pbuf = tuple(np.resize(a, size) for a in pbuf) if pbuf else (
+                np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64),
+                np.empty(size), np.empty(size), np.empty(size), np.empty(size))
+        if not fbuf or nfix_tot + 3 * ns > fbuf[0].size:
+            size = max(nfix_tot + 3 * ns, 2 * (fbuf[0].size if fbuf else 0))
+            fbuf = tuple(np.resize(a, size) for a in fbuf) if fbuf else (
+                np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size), np.empty(size))
         req_r = np.empty(3 * ns, dtype=np.int64)
         req_c = np.empty(3 * ns, dtype=np.int64)
         child_parent = np.empty(2 * ns, dtype=np.int64)
         child_a = np.empty(2 * ns, dtype=np.int64)
         child_b = np.empty(2 * ns, dtype=np.int64)
-        npass, nfix, nreq, nch, nrg = approx_level_record(
-            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *p, 0, *f, 0,
+        npass_tot, nfix_tot, nreq, nch, nrg = approx_level_record(
+            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *pbuf, npass_tot, *fbuf, nfix_tot,
             req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg,
         )
-        seg_parts.append(tuple(a[:npass].copy() for a in p))  # copies: do not keep the full buffers
-        fix_parts.append(tuple(a[:nfix].copy() for a in f))
-        del p, f
         if nch == 0:
             break
         qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], num_threads=nthreads)
@@ -481,13 +487,13 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
         er = ec = np.empty(0, dtype=np.int64)
     ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
 
-    def cat(parts: list[tuple[np.ndarray, ...]], k: int, dtypes: tuple) -> tuple[np.ndarray, ...]:
-        if not parts:
-            return tuple(np.empty(0, dtype=d) for d in dtypes)
-        return tuple(np.concatenate([pp[i] for pp in parts]).astype(dtypes[i], copy=False) for i in range(k))
-
-    fix = cat(fix_parts, 4, (np.int64, np.int64, np.float64, np.float64))
-    seg = cat(seg_parts, 7, (np.int64, np.int64, np.int64, np.float64, np.float64, np.float64, np.float64))
+    if pbuf:
+        seg = tuple(a[:npass_tot] for a in pbuf)
+        fix = tuple(a[:nfix_tot] for a in fbuf)
+    else:
+        seg = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+               np.empty(0), np.empty(0), np.empty(0), np.empty(0))
+        fix = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
     fix = (fix[0] + row0, *fix[1:])
     seg = (seg[0] + row0, *seg[1:])
     return fix, seg, (er + row0, ec, np.asarray(ex, np.float64), np.asarray(ey, np.float64),
