@@ -678,21 +678,59 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
                     # <= 2 columns, padded to 2 with a weight-0 column when nx == 1: a weight-0
                     # step adds exactly +0 to wsum and to acc (finite integer values)
                     i1 = min(ixmin + 1, w - 1)
+                    ny = iymax - iymin
                     for b in range(nb):
-                        wsum = 0.0
-                        acc = 0.0
-                        for j in range(iymin, iymax):
-                            wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                            v = float(src[b, j, ixmin])
+                        row = src[b, iymin]
+                        v = float(row[ixmin])
+                        wgt = wx0 * wy0
+                        wsum = wgt
+                        acc = v * v * wgt
+                        v = float(row[i1])
+                        wgt = wxl * wy0
+                        wsum += wgt
+                        acc += v * v * wgt
+                        for jj in range(1, ny):
+                            row = src[b, iymin + jj]
+                            wy = wyl if jj == ny - 1 else 1.0
+                            v = float(row[ixmin])
                             wgt = wx0 * wy
                             wsum += wgt
                             acc += v * v * wgt
-                            v = float(src[b, j, i1])
+                            v = float(row[i1])
                             wgt = wxl * wy
                             wsum += wgt
                             acc += v * v * wgt
                         out[b, r, c] = math.sqrt(acc / wsum)
                     produced[r, c] = 1
+                    continue
+                if kind[c] == 2:
+                    # >= 3 columns: first / middle (weight 1.0 * wy == wy) / last column peeled
+                    ilast = ixmax - 1
+                    any_band = False
+                    for b in range(nb):
+                        sb = src[b]
+                        wsum = 0.0
+                        acc = 0.0
+                        for j in range(iymin, iymax):
+                            wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                            row = sb[j]
+                            v = float(row[ixmin])
+                            wgt = wx0 * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                            for i in range(ixmin + 1, ilast):
+                                v = float(row[i])
+                                wsum += wy
+                                acc += v * v * wy
+                            v = float(row[ilast])
+                            wgt = wxl * wy
+                            wsum += wgt
+                            acc += v * v * wgt
+                        if wsum > 0.0:
+                            out[b, r, c] = math.sqrt(acc / wsum)
+                            any_band = True
+                    if any_band:
+                        produced[r, c] = 1
                     continue
                 if ixmax - ixmin == 1:
                     wxl = 1.0  # never read for one column; keep the reference's value
