@@ -642,6 +642,45 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
+def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
+    # rms of the <= 2-column footprints (kind 1) of one row and band, padded to 2 columns with
+    # a weight-0 column when nx == 1 (a weight-0 step adds exactly +0 to wsum and to acc for
+    # finite integer values); the first row peeled (acc = v * v * w is 0 + v * v * w)
+    for c in range(kind.shape[0]):
+        if kind[c] != 1:
+            continue
+        ixmin = f_ix0[c]
+        i1 = min(ixmin + 1, w - 1)
+        iymin = f_iy0[c]
+        ny = f_ny[c]
+        wx0 = f_wx0[c]
+        wxl = f_wxl[c]
+        wy0 = f_wy0[c]
+        wyl = f_wyl[c]
+        row = s[iymin]
+        v = float(row[ixmin])
+        wgt = wx0 * wy0
+        wsum = wgt
+        acc = v * v * wgt
+        v = float(row[i1])
+        wgt = wxl * wy0
+        wsum += wgt
+        acc += v * v * wgt
+        for jj in range(1, ny):
+            row = s[iymin + jj]
+            wy = wyl if jj == ny - 1 else 1.0
+            v = float(row[ixmin])
+            wgt = wx0 * wy
+            wsum += wgt
+            acc += v * v * wgt
+            v = float(row[i1])
+            wgt = wxl * wy
+            wsum += wgt
+            acc += v * v * wgt
+        ob[c] = math.sqrt(acc / wsum)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                                method, out, produced, fits_int64, fb):
     nb = src.shape[0]
@@ -662,6 +701,9 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        if method == RMS:
+            for b in range(nb):
+                _rms_pairs_row(src[b], w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, out[b, r])
         for c in range(cols):
             if kind[c] == 0:
                 continue
@@ -674,33 +716,7 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
                 wxl = f_wxl[c]
                 wy0 = f_wy0[c]
                 wyl = f_wyl[c]
-                if kind[c] == 1:
-                    # <= 2 columns, padded to 2 with a weight-0 column when nx == 1: a weight-0
-                    # step adds exactly +0 to wsum and to acc (finite integer values)
-                    i1 = min(ixmin + 1, w - 1)
-                    ny = iymax - iymin
-                    for b in range(nb):
-                        row = src[b, iymin]
-                        v = float(row[ixmin])
-                        wgt = wx0 * wy0
-                        wsum = wgt
-                        acc = v * v * wgt
-                        v = float(row[i1])
-                        wgt = wxl * wy0
-                        wsum += wgt
-                        acc += v * v * wgt
-                        for jj in range(1, ny):
-                            row = src[b, iymin + jj]
-                            wy = wyl if jj == ny - 1 else 1.0
-                            v = float(row[ixmin])
-                            wgt = wx0 * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                            v = float(row[i1])
-                            wgt = wxl * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                        out[b, r, c] = math.sqrt(acc / wsum)
+                if kind[c] == 1:  # _rms_pairs_row
                     produced[r, c] = 1
                     continue
                 if kind[c] == 2:
