@@ -17,6 +17,12 @@ Window invariance. Coordinates are always computed on **whole rows of the global
   of the *plan's* source window (GDAL transforms rows of ``nSrcXSize + 1`` corners of its source
   window), and only the source rows that can reach the block are computed.
 
+Memory. The average family never holds block-sized coordinate arrays: GDAL's approximate
+transformer of the corner rows is recorded compactly (``WarpTransformer.row_plan``, shared by the
+blocks of a warp per chunk of rows) and filled one destination row at a time inside the kernel
+(:func:`raster_core._kernels.reduce.reduce_rows_planned`); ``sum`` transforms its source-pixel
+corners a few source rows at a time and accumulates its weights in the caller's density buffer.
+
 Footprints are clamped to the plan's source window (GDAL's edge weights > 1 where a footprint
 leaves it) and corners further than ``2 * max(1, ceil(1 / scale))`` source pixels outside it skip
 the pixel, with ``scale`` the plan's GDAL kernel scale. With ``source`` = the plan's source
