@@ -731,6 +731,14 @@ def execute_plan(
         density if density is not None else dummy_dens, density is not None,
     )
 
+    if method not in REDUCING:
+        from raster_core._kernels.rows import plan_rows_entry
+
+        rows_fn = plan_rows_entry(
+            METHOD_CODES[method], plan.xscale, plan.yscale, fast_path, window.width, window.height, plan.xradius,
+            plan.yradius, density is not None, _USE_STAGED,
+        )
+
     def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:
         return (
             xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
@@ -744,7 +752,9 @@ def execute_plan(
         prod = produced_rows(a, b)
         if method in REDUCING:
             out = np.zeros((nb, b - a, c1 - c0), dtype=np.float64)
-            out_density = np.ones((nb, b - a, c1 - c0), dtype=np.float64)
+            # (only `sum` writes densities; the others read 1.0 everywhere: a broadcast, no memory)
+            out_density = (np.ones((nb, b - a, c1 - c0), dtype=np.float64) if method == "sum"
+                           else np.broadcast_to(np.float64(1.0), (nb, b - a, c1 - c0)))
             band_produced = np.zeros((nb, b - a, c1 - c0), dtype=np.uint8)
             _warp_reduce.warp_reduce_block(
                 method, src_win, valid, density, (xoff, yoff), plan.src_shape, t, plan.dst_shape,
@@ -757,18 +767,17 @@ def execute_plan(
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
             return
         from raster_core._kernels.interp import warp_separable_aligned
-        from raster_core._kernels.rows import warp_block, warp_rows_from_plan
+        from raster_core._kernels.rows import warp_block
 
         kernel_args = _kernel_args(a, b, prod)
         if fused:
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
             rp.add_exact_retries(t, ys_win[a:b], win_bounds, c0, c1, num_threads=1)
-            warp_rows_from_plan(rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e, *common, *kernel_args)
+            rows_fn((rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e), common, kernel_args)
             return
         if row_plan is not None and not aligned_separable:
             # coordinates computed row by row inside the kernel from the recorded plan
-            warp_rows_from_plan(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e, *common,
-                                *kernel_args)
+            rows_fn((row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e), common, kernel_args)
             return
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:

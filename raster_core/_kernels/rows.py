@@ -33,6 +33,8 @@ from raster_core._kernels.interp import (
     NEAR,
     _bspline_kernel,
     _cubic_kernel,
+    _loop_4sample,
+    _loop_separable,
     _store_value,
     first_taps,
     warp_interp_block,
@@ -132,7 +134,18 @@ def _cubic4_weights(D, W0, W1, W2, W3):
 def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
                fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
                produced, rest):
-    """Warp the interior pixels of one destination row.
+    """:func:`_staged_row` for a kind known at run time (compiles every kind)."""
+    return _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx,
+                       inity, fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                       dst_nodata, collide, produced, rest)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
+                fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
+                produced, rest):
+    """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
+    other kinds' code, see :func:`plan_rows_entry`).
 
     src (bands, H, W) C-contiguous source window, valid (H, W) uint8 (``has_valid``: K_NEAR,
     K_BILINEAR4 and K_CUBIC16 only; no density); X, Y, OK: the row's full-raster source
@@ -493,3 +506,91 @@ def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start
                    yradius, fast_path, direct_near, dst, dst_row0 + rr, dv, has_dst_valid, work_kind, wmin, wmax,
                    dst_is_int, dmin, dmax, dst_nodata, collide, produced[rr:rr + 1], staged)
     return 0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _plan_rows(kind, plan_args, src_args, kernel_args):
+    """:func:`warp_rows_from_plan` for one staged ``kind`` given as a constant: inlined into the
+    entry points below, the other kinds' code and per-pixel kernels are pruned before they are
+    compiled (a first warp compiles only what it uses). The rest of a row goes to the per-pixel
+    kernel the dispatch of ``warp_interp_block`` would choose for this kind. The arguments of
+    :func:`warp_rows_from_plan` come in three tuples (plan, source, kernel; no ``staged``)."""
+    (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+     e_ptr, e_col, e_x, e_y, e_ok) = plan_args
+    src, valid, has_valid, dens, has_dens = src_args
+    (xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path, direct_near, dst, dst_row0, dst_valid,
+     has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced) = kernel_args
+    initx, inity = first_taps(method, fast_path, xradius, yradius)
+    sx = xscale if xscale < 1.0 else 1.0
+    sy = yscale if yscale < 1.0 else 1.0
+    w = c1 - c0
+    X = np.empty((1, w))
+    Y = np.empty((1, w))
+    OK = np.empty((1, w), dtype=np.bool_)
+    rest = np.empty(w, dtype=np.bool_)
+    for r in range(a, b):
+        rr = r - a
+        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                 e_ptr, e_col, e_x, e_y, e_ok, X[0], Y[0], OK[0])
+        prow = produced[rr:rr + 1]
+        nrest = _staged_row(src, valid, has_valid, X[0], Y[0], OK[0], xoff, yoff, kind, method, sx, sy, xradius,
+                            yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, work_kind, wmin,
+                            wmax, dst_is_int, dmin, dmax, dst_nodata, collide, prow[0], rest)
+        if nrest == 0:
+            continue
+        dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
+        drows = dst[:, dst_row0 + rr:dst_row0 + rr + 1, :]
+        if kind == K_SEPARABLE:
+            _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, method,
+                            sx, sy, xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
+                            wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, prow)
+        elif kind == K_BILINEAR4:
+            _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, False,
+                          fast_path, drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                          dst_nodata, collide, prow)
+        elif kind == K_CUBIC16:
+            _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, True,
+                          fast_path, drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                          dst_nodata, collide, prow)
+    return 0
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_near(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_NEAR."""
+    return _plan_rows(K_NEAR, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_bilinear4(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_BILINEAR4."""
+    return _plan_rows(K_BILINEAR4, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_cubic16(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_CUBIC16."""
+    return _plan_rows(K_CUBIC16, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_separable(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_SEPARABLE."""
+    return _plan_rows(K_SEPARABLE, plan_args, src_args, kernel_args)
+
+
+def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, has_dens, staged):
+    """The row driver for a warp, chosen in Python so that a first warp compiles only its own
+    kernels: returns ``run(plan_args, src_args, kernel_args)`` (the arguments of
+    :func:`warp_rows_from_plan` in three tuples, ``staged`` last in ``kernel_args``), calling a
+    specialised ``plan_rows_*`` entry point, or :func:`warp_rows_from_plan` when no staged kind
+    applies."""
+    kind = K_NONE
+    if staged and not has_dens:
+        initx, inity = first_taps(method, fast_path, xradius, yradius)
+        kind = staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity)
+    entry = {K_NEAR: plan_rows_near, K_BILINEAR4: plan_rows_bilinear4, K_CUBIC16: plan_rows_cubic16,
+             K_SEPARABLE: plan_rows_separable}.get(kind)
+    if entry is None:
+        return lambda pa, sa, ka: warp_rows_from_plan(*pa, *sa, *ka)
+    return lambda pa, sa, ka: entry(pa, sa, ka[:-1])
