@@ -72,6 +72,17 @@ def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradiu
     return K_SEPARABLE
 
 
+@numba.njit(nogil=True, cache=True)
+def staged_scratch(src, n, nx, ny):
+    """Row buffers of :func:`_staged_row` for rows of ``n`` pixels and kernels of ``nx`` x ``ny``
+    taps (exact sizes: no slicing, which would lose the C layout), allocated once per block
+    (per-row allocations cost a few % of a warp). Separate arrays, not rows of one: LLVM then
+    needs no run-time overlap checks between them."""
+    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+            np.empty(n), np.empty(n), np.empty((nx, n)), np.empty((ny, n)), np.empty((4, n), dtype=src.dtype),
+            np.empty((8, n), dtype=src.dtype))
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _tap_weights(meth, D, init, s, WK, SUM):
     """WK[k, c] = kernel((k + init - D[c]) * s) (GDAL's separable tap weights, the arithmetic of
@@ -135,15 +146,16 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
                produced, rest):
     """:func:`_staged_row` for a kind known at run time (compiles every kind)."""
+    scratch = staged_scratch(src, X.shape[0], 4 if kind == K_CUBIC16 else xradius - initx + 1,
+                             4 if kind == K_CUBIC16 else yradius - inity + 1)
+    conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     return _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx,
-                       inity, fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                       dst_nodata, collide, produced, rest)
+                       inity, fast_path, direct, dst, drow, conv, produced, rest, scratch)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
-                fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
-                produced, rest):
+                fast_path, direct, dst, drow, conv, produced, rest, scratch):
     """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
     other kinds' code, see :func:`plan_rows_entry`).
 
@@ -166,7 +178,11 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     fxo = float(xoff)
     fyo = float(yoff)
     flat = src.reshape(nb, H * W)
-    IDX = np.empty(n, dtype=np.int64)
+    # (at most 30 arguments: CPython passes longer calls as *args, which Numba cannot inline)
+    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = conv
+    # row buffers, allocated once per block by the caller (staged_scratch)
+    IDXb, Db, Eb, WTb, ACCb, SUMXb, SUMYb, WTMb, WXb, WYb, Gb, G8b = scratch
+    IDX = IDXb
     if kind == K_NEAR:
         for c in range(n):
             Xf = X[c]
@@ -198,8 +214,8 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
             produced[c] = produced[c] | (IDX[c] >= 0)
         return 0
 
-    D = np.empty(n)
-    E = np.empty(n)
+    D = Db
+    E = Eb
     if kind == K_BILINEAR4:
         lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
     elif kind == K_CUBIC16:
@@ -231,7 +247,7 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     if kind == K_BILINEAR4:
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
-        G = np.empty((4, n), dtype=src.dtype)
+        G = Gb
         uW = np.uint64(W)
         for b in range(nb):
             fb = flat[b]
@@ -264,19 +280,21 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     else:
         nx = xradius - initx + 1
         ny = yradius - inity + 1
-    WX = np.empty((nx, n))
-    WY = np.empty((ny, n))
-    WT = np.empty(n)
+    WX = WXb
+    WY = WYb
+    WT = WTb
     if kind == K_CUBIC16:
         _cubic4_weights(D, WX[0], WX[1], WX[2], WX[3])
         _cubic4_weights(E, WY[0], WY[1], WY[2], WY[3])
     else:
-        SUMX = np.zeros(n)
-        SUMY = np.zeros(n)
+        SUMX = SUMXb
+        SUMY = SUMYb
+        SUMX[:] = 0.0
+        SUMY[:] = 0.0
         _tap_weights(meth, D, initx, sx, WX, SUMX)
         _tap_weights(meth, E, inity, sy, WY, SUMY)
         if has_valid:
-            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT)
+            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTMb)
         for c in range(n if not has_valid else 0):
             wt = SUMX[c] * SUMY[c]
             i = IDX[c]
@@ -290,9 +308,9 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
     # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
     z = -0.0 if kind == K_CUBIC16 else 0.0
-    ACC = np.empty(n)
-    G = np.empty((4, n), dtype=src.dtype)
-    G8 = np.empty((8 if nx == 2 and ny == 4 else 0, n), dtype=src.dtype)
+    ACC = ACCb
+    G = Gb
+    G8 = G8b
     uW = np.uint64(W)
     for b in range(nb):
         fb = flat[b]
@@ -407,7 +425,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
+def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
     total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
@@ -416,7 +434,7 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT):
     per-pixel kernel (IDX = _REST)."""
     n = IDX.shape[0]
     ny = WY.shape[0]
-    WTM = np.zeros(n)
+    WTM[:] = 0.0
     for j in range(ny):
         wyj = WY[j]
         for c in range(n):
@@ -528,14 +546,17 @@ def _plan_rows(kind, plan_args, src_args, kernel_args):
     Y = np.empty((1, w))
     OK = np.empty((1, w), dtype=np.bool_)
     rest = np.empty(w, dtype=np.bool_)
+    scratch = staged_scratch(src, w, 4 if kind == K_CUBIC16 else xradius - initx + 1,
+                             4 if kind == K_CUBIC16 else yradius - inity + 1)
+    conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     for r in range(a, b):
         rr = r - a
         fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                  e_ptr, e_col, e_x, e_y, e_ok, X[0], Y[0], OK[0])
         prow = produced[rr:rr + 1]
         nrest = _staged_row(src, valid, has_valid, X[0], Y[0], OK[0], xoff, yoff, kind, method, sx, sy, xradius,
-                            yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, work_kind, wmin,
-                            wmax, dst_is_int, dmin, dmax, dst_nodata, collide, prow[0], rest)
+                            yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, conv, prow[0], rest,
+                            scratch)
         if nrest == 0:
             continue
         dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
