@@ -551,17 +551,22 @@ def warp_reduce_block(
         out_density[...] = res.density[None]
 
 
-def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
-                          dst_width, dst_height, sx, sy, out, band_produced):
-    """:func:`warp_reduce_block` for the average family: values straight into the caller's
-    ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
+def _checked_source(src: np.ndarray, valid: "np.ndarray | None", density: "np.ndarray | None") -> tuple:
+    """The source (booleans viewed as uint8) and its validity/density masks, checked."""
     if src.dtype.kind not in "biuf":
         raise InvalidParameterError(f"unsupported source dtype {src.dtype}")
     if src.dtype.kind == "b":
         src = src.view(np.uint8)
+    _, h, w = src.shape
+    return src, _check_mask(valid, (h, w), "valid", np.uint8), _check_mask(density, (h, w), "density", np.float32)
+
+
+def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
+                          dst_width, dst_height, sx, sy, out, band_produced):
+    """:func:`warp_reduce_block` for the average family: values straight into the caller's
+    ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
+    src, valid_u8, dens = _checked_source(src, valid, density)
     nb, h, w = src.shape
-    valid_u8 = _check_mask(valid, (h, w), "valid", np.uint8)
-    dens = _check_mask(density, (h, w), "density", np.float32)
     if not (sx > 0 and math.isfinite(sx) and sy > 0 and math.isfinite(sy)):
         raise InvalidParameterError(f"scale must be finite and > 0, got {(sx, sy)!r}")
     if nb == 0 or nrows == 0 or ncols == 0:
@@ -588,13 +593,8 @@ def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, nc
     """:func:`warp_reduce_block` for ``sum`` with one block-sized float64 temporary at most:
     the weight sums accumulate in ``out_density[0]`` (the density is then 1 where produced);
     with a source density, the density-weight sums do (divided in place by the weight sums)."""
-    if src.dtype.kind not in "biuf":
-        raise InvalidParameterError(f"unsupported source dtype {src.dtype}")
-    if src.dtype.kind == "b":
-        src = src.view(np.uint8)
+    src, valid_u8, dens = _checked_source(src, valid, density)
     nb, h, w = src.shape
-    valid_u8 = _check_mask(valid, (h, w), "valid", np.uint8)
-    dens = _check_mask(density, (h, w), "density", np.float32)
     out.fill(0.0)
     acc = out_density[0]  # the weight sums without density, else the density-weight sums
     acc.fill(0.0)
