@@ -2,23 +2,37 @@
 
 The per-pixel kernels of :mod:`raster_core._kernels.interp` handle every case (masks,
 density, edges, fallbacks) one pixel at a time, which keeps LLVM from vectorising them.
-For the common case (no source mask or density) a destination row is done here in
-stages instead, each a simple loop over the row that LLVM vectorises:
+For the common case (no alpha density) a destination row is done here in stages instead,
+each a simple loop over the row:
 
-1. coordinates -> per pixel: "interior" flag, flat source index, kernel weights;
-2. per band and kernel row: gather the source values (scalar loads) and accumulate
-   the weighted sums (vectorised);
-3. normalise, round/clamp/convert (GDAL's rules, ``_convert``) and store where the
-   flag is set.
+1. coordinates -> per pixel: "interior" flag, flat source index, kernel weights (vectorised);
+   with a source mask, pixels whose centre pixel or taps are invalid are not interior;
+2. per band: gather the taps into contiguous rows (scalar loads), then the weighted sums
+   (vectorised where the taps were gathered first);
+3. normalise, round/clamp/convert (GDAL's rules: ``_store_value`` == ``_convert`` at density 1)
+   and store where the flag is set (vectorised).
 
 Pixels that are inside the source window but not interior (kernel taps crossing the
-window edge, weight sums needing GDAL's special cases) are reported back and done by the
-per-pixel kernels. Every interior pixel gets the same operations in the same order as in
-the per-pixel kernels, so the results are bit-identical (tests/test_warp_rows.py).
-Arithmetic uses ``error_model="numpy"`` (IEEE division, no Python zero checks), which is
-what lets the loops vectorise.
-"""
+window edge, invalid taps, weight sums needing GDAL's special cases) are reported back and
+done by the per-pixel kernels. Every interior pixel gets the same operations in the same
+order as in the per-pixel kernels, so the results are bit-identical (tests/test_warp_rows.py).
 
+What it takes for Numba/LLVM to vectorise these loops (each measured):
+
+* ``error_model="numpy"``: the default Python error model puts a zero check (and a possible
+  ZeroDivisionError) on every division; callers that inline this code need it too;
+* at most two output arrays per loop: more need more run-time alias checks than the
+  vectoriser accepts;
+* C-contiguous rows: the kernels receive the whole destination and a row offset, and scratch
+  buffers are allocated at their exact size (a slice of a larger buffer loses the C layout);
+* selects instead of branches in the conversion, unsigned indices for the gathers (Numba
+  skips its negative-index wraparound code), 1-D row views instead of 2-D indexing.
+
+Python picks one entry point per staged kind (``plan_rows_*``, see :func:`plan_rows_entry`):
+the staged code is inlined there with a constant kind, so a first warp compiles only its own
+kernels. (Inlined calls keep to at most 30 arguments: CPython passes longer calls as *args,
+which Numba cannot inline.)
+"""
 from __future__ import annotations
 
 
