@@ -281,37 +281,6 @@ def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len,
 
 
 @numba.njit(nogil=True, cache=True)
-def scan_retry(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-               e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
-    """Pixels of rows [r0, r1) x cols [c0, c1) whose (approximate) source position lies within
-    1 pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
-    The coordinates of :func:`fill_row`, row by row without storing the block (the plain
-    reference for :func:`scan_retry_segments`). Returns the count; fills out_r/out_c when they
-    are large enough."""
-    n = 0
-    cap = out_r.shape[0]
-    w = c1 - c0
-    bx = np.empty(w)
-    by = np.empty(w)
-    bok = np.empty(w, dtype=np.bool_)
-    for r in range(r0, r1):
-        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                 e_ptr, e_col, e_x, e_y, e_ok, bx, by, bok)
-        for c in range(w):
-            if not bok[c]:
-                continue
-            x = bx[c]
-            y = by[c]
-            if ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
-                    or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0)):
-                if n < cap:
-                    out_r[n] = r
-                    out_c[n] = c + c0
-                n += 1
-    return n
-
-
-@numba.njit(nogil=True, cache=True)
 def _retry_test(x, y, x0, y0, x1, y1):
     return ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
             or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0))
@@ -345,7 +314,9 @@ def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
 @numba.njit(nogil=True, cache=True)
 def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                         e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
-    """Same pixel set as :func:`scan_retry`, found per linear segment: along a segment the
+    """The pixels of rows [r0, r1) whose approximate source position lies within 1 pixel outside
+    the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4), found per linear
+    segment: along a segment the
     approximate x (and y) is a monotone function of the column, so the columns whose value
     may fall in one of the four 1-pixel bands outside the window form an index range
     computed by division (with a margin); only those columns are evaluated, with exactly
