@@ -54,6 +54,7 @@ from raster_core._kernels.interp import (
     warp_interp_block,
     warp_near_direct,
 )
+from raster_core._kernels.words import lane, load_word, packs
 
 # staged kinds
 K_NONE = -1
@@ -94,7 +95,7 @@ def staged_scratch(src, n, nx, ny):
     needs no run-time overlap checks between them."""
     return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
             np.empty(n), np.empty(n), np.empty((nx, n)), np.empty((ny, n)), np.empty((4, n), dtype=src.dtype),
-            np.empty((8, n), dtype=src.dtype))
+            np.empty((8, n), dtype=src.dtype), np.empty((ny, n), dtype=np.uint64))
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -195,7 +196,7 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     # (at most 30 arguments: CPython passes longer calls as *args, which Numba cannot inline)
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = conv
     # row buffers, allocated once per block by the caller (staged_scratch)
-    IDXb, Db, Eb, WTb, ACCb, SUMXb, SUMYb, WTMb, WXb, WYb, Gb, G8b = scratch
+    IDXb, Db, Eb, WTb, ACCb, SUMXb, SUMYb, WTMb, WXb, WYb, Gb, G8b, Pb = scratch
     IDX = IDXb
     if kind == K_NEAR:
         for c in range(n):
@@ -262,18 +263,33 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
         G = Gb
+        P = Pb
         uW = np.uint64(W)
+        packed = packs(src, 2)
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
-            # gather the 4 taps (scalar loads), then the arithmetic in a vectorised loop
-            for c in range(n):
-                i = np.uint64(max(IDX[c], 0))
-                j = i + uW
-                G[0, c] = fb[i]
-                G[1, c] = fb[i + _U1]
-                G[2, c] = fb[j]
-                G[3, c] = fb[j + _U1]
+            # gather the 4 taps (scalar loads; a word per kernel row when they fit), then the
+            # arithmetic in a vectorised loop
+            if packed:
+                for c in range(n):
+                    i = np.uint64(max(IDX[c], 0))
+                    P[0, c] = load_word(fb, i, 2)
+                    P[1, c] = load_word(fb, i + uW, 2)
+                for c in range(n):
+                    G[0, c] = lane(P[0, c], 0, fb)
+                    G[1, c] = lane(P[0, c], 1, fb)
+                for c in range(n):
+                    G[2, c] = lane(P[1, c], 0, fb)
+                    G[3, c] = lane(P[1, c], 1, fb)
+            else:
+                for c in range(n):
+                    i = np.uint64(max(IDX[c], 0))
+                    j = i + uW
+                    G[0, c] = fb[i]
+                    G[1, c] = fb[i + _U1]
+                    G[2, c] = fb[j]
+                    G[3, c] = fb[j + _U1]
             for c in range(n):
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
@@ -366,6 +382,45 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
                     acc = acc + WY[j, c] * rv
                     k = k + uW
                 ACC[c] = acc
+        elif nx == 4 and packs(src, 4):
+            # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
+            # them in a vectorised loop (same products and sums, same order)
+            P = Pb
+            if ny == 4:
+                for c in range(n):
+                    k = np.uint64(max(IDX[c], 0))
+                    P[0, c] = load_word(fb, k, 4)
+                    k = k + uW
+                    P[1, c] = load_word(fb, k, 4)
+                    k = k + uW
+                    P[2, c] = load_word(fb, k, 4)
+                    k = k + uW
+                    P[3, c] = load_word(fb, k, 4)
+            else:
+                for j in range(ny):
+                    off = np.uint64(j * W)
+                    for c in range(n):
+                        P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
+            if ny == 4:
+                for c in range(n):
+                    acc = z
+                    for j in range(4):
+                        g = P[j, c]
+                        rv = z + WX[0, c] * float(lane(g, 0, fb))
+                        rv = rv + WX[1, c] * float(lane(g, 1, fb))
+                        rv = rv + WX[2, c] * float(lane(g, 2, fb))
+                        rv = rv + WX[3, c] * float(lane(g, 3, fb))
+                        acc = acc + WY[j, c] * rv
+                    ACC[c] = acc
+            for j in range(ny if ny != 4 else 0):
+                pj = P[j]
+                for c in range(n):
+                    g = pj[c]
+                    rv = z + WX[0, c] * float(lane(g, 0, fb))
+                    rv = rv + WX[1, c] * float(lane(g, 1, fb))
+                    rv = rv + WX[2, c] * float(lane(g, 2, fb))
+                    rv = rv + WX[3, c] * float(lane(g, 3, fb))
+                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
         elif nx == 4:
             # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
             # accumulate them in a vectorised loop (same products and sums, same order)
