@@ -428,6 +428,14 @@ def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inve
     return exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E
 
 
+def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
+    """A buffer of ``size`` elements starting with ``a[:used]`` (the rest uninitialised:
+    ``np.resize`` would fill it with repeated copies)."""
+    out = np.empty(size, dtype=a.dtype)
+    out[:used] = a[:used]
+    return out
+
+
 def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
     """Records (fix, seg, exact) of rows ys (row numbers offset by row0); PROJ calls on
     ``nthreads`` threads."""
@@ -447,17 +455,15 @@ def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: 
         need = nrg + 4 * ns
         if need > cap:
             cap = max(need, 2 * cap)
-            rng_row = np.resize(rng_row, cap)
-            rng_start = np.resize(rng_start, cap)
-            rng_len = np.resize(rng_len, cap)
+            rng_row, rng_start, rng_len = (_grown(a, nrg, cap) for a in (rng_row, rng_start, rng_len))
         if not pbuf or npass_tot + ns > pbuf[0].size:
             size = max(npass_tot + ns, 2 * (pbuf[0].size if pbuf else 0))
-            pbuf = tuple(np.resize(a, size) for a in pbuf) if pbuf else (
+            pbuf = tuple(_grown(a, npass_tot, size) for a in pbuf) if pbuf else (
                 np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64),
                 np.empty(size), np.empty(size), np.empty(size), np.empty(size))
         if not fbuf or nfix_tot + 3 * ns > fbuf[0].size:
             size = max(nfix_tot + 3 * ns, 2 * (fbuf[0].size if fbuf else 0))
-            fbuf = tuple(np.resize(a, size) for a in fbuf) if fbuf else (
+            fbuf = tuple(_grown(a, nfix_tot, size) for a in fbuf) if fbuf else (
                 np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size), np.empty(size))
         req_r = np.empty(3 * ns, dtype=np.int64)
         req_c = np.empty(3 * ns, dtype=np.int64)
