@@ -1,13 +1,17 @@
 """Packed tap loads (raster_core._kernels.words): one word holds ``ntaps`` adjacent values and
-``lane`` gives each back bit for bit, for every source dtype the warp kernels take."""
+``lane`` gives each back bit for bit, for every source dtype the warp kernels take; ``cast_like``
+converts as an array store does; ``rows.rest_runs`` finds the runs of pixels left to the
+per-pixel kernels."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from raster_core._kernels.words import LITTLE_ENDIAN, lane, load_word, packs
+from raster_core._kernels.words import LITTLE_ENDIAN, cast_like, lane, load_word, packs
 
 pytestmark = pytest.mark.skipif(not LITTLE_ENDIAN, reason="packed loads are little-endian only")
 
@@ -63,3 +67,47 @@ def test_two_taps_in_one_word(dtype):
 @pytest.mark.parametrize("dtype,ntaps", [("float32", 4), ("int32", 4), ("float64", 2), ("int64", 2)])
 def test_wider_words_are_not_packed(dtype, ntaps):
     assert not _packs(np.zeros(8, dtype=dtype), ntaps)
+
+
+@given(st.lists(st.booleans(), max_size=70))
+def test_rest_runs_cover_exactly_the_true_flags(bits):
+    from raster_core._kernels.rows import rest_runs
+
+    n = len(bits)
+    pad = np.zeros((n + 7) // 8 * 8, dtype=bool)
+    pad[:n] = bits
+    runs = np.empty((n // 2 + 1, 2), dtype=np.int64)
+    k = rest_runs(pad.view(np.uint64), pad[:n], runs)
+    covered = np.zeros(n, dtype=bool)
+    for a, b in runs[:k]:
+        assert b > a
+        covered[a:b] = True
+    assert (covered == pad[:n]).all()
+    assert all(runs[i, 1] < runs[i + 1, 0] for i in range(k - 1))  # maximal, ordered runs
+
+
+@numba.njit(cache=True)
+def _cast_store(values, out):
+    for c in range(values.shape[0]):
+        out[c] = cast_like(values[c], out)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "float32", "float64"])
+def test_cast_like_equals_an_array_store(dtype):
+    v = np.array([0.0, 1.0, 2.5, 100.75, 250.0, -0.0, 1e3, 3.25e4], dtype=np.float64)
+    if np.dtype(dtype).kind == "f":
+        v = np.concatenate([v, [np.nan, np.inf, -1.5e30]])
+    if np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+        v = v[(v >= info.min) & (v <= info.max)]
+    got = np.zeros(v.size, dtype=dtype)
+    _cast_store(v, got)
+    expected = np.zeros(v.size, dtype=dtype)
+
+    @numba.njit
+    def store(values, out):
+        for c in range(values.shape[0]):
+            out[c] = values[c]
+
+    store(v, expected)
+    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), expected.view(f"u{got.itemsize}"))

@@ -75,8 +75,8 @@ def _assert_identical(a: np.ndarray, b: np.ndarray) -> None:
 @pytest.mark.parametrize("grid", range(len(GRIDS)))
 @pytest.mark.parametrize("method", METHODS)
 # (each source dtype compiles every staged kernel and per-pixel kernel once: with a cold Numba
-# cache that is what this suite costs, so the dtypes are few; int16/float64 go through the same
-# code as uint16/float32, and the conversion tests below cover other type pairs)
+# cache that is what this suite costs, so the dtypes are few; the packed-tap paths of other widths
+# are in test_packed_tap_widths, other type pairs in the conversion tests below)
 @pytest.mark.parametrize(("dtype", "nodata"), [("uint8", None), ("uint16", None), ("uint16", 0),
                                                ("float32", None), ("float32", "nan")])
 def test_staged_equals_per_pixel(grid: int, method: str, dtype: str, nodata: object) -> None:
@@ -86,6 +86,18 @@ def test_staged_equals_per_pixel(grid: int, method: str, dtype: str, nodata: obj
     a, b = _both(lambda: reproject(src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
                                    dst_shape=shape, resampling=method, src_nodata=nd, num_threads=1)[0])
     _assert_identical(a, b)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "cubic"])
+@pytest.mark.parametrize(("dtype", "nodata"), [("int16", None), ("int16", -3), ("float64", None)])
+def test_packed_tap_widths(method: str, dtype: str, nodata: object) -> None:
+    """Signed 2-byte taps (unpacked with sign extension) and 8-byte taps (never packed: one load
+    per tap), on 4-sample/4x4 and widened kernels."""
+    src = _source(dtype, nodata)
+    for dst_crs, tf, shape in GRIDS[:3]:
+        a, b = _both(lambda: reproject(src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
+                                       dst_shape=shape, resampling=method, src_nodata=nodata, num_threads=1)[0])
+        _assert_identical(a, b)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -54,7 +54,7 @@ from raster_core._kernels.interp import (
     warp_interp_block,
     warp_near_direct,
 )
-from raster_core._kernels.words import lane, load_word, packs
+from raster_core._kernels.words import cast_like, lane, load_word, packs
 
 # staged kinds
 K_NONE = -1
@@ -104,21 +104,20 @@ def _tap_weights(meth, D, init, s, WK, SUM):
     ``_loop_separable``) and SUM[c] += WK[k, c] in tap order; one vectorisable loop per tap."""
     for k in range(WK.shape[0]):
         fk = float(k + init)
-        wk = WK[k]
         if meth == BILINEAR:
             for c in range(D.shape[0]):
                 w = max(0.0, 1.0 - abs((fk - D[c]) * s))
-                wk[c] = w
+                WK[k, c] = w
                 SUM[c] = SUM[c] + w
         elif meth == CUBIC:
             for c in range(D.shape[0]):
                 w = _cubic_kernel((fk - D[c]) * s)
-                wk[c] = w
+                WK[k, c] = w
                 SUM[c] = SUM[c] + w
         else:
             for c in range(D.shape[0]):
                 w = _bspline_kernel((fk - D[c]) * s)
-                wk[c] = w
+                WK[k, c] = w
                 SUM[c] = SUM[c] + w
     return 0
 
@@ -139,20 +138,21 @@ def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _cubic4_weights(D, W0, W1, W2, W3):
-    """GDAL's 4x4 cubic weights (the polynomial form of ``_loop_4sample``), one tap per loop."""
+def _cubic4_weights(D, WK):
+    """GDAL's 4x4 cubic weights (the polynomial form of ``_loop_4sample``) into the rows of WK
+    (4, n), one tap per loop (rows indexed in place: views would cost reference counts)."""
     for c in range(D.shape[0]):
         d = D[c]
-        W0[c] = 0.5 * d * (-1.0 + d * (2.0 - d))
+        WK[0, c] = 0.5 * d * (-1.0 + d * (2.0 - d))
     for c in range(D.shape[0]):
         d = D[c]
-        W1[c] = 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d)
+        WK[1, c] = 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d)
     for c in range(D.shape[0]):
         d = D[c]
-        W2[c] = 0.5 * d * (1.0 + d * (4.0 - 3.0 * d))
+        WK[2, c] = 0.5 * d * (1.0 + d * (4.0 - 3.0 * d))
     for c in range(D.shape[0]):
         d = D[c]
-        W3[c] = 0.5 * d * d * (-1.0 + d)
+        WK[3, c] = 0.5 * d * d * (-1.0 + d)
     return 0
 
 
@@ -164,17 +164,19 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
     scratch = staged_scratch(src, X.shape[0], 4 if kind == K_CUBIC16 else xradius - initx + 1,
                              4 if kind == K_CUBIC16 else yradius - inity + 1)
     conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-    return _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx,
-                       inity, fast_path, direct, dst, drow, conv, produced, rest, scratch)
+    flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
+    return _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
+                       xradius, yradius, initx, inity, fast_path, direct, dst, drow, conv, produced, rest, scratch)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
-                fast_path, direct, dst, drow, conv, produced, rest, scratch):
+def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx,
+                inity, fast_path, direct, dst, drow, conv, produced, rest, scratch):
     """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
     other kinds' code, see :func:`plan_rows_entry`).
 
-    src (bands, H, W) C-contiguous source window, valid (H, W) uint8 (``has_valid``: K_NEAR,
+    flat (bands, H * W): the C-contiguous source window (bands, H, W), reshaped once by the
+    caller (a view made per row costs atomic reference counts), valid (H, W) uint8 (``has_valid``: K_NEAR,
     K_BILINEAR4 and K_CUBIC16 only; no density); X, Y, OK: the row's full-raster source
     coordinates (1-D); ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets
     the stores vectorise), produced (n,) bool.
@@ -184,20 +186,17 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     Each loop writes at most two arrays: more need more run-time alias checks than LLVM's
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
-    nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
+    nb = flat.shape[0]
     n = X.shape[0]
     fW = float(W)
     fH = float(H)
     fxo = float(xoff)
     fyo = float(yoff)
-    flat = src.reshape(nb, H * W)
     # (at most 30 arguments: CPython passes longer calls as *args, which Numba cannot inline)
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = conv
     # row buffers, allocated once per block by the caller (staged_scratch)
-    IDXb, Db, Eb, WTb, ACCb, SUMXb, SUMYb, WTMb, WXb, WYb, Gb, G8b, Pb = scratch
-    IDX = IDXb
+    # (no aliases of these names: each costs two atomic reference counts per row)
+    IDX, D, E, WT, ACC, SUMX, SUMY, WTM, WX, WY, G, G8, P = scratch
     if kind == K_NEAR:
         for c in range(n):
             Xf = X[c]
@@ -229,8 +228,6 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
             produced[c] = produced[c] | (IDX[c] >= 0)
         return 0
 
-    D = Db
-    E = Eb
     if kind == K_BILINEAR4:
         lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
     elif kind == K_CUBIC16:
@@ -247,9 +244,10 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
         fy = np.floor(dy - 0.5)
         # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
         ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
-        ix = int(fx + lo_x if ok else 0.0)
-        iy = int(fy + lo_y if ok else 0.0)
-        IDX[c] = iy * W + ix if ok else (_REST if inw else _SKIP)
+        # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
+        # no 64-bit integer multiply in the vectorised loop
+        fi = (fy + lo_y) * fW + (fx + lo_x)
+        IDX[c] = int(fi if ok else 0.0) if ok else (_REST if inw else _SKIP)
         D[c] = dx - 0.5 - fx
     for c in range(n):
         dy = Y[c] - fyo
@@ -262,10 +260,8 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     if kind == K_BILINEAR4:
         # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
         # below GDAL's 1e-5 cut
-        G = Gb
-        P = Pb
         uW = np.uint64(W)
-        packed = packs(src, 2)
+        packed = packs(flat, 2)
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
@@ -277,19 +273,27 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
                     P[0, c] = load_word(fb, i, 2)
                     P[1, c] = load_word(fb, i + uW, 2)
                 for c in range(n):
-                    G[0, c] = lane(P[0, c], 0, fb)
-                    G[1, c] = lane(P[0, c], 1, fb)
-                for c in range(n):
-                    G[2, c] = lane(P[1, c], 0, fb)
-                    G[3, c] = lane(P[1, c], 1, fb)
-            else:
-                for c in range(n):
-                    i = np.uint64(max(IDX[c], 0))
-                    j = i + uW
-                    G[0, c] = fb[i]
-                    G[1, c] = fb[i + _U1]
-                    G[2, c] = fb[j]
-                    G[3, c] = fb[j + _U1]
+                    rx = 1.0 - D[c]
+                    ry = 1.0 - E[c]
+                    m0 = rx * ry
+                    m1 = (1.0 - rx) * ry
+                    m2 = rx * (1.0 - ry)
+                    m3 = (1.0 - rx) * (1.0 - ry)
+                    p0 = P[0, c]
+                    p1 = P[1, c]
+                    val = ((float(lane(p0, 0, fb)) * m0 + float(lane(p0, 1, fb)) * m1)
+                           + (float(lane(p1, 0, fb)) * m2 + float(lane(p1, 1, fb)) * m3))
+                    val = val / (m0 + m1 + m2 + m3)
+                    w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+                continue
+            for c in range(n):
+                i = np.uint64(max(IDX[c], 0))
+                j = i + uW
+                G[0, c] = fb[i]
+                G[1, c] = fb[i + _U1]
+                G[2, c] = fb[j]
+                G[3, c] = fb[j + _U1]
             for c in range(n):
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
@@ -310,21 +314,16 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     else:
         nx = xradius - initx + 1
         ny = yradius - inity + 1
-    WX = WXb
-    WY = WYb
-    WT = WTb
     if kind == K_CUBIC16:
-        _cubic4_weights(D, WX[0], WX[1], WX[2], WX[3])
-        _cubic4_weights(E, WY[0], WY[1], WY[2], WY[3])
+        _cubic4_weights(D, WX)
+        _cubic4_weights(E, WY)
     else:
-        SUMX = SUMXb
-        SUMY = SUMYb
         SUMX[:] = 0.0
         SUMY[:] = 0.0
         _tap_weights(meth, D, initx, sx, WX, SUMX)
         _tap_weights(meth, E, inity, sy, WY, SUMY)
         if has_valid:
-            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTMb)
+            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
         for c in range(n if not has_valid else 0):
             wt = SUMX[c] * SUMY[c]
             i = IDX[c]
@@ -338,9 +337,6 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
     # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
     # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
     z = -0.0 if kind == K_CUBIC16 else 0.0
-    ACC = ACCb
-    G = Gb
-    G8 = G8b
     uW = np.uint64(W)
     for b in range(nb):
         fb = flat[b]
@@ -382,10 +378,9 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
                     acc = acc + WY[j, c] * rv
                     k = k + uW
                 ACC[c] = acc
-        elif nx == 4 and packs(src, 4):
+        elif nx == 4 and packs(flat, 4):
             # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
             # them in a vectorised loop (same products and sums, same order)
-            P = Pb
             if ny == 4:
                 for c in range(n):
                     k = np.uint64(max(IDX[c], 0))
@@ -402,6 +397,8 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
                     for c in range(n):
                         P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
             if ny == 4:
+                # 4x4 taps: sums, normalisation and store in one loop
+                out = dst[b, drow]
                 for c in range(n):
                     acc = z
                     for j in range(4):
@@ -411,11 +408,14 @@ def _staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
                         rv = rv + WX[2, c] * float(lane(g, 2, fb))
                         rv = rv + WX[3, c] * float(lane(g, 3, fb))
                         acc = acc + WY[j, c] * rv
-                    ACC[c] = acc
+                    if kind != K_CUBIC16:  # K_CUBIC16: no normalisation
+                        acc = acc / WT[c]
+                    w = _store_value(acc, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    out[c] = cast_like(w, out) if IDX[c] >= 0 else out[c]
+                continue
             for j in range(ny if ny != 4 else 0):
-                pj = P[j]
                 for c in range(n):
-                    g = pj[c]
+                    g = P[j, c]
                     rv = z + WX[0, c] * float(lane(g, 0, fb))
                     rv = rv + WX[1, c] * float(lane(g, 1, fb))
                     rv = rv + WX[2, c] * float(lane(g, 2, fb))
@@ -611,38 +611,80 @@ def _plan_rows(kind, plan_args, src_args, kernel_args):
     sx = xscale if xscale < 1.0 else 1.0
     sy = yscale if yscale < 1.0 else 1.0
     w = c1 - c0
-    X = np.empty((1, w))
-    Y = np.empty((1, w))
-    OK = np.empty((1, w), dtype=np.bool_)
-    rest = np.empty(w, dtype=np.bool_)
+    X = np.empty(w)
+    Y = np.empty(w)
+    OK = np.empty(w, dtype=np.bool_)
+    flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
+    # rest flags padded to whole 8-byte words (zeros), scanned a word at a time by rest_runs
+    rest_pad = np.zeros((w + 7) // 8 * 8, dtype=np.bool_)
+    rest_words = rest_pad.view(np.uint64)
+    rest = rest_pad[:w]
+    runs = np.empty((w // 2 + 1, 2), dtype=np.int64)
     scratch = staged_scratch(src, w, 4 if kind == K_CUBIC16 else xradius - initx + 1,
                              4 if kind == K_CUBIC16 else yradius - inity + 1)
     conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     for r in range(a, b):
         rr = r - a
         fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                 e_ptr, e_col, e_x, e_y, e_ok, X[0], Y[0], OK[0])
-        prow = produced[rr:rr + 1]
-        nrest = _staged_row(src, valid, has_valid, X[0], Y[0], OK[0], xoff, yoff, kind, method, sx, sy, xradius,
-                            yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, conv, prow[0], rest,
-                            scratch)
+                 e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
+        prow = produced[rr]
+        nrest = _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, method,
+                            sx, sy, xradius, yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, conv,
+                            prow, rest, scratch)
         if nrest == 0:
             continue
-        dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
-        drows = dst[:, dst_row0 + rr:dst_row0 + rr + 1, :]
-        if kind == K_SEPARABLE:
-            _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, method,
-                            sx, sy, xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
-                            wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, prow)
-        elif kind == K_BILINEAR4:
-            _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, False,
-                          fast_path, drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                          dst_nodata, collide, prow)
-        elif kind == K_CUBIC16:
-            _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, rest.reshape(1, w), xoff, yoff, True,
-                          fast_path, drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                          dst_nodata, collide, prow)
+        # the per-pixel kernel on each run of left pixels only (they are few, mostly at the
+        # footprint's edges; a kernel scanning the whole row for them cost ~5 % of a warp)
+        for q in range(rest_runs(rest_words, rest, runs)):
+            q0 = runs[q, 0]
+            q1 = runs[q, 1]
+            nq = q1 - q0
+            Xq = X[q0:q1].reshape(1, nq)
+            Yq = Y[q0:q1].reshape(1, nq)
+            OKq = rest[q0:q1].reshape(1, nq)
+            pq = prow[q0:q1].reshape(1, nq)
+            dv = dst_valid[rr][q0:q1].reshape(1, nq) if has_dst_valid else dst_valid
+            drows = dst[:, dst_row0 + rr:dst_row0 + rr + 1, q0:q1]
+            if kind == K_SEPARABLE:
+                _loop_separable(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, method, sx, sy,
+                                xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
+                                wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
+            elif kind == K_BILINEAR4:
+                _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, False, fast_path,
+                              drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                              collide, pq)
+            elif kind == K_CUBIC16:
+                _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, True, fast_path,
+                              drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                              collide, pq)
     return 0
+
+
+@numba.njit(nogil=True, cache=True)
+def rest_runs(words, flags, runs):
+    """The runs of True in ``flags`` (n,) bool as ``runs[k] = (start, stop)``; returns their
+    number. ``words`` views ``flags`` padded with False to whole uint64 words: words of
+    eight False are skipped at once."""
+    n = flags.shape[0]
+    nr = 0
+    start = -1
+    for k in range(words.shape[0]):
+        if words[k] == 0 and start < 0:
+            continue
+        for c in range(8 * k, min(8 * k + 8, n)):
+            f = flags[c]
+            if f and start < 0:
+                start = c
+            elif (not f) and start >= 0:
+                runs[nr, 0] = start
+                runs[nr, 1] = c
+                nr += 1
+                start = -1
+    if start >= 0:
+        runs[nr, 0] = start
+        runs[nr, 1] = n
+        nr += 1
+    return nr
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
