@@ -265,35 +265,27 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
         for b in range(nb):
             fb = flat[b]
             out = dst[b, drow]
-            # gather the 4 taps (scalar loads; a word per kernel row when they fit), then the
-            # arithmetic in a vectorised loop
+            # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
+            # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
             if packed:
                 for c in range(n):
                     i = np.uint64(max(IDX[c], 0))
                     P[0, c] = load_word(fb, i, 2)
                     P[1, c] = load_word(fb, i + uW, 2)
                 for c in range(n):
-                    rx = 1.0 - D[c]
-                    ry = 1.0 - E[c]
-                    m0 = rx * ry
-                    m1 = (1.0 - rx) * ry
-                    m2 = rx * (1.0 - ry)
-                    m3 = (1.0 - rx) * (1.0 - ry)
-                    p0 = P[0, c]
-                    p1 = P[1, c]
-                    val = ((float(lane(p0, 0, fb)) * m0 + float(lane(p0, 1, fb)) * m1)
-                           + (float(lane(p1, 0, fb)) * m2 + float(lane(p1, 1, fb)) * m3))
-                    val = val / (m0 + m1 + m2 + m3)
-                    w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                    out[c] = w if IDX[c] >= 0 else out[c]
-                continue
-            for c in range(n):
-                i = np.uint64(max(IDX[c], 0))
-                j = i + uW
-                G[0, c] = fb[i]
-                G[1, c] = fb[i + _U1]
-                G[2, c] = fb[j]
-                G[3, c] = fb[j + _U1]
+                    G[0, c] = lane(P[0, c], 0, fb)
+                    G[1, c] = lane(P[0, c], 1, fb)
+                for c in range(n):
+                    G[2, c] = lane(P[1, c], 0, fb)
+                    G[3, c] = lane(P[1, c], 1, fb)
+            else:
+                for c in range(n):
+                    i = np.uint64(max(IDX[c], 0))
+                    j = i + uW
+                    G[0, c] = fb[i]
+                    G[1, c] = fb[i + _U1]
+                    G[2, c] = fb[j]
+                    G[3, c] = fb[j + _U1]
             for c in range(n):
                 rx = 1.0 - D[c]
                 ry = 1.0 - E[c]
@@ -381,7 +373,9 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
         elif nx == 4 and packs(flat, 4):
             # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
             # them in a vectorised loop (same products and sums, same order)
-            if ny == 4:
+            if kind == K_CUBIC16:
+                # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
+                # counts vary at run time, keep the per-row loops below: less code to compile)
                 for c in range(n):
                     k = np.uint64(max(IDX[c], 0))
                     P[0, c] = load_word(fb, k, 4)
@@ -391,13 +385,6 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                     P[2, c] = load_word(fb, k, 4)
                     k = k + uW
                     P[3, c] = load_word(fb, k, 4)
-            else:
-                for j in range(ny):
-                    off = np.uint64(j * W)
-                    for c in range(n):
-                        P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
-            if ny == 4:
-                # 4x4 taps: sums, normalisation and store in one loop
                 out = dst[b, drow]
                 for c in range(n):
                     acc = z
@@ -408,12 +395,14 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                         rv = rv + WX[2, c] * float(lane(g, 2, fb))
                         rv = rv + WX[3, c] * float(lane(g, 3, fb))
                         acc = acc + WY[j, c] * rv
-                    if kind != K_CUBIC16:  # K_CUBIC16: no normalisation
-                        acc = acc / WT[c]
                     w = _store_value(acc, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                     out[c] = cast_like(w, out) if IDX[c] >= 0 else out[c]
                 continue
-            for j in range(ny if ny != 4 else 0):
+            for j in range(ny):
+                off = np.uint64(j * W)
+                for c in range(n):
+                    P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
+            for j in range(ny):
                 for c in range(n):
                     g = P[j, c]
                     rv = z + WX[0, c] * float(lane(g, 0, fb))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sys
 
-import numba
 from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
@@ -72,10 +71,20 @@ def lane(typingctx, word, t, like):
     return dtype(word, t, like), codegen
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
-def packs(arr, ntaps):
-    """True when ``ntaps`` adjacent values of ``arr`` fit one :func:`load_word` word."""
-    return LITTLE_ENDIAN and arr.itemsize * ntaps <= 8
+@intrinsic
+def packs(typingctx, arr, ntaps):
+    """True when ``ntaps`` (a literal) adjacent values of ``arr`` fit one :func:`load_word` word.
+
+    A compile-time constant (from the array's type): LLVM drops the branch not taken before
+    optimising it, so each source type compiles one gather path only."""
+    if not isinstance(ntaps, types.IntegerLiteral) or not isinstance(arr, types.Array):
+        return None
+    fits = LITTLE_ENDIAN and arr.dtype.bitwidth * ntaps.literal_value <= 64
+
+    def codegen(context, builder, sig, args):
+        return context.get_constant(types.boolean, fits)
+
+    return types.boolean(arr, ntaps), codegen
 
 
 @intrinsic
