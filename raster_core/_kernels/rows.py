@@ -7,8 +7,9 @@ each a simple loop over the row:
 
 1. coordinates -> per pixel: "interior" flag, flat source index, kernel weights (vectorised);
    with a source mask, pixels whose centre pixel or taps are invalid are not interior;
-2. per band: gather the taps into contiguous rows (scalar loads), then the weighted sums
-   (vectorised where the taps were gathered first);
+2. per band: gather the taps into contiguous rows (scalar loads; a kernel row's adjacent taps
+   in one packed load when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
+   weighted sums (vectorised where the taps were gathered first);
 3. normalise, round/clamp/convert (GDAL's rules: ``_store_value`` == ``_convert`` at density 1)
    and store where the flag is set (vectorised).
 
