@@ -1,7 +1,6 @@
 """Packed tap loads (raster_core._kernels.words): one word holds ``ntaps`` adjacent values and
-``lane`` gives each back bit for bit, for every source dtype the warp kernels take; ``cast_like``
-converts as an array store does; ``rows.rest_runs`` finds the runs of pixels left to the
-per-pixel kernels."""
+``lane`` gives each back bit for bit, for every source dtype the warp kernels take;
+``rows.rest_runs`` finds the runs of pixels left to the per-pixel kernels."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from raster_core._kernels.words import LITTLE_ENDIAN, cast_like, lane, load_word, packs
+from raster_core._kernels.words import LITTLE_ENDIAN, lane, load_word, packs
 
 pytestmark = pytest.mark.skipif(not LITTLE_ENDIAN, reason="packed loads are little-endian only")
 
@@ -85,29 +84,3 @@ def test_rest_runs_cover_exactly_the_true_flags(bits):
     assert (covered == pad[:n]).all()
     assert all(runs[i, 1] < runs[i + 1, 0] for i in range(k - 1))  # maximal, ordered runs
 
-
-@numba.njit(cache=True)
-def _cast_store(values, out):
-    for c in range(values.shape[0]):
-        out[c] = cast_like(values[c], out)
-
-
-@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16", "int32", "float32", "float64"])
-def test_cast_like_equals_an_array_store(dtype):
-    v = np.array([0.0, 1.0, 2.5, 100.75, 250.0, -0.0, 1e3, 3.25e4], dtype=np.float64)
-    if np.dtype(dtype).kind == "f":
-        v = np.concatenate([v, [np.nan, np.inf, -1.5e30]])
-    if np.dtype(dtype).kind in "iu":
-        info = np.iinfo(dtype)
-        v = v[(v >= info.min) & (v <= info.max)]
-    got = np.zeros(v.size, dtype=dtype)
-    _cast_store(v, got)
-    expected = np.zeros(v.size, dtype=dtype)
-
-    @numba.njit
-    def store(values, out):
-        for c in range(values.shape[0]):
-            out[c] = values[c]
-
-    store(v, expected)
-    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), expected.view(f"u{got.itemsize}"))

@@ -27,7 +27,9 @@ What it takes for Numba/LLVM to vectorise these loops (each measured):
 * C-contiguous rows: the kernels receive the whole destination and a row offset, and scratch
   buffers are allocated at their exact size (a slice of a larger buffer loses the C layout);
 * selects instead of branches in the conversion, unsigned indices for the gathers (Numba
-  skips its negative-index wraparound code), 1-D row views instead of 2-D indexing.
+  skips its negative-index wraparound code); rows of 2-D buffers are indexed in place
+  (``WX[k, c]``) rather than through views made per row, each of which costs atomic
+  reference counts.
 
 Python picks one entry point per staged kind (``plan_rows_*``, see :func:`plan_rows_entry`):
 the staged code is inlined there with a constant kind, so a first warp compiles only its own
@@ -55,7 +57,7 @@ from raster_core._kernels.interp import (
     warp_interp_block,
     warp_near_direct,
 )
-from raster_core._kernels.words import cast_like, lane, load_word, packs
+from raster_core._kernels.words import lane, load_word, packs
 
 # staged kinds
 K_NONE = -1
@@ -247,8 +249,8 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
         ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
         # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
         # no 64-bit integer multiply in the vectorised loop
-        fi = (fy + lo_y) * fW + (fx + lo_x)
-        IDX[c] = int(fi if ok else 0.0) if ok else (_REST if inw else _SKIP)
+        fi = (fy + lo_y) * fW + (fx + lo_x) if ok else 0.0
+        IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
         D[c] = dx - 0.5 - fx
     for c in range(n):
         dy = Y[c] - fyo
@@ -390,14 +392,9 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                 for c in range(n):
                     acc = z
                     for j in range(4):
-                        g = P[j, c]
-                        rv = z + WX[0, c] * float(lane(g, 0, fb))
-                        rv = rv + WX[1, c] * float(lane(g, 1, fb))
-                        rv = rv + WX[2, c] * float(lane(g, 2, fb))
-                        rv = rv + WX[3, c] * float(lane(g, 3, fb))
-                        acc = acc + WY[j, c] * rv
+                        acc = acc + WY[j, c] * _packed_row4(P[j, c], WX, c, z, fb)
                     w = _store_value(acc, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                    out[c] = cast_like(w, out) if IDX[c] >= 0 else out[c]
+                    out[c] = w if IDX[c] >= 0 else out[c]
                 continue
             for j in range(ny):
                 off = np.uint64(j * W)
@@ -405,12 +402,7 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                     P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
             for j in range(ny):
                 for c in range(n):
-                    g = P[j, c]
-                    rv = z + WX[0, c] * float(lane(g, 0, fb))
-                    rv = rv + WX[1, c] * float(lane(g, 1, fb))
-                    rv = rv + WX[2, c] * float(lane(g, 2, fb))
-                    rv = rv + WX[3, c] * float(lane(g, 3, fb))
-                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
+                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX, c, z, fb)
         elif nx == 4:
             # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
             # accumulate them in a vectorised loop (same products and sums, same order)
@@ -450,6 +442,16 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                                  collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
     return _finish(IDX, produced, rest)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _packed_row4(g, WX, c, z, like):
+    """One kernel row's weighted sum from its 4 taps packed in the word ``g`` (``like``: the
+    source array, for the taps' type), in the per-pixel kernels' order."""
+    rv = z + WX[0, c] * float(lane(g, 0, like))
+    rv = rv + WX[1, c] * float(lane(g, 1, like))
+    rv = rv + WX[2, c] * float(lane(g, 2, like))
+    return rv + WX[3, c] * float(lane(g, 3, like))
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")

@@ -85,18 +85,3 @@ def packs(typingctx, arr, ntaps):
         return context.get_constant(types.boolean, fits)
 
     return types.boolean(arr, ntaps), codegen
-
-
-@intrinsic
-def cast_like(typingctx, value, like):
-    """``value`` converted to the dtype of the array ``like`` exactly as storing it into
-    ``like`` would (so ``out[c] = cast_like(w, out) if keep else out[c]`` selects in the
-    array's own type instead of converting ``out[c]`` to ``w``'s type and back)."""
-    if not isinstance(like, types.Array):
-        return None
-    dtype = like.dtype
-
-    def codegen(context, builder, sig, args):
-        return context.cast(builder, args[0], sig.args[0], dtype)
-
-    return dtype(value, like), codegen
