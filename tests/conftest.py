@@ -1,4 +1,8 @@
-"""Shared fixtures: paths to bundled and shared test data."""
+"""Shared fixtures: paths to bundled and shared test data.
+
+Also installs :mod:`tests._frame_chunks` (CPython frame-stack chunks kept for reuse: Numba's
+cold-cache compiles in pytest-xdist workers were twice as slow without it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests import _frame_chunks
+
+_frame_chunks.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
