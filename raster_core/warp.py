@@ -737,6 +737,7 @@ def execute_plan(
         rows_fn = plan_rows_entry(
             METHOD_CODES[method], plan.xscale, plan.yscale, fast_path, window.width, window.height, plan.xradius,
             plan.yradius, density is not None, _USE_STAGED,
+            store_int=is_int_work and dst_is_int and not collide and not direct_near,
         )
 
     def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from raster_core import warp as W
 from raster_core._kernels.interp import WORK_FLOAT32, WORK_FLOAT64, WORK_INT, _convert
-from raster_core._kernels.rows import _store_value
+from raster_core._kernels.rows import S_ANY, S_INT, _store, _store_value
 from raster_core.warp import execute_plan, plan_warp, reproject
 
 SRC_TF = Affine(30, 0, 400000, 0, -30, 5400000)
@@ -31,7 +31,7 @@ SRC_CRS = "EPSG:32632"
 GRIDS = [
     ("EPSG:4326", Affine(0.0004, 0, 7.63, 0, -0.0004, 48.74), (260, 260)),
     ("EPSG:4326", Affine(0.0002, 0, 7.63, 0, -0.00025, 48.74), (400, 500)),
-    ("EPSG:3035", Affine(30, 0, 4130000, 0, -30, 2870000), (320, 320)),
+    ("EPSG:3035", Affine(30, 0, 4147000, 0, -30, 2851000), (320, 320)),
     ("EPSG:32632", Affine(90, 0, 400000, 0, -90, 5400000), (100, 100)),
     ("EPSG:32632", Affine(12, 3, 399000, 2, -12, 5400500), (700, 700)),
     ("EPSG:32632", Affine(40, 0, 399000, 0, -45, 5401000), (240, 240)),
@@ -166,3 +166,21 @@ def test_store_value_equals_convert(work_kind, wmin, wmax, dst_is_int, dmin, dma
         want = _convert(v, 1.0, 0.0, 1.0, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
         got = _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
         assert (want == got and math.copysign(1, want) == math.copysign(1, got)) or (want != want and got != got), v
+
+
+@pytest.mark.parametrize(("wmin", "wmax"), [(0.0, 255.0), (0.0, 65535.0), (-32768.0, 32767.0), (-2147483648.0,
+                                                                                              2147483647.0)])
+@pytest.mark.parametrize(("dmin", "dmax"), [(0.0, 255.0), (-32768.0, 32767.0), (0.0, 65535.0)])
+def test_integer_store_class_equals_convert(wmin, wmax, dmin, dmax) -> None:
+    """Store class S_INT (integer working and destination types, no collision rule: what the
+    staged entry points compile for such warps) is ``_convert`` for every value class, and S_ANY
+    is ``_store_value``."""
+    for v in _VALUES:
+        want = _convert(v, 1.0, 0.0, 1.0, WORK_INT, wmin, wmax, True, dmin, dmax, math.nan, False)
+        got = _store(v, S_INT, WORK_INT, wmin, wmax, True, dmin, dmax, math.nan, False)
+        assert want == got and math.copysign(1, want) == math.copysign(1, got), v
+        for args in ((WORK_INT, wmin, wmax, True, dmin, dmax, 1000.0, True),
+                     (WORK_FLOAT32, -3.4028234663852886e38, 3.4028234663852886e38, True, dmin, dmax, math.nan, False)):
+            a = _store(v, S_ANY, *args)
+            b = _store_value(v, *args)
+            assert (a == b and math.copysign(1, a) == math.copysign(1, b)) or (a != a and b != b), v

@@ -134,6 +134,22 @@ _U3 = np.uint64(3)
 _REST = -1  # inside the source window, left to the per-pixel kernel
 _SKIP = -2  # outside the window (or transform failed): never produced
 
+# store classes: which conversions a warp's stores can need, a constant per entry point (see
+# plan_rows_entry), so that LLVM drops the others instead of computing them all and selecting
+S_ANY = 0  # any working/destination types, the nodata collision rule: ``_store_value``
+S_INT = 1  # integer working and destination types, no collision rule
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
+    """``_store_value`` for the store class ``sclass`` (S_INT: its integer branch without the
+    collision rule, the same operations; tests/test_warp_rows.py checks it against ``_convert``)."""
+    if sclass == S_INT:
+        w = np.floor(min(max(v, wmin), wmax) + 0.5)
+        w = 0.0 if v != v else w
+        return min(max(w, dmin), dmax)
+    return _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
@@ -168,13 +184,14 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                              4 if kind == K_CUBIC16 else yradius - inity + 1)
     conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
-    return _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy,
-                       xradius, yradius, initx, inity, fast_path, direct, dst, drow, conv, produced, rest, scratch)
+    return _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, S_ANY, meth,
+                       sx, sy, xradius, yradius, initx, inity, fast_path, direct, dst, drow, conv, produced, rest,
+                       scratch)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx,
-                inity, fast_path, direct, dst, drow, conv, produced, rest, scratch):
+def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass, meth, sx, sy, xradius, yradius,
+                initx, inity, fast_path, direct, dst, drow, conv, produced, rest, scratch):
     """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
     other kinds' code, see :func:`plan_rows_entry`).
 
@@ -224,8 +241,8 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
             else:
                 for c in range(n):
                     i = IDX[c]
-                    w = _store_value(float(fb[np.uint64(max(i, 0))]), work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                     dst_nodata, collide)
+                    w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
+                               dmax, dst_nodata, collide)
                     out[c] = w if i >= 0 else out[c]
         for c in range(n):
             produced[c] = produced[c] | (IDX[c] >= 0)
@@ -298,7 +315,7 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                 m3 = (1.0 - rx) * (1.0 - ry)
                 val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
                 val = val / (m0 + m1 + m2 + m3)
-                w = _store_value(val, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
         return _finish(IDX, produced, rest)
 
@@ -393,7 +410,7 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
                     acc = z
                     for j in range(4):
                         acc = acc + WY[j, c] * _packed_row4(P[j, c], WX, c, z, fb)
-                    w = _store_value(acc, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                     out[c] = w if IDX[c] >= 0 else out[c]
                 continue
             for j in range(ny):
@@ -434,12 +451,12 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, 
         out = dst[b, drow]
         if kind == K_CUBIC16:  # no normalisation
             for c in range(n):
-                w = _store_value(ACC[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
         else:
             for c in range(n):
-                w = _store_value(ACC[c] / WT[c], work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                                 collide)
+                w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                           collide)
                 out[c] = w if IDX[c] >= 0 else out[c]
     return _finish(IDX, produced, rest)
 
@@ -588,12 +605,13 @@ def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _plan_rows(kind, plan_args, src_args, kernel_args):
-    """:func:`warp_rows_from_plan` for one staged ``kind`` given as a constant: inlined into the
-    entry points below, the other kinds' code and per-pixel kernels are pruned before they are
-    compiled (a first warp compiles only what it uses). The rest of a row goes to the per-pixel
-    kernel the dispatch of ``warp_interp_block`` would choose for this kind. The arguments of
-    :func:`warp_rows_from_plan` come in three tuples (plan, source, kernel; no ``staged``)."""
+def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
+    """:func:`warp_rows_from_plan` for one staged ``kind`` and store class ``sclass`` given as
+    constants: inlined into the entry points below, the other kinds' code and per-pixel kernels
+    are pruned before they are compiled (a first warp compiles only what it uses). The rest of a
+    row goes to the per-pixel kernel the dispatch of ``warp_interp_block`` would choose for this
+    kind. The arguments of :func:`warp_rows_from_plan` come in three tuples (plan, source,
+    kernel; no ``staged``)."""
     (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
      e_ptr, e_col, e_x, e_y, e_ok) = plan_args
     src, valid, has_valid, dens, has_dens = src_args
@@ -620,9 +638,9 @@ def _plan_rows(kind, plan_args, src_args, kernel_args):
         fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                  e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
         prow = produced[rr]
-        nrest = _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, method,
-                            sx, sy, xradius, yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr, conv,
-                            prow, rest, scratch)
+        nrest = _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass,
+                            method, sx, sy, xradius, yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr,
+                            conv, prow, rest, scratch)
         if nrest == 0:
             continue
         # the per-pixel kernel on each run of left pixels only (they are few, mostly at the
@@ -681,40 +699,71 @@ def rest_runs(words, flags, runs):
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_near(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_NEAR."""
-    return _plan_rows(K_NEAR, plan_args, src_args, kernel_args)
+    """:func:`_plan_rows` for K_NEAR, S_ANY."""
+    return _plan_rows(K_NEAR, S_ANY, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_near_int(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_NEAR, S_INT."""
+    return _plan_rows(K_NEAR, S_INT, plan_args, src_args, kernel_args)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_bilinear4(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_BILINEAR4."""
-    return _plan_rows(K_BILINEAR4, plan_args, src_args, kernel_args)
+    """:func:`_plan_rows` for K_BILINEAR4, S_ANY."""
+    return _plan_rows(K_BILINEAR4, S_ANY, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_bilinear4_int(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_BILINEAR4, S_INT."""
+    return _plan_rows(K_BILINEAR4, S_INT, plan_args, src_args, kernel_args)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_cubic16(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_CUBIC16."""
-    return _plan_rows(K_CUBIC16, plan_args, src_args, kernel_args)
+    """:func:`_plan_rows` for K_CUBIC16, S_ANY."""
+    return _plan_rows(K_CUBIC16, S_ANY, plan_args, src_args, kernel_args)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_cubic16_int(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_CUBIC16, S_INT."""
+    return _plan_rows(K_CUBIC16, S_INT, plan_args, src_args, kernel_args)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_separable(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_SEPARABLE."""
-    return _plan_rows(K_SEPARABLE, plan_args, src_args, kernel_args)
+    """:func:`_plan_rows` for K_SEPARABLE, S_ANY."""
+    return _plan_rows(K_SEPARABLE, S_ANY, plan_args, src_args, kernel_args)
 
 
-def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, has_dens, staged):
+@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+def plan_rows_separable_int(plan_args, src_args, kernel_args):
+    """:func:`_plan_rows` for K_SEPARABLE, S_INT."""
+    return _plan_rows(K_SEPARABLE, S_INT, plan_args, src_args, kernel_args)
+
+
+def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, has_dens, staged,
+                    store_int=False):
     """The row driver for a warp, chosen in Python so that a first warp compiles only its own
     kernels: returns ``run(plan_args, src_args, kernel_args)`` (the arguments of
     :func:`warp_rows_from_plan` in three tuples, ``staged`` last in ``kernel_args``), calling a
     specialised ``plan_rows_*`` entry point, or :func:`warp_rows_from_plan` when no staged kind
-    applies."""
+    applies. ``store_int``: integer working and destination types and no nodata collision rule
+    (store class S_INT, whose stores compile without the other conversions)."""
     kind = K_NONE
     if staged and not has_dens:
         initx, inity = first_taps(method, fast_path, xradius, yradius)
         kind = staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity)
-    entry = {K_NEAR: plan_rows_near, K_BILINEAR4: plan_rows_bilinear4, K_CUBIC16: plan_rows_cubic16,
-             K_SEPARABLE: plan_rows_separable}.get(kind)
+    if store_int:
+        entries = {K_NEAR: plan_rows_near_int, K_BILINEAR4: plan_rows_bilinear4_int, K_CUBIC16: plan_rows_cubic16_int,
+                   K_SEPARABLE: plan_rows_separable_int}
+    else:
+        entries = {K_NEAR: plan_rows_near, K_BILINEAR4: plan_rows_bilinear4, K_CUBIC16: plan_rows_cubic16,
+                   K_SEPARABLE: plan_rows_separable}
+    entry = entries.get(kind)
     if entry is None:
         return lambda pa, sa, ka: warp_rows_from_plan(*pa, *sa, *ka)
     return lambda pa, sa, ka: entry(pa, sa, ka[:-1])
