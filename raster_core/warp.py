@@ -599,10 +599,9 @@ def execute_plan(
     dst_dt = destination.dtype
     work_dt = _working_dtype(source.dtype, dst_dt, dst_nodata)
 
-    # --- initialise destination (INIT_DEST) and its validity (§3.1, §3 step 6)
-    if init_dest_nodata:
-        init = 0.0 if dst_nodata is None else float(dst_nodata)
-        destination[...] = _copy_word(init, dst_dt)
+    # --- initialise destination (INIT_DEST) and its validity (§3.1, §3 step 6); the destination
+    # itself is filled block by block in the parallel tasks, just before each block is warped
+    init_word = _copy_word(0.0 if dst_nodata is None else float(dst_nodata), dst_dt) if init_dest_nodata else None
     has_dst_valid = False
     dst_valid_full: np.ndarray | None = None
     if dst_nodata is not None:
@@ -622,6 +621,8 @@ def execute_plan(
     produced_full = np.zeros(destination.shape[1:], dtype=np.bool_) if return_mask else None
     window = plan.window
     if window is None:
+        if init_word is not None:
+            destination[...] = init_word
         return produced_full
 
     def produced_rows(a: int, b: int) -> np.ndarray:
@@ -749,6 +750,8 @@ def execute_plan(
         )
 
     def run(a: int, b: int) -> None:
+        if init_word is not None:
+            destination[:, a:b, :] = init_word
         ga, gb = r0 + a, r0 + b
         prod = produced_rows(a, b)
         if method in REDUCING:
