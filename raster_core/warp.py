@@ -625,10 +625,11 @@ def execute_plan(
             destination[...] = init_word
         return produced_full
 
-    def produced_rows(a: int, b: int) -> np.ndarray:
+    def produced_rows(a: int, b: int, staged_rows: bool = False) -> np.ndarray:
         if produced_full is not None:
             return produced_full[a:b]
-        return np.zeros((b - a, destination.shape[2]), dtype=np.bool_)
+        # not wanted: the staged row drivers take a zero-width mask (see rows._plan_rows)
+        return np.zeros((b - a, 0 if staged_rows else destination.shape[2]), dtype=np.bool_)
 
     # --- source window and masks (§3)
     rs, cs = window.slices
@@ -740,6 +741,9 @@ def execute_plan(
             plan.yradius, density is not None, _USE_STAGED,
             store_int=is_int_work and dst_is_int and not collide and not direct_near,
         )
+    # blocks warped by a staged row driver (rows_fn) from a row plan
+    staged_rows = (method not in REDUCING and (fused or (row_plan is not None and not aligned_separable))
+                   and rows_fn.staged)
 
     def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:
         return (
@@ -753,7 +757,7 @@ def execute_plan(
         if init_word is not None:
             destination[:, a:b, :] = init_word
         ga, gb = r0 + a, r0 + b
-        prod = produced_rows(a, b)
+        prod = produced_rows(a, b, staged_rows)
         if method in REDUCING:
             out = np.zeros((nb, b - a, c1 - c0), dtype=np.float64)
             # (only `sum` writes densities; the others read 1.0 everywhere: a broadcast, no memory)

@@ -611,7 +611,7 @@ def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
     are pruned before they are compiled (a first warp compiles only what it uses). The rest of a
     row goes to the per-pixel kernel the dispatch of ``warp_interp_block`` would choose for this
     kind. The arguments of :func:`warp_rows_from_plan` come in three tuples (plan, source,
-    kernel; no ``staged``)."""
+    kernel; no ``staged``); ``produced`` may have zero columns (mask not wanted)."""
     (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
      e_ptr, e_col, e_x, e_y, e_ok) = plan_args
     src, valid, has_valid, dens, has_dens = src_args
@@ -630,6 +630,10 @@ def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
     rest_words = rest_pad.view(np.uint64)
     rest = rest_pad[:w]
     runs = np.empty((w // 2 + 1, 2), dtype=np.int64)
+    # a zero-width ``produced`` (b - a, 0): the caller does not want the mask, so the kernels
+    # flag one row buffer over and over (no block-sized mask to allocate and fault in)
+    own = produced.shape[1] == 0
+    prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
     scratch = staged_scratch(src, w, 4 if kind == K_CUBIC16 else xradius - initx + 1,
                              4 if kind == K_CUBIC16 else yradius - inity + 1)
     conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
@@ -637,7 +641,7 @@ def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
         rr = r - a
         fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                  e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
-        prow = produced[rr]
+        prow = prow_buf if own else produced[rr]
         nrest = _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass,
                             method, sx, sy, xradius, yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr,
                             conv, prow, rest, scratch)
@@ -750,8 +754,8 @@ def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yr
     """The row driver for a warp, chosen in Python so that a first warp compiles only its own
     kernels: returns ``run(plan_args, src_args, kernel_args)`` (the arguments of
     :func:`warp_rows_from_plan` in three tuples, ``staged`` last in ``kernel_args``), calling a
-    specialised ``plan_rows_*`` entry point, or :func:`warp_rows_from_plan` when no staged kind
-    applies. ``store_int``: integer working and destination types and no nodata collision rule
+    specialised ``plan_rows_*`` entry point (``run.staged`` is True), or
+    :func:`warp_rows_from_plan` when no staged kind applies. ``store_int``: integer working and destination types and no nodata collision rule
     (store class S_INT, whose stores compile without the other conversions)."""
     kind = K_NONE
     if staged and not has_dens:
@@ -765,5 +769,9 @@ def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yr
                    K_SEPARABLE: plan_rows_separable}
     entry = entries.get(kind)
     if entry is None:
-        return lambda pa, sa, ka: warp_rows_from_plan(*pa, *sa, *ka)
-    return lambda pa, sa, ka: entry(pa, sa, ka[:-1])
+        run = lambda pa, sa, ka: warp_rows_from_plan(*pa, *sa, *ka)  # noqa: E731
+        run.staged = False
+    else:
+        run = lambda pa, sa, ka: entry(pa, sa, ka[:-1])  # noqa: E731
+        run.staged = True  # takes a zero-width ``produced`` when the mask is not wanted
+    return run
