@@ -156,22 +156,25 @@ def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
     return ok & (Xf >= fxo) & (Yf >= fyo) & (Xf + 1e-10 <= fxo + fW) & (Yf + 1e-10 <= fyo + fH)
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _cubic4(d):
+    """GDAL's 4 cubic tap weights at offset ``d`` (the polynomial form of ``_loop_4sample``)."""
+    return (0.5 * d * (-1.0 + d * (2.0 - d)), 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d),
+            0.5 * d * (1.0 + d * (4.0 - 3.0 * d)), 0.5 * d * d * (-1.0 + d))
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _cubic4_weights(D, WK):
-    """GDAL's 4x4 cubic weights (the polynomial form of ``_loop_4sample``) into the rows of WK
-    (4, n), one tap per loop (rows indexed in place: views would cost reference counts)."""
+    """:func:`_cubic4` of every D[c] into the rows of WK (4, n), one tap per loop (rows indexed
+    in place: views would cost reference counts)."""
     for c in range(D.shape[0]):
-        d = D[c]
-        WK[0, c] = 0.5 * d * (-1.0 + d * (2.0 - d))
+        WK[0, c] = _cubic4(D[c])[0]
     for c in range(D.shape[0]):
-        d = D[c]
-        WK[1, c] = 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d)
+        WK[1, c] = _cubic4(D[c])[1]
     for c in range(D.shape[0]):
-        d = D[c]
-        WK[2, c] = 0.5 * d * (1.0 + d * (4.0 - 3.0 * d))
+        WK[2, c] = _cubic4(D[c])[2]
     for c in range(D.shape[0]):
-        d = D[c]
-        WK[3, c] = 0.5 * d * d * (-1.0 + d)
+        WK[3, c] = _cubic4(D[c])[3]
     return 0
 
 
@@ -327,8 +330,12 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
         nx = xradius - initx + 1
         ny = yradius - inity + 1
     if kind == K_CUBIC16:
-        _cubic4_weights(D, WX)
-        _cubic4_weights(E, WY)
+        if not packs(flat, 4):
+            # (packed taps: the fused loop below computes the weights from D and E itself, which
+            # is faster than 8 passes writing them to memory and reading them back, even when
+            # they are recomputed for each band)
+            _cubic4_weights(D, WX)
+            _cubic4_weights(E, WY)
     else:
         SUMX[:] = 0.0
         SUMY[:] = 0.0
@@ -407,9 +414,12 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
                     P[3, c] = load_word(fb, k, 4)
                 out = dst[b, drow]
                 for c in range(n):
-                    acc = z
-                    for j in range(4):
-                        acc = acc + WY[j, c] * _packed_row4(P[j, c], WX, c, z, fb)
+                    x0, x1, x2, x3 = _cubic4(D[c])
+                    y0, y1, y2, y3 = _cubic4(E[c])
+                    acc = z + y0 * _packed_row4(P[0, c], x0, x1, x2, x3, z, fb)
+                    acc = acc + y1 * _packed_row4(P[1, c], x0, x1, x2, x3, z, fb)
+                    acc = acc + y2 * _packed_row4(P[2, c], x0, x1, x2, x3, z, fb)
+                    acc = acc + y3 * _packed_row4(P[3, c], x0, x1, x2, x3, z, fb)
                     w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                     out[c] = w if IDX[c] >= 0 else out[c]
                 continue
@@ -419,7 +429,8 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
                     P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
             for j in range(ny):
                 for c in range(n):
-                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX, c, z, fb)
+                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
+                                                                                   WX[2, c], WX[3, c], z, fb)
         elif nx == 4:
             # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
             # accumulate them in a vectorised loop (same products and sums, same order)
@@ -462,13 +473,13 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _packed_row4(g, WX, c, z, like):
-    """One kernel row's weighted sum from its 4 taps packed in the word ``g`` (``like``: the
-    source array, for the taps' type), in the per-pixel kernels' order."""
-    rv = z + WX[0, c] * float(lane(g, 0, like))
-    rv = rv + WX[1, c] * float(lane(g, 1, like))
-    rv = rv + WX[2, c] * float(lane(g, 2, like))
-    return rv + WX[3, c] * float(lane(g, 3, like))
+def _packed_row4(g, w0, w1, w2, w3, z, like):
+    """One kernel row's weighted sum (weights ``w0..w3``) of its 4 taps packed in the word ``g``
+    (``like``: the source array, for the taps' type), in the per-pixel kernels' order."""
+    rv = z + w0 * float(lane(g, 0, like))
+    rv = rv + w1 * float(lane(g, 1, like))
+    rv = rv + w2 * float(lane(g, 2, like))
+    return rv + w3 * float(lane(g, 3, like))
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -755,8 +766,9 @@ def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yr
     kernels: returns ``run(plan_args, src_args, kernel_args)`` (the arguments of
     :func:`warp_rows_from_plan` in three tuples, ``staged`` last in ``kernel_args``), calling a
     specialised ``plan_rows_*`` entry point (``run.staged`` is True), or
-    :func:`warp_rows_from_plan` when no staged kind applies. ``store_int``: integer working and destination types and no nodata collision rule
-    (store class S_INT, whose stores compile without the other conversions)."""
+    :func:`warp_rows_from_plan` when no staged kind applies. ``store_int``: integer working and
+    destination types and no nodata collision rule (store class S_INT, whose stores compile
+    without the other conversions)."""
     kind = K_NONE
     if staged and not has_dens:
         initx, inity = first_taps(method, fast_path, xradius, yradius)
