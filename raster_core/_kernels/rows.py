@@ -165,16 +165,14 @@ def _cubic4(d):
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _cubic4_weights(D, WK):
-    """:func:`_cubic4` of every D[c] into the rows of WK (4, n), one tap per loop (rows indexed
-    in place: views would cost reference counts)."""
+    """:func:`_cubic4` of every D[c] into the rows of WK (4, n) (rows indexed in place: views
+    would cost reference counts)."""
     for c in range(D.shape[0]):
-        WK[0, c] = _cubic4(D[c])[0]
-    for c in range(D.shape[0]):
-        WK[1, c] = _cubic4(D[c])[1]
-    for c in range(D.shape[0]):
-        WK[2, c] = _cubic4(D[c])[2]
-    for c in range(D.shape[0]):
-        WK[3, c] = _cubic4(D[c])[3]
+        w0, w1, w2, w3 = _cubic4(D[c])
+        WK[0, c] = w0
+        WK[1, c] = w1
+        WK[2, c] = w2
+        WK[3, c] = w3
     return 0
 
 
@@ -414,12 +412,12 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
                     P[3, c] = load_word(fb, k, 4)
                 out = dst[b, drow]
                 for c in range(n):
+                    # (one call site per inlined helper: each site costs Numba compile time)
                     x0, x1, x2, x3 = _cubic4(D[c])
-                    y0, y1, y2, y3 = _cubic4(E[c])
-                    acc = z + y0 * _packed_row4(P[0, c], x0, x1, x2, x3, z, fb)
-                    acc = acc + y1 * _packed_row4(P[1, c], x0, x1, x2, x3, z, fb)
-                    acc = acc + y2 * _packed_row4(P[2, c], x0, x1, x2, x3, z, fb)
-                    acc = acc + y3 * _packed_row4(P[3, c], x0, x1, x2, x3, z, fb)
+                    wy = _cubic4(E[c])
+                    acc = z
+                    for j in range(4):
+                        acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
                     w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                     out[c] = w if IDX[c] >= 0 else out[c]
                 continue
