@@ -925,9 +925,12 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
         for sr in range(rlo, rhi + 1):
             # the source row converted to float64 once (vectorised), then the taps read it with
             # unsigned indices (no wraparound code); the same products and sums as before
+            # (an unsigned index: with a signed one Numba adds its negative-index wraparound to
+            # every element and LLVM turns the copy into a gather, ~28 % of a same-CRS bilinear)
             srow = src[b, sr]
+            uclo = np.uint64(clo)
             for x in range(rowf.shape[0]):
-                rowf[x] = srow[clo + x]
+                rowf[x] = srow[uclo + np.uint64(x)]
             trow = tmp[sr - rlo]
             for c in range(ncols):
                 if not OKX[c]:
