@@ -616,11 +616,14 @@ def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start
 @numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
     """:func:`warp_rows_from_plan` for one staged ``kind`` and store class ``sclass`` given as
-    constants: inlined into the entry points below, the other kinds' code and per-pixel kernels
-    are pruned before they are compiled (a first warp compiles only what it uses). The rest of a
-    row goes to the per-pixel kernel the dispatch of ``warp_interp_block`` would choose for this
-    kind. The arguments of :func:`warp_rows_from_plan` come in three tuples (plan, source,
-    kernel; no ``staged``); ``produced`` may have zero columns (mask not wanted)."""
+    constants: inlined into the entry points below, the other kinds' branches are pruned before
+    they are typed, so their per-pixel kernels are never compiled and LLVM never sees their code.
+    (Numba still inlines the helper calls of every kind's code before pruning: each call site
+    of an ``inline="always"`` helper costs compile time, measured in benchmarks/README.md,
+    "Start-up".) The rest of a row goes to the per-pixel kernel the dispatch of
+    ``warp_interp_block`` would choose for this kind. The arguments of
+    :func:`warp_rows_from_plan` come in three tuples (plan, source, kernel; no ``staged``);
+    ``produced`` may have zero columns (mask not wanted)."""
     (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
      e_ptr, e_col, e_x, e_y, e_ok) = plan_args
     src, valid, has_valid, dens, has_dens = src_args
