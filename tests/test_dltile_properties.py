@@ -20,7 +20,10 @@ from raster_core.dltile import _client_footprint, lon_to_zone, lonlat_to_utm, ut
 
 POLE = 9997964.943
 # DLTILE_EXAMPLES=500 for a longer local search
-SETTINGS = settings(max_examples=int(os.environ.get("DLTILE_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# (filter_too_much: star polygons are drawn and then filtered for validity and tile count; a
+# run that draws many rejects fails the health check without any assertion failing)
+SETTINGS = settings(max_examples=int(os.environ.get("DLTILE_EXAMPLES", "40")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 RESOLUTIONS = st.sampled_from([0.5, 1.0, 1.5, 2.5, 10.0, 15.0, 30.0, 60.0, 960.0])
 TILESIZES = st.sampled_from([1, 16, 64, 100, 128, 256, 500, 512, 1024, 2048, 4096])
