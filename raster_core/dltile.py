@@ -239,7 +239,7 @@ def _check_grid(resolution: Any, tilesize: Any, pad: Any) -> tuple[float, int, i
 def _check_index(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
         if isinstance(value, Real) and float(value).is_integer():
-            return int(value)
+            return int(float(value))
         raise InvalidTileError(f"{name} must be an integer, got {value!r}")
     return int(value)
 
@@ -325,6 +325,13 @@ class DLTile:
     """
 
     __slots__ = ("_tilesize", "_pad", "_resolution", "_zone", "_ti", "_tj", "_key")
+    _tilesize: int
+    _pad: int
+    _resolution: float
+    _zone: int
+    _ti: int
+    _tj: int
+    _key: str
 
     def __init__(self, tilesize: int, pad: int, resolution: float, zone: int, ti: int, tj: int) -> None:
         res, ts, pd = _check_grid(resolution, tilesize, pad)
@@ -591,7 +598,7 @@ class DLTile:
         if isinstance(subdivide, bool) or not sub_f.is_integer() or sub_f < 1:
             raise InvalidTileError("subdivide ratio must be an integer")
         sub = int(sub_f)
-        if row is not None:
+        if row is not None and col is not None:
             for name, v in (("row", row), ("col", col)):
                 if not (0 <= v < sub):
                     raise IndexError("%s is %i but should be between 0 and %i" % (name, v, sub))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, overload
 
 import pyproj
 
@@ -107,6 +107,10 @@ _ANGULAR_UNITS = {
 }
 
 
+@overload
+def _num(keys: dict[str, Any], *names: str, default: float) -> float: ...
+@overload
+def _num(keys: dict[str, Any], *names: str, default: None = None) -> float | None: ...
 def _num(keys: dict[str, Any], *names: str, default: float | None = None) -> float | None:
     for n in names:
         v = keys.get(n)
