@@ -55,15 +55,13 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol, Union
 
 import numpy as np
 import pyproj
 from affine import Affine
-from pyproj.aoi import AreaOfInterest
 from pyproj.enums import TransformDirection
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
@@ -74,6 +72,7 @@ from raster_core.errors import (
     TransformError,
     UnsupportedFeatureError,
 )
+from raster_core.geo.transformers import area_of_interest, geodetic_crs, pyproj_transformer
 
 __all__ = [
     "GeoBox",
@@ -163,10 +162,14 @@ def _check_resolution(resolution: Any) -> tuple[float, float]:
 class GridLike(Protocol):
     """Anything with ``crs``, ``transform``, ``width`` and ``height`` (a Dataset, a GeoBox...)."""
 
-    crs: Any
-    transform: Any
-    width: int
-    height: int
+    @property
+    def crs(self) -> Any: ...
+    @property
+    def transform(self) -> Any: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,12 +240,12 @@ class GeoBox:
             xres, yres = _check_resolution(resolution)
             w = max(1, int((right - left + xres / 2) / xres))
             h = max(1, int((top - bottom + yres / 2) / yres))
-            return cls(crs, Affine(xres, 0.0, left, 0.0, -yres, top), w, h)
+            return cls(to_crs(crs), Affine(xres, 0.0, left, 0.0, -yres, top), w, h)
         if width is None or height is None:
             raise InvalidParameterError("GeoBox.from_bounds needs resolution, or width and height")
         w = _positive_int(width, "width")
         h = _positive_int(height, "height")
-        return cls(crs, Affine((right - left) / w, 0.0, left, 0.0, -(top - bottom) / h, top), w, h)
+        return cls(to_crs(crs), Affine((right - left) / w, 0.0, left, 0.0, -(top - bottom) / h, top), w, h)
 
     @classmethod
     def from_grid(cls, grid: GridLike) -> "GeoBox":
@@ -414,28 +417,6 @@ class SourceGrid:
 # coordinate transformations (GDAL OGRProjCT semantics on top of pyproj)
 # --------------------------------------------------------------------------------------
 
-_tls = threading.local()
-
-
-def _transformer(src: pyproj.CRS, dst: pyproj.CRS, aoi: Optional[tuple[float, float, float, float]]) -> pyproj.Transformer:
-    cache = getattr(_tls, "cache", None)
-    if cache is None:
-        cache = _tls.cache = {}
-    key = (src.to_wkt(), dst.to_wkt(), aoi)
-    tr = cache.get(key)
-    if tr is None:
-        try:
-            tr = pyproj.Transformer.from_crs(
-                src, dst, always_xy=True, area_of_interest=AreaOfInterest(*aoi) if aoi else None
-            )
-        except pyproj.exceptions.ProjError as exc:
-            raise CRSError(f"cannot transform from {src.name!r} to {dst.name!r}: {exc}") from None
-        if len(cache) > 64:
-            cache.clear()
-        cache[key] = tr
-    return tr
-
-
 def _is_geographic_degrees(crs: pyproj.CRS) -> bool:
     if not crs.is_geographic:
         return False
@@ -447,14 +428,6 @@ def _is_geographic_degrees(crs: pyproj.CRS) -> bool:
         )
     except Exception:  # pragma: no cover - defensive
         return True
-
-
-def _geodetic_crs(crs: pyproj.CRS) -> Optional[pyproj.CRS]:
-    try:
-        g = crs.geodetic_crs
-    except Exception:  # pragma: no cover
-        return None
-    return g
 
 
 class _Reprojector:
@@ -474,7 +447,7 @@ class _Reprojector:
         # GDAL's CHECK_WITH_INVERT_PROJ=YES: results that do not round-trip within THRESHOLD
         # (0.1 for a geographic input, 10000 otherwise) are failures
         self.check_invert = check_invert
-        self._tr = _transformer(src, dst, aoi)
+        self._tr = pyproj_transformer(src, dst, aoi)
 
     def _run(self, x: np.ndarray, y: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = np.array(x, dtype=np.float64, copy=True).ravel()
@@ -524,31 +497,6 @@ class _Reprojector:
 
     def inverse(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self._run(x, y, inverse=True)
-
-
-def _compute_area_of_interest(src: pyproj.CRS, gt: Sequence[float], width: int, height: int) -> Optional[tuple[float, float, float, float]]:
-    """GDALComputeAreaOfInterest: the 4 raster corners in the source's geographic CRS."""
-    geog = _geodetic_crs(src)
-    if geog is None:
-        return None
-    try:
-        tr = _transformer(src, geog, None)
-    except CRSError:
-        return None
-    xs = np.array([gt[0], gt[0] + width * gt[1], gt[0], gt[0] + width * gt[1]])
-    ys = np.array([gt[3], gt[3], gt[3] + height * gt[5], gt[3] + height * gt[5]])
-    lon, lat = tr.transform(xs, ys, errcheck=False)
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if not ok.any():
-        return None
-    w, s, e, n = lon[ok].min(), lat[ok].min(), lon[ok].max(), lat[ok].max()
-    if ok[0] and ok[1] and lon[0] > lon[1]:
-        w, e = lon[0], lon[1]
-    if abs(w) <= 180 and abs(e) <= 180 and abs(s) <= 90 and abs(n) <= 90:
-        return (float(w), float(s), float(e), float(n))
-    return None
 
 
 def _center_long(gt: Sequence[float], width: int, height: int) -> Optional[float]:
@@ -636,17 +584,21 @@ class _GenImgProj:
     def __init__(self, src_crs: pyproj.CRS, gt: Optional[Sequence[float]], width: int, height: int,
                  dst_crs: pyproj.CRS, dst_gt: Optional[Sequence[float]] = None,
                  gcp: Optional[_GCPPolynomial] = None, check_invert: bool = False) -> None:
-        self.dst_gt = None if dst_gt is None else tuple(float(v) for v in dst_gt)
-        self.dst_inv = None if dst_gt is None else inv_geotransform(self.dst_gt)
+        self.dst_gt: tuple[float, ...] | None = None
+        self.dst_inv: tuple[float, ...] | None = None
+        if dst_gt is not None:
+            self.dst_gt = tuple(float(v) for v in dst_gt)
+            self.dst_inv = inv_geotransform(self.dst_gt)
         self.gcp = gcp
         if gcp is not None:
             # a GCP source: no geotransform, no area of interest, no CENTER_LONG
-            self.gt = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
-            self.inv = self.gt
+            self.gt: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+            self.inv: tuple[float, ...] = self.gt
             self.width, self.height = width, height
             self.src_crs, self.dst_crs = src_crs, dst_crs
             self.same = crs_equal(src_crs, dst_crs)
-            self.reproj = None if self.same else _Reprojector(src_crs, dst_crs, check_invert=check_invert)
+            self.reproj: Optional[_Reprojector] = (
+                None if self.same else _Reprojector(src_crs, dst_crs, check_invert=check_invert))
             return
         assert gt is not None
         self.gt = tuple(float(v) for v in gt)
@@ -657,9 +609,9 @@ class _GenImgProj:
         self.dst_crs = dst_crs
         self.same = crs_equal(src_crs, dst_crs)
         insert_center = src_crs.is_geographic
-        self.reproj: Optional[_Reprojector] = None
+        self.reproj = None
         if not self.same or insert_center:
-            aoi = _compute_area_of_interest(src_crs, self.gt, width, height)
+            aoi = area_of_interest(src_crs, self.gt, width, height)
             center = _center_long(self.gt, width, height) if insert_center else None
             self.reproj = _Reprojector(src_crs, dst_crs, aoi=aoi, center_long=center, check_invert=check_invert)
 
@@ -844,7 +796,7 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
         oxmin, oxmax = _simple_min(tx), _simple_max(tx)
         oymin, oymax = _simple_min(ty), _simple_max(ty)
         if dst.is_projected:
-            geog = _geodetic_crs(dst)
+            geog = geodetic_crs(dst)
             if geog is not None:
                 try:
                     back = _Reprojector(geog, src, check_invert=rp.check_invert)
@@ -1239,14 +1191,14 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
     psx = psy = pixel_size
     for ratio in (0.0, 0.001, 0.010, 0.100, 1.000):
         try_psx = psx - psx * ratio / n_pixels
-        ext = (minx, maxy - n_lines * psy, minx + n_pixels * try_psx, maxy)
-        if not _must_adjust_border(tr, ext, n_pixels, n_lines, try_psx, psy, right=True):
+        trial = (minx, maxy - n_lines * psy, minx + n_pixels * try_psx, maxy)
+        if not _must_adjust_border(tr, trial, n_pixels, n_lines, try_psx, psy, right=True):
             psx = try_psx
             break
     for ratio in (0.0, 0.001, 0.010, 0.100, 1.000):
         try_psy = psy - psy * ratio / n_lines
-        ext = (minx, maxy - n_lines * try_psy, minx + n_pixels * psx, maxy)
-        if not _must_adjust_border(tr, ext, n_pixels, n_lines, psx, try_psy, right=False):
+        trial = (minx, maxy - n_lines * try_psy, minx + n_pixels * psx, maxy)
+        if not _must_adjust_border(tr, trial, n_pixels, n_lines, psx, try_psy, right=False):
             psy = try_psy
             break
 
@@ -1729,6 +1681,8 @@ def output_geobox(
         if g[2] == 0 and g[4] == 0 and g[5] < 0:
             assert user_bounds is not None
             mnx, mny, mxx, mxy = user_bounds
+            fx0: Callable[[float], int]
+            fx1: Callable[[float], int]
             if cutline_all_touched:
                 fx0, fx1, tol = math.floor, math.ceil, -1e-3
             else:

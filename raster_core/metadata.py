@@ -79,15 +79,16 @@ def wgs84_extent(crs: Any, corners: Mapping[str, Sequence[float]]) -> dict[str, 
     >>> wgs84_extent("EPSG:4326", corner_coordinates((-100, 1, 0, 40, 0, -1), 2, 2))["coordinates"][0][:2]
     [[-100.0, 40.0], [-100.0, 38.0]]
     """
-    from pyproj import Transformer
+    from raster_core.geo.transformers import pyproj_transformer
 
     src = to_crs(crs)
     order = ("upperLeft", "lowerLeft", "lowerRight", "upperRight", "upperLeft")
     try:
-        tr = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+        tr = pyproj_transformer(src, "EPSG:4326")
         pts = []
         for key in order:
-            lon, lat = tr.transform(*corners[key])
+            x, y = corners[key]
+            lon, lat = tr.transform(x, y)
             if not (abs(lon) <= 360 and abs(lat) <= 90):
                 return None
             pts.append([round(float(lon), 7), round(float(lat), 7)])

@@ -342,4 +342,4 @@ def unified_valid(valid: np.ndarray) -> np.ndarray:
     [[True, False]]
     """
     v = np.asarray(valid, dtype=bool)
-    return v.any(axis=0) if v.ndim == 3 else v
+    return np.asarray(v.any(axis=0)) if v.ndim == 3 else v

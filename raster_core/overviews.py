@@ -134,7 +134,8 @@ def target_ratio(
     """
     src = to_crs(src_crs, name="src_crs")
     h, w = (_positive_int(v, "src_shape") for v in src_shape)
-    grid = SourceGrid(src, to_affine(src_transform, name="src_transform"), w, h, gcps=gcps)
+    grid = SourceGrid(src, to_affine(src_transform, name="src_transform"), w, h,
+                      gcps=None if gcps is None else tuple(gcps))
     tr = grid._gen_img_proj(dst_geobox.crs, dst_gt=dst_geobox.geotransform)
     if explicit_grid:
         n = 10

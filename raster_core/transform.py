@@ -41,13 +41,14 @@ Examples
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 import pyproj
+from pyproj.enums import TransformDirection
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError
+from raster_core.geo.transformers import AOI, pyproj_transformer
 
 __all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
@@ -59,33 +60,21 @@ def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]
 
 
-_TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}
-_TRANSFORMERS_LOCK = threading.Lock()
-_TRANSFORMERS_MAX = 32
 #: PROJ calls of at least twice this many points are split over threads
 _PARALLEL_PROJ_MIN = 4096
 
 
-def _transformer(src_wkt: str, dst_wkt: str) -> pyproj.Transformer:
-    key = (src_wkt, dst_wkt)
-    tr = _TRANSFORMERS.get(key)
-    if tr is None:
-        tr = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(src_wkt), pyproj.CRS.from_wkt(dst_wkt), always_xy=True)
-        with _TRANSFORMERS_LOCK:
-            if len(_TRANSFORMERS) >= _TRANSFORMERS_MAX:
-                _TRANSFORMERS.pop(next(iter(_TRANSFORMERS)))
-            tr = _TRANSFORMERS.setdefault(key, tr)
-    return tr
-
-
-def proj_transform(src_wkt: str, dst_wkt: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def proj_transform(src_wkt: str, dst_wkt: str, x: np.ndarray, y: np.ndarray, *,
+                   aoi: AOI | None = None, inverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinates with PROJ (always_xy); failed points are inf.
 
-    One cached pyproj transformer per CRS pair, shared by all threads: pyproj (>= 3.1) gives
-    each thread its own PROJ object behind it (built once per thread), so calls from
-    several threads run concurrently (PROJ releases the GIL).
+    The operation is the one :func:`raster_core.geo.transformers.pyproj_transformer` picks from
+    ``src_wkt`` to ``dst_wkt`` within ``aoi``; ``inverse=True`` maps ``dst`` -> ``src`` with the
+    inverse of that same operation (as GDAL's reprojection transformer does). Calls from several
+    threads run concurrently (PROJ releases the GIL).
     """
-    gx, gy = _transformer(src_wkt, dst_wkt).transform(x, y, errcheck=False)
+    direction = TransformDirection.INVERSE if inverse else TransformDirection.FORWARD
+    gx, gy = pyproj_transformer(src_wkt, dst_wkt, aoi).transform(x, y, errcheck=False, direction=direction)
     return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
 
 
@@ -101,6 +90,10 @@ class WarpTransformer:
     tolerance
         Maximum error of the approximate transformer, in pixels of the output side
         of the transform (source pixels for dst->src). ``0`` = exact everywhere.
+    area_of_interest
+        ``(west, south, east, north)`` in degrees within which PROJ chooses the operation
+        (:func:`raster_core.geo.transformers.area_of_interest` of the source raster, as GDAL
+        computes it for a warp); None lets PROJ choose for the whole CRS extent.
 
     Examples
     --------
@@ -118,6 +111,7 @@ class WarpTransformer:
         dst_transform: TransformLike,
         *,
         tolerance: float = 0.125,
+        area_of_interest: AOI | None = None,
     ) -> None:
         src = to_crs(src_crs, name="src_crs")
         dst = to_crs(dst_crs, name="dst_crs")
@@ -137,6 +131,10 @@ class WarpTransformer:
         self.has_reprojection = (not self.same_crs) or bool(src.is_geographic)
         self.src_wkt = src.to_wkt()
         self.dst_wkt = dst.to_wkt()
+        self.area_of_interest: AOI | None = None
+        if area_of_interest is not None:
+            w, s, e, n = (float(v) for v in area_of_interest)
+            self.area_of_interest = (w, s, e, n)
 
     def __repr__(self) -> str:
         return (
@@ -169,7 +167,8 @@ class WarpTransformer:
         gt_in, inv_out = (self.src_gt, self.dst_inv_gt) if inverse else (self.dst_gt, self.src_inv_gt)
         gx, gy = apply_geotransform(gt_in, xs, ys)
         if not self.same_crs and gx.size:
-            a, b = (self.src_wkt, self.dst_wkt) if inverse else (self.dst_wkt, self.src_wkt)
+            a, b, aoi = self.src_wkt, self.dst_wkt, self.area_of_interest
+            back = not inverse  # destination -> source: the inverse of the source -> destination operation
             gx = np.ascontiguousarray(gx)
             gy = np.ascontiguousarray(gy)
             if num_threads > 1 and gx.size >= 2 * _PARALLEL_PROJ_MIN:
@@ -179,13 +178,13 @@ class WarpTransformer:
                 fx = gx.ravel()
                 fy = gy.ravel()
                 step = -(-fx.size // num_threads)
-                parts = run_blocks(lambda i, j: proj_transform(a, b, fx[i:j], fy[i:j]),
+                parts = run_blocks(lambda i, j: proj_transform(a, b, fx[i:j], fy[i:j], aoi=aoi, inverse=back),
                                    [(i, min(fx.size, i + step)) for i in range(0, fx.size, step)],
                                    num_threads=num_threads)
                 gx = np.concatenate([q[0] for q in parts]).reshape(shape)
                 gy = np.concatenate([q[1] for q in parts]).reshape(shape)
             else:
-                gx, gy = proj_transform(a, b, gx, gy)
+                gx, gy = proj_transform(a, b, gx, gy, aoi=aoi, inverse=back)
         ok = np.isfinite(gx) & np.isfinite(gy)
         px, py = apply_geotransform(inv_out, gx, gy)
         if not ok.all():

@@ -96,13 +96,14 @@ import numpy as np
 from affine import Affine
 
 from raster_core._parallel import resolve_num_threads, row_blocks, run_blocks
-from raster_core.crs import CRSLike, TransformLike, to_affine, to_crs
+from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, to_affine, to_crs
 from raster_core.errors import (
     DataTypeError,
     InvalidParameterError,
     ShapeError,
     UnsupportedFeatureError,
 )
+from raster_core.geo.transformers import AOI, area_of_interest
 from raster_core.resampling import INTERPOLATING, KERNEL_RADIUS, METHOD_CODES, REDUCING, ResamplingLike, resampling_name
 from raster_core.transform import WarpTransformer
 
@@ -346,6 +347,16 @@ def _pole_in_destination(t: WarpTransformer, dst_window: tuple[int, int, int, in
 
 
 @functools.lru_cache(maxsize=64)
+def _source_area_of_interest(src_crs: CRSLike, src_transform: TransformLike, src_shape: tuple[int, int],
+                             dst_crs: CRSLike) -> AOI | None:
+    """The area of interest GDAL gives PROJ for a warp: the source raster's corners in degrees."""
+    src = to_crs(src_crs, name="src_crs")
+    if crs_equal(src, to_crs(dst_crs, name="dst_crs")):
+        return None
+    gt = gdal_geotransform(to_affine(src_transform, name="src_transform"))
+    return area_of_interest(src, gt, src_shape[1], src_shape[0])
+
+
 def _pole_points(dst_wkt: str) -> tuple[np.ndarray, np.ndarray]:
     """The geographic poles (lat +-89.9999) projected into a CRS (cached per CRS)."""
     import pyproj
@@ -396,7 +407,8 @@ def plan_warp(
     method = resampling_name(resampling)
     src_shape = _check_shape2(src_shape, "src_shape")
     dst_shape = _check_shape2(dst_shape, "dst_shape")
-    t = WarpTransformer(src_crs, src_transform, dst_crs, dst_transform, tolerance=tolerance)
+    t = WarpTransformer(src_crs, src_transform, dst_crs, dst_transform, tolerance=tolerance,
+                        area_of_interest=_source_area_of_interest(src_crs, src_transform, src_shape, dst_crs))
     notes: list[str] = []
     effective = method
     if method in INTERPOLATING and method != "near" and _is_translation_on_pixel_boundaries(t):

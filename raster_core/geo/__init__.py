@@ -1,0 +1,1 @@
+"""Geodesy layer: CRS transformers shared by grid planning and the warper."""
