@@ -137,11 +137,19 @@ def synthetic_tiffs(folder: Path) -> list[Path]:
     return out
 
 
+def shared_tifs() -> list[Path]:
+    """The files of ../shared/data, found as ``tests/conftest.py`` finds them.
+
+    Not imported from conftest: that installs the test suite's frame-chunk allocator, which
+    the workers must not run under their address-space limit.
+    """
+    shared = Path(os.environ.get("RASTER_CORE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return sorted(shared.glob("*.tif")) if shared.is_dir() else []
+
+
 def source_files(synthetic_dir: Path) -> list[Path]:
     """The shared data files (when present) followed by the synthetic ones."""
-    from tests.conftest import shared_tifs
-
-    return list(shared_tifs()) + synthetic_tiffs(synthetic_dir)
+    return shared_tifs() + synthetic_tiffs(synthetic_dir)
 
 
 # ----------------------------------------------------------------------------- mutations
@@ -483,7 +491,8 @@ class _Worker:
         env = dict(os.environ, **WORKER_ENV)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests._fuzz", "--worker", "--seed", str(seed), "--synthetic", str(synthetic_dir)],
+            [sys.executable, "-X", "faulthandler", "-m", "tests._fuzz", "--worker", "--seed", str(seed),
+             "--synthetic", str(synthetic_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, cwd=str(ROOT), env=env,
             bufsize=0,
         )
@@ -527,7 +536,7 @@ class _Worker:
 
     def last_words(self) -> str:
         self.log.seek(0, os.SEEK_END)
-        self.log.seek(max(0, self.log.tell() - 400))
+        self.log.seek(max(0, self.log.tell() - 1500))
         return self.log.read().decode("utf-8", "replace").strip().replace("\n", " | ")
 
 

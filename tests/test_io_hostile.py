@@ -249,7 +249,18 @@ def _refused_by_gdal() -> dict[str, bytearray]:
         "offset_past_end": set_tag(u8, 0, 273, 4, [10**6] + offs[1:]),
         "deflate_strip_at_offset_0": set_tag(zs, 0, 273, 4, [0] + zoffs[1:]),
         "deflate_strip_too_short": set_tag(zs, 0, 279, 4, [3] + zcnts[1:]),
+        "rows_per_strip_with_two_values": set_tag(u8, 0, 278, 3, [4, 4]),
+        "negative_rows_per_strip": set_tag(u8, 0, 278, 8, [-4]),
+        "min_sample_value_as_float": set_tag(u8, 0, 280, 11, [0.0]),
+        "bits_per_sample_values_past_the_end": _with_count(u16, 258, 2**32 - 1),
     }
+
+
+def _with_count(data: bytearray, tag: int, count: int) -> bytearray:
+    out = bytearray(data)
+    entry = next(e for e in ifd_entries(out)[0] if e.tag == tag)
+    struct.pack_into(entry.order + "I", out, entry.pos + 4, count)
+    return out
 
 
 @pytest.mark.parametrize("name", sorted(_refused_by_gdal()))
@@ -288,6 +299,30 @@ def test_files_gdal_reads_give_gdal_pixels(tmp_path, name):
     assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
+def test_gdal_tags_of_the_wrong_type_are_ignored_as_gdal_does(tmp_path):
+    data = set_tag(_tiff("int16"), 0, 42113, 9, [-9999])  # GDAL_NODATA as SLONG, not ASCII
+    path = _write(tmp_path, "nd_slong", data)
+    with rasterio.open(path) as theirs, raster_core.open(path) as ours:
+        assert ours.nodata is None and theirs.nodata is None
+
+
+def test_ycbcr_without_jpeg_is_refused(tmp_path):
+    """GDAL converts it to RGB through libtiff's RGBA interface; we refuse instead of returning YCbCr."""
+    data = set_tag(_tiff(shape=(16, 16, 3)), 0, 262, 3, [6])
+    assert _gdal_read(_write(tmp_path, "ycbcr", data)) is not None
+    with pytest.raises(raster_core.UnsupportedFeatureError, match="YCbCr"):
+        _ours(tmp_path / "ycbcr.tif")
+
+
+def test_tile_length_without_tile_width_is_refused(tmp_path):
+    """libtiff then takes the strips for tiles and GDAL returns other pixels: refused."""
+    data = _tiff(rowsperstrip=4)
+    path = _write(tmp_path, "tl", set_tag(data, 0, 323, 3, [2]))
+    assert not np.array_equal(_gdal_read(path), _ours(_write(tmp_path, "intact", data)))
+    with pytest.raises(RasterReadError, match="tile tags"):
+        _ours(path)
+
+
 def test_one_strip_with_byte_count_0_is_refused(tmp_path):
     """libtiff guesses the size of such a strip; we refuse instead of returning zeros."""
     data = _tiff()
@@ -312,11 +347,14 @@ def test_colormap_of_the_wrong_size_is_dropped_like_gdal(tmp_path):
         raster_core.open(_write(tmp_path, "cmap4", set_tag(four, 0, 320, 3, list(range(7)))))
 
 
-def test_overview_of_width_0_is_skipped(tmp_path, ovr_mask_tif):
-    bad = _write(tmp_path, "ovr0", set_tag(ovr_mask_tif.read_bytes(), 1, 256, 3, [0]))
-    with raster_core.open(bad) as ds:
-        assert ds.overviews(1) == [4]
-        assert ds.read(overview_level=0).shape == (1, 24, 24)
+@pytest.mark.parametrize("ifd", [1, 2])
+def test_ifd_of_width_0_ends_the_chain_as_in_gdal(tmp_path, ovr_mask_tif, ifd):
+    """GDAL stops scanning at an IFD libtiff refuses: later overviews and masks are not seen."""
+    bad = _write(tmp_path, "ovr0", set_tag(ovr_mask_tif.read_bytes(), ifd, 256, 3, [0]))
+    with rasterio.open(bad) as theirs, raster_core.open(bad) as ours:
+        assert ours.overviews(1) == theirs.overviews(1) == [2, 4][: ifd - 1]
+        assert ours.mask_flags[0] == {"nodata"} and theirs.mask_flag_enums[0] == [rasterio.enums.MaskFlags.nodata]
+        assert np.array_equal(ours.dataset_mask(), theirs.dataset_mask())
 
 
 def test_complex_sample_format_is_a_typed_error(tmp_path):
@@ -372,3 +410,34 @@ def test_parse_gdal_nodata_examples():
     assert parse_gdal_nodata("1,5", "float64") == 1.5
     assert math.isnan(parse_gdal_nodata(b"nan\0garbage", "float64"))
     assert parse_gdal_nodata(b"0.1", "float32") == float(np.float32(0.1))
+
+
+# ----------------------------------------------------------------------------- codec safety
+def test_corrupt_lzw_tiles_do_not_corrupt_the_heap(tmp_path):
+    """rgbn.tif (LZW) with every tile offset pointing into another tile's stream.
+
+    imagecodecs' LZW decoder, given an output size, overran its buffer on these streams and
+    the process died a few tiles later (found by the fuzzer); the reader refuses them instead.
+    """
+    from tests.conftest import data_file
+
+    data = data_file("rgbn.tif").read_bytes()
+    offsets = next(e for e in ifd_entries(data)[0] if e.tag == 324).values(data)
+    bad = _write(tmp_path, "lzw", set_tag(data, 0, 324, 4, [247450] * len(offsets)))
+    code = textwrap.dedent(
+        f"""
+        import raster_core
+        refused = 0
+        for _ in range(20):
+            try:
+                with raster_core.open({str(bad)!r}) as ds:
+                    ds.read(num_threads=1)
+            except raster_core.RasterReadError:
+                refused += 1
+        print(refused)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT),
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "20"

@@ -60,12 +60,14 @@ from raster_core.errors import (
 )
 from raster_core.io.geokeys import crs_from_geokeys
 from raster_core.io.tiff_checks import (
+    SegmentTableError,
     check_geotransform,
     check_page,
     check_read_size,
     check_segments,
     parse_gdal_nodata,
     raw_ascii_tag,
+    segment_decoder,
     usable_colormap,
 )
 
@@ -257,7 +259,7 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
         offsets=offsets,
         bytecounts=counts,
         dtype=dtype.newbyteorder("="),
-        decode=page.decode,
+        decode=segment_decoder(page),
         jpegtables=page.jpegtables,
         is_mask=is_mask,
         bits=bits,
@@ -438,8 +440,12 @@ class Dataset:
                 elif sft & 1 and int(p.samplesperpixel) == self.count:
                     if int(p.imagewidth) < self.width or int(p.imagelength) < self.height:
                         ovr.append(_make_level(p, i, False))
-            except (UnsupportedFeatureError, RasterReadError):
+            except UnsupportedFeatureError:
                 continue
+            except SegmentTableError:
+                raise
+            except RasterReadError:
+                break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
         for lv in (main, *ovr, *masks):  # every IFD read later, before anything is allocated
             check_segments(
                 f"IFD {lv.page_index}", lv.offsets, lv.bytecounts, self._size,
@@ -511,7 +517,7 @@ class Dataset:
         self.nodatavals = tuple(self.nodata for _ in range(self.count))
 
         # GDAL metadata (descriptions, colour interpretation overrides, scales/offsets)
-        md = _parse_gdal_metadata(tags[42112].value if 42112 in tags else None)
+        md = _parse_gdal_metadata(tags[42112].value if 42112 in tags and int(tags[42112].dtype) == 2 else None)
         self._gdal_metadata = md
         self.descriptions = tuple(
             (md.get(("DESCRIPTION", b, "description")) or None) for b in range(self.count)

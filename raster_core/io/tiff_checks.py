@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ from raster_core.errors import InvalidParameterError, RasterReadError, Unsupport
 
 __all__ = [
     "ReadLimits",
+    "SegmentTableError",
     "read_limits",
     "set_read_limits",
     "check_page",
@@ -53,6 +55,7 @@ __all__ = [
     "check_read_size",
     "check_geotransform",
     "usable_colormap",
+    "segment_decoder",
     "raw_ascii_tag",
     "parse_gdal_nodata",
 ]
@@ -134,6 +137,67 @@ def _tag_value(page: Any, code: int, default: Any) -> Any:
     return value
 
 
+# core tags libtiff reads as one value, and core tags it reads as integer arrays
+_SCALAR_TAGS = frozenset({256, 257, 259, 262, 277, 278, 284, 317, 322, 323})
+_INTEGER_ARRAY_TAGS = frozenset({258, 273, 279, 280, 281, 324, 325, 338, 339, 530})
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+
+
+class SegmentTableError(RasterReadError):
+    """A tile/strip offset or byte-count table that cannot be used.
+
+    GDAL loads these tables lazily: it lists the IFD and fails when it is read, so the file is
+    refused, where an IFD with other defects ends the IFD chain as GDAL's scan does.
+    """
+
+
+_SEGMENT_TAGS = frozenset({273, 279, 324, 325})
+
+
+def _check_raw_entries(page: Any, where: str) -> None:
+    """Field types, counts and value ranges of the core tags, from the IFD bytes themselves.
+
+    tifffile skips entries it cannot decode, where libtiff refuses the directory.
+    """
+    parent = page.parent
+    order = parent.byteorder
+    big = bool(parent.is_bigtiff)
+    fh = parent.filehandle
+    size = int(fh.size)
+    head, esize = (8, 20) if big else (2, 12)
+    fh.seek(int(page.offset))
+    raw = fh.read(head)
+    if len(raw) < head:
+        raise RasterReadError(f"{where}: truncated IFD")
+    (n,) = struct.unpack(order + ("Q" if big else "H"), raw)
+    if n > 4096 or int(page.offset) + head + n * esize > size:
+        raise RasterReadError(f"{where}: IFD of {n} entries does not fit in the file")
+    table = fh.read(n * esize)
+    for k in range(n):
+        if big:
+            tag, typ, count = struct.unpack_from(order + "HHQ", table, k * esize)
+        else:
+            tag, typ, count = struct.unpack_from(order + "HHI", table, k * esize)
+        if tag not in _SCALAR_TAGS and tag not in _INTEGER_ARRAY_TAGS:
+            continue
+        name = _INTEGER_TAGS.get(tag, f"tag {tag}")
+        error = SegmentTableError if tag in _SEGMENT_TAGS else RasterReadError
+        if typ not in _INTEGER_TYPES:
+            raise error(f"{where}: {name} is stored as field type {typ}, not as integers")
+        if (tag in _SCALAR_TAGS and count != 1) or count == 0:
+            raise error(f"{where}: {name} has {count} values")
+        nbytes = count * _TYPE_SIZES[typ]
+        if nbytes > (8 if big else 4):
+            (pos,) = struct.unpack_from(order + ("Q" if big else "I"), table, k * esize + (12 if big else 8))
+            if pos + nbytes > size:
+                raise error(f"{where}: the values of {name} lie past the end of the file")
+        if typ in (6, 8, 9, 17):  # signed storage: libtiff refuses negative sizes, offsets, codes
+            values = page.tags[tag].value if tag in page.tags else ()
+            values = values if isinstance(values, (tuple, list)) else (values,)
+            if any(int(v) < 0 for v in values if isinstance(v, (int, np.integer))):
+                raise error(f"{where}: {name} has negative values")
+
+
 def check_page(page: Any, index: int) -> None:
     """Refuse an IFD (a tifffile ``TiffPage``) whose tags GDAL's libtiff rejects.
 
@@ -142,10 +206,15 @@ def check_page(page: Any, index: int) -> None:
     sample formats) naming the IFD.
     """
     where = f"IFD {index}"
+    _check_raw_entries(page, where)
     for code, name in _INTEGER_TAGS.items():
         tag = page.tags.get(code)
         if tag is not None and int(tag.dtype) not in _INTEGER_TYPES:
             raise RasterReadError(f"{where}: {name} is stored as field type {int(tag.dtype)}, not as integers")
+    tile_tags = sum(code in page.tags for code in (322, 323))
+    if tile_tags == 1 or (tile_tags == 2) != (324 in page.tags):
+        # libtiff takes either tile size tag for a tiled image and then fails or reads another layout
+        raise RasterReadError(f"{where}: inconsistent tile tags (TileWidth, TileLength, TileOffsets)")
     width, height = int(page.imagewidth), int(page.imagelength)
     if width < 1 or height < 1:
         raise RasterReadError(f"{where}: invalid size {width} x {height}")
@@ -180,7 +249,10 @@ def check_page(page: Any, index: int) -> None:
             raise RasterReadError(f"{where}: unknown Predictor {predictor}")
     elif predictor != 1:
         page.predictor = 1  # the codec has no predictor: libtiff ignores the tag
-    if int(page.photometric) == 6 and compression in (6, 7):
+    if int(page.photometric) == 6 and compression not in (6, 7):
+        # GDAL converts such YCbCr to RGB through libtiff's RGBA interface; we do not
+        raise UnsupportedFeatureError(f"{where}: YCbCr data without JPEG compression is not supported")
+    if int(page.photometric) == 6:
         sub = page.tags[530].value if 530 in page.tags else (2, 2)
         if not isinstance(sub, (tuple, list)) or len(sub) < 2 or any(int(s) not in (1, 2, 4) for s in sub[:2]):
             raise RasterReadError(f"{where}: invalid YCbCrSubSampling {sub!r}")
@@ -241,6 +313,33 @@ def check_geotransform(gt: Sequence[float]) -> None:
         raise RasterReadError(f"geotransform {gt} has no finite inverse")
 
 
+def segment_decoder(page: Any) -> Any:
+    """tifffile's decode function of ``page``, with LZW decompressed through a safe path.
+
+    imagecodecs' LZW decoder given an output size (as tifffile gives it) writes past its
+    buffer on some corrupt streams and corrupts the heap; without a size it measures the
+    stream first and refuses a corrupt one. The LZW bytes are decompressed that way and
+    handed to the decode function of the same layout without compression (predictor,
+    unpacking and reshaping unchanged).
+    """
+    if int(page.compression) != 5:
+        return page.decode
+    import imagecodecs
+
+    page.compression = 1  # the decoder of the same layout, uncompressed (cached under this layout)
+    try:
+        plain = page.decode
+    finally:
+        page.compression = 5
+
+    def decode(data: bytes | None, index: int, **kwargs: Any) -> Any:
+        if data is not None:
+            data = imagecodecs.lzw_decode(data)
+        return plain(data, index, **kwargs)
+
+    return decode
+
+
 def usable_colormap(raw: Any, bits: int) -> np.ndarray | None:
     """The ColorMap as a (3, 2**bits) array, or None when its size does not match (libtiff ignores it)."""
     if raw is None:
@@ -254,7 +353,7 @@ def usable_colormap(raw: Any, bits: int) -> np.ndarray | None:
 def raw_ascii_tag(page: Any, code: int, max_bytes: int = 4096) -> bytes | None:
     """Raw bytes of an ASCII tag, up to its first NUL (tifffile strips blanks, GDAL does not)."""
     tag = page.tags.get(code)
-    if tag is None:
+    if tag is None or int(tag.dtype) != 2:  # libtiff ignores GDAL's ASCII tags stored as another type
         return None
     count = min(int(tag.count), max_bytes)
     try:
