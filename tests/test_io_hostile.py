@@ -441,3 +441,15 @@ def test_corrupt_lzw_tiles_do_not_corrupt_the_heap(tmp_path):
                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "20"
+
+
+@pytest.mark.parametrize("photometric", [1, 3])  # MinIsBlack, and a palette whose ColorMap is unusable
+def test_extra_samples_follow_the_base_samples_as_in_gdal(tmp_path, photometric):
+    """4 samples, one ExtraSamples value: GDAL counts it from band 2 when the base is one gray band."""
+    data = _tiff("uint8", shape=(16, 16, 4), photometric="rgb", extrasamples=(2,))
+    data = set_tag(data, 0, 262, 3, [photometric])
+    path = _write(tmp_path, f"extra{photometric}", data)
+    with rasterio.open(path) as theirs, raster_core.open(path) as ours:
+        expected = ("gray", "alpha", "undefined", "undefined")
+        assert ours.colorinterp == tuple(c.name for c in theirs.colorinterp) == expected
+        assert np.array_equal(ours.dataset_mask(), theirs.dataset_mask())

@@ -561,7 +561,7 @@ class Dataset:
             first_extra = 1
         n_extra = len(extras)
         for k in range(first_extra, n):
-            e = k - (n - n_extra)
+            e = k - first_extra  # extra samples follow the base samples (GDAL counts them from there)
             if 0 <= e < n_extra and extras[e] in (1, 2):
                 ci[k] = "alpha"
         for b in range(n):

@@ -230,6 +230,10 @@ def check_page(page: Any, index: int) -> None:
     bits_values = bits_values if isinstance(bits_values, (tuple, list)) else (bits_values,)
     if any(int(b) < 1 or int(b) > 64 for b in bits_values):
         raise RasterReadError(f"{where}: invalid BitsPerSample {tuple(bits_values)}")
+    extras = page.tags[338].value if 338 in page.tags else ()
+    extras = extras if isinstance(extras, (tuple, list)) else (extras,)
+    if len(extras) > samples or any(int(e) not in (0, 1, 2, 999) for e in extras):
+        raise RasterReadError(f"{where}: invalid ExtraSamples {tuple(extras)} for {samples} samples")
     bits = int(page.bitspersample)
     sampleformat = int(_tag_value(page, 339, 1))
     if not 1 <= sampleformat <= 6:
