@@ -453,3 +453,18 @@ def test_extra_samples_follow_the_base_samples_as_in_gdal(tmp_path, photometric)
         expected = ("gray", "alpha", "undefined", "undefined")
         assert ours.colorinterp == tuple(c.name for c in theirs.colorinterp) == expected
         assert np.array_equal(ours.dataset_mask(), theirs.dataset_mask())
+
+
+def test_first_ifd_is_the_image_whatever_its_subfile_type(tmp_path, ovr_mask_tif):
+    bad = _write(tmp_path, "sft", set_tag(ovr_mask_tif.read_bytes(), 0, 254, 4, [5]))
+    with rasterio.open(bad) as theirs, raster_core.open(bad) as ours:
+        assert ours.shape == theirs.shape == (96, 96)
+        assert np.array_equal(ours.read(), theirs.read())
+
+
+def test_unused_ifd_that_libtiff_refuses_ends_the_chain(tmp_path, ovr_mask_tif):
+    """An overview with SamplesPerPixel 0: GDAL sees neither it nor the IFDs after it (the masks)."""
+    bad = _write(tmp_path, "spp0", set_tag(ovr_mask_tif.read_bytes(), 2, 277, 3, [0]))
+    with rasterio.open(bad) as theirs, raster_core.open(bad) as ours:
+        assert ours.overviews(1) == theirs.overviews(1) == [2]
+        assert np.array_equal(ours.dataset_mask(), theirs.dataset_mask())

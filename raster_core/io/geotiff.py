@@ -409,9 +409,7 @@ class Dataset:
     def _parse(self, pages: list[Any]) -> None:
         if not pages:
             raise self._fail("no image in the TIFF")
-        main_i = next((i for i, p in enumerate(pages) if not (int(p.subfiletype) & 4)), None)
-        if main_i is None:
-            raise self._fail("no image in the TIFF (only masks)")
+        main_i = 0  # GDAL reads the first IFD as the image, whatever its SubfileType says
         page = pages[main_i]
         main = _make_level(page, main_i, False)
         self._main = main
@@ -432,6 +430,14 @@ class Dataset:
         for i, p in enumerate(pages):
             if i == main_i:
                 continue
+            try:
+                check_page(p, i)
+            except SegmentTableError:
+                pass  # refused below if the IFD is used, ignored otherwise
+            except UnsupportedFeatureError:
+                continue
+            except RasterReadError:
+                break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
             sft = int(p.subfiletype)
             try:
                 if sft & 4:
