@@ -7,7 +7,7 @@ format, planar configuration, photometric, YCbCr subsampling, compression, predi
 tables, colour maps, IFD loops, GeoKey directories and georeferencing, GDAL_NODATA and
 GDAL_METADATA garbage, entity-expansion XML), then opens and reads the result through the
 public reader (:func:`raster_core.open`, :meth:`Dataset.read`, :meth:`Dataset.read_masks`,
-:meth:`Dataset.dataset_mask`, the metadata properties).
+:meth:`Dataset.dataset_mask`, the metadata properties, ``raster-core info``'s ``info_dict``).
 
 Outcomes: ``ok`` (no error), ``typed`` (a ``RasterCoreError``), ``untyped`` (any other
 exception), ``oom`` (``MemoryError`` under the worker's address-space limit), ``crash`` (the
@@ -23,6 +23,7 @@ A case is reproducible from ``(seed, index)``::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -375,9 +376,17 @@ def make_case(seed: int, index: int, sources: list[Path]) -> Case:
 
 
 # ----------------------------------------------------------------------------- reading
-def exercise(path: str) -> None:
-    """Everything a user does with a file: open, metadata, reads of each level, masks."""
+def exercise(path: str, info: bool = False) -> None:
+    """Everything a user does with a file: open, metadata, reads of each level, masks.
+
+    ``info`` adds what ``raster-core info`` prints (gdalinfo-like; its CRS look-ups are slow,
+    so the worker asks for it on one case in four).
+    """
     import raster_core
+    from raster_core.cli import info_dict
+
+    if info:
+        info_dict(path)
 
     with raster_core.open(path) as ds:
         _ = (ds.profile, ds.meta, ds.bounds, ds.res, ds.colorinterp, ds.nodata, ds.descriptions, ds.scales,
@@ -457,7 +466,10 @@ def worker_main(seed: int, synthetic_dir: str) -> None:
     try:
         for line in sys.stdin:
             index = int(line)
-            action = _misbehave(index) if index < 0 else exercise  # negative: the harness' own checks
+            if index < 0:  # the harness' own checks
+                action = _misbehave(index)
+            else:
+                action = functools.partial(exercise, info=index % 4 == 0)
             case = make_case(seed, index, sources)
             with open(path, "wb") as f:
                 f.write(case.data)
