@@ -498,9 +498,10 @@ class Result:
 
 
 class _Worker:
-    def __init__(self, seed: int, synthetic_dir: Path, startup_timeout: float) -> None:
+    def __init__(self, seed: int, synthetic_dir: Path, startup_timeout: float, scratch: Path) -> None:
         self.log = tempfile.TemporaryFile()  # the worker's stderr: its last words when it dies
         env = dict(os.environ, **WORKER_ENV)
+        env["TMPDIR"] = str(scratch)  # what a killed worker leaves behind is removed with the run
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.proc = subprocess.Popen(
             [sys.executable, "-X", "faulthandler", "-m", "tests._fuzz", "--worker", "--seed", str(seed),
@@ -558,10 +559,21 @@ def run(seed: int, cases: int | list[int], *, workers: int = 2, timeout: float =
     own_dir = synthetic_dir is None
     folder = Path(tempfile.mkdtemp(prefix="raster_core_fuzz_src_")) if own_dir else synthetic_dir
     source_files(folder)  # written once, before the workers read them
+    scratch = Path(tempfile.mkdtemp(prefix="raster_core_fuzz_run_"))
+    try:
+        return _run(seed, cases, workers, timeout, folder, scratch, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if own_dir:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(seed: int, cases: int | list[int], workers: int, timeout: float, folder: Path, scratch: Path,
+         progress: Callable[[int], None] | None) -> Result:
     result = Result()
     t0 = time.monotonic()
     todo = list(range(cases) if isinstance(cases, int) else cases)[::-1]
-    pool = [_Worker(seed, folder, 120.0) for _ in range(min(workers, len(todo)))]
+    pool = [_Worker(seed, folder, 120.0, scratch) for _ in range(min(workers, len(todo)))]
     for w in pool:
         if todo:
             w.send(todo.pop(), timeout)
@@ -609,7 +621,7 @@ def run(seed: int, cases: int | list[int], *, workers: int = 2, timeout: float =
                 sel.unregister(w.proc.stdout.fileno())
                 del active[w.proc.stdout.fileno()]
                 if todo:
-                    w = _Worker(seed, folder, 120.0)
+                    w = _Worker(seed, folder, 120.0, scratch)
                     active[w.proc.stdout.fileno()] = w
                     sel.register(w.proc.stdout.fileno(), selectors.EVENT_READ, w)
             if todo:
@@ -621,8 +633,6 @@ def run(seed: int, cases: int | list[int], *, workers: int = 2, timeout: float =
                 w.kill()
     sel.close()
     result.seconds = time.monotonic() - t0
-    if own_dir:
-        shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
