@@ -81,6 +81,10 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
     Traceback (most recent call last):
     ...
     raster_core.errors.TransformError: transform is singular (determinant 0): (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    >>> to_affine((0, 5e-324, 0, 0, 0, -1))
+    Traceback (most recent call last):
+    ...
+    raster_core.errors.TransformError: transform has no finite inverse: (0.0, 5e-324, 0.0, 0.0, 0.0, -1.0)
     """
     if isinstance(value, Affine):
         aff = value
@@ -102,6 +106,10 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
         det = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
         if det == 0.0 or not math.isfinite(det):
             raise TransformError(f"{name} is singular (determinant {det:g}): {gdal_geotransform(aff)}")
+        # a denormal scale has a nonzero determinant but an infinite inverse
+        inverse = (coeffs[4] / det, coeffs[1] / det, coeffs[3] / det, coeffs[0] / det)
+        if not all(math.isfinite(c) for c in inverse):
+            raise TransformError(f"{name} has no finite inverse: {gdal_geotransform(aff)}")
     return aff
 
 

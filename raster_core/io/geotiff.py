@@ -38,7 +38,6 @@ from __future__ import annotations
 import builtins
 import math
 import os
-import re
 import threading
 import warnings
 import xml.etree.ElementTree as ET
@@ -60,6 +59,17 @@ from raster_core.errors import (
     UnsupportedFeatureError,
 )
 from raster_core.io.geokeys import crs_from_geokeys
+from raster_core.io.tiff_checks import (
+    SegmentTableError,
+    check_geotransform,
+    check_page,
+    check_read_size,
+    check_segments,
+    parse_gdal_nodata,
+    raw_ascii_tag,
+    segment_decoder,
+    usable_colormap,
+)
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
 
@@ -198,6 +208,7 @@ class _Level:
 
 
 def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
+    check_page(page, index)
     width, height = int(page.imagewidth), int(page.imagelength)
     samples = int(page.samplesperpixel)
     if page.is_tiled:
@@ -248,32 +259,11 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
         offsets=offsets,
         bytecounts=counts,
         dtype=dtype.newbyteorder("="),
-        decode=page.decode,
+        decode=segment_decoder(page),
         jpegtables=page.jpegtables,
         is_mask=is_mask,
         bits=bits,
     )
-
-
-def _parse_gdal_nodata(raw: Any, dtype: np.dtype) -> float | None:
-    """GDAL_NODATA string -> float as GDAL reports it (float32 rounding for Float32)."""
-    if raw is None:
-        return None
-    s = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
-    s = s.strip().strip("\x00").strip()
-    if not s:
-        return None
-    try:
-        value = float(s)
-    except ValueError:
-        m = re.match(r"[+-]?(nan|inf(inity)?|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)", s, re.IGNORECASE)
-        if not m:
-            return None
-        value = float(m.group(0))
-    if dtype == np.float32 and math.isfinite(value):
-        with np.errstate(over="ignore"):
-            value = float(np.float32(value))
-    return value
 
 
 def _intersection(win: Window, width: int, height: int) -> Window | None:
@@ -419,14 +409,9 @@ class Dataset:
     def _parse(self, pages: list[Any]) -> None:
         if not pages:
             raise self._fail("no image in the TIFF")
-        main_i = next((i for i, p in enumerate(pages) if not (int(p.subfiletype) & 4)), None)
-        if main_i is None:
-            raise self._fail("no image in the TIFF (only masks)")
+        main_i = 0  # GDAL reads the first IFD as the image, whatever its SubfileType says
         page = pages[main_i]
         main = _make_level(page, main_i, False)
-        for off, cnt in zip(main.offsets, main.bytecounts):
-            if cnt and off + cnt > self._size:
-                raise self._fail("truncated file (image data past the end of the file)")
         self._main = main
         self.width, self.height, self.count = main.width, main.height, main.samples
         self.shape = (self.height, self.width)
@@ -445,6 +430,14 @@ class Dataset:
         for i, p in enumerate(pages):
             if i == main_i:
                 continue
+            try:
+                check_page(p, i)
+            except SegmentTableError:
+                pass  # refused below if the IFD is used, ignored otherwise
+            except UnsupportedFeatureError:
+                continue
+            except RasterReadError:
+                break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
             sft = int(p.subfiletype)
             try:
                 if sft & 4:
@@ -453,8 +446,18 @@ class Dataset:
                 elif sft & 1 and int(p.samplesperpixel) == self.count:
                     if int(p.imagewidth) < self.width or int(p.imagelength) < self.height:
                         ovr.append(_make_level(p, i, False))
-            except (UnsupportedFeatureError, RasterReadError):
+            except UnsupportedFeatureError:
                 continue
+            except SegmentTableError:
+                raise
+            except RasterReadError:
+                break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
+        for lv in (main, *ovr, *masks):  # every IFD read later, before anything is allocated
+            check_segments(
+                f"IFD {lv.page_index}", lv.offsets, lv.bytecounts, self._size,
+                lv.seg_h * lv.seg_w * (1 if lv.planar else lv.samples) * lv.dtype.itemsize,
+                single_strip=not lv.tiled and lv.per_plane == 1,
+            )
         self._overviews = ovr
         self._mask_main = next((m for m in masks if (m.width, m.height) == (self.width, self.height)), None)
         self._mask_ovr = {(m.width, m.height): m for m in masks if m is not self._mask_main}
@@ -484,6 +487,8 @@ class Dataset:
                 if point:
                     col, row = col + 0.5, row + 0.5
                 gcps.append(GroundControlPoint(row=row, col=col, x=x, y=y, z=z, id=str(k + 1), info=""))
+        if gt is not None:
+            check_geotransform(gt)
         if gt is not None and point:
             gt = (
                 gt[0] - gt[1] * 0.5 - gt[2] * 0.5,
@@ -511,15 +516,14 @@ class Dataset:
             self.crs = crs
 
         # nodata
-        raw_nd = tags[42113].value if 42113 in tags else None
-        self.gdal_nodata = _parse_gdal_nodata(raw_nd, dt)  # what GDAL's GetNoDataValue returns
+        self.gdal_nodata = parse_gdal_nodata(raw_ascii_tag(page, 42113), dt)  # what GDAL's GetNoDataValue returns
         self.nodata = self.gdal_nodata
         if not self._nodata_in_range():  # unusable for this dtype: rasterio reports None
             self.nodata = None
         self.nodatavals = tuple(self.nodata for _ in range(self.count))
 
         # GDAL metadata (descriptions, colour interpretation overrides, scales/offsets)
-        md = _parse_gdal_metadata(tags[42112].value if 42112 in tags else None)
+        md = _parse_gdal_metadata(tags[42112].value if 42112 in tags and int(tags[42112].dtype) == 2 else None)
         self._gdal_metadata = md
         self.descriptions = tuple(
             (md.get(("DESCRIPTION", b, "description")) or None) for b in range(self.count)
@@ -527,7 +531,13 @@ class Dataset:
         self.scales = tuple(float(md.get(("SCALE", b, "scale")) or 1.0) for b in range(self.count))
         self.offsets = tuple(float(md.get(("OFFSET", b, "offset")) or 0.0) for b in range(self.count))
         self.colorinterp = self._colorinterp(page, md)
-        self._colormap_raw = page.colormap if self.photometric == 3 else None
+        self._colormap_raw = usable_colormap(page.colormap, main.bits) if self.photometric == 3 else None
+        if self.photometric == 3 and self._colormap_raw is None:
+            # libtiff drops a ColorMap of the wrong size and reads 8+ bit data as gray/RGB
+            if main.bits < 8:
+                raise self._fail("palette image without a usable ColorMap")
+            head = ("red", "green", "blue") if self.count == 3 else ("gray",)
+            self.colorinterp = head + self.colorinterp[len(head):]
         if self._miniswhite_palette():
             # GDAL shows MinIsWhite as a palette running from white (0) to black (max)
             n = 1 << self._main.bits
@@ -557,7 +567,7 @@ class Dataset:
             first_extra = 1
         n_extra = len(extras)
         for k in range(first_extra, n):
-            e = k - (n - n_extra)
+            e = k - first_extra  # extra samples follow the base samples (GDAL counts them from there)
             if 0 <= e < n_extra and extras[e] in (1, 2):
                 ci[k] = "alpha"
         for b in range(n):
@@ -799,6 +809,8 @@ class Dataset:
         fd = self._fd
         if fd is None:
             raise RasterReadError(f"{self.name!r}: dataset is closed")
+        if offset < 0 or count < 0 or offset + count > self._size:
+            raise RasterReadError(f"{self.name!r}: truncated file ({count} bytes at {offset} are past the end)")
         data = os.pread(fd, count, offset)
         if len(data) != count:
             raise RasterReadError(f"{self.name!r}: truncated file (segment at {offset} is incomplete)")
@@ -807,7 +819,7 @@ class Dataset:
     def _decode_segment(self, level: _Level, index: int) -> np.ndarray | None:
         """Read and decode segment ``index`` of ``level`` -> (rows, cols, samples) or None if sparse."""
         off, cnt = level.offsets[index], level.bytecounts[index]
-        if cnt == 0 or off == 0:
+        if cnt == 0:  # sparse (a zero offset with bytes is read at 0, as GDAL does)
             return None
         if level.raw_dtype is not None:
             spp = 1 if level.planar else level.samples
@@ -834,6 +846,7 @@ class Dataset:
     ) -> np.ndarray:
         """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
         c0, r0, w, h = win
+        check_read_size(len(samples), h, w, level.dtype.itemsize, self.name)
         if level.raw_dtype is not None and not level.tiled:
             fast = self._read_raw_strips(level, samples, win)
             if fast is not None:
@@ -869,7 +882,7 @@ class Dataset:
                 src = seg[ys, xs, s_first : s_last + 1]
             else:
                 src = seg[ys, xs][:, :, [s for _, s in pairs]]
-            if src.shape[:2] != dst.shape[1:]:
+            if src.shape != (dst.shape[1], dst.shape[2], dst.shape[0]):
                 raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
             dst[...] = src.transpose(2, 0, 1)
 
@@ -972,6 +985,7 @@ class Dataset:
         ):
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         samples = [b - 1 for b in bands]
+        check_read_size(len(samples), win.height, win.width, level.dtype.itemsize, self.name)
         inner = _intersection(win, level.width, level.height)
         if inner == win:
             arr = self._read_level(level, samples, win, self._fill_value(), num_threads)
@@ -1012,6 +1026,7 @@ class Dataset:
         bands, squeeze = self._band_list(indexes)
         level = self._level(overview_level)
         win = _normalize_window(window, level.width, level.height, boundless=boundless)
+        check_read_size(len(bands), win.height, win.width, 1, self.name)
         inner = _intersection(win, level.width, level.height)
         if inner != win:
             full = np.zeros((len(bands), win.height, win.width), dtype=np.uint8)
