@@ -587,14 +587,19 @@ _datasets_lock = threading.Lock()
 
 
 def _open(path: str) -> Any:
-    """An open reader for ``path`` (cached while the file is unchanged)."""
+    """An open reader for ``path`` (cached while the file is unchanged) or URL (cached per URL:
+    the reader checks a remote object's size and ETag at each read)."""
     from raster_core import io as rc_io
+    from raster_core.io.sources import is_remote
 
-    try:
-        st = os.stat(path)
-        key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
-    except OSError:
-        return rc_io.open(path)  # raises the reader's typed error
+    if is_remote(path):
+        key = (path, 0, 0)
+    else:
+        try:
+            st = os.stat(path)
+            key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+        except OSError:
+            return rc_io.open(path)  # raises the reader's typed error
     with _datasets_lock:
         ds = _datasets.get(key)
     if ds is None or getattr(ds, "closed", False):
@@ -888,6 +893,14 @@ def _check_processing_level(plan: BandPlan, level: str) -> None:
 def _default_basename(image_id: str, names: Sequence[str]) -> str:
     """The first id (as the client); for a GeoTIFF path id, ``<stem>-<bands>`` in the current
     directory (the catalog's download naming), so the input is never overwritten."""
+    from raster_core.io.sources import is_remote
+
+    if is_remote(image_id):
+        from urllib.parse import unquote, urlsplit
+
+        image_id = unquote(urlsplit(image_id).path)
+        stem = os.path.splitext(os.path.basename(image_id))[0] or "image"
+        return f"{stem}-{'-'.join(names)}"
     if os.path.exists(image_id):
         stem = os.path.splitext(os.path.basename(image_id))[0]
         return f"{stem}-{'-'.join(names)}"

@@ -85,9 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.is_file():
             self._status_only(404)
             return
-        data = path.read_bytes()
+        data, etag = srv.content(path)
         size = len(data)
-        etag = f'"{os.stat(path).st_mtime_ns:x}-{size:x}"'
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", "")) if not faults.ignore_range else None
         if m:
             start = int(m.group(1))
@@ -139,6 +138,19 @@ class _Server(ThreadingHTTPServer):
     faults: Faults
     lock: threading.Lock
     stalled: threading.Event
+    files: dict[Path, tuple[int, bytes, str]]
+
+    def content(self, path: Path) -> tuple[bytes, str]:
+        """A file's bytes and ETag (kept in memory while its mtime and size are unchanged)."""
+        st = os.stat(path)
+        stamp = st.st_mtime_ns ^ st.st_size
+        with self.lock:
+            known = self.files.get(path)
+        if known is None or known[0] != stamp:
+            known = (stamp, path.read_bytes(), f'"{st.st_mtime_ns:x}-{st.st_size:x}"')
+            with self.lock:
+                self.files[path] = known
+        return known[1], known[2]
 
 
 class RangeServer:
@@ -151,6 +163,7 @@ class RangeServer:
         self.httpd.faults = Faults()
         self.httpd.lock = threading.Lock()
         self.httpd.stalled = threading.Event()
+        self.httpd.files = {}
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property

@@ -1110,12 +1110,19 @@ class Dataset:
             return full[0] if squeeze else full
         out = np.empty((len(bands), win.height, win.width), dtype=np.uint8)
         cache: dict[str, np.ndarray] = {}
+        nodata_bands = sorted({b for b in bands if "nodata" in self.mask_flags[b - 1]})
+        if len(nodata_bands) > 1:  # one pass over the tiles for every band (not one per band)
+            data = self._read_level(level, [b - 1 for b in nodata_bands], win, self._fill_value())
+            for b, plane in zip(nodata_bands, data, strict=True):
+                cache[f"nodata{b}"] = np.where(self._nodata_equal(plane), np.uint8(0), np.uint8(255))
         for i, b in enumerate(bands):
             flags = self.mask_flags[b - 1]
             if "per_dataset" in flags and "alpha" not in flags:
                 if "internal" not in cache:
                     cache["internal"] = self._internal_mask(level, win)
                 out[i] = cache["internal"]
+            elif f"nodata{b}" in cache:
+                out[i] = cache[f"nodata{b}"]
             elif "nodata" in flags:
                 data = self._read_level(level, [b - 1], win, self._fill_value())[0]
                 out[i] = np.where(self._nodata_equal(data), 0, 255)

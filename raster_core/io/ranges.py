@@ -25,8 +25,8 @@ def plan_requests(starts: Sequence[int], lengths: Sequence[int], *, gap: int, ca
     """Requests ``[(start, end), ...]`` (end exclusive, sorted) covering every range.
 
     Ranges (in any order, overlaps allowed, empty ones ignored) closer than ``gap`` bytes are
-    merged while the merged request stays within ``cap`` bytes; a single range longer than
-    ``cap`` is split into ``cap``-sized requests.
+    merged into runs; each run is cut into requests of ``cap`` bytes (the last one shorter),
+    so a run of ``n`` bytes costs ``ceil(n / cap)`` requests whatever its ranges' sizes.
 
     Parameters
     ----------
@@ -43,6 +43,8 @@ def plan_requests(starts: Sequence[int], lengths: Sequence[int], *, gap: int, ca
     [(0, 15)]
     >>> plan_requests([10, 0], [5, 5], gap=4, cap=100)
     [(0, 5), (10, 15)]
+    >>> plan_requests([0, 6], [6, 6], gap=0, cap=5)
+    [(0, 5), (5, 10), (10, 12)]
     """
     cap = max(1, int(cap))
     spans = sorted((int(s), int(s) + int(n)) for s, n in zip(starts, lengths, strict=True) if n > 0)
@@ -50,13 +52,9 @@ def plan_requests(starts: Sequence[int], lengths: Sequence[int], *, gap: int, ca
     for s, e in spans:
         if merged:
             ms, me = merged[-1]
-            if s - me <= gap and max(me, e) - ms <= cap:
+            if s - me <= gap:
                 merged[-1] = (ms, max(me, e))
                 continue
-            if s < me:  # overlapping but too long to merge: fetch only the new part
-                s = me
-                if s >= e:
-                    continue
         merged.append((s, e))
     out: list[tuple[int, int]] = []
     for s, e in merged:

@@ -56,6 +56,7 @@ __all__ = [
     "configure",
     "remote_options",
     "open_source",
+    "read_object",
     "is_remote",
 ]
 
@@ -358,9 +359,9 @@ class _HTTPFetcher(_RemoteBase):
                     why = f"short body: {len(body)} of {want} bytes"
                 elif status == 200:  # the server ignores Range: it sent the whole object
                     self._note_identity(len(body), resp.headers.get("ETag"))
-                    if end <= len(body):
+                    if start < len(body):
                         return body[start:end]
-                    why = f"short body: {len(body)} bytes, the range ends at {end}"
+                    why = f"short body: {len(body)} bytes, the range starts at {start}"
                 elif status == 404:
                     raise RemoteNotFoundError(f"{self.name!r} does not exist (HTTP 404)")
                 elif status in (401, 403):
@@ -554,6 +555,18 @@ def open_source(target: Any, *, store: Any = None) -> ByteSource:
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
     return LocalFileSource(path)
+
+
+def read_object(url: str, *, first_request: int = 1 << 20) -> bytes:
+    """The whole object at a remote URL (a STAC document...), with the sources' retries and errors."""
+    source = open_source(url)
+    try:
+        data = source.get_range(0, first_request)
+        if source.size > first_request:
+            data += source.get_range(first_request, source.size - first_request)
+        return data
+    finally:
+        source.close()
 
 
 def local_path(target: str) -> str:

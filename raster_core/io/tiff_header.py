@@ -36,6 +36,8 @@ __all__ = ["PrefetchedFile", "NeedBytes", "parse_with_prefetch", "HeaderCache", 
 
 T = TypeVar("T")
 
+_NEAR = 256 * 1024  # a missing read this close to the fetched prefix extends the prefix
+
 
 class NeedBytes(Exception):
     """A parse read bytes that were not fetched yet."""
@@ -100,8 +102,9 @@ def parse_with_prefetch(
 ) -> T:
     """``parse(file)`` on a :class:`PrefetchedFile`, fetching missing bytes until it succeeds.
 
-    ``first`` holds the bytes from offset 0 already fetched; each missing read is fetched
-    with ``fetch(start, length)``, at least twice the previous request's length.
+    ``first`` holds the bytes from offset 0 already fetched. A missing read near the fetched
+    prefix doubles the prefix (or more if the read needs it); one far from it (an IFD at the
+    end of a file) is fetched with a request at least twice the previous such request.
 
     Examples
     --------
@@ -115,6 +118,7 @@ def parse_with_prefetch(
     [(150, 32)]
     """
     chunks = {0: first}
+    prefix_end = len(first)  # bytes [0, prefix_end) are fetched
     grow = max(1, len(first))
     for _ in range(max_rounds):
         f = PrefetchedFile(size, chunks, name)
@@ -130,10 +134,16 @@ def parse_with_prefetch(
                 return result
         miss = f.missing
         assert miss is not None
-        grow *= 2
-        start = miss.start
-        length = min(max(miss.length, grow), size - start)
+        need_end = miss.start + miss.length
+        if miss.start - prefix_end <= max(prefix_end, _NEAR):  # IFDs continue past the prefix: double it
+            start, length = prefix_end, max(need_end - prefix_end, prefix_end)
+        else:  # an IFD or tag array elsewhere (IFD at the end of a plain TIFF)
+            grow *= 2
+            start, length = miss.start, max(miss.length, grow)
+        length = min(length, size - start)
         chunks[start] = fetch(start, length)
+        if start == prefix_end:
+            prefix_end = start + length
     raise RasterReadError(f"{name!r}: the TIFF header needs more than {max_rounds} requests")
 
 
