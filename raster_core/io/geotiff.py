@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 import re
@@ -866,7 +865,7 @@ class Dataset:
             return None
         wanted = sorted({i for i in indexes if level.bytecounts[i] and level.offsets[i]})
         blobs = source.get_ranges([level.offsets[i] for i in wanted], [level.bytecounts[i] for i in wanted])
-        return dict(zip(wanted, blobs))
+        return dict(zip(wanted, blobs, strict=True))
 
     def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes]) -> np.ndarray | None:
         """Decode segment ``index`` of ``level`` from prefetched bytes (None if sparse)."""
