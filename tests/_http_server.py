@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -52,6 +53,7 @@ class Faults:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
@@ -65,6 +67,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         srv = self.server
         faults = srv.faults
+        if self.path.startswith("/__"):  # control paths of a server in another process, not counted
+            self._control(self.path[3:])
+            return
         with srv.lock:
             srv.stats.requests += 1
             n = srv.stats.requests
@@ -121,6 +126,17 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def _control(self, what: str) -> None:
+        srv = self.server
+        with srv.lock:
+            if what == "reset":
+                srv.stats.reset()
+            body = json.dumps({"requests": srv.stats.requests, "bytes": srv.stats.bytes}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _status_only(self, status: int, headers: dict[str, str] | None = None) -> None:
         body = f"status {status}".encode()
         self.send_response(status)
@@ -133,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # GDAL opens dozens of connections at once
     root: Path
     stats: Stats
     faults: Faults
@@ -200,3 +217,27 @@ class RangeServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a folder from its own process (benchmarks: no GIL shared with the client).
+
+    Prints the port, then serves until killed. ``GET /__stats`` answers ``{"requests", "bytes"}``
+    and ``GET /__reset`` zeroes them (neither is counted).
+    """
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root")
+    ap.add_argument("--latency", type=float, default=0.0)
+    a = ap.parse_args(argv)
+    srv = RangeServer(a.root)
+    srv.faults.latency = a.latency
+    print(srv.port, flush=True)
+    sys.stdout.close()
+    srv.httpd.serve_forever(poll_interval=0.05)
+
+
+if __name__ == "__main__":
+    main()

@@ -262,7 +262,7 @@ def test_eight_threads_reading_one_remote_dataset_agree(server):
 
 
 def test_object_replaced_on_the_server_is_detected_at_the_next_read(server, tmp_path):
-    shutil.copy(data_file("byte.tif"), tmp_path / "x.tif")
+    shutil.copy(data_file("rgbn.tif"), tmp_path / "x.tif")  # pixels beyond the kept 64 KiB prefix
     with RangeServer(tmp_path) as srv:
         url = srv.url("x.tif")
         raster_core.open(url).close()

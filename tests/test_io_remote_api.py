@@ -120,3 +120,28 @@ def test_local_stac_document_never_follows_remote_links(site, tmp_path):
     site.stats.reset()
     assert Catalog().add_stac(tmp_path / "collection.json") == []
     assert site.stats.requests == 0
+
+
+def test_readme_cloud_examples_run_against_a_local_server():
+    """The ```python blocks of README's "Reading from the cloud", with ``base`` a local server URL."""
+    import doctest
+    import re
+    import warnings
+
+    from tests.conftest import DATA, ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Reading from the cloud\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
+    assert section, "README.md has no '## Reading from the cloud' section"
+    blocks = re.findall(r"^```python\n(.*?)^```", section.group(1), flags=re.S | re.M)
+    assert blocks
+    with RangeServer(DATA) as srv:
+        globs = {"__name__": "readme_cloud", "base": f"http://127.0.0.1:{srv.port}"}
+        test = doctest.DocTestParser().get_doctest("\n".join(blocks), globs, "README cloud", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        failures: list[str] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runner.run(test, out=failures.append)
+        assert runner.failures == 0, "".join(failures)
+        assert srv.stats.requests >= 2

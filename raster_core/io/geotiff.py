@@ -442,6 +442,7 @@ class Dataset:
             size, etag, state = cached
             source.size, source.etag = size, etag  # type: ignore[attr-defined]
             self.__dict__.update(state)
+            source.prefix = self._prefix  # type: ignore[attr-defined]
             source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
             return
         first = source.get_range(0, remote_options().header_bytes)
@@ -462,6 +463,7 @@ class Dataset:
             tif.close()
 
         parse_with_prefetch(source.get_range, source.size, first, parse, name=self.name)
+        self._prefix = source.prefix = first  # type: ignore[attr-defined]
         if key:
             keep = {k: v for k, v in self.__dict__.items() if k not in _PER_HANDLE}
             HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep)

@@ -291,10 +291,31 @@ class _RemoteBase:
             on_change()
         raise RasterReadError(f"{self.name!r} changed while it was open ({why}); open it again")
 
+    prefix: bytes = b""  # the object's first bytes, kept from the header request
+
     def get_range(self, start: int, length: int) -> bytes:
         return self.get_ranges([start], [length])[0]
 
     def get_ranges(self, starts: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
+        """The bytes of every range; ranges inside :attr:`prefix` cost no request (a COG's
+        smallest overviews usually follow its header)."""
+        p = len(self.prefix)
+        if not p:
+            return self._get_ranges(starts, lengths)
+        out: list[bytes | None] = [None] * len(starts)
+        todo: list[int] = []
+        for i, (s, n) in enumerate(zip(starts, lengths, strict=True)):
+            if s + n <= p:
+                out[i] = self.prefix[s : s + n]
+            else:
+                todo.append(i)
+        if todo:
+            got = self._get_ranges([starts[i] for i in todo], [lengths[i] for i in todo])
+            for i, data in zip(todo, got, strict=True):
+                out[i] = data
+        return out  # type: ignore[return-value]
+
+    def _get_ranges(self, starts: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
         opts = remote_options()
         requests = plan_requests(starts, lengths, gap=opts.merge_gap, cap=opts.max_request_bytes)
         if len(requests) <= 1 or opts.max_concurrency <= 1 or getattr(_LOCAL, "in_net_pool", False):
@@ -368,6 +389,7 @@ class _HTTPFetcher(_RemoteBase):
                     hint = _hint_403(self.name)
                     raise RemoteAccessError(f"access to {self.name!r} is denied (HTTP {status}): {hint}")
                 elif status == 416:
+                    self._note_identity(_content_range_total(resp.headers.get("Content-Range")), None)
                     raise RasterReadError(f"{where}: the range is past the end of the object (HTTP 416)")
                 elif status == 429 or status >= 500:
                     why = f"HTTP {status}"
