@@ -587,19 +587,18 @@ _datasets_lock = threading.Lock()
 
 
 def _open(path: str) -> Any:
-    """An open reader for ``path`` (cached while the file is unchanged) or URL (cached per URL:
-    the reader checks a remote object's size and ETag at each read)."""
+    """An open reader for ``path`` (cached while the file is unchanged) or URL (opened afresh:
+    the reader's per-URL header cache makes that free, and drops a header whose object changed)."""
     from raster_core import io as rc_io
     from raster_core.io.sources import is_remote
 
     if is_remote(path):
-        key = (path, 0, 0)
-    else:
-        try:
-            st = os.stat(path)
-            key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
-        except OSError:
-            return rc_io.open(path)  # raises the reader's typed error
+        return rc_io.open(path)
+    try:
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return rc_io.open(path)  # raises the reader's typed error
     with _datasets_lock:
         ds = _datasets.get(key)
     if ds is None or getattr(ds, "closed", False):

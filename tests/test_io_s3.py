@@ -136,7 +136,13 @@ def test_profile_from_the_shared_config_files(s3_endpoint, monkeypatch, tmp_path
     assert src.region == "eu-west-3"
     assert "Credential=PROFILEKEY/" in src._headers(0, 10)["Authorization"]
     monkeypatch.delenv("AWS_ENDPOINT_URL")
-    assert S3Source("s3://my-bucket/a b.tif").url == "https://my-bucket.s3.eu-west-3.amazonaws.com/a%20b.tif"
+    src = S3Source("s3://my-bucket/a b.tif")
+    assert src.url == "https://my-bucket.s3.eu-west-3.amazonaws.com/a%20b.tif"
+    # a bucket in another region answers with its region: the next request is signed for it, sent there
+    assert src._follow({"x-amz-bucket-region": "us-west-2"}) and src.region == "us-west-2"
+    assert src.url == "https://my-bucket.s3.us-west-2.amazonaws.com/a%20b.tif"
+    assert "/us-west-2/s3/aws4_request" in src._headers(0, 1)["Authorization"]
+    assert not src._follow({"x-amz-bucket-region": "us-west-2"})
 
 
 def test_raster_api_and_stac_item_on_s3(s3_endpoint):

@@ -346,6 +346,10 @@ class _HTTPFetcher(_RemoteBase):
     def _headers(self, start: int, end: int) -> dict[str, str]:
         return {"Range": f"bytes={start}-{end - 1}"}
 
+    def _follow(self, headers: Any) -> bool:
+        """Adapt to an answer that names where to ask instead (S3: another region); True to ask again."""
+        return False
+
     def _fetch(self, start: int, end: int) -> bytes:
         import urllib3
 
@@ -393,6 +397,8 @@ class _HTTPFetcher(_RemoteBase):
                     raise RasterReadError(f"{where}: the range is past the end of the object (HTTP 416)")
                 elif status == 429 or status >= 500:
                     why = f"HTTP {status}"
+                elif self._follow(resp.headers):
+                    continue
                 else:
                     raise RasterReadError(f"{where}: unexpected HTTP {status}")
             except RasterReadError:
@@ -466,16 +472,29 @@ class S3Source(_HTTPFetcher):
         if not self.unsigned and self._session is not None:
             self._credentials = self._session.get_credentials()
         endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-        quoted = urllib.parse.quote(self.key, safe="/~")
+        self._endpoint = endpoint
         if endpoint:
-            self.url = f"{endpoint.rstrip('/')}/{self.bucket}/{quoted}"
-        elif "." in self.bucket:
-            self.url = f"https://s3.{self.region}.amazonaws.com/{self.bucket}/{quoted}"
+            self.url = f"{endpoint.rstrip('/')}/{self.bucket}/{urllib.parse.quote(self.key, safe='/~')}"
         else:
-            self.url = f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quoted}"
+            self.url = self._aws_url()
 
     def _http_url(self) -> str:
         return self.url
+
+    def _follow(self, headers: Any) -> bool:
+        # a bucket in another region answers 301/400 with its region: sign for it and ask there
+        region = headers.get("x-amz-bucket-region")
+        if not region or region == self.region or self._endpoint:
+            return False
+        self.region = region
+        self.url = self._aws_url()
+        return True
+
+    def _aws_url(self) -> str:
+        quoted = urllib.parse.quote(self.key, safe="/~")
+        if "." in self.bucket:
+            return f"https://s3.{self.region}.amazonaws.com/{self.bucket}/{quoted}"
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quoted}"
 
     def _headers(self, start: int, end: int) -> dict[str, str]:
         headers = {"Range": f"bytes={start}-{end - 1}"}
