@@ -587,9 +587,13 @@ _datasets_lock = threading.Lock()
 
 
 def _open(path: str) -> Any:
-    """An open reader for ``path`` (cached while the file is unchanged)."""
+    """An open reader for ``path`` (cached while the file is unchanged) or URL (opened afresh:
+    the reader's per-URL header cache makes that free, and drops a header whose object changed)."""
     from raster_core import io as rc_io
+    from raster_core.io.sources import is_remote
 
+    if is_remote(path):
+        return rc_io.open(path)
     try:
         st = os.stat(path)
         key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
@@ -888,6 +892,14 @@ def _check_processing_level(plan: BandPlan, level: str) -> None:
 def _default_basename(image_id: str, names: Sequence[str]) -> str:
     """The first id (as the client); for a GeoTIFF path id, ``<stem>-<bands>`` in the current
     directory (the catalog's download naming), so the input is never overwritten."""
+    from raster_core.io.sources import is_remote
+
+    if is_remote(image_id):
+        from urllib.parse import unquote, urlsplit
+
+        image_id = unquote(urlsplit(image_id).path)
+        stem = os.path.splitext(os.path.basename(image_id))[0] or "image"
+        return f"{stem}-{'-'.join(names)}"
     if os.path.exists(image_id):
         stem = os.path.splitext(os.path.basename(image_id))[0]
         return f"{stem}-{'-'.join(names)}"

@@ -235,9 +235,22 @@ def _is_remote(path: str) -> bool:
     return len(scheme) > 1 and scheme not in ("file",)
 
 
-def _absolute(path: str, root: Path | None) -> str:
+def _url_join(base: str, href: str) -> str:
+    """``href`` resolved against the URL of the document holding it (any scheme, s3:// too)."""
+    from urllib.parse import urljoin
+
+    scheme = urlparse(base).scheme
+    if scheme in ("http", "https"):
+        return urljoin(base, href)
+    joined = urljoin("http" + base[len(scheme):], href)  # urljoin only knows relative http URLs
+    return scheme + joined[len("http"):]
+
+
+def _absolute(path: str, root: Path | str | None) -> str:
     if _is_remote(path):
         return path
+    if isinstance(root, str) and _is_remote(root):
+        return _url_join(root, path)
     if path.startswith("file://"):
         path = urlparse(path).path
     p = Path(path)
@@ -330,12 +343,16 @@ def file_product(path: PathLike, *, product_id: str | None = None, file_key: str
     (['1', '2', '3'], {'red': '1', 'green': '2', 'blue': '3'})
     """
     path = os.fspath(path)
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise RasterReadError(f"cannot read {path!r}: {exc.strerror or exc}") from None
-    key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
-    pid = product_id or f"file:{os.path.abspath(path)}"
+    if _is_remote(path):  # the reader caches the header per URL and checks size/ETag at reads
+        key = (path, 0, 0)
+        pid = product_id or path
+    else:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise RasterReadError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+        key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+        pid = product_id or f"file:{os.path.abspath(path)}"
     with _file_cache_lock:
         cached = _file_cache.get(key)
     if cached is None:
@@ -461,7 +478,7 @@ def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
     return str(asset.get("href", "")).lower().endswith((".tif", ".tiff"))
 
 
-def _stac_product_and_image(item: Mapping[str, Any], base: Path | None) -> tuple[Product, Image]:
+def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) -> tuple[Product, Image]:
     if item.get("type") != "Feature" or "assets" not in item or "id" not in item:
         raise CatalogError("not a STAC Item (needs type 'Feature', 'id' and 'assets')")
     props = dict(item.get("properties") or {})
@@ -582,7 +599,14 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | None) -> tuple
     return product, image
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path | str) -> Any:
+    if isinstance(path, str) and _is_remote(path):
+        from raster_core.io.sources import read_object
+
+        try:
+            return json.loads(read_object(path))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CatalogError(f"cannot read catalog JSON {path!r}: {exc}") from None
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -694,9 +718,11 @@ class Catalog:
 
     # ------------------------------------------------------------------ STAC
     def add_stac(self, source: Any, *, base: PathLike | None = None) -> list[str]:
-        """Add STAC content: an Item, ItemCollection, Catalog or Collection (a dict, or a
-        path to its JSON). Links of Catalogs/Collections to local children and items are
-        followed. Asset hrefs are resolved against the document's folder (or ``base``).
+        """Add STAC content: an Item, ItemCollection, Catalog or Collection (a dict, a path to
+        its JSON, or its ``http(s)://`` / ``s3://`` URL). Links of Catalogs/Collections to
+        children and items are followed (remote links only from a remote document; a
+        Collection's ``items`` link and an ItemCollection's ``next`` links too). Asset hrefs
+        are resolved against the document's folder or URL (or ``base``).
 
         Returns the ids of the images added.
 
@@ -706,10 +732,18 @@ class Catalog:
             For JSON that is not STAC, or an Item without raster assets.
         """
         seen: set[str] = set()
-        return self._add_stac(source, Path(base) if base is not None else None, seen)
+        if base is not None and not (isinstance(base, str) and _is_remote(base)):
+            base = Path(base)
+        return self._add_stac(source, base, seen)
 
-    def _add_stac(self, source: Any, base: Path | None, seen: set[str]) -> list[str]:
-        if isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and source.lstrip().startswith("{")):
+    def _add_stac(self, source: Any, base: Path | str | None, seen: set[str]) -> list[str]:
+        if isinstance(source, str) and _is_remote(source):
+            if source in seen:
+                return []
+            seen.add(source)
+            doc = _read_json(source)
+            base = source
+        elif isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and source.lstrip().startswith("{")):
             path = Path(source)
             key = str(path.resolve())
             if key in seen:
@@ -746,21 +780,16 @@ class Catalog:
                     )
                 self._images[image.id] = image
             return [image.id]
+        remote_doc = isinstance(base, str)
         if kind == "FeatureCollection":
             for feat in doc.get("features") or []:
                 added += self._add_stac(feat, base, seen)
+            if remote_doc:
+                added += self._follow_links(doc, base, seen, ("next",))
             return added
         if kind in ("Catalog", "Collection") or "stac_version" in doc:
-            for link in doc.get("links") or []:
-                if not isinstance(link, Mapping) or link.get("rel") not in ("item", "child"):
-                    continue
-                href = link.get("href")
-                if not isinstance(href, str) or _is_remote(href):
-                    continue
-                target = Path(_absolute(href, base))
-                if target.exists():
-                    added += self._add_stac(target, target.parent, seen)
-            return added
+            rels = ("item", "child", "items") if remote_doc else ("item", "child")
+            return added + self._follow_links(doc, base, seen, rels)
         raise CatalogError(f"not a STAC document (type {kind!r})")
 
     # ------------------------------------------------------------------ editing
@@ -867,6 +896,23 @@ class Catalog:
     def __iter__(self) -> Iterator[Image]:
         return iter(self.images())
 
+    def _follow_links(self, doc: Mapping[str, Any], base: Path | str | None, seen: set[str],
+                      rels: tuple[str, ...]) -> list[str]:
+        added: list[str] = []
+        for link in doc.get("links") or []:
+            if not isinstance(link, Mapping) or link.get("rel") not in rels:
+                continue
+            href = link.get("href")
+            if not isinstance(href, str):
+                continue
+            target = _absolute(href, base)
+            if _is_remote(target):
+                if isinstance(base, str):  # a local document never makes us go online
+                    added += self._add_stac(target, target, seen)
+            elif Path(target).exists():
+                added += self._add_stac(Path(target), Path(target).parent, seen)
+        return added
+
     def __repr__(self) -> str:
         where = f" at {str(self.path)!r}" if self.path else ""
         return f"<Catalog{where}: {len(self._products)} products, {len(self._images)} images>"
@@ -891,6 +937,9 @@ class Catalog:
         image = self._images.get(image_id)
         if image is not None:
             return ImageRef(image, self._products[image.product])
+        if _is_remote(image_id):
+            product = file_product(image_id)
+            return ImageRef(Image(id=image_id, product=product.id, files={"0": image_id}), product)
         candidates = [Path(image_id)]
         if self.path is not None and not Path(image_id).is_absolute():
             candidates.append((self.path if self.path.is_dir() else self.path.parent) / image_id)

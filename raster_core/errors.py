@@ -33,6 +33,8 @@ __all__ = [
     "InvalidShapeError",
     "CatalogError",
     "InvalidRowColError",
+    "RemoteNotFoundError",
+    "RemoteAccessError",
 ]
 
 
@@ -95,6 +97,14 @@ class RasterReadError(RasterCoreError, OSError):
 
 class RasterWriteError(RasterCoreError, OSError):
     """A raster file could not be written (nothing is left behind)."""
+
+
+class RemoteNotFoundError(RasterReadError, FileNotFoundError):
+    """A remote object (``http(s)://``, ``s3://``) does not exist (HTTP 404)."""
+
+
+class RemoteAccessError(RasterReadError, PermissionError):
+    """A remote object exists but access is refused (HTTP 401/403: credentials, a private bucket)."""
 
 
 class UnsupportedFeatureError(RasterCoreError, NotImplementedError):

@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 import threading
@@ -70,6 +69,8 @@ from raster_core.io.tiff_checks import (
     segment_decoder,
     usable_colormap,
 )
+from raster_core.io.sources import ByteSource, LocalFileSource, is_remote, local_path, open_source, remote_options
+from raster_core.io.tiff_header import HEADER_CACHE, parse_with_prefetch
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
 
@@ -177,6 +178,16 @@ def _pool(n: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core_io")
         return pool
+
+
+def _forget_pools() -> None:  # a forked child must not wait on the parent's (absent) threads
+    global _POOL_LOCK
+    _POOLS.clear()
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
 @dataclass(frozen=True)
@@ -344,8 +355,10 @@ class Dataset:
     (3, 'uint8', 0.0, ('red', 'green', 'blue'))
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, store: Any = None) -> None:
         self.name = os.fspath(path)
+        self._store = store
+        self._source: ByteSource | None = None
         self._fd: int | None = None
         self._tif: Any = None
         self._closed = False
@@ -356,41 +369,12 @@ class Dataset:
         return RasterReadError(f"cannot read {self.name!r}: {why}")
 
     def _open(self) -> None:
-        import tifffile
-
         _install_log_filter()
-        path = self.name
-        if not os.path.exists(path):
-            raise self._fail("no such file")
-        if os.path.isdir(path):
-            raise self._fail("is a directory")
         try:
-            size = os.path.getsize(path)
-        except OSError as exc:
-            raise self._fail(str(exc)) from None
-        if size == 0:
-            raise self._fail("empty file")
-        self._size = size
-        try:
-            with builtins.open(path, "rb") as f:
-                magic = f.read(4)
-        except OSError as exc:
-            raise self._fail(str(exc)) from None
-        if magic[:2] not in (b"II", b"MM") or magic[2:4] not in (b"*\x00", b"\x00*", b"+\x00", b"\x00+"):
-            raise self._fail("not a TIFF file")
-        try:
-            tif = tifffile.TiffFile(path)
-            pages = list(tif.pages)
-        except Exception as exc:  # tifffile raises many types on corrupt files
-            raise self._fail(f"invalid or truncated TIFF ({exc})") from None
-        self._tif = tif
-        try:
-            self._parse(pages)
-            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-            # everything needed is parsed (segment tables, tags, decode functions): release
-            # tifffile's handle so a dataset holds one file descriptor only
-            tif.close()
-            self._tif = None
+            if self._store is not None or is_remote(self.name):
+                self._open_remote()
+            else:
+                self._open_local()
         except RasterReadError as exc:
             self.close()
             if self.name in str(exc):
@@ -402,9 +386,78 @@ class Dataset:
         except CRSError as exc:
             self.close()
             raise CRSError(f"cannot read the CRS of {self.name!r}: {exc}") from None
-        except Exception as exc:
+        except BaseException as exc:
             self.close()
+            if not isinstance(exc, Exception):
+                raise
             raise self._fail(f"invalid TIFF ({type(exc).__name__}: {exc})") from None
+
+    def _open_local(self) -> None:
+        import tifffile
+
+        path = local_path(self.name)
+        if not os.path.exists(path):
+            raise self._fail("no such file")
+        if os.path.isdir(path):
+            raise self._fail("is a directory")
+        try:
+            source = self._source = LocalFileSource(path)
+        except OSError as exc:
+            raise self._fail(exc.strerror or str(exc)) from None
+        self._fd = source.fd
+        self._size = source.size
+        if source.size == 0:
+            raise self._fail("empty file")
+        _check_magic(source.get_range(0, min(4, source.size)), self._fail)
+        # parse through the same descriptor the pixels are read from: one open file, so a
+        # file replaced on disk meanwhile cannot be parsed in one version and read in another
+        try:
+            tif = tifffile.TiffFile(source.fileobj(), name=os.path.basename(path))
+            pages = list(tif.pages)
+        except Exception as exc:  # tifffile raises many types on corrupt files
+            raise self._fail(f"invalid or truncated TIFF ({exc})") from None
+        self._tif = tif
+        self._parse(pages)
+        # everything needed is parsed (segment tables, tags, decode functions)
+        tif.close()
+        self._tif = None
+
+    def _open_remote(self) -> None:
+        import tifffile
+
+        source = self._source = open_source(self.name, store=self._store)
+        key = source.cache_key
+        cached = HEADER_CACHE.get(key) if key else None
+        if cached is not None:  # validated by size/ETag against the first response of a read
+            size, etag, state = cached
+            source.size, source.etag = size, etag  # type: ignore[attr-defined]
+            self.__dict__.update(state)
+            source.prefix = self._prefix  # type: ignore[attr-defined]
+            source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
+            return
+        first = source.get_range(0, remote_options().header_bytes)
+        if source.size <= 0:
+            raise self._fail("empty file")
+        self._size = source.size
+        _check_magic(first[:4], self._fail)
+
+        def parse(f: Any) -> None:
+            try:
+                tif = tifffile.TiffFile(f, name=self.name)
+                pages = list(tif.pages)
+            except Exception as exc:
+                if getattr(f, "missing", None) is not None:
+                    raise
+                raise self._fail(f"invalid or truncated TIFF ({exc})") from None
+            self._parse(pages)
+            tif.close()
+
+        parse_with_prefetch(source.get_range, source.size, first, parse, name=self.name)
+        self._prefix = source.prefix = first  # type: ignore[attr-defined]
+        if key:
+            keep = {k: v for k, v in self.__dict__.items() if k not in _PER_HANDLE}
+            HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep)
+            source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
 
     def _parse(self, pages: list[Any]) -> None:
         if not pages:
@@ -735,14 +788,12 @@ class Dataset:
         self.close()
 
     def close(self) -> None:
-        """Release the file handles (idempotent)."""
+        """Release the file handle or connection (idempotent)."""
         self._closed = True
-        if self._fd is not None:
-            try:
-                os.close(self._fd)
-            except OSError:
-                pass
-            self._fd = None
+        self._fd = None
+        source, self._source = getattr(self, "_source", None), None
+        if source is not None:
+            source.close()
         if self._tif is not None:
             try:
                 self._tif.close()
@@ -757,10 +808,12 @@ class Dataset:
             pass
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"name": self.name, "closed": self._closed}
+        return {"name": self.name, "closed": self._closed, "store": self._store}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.name = state["name"]
+        self._store = state.get("store")
+        self._source = None
         self._fd = None
         self._tif = None
         self._closed = False
@@ -770,7 +823,7 @@ class Dataset:
 
     # ------------------------------------------------------------------ low level
     def _check_open(self) -> None:
-        if self._closed or self._fd is None:
+        if self._closed or self._source is None:
             raise RasterReadError(f"{self.name!r}: dataset is closed")
 
     def _check_band(self, band: int) -> int:
@@ -806,15 +859,32 @@ class Dataset:
         return bands, False
 
     def _read_bytes(self, offset: int, count: int) -> bytes:
-        fd = self._fd
-        if fd is None:
-            raise RasterReadError(f"{self.name!r}: dataset is closed")
         if offset < 0 or count < 0 or offset + count > self._size:
             raise RasterReadError(f"{self.name!r}: truncated file ({count} bytes at {offset} are past the end)")
-        data = os.pread(fd, count, offset)
-        if len(data) != count:
-            raise RasterReadError(f"{self.name!r}: truncated file (segment at {offset} is incomplete)")
-        return data
+        fd = self._fd
+        if fd is not None:  # local file: the hot path stays a bare pread
+            data = os.pread(fd, count, offset)
+            if len(data) != count:
+                raise RasterReadError(f"{self.name!r}: truncated file (segment at {offset} is incomplete)")
+            return data
+        source = self._source
+        if source is None:
+            raise RasterReadError(f"{self.name!r}: dataset is closed")
+        return source.get_range(offset, count)
+
+    def _prefetch_segments(self, level: _Level, indexes: list[int]) -> dict[int, bytes] | None:
+        """Remote sources: every segment of one read in merged, concurrent requests."""
+        source = self._source
+        if source is None or source.is_local:
+            return None
+        wanted = sorted({i for i in indexes if level.bytecounts[i]})  # a zero offset with bytes is read at 0
+        blobs = source.get_ranges([level.offsets[i] for i in wanted], [level.bytecounts[i] for i in wanted])
+        return dict(zip(wanted, blobs, strict=True))
+
+    def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes]) -> np.ndarray | None:
+        """Decode segment ``index`` of ``level`` from prefetched bytes (None if sparse)."""
+        data = fetched.get(index)
+        return None if data is None else self._decode_bytes(level, index, data)
 
     def _decode_segment(self, level: _Level, index: int) -> np.ndarray | None:
         """Read and decode segment ``index`` of ``level`` -> (rows, cols, samples) or None if sparse."""
@@ -832,7 +902,20 @@ class Dataset:
             if cnt >= need:
                 data = self._read_bytes(off, need)
                 return np.frombuffer(data, dtype=level.raw_dtype).reshape(rows, level.seg_w, spp)
-        data = self._read_bytes(off, cnt)
+        return self._decode_bytes(level, index, self._read_bytes(off, cnt))
+
+    def _decode_bytes(self, level: _Level, index: int, data: bytes) -> np.ndarray | None:
+        if level.raw_dtype is not None:
+            spp = 1 if level.planar else level.samples
+            row_bytes = level.seg_w * spp * level.raw_dtype.itemsize
+            rows = level.seg_h
+            if not level.tiled:
+                r_first = ((index % level.per_plane) // level.across) * level.seg_h
+                rows = min(level.seg_h, level.height - r_first)
+            need = rows * row_bytes
+            if len(data) >= need:
+                return np.frombuffer(data, dtype=level.raw_dtype, count=need // level.raw_dtype.itemsize).reshape(
+                    rows, level.seg_w, spp)
         try:
             arr, _, _ = level.decode(data, index, jpegtables=level.jpegtables)
         except Exception as exc:
@@ -864,9 +947,15 @@ class Dataset:
                 else:
                     jobs.append((base, tx, ty, [(oi, s) for oi, s in enumerate(samples)]))
 
+        self._check_open()
+        fetched = self._prefetch_segments(level, [j[0] for j in jobs])
+
         def work(job: tuple[int, int, int, list[tuple[int, int]]]) -> None:
             seg_index, tx, ty, pairs = job
-            seg = self._decode_segment(level, seg_index)
+            if fetched is None:
+                seg = self._decode_segment(level, seg_index)
+            else:
+                seg = self._decode_fetched(level, seg_index, fetched)
             # intersection of the segment and the window, in image coordinates
             sx0, sy0 = tx * level.seg_w, ty * level.seg_h
             ix0, ix1 = max(c0, sx0), min(c0 + w, sx0 + level.seg_w, level.width)
@@ -1037,12 +1126,19 @@ class Dataset:
             return full[0] if squeeze else full
         out = np.empty((len(bands), win.height, win.width), dtype=np.uint8)
         cache: dict[str, np.ndarray] = {}
+        nodata_bands = sorted({b for b in bands if "nodata" in self.mask_flags[b - 1]})
+        if len(nodata_bands) > 1:  # one pass over the tiles for every band (not one per band)
+            data = self._read_level(level, [b - 1 for b in nodata_bands], win, self._fill_value())
+            for b, plane in zip(nodata_bands, data, strict=True):
+                cache[f"nodata{b}"] = np.where(self._nodata_equal(plane), np.uint8(0), np.uint8(255))
         for i, b in enumerate(bands):
             flags = self.mask_flags[b - 1]
             if "per_dataset" in flags and "alpha" not in flags:
                 if "internal" not in cache:
                     cache["internal"] = self._internal_mask(level, win)
                 out[i] = cache["internal"]
+            elif f"nodata{b}" in cache:
+                out[i] = cache[f"nodata{b}"]
             elif "nodata" in flags:
                 data = self._read_level(level, [b - 1], win, self._fill_value())[0]
                 out[i] = np.where(self._nodata_equal(data), 0, 255)
@@ -1119,13 +1215,26 @@ class Dataset:
         return t @ Affine.translation(win.col_off, win.row_off)
 
 
-def open(path: str | os.PathLike[str]) -> Dataset:  # noqa: A001 - mirrors rasterio.open
+def _check_magic(head: bytes, fail: Any) -> None:
+    if head[:2] not in (b"II", b"MM") or head[2:4] not in (b"*\x00", b"\x00*", b"+\x00", b"\x00+"):
+        raise fail("not a TIFF file")
+
+
+# attributes of one open handle, never shared through the header cache
+_PER_HANDLE = frozenset({"name", "_store", "_source", "_fd", "_tif", "_closed"})
+
+
+def open(path: str | os.PathLike[str], *, store: Any = None) -> Dataset:  # noqa: A001 - mirrors rasterio.open
     """Open a GeoTIFF / COG for reading, without GDAL.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Path of a local GeoTIFF.
+        Path of a local GeoTIFF, or a ``file://``, ``http(s)://`` or ``s3://`` URL (see
+        :mod:`raster_core.io.sources` for S3 settings and the tunables), or the path of the
+        object in ``store``.
+    store : obstore store or fsspec filesystem, optional
+        Read ``path`` from this store (GCS, Azure, signed URLs, anything the store reaches).
 
     Returns
     -------
@@ -1135,7 +1244,10 @@ def open(path: str | os.PathLike[str]) -> Dataset:  # noqa: A001 - mirrors raste
     Raises
     ------
     RasterReadError
-        When the file is missing, empty, truncated, not a TIFF or cannot be decoded.
+        When the file is missing, empty, truncated, not a TIFF or cannot be decoded, or a
+        remote read fails after its retries (the message names the URL and byte range).
+    RemoteNotFoundError, RemoteAccessError
+        HTTP 404 / 401-403 (subclasses of ``RasterReadError``), naming the URL.
 
     Examples
     --------
@@ -1150,4 +1262,4 @@ def open(path: str | os.PathLike[str]) -> Dataset:  # noqa: A001 - mirrors raste
         raise RasterReadError(f"path must be a string or os.PathLike, got {type(path).__name__}: {path!r}")
     if isinstance(path, bytes):
         path = os.fsdecode(path)
-    return Dataset(path)
+    return Dataset(path, store=store)
