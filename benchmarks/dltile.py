@@ -117,9 +117,15 @@ def main() -> None:
     africa_fractal = fractal(AFRICA, 8, 0.08)
     cases = [
         ("Colorado box, 30 m / 2048 px, from_shape", colorado, 30.0, 2048, "objects"),
-        (f"state-like outline ({len(state_like.exterior.coords)} vtx), 30 m / 2048 px", state_like, 30.0, 2048, "objects"),
+        (
+            f"state-like outline ({len(state_like.exterior.coords)} vtx), 30 m / 2048 px",
+            state_like, 30.0, 2048, "objects",
+        ),
         ("Africa (65 vtx), 10 m / 1024 px, count_from_shape", africa, 10.0, 1024, "count"),
-        (f"Africa fractal ({len(africa_fractal.exterior.coords)} vtx), 10 m / 1024 px, count", africa_fractal, 10.0, 1024, "count"),
+        (
+            f"Africa fractal ({len(africa_fractal.exterior.coords)} vtx), 10 m / 1024 px, count",
+            africa_fractal, 10.0, 1024, "count",
+        ),
         ("Africa (65 vtx), 10 m / 1024 px, iter_from_shape keys", africa, 10.0, 1024, "keys"),
     ]
 
@@ -130,24 +136,33 @@ def main() -> None:
     print(f"DLTile tiling benchmark (load average {load:.1f} on {os.cpu_count()} cores"
           f"{' - measured under load' if load > 1.0 else ''})")
     header = (
-        f"{'case':<62} {'tiles':>8} {'raster_core s':>13} {'(cpu s)':>8} {'brute-force s':>13} {'ratio':>7} {'counts':>7}"
+        f"{'case':<62} {'tiles':>8} {'raster_core s':>13} {'(cpu s)':>8} {'brute-force s':>13} {'ratio':>7} "
+        f"{'counts':>7}"
     )
     print(header)
     print("-" * len(header))
     for name, geom, res, ts, mode in cases:
         if mode == "objects":
-            t_ours, tiles = timed(lambda: DLTile.from_shape(geom, res, ts, 0), args.repeat)
+            t_ours, tiles = timed(lambda geom=geom, res=res, ts=ts: DLTile.from_shape(geom, res, ts, 0), args.repeat)
             n = len(tiles)
         elif mode == "keys":
-            t_ours, n = timed(lambda: sum(1 for _ in DLTile.iter_from_shape(geom, res, ts, 0, keys_only=True)), 1)
+            t_ours, n = timed(
+                lambda geom=geom, res=res, ts=ts: sum(
+                    1 for _ in DLTile.iter_from_shape(geom, res, ts, 0, keys_only=True)
+                ),
+                1,
+            )
         else:
-            t_ours, n = timed(lambda: DLTile.count_from_shape(geom, res, ts), args.repeat)
+            t_ours, n = timed(lambda geom=geom, res=res, ts=ts: DLTile.count_from_shape(geom, res, ts), args.repeat)
         if args.no_reference or mode == "keys":
             print(f"{name:<62} {n:>8} {t_ours:>13.3f} {CPU[-1]:>8.3f} {'-':>13} {'-':>7} {'-':>7}")
             continue
         cpu_ours = CPU[-1]
-        t_ref, n_ref = timed(lambda: brute_force_count(geom, res, ts), 1)
-        print(f"{name:<62} {n:>8} {t_ours:>13.3f} {cpu_ours:>8.3f} {t_ref:>13.3f} {t_ref / t_ours:>6.1f}x {'same' if n == n_ref else n_ref:>7}")
+        t_ref, n_ref = timed(lambda geom=geom, res=res, ts=ts: brute_force_count(geom, res, ts), 1)
+        print(
+            f"{name:<62} {n:>8} {t_ours:>13.3f} {cpu_ours:>8.3f} {t_ref:>13.3f} {t_ref / t_ours:>6.1f}x "
+            f"{'same' if n == n_ref else n_ref:>7}"
+        )
 
 
 if __name__ == "__main__":

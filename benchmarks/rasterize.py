@@ -37,7 +37,7 @@ def _big_polygon(size: int, n: int, rng: np.random.Generator) -> shapely.Polygon
 def _small_polygons(size: int, count: int, rng: np.random.Generator) -> list[shapely.Polygon]:
     centres = rng.uniform(0, size, (count, 2))
     radii = rng.uniform(5, 60, count)
-    return [shapely.Point(x, y).buffer(r, 8) for (x, y), r in zip(centres, radii)]
+    return [shapely.Point(x, y).buffer(r, 8) for (x, y), r in zip(centres, radii, strict=True)]
 
 
 def _time(fn, repeat: int) -> tuple[float, np.ndarray]:
@@ -86,12 +86,14 @@ def main() -> None:
     for name, geoms in scenarios.items():
         shapes = [(g, i % 254 + 1) for i, g in enumerate(geoms)]
         for at in (False, True):
-            t_ref, ref = _time(lambda: rasterio.features.rasterize(
+            t_ref, ref = _time(lambda shapes=shapes, at=at: rasterio.features.rasterize(
                 shapes, out_shape=(size, size), transform=transform, all_touched=at, dtype="uint8"), args.repeat)
-            t_one, one = _time(lambda: rasterize(shapes, (size, size), transform, all_touched=at, num_threads=1),
-                               args.repeat)
-            t_n, many = _time(lambda: rasterize(shapes, (size, size), transform, all_touched=at,
-                                                num_threads=args.threads), args.repeat)
+            t_one, one = _time(
+                lambda shapes=shapes, at=at: rasterize(shapes, (size, size), transform, all_touched=at, num_threads=1),
+                args.repeat,
+            )
+            t_n, many = _time(lambda shapes=shapes, at=at: rasterize(shapes, (size, size), transform, all_touched=at,
+                                                                     num_threads=args.threads), args.repeat)
             equal = np.array_equal(ref, one) and np.array_equal(ref, many)
             mode = "all_touched" if at else "centre"
             print(f"{name:30s} {mode:12s} {t_ref:10.3f} {t_one:10.3f} {t_ref / t_one:8.2f}x "

@@ -66,22 +66,25 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for nt in args.threads:
         cases = {
-            "full read": (lambda ds: ds.read(num_threads=nt), lambda g: g.read()),
-            "512x512 window": (lambda ds: ds.read(1, window=win, num_threads=nt), lambda g: g.read(1, window=Window(*win))),
+            "full read": (lambda ds, nt=nt: ds.read(num_threads=nt), lambda g: g.read()),
+            "512x512 window": (
+                lambda ds, nt=nt: ds.read(1, window=win, num_threads=nt),
+                lambda g: g.read(1, window=Window(*win)),
+            ),
         }
         if ovr:
-            cases["overview 0 read"] = (lambda ds: ds.read(overview_level=0, num_threads=nt), None)
+            cases["overview 0 read"] = (lambda ds, nt=nt: ds.read(overview_level=0, num_threads=nt), None)
         for name, (ours_fn, theirs_fn) in cases.items():
-            def ours():
+            def ours(ours_fn=ours_fn):
                 with raster_core.open(path) as ds:
                     return ours_fn(ds)
 
             if theirs_fn is None:
-                def theirs():
+                def theirs(nt=nt):
                     with rasterio.Env(GDAL_NUM_THREADS=str(nt)), rasterio.open(path, overview_level=0) as g:
                         return g.read()
             else:
-                def theirs(theirs_fn=theirs_fn):
+                def theirs(theirs_fn=theirs_fn, nt=nt):
                     with rasterio.Env(GDAL_NUM_THREADS=str(nt)), rasterio.open(path) as g:
                         return theirs_fn(g)
 

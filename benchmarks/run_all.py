@@ -29,7 +29,9 @@ START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 #: name -> (module, extra args, what it measures)
 BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
-    "warp": ("benchmarks.warp", [], "reproject, 4096x4096 uint16 source (issue #3 targets: >= 2x GDAL, bilinear/cubic >= 4x)"),
+    "warp": (
+        "benchmarks.warp", [], "reproject, 4096x4096 uint16 source (issue #3 targets: >= 2x GDAL, bilinear/cubic >= 4x)"
+    ),
     "startup": ("benchmarks.warp", ["--startup"], "import raster_core + first 512x512 warp, new process"),
     "read": ("benchmarks.read", [], "GeoTIFF/COG reads"),
     "rasterize": ("benchmarks.rasterize", [], "polygon rasterization, 10k x 10k grid"),

@@ -60,7 +60,7 @@ def panels(images: list[tuple[str, Callable[[plt.Axes], None]]], name: str, *, w
            height: float = 2.7) -> Path:
     fig, axes = plt.subplots(1, len(images), figsize=(width, height), dpi=80)
     axes = np.atleast_1d(axes)
-    for ax, (title, draw) in zip(axes, images):
+    for ax, (title, draw) in zip(axes, images, strict=True):
         ax.set_facecolor("#d9d9d9")  # transparent (masked) pixels show grey
         draw(ax)
         ax.set_title(title, fontsize=8)
@@ -107,7 +107,8 @@ def fig_stack() -> Path:
     stack, _ = raster.stack(["rgbn:rgbn_suba", "rgbn:rgbn_subb"], dltile=tile.key,
                             bands=["red", "green", "blue", "alpha"], data_type="Byte", masked=False)
     return panels([(f"layer {i}: {sid}", show(rgba(layer))) for i, (sid, layer) in
-                   enumerate(zip(["rgbn:rgbn_suba", "rgbn:rgbn_subb"], stack))], "stack", width=6.0, height=3.3)
+                   enumerate(zip(["rgbn:rgbn_suba", "rgbn:rgbn_subb"], stack, strict=True))],
+                  "stack", width=6.0, height=3.3)
 
 
 def fig_mosaic() -> Path:
@@ -174,7 +175,8 @@ def fig_resampler() -> Path:
     resamplers = ["near", "bilinear", "cubic"]
     arrs = [raster.ndarray("landsat7-rgb:RGB.byte", bands=["red", "green", "blue"], resampler=r, resolution=60,
                            bounds=(186000, 2728000, 192000, 2734000))[0] for r in resamplers]
-    return panels([(r, show(rgba(a))) for r, a in zip(resamplers, arrs)], "resampler", width=7.2, height=2.6)
+    return panels([(r, show(rgba(a))) for r, a in zip(resamplers, arrs, strict=True)], "resampler",
+                  width=7.2, height=2.6)
 
 
 def fig_masks() -> Path:

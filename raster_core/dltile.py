@@ -46,7 +46,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from numbers import Integral, Real
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 import shapely
@@ -204,7 +204,7 @@ _KEY_RE = re.compile(
 
 
 def _res_str(resolution: float) -> str:
-    s = ("%f" % resolution).rstrip("0")
+    s = f"{resolution:f}".rstrip("0")
     if s.endswith("."):
         s += "0"
     return s
@@ -261,7 +261,7 @@ _WKT_TEMPLATE = (
     'AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH],AUTHORITY["EPSG","{epsg}"]]'
 )
 
-ShapeLike = Union[str, dict, list, sgeom.Polygon, sgeom.MultiPolygon, Any]
+ShapeLike: TypeAlias = str | dict | list | sgeom.Polygon | sgeom.MultiPolygon | Any
 
 
 # --------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ class DLTile:
         set_(self, "_zone", zone_i)
         set_(self, "_ti", _check_index(ti, "ti"))
         set_(self, "_tj", _check_index(tj, "tj"))
-        set_(self, "_key", "%i:%i:%s:%02i:%i:%i" % (ts, pd, _res_str(res), zone_i, self._ti, self._tj))
+        set_(self, "_key", f"{ts:d}:{pd:d}:{_res_str(res)}:{zone_i:02d}:{self._ti:d}:{self._tj:d}")
 
     # -- immutability, hashing, pickling ------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -501,9 +501,9 @@ class DLTile:
         res_s = _res_str(res)
         for zone, tj, ti0, ti1 in _iter_runs(geom, width):
             if keys_only:
-                prefix = "%i:%i:%s:%02i:" % (ts, pd, res_s, zone)
+                prefix = f"{ts:d}:{pd:d}:{res_s}:{zone:02d}:"
                 for ti in range(ti0, ti1 + 1):
-                    yield "%s%i:%i" % (prefix, ti, tj)
+                    yield f"{prefix}{ti:d}:{tj:d}"
             else:
                 for ti in range(ti0, ti1 + 1):
                     yield cls(ts, pd, res, zone, ti, tj)
@@ -601,7 +601,7 @@ class DLTile:
         if row is not None and col is not None:
             for name, v in (("row", row), ("col", col)):
                 if not (0 <= v < sub):
-                    raise IndexError("%s is %i but should be between 0 and %i" % (name, v, sub))
+                    raise IndexError(f"{name} is {int(v)} but should be between 0 and {sub}")  # row/col may be any real
         if self._tilesize % sub != 0:
             raise InvalidTileError("The subdivide ratio must evenly divide the original tilesize")
         new_res = self._resolution if resolution is None else resolution
@@ -718,7 +718,7 @@ class DLTile:
     @property
     def crs(self) -> str:
         """``"EPSG:326zz"``."""
-        return "EPSG:%i" % self.epsg
+        return f"EPSG:{self.epsg:d}"
 
     @property
     def bounds_crs(self) -> str:
@@ -754,7 +754,7 @@ class DLTile:
     @property
     def proj4(self) -> str:
         """PROJ.4 string as the client gives it (with its trailing space)."""
-        return "+proj=utm +zone={} +datum=WGS84 +units=m +no_defs ".format(self._zone)
+        return f"+proj=utm +zone={self._zone} +datum=WGS84 +units=m +no_defs "
 
     @property
     def wkt(self) -> str:
@@ -976,10 +976,10 @@ def _normalize_list(obj: Any) -> list:
     if isinstance(obj, (sgeom.Polygon, sgeom.MultiPolygon)):
         return [obj]
     if isinstance(obj, shapely.Geometry):
-        raise InvalidShapeError("Geometries must be polygon or multipolygon, got %s" % type(obj))
+        raise InvalidShapeError(f"Geometries must be polygon or multipolygon, got {type(obj)}")
     if hasattr(obj, "__geo_interface__"):
         return _normalize_list(obj.__geo_interface__)
-    raise InvalidShapeError("Could not normalize shape or shapes of type %s" % type(obj))
+    raise InvalidShapeError(f"Could not normalize shape or shapes of type {type(obj)}")
 
 
 def _geo_shape(obj: Any):

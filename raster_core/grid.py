@@ -57,7 +57,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 import pyproj
@@ -217,10 +217,10 @@ class GeoBox:
         bounds: Sequence[float],
         *,
         crs: CRSLike,
-        resolution: Union[float, tuple[float, float], None] = None,
-        width: Optional[int] = None,
-        height: Optional[int] = None,
-    ) -> "GeoBox":
+        resolution: float | tuple[float, float] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> GeoBox:
         """North-up grid covering ``bounds`` = (left, bottom, right, top).
 
         Give either ``resolution`` (then the size is ``int(extent/res + 0.5)``, the
@@ -248,7 +248,7 @@ class GeoBox:
         return cls(to_crs(crs), Affine((right - left) / w, 0.0, left, 0.0, -(top - bottom) / h, top), w, h)
 
     @classmethod
-    def from_grid(cls, grid: GridLike) -> "GeoBox":
+    def from_grid(cls, grid: GridLike) -> GeoBox:
         """The GeoBox of anything with ``crs``, ``transform``, ``width``, ``height``."""
         if isinstance(grid, GeoBox):
             return grid
@@ -292,7 +292,7 @@ class GeoBox:
             x0, x1 = t.c, t.c + self.width * t.a
             y0, y1 = t.f, t.f + self.height * t.e
             return (float(min(x0, x1)), float(min(y0, y1)), float(max(x0, x1)), float(max(y0, y1)))
-        xs, ys = zip(*self.corners)
+        xs, ys = zip(*self.corners, strict=True)
         return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
 
     @property
@@ -302,7 +302,7 @@ class GeoBox:
         return (t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f)
 
     # -- derived grids -------------------------------------------------------------
-    def window(self, col_off: int, row_off: int, width: int, height: int) -> "GeoBox":
+    def window(self, col_off: int, row_off: int, width: int, height: int) -> GeoBox:
         """Sub-grid of ``width`` x ``height`` pixels starting at ``(col_off, row_off)``.
 
         Offsets may be negative or extend past the grid (padding); the result is
@@ -322,7 +322,7 @@ class GeoBox:
         t = Affine(a.a, a.b, a.a * c + a.b * r + a.c, a.d, a.e, a.d * c + a.e * r + a.f)
         return GeoBox(self.crs, t, width, height)
 
-    def __getitem__(self, key: tuple[slice, slice]) -> "GeoBox":
+    def __getitem__(self, key: tuple[slice, slice]) -> GeoBox:
         """``geobox[row_slice, col_slice]`` -> sub-grid (steps not supported)."""
         if not (isinstance(key, tuple) and len(key) == 2):
             raise InvalidParameterError("index a GeoBox with [row_slice, col_slice]")
@@ -347,14 +347,16 @@ class GeoBox:
     def __hash__(self) -> int:
         return hash((self.width, self.height, tuple(self.transform)[:6]))
 
-    def almost_equals(self, other: "GeoBox", *, rtol: float = 1e-12) -> bool:
+    def almost_equals(self, other: GeoBox, *, rtol: float = 1e-12) -> bool:
         """Equal size and CRS, transform members equal within ``rtol`` of the pixel size."""
         if self.shape != other.shape or not crs_equal(self.crs, other.crs):
             return False
         tol = rtol * max(self.resolution + other.resolution)
-        scale_tol = rtol * max(abs(v) for v in tuple(self.transform)[:6] if v) if any(tuple(self.transform)[:6]) else rtol
+        scale_tol = (
+            rtol * max(abs(v) for v in tuple(self.transform)[:6] if v) if any(tuple(self.transform)[:6]) else rtol
+        )
         a, b = tuple(self.transform)[:6], tuple(other.transform)[:6]
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             t = scale_tol if i in (2, 5) else tol
             if abs(x - y) > max(t, tol):
                 return False
@@ -391,7 +393,7 @@ class SourceGrid:
     transform: Affine
     width: int
     height: int
-    gcps: Optional[tuple[Any, ...]] = None
+    gcps: tuple[Any, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "crs", to_crs(self.crs))
@@ -403,8 +405,8 @@ class SourceGrid:
             if not self.gcps:
                 object.__setattr__(self, "gcps", None)
 
-    def _gen_img_proj(self, dst: pyproj.CRS, *, dst_gt: Optional[Sequence[float]] = None,
-                      check_invert: bool = False) -> "_GenImgProj":
+    def _gen_img_proj(self, dst: pyproj.CRS, *, dst_gt: Sequence[float] | None = None,
+                      check_invert: bool = False) -> _GenImgProj:
         if self.gcps:
             poly = _GCPPolynomial(self.gcps, 0, unwrap_longitudes=_is_geographic_degrees(self.crs))
             return _GenImgProj(self.crs, None, self.width, self.height, dst, dst_gt=dst_gt, gcp=poly,
@@ -423,7 +425,8 @@ def _is_geographic_degrees(crs: pyproj.CRS) -> bool:
     try:
         axes = crs.axis_info
         return bool(axes) and all(
-            (a.unit_name or "").lower() in ("degree", "degree minute second hemisphere") or abs((a.unit_conversion_factor or 0) - math.pi / 180) < 1e-12
+            (a.unit_name or "").lower() in ("degree", "degree minute second hemisphere")
+            or abs((a.unit_conversion_factor or 0) - math.pi / 180) < 1e-12
             for a in axes[:2]
         )
     except Exception:  # pragma: no cover - defensive
@@ -438,8 +441,8 @@ class _Reprojector:
     ``CENTER_LONG`` longitude re-wrapping of a geographic source.
     """
 
-    def __init__(self, src: pyproj.CRS, dst: pyproj.CRS, *, aoi: Optional[tuple[float, float, float, float]] = None,
-                 center_long: Optional[float] = None, check_invert: bool = False) -> None:
+    def __init__(self, src: pyproj.CRS, dst: pyproj.CRS, *, aoi: tuple[float, float, float, float] | None = None,
+                 center_long: float | None = None, check_invert: bool = False) -> None:
         self.src = src
         self.dst = dst
         self.aoi = aoi
@@ -499,7 +502,7 @@ class _Reprojector:
         return self._run(x, y, inverse=True)
 
 
-def _center_long(gt: Sequence[float], width: int, height: int) -> Optional[float]:
+def _center_long(gt: Sequence[float], width: int, height: int) -> float | None:
     """GDAL InsertCenterLong for a geographic source with a geotransform."""
     xs = (gt[0], gt[0] + width * gt[1], gt[0] + height * gt[2], gt[0] + width * gt[1] + height * gt[2])
     lo, hi = min(xs), max(xs)
@@ -581,9 +584,9 @@ class _GenImgProj:
     destination CRS coordinates, as in ``GDALSuggestedWarpOutput2`` calls.
     """
 
-    def __init__(self, src_crs: pyproj.CRS, gt: Optional[Sequence[float]], width: int, height: int,
-                 dst_crs: pyproj.CRS, dst_gt: Optional[Sequence[float]] = None,
-                 gcp: Optional[_GCPPolynomial] = None, check_invert: bool = False) -> None:
+    def __init__(self, src_crs: pyproj.CRS, gt: Sequence[float] | None, width: int, height: int,
+                 dst_crs: pyproj.CRS, dst_gt: Sequence[float] | None = None,
+                 gcp: _GCPPolynomial | None = None, check_invert: bool = False) -> None:
         self.dst_gt: tuple[float, ...] | None = None
         self.dst_inv: tuple[float, ...] | None = None
         if dst_gt is not None:
@@ -597,7 +600,7 @@ class _GenImgProj:
             self.width, self.height = width, height
             self.src_crs, self.dst_crs = src_crs, dst_crs
             self.same = crs_equal(src_crs, dst_crs)
-            self.reproj: Optional[_Reprojector] = (
+            self.reproj: _Reprojector | None = (
                 None if self.same else _Reprojector(src_crs, dst_crs, check_invert=check_invert))
             return
         assert gt is not None
@@ -668,7 +671,7 @@ class _GenImgProj:
 # --------------------------------------------------------------------------------------
 
 
-def _wkt1_projection_params(crs: pyproj.CRS) -> tuple[Optional[str], dict[str, float]]:
+def _wkt1_projection_params(crs: pyproj.CRS) -> tuple[str | None, dict[str, float]]:
     """PROJECTION name and PARAMETERs of GDAL's WKT1 export (what OGR's GetAttrValue/GetNormProjParm see)."""
     try:
         wkt = crs.to_wkt("WKT1_GDAL")
@@ -758,8 +761,8 @@ def _antimeridian_max(a: np.ndarray) -> float:
     return float(max_value)
 
 
-def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: float, ymax: float,
-                          densify_pts: int) -> Optional[Bounds]:
+def _oct_transform_bounds(rp: _Reprojector, xmin: float, ymin: float, xmax: float, ymax: float,
+                          densify_pts: int) -> Bounds | None:
     """Port of GDAL 3.10 ``OGRProjCT::TransformBounds`` (lon/lat axis order everywhere).
 
     Returns None when GDAL would return failure, and may return +inf members
@@ -805,7 +808,9 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
                 if back is not None:
                     proj_name, params = _wkt1_projection_params(dst)
                     # OGR's FindProjParm falls back to similar names
-                    lon0 = params.get("central_meridian", params.get("longitude_of_center", params.get("longitude_of_origin", 0.0)))
+                    lon0 = params.get(
+                        "central_meridian", params.get("longitude_of_center", params.get("longitude_of_origin", 0.0))
+                    )
                     lat0 = params.get("latitude_of_origin", params.get("latitude_of_center", 0.0))
                     abs_pole = 90.0
                     if proj_name is not None and proj_name.lower() == "mercator_1sp" and lon0 == 0:
@@ -813,7 +818,7 @@ def _oct_transform_bounds(rp: "_Reprojector", xmin: float, ymin: float, xmax: fl
                     signed_pole = 0.0
                     includes_pole = False
 
-                    def try_point(lon: float, lat: float) -> Optional[tuple[float, float]]:
+                    def try_point(lon: float, lat: float) -> tuple[float, float] | None:
                         sx, sy, sok = back.forward([lon], [lat])
                         if not (sok[0] and sx[0] >= xmin and sy[0] >= ymin and sx[0] <= xmax and sy[0] <= ymax):
                             return None
@@ -1217,7 +1222,7 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
     return Affine.from_gdal(minx, psx, 0.0, maxy, 0.0, -psy), n_pixels, n_lines, (minx, miny, maxx, maxy)
 
 
-def _orthographic_lon0(crs: pyproj.CRS) -> Optional[float]:
+def _orthographic_lon0(crs: pyproj.CRS) -> float | None:
     try:
         op = crs.coordinate_operation
     except Exception:  # pragma: no cover
@@ -1240,16 +1245,16 @@ def calculate_default_transform(
     dst_crs: CRSLike,
     width: int,
     height: int,
-    left: Optional[float] = None,
-    bottom: Optional[float] = None,
-    right: Optional[float] = None,
-    top: Optional[float] = None,
+    left: float | None = None,
+    bottom: float | None = None,
+    right: float | None = None,
+    top: float | None = None,
     gcps: Any = None,
-    resolution: Union[float, Sequence[float], None] = None,
-    dst_width: Optional[int] = None,
-    dst_height: Optional[int] = None,
+    resolution: float | Sequence[float] | None = None,
+    dst_width: int | None = None,
+    dst_height: int | None = None,
     *,
-    src_transform: Optional[TransformLike] = None,
+    src_transform: TransformLike | None = None,
 ) -> tuple[Affine, int, int]:
     """Default output transform and size of a reprojection, like rasterio's function.
 
@@ -1295,7 +1300,8 @@ def calculate_default_transform(
     if gcps is not None:
         if any(given) or src_transform is not None:
             raise InvalidParameterError(
-                "Bounds, gcps, rpcs, and src_geoloc_array are mutually exclusive parameters and may not be used together."
+                "Bounds, gcps, rpcs, and src_geoloc_array are mutually exclusive parameters "
+                "and may not be used together."
             )
     if src_transform is not None and any(given):
         raise InvalidParameterError("give either the source bounds or src_transform, not both")
@@ -1332,7 +1338,7 @@ def calculate_default_transform(
 
 
 def _rasterio_postprocess(dst_affine: Affine, dw: int, dh: int, resolution: Any,
-                          dimensions: Optional[tuple[int, int]]) -> tuple[Affine, int, int]:
+                          dimensions: tuple[int, int] | None) -> tuple[Affine, int, int]:
     """rasterio's resolution= / dst_width= handling after GDALSuggestedWarpOutput2."""
     if resolution is not None:
         xres, yres = _check_resolution(resolution)
@@ -1346,12 +1352,14 @@ def _rasterio_postprocess(dst_affine: Affine, dw: int, dh: int, resolution: Any,
         xratio = dw / dimensions[0]
         yratio = dh / dimensions[1]
         dw, dh = dimensions
-        dst_affine = Affine(dst_affine.a * xratio, dst_affine.b, dst_affine.c, dst_affine.d, dst_affine.e * yratio, dst_affine.f)
+        dst_affine = Affine(
+            dst_affine.a * xratio, dst_affine.b, dst_affine.c, dst_affine.d, dst_affine.e * yratio, dst_affine.f
+        )
     return dst_affine, dw, dh
 
 
 def aligned_target(
-    transform: TransformLike, width: int, height: int, resolution: Union[float, Sequence[float]]
+    transform: TransformLike, width: int, height: int, resolution: float | Sequence[float]
 ) -> tuple[Affine, int, int]:
     """Snap a grid outward to multiples of ``resolution`` (rasterio's ``aligned_target``).
 
@@ -1431,7 +1439,10 @@ def _source_resolution_from_target_extent(tr: _GenImgProj, minx: float, miny: fl
     pairs = []
     W, H = tr.width, tr.height
     for i in range(0, len(xs), 3):
-        if ok[i] and ok[i + 1] and ok[i + 2] and px[i] >= 0 and py[i] >= 0 and (in_src_crs or (px[i] <= W and py[i] <= H)):
+        if (
+            ok[i] and ok[i + 1] and ok[i + 2] and px[i] >= 0 and py[i] >= 0
+            and (in_src_crs or (px[i] <= W and py[i] <= H))
+        ):
             r1 = abs(eps) / math.hypot(px[i + 1] - px[i], py[i + 1] - py[i])
             r2 = abs(eps) / math.hypot(px[i + 2] - px[i], py[i + 2] - py[i])
             if math.isfinite(r1) and math.isfinite(r2):
@@ -1492,11 +1503,11 @@ def _cutline_envelope(cutline: Any, cutline_crs: pyproj.CRS, dst: pyproj.CRS) ->
 def output_geobox(
     sources: Sequence[GridLike],
     *,
-    srs: Optional[CRSLike] = None,
-    resolution: Union[float, Sequence[float], None] = None,
-    dimensions: Optional[Sequence[int]] = None,
-    bounds: Optional[Sequence[float]] = None,
-    bounds_srs: Optional[CRSLike] = None,
+    srs: CRSLike | None = None,
+    resolution: float | Sequence[float] | None = None,
+    dimensions: Sequence[int] | None = None,
+    bounds: Sequence[float] | None = None,
+    bounds_srs: CRSLike | None = None,
     align_pixels: bool = False,
     cutline: Any = None,
     cutline_srs: CRSLike = "EPSG:4326",
@@ -1575,7 +1586,7 @@ def output_geobox(
     if resolution is not None and dimensions is not None:
         raise InvalidParameterError(RESOLUTION_AND_DIMENSIONS_MESSAGE)
     res = _check_resolution(resolution) if resolution is not None else None
-    dims: Optional[tuple[int, int]] = None
+    dims: tuple[int, int] | None = None
     if dimensions is not None:
         try:
             dvals = tuple(dimensions)
@@ -1585,7 +1596,7 @@ def output_geobox(
             raise InvalidParameterError(f"dimensions must be (width, height), got {dimensions!r}")
         dims = (_positive_int(dvals[0], "dimensions width"), _positive_int(dvals[1], "dimensions height"))
     dst = to_crs(srs, name="srs") if srs is not None else srcs[0].crs
-    user_bounds: Optional[Bounds] = None
+    user_bounds: Bounds | None = None
     if bounds is not None:
         bsrs = to_crs(bounds_srs, name="bounds_srs") if bounds_srs is not None else None
         if bsrs is not None and bsrs.is_geographic:
@@ -1627,10 +1638,10 @@ def output_geobox(
     have_te = user_bounds is not None
     needs_suggested = not (have_te and (res is not None or dims is not None))
     known_extent_not_res = have_te and res is None and dims is None
-    wrk: Optional[list[float]] = None  # minx, miny, maxx, maxy
-    wrk_res: Optional[tuple[float, float]] = None
+    wrk: list[float] | None = None  # minx, miny, maxx, maxy
+    wrk_res: tuple[float, float] | None = None
     res_from_extent = math.inf
-    first_tr: Optional[_GenImgProj] = None
+    first_tr: _GenImgProj | None = None
     first_check_invert = False
     for k, s in enumerate(srcs):
         gt = gdal_geotransform(s.transform)
@@ -1827,7 +1838,7 @@ def _extent_roundtrips(tr: _GenImgProj, ext: Sequence[float], n_pixels: int, n_l
     return bool(good.all())
 
 
-def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Optional[Bounds]:
+def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Bounds | None:
     """gdalwarp's "Clamping output bounds" special case (geographic source, Mercator_1SP lon0=0 target)."""
     if src.gcps or not src.crs.is_geographic or getattr(src.crs, "is_derived", False):
         return None
@@ -1847,7 +1858,9 @@ def _mercator_clamp(src: SourceGrid, dst: pyproj.CRS) -> Optional[Bounds]:
     if not ((max_lat_src > max_lat and min_lat < max_lat) or (max_lat_src > -max_lat and min_lat < -max_lat)):
         return None
     rp = _Reprojector(src.crs, dst)
-    x, y, ok = rp.forward([max(min_lon, -180.0), min(max_lon, 180.0)], [max(min_lat, -max_lat), min(max_lat_src, max_lat)])
+    x, y, ok = rp.forward(
+        [max(min_lon, -180.0), min(max_lon, 180.0)], [max(min_lat, -max_lat), min(max_lat_src, max_lat)]
+    )
     if not ok.all():
         return None
     return (float(x[0]), float(y[0]), float(x[1]), float(y[1]))

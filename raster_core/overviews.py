@@ -41,7 +41,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -52,7 +52,7 @@ from raster_core.grid import GeoBox, SourceGrid, _positive_int, _suggested_warp_
 
 __all__ = ["choose_overview_level", "target_ratio", "overview_shapes_from_factors", "overview_transform"]
 
-OverviewSpec = Union[int, Sequence[int]]
+OverviewSpec = int | Sequence[int]
 
 
 def overview_shapes_from_factors(src_shape: Sequence[int], factors: Sequence[int]) -> list[tuple[int, int]]:
@@ -109,7 +109,7 @@ def target_ratio(
     src_crs: CRSLike,
     *,
     explicit_grid: bool = True,
-    gcps: Optional[Sequence[Any]] = None,
+    gcps: Sequence[Any] | None = None,
 ) -> float:
     """Source pixels per destination pixel, as gdalwarp computes it for ``-ovr AUTO``.
 
@@ -168,9 +168,9 @@ def choose_overview_level(
     src_crs: CRSLike,
     *,
     explicit_grid: bool = True,
-    ovr: Union[str, int] = "AUTO",
+    ovr: str | int = "AUTO",
     oversampling_threshold: float = 1.0,
-    gcps: Optional[Sequence[Any]] = None,
+    gcps: Sequence[Any] | None = None,
 ) -> int:
     """Index of the overview gdalwarp warps from (``-1`` = full resolution).
 

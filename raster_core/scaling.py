@@ -32,7 +32,7 @@ import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +112,7 @@ _WIDENED = {
     np.dtype(np.float16): "Float32",
 }
 
-DataTypeLike = Union[str, np.dtype, type]
+DataTypeLike = str | np.dtype | type
 
 
 def _valid_names() -> str:
@@ -148,7 +148,7 @@ def parse_data_type(value: DataTypeLike | None, *, allow_none: bool = True) -> s
             return name
     if not isinstance(value, bool):
         try:
-            dt = np.dtype(value)  # type: ignore[arg-type]
+            dt = np.dtype(value)
         except (TypeError, ValueError):
             dt = None
         if dt is not None and dt in _DTYPE_TO_NAME:
@@ -248,8 +248,8 @@ def data_type_from_range(low: float | None, high: float | None, is_float: bool) 
 
 #: One band's scale: ``None`` (no scaling), ``()`` ("auto": the band's min/max to 0-255) or
 #: ``(s0, s1, d0, d1)``.
-ScaleSpec = Optional[tuple[float, ...]]
-Scales = Optional[tuple[ScaleSpec, ...]]
+ScaleSpec = tuple[float, ...] | None
+Scales = tuple[ScaleSpec, ...] | None
 
 
 def _finite_number(value: Any, what: str) -> float:
@@ -809,7 +809,8 @@ class _TupleScale(_BandScale):
             irange, orange = p.display_range, (0.0, 255.99)
         full = self.value if len(self.value) == 4 else (self.value[0], self.value[1], orange[0], orange[1])
         return tuple(
-            _calc(v, r, f) for v, r, f in zip(full, (irange, irange, orange, orange), (ifloat, ifloat, ofloat, ofloat))
+            _calc(v, r, f)
+            for v, r, f in zip(full, (irange, irange, orange, orange), (ifloat, ifloat, ofloat, ofloat), strict=True)
         )
 
 
@@ -851,7 +852,7 @@ def _parse_scaling(props: Sequence[BandProperties], scaling: Any) -> list[_BandS
             raise InvalidParameterError("Invalid scaling value has more elements than bands")
         if len(values) < len(props):
             raise InvalidParameterError("Invalid scaling value has fewer elements than bands")
-        return [_make_scale(p, v) for p, v in zip(props, values)]
+        return [_make_scale(p, v) for p, v in zip(props, values, strict=True)]
     raise InvalidParameterError(f"Invalid scaling value {scaling!r} has unsupported type")
 
 
@@ -975,7 +976,7 @@ def scaling_parameters(
     (None, 'UInt16')
     """
     return multiproduct_scaling_parameters(
-        {None: bands}, names, scaling, data_type, processing_level=processing_level  # type: ignore[dict-item]
+        {None: bands}, names, scaling, data_type, processing_level=processing_level
     )
 
 

@@ -68,7 +68,9 @@ def brute_force_keys(geom, resolution: float, tilesize: int, pad: int, *, polar:
         TI, TJ = (a.ravel() for a in np.meshgrid(ti, tj))
         if polar:
             hits = [
-                (i, j) for i, j in zip(TI, TJ) if _client_footprint(zone, int(i), int(j), width).intersects(pz)
+                (i, j)
+                for i, j in zip(TI, TJ, strict=True)
+                if _client_footprint(zone, int(i), int(j), width).intersects(pz)
             ]
         else:
             x0 = 5e5 + TI * width
@@ -84,7 +86,7 @@ def brute_force_keys(geom, resolution: float, tilesize: int, pad: int, *, polar:
             )
             for k in np.flatnonzero(special):
                 mask[k] = _client_footprint(zone, int(TI[k]), int(TJ[k]), width).intersects(pz)
-            hits = list(zip(TI[mask], TJ[mask]))
+            hits = list(zip(TI[mask], TJ[mask], strict=True))
         out.update(DLTile(tilesize, pad, resolution, zone, int(i), int(j)).key for i, j in hits)
     return out
 

@@ -24,7 +24,7 @@ from raster_core.grid import (
 )
 from tests.conftest import DATA, shared_tifs
 
-rasterio = pytest.importorskip("rasterio")
+pytest.importorskip("rasterio")
 import rasterio.vrt  # noqa: E402
 import rasterio.warp  # noqa: E402
 
@@ -49,7 +49,7 @@ def _src(path):
 
 
 def _same_transform(a, b, rel=1e-9):
-    return all(abs(x - y) <= rel * max(1.0, abs(x)) for x, y in zip(tuple(a)[:6], tuple(b)[:6]))
+    return all(abs(x - y) <= rel * max(1.0, abs(x)) for x, y in zip(tuple(a)[:6], tuple(b)[:6], strict=True))
 
 
 # --------------------------------------------------------------------------- GeoBox

@@ -118,7 +118,7 @@ def _source(path):
 def _assert_same(gb: GeoBox, ref):
     t, w, h = ref
     assert (gb.width, gb.height) == (w, h), (gb, ref)
-    for a, b in zip(tuple(gb.transform)[:6], tuple(t)[:6]):
+    for a, b in zip(tuple(gb.transform)[:6], tuple(t)[:6], strict=True):
         assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), (gb, ref)
 
 
@@ -341,8 +341,8 @@ def test_output_geobox_hypothesis_vs_gdalwarp(name, dst, mode, fres, fx, fy, ts)
         assert ref is None
         return
     res = base.resolution[0] * fres
-    l, b, r, t = base.bounds
-    bb = (l + fx[0] * (r - l), b + fy[0] * (t - b), l + fx[1] * (r - l), b + fy[1] * (t - b))
+    left, b, r, t = base.bounds
+    bb = (left + fx[0] * (r - left), b + fy[0] * (t - b), left + fx[1] * (r - left), b + fy[1] * (t - b))
     kw = {"srs": dst} if dst else {}
     args = ["-t_srs", dst] if dst else []
     if mode in ("tr", "tap", "te_tr", "te_tap"):

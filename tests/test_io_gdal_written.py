@@ -20,9 +20,15 @@ USER_CRS = {
     "laea": "+proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80 +units=m +no_defs",
     "eqc": "+proj=eqc +lat_ts=0 +lat_0=0 +lon_0=0 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs",
     "sinu": "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs",
-    "sterea": "+proj=sterea +lat_0=52.15616055555555 +lon_0=5.38763888888889 +k=0.9999079 +x_0=155000 +y_0=463000 +ellps=bessel +units=m +no_defs",
+    "sterea": (
+        "+proj=sterea +lat_0=52.15616055555555 +lon_0=5.38763888888889 +k=0.9999079 +x_0=155000 +y_0=463000 "
+        "+ellps=bessel +units=m +no_defs"
+    ),
     "aeqd": "+proj=aeqd +lat_0=40 +lon_0=-100 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs",
-    "ftUS": "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +ellps=GRS80 +units=us-ft +no_defs",
+    "ftUS": (
+        "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +ellps=GRS80 "
+        "+units=us-ft +no_defs"
+    ),
     "longlat_sphere": "+proj=longlat +R=6370997 +no_defs",
     "longlat_pm": "+proj=longlat +ellps=clrk80ign +pm=paris +no_defs",
     "tmerc_nad83": "+proj=tmerc +lat_0=0 +lon_0=-87 +k=0.9996 +x_0=500000 +y_0=0 +datum=NAD83 +units=m +no_defs",
@@ -80,7 +86,11 @@ def test_user_defined_and_epsg_crs_written_by_gdal(tmp_path, name):
     arr = np.arange(2 * 30 * 40, dtype="uint16").reshape(2, 30, 40)
     crs = USER_CRS[name]
     geographic = "longlat" in name or name == "epsg_4269"
-    tr = rasterio.transform.from_origin(-10, 50, 0.1, 0.1) if geographic else rasterio.transform.from_origin(1000, 2000, 250, 250)
+    tr = (
+        rasterio.transform.from_origin(-10, 50, 0.1, 0.1)
+        if geographic
+        else rasterio.transform.from_origin(1000, 2000, 250, 250)
+    )
     p = _write_with_gdal(tmp_path / "c.tif", arr, crs=crs, transform=tr)
     _compare(p)
 
@@ -107,7 +117,9 @@ def test_layouts_and_dtypes(tmp_path, layout, dtype):
 
 def test_float_predictor3(tmp_path):
     arr = np.random.default_rng(1).random((2, 40, 50)).astype("float32")
-    p = _write_with_gdal(tmp_path / "f.tif", arr, compress="deflate", predictor=3, tiled=True, blockxsize=16, blockysize=16)
+    p = _write_with_gdal(
+        tmp_path / "f.tif", arr, compress="deflate", predictor=3, tiled=True, blockxsize=16, blockysize=16
+    )
     _compare(p)
 
 
@@ -275,7 +287,10 @@ def test_float_nodata_mask_tolerance_like_gdal(tmp_path, dtype, nodata):
     for direction in (np.inf, -np.inf):
         v = nd
         for _ in range(8):
-            v = np.nextafter(v, np.dtype(dtype).type(direction)) if dtype == "float32" else v * (1 + 1e-7) if direction > 0 else v * (1 - 1e-7)
+            if dtype == "float32":
+                v = np.nextafter(v, np.dtype(dtype).type(direction))
+            else:
+                v = v * (1 + 1e-7) if direction > 0 else v * (1 - 1e-7)
             vals.append(v)
     vals += [nd + 1, nd * 2 if nd else 1.0, np.nan]
     arr = np.array(vals, dtype=dtype).reshape(1, 1, -1)
@@ -286,7 +301,8 @@ def test_float_nodata_mask_tolerance_like_gdal(tmp_path, dtype, nodata):
 @pytest.mark.parametrize(
     "dtype, raw",
     [("uint8", "1.5"), ("int16", "-2.7"), ("uint16", "3.0"), ("uint8", " 2 "), ("uint8", "2abc"), ("uint8", ""),
-     ("float32", "1e39"), ("float32", "-inf"), ("int16", "nan"), ("uint8", "255.4"), ("float64", "-3.39999999999999996e+38")],
+     ("float32", "1e39"), ("float32", "-inf"), ("int16", "nan"), ("uint8", "255.4"),
+     ("float64", "-3.39999999999999996e+38")],
 )
 def test_odd_gdal_nodata_strings(tmp_path, dtype, raw):
     import tifffile

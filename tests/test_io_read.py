@@ -44,7 +44,7 @@ def test_metadata_parity(pair):
     assert np.allclose(g.transform.to_gdal(), d.geotransform, rtol=0, atol=1e-9)
     assert tuple(d.transform)[:6] == pytest.approx(tuple(g.transform)[:6], abs=1e-9)
     assert nodata_equal(d.nodata, g.nodata), (d.nodata, g.nodata)
-    assert all(nodata_equal(a, b) for a, b in zip(d.nodatavals, g.nodatavals))
+    assert all(nodata_equal(a, b) for a, b in zip(d.nodatavals, g.nodatavals, strict=True))
     assert (d.count, d.height, d.width) == (g.count, g.height, g.width)
     assert d.shape == g.shape
     assert d.dtypes == tuple(g.dtypes)
@@ -66,7 +66,7 @@ def test_gcps_parity(pair):
     ggcps, gcrs = g.gcps
     ours, ocrs = d.gcps
     assert len(ours) == len(ggcps)
-    for a, b in zip(ours, ggcps):
+    for a, b in zip(ours, ggcps, strict=True):
         assert (a.row, a.col, a.x, a.y, a.z) == (b.row, b.col, b.x, b.y, b.z)
         row, col, x, y, z = a  # a plain (row, col, x, y, z) tuple too
         assert (row, col, x, y, z) == (b.row, b.col, b.x, b.y, b.z)
@@ -210,5 +210,7 @@ def test_unordered_band_subsets(name):
         n = d.count
         for bands in ([n, 1], list(range(n, 0, -1)), [1, 3, 2][: min(3, n)] + ([4] if n == 4 else []), [2, 2, 1]):
             np.testing.assert_array_equal(d.read(bands), g.read(bands))
-            np.testing.assert_array_equal(d.read(bands, window=(5, 7, 50, 33)), g.read(bands, window=((7, 40), (5, 55))))
+            np.testing.assert_array_equal(
+                d.read(bands, window=(5, 7, 50, 33)), g.read(bands, window=((7, 40), (5, 55)))
+            )
             np.testing.assert_array_equal(d.read_masks(bands), g.read_masks(bands))

@@ -39,12 +39,12 @@ def _path(name):
 FILES = [n for n in CANDIDATES if _path(n) is not None]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ours(name):
     return raster_core.open(_path(name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _theirs(name, level):
     return rio_open(_path(name), overview_level=level) if level is not None else rio_open(_path(name))
 
@@ -83,7 +83,9 @@ def test_random_windows_match_rasterio(req):
     assert a.shape == b.shape
     assert a.dtype == b.dtype
     assert max_abs_diff(a, b) <= pixel_tolerance(name)
-    np.testing.assert_array_equal(d.read_masks(bands, window=win, overview_level=level), g.read_masks(bands, window=Window(*win)))
+    np.testing.assert_array_equal(
+        d.read_masks(bands, window=win, overview_level=level), g.read_masks(bands, window=Window(*win))
+    )
     np.testing.assert_array_equal(d.dataset_mask(window=win, overview_level=level), g.dataset_mask(window=Window(*win)))
 
 

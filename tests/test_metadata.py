@@ -127,7 +127,7 @@ def test_grid_metadata_matches_rasterio(name):
         order = ("upperLeft", "lowerLeft", "lowerRight", "upperRight")
         lon, lat = rio_transform(ds.crs, "EPSG:4326", [md["cornerCoordinates"][k][0] for k in order],
                                  [md["cornerCoordinates"][k][1] for k in order])
-        assert ring[:4] == [[round(x, 7), round(y, 7)] for x, y in zip(lon, lat)]
+        assert ring[:4] == [[round(x, 7), round(y, 7)] for x, y in zip(lon, lat, strict=True)]
         assert ring[4] == ring[0]
 
 

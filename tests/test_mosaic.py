@@ -156,7 +156,7 @@ def test_mosaic_equals_reference_loop(n, seed, alpha):
     data, valid = mosaic(layers, valids, alpha_last=alpha)
     ref = np.zeros((3, 4, 5), np.uint8)
     ref_valid = np.zeros((4, 5), bool)
-    for layer, v in zip(layers, valids):
+    for layer, v in zip(layers, valids, strict=True):
         for r in range(4):
             for c in range(5):
                 ok = v[r, c] and (not alpha or layer[-1, r, c] == 1)

@@ -23,8 +23,10 @@ def test_windows_equal_full_size_layers(seed, n, alpha, per_band, take):
         if rng.random() < 0.3:
             r0, r1, c0, c1 = 0, rows, 0, cols
         else:
-            r0 = int(rng.integers(0, rows)); r1 = int(rng.integers(r0, rows + 1))
-            c0 = int(rng.integers(0, cols)); c1 = int(rng.integers(c0, cols + 1))
+            r0 = int(rng.integers(0, rows))
+            r1 = int(rng.integers(r0, rows + 1))
+            c0 = int(rng.integers(0, cols))
+            c1 = int(rng.integers(c0, cols + 1))
         h, w = r1 - r0, c1 - c0
         layer = rng.integers(0, 5, size=(nb, h, w)).astype(np.uint16)
         if alpha:

@@ -63,7 +63,7 @@ def _reference_separable(src, X, Y, method, xscale, yscale):
     xr = math.ceil(R / xscale) if xscale < 1 else R
     yr = math.ceil(R / yscale) if yscale < 1 else R
     out = []
-    for x, y in zip(X, Y):
+    for x, y in zip(X, Y, strict=True):
         i0 = math.floor(x - 0.5)
         j0 = math.floor(y - 0.5)
         d, e = x - 0.5 - i0, y - 0.5 - j0
@@ -163,6 +163,7 @@ def test_gdal_kernels_on_exact_affine_coordinates():
     """Same-CRS affine warp: coordinates exact on both sides, so this isolates GDAL's kernels."""
     rasterio = pytest.importorskip("rasterio")
     from affine import Affine
+
     from benchmarks.ops import OPS, compare, run_ours, run_reference
 
     rng = np.random.default_rng(3)

@@ -199,10 +199,10 @@ def test_parity_mosaic_init_dest_false(op_name: str) -> None:
     dtf, shape = _default_grid(base, tf, crs, "EPSG:4326", maxpx=200)
     ours = np.zeros((3, *shape), np.uint8)
     ref = np.zeros((3, *shape), np.uint8)
-    from raster_core.warp import reproject
-
     import rasterio.warp as rw
     from rasterio.enums import Resampling
+
+    from raster_core.warp import reproject
 
     for i, name in enumerate(["rgb1.tif", "rgb2.tif", "rgb3.tif", "rgb4.tif"]):
         src, stf, _, snd = _load(name)

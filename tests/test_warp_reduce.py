@@ -77,7 +77,7 @@ def ours_warp(src, nodata, src_crs, src_tf, dst_crs, dst_tf, shape, method, *, b
     values = np.zeros((src.shape[0], rows, cols))
     produced = np.zeros((rows, cols), bool)
     edges = np.linspace(0, rows, blocks + 1).astype(int)
-    for r0, r1 in zip(edges[:-1], edges[1:]):
+    for r0, r1 in zip(edges[:-1], edges[1:], strict=True):
         res = reduce_block(
             win, (xoff, yoff, xs, ys), valid, None, t, (0, int(r0), cols, int(r1 - r0)), cols, method,
             scale=scale,

@@ -172,7 +172,10 @@ def _grids(src_tf: Affine, shape):
         Affine(a * f, 0, x0 - 7.3 * a, 0, e * f, y0 - 5.1 * e),
         (int(h / f) + 8, int(w / f) + 9),
     )
-    cases["up2.5"] = (Affine(a / 2.5, 0, x0 + (w // 3 + 0.2) * a, 0, e / 2.5, y0 + (h // 3) * e), (min(h, 120) * 2, min(w, 120) * 2))
+    cases["up2.5"] = (
+        Affine(a / 2.5, 0, x0 + (w // 3 + 0.2) * a, 0, e / 2.5, y0 + (h // 3) * e),
+        (min(h, 120) * 2, min(w, 120) * 2),
+    )
     return cases
 
 

@@ -75,7 +75,9 @@ def test_blocks_and_plan_chunks_match_reduce_block(method, monkeypatch):
     results = []
     for points in (1 << 20, 32 * DST_SHAPE[1], 45 * DST_SHAPE[1]):  # 1 chunk; 32-row chunks; 45-row chunks
         monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", points)
-        for blocks in ([(0, 75)], [(0, 7), (7, 40), (40, 41), (41, 75)], [(a, min(a + 10, 75)) for a in range(0, 75, 10)]):
+        for blocks in (
+            [(0, 75)], [(0, 7), (7, 40), (40, 41), (41, 75)], [(a, min(a + 10, 75)) for a in range(0, 75, 10)]
+        ):
             out, dens, prod = _blocks(method, src, None, None, t, p, win, blocks)
             results.append((out, dens, prod))
     for out, dens, prod in results:

@@ -95,8 +95,9 @@ def test_packed_tap_widths(method: str, dtype: str, nodata: object) -> None:
     per tap), on 4-sample/4x4 and widened kernels."""
     src = _source(dtype, nodata)
     for dst_crs, tf, shape in GRIDS[:3]:
-        a, b = _both(lambda: reproject(src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
-                                       dst_shape=shape, resampling=method, src_nodata=nodata, num_threads=1)[0])
+        a, b = _both(lambda tf=tf, dst_crs=dst_crs, shape=shape: reproject(
+            src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
+            dst_shape=shape, resampling=method, src_nodata=nodata, num_threads=1)[0])
         _assert_identical(a, b)
 
 
@@ -109,7 +110,7 @@ def test_packed_tap_widths(method: str, dtype: str, nodata: object) -> None:
 def test_staged_type_conversions(method: str, src_dtype: str, dst_dtype: str, dst_nodata: float | None) -> None:
     src = _source(src_dtype, None, bands=1)
     for dst_crs, tf, shape in GRIDS[:3]:
-        a, b = _both(lambda: reproject(
+        a, b = _both(lambda tf=tf, dst_crs=dst_crs, shape=shape: reproject(
             src, np.zeros((1, *shape), dtype=dst_dtype), src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf,
             dst_crs=dst_crs, resampling=method, dst_nodata=dst_nodata, num_threads=1)[0])
         _assert_identical(a, b)

@@ -92,7 +92,9 @@ def build() -> Catalog:
         bands={"pan": spectral("pan", 1, "UInt16", (0, 65535), (1, 6896), colorinterp="gray")},
         aliases={"gray": "pan", "1": "pan"},
     ))
-    cat._add_image_obj(Image(id="riotiler-cog:cog", product="riotiler-cog", files={"0": str(DATA / "riotiler_cog.tif")}))
+    cat._add_image_obj(
+        Image(id="riotiler-cog:cog", product="riotiler-cog", files={"0": str(DATA / "riotiler_cog.tif")})
+    )
     for pid, stem, how in (("riotiler-rgba", "riotiler_cog_rgba", "the file's alpha band (0/255) as 0/1"),
                            ("riotiler-rgb-mask", "riotiler_cog_rgb_mask", "the file's internal mask as 0/1")):
         cat.add_product(Product(
@@ -150,7 +152,9 @@ def build() -> Catalog:
             alpha("1 where elevation is not nodata (-9999), else 0"),
         ]},
     ))
-    cat._add_image_obj(Image(id="swiss-dem:titiler_dem", product="swiss-dem", files={"0": str(DATA / "titiler_dem.tif")}))
+    cat._add_image_obj(
+        Image(id="swiss-dem:titiler_dem", product="swiss-dem", files={"0": str(DATA / "titiler_dem.tif")})
+    )
     cat.add_product(Product(
         id="landfire-elevation",
         title="LANDFIRE 2020 elevation, 30 m",

@@ -315,7 +315,9 @@ def _projection_wkt(keys: dict[str, Any], lin_to_m: float) -> tuple[str, list[tu
     if ct == 14:  # Stereographic
         lat = _num(keys, "ProjCenterLatGeoKey", "ProjNatOriginLatGeoKey", default=0.0)
         lon = _num(keys, "ProjCenterLongGeoKey", "ProjNatOriginLongGeoKey", default=0.0)
-        return "Stereographic", [("latitude_of_origin", lat), ("central_meridian", lon), ("scale_factor", scale), *fe_fn]
+        return "Stereographic", [
+            ("latitude_of_origin", lat), ("central_meridian", lon), ("scale_factor", scale), *fe_fn
+        ]
     if ct == 15:  # Polar stereographic
         lon = _num(keys, "ProjStraightVertPoleLongGeoKey", "ProjNatOriginLongGeoKey", default=0.0)
         params = [("latitude_of_origin", nat_lat), ("central_meridian", lon)]
