@@ -288,7 +288,8 @@ def test_jpeg_compressed_geotiff(tmp_path, bands, tiled):
         np.testing.assert_array_equal(ds.read(), gdal)  # our reader decodes what GDAL decodes
 
 
-@pytest.mark.parametrize("kwargs", [dict(array=np.zeros((2, 16, 16), "uint8")), dict(array=np.zeros((16, 16), "uint16")),
+@pytest.mark.parametrize("kwargs", [dict(array=np.zeros((2, 16, 16), "uint8")),
+                                    dict(array=np.zeros((16, 16), "uint16")),
                                     dict(array=np.zeros((16, 16), "uint8"), jpeg_quality=0)])
 def test_jpeg_refused_up_front(tmp_path, kwargs):
     array = kwargs.pop("array")
