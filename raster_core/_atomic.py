@@ -3,7 +3,9 @@
 Every file raster_core writes (GeoTIFF, PNG/JPEG, catalog JSON, CLI outputs) goes
 through :func:`atomic_path`: the content is written to a temporary file in the
 destination folder, which is renamed onto the final name only when writing succeeded,
-and removed on any error (including KeyboardInterrupt).
+and removed on any error (including KeyboardInterrupt). A process killed while writing
+(SIGKILL, power loss) cannot remove its temporary file: every write removes those of ours
+(``.<name>.<8 random characters>.tmp``) older than a day from its folder.
 
 Examples
 --------
@@ -21,14 +23,21 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from raster_core.errors import RasterWriteError
 
-__all__ = ["atomic_path", "new_file_mode"]
+__all__ = ["atomic_path", "new_file_mode", "remove_stale_temporaries"]
+
+#: the names ``atomic_path`` gives its temporary files (mkstemp's 8 random characters)
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+#: age after which a temporary file of ours is abandoned (its writer was killed)
+STALE_AFTER_SECONDS = 24 * 3600
 
 
 def new_file_mode() -> int:
@@ -42,6 +51,35 @@ def new_file_mode() -> int:
     except (OSError, ValueError):
         pass
     return 0o644
+
+
+def remove_stale_temporaries(folder: str, *, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+    """Remove the temporary files of :func:`atomic_path` in ``folder`` last modified more than
+    ``older_than`` seconds ago (left by killed writers); return their paths. Errors (a file
+    removed meanwhile, no permission) are ignored: cleaning never fails a write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> remove_stale_temporaries(tempfile.mkdtemp())
+    []
+    """
+    removed: list[str] = []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(entry.path)
+                removed.append(entry.path)
+        except OSError:
+            pass
+    return removed
 
 
 @contextmanager
@@ -65,6 +103,7 @@ def atomic_path(path: Any, *, fsync: bool = False) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise RasterWriteError(f"cannot write {path!r}: folder {folder!r} does not exist")
+    remove_stale_temporaries(folder)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     os.close(fd)
     try:

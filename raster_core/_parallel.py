@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from raster_core.errors import InvalidParameterError
 
-__all__ = ["resolve_num_threads", "row_blocks", "run_blocks"]
+__all__ = ["Cancelled", "on_block", "resolve_num_threads", "row_blocks", "run_blocks"]
 
 T = TypeVar("T")
 
@@ -79,6 +80,30 @@ def row_blocks(n_rows: int, block_rows: int) -> list[tuple[int, int]]:
     return [(r, min(r + block_rows, n_rows)) for r in range(0, n_rows, block_rows)]
 
 
+class Cancelled(Exception):
+    """A block skipped because its call was abandoned (the caller got an exception, such as
+    KeyboardInterrupt); never seen by the caller, who gets the original exception."""
+
+
+@contextmanager
+def on_block(callback: Callable[[int, int], None] | None) -> Iterator[None]:
+    """While active, ``run_blocks`` calls made by this thread report ``callback(done, total)``
+    after each finished block (progress reports; blocks run by pool threads on behalf of
+    these calls do not report their own nested blocks)."""
+    previous = getattr(_LOCAL, "on_block", None)
+    _LOCAL.on_block = callback
+    try:
+        yield
+    finally:
+        _LOCAL.on_block = previous
+
+
+def _check_cancelled() -> None:
+    event = getattr(_LOCAL, "cancel", None)
+    if event is not None and event.is_set():
+        raise Cancelled
+
+
 def run_blocks(
     func: Callable[[int, int], T],
     blocks: Sequence[tuple[int, int]],
@@ -91,9 +116,45 @@ def run_blocks(
     one of raster_core's own pool threads, the blocks run inline in the calling thread.
     The pools are persistent (one per thread count). Exceptions raised by ``func``
     propagate to the caller.
+
+    Cancellation: when the caller is interrupted (Ctrl-C raises KeyboardInterrupt while it
+    waits) or a block fails, the call's cancel flag is set; blocks not started yet, and
+    blocks of nested ``run_blocks`` calls made from the pool threads, are skipped (the flag
+    is checked between blocks), the running ones are waited for (one block each), and
+    the exception propagates. The pool stays usable.
     """
     n = resolve_num_threads(num_threads)
+    report = getattr(_LOCAL, "on_block", None)
     if n <= 1 or len(blocks) <= 1 or getattr(_LOCAL, "in_pool", False):
-        return [func(a, b) for a, b in blocks]
-    futures = [_pool(n).submit(func, a, b) for a, b in blocks]
-    return [f.result() for f in futures]
+        out = []
+        for a, b in blocks:
+            _check_cancelled()
+            out.append(func(a, b))
+            if report is not None:
+                report(len(out), len(blocks))
+        return out
+    cancel = threading.Event()
+
+    def guarded(a: int, b: int) -> T:
+        if cancel.is_set():
+            raise Cancelled
+        _LOCAL.cancel = cancel
+        try:
+            return func(a, b)
+        finally:
+            _LOCAL.cancel = None
+
+    futures = [_pool(n).submit(guarded, a, b) for a, b in blocks]
+    try:
+        results = []
+        for f in futures:
+            results.append(f.result())
+            if report is not None:
+                report(len(results), len(blocks))
+        return results
+    except BaseException:
+        cancel.set()
+        for f in futures:
+            f.cancel()
+        wait(futures)
+        raise

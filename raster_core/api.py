@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from raster_core._parallel import resolve_num_threads, run_blocks
+from raster_core._parallel import on_block, resolve_num_threads, run_blocks
+from raster_core._progress import Progress, make_progress
 from raster_core.bands import BandPlan, BandSource, normalize_band_names, resolve_bands
 from raster_core.catalog import Catalog, ImageRef, default_catalog
 from raster_core.errors import (
@@ -42,6 +43,7 @@ from raster_core.errors import (
     RasterWriteError,
     UnsupportedFeatureError,
 )
+from raster_core.limits import DEFAULT_MAX_BYTES, check_bytes, check_max_bytes, check_output_crs
 from raster_core.metadata import build_metadata
 from raster_core.mosaic import Mosaic
 from raster_core.scaling import (
@@ -53,12 +55,21 @@ from raster_core.scaling import (
     parse_data_type,
 )
 
-__all__ = ["Raster", "ndarray", "stack", "raster", "DEFAULT_MAX_PIXELS"]
+__all__ = ["Raster", "ndarray", "stack", "raster", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS"]
 
-#: Default limit on output pixels x bands of one call (``Raster(max_pixels=...)``).
+#: The former default limit on output rows x cols x bands; ``Raster(max_pixels=...)`` still
+#: sets such a limit (in addition to the byte budget ``max_bytes``).
 DEFAULT_MAX_PIXELS = 1 << 30
 
 _ORDERS = ("image", "gdal")
+
+
+class _DefaultType(str):
+    """The client's ``stack(data_type="UInt16")`` default, told apart from the same value
+    given explicitly (only the default warns when it changes the values)."""
+
+
+_STACK_DEFAULT_TYPE = _DefaultType("UInt16")
 _FORMATS = {"GTIFF": ".tif", "PNG": ".png", "JPEG": ".jpeg"}
 # the Raster service's wire names, accepted as aliases (the guide uses two of them)
 _ALIASES = {"outputBounds": "bounds", "outputBoundsSRS": "bounds_srs", "outsize": "dimensions",
@@ -82,6 +93,7 @@ class _Request:
     mask_alpha: bool
     drop_alpha: bool
     explicit_grid: bool = False  # extent and resolution/size fixed by the caller (gdalwarp -te with -tr/-ts)
+    cutline_srs: str = "EPSG:4326"  # CRS of ``cutline`` (WKT, or lon/lat)
 
 
 def _check_bool(value: Any, name: str) -> bool:
@@ -116,9 +128,15 @@ class Raster:
     catalog
         A :class:`~raster_core.catalog.Catalog`, a path to one, or ``None`` for the default
         catalog (``$RASTER_CORE_CATALOG``, else GeoTIFF paths only).
+    max_bytes
+        Memory budget of one call, in bytes: its output plus its working buffers (mosaic,
+        one image's layer, validity masks). Larger requests raise
+        :class:`~raster_core.errors.OutputTooLargeError` before any pixel is read or any
+        array of the output's size is built. Default :data:`DEFAULT_MAX_BYTES` (8 GiB,
+        ``$RASTER_CORE_MAX_BYTES`` overrides it).
     max_pixels
-        Largest output (rows x cols x bands) one call may produce; larger requests raise
-        :class:`~raster_core.errors.OutputTooLargeError` before any pixel is read.
+        Optional extra limit on output rows x cols x bands (the former limit; kept for
+        compatibility).
     num_threads
         Threads for reading, warping and scaling (``None`` = every core).
 
@@ -132,15 +150,18 @@ class Raster:
     """
 
     def __init__(self, catalog: Catalog | str | os.PathLike[str] | None = None, *,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, num_threads: int | None = None) -> None:
+                 max_bytes: int | None = None, max_pixels: int | None = None,
+                 num_threads: int | None = None) -> None:
         if catalog is None:
             self.catalog = default_catalog()
         elif isinstance(catalog, Catalog):
             self.catalog = catalog
         else:
             self.catalog = Catalog.open(catalog)
-        if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        if max_pixels is not None and (isinstance(max_pixels, bool) or not isinstance(max_pixels, int)
+                                       or max_pixels < 1):
             raise InvalidParameterError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+        self.max_bytes = check_max_bytes(max_bytes)
         self.max_pixels = max_pixels
         self.num_threads = num_threads
 
@@ -165,6 +186,7 @@ class Raster:
         cutline_all_touched: Any,
         scaling: Any,
         extra: Mapping[str, Any],
+        cutline_srs: Any = None,
     ) -> _Request:
         from raster_core.grid import output_geobox
         from raster_core.resampling import resampling_name
@@ -182,14 +204,21 @@ class Raster:
         if processing_level is not None and not isinstance(processing_level, str):
             raise InvalidParameterError(f"processing_level must be a string, got {processing_level!r}")
         geom = None
+        cut_srs = "EPSG:4326"  # prepare_cutline gives lon/lat unless cutline_srs is given
+        if cutline_srs is not None:
+            from raster_core.crs import to_crs
+
+            cut_srs = to_crs(cutline_srs, name="cutline_srs").to_wkt()
         if cutline is not None:
             from raster_core.cutline import prepare_cutline
 
-            geom = prepare_cutline(cutline)
+            geom = prepare_cutline(cutline, cutline_srs)
         mask_nodata = _check_bool(extra.get("mask_nodata", True), "mask_nodata")
         mask_alpha = extra.get("mask_alpha")
         drop_alpha = _check_bool(extra.get("drop_alpha", False), "drop_alpha")
         tile_box = _dltile_geobox(dltile) if dltile is not None else None
+        if srs is not None:
+            check_output_crs(srs)
 
         # -- images and bands
         refs = tuple(self.catalog.resolve_many(inputs))
@@ -213,29 +242,61 @@ class Raster:
         norm_scales = normalize_scales(scales, len(names))
         out_type = data_type or plan.data_type
 
-        # -- output grid
+        # -- output grid (its size checked against the budget before any array of it is built)
+        work_dt, out_dt = numpy_dtype(plan.data_type), numpy_dtype(out_type)
         if tile_box is not None:
             geobox = tile_box
         else:
+            if dimensions is not None and not isinstance(dimensions, (str, bytes)):
+                try:
+                    w, h = (int(v) for v in dimensions)
+                except (TypeError, ValueError, OverflowError):
+                    pass  # output_geobox raises its own error for malformed dimensions
+                else:
+                    self._check_budget(h, w, len(names), work_dt, out_dt)
             sources = []
             for ref, srcs in zip(refs, plan.sources):
                 for path in dict.fromkeys(s.path for s in srcs):
                     sources.append(_open(path))
+            grid_args = dict(
+                srs=srs, resolution=resolution, dimensions=dimensions, bounds=bounds, bounds_srs=bounds_srs,
+                align_pixels=align_pixels, cutline=geom, cutline_srs=cut_srs, cutline_all_touched=cutline_all_touched)
+            if resolution is not None and dimensions is None:
+                # gdalwarp's blank-border trimming walks the output's edges (arrays of its width):
+                # size the untrimmed grid first (trimming removes a few rows/cols, never half)
+                try:
+                    rough = output_geobox(sources, remove_blank_borders=False, **grid_args)
+                except OverflowError:
+                    raise OutputTooLargeError(
+                        f"resolution {resolution!r} gives an output grid too large to represent") from None
+                self._check_budget(rough.height, rough.width, len(names), work_dt, out_dt, slack=2)
             geobox = output_geobox(
                 sources, srs=srs, resolution=resolution, dimensions=dimensions, bounds=bounds,
-                bounds_srs=bounds_srs, align_pixels=align_pixels, cutline=geom, cutline_srs="EPSG:4326",
+                bounds_srs=bounds_srs, align_pixels=align_pixels, cutline=geom, cutline_srs=cut_srs,
                 cutline_all_touched=cutline_all_touched)
+        self._check_budget(geobox.height, geobox.width, len(names), work_dt, out_dt)
         total = geobox.width * geobox.height * len(names)
-        if total > self.max_pixels:
+        if self.max_pixels is not None and total > self.max_pixels:
             raise OutputTooLargeError(
                 f"the output would have {geobox.height} x {geobox.width} x {len(names)} = {total} values, over the "
                 f"limit of {self.max_pixels} (Raster(max_pixels=...)); use a coarser resolution or smaller bounds")
         explicit_grid = tile_box is not None or (bounds is not None and (resolution is not None or dimensions is not None))
         return _Request(refs, plan, geobox, norm_scales, out_type, resampler, geom, cutline_all_touched,
-                        mask_nodata, mask_alpha, drop_alpha, explicit_grid)
+                        mask_nodata, mask_alpha, drop_alpha, explicit_grid, cut_srs)
+
+    def _check_budget(self, height: int, width: int, nb: int, work_dt: np.dtype, out_dt: np.dtype, *,
+                      slack: int = 1) -> None:
+        """Refuse an output whose buffers exceed ``max_bytes`` (x ``slack`` for a rough size)."""
+        n_bytes = int(height) * int(width) * nb * _bytes_per_value(work_dt, out_dt)
+        if n_bytes <= self.max_bytes * slack:
+            return
+        check_bytes(n_bytes, self.max_bytes,
+                    what=f"an output of {height} x {width} x {nb} {out_dt.name} values with its working buffers",
+                    hint="use a coarser resolution or smaller bounds, or raise Raster(max_bytes=...)")
 
     # ------------------------------------------------------------------ execution
-    def _execute(self, req: _Request, num_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _execute(self, req: _Request, num_threads: int | None = None,
+                 progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Warp, mosaic, mask and scale: ``(data, valid)`` both (bands, rows, cols).
 
         Each image is painted into the output through its destination window only (the
@@ -252,9 +313,12 @@ class Raster:
             by_path: dict[str, list[int]] = {}
             for b, s in enumerate(srcs):
                 by_path.setdefault(s.path, []).append(b)
-            pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
-                      for path, out_bands in by_path.items()]
+            with on_block(progress.block if progress is not None else None):
+                pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
+                          for path, out_bands in by_path.items()]
             pieces = [(ob, p) for ob, p in pieces if p is not None]
+            if progress is not None:
+                progress.advance()
             if not pieces:
                 continue  # the image does not reach the output grid
             layer, lvalid, window = _image_layer(pieces, nb, work_dt)
@@ -305,6 +369,7 @@ class Raster:
         progress: bool | None = None,
         cutline_all_touched: bool = False,
         scaling: Any = None,
+        cutline_srs: Any = None,
         **pass_through_params: Any,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Read, warp, mosaic and scale images into an array (the guide's ``ndarray``).
@@ -325,7 +390,10 @@ class Raster:
         srs, resolution, dimensions, bounds, bounds_srs, align_pixels
             The output grid (gdalwarp ``-t_srs -tr -ts -te -te_srs -tap``).
         cutline
-            GeoJSON (lon/lat) or WKT polygon; pixels outside are masked.
+            GeoJSON or WKT polygon; pixels outside are masked. Its coordinates are in
+            ``cutline_srs``, else in the CRS of a GeoJSON ``crs`` member, else lon/lat.
+        cutline_srs
+            CRS of the cutline's coordinates (gdalwarp ``-cutline_srs``), e.g. ``"EPSG:32618"``.
         resampler
             ``near, bilinear, cubic, cubicspline, lanczos, average, mode, max, min, med, q1, q3``.
         order
@@ -338,7 +406,8 @@ class Raster:
         masked
             Return a :class:`numpy.ma.MaskedArray` (True = no data).
         progress
-            Accepted for compatibility (a single call shows no bar).
+            ``True``: report progress per image and per block of its warps (a tqdm bar when
+            tqdm is installed, else a line on stderr).
         cutline_all_touched
             GDAL ``CUTLINE_ALL_TOUCHED``.
         scaling
@@ -361,9 +430,17 @@ class Raster:
         order = _check_order(args["order"])
         masked = _check_bool(args["masked"], "masked")
         req = self._request_from(args)
-        out, valid = self._execute(req)
+        out, valid = self._execute_with_progress(req, args["progress"], "ndarray")
         ids = [r.id for r in req.refs]
         return self._finish(req, out, valid, ids, order=order, masked=masked)
+
+    def _execute_with_progress(self, req: _Request, progress: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+        reporter = make_progress(progress, len(req.plan.sources), what)
+        try:
+            return self._execute(req, progress=reporter)
+        finally:
+            if reporter is not None:
+                reporter.close()
 
     def _request_from(self, args: Mapping[str, Any]) -> _Request:
         return self._request(
@@ -371,7 +448,8 @@ class Raster:
             resolution=args["resolution"], dimensions=args["dimensions"], cutline=args["cutline"],
             bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"],
             resampler=args["resampler"], dltile=args["dltile"], processing_level=args["processing_level"],
-            cutline_all_touched=args["cutline_all_touched"], scaling=args["scaling"], extra=args["extra"])
+            cutline_all_touched=args["cutline_all_touched"], scaling=args["scaling"], extra=args["extra"],
+            cutline_srs=args.get("cutline_srs"))
 
     def _finish(self, req: _Request, out: np.ndarray, valid: np.ndarray, ids: list[str], *, order: str,
                 masked: bool) -> tuple[np.ndarray, dict[str, Any]]:
@@ -382,6 +460,9 @@ class Raster:
         gb = req.geobox
         meta = build_metadata(gb.crs, gb.transform, gb.width, gb.height, bands=bands, band_names=names,
                               data_type=req.data_type, ids=ids, alpha_last=plan.alpha_last and not req.drop_alpha)
+        acquired = req.refs[0].image.acquired if req.refs else None
+        if acquired:
+            meta["acquired"] = acquired
         if masked:
             # ``valid`` is ours (from _execute) and not used again: invert it in place as the mask
             mask = np.logical_not(valid, out=valid) if valid.flags.writeable else ~valid
@@ -398,7 +479,7 @@ class Raster:
         bands: str | Sequence[str] | None = None,
         *,
         scales: Sequence[Any] | None = None,
-        data_type: str | None = "UInt16",
+        data_type: str | None = _STACK_DEFAULT_TYPE,
         srs: Any = None,
         resolution: float | None = None,
         dimensions: tuple[int, int] | None = None,
@@ -415,14 +496,19 @@ class Raster:
         progress: bool | None = None,
         cutline_all_touched: bool = False,
         scaling: Any = None,
+        cutline_srs: Any = None,
         **pass_through_params: Any,
     ) -> tuple[np.ndarray, list[dict[str, Any]]]:
         """One ``ndarray`` layer per input (a sub-list is mosaicked into one layer) on a fixed
         grid: ``(images, rows, cols, bands)`` (``order="image"``) or ``(images, bands, rows, cols)``.
 
         Without ``dltile``, ``resolution`` or ``dimensions``, ``srs`` and ``bounds`` are
-        required (the client's three ValueErrors). Layers are computed in ``max_workers``
-        threads; ``progress=True`` shows a tqdm bar when tqdm is installed.
+        required (the client's three ValueErrors). ``data_type`` defaults to ``"UInt16"`` as in
+        the client; when that default rounds or clips the bands' native type (Int16, Float32...)
+        and no ``scales``/``scaling`` is given, a ``UserWarning`` says so (once per call).
+        Layers are computed in ``max_workers``
+        threads; ``progress=True`` reports each finished layer (a tqdm bar when tqdm is
+        installed, else a line on stderr).
 
         Returns
         -------
@@ -448,13 +534,24 @@ class Raster:
             raise InvalidParameterError(f"max_workers must be a positive integer or None, got {max_workers!r}")
         # plan every layer first: every bad input fails before any pixel work
         reqs = [self._request_from({**args, "inputs": item}) for item in items]
+        if data_type is _STACK_DEFAULT_TYPE and scales is None and scaling is None:
+            _warn_default_stack_type({r.plan.data_type for r in reqs})
         shapes = {(r.geobox.height, r.geobox.width) for r in reqs}
         if len(shapes) != 1:
             raise InvalidParameterError(f"stack layers have different shapes {sorted(shapes)}")
         n_total = sum(r.geobox.width * r.geobox.height * len(r.plan.names) for r in reqs)
-        if n_total > self.max_pixels:
+        if self.max_pixels is not None and n_total > self.max_pixels:
             raise OutputTooLargeError(f"the stack would have {n_total} values, over the limit of {self.max_pixels}")
         first = reqs[0]
+        workers_planned = min(len(reqs), max_workers or resolve_num_threads(self.num_threads))
+        layer = first.geobox.width * first.geobox.height * len(first.plan.names)
+        out_item = numpy_dtype(first.data_type).itemsize
+        check_bytes(n_total * (out_item + 1) + workers_planned * layer * _bytes_per_value(
+                        numpy_dtype(first.plan.data_type), numpy_dtype(first.data_type)), self.max_bytes,
+                    what=f"a stack of {len(reqs)} layers of {first.geobox.height} x {first.geobox.width} x "
+                         f"{len(first.plan.names)} values with {workers_planned} layers in progress",
+                    hint="use a coarser resolution, smaller bounds or fewer max_workers, or raise "
+                         "Raster(max_bytes=...)")
         nb = len(first.plan.names) - (1 if first.drop_alpha else 0)
         shape = (len(reqs), first.geobox.height, first.geobox.width, nb) if order == "image" else \
             (len(reqs), nb, first.geobox.height, first.geobox.width)
@@ -462,7 +559,7 @@ class Raster:
         out = np.ma.masked_all(shape, dtype=dt) if masked else np.zeros(shape, dtype=dt)
         metas: list[dict[str, Any] | None] = [None] * len(reqs)
         lock = threading.Lock()
-        bar = _progress_bar(len(reqs), progress)
+        bar = make_progress(progress, len(reqs), "stack")
 
         total_threads = resolve_num_threads(self.num_threads)
         workers = min(len(reqs), max_workers or total_threads)
@@ -478,7 +575,7 @@ class Raster:
                 out[i] = arr
                 metas[i] = meta
                 if bar is not None:
-                    bar.update(1)
+                    bar.advance()
 
         try:
             if workers <= 1:
@@ -514,6 +611,7 @@ class Raster:
         nodata: float | None = None,
         cutline_all_touched: bool = False,
         scaling: Any = None,
+        cutline_srs: Any = None,
         **pass_through_params: Any,
     ) -> tuple[str, dict[str, Any]]:
         """Like :meth:`ndarray`, written to a file: ``(filename, metadata)``.
@@ -550,15 +648,21 @@ class Raster:
         if not isinstance(basename, str) or not basename:
             raise InvalidParameterError(f"outfile_basename must be a non-empty string, got {basename!r}")
         filename = basename + _FORMATS[fmt]
-        out, valid = self._execute(req)
+        out, valid = self._execute_with_progress(req, args["progress"], "raster")
         arr, meta = self._finish(req, out, valid, ids, order="gdal", masked=True)
         data = np.ma.getdata(arr).copy()
         mask = np.ma.getmaskarray(arr)
+        alpha_out = req.plan.alpha_last and not req.drop_alpha
+        if nodata is None and not alpha_out:  # with an alpha band, the alpha is the file's mask
+            nodata = _carried_nodata(req, data.dtype)
         if nodata is not None:
             fill = cast_like_gdal(np.array([nodata], dtype=np.float64), data.dtype)[0]
-            data[mask] = fill
+            for b in range(data.shape[0]):
+                _fill_nodata(data[b], mask[b], fill)
             for b in meta["bands"]:
                 b["noDataValue"] = float(nodata)
+        if alpha_out:  # files carry GDAL's alpha (0 / type maximum); arrays keep the 0/1 of the API
+            data[-1] = alpha_for_file(data[-1], mask[-1])
         meta["id"] = ids[0]
         colorinterp = [b["colorInterpretation"].lower() for b in meta["bands"]]
         try:
@@ -581,6 +685,75 @@ class Raster:
 # ======================================================================================
 # helpers
 # ======================================================================================
+
+
+def _warn_default_stack_type(native_types: set[str]) -> None:
+    """One UserWarning when the default UInt16 of ``stack`` rounds or clips a native type."""
+    changed = sorted(t for t in native_types if t not in ("Byte", "UInt16"))
+    if changed:
+        import warnings
+
+        warnings.warn(
+            f"stack converts the bands' native type ({', '.join(changed)}) to its default data_type='UInt16', "
+            "which rounds fractions and clips values outside 0..65535; pass data_type (e.g. "
+            f"data_type={changed[0]!r}) or scales to choose", UserWarning, stacklevel=3)
+
+
+def alpha_for_file(alpha: np.ndarray, masked: np.ndarray) -> np.ndarray:
+    """An alpha band as files carry it: the type's maximum (255 for Byte, 65535 for UInt16)
+    where the API's 0/1 alpha is set and valid, else 0."""
+    return np.where((alpha != 0) & ~masked, _alpha_max(alpha.dtype), 0).astype(alpha.dtype)
+
+
+def _bytes_per_value(work_dt: np.dtype, out_dt: np.dtype) -> int:
+    """Bytes one output value (row x col x band) costs at the peak of a call: the mosaic's
+    working copy and validity, one image's layer and validity, the scaled output, its mask,
+    and the copy a file write makes."""
+    return 2 * (work_dt.itemsize + 1) + 2 * out_dt.itemsize + 1
+
+
+def _carried_nodata(req: _Request, dtype: np.dtype) -> float | None:
+    """gdalwarp's default output nodata: the source nodata, when every requested data band of
+    every image has the same one and it is representable in the output type; else ``None``."""
+    values = set()
+    for srcs in req.plan.sources:
+        for k, s in enumerate(srcs):
+            if req.plan.alpha_last and k == len(srcs) - 1:
+                continue
+            if s.is_mask:
+                return None
+            values.add(s.band.nodata)
+    if len(values) != 1:
+        return None
+    (nd,) = values
+    if nd is None:
+        return None
+    nd = float(nd)
+    if dtype.kind == "f":
+        return nd if (math.isnan(nd) or float(dtype.type(nd)) == nd) else None
+    info = np.iinfo(dtype)
+    return nd if (nd == math.floor(nd) and info.min <= nd <= info.max) else None
+
+
+def _fill_nodata(band: np.ndarray, masked: np.ndarray, fill: Any) -> None:
+    """Write ``fill`` where ``masked`` and move valid values equal to it off it (GDAL's
+    dst-nodata rule: one below, or one above at the type minimum; the next float for floats)."""
+    if not (band.dtype.kind == "f" and math.isnan(float(fill))):
+        hit = (band == fill) & ~masked
+        if hit.any():
+            if band.dtype.kind == "f":
+                info_f = np.finfo(band.dtype)
+                direction = band.dtype.type(-np.inf) if fill > info_f.min else band.dtype.type(np.inf)
+                moved = np.nextafter(band.dtype.type(fill), direction)
+            else:
+                moved = fill - 1 if fill > np.iinfo(band.dtype).min else fill + 1
+            band[hit] = moved
+    band[masked] = fill
+
+
+def _alpha_max(dtype: np.dtype) -> int:
+    """The opaque alpha value GDAL and viewers expect for a band type."""
+    return {"uint16": 65535, "int16": 32767}.get(dtype.name, 255)
 
 _datasets: dict[tuple[str, int, int], Any] = {}
 _datasets_lock = threading.Lock()
@@ -757,9 +930,9 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
         if req.cutline is not None:
             from raster_core.cutline import cutline_source_mask
 
-            cm = cutline_source_mask(req.cutline, cutline_srs="EPSG:4326", src_crs=ds.crs, src_transform=src_tf,
+            cm = cutline_source_mask(req.cutline, cutline_srs=req.cutline_srs, src_crs=ds.crs, src_transform=src_tf,
                                      src_shape=(src_h, src_w), all_touched=req.cutline_all_touched,
-                                     window=window, num_threads=num_threads)
+                                     window=window, num_threads=num_threads, validate=False)
             src_mask = cm if src_mask is None else (src_mask & cm)
         return src_mask
 
@@ -927,16 +1100,6 @@ def _check_order(order: Any) -> str:
     if order not in _ORDERS:
         raise InvalidParameterError(f"Unknown order '{order}'; should be one of 'image' or 'gdal'")
     return order
-
-
-def _progress_bar(total: int, progress: Any) -> Any:
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total)
 
 
 # ======================================================================================

@@ -36,6 +36,7 @@ __all__ = [
     "prepare_mask_alpha",
     "resolve_bands",
     "with_name",
+    "dataset_alpha_band",
 ]
 
 #: Band types of the catalog (v2 names plus the v1 ``other``/``derived``).
@@ -508,3 +509,25 @@ def resolve_bands(images: Sequence[Any], bands: Any) -> BandPlan:
 def with_name(band: Band, name: str) -> Band:
     """A copy of ``band`` under another name."""
     return replace(band, name=name)
+
+
+def dataset_alpha_band(file_key: str) -> Band:
+    """The ``alpha`` band every image has: 1 where the GDAL mask of the file ``file_key`` is
+    valid (its alpha band, internal mask, nodata in every band, or everywhere), else 0.
+
+    Examples
+    --------
+    >>> dataset_alpha_band("0").mask, dataset_alpha_band("0").data_range
+    ('dataset', (0, 1))
+    """
+    return Band(
+        name="alpha",
+        type="mask",
+        data_type="Byte",
+        data_range=(0, 1),
+        colorinterp="alpha",
+        file=file_key,
+        band_index=None,
+        mask="dataset",
+        description="1 where the file's mask (alpha band, internal mask or nodata) is valid, else 0",
+    )

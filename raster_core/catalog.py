@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlparse
 
-from raster_core.bands import Band
+from raster_core.bands import Band, dataset_alpha_band
 from raster_core._atomic import atomic_path
 from raster_core.errors import CatalogError, NotFoundError, RasterReadError
 from raster_core.scaling import DATA_TYPE_RANGES, data_type_of
@@ -329,7 +329,7 @@ def file_product(path: PathLike, *, product_id: str | None = None, file_key: str
     Band ``"k"`` is the file's band k (data type, nodata, colour interpretation and
     description from the file). ``red``/``green``/``blue``/``gray`` are aliases of the first
     band with that colour interpretation. ``alpha`` is a 0/1 mask band (``mask="dataset"``:
-    the file's GDAL mask) when the file has an alpha band or an internal mask.
+    the file's GDAL mask: its alpha band, internal mask, nodata, or all valid).
 
     Raises
     ------
@@ -387,7 +387,6 @@ def _product_from_dataset(ds: Any, product_id: str, file_key: str) -> Product:
     nodata = getattr(ds, "nodata", None)
     scales = list(getattr(ds, "scales", None) or [1.0] * count)
     offsets = list(getattr(ds, "offsets", None) or [0.0] * count)
-    flags = [set(f) for f in (getattr(ds, "mask_flags", None) or [()] * count)]
     bands: dict[str, Band] = {}
     aliases: dict[str, str] = {}
     for i in range(count):
@@ -414,20 +413,7 @@ def _product_from_dataset(ds: Any, product_id: str, file_key: str) -> Product:
         )
         if ci in _COLOR_ALIASES and ci not in aliases:
             aliases[ci] = name
-    has_alpha = any(c == "alpha" for c in colorinterp)
-    has_internal_mask = any("per_dataset" in f and "alpha" not in f for f in flags)
-    if has_alpha or has_internal_mask:
-        bands["alpha"] = Band(
-            name="alpha",
-            type="mask",
-            data_type="Byte",
-            data_range=(0, 1),
-            colorinterp="alpha",
-            file=file_key,
-            band_index=None,
-            mask="dataset",
-            description="1 where the file's mask (alpha band or internal mask) is valid, else 0",
-        )
+    bands["alpha"] = dataset_alpha_band(file_key)
     return Product(
         id=product_id,
         bands=bands,
@@ -567,6 +553,8 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) ->
                     aliases[alias] = name
     if not bands:
         raise CatalogError(f"STAC item {item['id']!r} has no raster assets")
+    if "alpha" not in bands and "alpha" not in aliases:
+        bands["alpha"] = dataset_alpha_band(next(iter(files)))
     aliases = {a: t for a, t in aliases.items() if a not in bands}
     product_id = str(item.get("collection") or f"stac:{item['id']}")
     datetime_ = props.get("datetime") or props.get("start_datetime")

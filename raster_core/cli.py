@@ -352,15 +352,20 @@ def _add_request_arguments(p: argparse.ArgumentParser, *, stack: bool = False) -
                    help="near (default), bilinear, cubic, cubicspline, lanczos, average, mode, max, min, med, q1, q3")
     g.add_argument("--cutline", metavar="GEOMETRY",
                    help="clip to a polygon: a GeoJSON or WKT file path, or the GeoJSON/WKT text itself "
-                   "(lon/lat unless the GeoJSON declares a 'crs')")
+                   "(lon/lat unless --cutline-srs is given or the GeoJSON declares a 'crs')")
+    g.add_argument("--cutline-srs", metavar="SRS",
+                   help="CRS of the cutline's coordinates (gdalwarp -cutline_srs), e.g. EPSG:32618")
     g.add_argument("--cutline-all-touched", action="store_true",
                    help="keep every pixel the cutline touches (GDAL CUTLINE_ALL_TOUCHED)")
     g = p.add_argument_group("images")
     g.add_argument("--catalog", metavar="DIR",
                    help="catalog folder or JSON file for catalog ids (default: $RASTER_CORE_CATALOG, "
                    "else GeoTIFF paths only)")
+    g.add_argument("--max-bytes", type=int, metavar="N",
+                   help="memory budget in bytes of the output and its working buffers (default 8 GiB, or "
+                   "$RASTER_CORE_MAX_BYTES); larger requests are refused before reading anything")
     g.add_argument("--max-pixels", type=int, metavar="N",
-                   help="refuse outputs larger than N values (rows x cols x bands) before reading anything")
+                   help="also refuse outputs larger than N values (rows x cols x bands)")
     g.add_argument("--threads", type=int, metavar="N", help="worker threads (default: every core)")
 
 
@@ -379,14 +384,14 @@ def _request_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "resampler": args.resampler,
         "cutline": _read_geometry_arg(args.cutline),
         "cutline_all_touched": args.cutline_all_touched,
+        "cutline_srs": args.cutline_srs,
     }
 
 
 def _make_raster(args: argparse.Namespace) -> Any:
-    from raster_core.api import DEFAULT_MAX_PIXELS, Raster
+    from raster_core.api import Raster
 
-    max_pixels = DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels
-    return Raster(args.catalog, max_pixels=max_pixels, num_threads=args.threads)
+    return Raster(args.catalog, max_bytes=args.max_bytes, max_pixels=args.max_pixels, num_threads=args.threads)
 
 
 class _OutputFolder:
@@ -459,7 +464,8 @@ def _cmd_raster(args: argparse.Namespace) -> int:
         basename = args.outfile_basename
         with _OutputFolder(basename if basename is not None else "x"):
             filename, meta = r.raster(args.ids, _split_tokens(args.bands), output_format=args.output_format,
-                                      outfile_basename=basename, nodata=args.nodata, **kwargs)
+                                      outfile_basename=basename, nodata=args.nodata,
+                                      progress=args.progress or None, **kwargs)
     except RasterCoreError as exc:
         return _fail("raster", exc)
     print(filename)
@@ -492,6 +498,8 @@ def _add_raster(subparsers: Any) -> None:
                    help="value written where the output is masked, and set as the GeoTIFF NoData")
     g.add_argument("--metadata", action="store_true", help="also print the metadata JSON after the file name")
     g.add_argument("--compact", action="store_true", help="single-line metadata JSON")
+    g.add_argument("--progress", action="store_true",
+                   help="report progress on stderr (a tqdm bar when tqdm is installed, else a plain line)")
     p.set_defaults(func=_cmd_raster)
 
 
@@ -529,7 +537,7 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         r = _make_raster(args)
         kwargs = _request_kwargs(args)
         if kwargs["data_type"] is None:
-            kwargs["data_type"] = "UInt16"
+            del kwargs["data_type"]  # the API's default UInt16 (which warns when it changes the values)
         with _OutputFolder(args.out):
             arr, metas = r.stack(_stack_inputs(args.ids), _split_tokens(args.bands), order="gdal", masked=True,
                                  max_workers=args.max_workers, progress=args.progress or None, **kwargs)
@@ -563,7 +571,13 @@ def _cmd_stack(args: argparse.Namespace) -> int:
                         crs = to_crs(meta["coordinateSystem"]["wkt"])
                         transform = to_affine(tuple(meta["geoTransform"]))
                         colorinterp = [b["colorInterpretation"].lower() for b in meta["bands"]]
-                        write_geotiff(name, data[i], crs=crs, transform=transform, nodata=args.nodata,
+                        layer = data[i]
+                        if colorinterp[-1] == "alpha":  # files carry 0/255 (0/65535) alpha, arrays 0/1
+                            from raster_core.api import alpha_for_file
+
+                            layer = layer.copy()
+                            layer[-1] = alpha_for_file(layer[-1], mask[i][-1])
+                        write_geotiff(name, layer, crs=crs, transform=transform, nodata=args.nodata,
                                       colorinterp=colorinterp)
                         written.append(name)
                         meta["files"] = [os.path.basename(name)]
@@ -617,7 +631,8 @@ def _add_stack(subparsers: Any) -> None:
     g.add_argument("--mask", action="store_true", help="also write PATH.mask.npy (True where there is no data)")
     g.add_argument("--nodata", type=float, metavar="VALUE", help="value written where the output is masked")
     g.add_argument("--max-workers", type=int, metavar="N", help="layers computed in parallel (default: up to 8)")
-    g.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    g.add_argument("--progress", action="store_true",
+                   help="report progress on stderr (a tqdm bar when tqdm is installed, else a plain line)")
     p.set_defaults(func=_cmd_stack)
 
 

@@ -40,7 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, to_affine, to_crs
 from raster_core.errors import GeometryError, InvalidParameterError, ShapeError
-from raster_core.geometry import GeometryLike, check_polygonal, polygon_parts, read_geometry
+from raster_core.geometry import GeometryLike, check_polygonal, densify, polygon_parts, read_geometry
 from raster_core.rasterize import burn_prepared, gdal_inverse_geotransform, prepare_polygons
 
 __all__ = [
@@ -58,7 +58,8 @@ DEFAULT_CUTLINE_SRS = "OGC:CRS84"
 _MAX_DENSIFY_ROUNDS = 10
 
 
-def resolve_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -> tuple[BaseGeometry, pyproj.CRS]:
+def resolve_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None, *,
+                    validate: bool = True) -> tuple[BaseGeometry, pyproj.CRS]:
     """Parse and validate a cutline; return it with the CRS of its coordinates.
 
     The CRS is ``cutline_srs`` when given, else the one declared by a legacy GeoJSON ``crs``
@@ -70,11 +71,14 @@ def resolve_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -
         Unparsable, empty, non-polygonal or invalid (self-intersecting...) cutlines.
     CRSError
         An unknown ``cutline_srs``.
+
+    ``validate=False`` skips the polygon validity test (GEOS's, which is slow on large
+    spiky polygons) for a cutline that :func:`prepare_cutline` already validated.
     """
     if isinstance(cutline, SourcePixelCutline):
         raise InvalidParameterError("a SourcePixelCutline is already in source pixels; pass it as is")
     parsed = read_geometry(cutline, name="cutline")
-    geom = check_polygonal(parsed.geometry, name="cutline")
+    geom = check_polygonal(parsed.geometry, name="cutline", validate=validate)
     if not isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):  # collection of polygons
         geom = shapely.MultiPolygon([p for p in polygon_parts(geom) if not p.is_empty])
     if cutline_srs is not None:
@@ -83,7 +87,20 @@ def resolve_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -
         crs = parsed.crs
     else:
         crs = pyproj.CRS.from_user_input(DEFAULT_CUTLINE_SRS)
+        _check_lonlat_range(geom)
     return geom, crs
+
+
+def _check_lonlat_range(geom: BaseGeometry) -> None:
+    """Refuse coordinates that cannot be lon/lat (read as lon/lat because no CRS was given)."""
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -360.0 or maxx > 360.0 or miny < -90.000001 or maxy > 90.000001:
+        raise GeometryError(
+            f"the cutline has no CRS, so its coordinates were read as WGS84 lon/lat, but its extent "
+            f"({minx:.6g}, {miny:.6g}, {maxx:.6g}, {maxy:.6g}) is outside the lon/lat range: they look projected; "
+            "give their CRS with cutline_srs (e.g. cutline_srs='EPSG:32618', CLI --cutline-srs) or a GeoJSON "
+            "'crs' member"
+        )
 
 
 def prepare_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -> BaseGeometry:
@@ -107,7 +124,7 @@ def prepare_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -
         return geom
     minx, miny, maxx, maxy = geom.bounds
     step = max(maxx - minx, maxy - miny) / 1000.0
-    dense = shapely.segmentize(geom, step) if step > 0 else geom
+    dense = densify(geom, step) if step > 0 else geom
     return _transform_geometry(dense, pyproj.Transformer.from_crs(crs, lonlat, always_xy=True))
 
 
@@ -162,6 +179,7 @@ def cutline_to_source_pixels(
     src_crs: CRSLike,
     src_transform: TransformLike,
     src_shape: tuple[int, int],
+    validate: bool = True,
 ) -> SourcePixelCutline:
     """Transform a cutline into source pixel/line coordinates, as gdalwarp does.
 
@@ -179,7 +197,7 @@ def cutline_to_source_pixels(
     >>> c.wkt
     'POLYGON ((1 1, 3 1, 3 3, 1 1))'
     """
-    geom, crs = resolve_cutline(cutline, cutline_srs)
+    geom, crs = resolve_cutline(cutline, cutline_srs, validate=validate)
     s_crs = to_crs(src_crs, name="src_crs")
     aff = to_affine(src_transform, name="src_transform")
     try:
@@ -210,7 +228,7 @@ def cutline_to_source_pixels(
         step = max_spat / max_pix
         if not step > 0:
             break
-        current = shapely.segmentize(current, step)
+        current = densify(current, step)
         pix = to_pixels(_transform_geometry(current, transformer))
     return SourcePixelCutline(pix, (rows, cols))
 
@@ -237,6 +255,7 @@ def cutline_source_mask(
     all_touched: bool = False,
     window: tuple[int, int, int, int] | None = None,
     num_threads: int | None = None,
+    validate: bool = True,
 ) -> np.ndarray:
     """Validity mask of source pixels for a cutline: ``True`` inside (valid).
 
@@ -256,6 +275,8 @@ def cutline_source_mask(
     window
         ``(col_off, row_off, width, height)`` in full-source pixels (may extend past the
         source); default the whole source.
+    validate
+        ``False`` for a cutline already validated (by :func:`prepare_cutline`).
 
     Returns
     -------
@@ -282,8 +303,8 @@ def cutline_source_mask(
         if src_crs is None or src_transform is None or src_shape is None:
             raise InvalidParameterError("src_crs, src_transform and src_shape are required for a cutline")
         pixel_cutline = cutline_to_source_pixels(
-            cutline, cutline_srs=cutline_srs, src_crs=src_crs, src_transform=src_transform, src_shape=src_shape
-        )
+            cutline, cutline_srs=cutline_srs, src_crs=src_crs, src_transform=src_transform, src_shape=src_shape,
+            validate=validate)
     rows, cols = pixel_cutline.src_shape
     col_off, row_off, width, height = _window(window, rows, cols)
     mask = np.zeros((height, width), dtype=np.uint8)

@@ -1490,7 +1490,9 @@ def _cutline_envelope(cutline: Any, cutline_crs: pyproj.CRS, dst: pyproj.CRS) ->
         if len(c) > 1:
             segs.append(np.hypot(*np.diff(c, axis=0).T).max())
     max_len = max(segs) if segs else 0.0
-    geom = shapely.segmentize(cutline, max_len / 20.0) if max_len > 0 else cutline
+    from raster_core.geometry import densify  # linear in the vertices (GEOS's segmentize is not)
+
+    geom = densify(cutline, max_len / 20.0) if max_len > 0 else cutline
     coords = shapely.get_coordinates(geom)
     rp = _Reprojector(cutline_crs, dst)
     x, y, ok = rp.forward(coords[:, 0], coords[:, 1])

@@ -895,6 +895,7 @@ def reproject(
     cutline: Any = None,
     cutline_srs: CRSLike | None = None,
     cutline_all_touched: bool = False,
+    max_bytes: int | None = None,
 ) -> tuple[np.ndarray, Affine]:
     """Reproject an array onto another grid with GDAL 3.10's warper semantics.
 
@@ -939,6 +940,10 @@ def reproject(
         ``cutline_srs`` defaults to the GeoJSON's legacy ``crs`` member if it has one, else
         WGS84 lon/lat (EPSG:4326, x = longitude), as the Raster API guide specifies for both
         GeoJSON and WKT cutlines.
+    max_bytes
+        Budget of the destination it creates and its validity mask (default
+        :data:`raster_core.limits.DEFAULT_MAX_BYTES`); a larger ``dst_shape`` raises
+        :class:`~raster_core.errors.OutputTooLargeError` before anything is allocated.
 
     Returns
     -------
@@ -946,7 +951,8 @@ def reproject(
 
     Raises
     ------
-    ShapeError, DataTypeError, CRSError, TransformError, ResamplingError, InvalidParameterError
+    ShapeError, DataTypeError, CRSError, TransformError, ResamplingError, InvalidParameterError,
+    OutputTooLargeError
 
     Examples
     --------
@@ -979,9 +985,20 @@ def reproject(
     method = resampling_name(resampling)
     s_aff = to_affine(src_transform, name="src_transform")
     s_crs = to_crs(src_crs, name="src_crs")
-    d_crs = s_crs if dst_crs is None else to_crs(dst_crs, name="dst_crs")
+    from raster_core.limits import check_bytes, check_max_bytes, check_output_crs
+
+    d_crs = s_crs if dst_crs is None else check_output_crs(dst_crs, name="dst_crs")
+    budget = check_max_bytes(max_bytes)
+
+    def check_budget(shape: tuple[int, int]) -> None:  # the destination it creates + a validity byte
+        check_bytes(int(shape[0]) * int(shape[1]) * (nb * source.dtype.itemsize + 1), budget,
+                    what=f"a destination of {nb} x {shape[0]} x {shape[1]} {source.dtype.name}",
+                    hint="pass a smaller dst_shape, or raise max_bytes")
+
     if dst_shape is not None:
         dst_shape = _check_shape2(dst_shape, "dst_shape")
+        if destination is None:
+            check_budget(dst_shape)
     if destination is not None:
         if not isinstance(destination, np.ndarray):
             raise ShapeError("destination must be a numpy array")
@@ -1009,6 +1026,7 @@ def reproject(
         else:
             d_aff, w, h = calculate_default_transform(s_crs, d_crs, scols, srows, src_transform=s_aff)
             dst_shape = (int(h), int(w))
+            check_budget(dst_shape)
         d_aff = to_affine(d_aff, name="dst_transform")
     else:
         d_aff = to_affine(dst_transform, name="dst_transform")

@@ -60,9 +60,10 @@ def test_resolve_file_id_bands():
     assert plan.alpha_last
     ref_mask = Catalog().resolve(str(data_file("riotiler_cog_rgb_mask.tif")))
     assert resolve_bands([ref_mask], ["alpha"]).sources[0][0].is_mask
-    ref_nodata = Catalog().resolve(str(data_file("RGB.byte.tif")))
-    with pytest.raises(BandError, match="Invalid bands: band 'alpha' is not available \\(available: 1, 2, 3, red"):
-        resolve_bands([ref_nodata], ["red", "alpha"])
+    ref_nodata = Catalog().resolve(str(data_file("RGB.byte.tif")))  # alpha from its nodata
+    assert resolve_bands([ref_nodata], ["red", "alpha"]).sources[0][1].is_mask
+    with pytest.raises(BandError, match="band 'alfa' is not available \\(available: 1, 2, 3, alpha, red"):
+        resolve_bands([ref_nodata], ["red", "alfa"])
 
 
 def test_mosaic_of_products_and_default_type(cat):

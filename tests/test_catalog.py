@@ -42,10 +42,8 @@ def test_file_product_matches_rasterio(name):
         for ci in ("red", "green", "blue", "gray"):
             expected = [str(i + 1) for i, c in enumerate(ds.colorinterp) if c.name == ci]
             assert product.aliases.get(ci) == (expected[0] if expected else None)
-        flags = ds.mask_flag_enums
-        has_alpha = any(c.name == "alpha" for c in ds.colorinterp)
-        per_dataset = any(any(f.name == "per_dataset" for f in fl) for fl in flags)
-        assert ("alpha" in product.bands) == (has_alpha or per_dataset)
+        # every image has an alpha band: its GDAL mask (alpha band, internal mask, nodata, or all valid)
+        assert "alpha" in product.bands and product.bands["alpha"].mask == "dataset"
     if "alpha" in product.bands:
         a = product.bands["alpha"]
         assert a.mask == "dataset" and a.band_index is None and a.type == "mask" and a.data_range == (0, 1)
@@ -242,7 +240,7 @@ def test_stac_catalog_links_items_and_bands():
     ref = cat.resolve("S2_T34S_fixture")
     p = ref.product
     assert p.id == "sentinel-2-l1c"
-    assert list(p.bands) == ["B04", "B03", "B02", "coastal"]  # the thumbnail is not a band
+    assert list(p.bands) == ["B04", "B03", "B02", "coastal", "alpha"]  # the thumbnail is not a band
     assert p.aliases == {"red": "B04", "green": "B03", "blue": "B02", "B01": "coastal"}
     red = p.bands["B04"]
     assert (red.file, red.band_index, red.data_type, red.nodata, red.colorinterp) == ("visual", 1, "Byte", 0.0, "red")

@@ -270,3 +270,44 @@ def test_written_files_get_normal_permissions(tmp_path):
         assert (q.stat().st_mode & 0o777) == 0o644
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("bands", [1, 3])
+@pytest.mark.parametrize("tiled", [True, False])
+def test_jpeg_compressed_geotiff(tmp_path, bands, tiled):
+    y, x = np.mgrid[0:100, 0:130]
+    smooth = np.stack([x + y, 2 * y, 255 - x]).astype("uint8")[:bands]  # JPEG keeps smooth images close
+    path = tmp_path / "j.tif"
+    write_geotiff(path, smooth, crs=32618, transform=(0, 10, 0, 0, 0, -10), compress="jpeg", tiled=tiled,
+                  blocksize=64, overviews=[2], jpeg_quality=95)
+    with rio_open(path) as g:
+        assert g.profile.get("compress") == "jpeg" and g.count == bands and g.overviews(1) == [2]
+        gdal = g.read()
+    assert np.abs(gdal.astype(int) - smooth).max() <= 8
+    with raster_core.io.open(path) as ds:
+        np.testing.assert_array_equal(ds.read(), gdal)  # our reader decodes what GDAL decodes
+
+
+@pytest.mark.parametrize("kwargs", [dict(array=np.zeros((2, 16, 16), "uint8")),
+                                    dict(array=np.zeros((16, 16), "uint16")),
+                                    dict(array=np.zeros((16, 16), "uint8"), jpeg_quality=0)])
+def test_jpeg_refused_up_front(tmp_path, kwargs):
+    array = kwargs.pop("array")
+    with pytest.raises(raster_core.errors.InvalidParameterError):
+        write_geotiff(tmp_path / "j.tif", array, crs=32618, transform=(0, 10, 0, 0, 0, -10), compress="jpeg",
+                      **kwargs)
+    assert os.listdir(tmp_path) == []
+
+
+def test_stale_temporaries_are_removed_by_the_next_write(tmp_path):
+    day = 24 * 3600
+    stale = tmp_path / ".out.tif.abcd_123.tmp"  # what a killed writer leaves
+    fresh = tmp_path / ".out.tif.efgh_456.tmp"  # a write in progress
+    other = tmp_path / ".notes.tmp"  # not one of ours
+    for p in (stale, fresh, other):
+        p.write_bytes(b"partial")
+    old = os.path.getmtime(stale) - day - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_geotiff(tmp_path / "next.tif", np.zeros((16, 16), "uint8"), crs=32618, transform=(0, 10, 0, 0, 0, -10))
+    assert sorted(os.listdir(tmp_path)) == sorted([fresh.name, other.name, "next.tif"])

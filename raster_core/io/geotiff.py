@@ -1074,6 +1074,9 @@ class Dataset:
         ):
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         samples = [b - 1 for b in bands]
+        from raster_core.limits import check_bytes, default_max_bytes  # a boundless window can be any size
+
+        check_bytes(len(samples) * win.height * win.width * level.dtype.itemsize, default_max_bytes(), what="the read")
         check_read_size(len(samples), win.height, win.width, level.dtype.itemsize, self.name)
         inner = _intersection(win, level.width, level.height)
         if inner == win:

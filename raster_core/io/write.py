@@ -264,6 +264,9 @@ def write_geotiff(
     compression = _COMPRESS[comp_key]
     if compression == "jpeg" and (array.dtype != np.uint8 or nb not in (1, 3)):
         raise InvalidParameterError("compress='jpeg' needs 1 or 3 uint8 bands")
+    if compression == "jpeg" and (isinstance(jpeg_quality, bool) or not isinstance(jpeg_quality, (int, np.integer))
+                                  or not 1 <= jpeg_quality <= 100):
+        raise InvalidParameterError(f"jpeg_quality must be an integer in 1..100, got {jpeg_quality!r}")
     if predictor not in (None, 1, 2, 3):
         raise InvalidParameterError(f"predictor must be None, 1, 2 or 3, got {predictor!r}")
     if predictor == 3 and array.dtype.kind != "f":
@@ -334,11 +337,17 @@ def write_geotiff(
     opts: dict[str, Any] = {
         "photometric": photometric,
         "planarconfig": "contig" if nb > 1 else None,
-        "compression": (compression, jpeg_quality) if compression == "jpeg" else compression,
+        "compression": compression,
         "predictor": predictor if predictor not in (None, 1) else None,
         "metadata": None,
         "software": False,
     }
+    if compression == "jpeg":
+        # RGB stays RGB (no YCbCr conversion, no chroma subsampling), as GDAL writes it by default
+        opts["compressionargs"] = {"level": int(jpeg_quality)}
+        if photometric == "rgb":
+            opts["compressionargs"]["outcolorspace"] = "RGB"
+            opts["subsampling"] = (1, 1)
     if extrasamples and nb > 1:
         opts["extrasamples"] = extrasamples
     if tiled:

@@ -1,0 +1,95 @@
+"""Ctrl-C: a public call stops its worker threads promptly, leaves no file, and the library
+stays usable in that process."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from raster_core._parallel import run_blocks
+from tests.conftest import ROOT, data_file
+
+_LONG_RASTER = textwrap.dedent("""
+    import sys
+    from raster_core.api import Raster
+
+    src, out = sys.argv[1], sys.argv[2]
+    r = Raster(num_threads=2)
+    r.ndarray(src, ["1"], srs="EPSG:4326", resolution=0.01, resampler="bilinear")  # compile first
+    print("ready", flush=True)
+    r.raster([src] * 400, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear", outfile_basename=out)
+    print("finished", flush=True)
+""")
+
+
+def test_sigint_stops_a_long_warp_and_leaves_no_file(tmp_path):
+    src = str(data_file("RGB.byte.tif"))
+    out = tmp_path / "never"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", _LONG_RASTER, src, str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(2.0)  # well inside the mosaic of 400 warps
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        proc.wait(timeout=30)
+        elapsed = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = proc.stderr.read() if proc.stderr else ""
+    assert "KeyboardInterrupt" in stderr
+    assert elapsed < 2.0, elapsed
+    assert os.listdir(tmp_path) == []  # neither the file nor a temporary one
+
+
+def test_interrupted_run_blocks_stops_its_workers_and_the_pool_stays_usable():
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def block(a: int, b: int) -> int:
+        with lock:
+            started.append(a)
+        time.sleep(0.05)
+        return a
+
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_blocks(block, [(i, i + 1) for i in range(400)], num_threads=2)
+    n = len(started)
+    time.sleep(0.3)
+    assert len(started) == n  # nothing runs after the call returned
+    assert n < 40
+    assert run_blocks(lambda a, b: b - a, [(0, 3), (3, 5)], num_threads=2) == [3, 2]
+
+
+def test_nested_blocks_are_skipped_after_a_failure():
+    inner_runs: list[int] = []
+
+    def outer(a: int, b: int) -> None:
+        if a == 0:
+            raise ValueError("first block fails")
+        time.sleep(0.1)
+
+        def inner(c: int, d: int) -> None:
+            inner_runs.append(c)
+            time.sleep(0.02)
+
+        run_blocks(inner, [(i, i + 1) for i in range(50)], num_threads=2)  # inline in the pool thread
+
+    with pytest.raises(ValueError, match="first block fails"):
+        run_blocks(outer, [(0, 1), (1, 2)], num_threads=2)
+    assert len(inner_runs) < 50
