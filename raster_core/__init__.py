@@ -52,6 +52,7 @@ _LAZY: dict[str, str] = {
     # lazy stacks (xarray + Dask)
     "load": "raster_core.load",
     "explain": "raster_core.load",
+    "reproject_xarray": "raster_core.xr_reproject",
 }
 
 __all__ = ["__version__", *_error_names, *_LAZY]
@@ -81,3 +82,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from raster_core.rasterize import geometry_mask, rasterize
     from raster_core.resampling import Resampling
     from raster_core.warp import reproject
+    from raster_core.xr_reproject import reproject_xarray

@@ -333,3 +333,65 @@ def test_thousand_cogs_graph_and_bounded_reduction(tmp_path, cluster_client):
     logs = cluster_client.get_worker_logs()
     text = "\n".join(msg for entries in logs.values() for _, msg in entries)
     assert "Memory use is high" not in text and "spill" not in text.lower() and "restart" not in text.lower()
+
+
+# --------------------------------------------------------------------------- reproject_xarray
+@pytest.fixture(scope="module")
+def scene():
+    return _load([FULL], bands=["red", "green"], resolution=300, data_type="Byte", chunks={"y": 128, "x": 160})
+
+
+@pytest.mark.parametrize("resampler,srs,res", [("near", "EPSG:4326", 0.004), ("bilinear", "EPSG:4326", 0.004),
+                                               ("average", "EPSG:32618", 900)])
+def test_reproject_xarray_equals_eager_reproject(scene, resampler, srs, res):
+    import rioxarray  # noqa: F401
+
+    out = raster_core.reproject_xarray(scene, srs=srs, resolution=res, resampler=resampler, chunks=100)
+    assert isinstance(out.data, dask.array.Array) and out.dims == scene.dims
+    assert out.rio.crs == scene.rio.crs.__class__.from_user_input(srs)
+    got = out.compute(scheduler="threads").values[0]
+    ref = np.zeros(got.shape, dtype=np.uint8)
+    raster_core.reproject(scene.values[0], ref, src_crs=scene.rio.crs.to_wkt(), src_transform=scene.rio.transform(),
+                          dst_crs=srs, dst_transform=out.rio.transform(), resampling=resampler, src_nodata=0,
+                          dst_nodata=0)
+    diff = np.abs(got.astype(int) - ref.astype(int))
+    if resampler == "average":
+        # each chunk warps its own source window (the sub-window's origin rounds differently)
+        assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    else:
+        np.testing.assert_array_equal(got, ref)
+    assert (ref != 0).sum() > 1000
+
+
+def test_reproject_xarray_chunk_depends_only_on_touched_blocks(scene):
+    # a grid larger than the scene: chunks outside it are constant fills
+    b = scene.rio.bounds()
+    out = raster_core.reproject_xarray(scene, srs="EPSG:32618", resolution=600, bounds=(b[0] - 60000, b[1], b[2], b[3]),
+                                       chunks={"y": 90, "x": 90})
+    from dask._task_spec import convert_legacy_graph
+
+    dsk = convert_legacy_graph(dict(out.data.__dask_graph__()))
+    src_layer, n_src_blocks = scene.data.name, scene.data.npartitions
+    counts = [len({d for d in dsk[k].dependencies if isinstance(d, tuple) and d[0] == src_layer})
+              for row in out.data.__dask_keys__()[0][0] for k in row]
+    assert min(counts) == 0 and 0 < max(counts) < n_src_blocks
+    np.testing.assert_array_equal(out.values[..., :90], 0)  # west of the scene: fills
+    # NumPy-backed input and like=: the same pixels
+    eager = scene.compute()
+    again = raster_core.reproject_xarray(eager, like=out)
+    np.testing.assert_array_equal(again.values, out.values)
+
+
+def test_reproject_xarray_reads_rioxarray_conventions():
+    import rioxarray  # noqa: F401
+    from affine import Affine
+
+    data = (np.arange(60 * 80) % 251).astype(np.uint8).reshape(1, 60, 80)  # Byte: kernels compiled already
+    src = xr.DataArray(data, dims=("band", "y", "x"), coords={"band": [1]})
+    src = src.rio.write_crs("EPSG:32618").rio.write_transform(Affine(100, 0, 300000, 0, -100, 2800000))
+    src = src.assign_coords(x=300050.0 + 100 * np.arange(80), y=2799950.0 - 100 * np.arange(60)).chunk({"y": 25})
+    out = raster_core.reproject_xarray(src, srs="EPSG:32618", resolution=200, resampler="near", chunks=16)
+    ref = data[0, 1::2, 1::2]  # 2x down, nearest: the source pixel under each output pixel's centre
+    np.testing.assert_array_equal(out.values[0], ref)
+    with pytest.raises(InvalidParameterError):
+        raster_core.reproject_xarray(xr.DataArray(data, dims=("band", "y", "x")), srs="EPSG:4326")
