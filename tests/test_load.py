@@ -395,3 +395,18 @@ def test_reproject_xarray_reads_rioxarray_conventions():
     np.testing.assert_array_equal(out.values[0], ref)
     with pytest.raises(InvalidParameterError):
         raster_core.reproject_xarray(xr.DataArray(data, dims=("band", "y", "x")), srs="EPSG:4326")
+
+
+def test_readme_dask_section_runs(monkeypatch):
+    import doctest
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Large stacks with Dask\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M).group(1)
+    source = "\n".join(re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M))
+    monkeypatch.chdir(ROOT)
+    test = doctest.DocTestParser().get_doctest(source, {}, "README-dask", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    with dask.config.set(scheduler="threads"):
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
