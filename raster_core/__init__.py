@@ -49,6 +49,10 @@ _LAZY: dict[str, str] = {
     "stack": "raster_core.api",
     "raster": "raster_core.api",
     "Catalog": "raster_core.catalog",
+    # lazy stacks (xarray + Dask)
+    "load": "raster_core.loader",
+    "explain": "raster_core.loader",
+    "reproject_xarray": "raster_core.xr_reproject",
 }
 
 __all__ = ["__version__", *_error_names, *_LAZY]
@@ -74,6 +78,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from raster_core.dltile import DLTile
     from raster_core.grid import GeoBox, aligned_target, calculate_default_transform, transform_bounds
     from raster_core.io import Dataset, open, write_geotiff, write_image
+    from raster_core.loader import explain, load
     from raster_core.rasterize import geometry_mask, rasterize
     from raster_core.resampling import Resampling
     from raster_core.warp import reproject
+    from raster_core.xr_reproject import reproject_xarray

@@ -187,6 +187,7 @@ class Raster:
         scaling: Any,
         extra: Mapping[str, Any],
         cutline_srs: Any = None,
+        grid: Any = None,
     ) -> _Request:
         from raster_core.grid import output_geobox
         from raster_core.resampling import resampling_name
@@ -246,6 +247,8 @@ class Raster:
         work_dt, out_dt = numpy_dtype(plan.data_type), numpy_dtype(out_type)
         if tile_box is not None:
             geobox = tile_box
+        elif grid is not None:  # already made from these parameters (the time steps of a load)
+            geobox = grid
         else:
             if dimensions is not None and not isinstance(dimensions, (str, bytes)):
                 try:
@@ -449,7 +452,7 @@ class Raster:
             bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"],
             resampler=args["resampler"], dltile=args["dltile"], processing_level=args["processing_level"],
             cutline_all_touched=args["cutline_all_touched"], scaling=args["scaling"], extra=args["extra"],
-            cutline_srs=args.get("cutline_srs"))
+            cutline_srs=args.get("cutline_srs"), grid=args.get("grid"))
 
     def _finish(self, req: _Request, out: np.ndarray, valid: np.ndarray, ids: list[str], *, order: str,
                 masked: bool) -> tuple[np.ndarray, dict[str, Any]]:
@@ -587,6 +590,13 @@ class Raster:
             if bar is not None:
                 bar.close()
         return out, metas  # type: ignore[return-value]
+
+    def load(self, items: Any, bands: Any = None, **kwargs: Any) -> Any:
+        """:func:`raster_core.loader.load` on this catalog: a ``(time, band, y, x)`` DataArray,
+        eager or on Dask (needs the ``xarray`` extra)."""
+        from raster_core.loader import load
+
+        return load(items, bands, _raster=self, **kwargs)
 
     def raster(
         self,
@@ -897,10 +907,13 @@ def _footprint_window(plan: Any, src_size: tuple[int, int], dst_shape: tuple[int
 
 
 def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
-               num_threads: int | None) -> Piece | None:
+               num_threads: int | None, dst_limit: tuple[int, int, int, int] | None = None) -> Piece | None:
     """The requested bands of one file on ``gb``, over the destination window they cover:
     ``((row0, row1, col0, col1), values, produced)`` with ``values`` (len(sources), h, w)
-    in the layer type of ``req`` and ``produced`` (h, w); ``None`` = nothing on the grid."""
+    in the layer type of ``req`` and ``produced`` (h, w); ``None`` = nothing on the grid.
+
+    ``dst_limit`` ``(row0, row1, col0, col1)``: produce only that part of ``gb`` (a chunk of
+    a lazy load); its pixels are those of the whole-grid call, as the plan is the whole grid's."""
     from affine import Affine
 
     from raster_core.warp import execute_plan, plan_warp
@@ -961,6 +974,9 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
         dx, dy = offset
         c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
         r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
+        if dst_limit is not None:
+            r0, r1 = max(r0, dst_limit[0]), min(r1, dst_limit[1])
+            c0, c1 = max(c0, dst_limit[2]), min(c1, dst_limit[3])
         if c1 <= c0 or r1 <= r0:
             return None
         window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
@@ -1003,6 +1019,9 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
         dwin = _footprint_window(sub, (r1 - r0, c1 - c0), (gb.height, gb.width))
     else:
         dwin = (0, gb.height, 0, gb.width)
+    if dst_limit is not None:
+        dwin = (max(dwin[0], dst_limit[0]), min(dwin[1], dst_limit[1]),
+                max(dwin[2], dst_limit[2]), min(dwin[3], dst_limit[3]))
     if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
         return None
     if data_idx:

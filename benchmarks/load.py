@@ -1,0 +1,179 @@
+"""Benchmark: lazy STAC loads, raster_core.load vs odc-stac (rasterio/GDAL reader).
+
+A synthetic collection (``--items`` COGs of 256 x 256 uint16, 64-px tiles, DEFLATE, nodata
+0, scattered over a 4096 x 4096 grid of 10 m UTM pixels on ``--steps`` dates) is written to a
+temp folder. Both libraries load the same STAC items onto the same grid (same CRS, same
+affine, nearest), grouped by time, in 1024 x 1024 chunks, and reduce them with
+``max("time")``. Timed, each as the median of ``--repeat`` runs after a warm-up:
+
+* graph build: the ``load(...)`` call (planning + graph, nothing computed);
+* compute on Dask's threads scheduler with ``--threads`` threads;
+* compute on a LocalCluster of 2 worker processes x 1 thread (started once, 127.0.0.1);
+* peak RSS growth of this process during the threads-scheduler compute.
+
+stackstac is not run: its current release pins pandas < 3, older than this environment's.
+
+Usage::
+
+    flock /tmp/raster_core_bench.lock python benchmarks/load.py [--items N] [--steps N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+X0, Y0, RES, GRID, SIZE = 500000.0, 4000000.0, 10.0, 4096, 256
+
+
+def make_items(folder: Path, n: int, steps: int) -> list[dict]:
+    from raster_core.io import write_geotiff
+
+    rng = np.random.default_rng(1)
+    items = []
+    for i in range(n):
+        col, row = (int(v) for v in rng.integers(0, GRID - SIZE, 2))
+        data = rng.integers(1, 60000, (1, SIZE, SIZE), dtype=np.uint16)
+        path = folder / f"scene_{i:04d}.tif"
+        tf = (X0 + col * RES, RES, 0.0, Y0 - row * RES, 0.0, -RES)
+        write_geotiff(path, data, crs="EPSG:32633", transform=tf, nodata=0, blocksize=64)
+        items.append({
+            "type": "Feature", "stac_version": "1.0.0", "id": f"scene-{i:04d}", "collection": "synthetic",
+            "stac_extensions": ["https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+                                "https://stac-extensions.github.io/raster/v1.1.0/schema.json"],
+            "bbox": [0, 0, 0, 0], "geometry": _lonlat_box(tf),
+            "properties": {"datetime": f"2021-01-{i % steps + 1:02d}T12:00:00Z", "proj:epsg": 32633,
+                           "proj:shape": [SIZE, SIZE], "proj:transform": [RES, 0.0, tf[0], 0.0, -RES, tf[3]]},
+            "assets": {"B1": {"href": str(path), "type": "image/tiff; application=geotiff", "roles": ["data"],
+                              "raster:bands": [{"data_type": "uint16", "nodata": 0}]}},
+            "links": []})
+    for it in items:
+        xs = [p[0] for p in it["geometry"]["coordinates"][0]]
+        ys = [p[1] for p in it["geometry"]["coordinates"][0]]
+        it["bbox"] = [min(xs), min(ys), max(xs), max(ys)]
+    return items
+
+
+def _lonlat_box(tf: tuple) -> dict:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(32633, 4326, always_xy=True)
+    x0, y0 = tf[0], tf[3]
+    x1, y1 = x0 + SIZE * RES, y0 - SIZE * RES
+    ring = [t.transform(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))]
+    return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
+
+
+def _rss_mb() -> float:
+    import resource
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _peak_during(fn) -> tuple[float, object]:
+    base = _rss_mb()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mb())
+            time.sleep(0.005)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    try:
+        out = fn()
+    finally:
+        done.set()
+        th.join()
+    return peak[0] - base, out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    import dask
+    import odc.stac
+    import pystac
+    from distributed import Client, LocalCluster
+    from odc.geo.geobox import GeoBox as OdcGeoBox
+
+    import raster_core
+
+    tmp = Path(tempfile.mkdtemp(prefix="rc_bench_load_"))
+    items = make_items(tmp, args.items, args.steps)
+    py_items = [pystac.Item.from_dict(d) for d in items]
+    bounds = (X0, Y0 - GRID * RES, X0 + GRID * RES, Y0)
+    chunks = {"time": 1, "y": 1024, "x": 1024}
+    geobox = OdcGeoBox.from_bbox(bounds, crs="EPSG:32633", resolution=RES)
+
+    def ours():
+        return raster_core.load(items, ["B1"], groupby="time", chunks=chunks, srs="EPSG:32633", resolution=RES,
+                                bounds=bounds)
+
+    def odc_load():
+        return odc.stac.load(py_items, bands=["B1"], geobox=geobox, groupby="time", chunks={"x": 1024, "y": 1024},
+                             resampling="nearest")
+
+    rows = []
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, memory_limit="2GiB", silence_logs=40)
+    client = Client(cluster)
+    try:
+        for name, build in (("raster_core", ours), ("odc-stac", odc_load)):
+            arr = build()  # warm-up (imports, header caches, Numba)
+            da = arr if name == "raster_core" else arr["B1"]
+            with dask.config.set(scheduler="threads", num_workers=args.threads):
+                da.max("time").compute()
+            client.compute(da.max("time").data).result()
+            t_build, t_threads, t_cluster, peaks = [], [], [], []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                arr = build()
+                t_build.append(time.perf_counter() - t0)
+                da = arr if name == "raster_core" else arr["B1"]
+                with dask.config.set(scheduler="threads", num_workers=args.threads):
+                    t0 = time.perf_counter()
+                    peak, _ = _peak_during(lambda d=da: d.max("time").compute())
+                    t_threads.append(time.perf_counter() - t0)
+                peaks.append(peak)
+                t0 = time.perf_counter()
+                client.compute(da.max("time").data).result()
+                t_cluster.append(time.perf_counter() - t0)
+            tasks = len(dict(da.data.__dask_graph__()))
+            rows.append((name, statistics.median(t_build), statistics.median(t_threads),
+                         statistics.median(t_cluster), max(peaks), tasks))
+    finally:
+        client.close()
+        cluster.close()
+
+    print(f"{args.items} COGs {SIZE}x{SIZE} uint16 on {args.steps} dates -> ({args.steps}, 1, {GRID}, {GRID}), "
+          f"chunks 1024, max('time'); {args.threads} threads / 2-process LocalCluster; median of {args.repeat}")
+    print(f"{'library':<12} {'build s':>8} {'threads s':>10} {'cluster s':>10} {'peak RSS MB':>12} {'graph keys':>11}")
+    for name, b, t, c, p, k in rows:
+        print(f"{name:<12} {b:8.3f} {t:10.2f} {c:10.2f} {p:12.0f} {k:11d}")
+    ours_row, odc_row = rows
+    print(f"ratios (odc-stac / raster_core): build {odc_row[1] / ours_row[1]:.1f}x, "
+          f"threads compute {odc_row[2] / ours_row[2]:.2f}x, cluster compute {odc_row[3] / ours_row[3]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Output-chunk-driven Dask graphs: one task per output chunk, all referencing one shared plan
+key; chunks that no source touches are constant fills.
+
+The client finds the sources of each chunk with one shapely STRtree over the sources'
+footprints (in output pixel coordinates); no per-source task and no ``dask.delayed``.
+
+Needs dask (the ``xarray``/``dask`` extras); ``import raster_core`` does not import this module.
+
+Examples
+--------
+>>> import numpy as np
+>>> boxes = np.array([[0, 0, 10, 10], [30, 30, 40, 40]], dtype=float)   # col0, row0, col1, row1
+>>> chunks = ((1,), (20, 20), (20, 20))                                 # time, y, x
+>>> sources_by_chunk(boxes, np.array([0, 0]), chunks)
+{(0, 0, 0): [0], (0, 1, 1): [1]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["chunk_bounds", "sources_by_chunk", "chunked_array", "constant_block"]
+
+
+def chunk_bounds(sizes: Sequence[int]) -> np.ndarray:
+    """Start offsets of the chunks of one axis, and the end: ``len(sizes) + 1`` values."""
+    return np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])
+
+
+def sources_by_chunk(boxes: np.ndarray, steps: np.ndarray,
+                     chunks: tuple[Sequence[int], Sequence[int], Sequence[int]],
+                     ) -> dict[tuple[int, int, int], list[int]]:
+    """Which sources each ``(time, y, x)`` chunk needs.
+
+    Parameters
+    ----------
+    boxes
+        ``(n, 4)`` footprints ``(col0, row0, col1, row1)`` in output pixels (halo included).
+    steps
+        ``(n,)`` time step of each source.
+    chunks
+        Chunk sizes along time, y and x.
+
+    Returns
+    -------
+    dict
+        ``(ti, yi, xi) -> [source index, ...]`` in source order, only for chunks with sources.
+    """
+    import shapely
+
+    tb, yb, xb = (chunk_bounds(c) for c in chunks)
+    out: dict[tuple[int, int, int], list[int]] = {}
+    if len(boxes) == 0:
+        return out
+    ny, nx = len(yb) - 1, len(xb) - 1
+    # half-open pixel ranges: shrink by a hair so that touching edges do not intersect
+    eps = 1e-6
+    tree = shapely.STRtree(shapely.box(boxes[:, 0] + eps, boxes[:, 1] + eps, boxes[:, 2] - eps, boxes[:, 3] - eps))
+    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    yy, xx = yy.ravel(), xx.ravel()
+    cells = shapely.box(xb[xx], yb[yy], xb[xx + 1], yb[yy + 1])
+    cell_idx, src_idx = tree.query(cells, predicate="intersects")
+    t_idx = np.searchsorted(tb, steps[src_idx], side="right") - 1
+    order = np.lexsort((src_idx, xx[cell_idx], yy[cell_idx], t_idx))
+    for t, y, x, s in zip(t_idx[order].tolist(), yy[cell_idx][order].tolist(), xx[cell_idx][order].tolist(),
+                          src_idx[order].tolist(), strict=False):
+        out.setdefault((t, y, x), []).append(s)
+    return out
+
+
+def constant_block(shape: tuple[int, ...], value: Any, dtype: Any) -> np.ndarray:
+    """A read-only block of one value (a broadcast: no memory until someone writes a copy)."""
+    return np.broadcast_to(np.array(value, dtype=dtype), shape)
+
+
+def chunked_array(name: str, plan: Any, func: Callable[..., np.ndarray], chunks: tuple[Sequence[int], ...],
+                  tasks: Mapping[tuple[int, ...], tuple[Any, ...]], fill: Any, dtype: Any) -> Any:
+    """A Dask array of one task per chunk.
+
+    ``tasks`` maps a chunk index to the extra arguments of ``func(plan, slices, *args)``;
+    the other chunks are ``constant_block(shape, fill, dtype)``. ``plan`` is stored once
+    under its own key, which every chunk task references.
+    """
+    import dask.array as da
+    from dask._task_spec import DataNode, Task, TaskRef
+    from dask.highlevelgraph import HighLevelGraph
+
+    plan_key = f"{name}-plan"
+    bounds = [chunk_bounds(c) for c in chunks]
+    dsk: dict[Any, Any] = {plan_key: DataNode(plan_key, plan)}
+    ref = TaskRef(plan_key)
+    for idx in np.ndindex(*(len(c) for c in chunks)):
+        key = (name, *idx)
+        slices = tuple((int(b[i]), int(b[i + 1])) for b, i in zip(bounds, idx, strict=False))
+        args = tasks.get(idx)
+        if args is None:
+            shape = tuple(e - s for s, e in slices)
+            dsk[key] = Task(key, constant_block, shape, fill, np.dtype(dtype).str, _data_producer=True)
+        else:
+            dsk[key] = Task(key, func, ref, slices, *args, _data_producer=True)
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
+    return da.Array(graph, name, chunks=chunks, dtype=dtype)

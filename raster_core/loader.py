@@ -1,0 +1,702 @@
+"""``load``: a stack of images as an xarray DataArray ``(time, band, y, x)``, eager or on Dask.
+
+The pixels are those of :meth:`raster_core.api.Raster.stack` (``order="gdal"``) on the same
+parameters, for any chunking, scheduler and number of workers: every chunk runs the same
+plan as the whole-grid call (the plan of each image is made for the whole output grid; a
+chunk only limits the rows/cols that are produced).
+
+How a lazy load runs:
+
+* on the client: the items are resolved (STAC items through
+  :meth:`~raster_core.catalog.Catalog.add_stac`, no catalog needed), grouped into time
+  steps, each time step is planned like one layer of ``stack`` (validated requests, output
+  grid, bands, scales), and every image's footprint on the output grid (with the
+  resampler's halo) goes into one STRtree that says which images each chunk needs;
+* the graph has one key holding the plan and one task per output chunk (a constant fill
+  when no image touches the chunk);
+* a chunk task plans, reads, warps and paints its images one after another on one thread
+  (Dask supplies the parallelism), reopening files lazily with a per-process header cache.
+
+Needs xarray and dask (the ``xarray`` extra); ``import raster_core`` imports neither.
+
+Examples
+--------
+>>> import raster_core
+>>> da = raster_core.load(["data/RGB.byte.tif"], ["red", "green"], resolution=600,
+...                       chunks={"y": 128, "x": 128})                  # doctest: +SKIP
+>>> da.dims, da.shape                                                      # doctest: +SKIP
+(('time', 'band', 'y', 'x'), (1, 2, 359, 395))
+>>> raster_core.explain(["data/RGB.byte.tif"], "red", resolution=600, chunks={"y": 128})["chunks"]  # doctest: +SKIP
+9
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from raster_core.errors import InvalidParameterError, UnsupportedFeatureError
+
+__all__ = ["load", "explain", "LoadPlan"]
+
+_GROUPBY = (None, "time", "solar_day")
+
+
+def _WGS84_WKT() -> str:  # noqa: N802
+    from raster_core.crs import to_crs
+
+    return to_crs("EPSG:4326").to_wkt()
+
+
+# ======================================================================================
+# items -> catalog ids
+# ======================================================================================
+def _as_stac_dict(obj: Any) -> Mapping[str, Any] | None:
+    """A STAC Item/ItemCollection/FeatureCollection as a dict (pystac objects included)."""
+    if isinstance(obj, Mapping):
+        return obj if obj.get("type") in ("Feature", "FeatureCollection") else None
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict) and type(obj).__module__.startswith("pystac"):
+        d = to_dict()
+        if isinstance(d, Mapping) and d.get("type") in ("Feature", "FeatureCollection"):
+            return d
+    return None
+
+
+def _expand(obj: Any) -> list[tuple[Any, Mapping[str, Any] | None]]:
+    """One input -> ``[(original item, STAC item dict or None), ...]``."""
+    d = _as_stac_dict(obj)
+    if d is None:
+        if isinstance(obj, os.PathLike):
+            obj = os.fspath(obj)
+        if not isinstance(obj, str) or not obj:
+            raise InvalidParameterError(
+                f"an item must be an image id, a GeoTIFF path or a STAC Item/ItemCollection, got {obj!r}")
+        return [(obj, None)]
+    if d.get("type") == "FeatureCollection":
+        feats = d.get("features") or []
+        originals = list(getattr(obj, "items", None) or feats) if not isinstance(obj, Mapping) else list(feats)
+        if len(originals) != len(feats):
+            originals = list(feats)
+        return [(o, f) for o, f in zip(originals, feats, strict=False)]
+    return [(obj, d)]
+
+
+def _parse_items(items: Any) -> list[list[tuple[Any, Mapping[str, Any] | None]]]:
+    """``items`` -> explicit groups: each entry is a list of (original, STAC dict or None); a
+    sub-list of the input is one group, anything else one group per item."""
+    if isinstance(items, (str, os.PathLike)) or _as_stac_dict(items) is not None:
+        items = [items]
+    if not isinstance(items, Iterable):
+        raise InvalidParameterError(f"items must be a list of images or STAC items, got {type(items).__name__}")
+    groups: list[list[tuple[Any, Mapping[str, Any] | None]]] = []
+    for obj in items:
+        if isinstance(obj, (list, tuple)):
+            sub = [e for o in obj for e in _expand(o)]
+            if not sub:
+                raise InvalidParameterError("an empty sub-list in items")
+            groups.append(sub)
+        else:
+            d = _as_stac_dict(obj)
+            if d is not None and d.get("type") == "FeatureCollection":
+                groups += [[e] for e in _expand(obj)]
+            else:
+                groups.append(_expand(obj))
+    if not groups:
+        raise InvalidParameterError("load needs at least one item")
+    return groups
+
+
+def _working_catalog(catalog: Any, stac: list[Mapping[str, Any]]) -> Any:
+    from raster_core.catalog import Catalog, default_catalog
+
+    if catalog is None:
+        base = default_catalog()
+    elif isinstance(catalog, Catalog):
+        base = catalog
+    else:
+        base = Catalog.open(catalog)
+    if not stac:
+        return base
+    cat = Catalog(base.path)
+    cat._products.update(base._products)
+    cat._images.update(base._images)
+    for item in stac:
+        cat.add_stac(item)
+    return cat
+
+
+# ======================================================================================
+# grouping into time steps
+# ======================================================================================
+def _to_datetime64(text: str | None) -> np.datetime64:
+    if not text:
+        return np.datetime64("NaT", "ns")
+    try:
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        t = _dt.datetime.combine(_dt.date.fromisoformat(text), _dt.time())
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return np.datetime64(t, "ns")
+
+
+def _centre_longitude(ref: Any) -> float:
+    """Longitude of an image's centre (its STAC geometry, else its first file's grid)."""
+    geom = ref.image.geometry
+    if geom:
+        import shapely.geometry
+
+        return float(shapely.geometry.shape(geom).centroid.x)
+    from raster_core.api import _open
+    from raster_core.transform import proj_transform
+
+    ds = _open(ref.paths[0])
+    t = ds.transform
+    cx = t.c + t.a * ds.width / 2 + t.b * ds.height / 2
+    cy = t.f + t.d * ds.width / 2 + t.e * ds.height / 2
+    lon, _ = proj_transform(ds.crs.to_wkt(), "EPSG:4326", np.array([cx]), np.array([cy]))
+    return float(lon[0])
+
+
+def _solar_day(ref: Any, time: np.datetime64) -> np.datetime64:
+    """The local solar date: UTC time shifted by the longitude (1 h per 15 degrees)."""
+    if np.isnat(time):
+        return time
+    shift = np.timedelta64(int(round(_centre_longitude(ref) / 15.0 * 3600e9)), "ns")
+    return (time + shift).astype("datetime64[D]").astype("datetime64[ns]")
+
+
+_Entry = tuple[Any, Any, np.datetime64]  # (original item, ImageRef, acquisition time)
+
+
+def _group(groups: list[list[_Entry]], groupby: Any) -> list[list[_Entry]]:
+    """Explicit groups (``groupby=None``) or regrouped by key, groups in key order, items of a
+    group in time order (painter's order: the latest on top)."""
+    if groupby is None:
+        return groups
+    if any(len(g) > 1 for g in groups):
+        raise InvalidParameterError("give either sub-lists of items (explicit time steps) or groupby, not both")
+    flat = [g[0] for g in groups]
+    if groupby == "time":
+        keys = [t for _, _, t in flat]
+    elif groupby == "solar_day":
+        keys = [_solar_day(ref, t) for _, ref, t in flat]
+    elif callable(groupby):
+        keys = [groupby(orig) for orig, _, _ in flat]
+    else:
+        raise InvalidParameterError(f"groupby must be None, 'time', 'solar_day' or a callable, got {groupby!r}")
+    buckets: dict[Any, list[tuple[Any, Any, np.datetime64]]] = {}
+    for key, entry in zip(keys, flat, strict=False):
+        buckets.setdefault(_hashable(key), []).append(entry)
+    try:
+        ordered = sorted(buckets, key=_sort_key)
+    except TypeError:
+        ordered = list(buckets)
+    big = np.datetime64("9999-12-31", "ns")
+    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) for k in ordered]
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, np.datetime64):
+        return ("nat",) if np.isnat(key) else key.astype("datetime64[ns]").astype(np.int64).item()
+    return key
+
+
+def _sort_key(key: Any) -> Any:
+    return (1, 0) if key == ("nat",) else (0, key)
+
+
+# ======================================================================================
+# the plan (shared by every chunk task; picklable)
+# ======================================================================================
+@dataclass(frozen=True)
+class LoadPlan:
+    """Everything the chunk tasks need, computed on the client.
+
+    Attributes
+    ----------
+    requests
+        One validated ``stack`` layer request per time step (grid, bands, scales, type).
+    band_names
+        Output band names (alpha dropped when ``drop_alpha``).
+    dtype
+        Output NumPy dtype.
+    fill_value
+        Value of pixels without data.
+    """
+
+    requests: tuple[Any, ...]
+    band_names: tuple[str, ...]
+    dtype: np.dtype
+    fill_value: Any
+
+    @property
+    def geobox(self) -> Any:
+        return self.requests[0].geobox
+
+
+def render_window(req: Any, images: Sequence[int], window: tuple[int, int, int, int],
+                  num_threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """One time step on ``window = (row0, row1, col0, col1)`` of its grid, painting only
+    ``images`` (indexes into the request's images, in painter's order): ``(data, valid)``,
+    both ``(bands, rows, cols)``, as :meth:`Raster._execute` gives them for the whole grid."""
+    from raster_core.api import _image_layer, _warp_file
+    from raster_core.mosaic import Mosaic, nodata_valid
+    from raster_core.scaling import apply_scales, numpy_dtype
+
+    gb = req.geobox
+    plan = req.plan
+    nb = len(plan.names)
+    r0, r1, c0, c1 = window
+    work_dt = numpy_dtype(plan.data_type)
+    mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
+    for i in images:
+        srcs = plan.sources[i]
+        by_path: dict[str, list[int]] = {}
+        for b, s in enumerate(srcs):
+            by_path.setdefault(s.path, []).append(b)
+        pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, num_threads,
+                                         dst_limit=window))
+                  for path, out_bands in by_path.items()]
+        pieces = [(ob, p) for ob, p in pieces if p is not None]
+        if not pieces:
+            continue
+        layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
+        mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
+        del layer, lvalid, pieces
+    data, valid = mosaic.result()
+    if plan.alpha_last and not req.mask_alpha:
+        valid = np.ones_like(valid)
+    if req.mask_nodata:
+        for b in range(nb):
+            if plan.alpha_last and b == nb - 1:
+                continue
+            values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
+            for nd in sorted(values, key=repr):
+                valid[b] &= nodata_valid(data[b], nd)
+    if req.scales is None and data.dtype == numpy_dtype(req.data_type):
+        return data, valid
+    return apply_scales(data, req.scales, req.data_type, valid, num_threads=num_threads), valid
+
+
+def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
+               entries: tuple[tuple[int, tuple[int, ...]], ...], num_threads: int | None = 1) -> np.ndarray:
+    """One output chunk ``(time, band, y, x)``: ``slices`` are its ``(start, stop)`` per dim,
+    ``entries`` the ``(time step, image indexes)`` that touch it."""
+    (t0, t1), (b0, b1), (r0, r1), (c0, c1) = slices
+    out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+    for step, images in entries:
+        req = plan.requests[step]
+        data, valid = render_window(req, images, (r0, r1, c0, c1), num_threads=num_threads)
+        data, valid = data[b0:b1], valid[b0:b1]
+        np.copyto(out[step - t0], data, where=valid, casting="unsafe")
+    return out
+
+
+# ======================================================================================
+# footprints of the images on the output grid
+# ======================================================================================
+def _footprints(plan: LoadPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """``(boxes, steps, read_bytes, index)``: per image of every time step its footprint
+    ``(col0, row0, col1, row1)`` on the output grid (kernel halo and the approximate
+    transformer's error included; the whole grid when in doubt), its time step, an
+    estimate of the bytes its reads need, and ``(step, image)``."""
+    from affine import Affine
+
+    from raster_core.api import _open
+    from raster_core.crs import to_crs
+    from raster_core.resampling import KERNEL_RADIUS
+    from raster_core.scaling import numpy_dtype
+    from raster_core.transform import inv_geotransform, proj_transform
+
+    gb = plan.geobox
+    dst_wkt = gb.crs.to_wkt()
+    dst_inv = inv_geotransform(gb.transform.to_gdal())
+    whole = (0.0, 0.0, float(gb.width), float(gb.height))
+    n = 33
+    e = np.linspace(0.0, 1.0, n)
+    ex = np.concatenate([e, e, np.zeros(n), np.ones(n)])
+    ey = np.concatenate([np.zeros(n), np.ones(n), e, e])
+    boxes: list[tuple[float, float, float, float]] = []
+    steps: list[int] = []
+    nbytes: list[float] = []
+    index: list[tuple[int, int]] = []
+    pole_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    crs_cache: dict[str, Any] = {}
+    wkt_cache: dict[int, tuple[Any, str, bool]] = {}  # id(crs) -> (crs kept alive, WKT, same as the grid's)
+    dst_area = abs(gb.transform.a * gb.transform.e - gb.transform.b * gb.transform.d)
+    for step, req in enumerate(plan.requests):
+        radius = KERNEL_RADIUS.get(req.resampler, 0)
+        for i, srcs in enumerate(req.plan.sources):
+            box = None
+            read = 0.0
+            image = req.refs[i].image
+            for path in dict.fromkeys(s.path for s in srcs):
+                if image.crs and image.geotransform and image.shape:  # STAC proj:*: no header to read
+                    if image.crs not in crs_cache:
+                        crs_cache[image.crs] = to_crs(image.crs)
+                    src_crs = crs_cache[image.crs]
+                    (h, w), t = image.shape, Affine.from_gdal(*image.geotransform)
+                else:
+                    ds = _open(path)
+                    src_crs, w, h, t = ds.crs, ds.width, ds.height, ds.transform
+                fx = t.c + t.a * ex * w + t.b * ey * h
+                fy = t.f + t.d * ex * w + t.e * ey * h
+                if id(src_crs) not in wkt_cache:
+                    wkt = src_crs.to_wkt()
+                    wkt_cache[id(src_crs)] = (src_crs, wkt, wkt == dst_wkt or src_crs.equals(gb.crs))
+                _, src_wkt, same_crs = wkt_cache[id(src_crs)]
+                if not same_crs:
+                    fx, fy = proj_transform(src_wkt, dst_wkt, np.asarray(fx), np.asarray(fy))
+                    if src_wkt not in pole_cache:
+                        pole_cache[src_wkt] = proj_transform(_WGS84_WKT(), src_wkt, np.array([0.0, 0.0]),
+                                                             np.array([90.0, -90.0]))
+                    px, py = pole_cache[src_wkt]
+                    inv = ~t
+                    sx = inv.c + inv.a * px + inv.b * py
+                    sy = inv.f + inv.d * px + inv.e * py
+                    pole = np.isfinite(sx) & np.isfinite(sy) & (sx >= -1) & (sx <= w + 1) & (sy >= -1) & (sy <= h + 1)
+                else:
+                    pole = np.zeros(1, dtype=bool)
+                cx = dst_inv[0] + dst_inv[1] * np.asarray(fx) + dst_inv[2] * np.asarray(fy)
+                cy = dst_inv[3] + dst_inv[4] * np.asarray(fx) + dst_inv[5] * np.asarray(fy)
+                if pole.any() or not (np.isfinite(cx).all() and np.isfinite(cy).all()):
+                    fb = whole
+                else:
+                    ratio = max(1.0, (cx.max() - cx.min()) / max(w, 1), (cy.max() - cy.min()) / max(h, 1))
+                    pad = 4 + math.ceil(0.25 * ratio) + math.ceil((radius + 1) * ratio)
+                    fb = (max(0.0, math.floor(cx.min()) - pad), max(0.0, math.floor(cy.min()) - pad),
+                          min(float(gb.width), math.ceil(cx.max()) + pad),
+                          min(float(gb.height), math.ceil(cy.max()) + pad))
+                box = fb if box is None else (min(box[0], fb[0]), min(box[1], fb[1]),
+                                              max(box[2], fb[2]), max(box[3], fb[3]))
+                # bytes: the output area covered, in source pixels, times the bands read
+                src_area = abs(t.a * t.e - t.b * t.d)
+                cover = max(0.0, fb[2] - fb[0]) * max(0.0, fb[3] - fb[1])
+                px_src = min(float(w) * h, cover * dst_area / src_area) if src_area > 0 and same_crs \
+                    else min(float(w) * h, cover)
+                read += px_src * sum(numpy_dtype(s.band.data_type).itemsize for s in srcs if s.path == path)
+            assert box is not None
+            if box[2] <= box[0] or box[3] <= box[1]:
+                continue  # outside the output grid
+            boxes.append(box)
+            steps.append(step)
+            nbytes.append(read)
+            index.append((step, i))
+    return (np.asarray(boxes, dtype=np.float64).reshape(-1, 4), np.asarray(steps, dtype=np.int64),
+            np.asarray(nbytes, dtype=np.float64), index)
+
+
+# ======================================================================================
+# parameters
+# ======================================================================================
+def _normalize_chunks(chunks: Any, shape: tuple[int, int, int, int], dtype: np.dtype) -> tuple[tuple[int, ...], ...]:
+    from dask.array.core import normalize_chunks
+
+    if chunks == "auto":
+        spec: dict[str, Any] = {}
+    elif isinstance(chunks, Mapping):
+        unknown = set(chunks) - {"time", "band", "y", "x"}
+        if unknown:
+            raise InvalidParameterError(f"chunks has unknown dimensions {sorted(unknown)}; use time, band, y, x")
+        spec = dict(chunks)
+    else:
+        raise InvalidParameterError(
+            f"chunks must be None, 'auto' or a dict like {{'y': 2048, 'x': 2048}}, got {chunks!r}")
+    band = spec.get("band", -1)
+    if band not in (-1, None, shape[1]):
+        raise InvalidParameterError("chunks: every band of a time step is in one chunk (band=-1)")
+    wanted = (spec.get("time", 1), -1, spec.get("y", "auto"), spec.get("x", "auto"))
+    for v in wanted:
+        if not (v == "auto" or v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                             and (v == -1 or v > 0))):
+            raise InvalidParameterError(f"chunk sizes must be positive integers, -1 or 'auto', got {v!r}")
+    try:
+        return normalize_chunks(wanted, shape=shape, dtype=dtype)
+    except ValueError as exc:
+        raise InvalidParameterError(f"invalid chunks {chunks!r}: {exc}") from None
+
+
+def _fill_value(fill_value: Any, dtype: np.dtype) -> Any:
+    if fill_value is None:
+        return dtype.type(0)
+    if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(f"fill_value must be a number, got {fill_value!r}")
+    if isinstance(fill_value, (float, np.floating)) and math.isnan(fill_value):
+        if dtype.kind != "f":
+            raise InvalidParameterError(f"fill_value NaN needs a floating-point data_type, not {dtype.name}")
+        return dtype.type(np.nan)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if fill_value != math.floor(fill_value) or not info.min <= fill_value <= info.max:
+            raise InvalidParameterError(f"fill_value {fill_value!r} does not fit the data type {dtype.name}")
+    return dtype.type(fill_value)
+
+
+def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, lazy: bool,
+          params: dict[str, Any], fill_value: Any) -> tuple[LoadPlan, np.ndarray]:
+    from raster_core.api import Raster
+    from raster_core.scaling import numpy_dtype
+
+    if not (groupby in _GROUPBY or callable(groupby)):
+        raise InvalidParameterError(f"groupby must be None, 'time', 'solar_day' or a callable, got {groupby!r}")
+    raw = _parse_items(items)
+    stac = [d for g in raw for _, d in g if d is not None]
+    if raster is not None:
+        cat = _working_catalog(raster.catalog, stac)
+        rst = Raster(cat, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
+    else:
+        cat = _working_catalog(catalog, stac)
+        rst = Raster(cat)
+    if lazy:
+        rst.max_pixels = 1 << 62  # a lazy load is never held in memory as a whole
+    resolved: list[list[tuple[Any, Any, np.datetime64]]] = []
+    for g in raw:
+        row = []
+        for orig, d in g:
+            image_id = str(d["id"]) if d is not None else orig
+            ref = cat.resolve(image_id)
+            row.append((orig, image_id, _to_datetime64(ref.image.acquired), ref))
+        resolved.append([(o, r, t) for o, _, t, r in row])
+    groups = _group(resolved, groupby)
+
+    from raster_core.api import _merge_aliases
+
+    args = _merge_aliases({**params, "inputs": None, "bands": bands}, params.pop("extra", {}))
+    complete = args["dltile"] is not None or (args["srs"] is not None and args["bounds"] is not None
+                                              and (args["resolution"] is not None or args["dimensions"] is not None))
+    # one grid for every time step, made once (the files' headers are read for it only when
+    # the parameters do not fix it): the first step's, or without a full grid, all images'
+    if complete:
+        grid = rst._request_from({**args, "inputs": [ref.id for _, ref, _ in groups[0]]}).geobox
+    else:
+        grid = rst._request_from({**args, "inputs": [ref.id for g in groups for _, ref, _ in g]}).geobox
+    requests = [rst._request_from({**args, "inputs": [ref.id for _, ref, _ in g], "grid": grid}) for g in groups]
+    shapes = {(r.geobox.height, r.geobox.width) for r in requests}
+    if len(shapes) != 1:
+        raise InvalidParameterError(f"time steps have different grid shapes {sorted(shapes)}")
+    first = requests[0]
+    if lazy and first.scales is not None and any(s == () for s in first.scales):
+        raise UnsupportedFeatureError("automatic scales (()) depend on the whole image; give explicit scales "
+                                      "for a chunked load")
+    names = tuple(first.plan.names[:-1] if first.drop_alpha else first.plan.names)
+    dtype = np.dtype(numpy_dtype(first.data_type))
+    times = np.array([min((t for _, _, t in g if not np.isnat(t)), default=np.datetime64("NaT", "ns"))
+                      for g in groups], dtype="datetime64[ns]")
+    plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype))
+    return plan, times
+
+
+def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
+    """``(tasks, stats)``: chunk index -> ``(entries,)`` for chunks that images touch."""
+    from raster_core._dask import chunk_bounds, sources_by_chunk
+
+    boxes, steps, nbytes, index = _footprints(plan)
+    by_chunk = sources_by_chunk(boxes, steps, (chunks[0], chunks[2], chunks[3]))
+    yb, xb = chunk_bounds(chunks[2]), chunk_bounds(chunks[3])
+    tasks: dict[tuple[int, ...], tuple[Any, ...]] = {}
+    counts = []
+    read = 0.0
+    for (t, y, x), srcs in by_chunk.items():
+        entries: dict[int, list[int]] = {}
+        for s in srcs:
+            step, image = index[s]
+            entries.setdefault(step, []).append(image)
+            b = boxes[s]
+            cover = (max(0.0, min(b[2], xb[x + 1]) - max(b[0], xb[x]))
+                     * max(0.0, min(b[3], yb[y + 1]) - max(b[1], yb[y])))
+            area = max(1e-9, (b[2] - b[0]) * (b[3] - b[1]))
+            read += nbytes[s] * cover / area
+        tasks[(t, 0, y, x)] = (tuple((k, tuple(v)) for k, v in sorted(entries.items())),)
+        counts.append(len(srcs))
+    n_chunks = int(np.prod([len(c) for c in chunks]))
+    counts += [0] * (n_chunks - len(tasks))
+    stats = {"items_per_chunk": {"min": int(min(counts)), "mean": float(np.mean(counts)), "max": int(max(counts))},
+             "bytes_to_read": int(read), "images": int(len(boxes))}
+    return tasks, stats
+
+
+# ======================================================================================
+# public functions
+# ======================================================================================
+def _collect(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[Any, ...]:
+    catalog = kw.pop("catalog", None)
+    groupby = kw.pop("groupby", None)
+    chunks = kw.pop("chunks", None)
+    fill_value = kw.pop("fill_value", None)
+    kw.pop("progress", None)
+    raster = kw.pop("_raster", None)
+    return catalog, groupby, chunks, fill_value, raster
+
+
+def _build(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[LoadPlan, np.ndarray, Any, dict, dict]:
+    catalog, groupby, chunks, fill_value, raster = _collect(items, bands, kw)
+    params = _stack_params(kw)
+    plan, times = _plan(items, bands, catalog=catalog, groupby=groupby, raster=raster, lazy=chunks is not None,
+                        params=params, fill_value=fill_value)
+    gb = plan.geobox
+    shape = (len(plan.requests), len(plan.band_names), gb.height, gb.width)
+    norm = _normalize_chunks(chunks if chunks is not None else {"time": 1, "y": -1, "x": -1}, shape, plan.dtype)
+    tasks, stats = _block_tasks(plan, norm)
+    return plan, times, norm, tasks, stats
+
+
+_STACK_KEYS = ("scales", "data_type", "srs", "resolution", "dimensions", "cutline", "bounds", "bounds_srs",
+               "align_pixels", "resampler", "dltile", "processing_level", "cutline_all_touched", "cutline_srs",
+               "scaling")
+
+
+def _stack_params(kw: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {k: kw.pop(k, None) for k in _STACK_KEYS}
+    if params["align_pixels"] is None:
+        params["align_pixels"] = False
+    if params["cutline_all_touched"] is None:
+        params["cutline_all_touched"] = False
+    if params["resampler"] is None:
+        params["resampler"] = "near"
+    params["extra"] = dict(kw)  # aliases and mask_nodata/mask_alpha/drop_alpha (checked by the Raster API)
+    kw.clear()
+    return params
+
+
+def load(items: Any, bands: Any = None, **kwargs: Any) -> Any:
+    """Images as a DataArray ``(time, band, y, x)``: eager, or lazy on Dask.
+
+    Parameters
+    ----------
+    items
+        Catalog image ids, GeoTIFF paths, STAC Items (dicts or ``pystac.Item``), an
+        ItemCollection / FeatureCollection, or a list of these. A sub-list is one time step
+        (mosaicked in order, last on top, as :meth:`~raster_core.api.Raster.stack`).
+    bands
+        Band names (STAC: ``eo:bands`` names or asset keys).
+    catalog
+        A :class:`~raster_core.catalog.Catalog` (or a path to one) for image ids; STAC items
+        need none.
+    groupby
+        ``None`` (one time step per item or sub-list), ``"time"`` (equal acquisition
+        times), ``"solar_day"`` (equal local solar dates) or a callable ``item -> key``.
+        Time steps are in key order; the images of one step mosaic in time order.
+    chunks
+        ``None``: computed now (NumPy-backed). A dict such as ``{"time": 1, "y": 2048,
+        "x": 2048}`` (sizes, ``-1`` or ``"auto"``) or ``"auto"``: a Dask-backed array with one
+        task per chunk. Every band of a time step is in one chunk.
+    srs, resolution, dimensions, bounds, bounds_srs, align_pixels, dltile, cutline, \
+cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, processing_level
+        As :meth:`~raster_core.api.Raster.stack` (without a full grid, the grid of all
+        images together). ``data_type`` defaults to the bands' common type.
+    fill_value
+        Value of pixels without data (default 0; ``numpy.nan`` for float types); it is the
+        ``_FillValue``/``nodata`` attribute.
+    progress
+        Accepted for compatibility (use Dask's progress bars on a lazy load).
+
+    Returns
+    -------
+    xarray.DataArray
+        Coordinates ``time`` (acquisition time, the earliest of a step), ``band``,
+        ``y``/``x`` (pixel centres) and ``spatial_ref`` (CRS WKT and GDAL GeoTransform), so
+        that rioxarray's ``.rio`` and odc-geo's ``.odc`` accessors work on it. Its values
+        equal ``Raster.stack(..., order="gdal", masked=True).filled(fill_value)``.
+
+    Raises
+    ------
+    RasterCoreError
+        The Raster API's errors, before any pixel is read (also for a lazy load).
+
+    Examples
+    --------
+    >>> da = load(["data/RGB.byte.tif"], ["red"], resolution=600, chunks={"y": 100})  # doctest: +SKIP
+    >>> da.data.npartitions                                                       # doctest: +SKIP
+    4
+    """
+    from raster_core._dask import constant_block
+    from raster_core.xr import to_dataarray
+
+    chunks = kwargs.get("chunks")
+    plan, times, norm, tasks, _ = _build(items, bands, dict(kwargs))
+    if chunks is None:
+        data = _compute_eager(plan, norm, tasks, constant_block)
+    else:
+        from raster_core._dask import chunked_array
+
+        name = "raster_core-load-" + _token(plan, norm)
+        data = chunked_array(name, plan, load_block, norm, tasks, plan.fill_value, plan.dtype)
+    return to_dataarray(data, plan.geobox, times=times, bands=plan.band_names, fill_value=plan.fill_value)
+
+
+def _compute_eager(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], tasks: Mapping[tuple[int, ...], Any],
+                   constant: Callable[..., np.ndarray]) -> np.ndarray:
+    """All chunks (one per time step) on raster_core's thread pool, one thread per step."""
+    from raster_core._parallel import run_blocks
+
+    gb = plan.geobox
+    nb = len(plan.band_names)
+    out = np.empty((len(plan.requests), nb, gb.height, gb.width), dtype=plan.dtype)
+
+    def one(t: int, _: int) -> None:
+        args = tasks.get((t, 0, 0, 0))
+        if args is None:
+            out[t] = plan.fill_value
+        else:
+            out[t] = load_block(plan, ((t, t + 1), (0, nb), (0, gb.height), (0, gb.width)), *args)[0]
+
+    steps = [(t, t + 1) for t in range(len(plan.requests))]
+    if len(steps) == 1:
+        args = tasks.get((0, 0, 0, 0))
+        if args is not None:
+            out[:] = load_block(plan, ((0, 1), (0, nb), (0, gb.height), (0, gb.width)), *args, num_threads=None)
+        else:
+            out[:] = plan.fill_value
+    else:
+        run_blocks(one, steps)
+    return out
+
+
+def _token(plan: LoadPlan, chunks: Any) -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:16]
+
+
+def explain(items: Any, bands: Any = None, **kwargs: Any) -> dict[str, Any]:
+    """What :func:`load` with the same arguments would do, without reading a pixel.
+
+    Returns
+    -------
+    dict
+        ``shape``, ``dtype``, ``chunks`` (count), ``chunk_shape`` (the largest), ``tasks``
+        (chunk tasks plus the plan key), ``empty_chunks`` (constant fills), ``time_steps``,
+        ``images``, ``items_per_chunk`` (min/mean/max), ``bytes_to_read`` (an estimate of
+        the source bytes the reads cover) and ``output_bytes``.
+
+    Examples
+    --------
+    >>> info = explain(["data/RGB.byte.tif"], ["red"], resolution=600, chunks={"y": 100})  # doctest: +SKIP
+    >>> info["chunks"], info["empty_chunks"]                                          # doctest: +SKIP
+    (4, 0)
+    """
+    kw = dict(kwargs)
+    if kw.get("chunks") is None:
+        kw["chunks"] = {"time": 1, "y": -1, "x": -1}
+    plan, times, norm, tasks, stats = _build(items, bands, kw)
+    shape = tuple(sum(c) for c in norm)
+    n_chunks = int(np.prod([len(c) for c in norm]))
+    return {
+        "shape": shape,
+        "dtype": plan.dtype.name,
+        "chunks": n_chunks,
+        "chunk_shape": tuple(max(c) for c in norm),
+        "tasks": n_chunks + 1,
+        "empty_chunks": n_chunks - len(tasks),
+        "time_steps": len(plan.requests),
+        **stats,
+        "output_bytes": int(np.prod(shape)) * plan.dtype.itemsize,
+    }

@@ -1,0 +1,79 @@
+"""xarray conventions of raster_core's results: pixel-centre coordinates and the CF/GDAL
+``spatial_ref`` grid-mapping coordinate that rioxarray and odc-geo read.
+
+Needs xarray (the ``xarray`` extra); ``import raster_core`` does not import this module.
+
+Examples
+--------
+>>> from raster_core.grid import GeoBox
+>>> gb = GeoBox("EPSG:32618", (500000, 30, 0, 4500000, 0, -30), width=3, height=2)
+>>> x, y = pixel_centres(gb)
+>>> x.tolist(), y.tolist()
+([500015.0, 500045.0, 500075.0], [4499985.0, 4499955.0])
+>>> spatial_ref_attrs(gb)["GeoTransform"]
+'500000.0 30.0 0.0 4500000.0 0.0 -30.0'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from raster_core.crs import gdal_geotransform
+from raster_core.errors import UnsupportedFeatureError
+
+__all__ = ["pixel_centres", "spatial_ref_attrs", "to_dataarray"]
+
+
+def pixel_centres(geobox: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: the pixel-centre coordinates of the columns and rows of a north-up grid.
+
+    Raises
+    ------
+    UnsupportedFeatureError
+        For a rotated grid (x/y coordinates cannot describe it).
+    """
+    t = geobox.transform
+    if t.b != 0 or t.d != 0:
+        raise UnsupportedFeatureError("a rotated grid has no x/y coordinate vectors")
+    x = t.c + (np.arange(geobox.width, dtype=np.float64) + 0.5) * t.a
+    y = t.f + (np.arange(geobox.height, dtype=np.float64) + 0.5) * t.e
+    return x, y
+
+
+def spatial_ref_attrs(geobox: Any) -> dict[str, str]:
+    """Attributes of the ``spatial_ref`` coordinate: WKT (under both names rioxarray and
+    the CF conventions use) and GDAL's ``GeoTransform`` (which keeps the exact origin)."""
+    wkt = geobox.crs.to_wkt()
+    gt = " ".join(repr(float(v)) for v in gdal_geotransform(geobox.transform))
+    return {"crs_wkt": wkt, "spatial_ref": wkt, "GeoTransform": gt}
+
+
+def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any], bands: Sequence[str],
+                 fill_value: Any, name: str | None = None) -> Any:
+    """Wrap a ``(time, band, y, x)`` NumPy or Dask array on ``geobox`` as a DataArray.
+
+    ``fill_value`` (the value of pixels without data) becomes the ``_FillValue`` and
+    ``nodata`` attributes (absent when ``None``).
+    """
+    import xarray as xr
+
+    x, y = pixel_centres(geobox)
+    coords = {
+        "time": np.asarray(times, dtype="datetime64[ns]"),
+        "band": np.asarray(list(bands), dtype=object).astype(str),
+        "y": y,
+        "x": x,
+        "spatial_ref": xr.Variable((), np.int64(0), spatial_ref_attrs(geobox)),
+    }
+    attrs: dict[str, Any] = {"grid_mapping": "spatial_ref"}
+    if fill_value is not None:
+        attrs["_FillValue"] = fill_value
+        attrs["nodata"] = fill_value
+    da = xr.DataArray(data, dims=("time", "band", "y", "x"), coords=coords, attrs=attrs)
+    da.name = name  # not the Dask array's key name, which xarray would take by default
+    da.x.attrs.update(axis="X", standard_name="projection_x_coordinate" if geobox.crs.is_projected else "longitude")
+    da.y.attrs.update(axis="Y", standard_name="projection_y_coordinate" if geobox.crs.is_projected else "latitude")
+    return da
