@@ -59,14 +59,14 @@ def sources_by_chunk(boxes: np.ndarray, steps: np.ndarray,
     # half-open pixel ranges: shrink by a hair so that touching edges do not intersect
     eps = 1e-6
     tree = shapely.STRtree(shapely.box(boxes[:, 0] + eps, boxes[:, 1] + eps, boxes[:, 2] - eps, boxes[:, 3] - eps))
-    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
-    yy, xx = yy.ravel(), xx.ravel()
+    grid_y, grid_x = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    yy, xx = grid_y.ravel(), grid_x.ravel()
     cells = shapely.box(xb[xx], yb[yy], xb[xx + 1], yb[yy + 1])
     cell_idx, src_idx = tree.query(cells, predicate="intersects")
     t_idx = np.searchsorted(tb, steps[src_idx], side="right") - 1
     order = np.lexsort((src_idx, xx[cell_idx], yy[cell_idx], t_idx))
     for t, y, x, s in zip(t_idx[order].tolist(), yy[cell_idx][order].tolist(), xx[cell_idx][order].tolist(),
-                          src_idx[order].tolist(), strict=False):
+                          src_idx[order].tolist(), strict=True):
         out.setdefault((t, y, x), []).append(s)
     return out
 

@@ -29,7 +29,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -232,10 +232,10 @@ class Raster:
 
         # -- scales and output type
         if scaling is not None:
-            products: dict[str, dict[str, Any]] = {}
-            for ref, srcs in zip(refs, plan.sources):
+            products: dict[str | None, dict[str, Any]] = {}
+            for ref, srcs in zip(refs, plan.sources, strict=True):
                 products.setdefault(ref.product.id, {
-                    n: {**s.band.scaling_properties(), "name": n} for n, s in zip(names, srcs)})
+                    n: {**s.band.scaling_properties(), "name": n} for n, s in zip(names, srcs, strict=True)})
             scales, data_type = multiproduct_scaling_parameters(
                 products, names, scaling, data_type, processing_level=processing_level)
         if processing_level is not None:
@@ -258,7 +258,7 @@ class Raster:
                 else:
                     self._check_budget(h, w, len(names), work_dt, out_dt)
             sources = []
-            for ref, srcs in zip(refs, plan.sources):
+            for srcs in plan.sources:
                 for path in dict.fromkeys(s.path for s in srcs):
                     sources.append(_open(path))
             grid_args = dict(
@@ -283,7 +283,8 @@ class Raster:
             raise OutputTooLargeError(
                 f"the output would have {geobox.height} x {geobox.width} x {len(names)} = {total} values, over the "
                 f"limit of {self.max_pixels} (Raster(max_pixels=...)); use a coarser resolution or smaller bounds")
-        explicit_grid = tile_box is not None or (bounds is not None and (resolution is not None or dimensions is not None))
+        explicit_grid = tile_box is not None or (
+            bounds is not None and (resolution is not None or dimensions is not None))
         return _Request(refs, plan, geobox, norm_scales, out_type, resampler, geom, cutline_all_touched,
                         mask_nodata, mask_alpha, drop_alpha, explicit_grid, cut_srs)
 
@@ -317,9 +318,9 @@ class Raster:
             for b, s in enumerate(srcs):
                 by_path.setdefault(s.path, []).append(b)
             with on_block(progress.block if progress is not None else None):
-                pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
+                warped = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
                           for path, out_bands in by_path.items()]
-            pieces = [(ob, p) for ob, p in pieces if p is not None]
+            pieces = [(ob, p) for ob, p in warped if p is not None]
             if progress is not None:
                 progress.advance()
             if not pieces:
@@ -960,7 +961,7 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
             if s.is_mask:
                 out[k] = produced
             else:
-                out[k] = cast_like_gdal(values[unique.index(s.index)], layer_dt)
+                out[k] = cast_like_gdal(values[unique.index(cast(int, s.index))], layer_dt)
         return out
 
     full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
@@ -1025,7 +1026,7 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
     if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
         return None
     if data_idx:
-        pixels = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
+        pixels = cast(np.ndarray, ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads))
     else:  # only the alpha band: warp the mask itself
         pixels = np.ones((1, r1 - r0, c1 - c0), dtype=np.uint8)
     dest = np.empty((pixels.shape[0], dwin[1] - dwin[0], dwin[3] - dwin[2]), dtype=pixels.dtype)

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlparse
 
-from raster_core.bands import Band, dataset_alpha_band
 from raster_core._atomic import atomic_path
+from raster_core.bands import Band, dataset_alpha_band
 from raster_core.errors import CatalogError, NotFoundError, RasterReadError
 from raster_core.scaling import DATA_TYPE_RANGES, data_type_of
 
@@ -731,7 +731,8 @@ class Catalog:
             seen.add(source)
             doc = _read_json(source)
             base = source
-        elif isinstance(source, (str, os.PathLike)) and not (isinstance(source, str) and source.lstrip().startswith("{")):
+        elif isinstance(source, (str, os.PathLike)) and not (
+                isinstance(source, str) and source.lstrip().startswith("{")):
             path = Path(source)
             key = str(path.resolve())
             if key in seen:

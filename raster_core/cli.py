@@ -34,7 +34,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["main", "build_parser", "info_dict", "SUBCOMMANDS"]
 
@@ -677,9 +677,9 @@ def _cmd_dltile(args: argparse.Namespace) -> int:
                                               pad=args.pad))
                 return 0
             if args.geojson:
-                tiles = list(DLTile.iter_from_shape(shape, resolution=args.resolution, tilesize=args.tilesize,
+                found = list(DLTile.iter_from_shape(shape, resolution=args.resolution, tilesize=args.tilesize,
                                                     pad=args.pad))
-                _dltile_output(args, tiles)
+                _dltile_output(args, found)
             else:
                 for key in DLTile.iter_from_shape(shape, resolution=args.resolution, tilesize=args.tilesize,
                                                   pad=args.pad, keys_only=True):
@@ -687,7 +687,7 @@ def _cmd_dltile(args: argparse.Namespace) -> int:
             return 0
         else:  # subtile
             tile = DLTile.from_key(args.key)
-            subs = list(tile.subtile(args.subdivide, resolution=args.resolution, pad=args.pad))
+            subs = cast(list[DLTile], list(tile.subtile(args.subdivide, resolution=args.resolution, pad=args.pad)))
             if args.geojson:
                 _dltile_output(args, subs)
             else:

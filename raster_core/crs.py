@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import pyproj
 from affine import Affine
@@ -26,8 +26,8 @@ from raster_core.errors import CRSError, TransformError
 
 __all__ = ["CRSLike", "TransformLike", "to_crs", "to_affine", "gdal_geotransform", "inv_geotransform", "crs_equal"]
 
-CRSLike = Union[pyproj.CRS, str, int, dict, Any]
-TransformLike = Union[Affine, Sequence[float]]
+CRSLike = pyproj.CRS | str | int | dict | Any
+TransformLike = Affine | Sequence[float]
 
 
 def to_crs(value: CRSLike, *, name: str = "crs") -> pyproj.CRS:
@@ -90,7 +90,7 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
         aff = value
     else:
         try:
-            seq = [float(v) for v in value]  # type: ignore[union-attr]
+            seq = [float(v) for v in value]
         except (TypeError, ValueError):
             raise TransformError(f"{name} must be an Affine or a GDAL 6-tuple, got {value!r}") from None
         if len(seq) == 6:

@@ -26,10 +26,10 @@ Examples
 >>> g = read_geometry({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})
 >>> g.geometry.geom_type, g.crs
 ('Polygon', None)
->>> polygonal_geometry("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))")
+>>> polygonal_geometry("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-raster_core.errors.GeometryError: geometry is not a valid polygon (Self-intersection[1 1]); fix it (for example with shapely.make_valid) before using it
+raster_core.errors.GeometryError: geometry is not a valid polygon (Self-intersection[1 1]); fix it ...
 """
 
 from __future__ import annotations

@@ -262,10 +262,10 @@ def render_window(req: Any, images: Sequence[int], window: tuple[int, int, int, 
         by_path: dict[str, list[int]] = {}
         for b, s in enumerate(srcs):
             by_path.setdefault(s.path, []).append(b)
-        pieces = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, num_threads,
+        warped = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, num_threads,
                                          dst_limit=window))
                   for path, out_bands in by_path.items()]
-        pieces = [(ob, p) for ob, p in pieces if p is not None]
+        pieces = [(ob, p) for ob, p in warped if p is not None]
         if not pieces:
             continue
         layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
@@ -652,7 +652,8 @@ def _compute_eager(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], tasks: M
     if len(steps) == 1:
         args = tasks.get((0, 0, 0, 0))
         if args is not None:
-            out[:] = load_block(plan, ((0, 1), (0, nb), (0, gb.height), (0, gb.width)), *args, num_threads=None)
+            (entries,) = args
+            out[:] = load_block(plan, ((0, 1), (0, nb), (0, gb.height), (0, gb.width)), entries, num_threads=None)
         else:
             out[:] = plan.fill_value
     else:

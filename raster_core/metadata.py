@@ -246,7 +246,7 @@ def build_metadata(
     corners = corner_coordinates(aff, width, height)
     cs = coordinate_system(c)
     out_bands = []
-    for i, (band, name) in enumerate(zip(bands, names)):
+    for i, (band, name) in enumerate(zip(bands, names, strict=True)):
         binfo: dict[str, Any] = {
             "band": i + 1,
             "block": list(block) if block else [width, 1],

@@ -51,7 +51,7 @@ def spatial_ref_attrs(geobox: Any) -> dict[str, str]:
     return {"crs_wkt": wkt, "spatial_ref": wkt, "GeoTransform": gt}
 
 
-def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any], bands: Sequence[str],
+def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, bands: Sequence[str],
                  fill_value: Any, name: str | None = None) -> Any:
     """Wrap a ``(time, band, y, x)`` NumPy or Dask array on ``geobox`` as a DataArray.
 

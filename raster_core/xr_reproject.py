@@ -212,7 +212,8 @@ def reproject_xarray(da: Any, *, srs: Any = None, resolution: Any = None, dimens
                 col0, row0 = max(0, win.col_off - m), max(0, win.row_off - m)
                 col1 = min(src.width, win.col_off + win.width + m)
                 row1 = min(src.height, win.row_off + win.height + m)
-                win = (col0, row0, col1 - col0, row1 - row0)
+                windows[(yi, xi)] = (col0, row0, col1 - col0, row1 - row0)
+                continue
             windows[(yi, xi)] = win
     for lead in np.ndindex(*(len(c) for c in lead_chunks)):
         lead_shape = tuple(int(c[i]) for c, i in zip(lead_chunks, lead, strict=False))

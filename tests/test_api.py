@@ -465,7 +465,7 @@ def test_concurrent_calls_and_thread_counts():
     rr = Raster(num_threads=2)
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda c: rr.ndarray(path, bands=["1", "2", "3"], **c)[0], cases * 2))
-    for a, b in zip(got, ref * 2):
+    for a, b in zip(got, ref * 2, strict=True):
         np.testing.assert_array_equal(a.data, b.data)
         np.testing.assert_array_equal(a.mask, b.mask)
 

@@ -15,7 +15,8 @@ from tests._io_helpers import rio_crs_to_pyproj, rio_open
 from tests.conftest import ROOT, data_file
 
 
-@pytest.mark.parametrize("name", ["RGB.byte.tif", "riotiler_cog.tif", "south-up.tif", "storml_tcc.tif", "rasterstats_slope.tif"])
+@pytest.mark.parametrize(
+    "name", ["RGB.byte.tif", "riotiler_cog.tif", "south-up.tif", "storml_tcc.tif", "rasterstats_slope.tif"])
 def test_info_matches_rasterio(capsys, name):
     path = data_file(name)
     assert main(["info", str(path)]) == 0

@@ -71,7 +71,9 @@ def test_real_cutline_mask_equals_gdal(vector, raster, srs, inside, all_touched)
                                  src_shape=shape, all_touched=all_touched)
     np.testing.assert_array_equal(direct, ours)
     rows, cols = shape
-    for win in [(0, 0, cols // 2, rows // 3), (cols // 3, rows // 4, cols - cols // 3, rows // 2), (cols - 7, rows - 5, 7, 5)]:
+    windows = [(0, 0, cols // 2, rows // 3), (cols // 3, rows // 4, cols - cols // 3, rows // 2),
+               (cols - 7, rows - 5, 7, 5)]
+    for win in windows:
         part = cutline_source_mask(pc, all_touched=all_touched, window=win)
         c, r, w, h = win
         np.testing.assert_array_equal(part, ours[r:r + h, c:c + w])

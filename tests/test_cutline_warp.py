@@ -11,7 +11,7 @@ from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-rasterio = pytest.importorskip("rasterio")
+pytest.importorskip("rasterio")
 import rasterio.warp  # noqa: E402
 from rasterio.crs import CRS  # noqa: E402
 from rasterio.enums import Resampling  # noqa: E402

@@ -15,14 +15,16 @@ from tests._io_helpers import rio_crs_to_pyproj, rio_open
 
 USER_CRSS = {
     "albers": "+proj=aea +lat_1=43 +lat_2=48 +lat_0=34 +lon_0=-120 +x_0=600000 +y_0=0 +ellps=GRS80 +units=m +no_defs",
-    "polar_south": "+proj=stere +lat_0=-90 +lat_ts=-70 +lon_0=0 +x_0=0 +y_0=0 +a=6378273 +rf=298.279411123064 +units=m +no_defs",
+    "polar_south": "+proj=stere +lat_0=-90 +lat_ts=-70 +lon_0=0 +x_0=0 +y_0=0 +a=6378273 +rf=298.279411123064"
+                   " +units=m +no_defs",
     "lcc": "+proj=lcc +lat_1=33 +lat_2=45 +lat_0=23 +lon_0=-96 +x_0=0 +y_0=0 +datum=NAD83 +units=m +no_defs",
     "tm": "+proj=tmerc +lat_0=0 +lon_0=-75 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs",
     "sphere_geog": "+proj=longlat +a=6371000 +b=6371000 +no_defs",
     "geog_towgs84": "+proj=longlat +ellps=intl +towgs84=-87,-98,-121,1,2,3,4 +no_defs",
     "utm_towgs84": "+proj=utm +zone=33 +ellps=intl +towgs84=-87,-98,-121,0,0,0,0 +units=m +no_defs",
     "esri": "ESRI:102001",
-    "feet": "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +ellps=GRS80 +units=us-ft +no_defs",
+    "feet": "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +ellps=GRS80"
+            " +units=us-ft +no_defs",
 }
 
 
@@ -78,7 +80,7 @@ def test_roundtrip_in_rasterio(tmp_path, case, tiled):
     want = raster_core.to_crs(crs)
     with rio_open(path) as g, raster_core.open(path) as d:
         gcrs = rio_crs_to_pyproj(g.crs)
-        assert gcrs.equals(want, ignore_axis_order=True) or gcrs.to_epsg() == want.to_epsg() != None
+        assert gcrs.equals(want, ignore_axis_order=True) or gcrs.to_epsg() == want.to_epsg() is not None
         assert d.crs.equals(gcrs, ignore_axis_order=True)
         assert np.allclose(g.transform.to_gdal(), gt, rtol=0, atol=1e-9)
         assert np.allclose(d.geotransform, gt, rtol=0, atol=1e-9)
@@ -109,7 +111,8 @@ def test_roundtrip_in_rasterio(tmp_path, case, tiled):
 def test_geostationary_user_crs_roundtrip(tmp_path):
     crs = "+proj=geos +lon_0=-75 +h=35786023 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs +sweep=x"
     path = tmp_path / "geos.tif"
-    write_geotiff(path, np.ones((1, 20, 30), "uint8"), crs=crs, transform=(-5434895.08, 20054.96, 0, 5434895.08, 0, -20054.96))
+    write_geotiff(path, np.ones((1, 20, 30), "uint8"), crs=crs,
+                  transform=(-5434895.08, 20054.96, 0, 5434895.08, 0, -20054.96))
     with rio_open(path) as g, raster_core.open(path) as d:
         gcrs = rio_crs_to_pyproj(g.crs)
         assert d.crs.equals(gcrs, ignore_axis_order=True)

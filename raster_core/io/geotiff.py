@@ -40,11 +40,11 @@ import os
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import unescape as xml_unescape
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from xml.sax.saxutils import unescape as xml_unescape
 
 import numpy as np
 import pyproj
@@ -58,6 +58,7 @@ from raster_core.errors import (
     UnsupportedFeatureError,
 )
 from raster_core.io.geokeys import crs_from_geokeys
+from raster_core.io.sources import ByteSource, LocalFileSource, is_remote, local_path, open_source, remote_options
 from raster_core.io.tiff_checks import (
     SegmentTableError,
     check_geotransform,
@@ -69,7 +70,6 @@ from raster_core.io.tiff_checks import (
     segment_decoder,
     usable_colormap,
 )
-from raster_core.io.sources import ByteSource, LocalFileSource, is_remote, local_path, open_source, remote_options
 from raster_core.io.tiff_header import HEADER_CACHE, parse_with_prefetch
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
@@ -106,6 +106,9 @@ class GroundControlPoint(_GCP):
     >>> (row, col, g.id)
     (1.0, 2.0, '1')
     """
+
+    id: str
+    info: str
 
     def __new__(cls, row: float, col: float, x: float, y: float, z: float = 0.0, id: str = "", info: str = ""):  # noqa: A002
         self = super().__new__(cls, row, col, x, y, z)
@@ -336,7 +339,8 @@ def _parse_gdal_metadata(xml: Any) -> dict[tuple[str, int | None, str], str]:
         sample = item.get("sample")
         role = item.get("role", "")
         # GDAL escapes item values once more than XML needs (CPLES_XML, then XML serialisation)
-        out[(name, int(sample) if sample is not None and sample.isdigit() else None, role)] = xml_unescape(item.text or "")
+        band = int(sample) if sample is not None and sample.isdigit() else None
+        out[(name, band, role)] = xml_unescape(item.text or "")
     return out
 
 
@@ -432,8 +436,8 @@ class Dataset:
             size, etag, state = cached
             source.size, source.etag = size, etag  # type: ignore[attr-defined]
             self.__dict__.update(state)
-            source.prefix = self._prefix  # type: ignore[attr-defined]
-            source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
+            source.prefix = state.get("_prefix")  # type: ignore[attr-defined]
+            source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined, arg-type]
             return
         first = source.get_range(0, remote_options().header_bytes)
         if source.size <= 0:
@@ -526,7 +530,8 @@ class Dataset:
         point = int(geo.get("GTRasterTypeGeoKey", 1) or 1) == 2
         gt: tuple[float, ...] | None = None
         gcps: list[GroundControlPoint] = []
-        if scale is not None and len(scale) >= 2 and scale[0] != 0 and scale[1] != 0 and tie is not None and len(tie) >= 6:
+        if (scale is not None and len(scale) >= 2 and scale[0] != 0 and scale[1] != 0
+                and tie is not None and len(tie) >= 6):
             sx, sy = float(scale[0]), float(scale[1])
             i0, j0, x0, y0 = float(tie[0]), float(tie[1]), float(tie[3]), float(tie[4])
             gt = (x0 - i0 * sx, sx, 0.0, y0 + j0 * sy, 0.0, -sy)
@@ -688,7 +693,7 @@ class Dataset:
         a, b, c, d, e, f = t[:6]
         if b == 0 and d == 0:
             return (c, f + e * h, c + a * w, f)
-        xs, ys = zip(*(t @ p for p in ((0, 0), (0, h), (w, h), (w, 0))))
+        xs, ys = zip(*(t @ p for p in ((0, 0), (0, h), (w, h), (w, 0))), strict=True)
         return (min(xs), min(ys), max(xs), max(ys))
 
     @property
@@ -849,11 +854,12 @@ class Dataset:
         if indexes is None:
             return list(range(1, self.count + 1)), False
         if isinstance(indexes, (int, np.integer)) and not isinstance(indexes, bool):
-            return [self._check_band(indexes)], True
+            return [self._check_band(int(indexes))], True
         try:
             bands = [self._check_band(b) for b in indexes]
         except TypeError:
-            raise BandError(f"{self.name!r}: indexes must be an int, a sequence of ints or None, got {indexes!r}") from None
+            raise BandError(
+                f"{self.name!r}: indexes must be an int, a sequence of ints or None, got {indexes!r}") from None
         if not bands:
             raise BandError(f"{self.name!r}: empty band list")
         return bands, False
@@ -919,7 +925,8 @@ class Dataset:
         try:
             arr, _, _ = level.decode(data, index, jpegtables=level.jpegtables)
         except Exception as exc:
-            raise RasterReadError(f"{self.name!r}: cannot decode segment {index} of IFD {level.page_index}: {exc}") from None
+            raise RasterReadError(
+                f"{self.name!r}: cannot decode segment {index} of IFD {level.page_index}: {exc}") from None
         if arr is None:
             return None
         return arr.reshape(arr.shape[-3:])
@@ -994,7 +1001,8 @@ class Dataset:
         first_row = s0 * level.seg_h
         last_row = min((s1 + 1) * level.seg_h, level.height)
         out = np.empty((len(samples), h, w), dtype=level.dtype)
-        plane_jobs = [(oi, s * level.per_plane, [0]) for oi, s in enumerate(samples)] if level.planar else [(0, 0, samples)]
+        plane_jobs = ([(oi, s * level.per_plane, [0]) for oi, s in enumerate(samples)] if level.planar
+                      else [(0, 0, samples)])
         for oi, base, smp in plane_jobs:
             offs = level.offsets[base + s0 : base + s1 + 1]
             cnts = level.bytecounts[base + s0 : base + s1 + 1]
@@ -1074,11 +1082,14 @@ class Dataset:
         ):
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         samples = [b - 1 for b in bands]
-        from raster_core.limits import check_bytes, default_max_bytes  # a boundless window can be any size
+        from raster_core.limits import check_bytes, default_max_bytes
 
+        inner = _intersection(win, level.width, level.height)
+        if inner is not None:  # what the file declares comes first: a corrupt size is the file's fault
+            check_read_size(len(samples), inner.height, inner.width, level.dtype.itemsize, self.name)
+        # then the caller's budget (a boundless window can be any size), then the reader's own limit
         check_bytes(len(samples) * win.height * win.width * level.dtype.itemsize, default_max_bytes(), what="the read")
         check_read_size(len(samples), win.height, win.width, level.dtype.itemsize, self.name)
-        inner = _intersection(win, level.width, level.height)
         if inner == win:
             arr = self._read_level(level, samples, win, self._fill_value(), num_threads)
         else:
@@ -1182,8 +1193,10 @@ class Dataset:
         if mlevel is None:
             # no mask IFD for this overview: decimate the full-resolution mask (nearest)
             full = self._read_level(self._mask_main, [0], Window(0, 0, self.width, self.height), 0)[0]  # type: ignore[arg-type]
-            rows = np.minimum(((np.arange(win.row_off, win.row_off + win.height) + 0.5) * self.height / level.height).astype(int), self.height - 1)
-            cols = np.minimum(((np.arange(win.col_off, win.col_off + win.width) + 0.5) * self.width / level.width).astype(int), self.width - 1)
+            ys = (np.arange(win.row_off, win.row_off + win.height) + 0.5) * self.height / level.height
+            xs = (np.arange(win.col_off, win.col_off + win.width) + 0.5) * self.width / level.width
+            rows = np.minimum(ys.astype(int), self.height - 1)
+            cols = np.minimum(xs.astype(int), self.width - 1)
             m = full[np.ix_(rows, cols)]
         else:
             m = self._read_level(mlevel, [0], win, 0)[0]

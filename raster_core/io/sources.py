@@ -41,7 +41,7 @@ import urllib.parse
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, cast, runtime_checkable
 
 from raster_core.errors import InvalidParameterError, RasterReadError, RemoteAccessError, RemoteNotFoundError
 from raster_core.io.ranges import plan_requests, slice_ranges
@@ -223,7 +223,7 @@ class LocalFileSource:
     """A local file read with ``os.pread`` on one private descriptor (thread-safe)."""
 
     is_local = True
-    cache_key = None
+    cache_key: str | None = None
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.name = os.fspath(path)
@@ -236,7 +236,7 @@ class LocalFileSource:
 
     def fileobj(self) -> BinaryIO:
         """A file object on the same descriptor (closing it keeps the descriptor open)."""
-        return builtins.open(self.fd, "rb", closefd=False)  # type: ignore[arg-type]
+        return cast(BinaryIO, builtins.open(cast(int, self.fd), "rb", closefd=False))
 
     def get_range(self, start: int, length: int) -> bytes:
         fd = self.fd

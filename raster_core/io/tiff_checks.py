@@ -337,9 +337,8 @@ def segment_decoder(page: Any) -> Any:
         page.compression = 5
 
     def decode(data: bytes | None, index: int, **kwargs: Any) -> Any:
-        if data is not None:
-            data = imagecodecs.lzw_decode(data)
-        return plain(data, index, **kwargs)
+        decoded = None if data is None else imagecodecs.lzw_decode(data)
+        return plain(decoded, index, **kwargs)
 
     return decode
 

@@ -114,8 +114,8 @@ def parse_with_prefetch(
     ...     calls.append((s, n)); return blob[s:s + n]
     >>> parse_with_prefetch(fetch, 200, blob[:16], lambda f: (f.seek(150), f.read(4))[1])
     b'\\x96\\x97\\x98\\x99'
-    >>> calls
-    [(150, 32)]
+    >>> calls  # near the fetched prefix: the prefix grows to cover the read
+    [(16, 138)]
     """
     chunks = {0: first}
     prefix_end = len(first)  # bytes [0, prefix_end) are fetched

@@ -39,6 +39,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from raster_core._atomic import atomic_path
 from raster_core.crs import gdal_geotransform, to_affine, to_crs
 from raster_core.errors import (
     CRSError,
@@ -48,7 +49,6 @@ from raster_core.errors import (
     ShapeError,
 )
 from raster_core.io.geokeys import geokeys_from_crs
-from raster_core._atomic import atomic_path
 
 __all__ = ["write_geotiff", "build_overview"]
 
@@ -260,7 +260,8 @@ def write_geotiff(
             raise InvalidParameterError(f"nodata {nodata!r} is out of the float32 range")
     comp_key = compress.lower() if isinstance(compress, str) else compress
     if comp_key not in _COMPRESS:
-        raise InvalidParameterError(f"compress must be one of deflate, lzw, zstd, packbits, jpeg or None, got {compress!r}")
+        raise InvalidParameterError(
+            f"compress must be one of deflate, lzw, zstd, packbits, jpeg or None, got {compress!r}")
     compression = _COMPRESS[comp_key]
     if compression == "jpeg" and (array.dtype != np.uint8 or nb not in (1, 3)):
         raise InvalidParameterError("compress='jpeg' needs 1 or 3 uint8 bands")
@@ -272,7 +273,8 @@ def write_geotiff(
     if predictor == 3 and array.dtype.kind != "f":
         raise InvalidParameterError("predictor=3 is for floating-point data")
     if tiled:
-        if isinstance(blocksize, bool) or not isinstance(blocksize, (int, np.integer)) or blocksize < 16 or blocksize % 16:
+        if (isinstance(blocksize, bool) or not isinstance(blocksize, (int, np.integer))
+                or blocksize < 16 or blocksize % 16):
             raise InvalidParameterError(f"blocksize must be a positive multiple of 16, got {blocksize!r}")
     # colour interpretation
     if colorinterp is None:
@@ -320,7 +322,8 @@ def write_geotiff(
     items = []
     for b in range(nb):
         if descriptions is not None and descriptions[b]:
-            items.append(f'<Item name="DESCRIPTION" sample="{b}" role="description">{escape(escape(str(descriptions[b])))}</Item>')
+            text = escape(escape(str(descriptions[b])))
+            items.append(f'<Item name="DESCRIPTION" sample="{b}" role="description">{text}</Item>')
         if ci[b] != implied[b]:
             items.append(f'<Item name="COLORINTERP" sample="{b}" role="colorinterp">{ci[b].capitalize()}</Item>')
     extratags = list(geo_tags)
