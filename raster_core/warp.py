@@ -864,12 +864,12 @@ def _aligned_split(
 
     Examples
     --------
-    >>> X = np.tile(np.array([0.5, 1.5, 2.5]), (3, 1))
-    >>> Y = np.tile(np.array([[0.5], [1.5], [2.5]]), (1, 3))
-    >>> X[:, 2] += 1e-9  # an exactly re-transformed last column
-    >>> xc, yr, bad_rows, bad_cols = _aligned_split(X, Y, np.ones((3, 3), dtype=bool))
-    >>> xc.tolist(), bad_rows.tolist(), bad_cols.tolist()
-    ([0.5, 1.5, nan], [False, False, False], [False, False, True])
+    >>> X = np.tile(np.arange(8) + 0.5, (4, 1))
+    >>> Y = np.tile(np.arange(4)[:, None] + 0.5, (1, 8))
+    >>> X[::2, 7] += 1e-9  # the last column exactly re-transformed, different in every other row
+    >>> xc, yr, bad_rows, bad_cols = _aligned_split(X, Y, np.ones((4, 8), dtype=bool))
+    >>> np.flatnonzero(bad_cols).tolist(), bool(bad_rows.any()), bool(np.isnan(xc[7]))
+    ([7], False, True)
     """
     nr, nc = X.shape
     if nr == 0 or nc == 0:
