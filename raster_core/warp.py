@@ -802,22 +802,44 @@ def execute_plan(
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:
             X, Y, OK = row_plan.fill(a, b, c0, c1)  # exact retries already recorded in the plan
-            retried = row_plan.e[0][b] > row_plan.e[0][a]
         else:
             X, Y, OK = t.transform_rows(xs_full, ys)
             X = X[:, c0:c1]
             Y = Y[:, c0:c1]
             OK = OK[:, c0:c1]
-            retried = _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
-        if aligned_separable and not retried and OK.all() and (X == X[:1]).all() and (Y == Y[:, :1]).all():
-            warp_separable_aligned(
-                src_win, np.ascontiguousarray(X[0]), np.ascontiguousarray(Y[:, 0]), xoff, yoff,
-                METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius, fast_path,
-                *dst_rows(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod,
-            )
+            _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
+        split = _aligned_split(X, Y, OK) if aligned_separable else None
+        if split is None:
+            warp_block(*common, np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK),
+                       *kernel_args)
             return
-        warp_block(*common, np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK),
-                   *kernel_args)
+        # the regular part (rows and columns whose coordinates are shared: all but the exact retries
+        # near the window edges, mostly) through the separable kernel; it leaves the rows and
+        # columns given NaN coordinates untouched, and those go pixel by pixel, each pixel with
+        # its own coordinates as warp_block would do it for the whole block
+        xc, yr, bad_rows, bad_cols = split
+        warp_separable_aligned(
+            src_win, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,
+            plan.yradius, fast_path, *dst_rows(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
+            prod,
+        )
+        for ra, rb in _runs(bad_rows):
+            warp_block(*common, np.ascontiguousarray(X[ra:rb]), np.ascontiguousarray(Y[ra:rb]),
+                       np.ascontiguousarray(OK[ra:rb]), *_kernel_args(a + ra, a + rb, prod[ra:rb]))
+        good_rows = ~bad_rows
+        for ca, cb in _runs(bad_cols):
+            # a narrow strip of columns in the rows left: warped into C-contiguous copies (the
+            # kernels write columns from 0) that are copied back
+            ok = OK[:, ca:cb] & good_rows[:, None]
+            strip = np.ascontiguousarray(destination[:, a:b, ca:cb])
+            strip_prod = np.ascontiguousarray(prod[:, ca:cb])
+            strip_dv = np.ascontiguousarray(dv[a:b, ca:cb]) if dst_valid_full is not None else dv
+            warp_block(*common, np.ascontiguousarray(X[:, ca:cb]), np.ascontiguousarray(Y[:, ca:cb]), ok,
+                       xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
+                       fast_path, direct_near, strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid,
+                       work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, strip_prod, _USE_STAGED)
+            destination[:, a:b, ca:cb] = strip
+            prod[:, ca:cb] = strip_prod
 
     nthreads = resolve_num_threads(num_threads)
     nrows = r1 - r0
@@ -837,6 +859,60 @@ def execute_plan(
             block_rows = max(block_rows, -(-nrows // (2 * nthreads)))
     run_blocks(run, row_blocks(nrows, block_rows), num_threads=nthreads)
     return produced_full
+
+
+def _aligned_split(
+    X: np.ndarray, Y: np.ndarray, OK: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Split a block of an axis-aligned warp into a separable part and rows/columns left over.
+
+    In an axis-aligned same-CRS warp the source x of a pixel depends on its column and the source
+    y on its row, except where GDAL's exact retry near the window edges replaced approximate
+    coordinates (whole edge rows or columns, usually). Returns ``(xc, yr, bad_rows, bad_cols)``:
+    the shared coordinates per column and per row, NaN on the rows/columns to warp pixel by pixel
+    (``bad_rows``/``bad_cols``, boolean); every pixel outside them has exactly the coordinates
+    ``(xc[c], yr[r])`` and a successful transform. ``None`` when too little of the block is
+    regular to be worth it.
+
+    Examples
+    --------
+    >>> X = np.tile(np.arange(8) + 0.5, (4, 1))
+    >>> Y = np.tile(np.arange(4)[:, None] + 0.5, (1, 8))
+    >>> X[::2, 7] += 1e-9  # the last column exactly re-transformed, different in every other row
+    >>> xc, yr, bad_rows, bad_cols = _aligned_split(X, Y, np.ones((4, 8), dtype=bool))
+    >>> np.flatnonzero(bad_cols).tolist(), bool(bad_rows.any()), bool(np.isnan(xc[7]))
+    ([7], False, True)
+    """
+    nr, nc = X.shape
+    if nr == 0 or nc == 0:
+        return None
+    xc = X[nr // 2].copy()
+    yr = Y[:, nc // 2].copy()
+    irregular = (X != xc) | (Y != yr[:, None]) | ~OK
+    if not irregular.any():
+        return xc, yr, np.zeros(nr, dtype=bool), np.zeros(nc, dtype=bool)
+    # any cover of the irregular pixels by rows and columns is correct; this one takes the rows
+    # that are mostly irregular, then every column still holding an irregular pixel
+    bad_rows = np.count_nonzero(irregular, axis=1) * 2 > nc
+    bad_cols = irregular[~bad_rows].any(axis=0)
+    n_bad = np.count_nonzero(bad_rows) * nc + np.count_nonzero(bad_cols) * nr
+    if n_bad * 4 > nr * nc:
+        return None
+    xc[bad_cols] = np.nan
+    yr[bad_rows] = np.nan
+    return xc, yr, bad_rows, bad_cols
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` runs of True in a 1-D boolean array.
+
+    Examples
+    --------
+    >>> _runs(np.array([True, True, False, True]))
+    [(0, 2), (3, 4)]
+    """
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _exact_retry(

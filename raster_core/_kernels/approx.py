@@ -12,8 +12,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
 
-@numba.njit(nogil=True, cache=True, inline="always")
+
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _bisect_segment(k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
                     nreq, nch, nrg):
     """GDAL's subdivision of segment ``k`` (row ``r``, columns ``st .. st+ln-1``, middle ``mid``)
@@ -53,7 +55,7 @@ def _bisect_segment(k, r, st, ln, mid, req_r, req_c, child_parent, child_a, chil
     return nreq, nch, nrg
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
                  req_r, req_c, child_parent, child_a, child_b,
                  rng_row, rng_start, rng_len, nrg):
@@ -101,7 +103,7 @@ def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
     return nreq, nch, nrg
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def build_children(seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
                    qx, qy, qok, rng_row, rng_start, rng_len, nrg):
     """Next level's segments from the children of :func:`approx_level` and the exact
@@ -160,7 +162,7 @@ def build_children(seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, 
     return n_row[:n], n_start[:n], n_len[:n], nS[:n], nM[:n], nE[:n], nrg
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def expand_ranges(rng_row, rng_start, rng_len, nrg):
     """(row, col) of every point of the exact ranges."""
     tot = 0
@@ -177,7 +179,7 @@ def expand_ranges(rng_row, rng_start, rng_len, nrg):
     return rows, cols
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
                         p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy, npass,
                         f_row, f_col, f_x, f_y, nfix,
@@ -229,7 +231,7 @@ def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
     return npass, nfix, nreq, nch, nrg
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
              e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
     """Coordinates of row ``r`` x columns [c0, c1) (1-D X, Y, OK) from recorded row plans (CSR
@@ -269,7 +271,7 @@ def fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx,
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
               e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
     """:func:`fill_row` for rows [r0, r1) into (rows, cols) arrays."""
@@ -280,13 +282,13 @@ def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len,
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _retry_test(x, y, x0, y0, x1, y1):
     return ((x < x0 and x > x0 - 1.0) or (y < y0 and y > y0 - 1.0)
             or (x + 1e-10 > x1 and x < x1 + 1.0) or (y + 1e-10 > y1 and y < y1 + 1.0))
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
     """Index range [i0, i1) within [lo, hi) that may hold sv + dv * (i - st) in [lo_v, hi_v]
     (a superset: the caller tests every index exactly)."""
@@ -311,7 +313,7 @@ def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
     return i0, i1
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                         e_ptr, e_col, e_x, e_y, e_ok, x0, y0, x1, y1, out_r, out_c):
     """The pixels of rows [r0, r1) whose approximate source position lies within 1 pixel outside
@@ -414,7 +416,7 @@ def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_sta
     return n
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def csr_order(row, ptr):
     """Stable counting sort of ``row`` (values in [0, len(ptr) - 1)): fills ``ptr`` (CSR row
     pointers, zero on entry) and returns the permutation that groups the entries by row."""

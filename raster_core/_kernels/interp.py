@@ -13,6 +13,7 @@ import math
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
 
 NEAR = 0
 BILINEAR = 1
@@ -27,7 +28,7 @@ WORK_INT = 2
 _MAXTAPS = 4096
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _cubic_kernel(x):
     ax = abs(x)
     if ax <= 1.0:
@@ -37,7 +38,7 @@ def _cubic_kernel(x):
     return 0.0
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _bspline_kernel(x):
     # GDAL's GWKBSpline, literally (x6, and -(x-2)^3 for x > 2: GDAL evaluates it so)
     xp2 = x + 2.0
@@ -57,7 +58,7 @@ def _bspline_kernel(x):
     return r
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _lanczos3(x):
     if x == 0.0:
         return 1.0
@@ -67,7 +68,7 @@ def _lanczos3(x):
     return 3.0 * math.sin(px) * math.sin(px / 3.0) / (px * px)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _kernel(method, x):
     if method == BILINEAR:
         ax = abs(x)
@@ -79,7 +80,7 @@ def _kernel(method, x):
     return _lanczos3(x)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """GWKSetPixelValue on scalars: blend (density < 0.9999) with the current destination value
     ``cur`` (weight ``rhod``), round/clamp to the working type, apply the dst-nodata collision
@@ -126,7 +127,7 @@ def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, d
     return v
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def first_taps(method, fast_path, xradius, yradius):
     """Offsets (initx, inity) of the first horizontal/vertical taps of the separable kernels
     relative to floor(x - 0.5): GDAL's fast path starts at 1 - radius, the general path at
@@ -142,7 +143,7 @@ def first_taps(method, fast_path, xradius, yradius):
     return ((R + 1) % 2) - xradius, ((R + 1) % 2) - yradius
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
     branches, so that the conversion loops vectorise; identical results
@@ -165,7 +166,7 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
     return v
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
                collide, produced):
@@ -208,7 +209,7 @@ def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, cubic, fast_path,
                   dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
                   collide, produced):
@@ -407,7 +408,7 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
                     xradius, yradius, initx, inity, fast_path,
                     dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
@@ -688,7 +689,7 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                       xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                       dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
@@ -727,7 +728,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                            dst_nodata, collide, produced)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
                 dst_is_int, dmin, dmax, dst_nodata, collide, produced):
     """Write values computed by the reduce family (float64) with GDAL's write rules."""
@@ -754,7 +755,7 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced):
     """Nearest neighbour copy when source, working and destination types are equal and no
     density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
@@ -785,7 +786,7 @@ def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced)
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
     """Pixels whose approximate centre falls within 1 px outside the window (GDAL retries them
     with an exact transform, §1.4). Returns their count; fills rows/cols unless they are empty."""
@@ -806,7 +807,7 @@ def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
     return n
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A0, SUMA, OKA):
     """Per-column (or per-row) taps of the separable kernel for axis-aligned warps: the
     same arithmetic as :func:`_loop_separable` (so results are bit-identical)."""
@@ -870,7 +871,7 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
     return 0
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _tap_span(OKA, A0, NA, size):
     """(first, last) source index used by the taps A0[k] .. A0[k] + NA[k] - 1 of the OKA entries
     ((size, -1) when there are none)."""
@@ -883,7 +884,7 @@ def _tap_span(OKA, A0, NA, size):
     return lo, hi
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                            dst, dst_row0, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
                            produced):

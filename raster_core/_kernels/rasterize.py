@@ -37,12 +37,14 @@ import math
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
+
 __all__ = ["orient_rings", "burn_polygons"]
 
 _INT_MIN = -2147483648
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _c_int(v: float) -> int:
     """``static_cast<int>(v)`` as compiled on x86-64 (cvttsd2si): truncation, and INT_MIN
     for NaN or out-of-range values."""
@@ -51,7 +53,7 @@ def _c_int(v: float) -> int:
     return _INT_MIN
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _is_clockwise(xs, ys, s, e):
     """OGR's ``isClockwise()`` of the closed ring ``xs[s:e], ys[s:e]`` (y up): the turn at
     the lowest-rightmost vertex, with the shoelace sum as a fallback for degenerate cases."""
@@ -130,7 +132,7 @@ def _is_clockwise(xs, ys, s, e):
     return total < 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def orient_rings(xs, ys, ring_off):
     """Reverse, in place, every ring that is not clockwise (GDAL's
     ``GDALCollectRingsFromGeometry``), judged on the coordinates given (which must be the
@@ -153,7 +155,7 @@ def orient_rings(xs, ys, ring_off):
                 j -= 1
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _put(out, iy, ix, row0, col0, value):
     r = iy - row0
     c = ix - col0
@@ -161,7 +163,7 @@ def _put(out, iy, ix, row0, col0, value):
         out[r, c] = value
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _span(out, iy, xa, xb, grid_w, row0, col0, value):
     """gvBurnScanline: burn ``[xa, xb]`` of full-grid row ``iy`` (clamped to the grid), the
     part inside the window."""
@@ -180,7 +182,7 @@ def _span(out, iy, xa, xb, grid_w, row0, col0, value):
         out[r, c] = value
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
     """Burn every pixel a ring's segments pass through (GDAL's all-touched line walk, in its
     "intersect only" variant for polygon outlines). Segments ``k-1 -> k`` for k in
@@ -314,7 +316,7 @@ def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
                 y0 += step_y
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _round_half_away(v):
     """std::round (half away from zero)."""
     if v >= 0.0:
@@ -322,7 +324,7 @@ def _round_half_away(v):
     return -_round_pos(-v)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _round_pos(v):
     f = math.floor(v)
     if v - f >= 0.5:
@@ -330,7 +332,7 @@ def _round_pos(v):
     return f
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _first_row_at_or_above(ylo, ya, yb):
     """Smallest integer y in [ya, yb] with y + 0.5 >= ylo (yb + 1 if none)."""
     if ylo <= ya + 0.5:
@@ -345,7 +347,7 @@ def _first_row_at_or_above(ylo, ya, yb):
     return y
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _last_row_below(yhi, ya, yb):
     """Largest integer y in [ya, yb] with y + 0.5 < yhi (ya - 1 if none)."""
     if yhi > yb + 0.5:
@@ -360,7 +362,7 @@ def _last_row_below(yhi, ya, yb):
     return y
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=CACHE, inline="always")
 def _insertion_sort(a):
     for i in range(1, a.shape[0]):
         v = a[i]
@@ -371,7 +373,7 @@ def _insertion_sort(a):
         a[j + 1] = v
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, col0, value):
     """Pixel-centre even-odd fill of one polygon (rings ``r_start:r_end``) over the window."""
     v_start = ring_off[r_start]
@@ -498,7 +500,7 @@ def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, c
             _span(out, y, hx1, hx2 - 1, grid_w, row0, col0, value)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def burn_polygons(out, xs, ys, ring_off, poly_off, values, grid_w, grid_h, row0, col0, all_touched):
     """Burn every polygon, in order, into the window ``out`` of the full grid."""
     npoly = poly_off.shape[0] - 1

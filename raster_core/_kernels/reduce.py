@@ -41,6 +41,7 @@ import math
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
 from raster_core._kernels.approx import fill_row
 
 __all__ = [
@@ -97,7 +98,7 @@ _BAND_DENSITY_THRESHOLD = 1e-10
 _SUM_DENSITY_THRESHOLD = 1e-9
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _edge_weight(k, kmin, kmax, vmin, vmax):
     # GDAL's weight of touched source row/column ``k`` in ``[kmin, kmax)``.
     if k == kmin:
@@ -109,7 +110,7 @@ def _edge_weight(k, kmin, kmax, vmin, vmax):
     return 1.0
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _mode_of(buf, n, keys, counts):
     # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``, i.e. the winner is the
     # value with the largest count and, among those, the one reaching it first in scan order.
@@ -156,7 +157,7 @@ def _mode_of(buf, n, keys, counts):
     return best_val
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _quantile_of(buf, n, q):
     # GDAL: sort ascending, idx = (int)ceil(q * n - 1) with q a float (float32 arithmetic)
     if n <= 32:
@@ -178,7 +179,7 @@ def _quantile_of(buf, n, q):
     return buf[idx]
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _quantile_of_int(buf, n, q):
     # _quantile_of for int64 values (the same element: float() is monotonic), inlined at Numba
     # level; small n sorted by networks of integer min/max (conditional moves, no data-dependent
@@ -305,7 +306,7 @@ def _quantile_of_int(buf, n, q):
     return float(buf[idx])
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
                      tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
@@ -385,7 +386,7 @@ def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_
                 produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, margin_y,
                    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl):
     # Footprints of one destination row (GWKAverageOrMode's tests and edge weights) into the
@@ -447,7 +448,7 @@ def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, 
         f_wyl[c] = wyl
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _footprint_buffers(cols):
     # scratch arrays of _footprint_row for rows of `cols` pixels
     return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
@@ -455,7 +456,7 @@ def _footprint_buffers(cols):
             np.zeros(cols), np.zeros(cols))
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                           out, produced):
     """``average`` of an INTEGER source without validity/density masks or antimeridian wrap.
@@ -479,7 +480,7 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
                                 out, produced, fb)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                           out, produced, fb):
     nb = src.shape[0]
@@ -566,7 +567,7 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                 produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                              method, out, produced):
     """``min`` / ``max`` of an INTEGER source without masks or antimeridian wrap.
@@ -580,7 +581,7 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
                                method, out, produced, fb)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                              method, out, produced, fb):
     nb = src.shape[0]
@@ -625,7 +626,7 @@ def _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
                 produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                                method, out, produced, fits_int64=True):
     """``rms, med, q1, q3`` of an INTEGER source without masks or antimeridian wrap.
@@ -641,7 +642,7 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
                                      margin_y, method, out, produced, fits_int64, fb)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
     # rms of the <= 2-column footprints (kind 1) of one row and band, padded to 2 columns with
     # a weight-0 column when nx == 1 (a weight-0 step adds exactly +0 to wsum and to acc for
@@ -680,7 +681,7 @@ def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, o
         ob[c] = math.sqrt(acc / wsum)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                                method, out, produced, fits_int64, fb):
     nb = src.shape[0]
@@ -787,7 +788,7 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
             produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def average_or_mode(
     src,
     valid,
@@ -984,14 +985,14 @@ def average_or_mode(
                 produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _fill_plan_row(xs, r, c0, c1, pf, pp, pe, X, Y, OK):
     # one row of a recorded row plan (raster_core.transform.RowPlan: f, p, e CSR tuples)
     fill_row(xs, r, c0, c1, pf[0], pf[1], pf[2], pf[3], pp[0], pp[1], pp[2], pp[3], pp[4], pp[5], pp[6],
              pe[0], pe[1], pe[2], pe[3], pe[4], X, Y, OK)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
                         margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out, produced):
@@ -1044,12 +1045,12 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
                             margin_y, allow_wrap, wrap_scale, method, o, pr)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _cross(ax, ay, bx, by, cx, cy):
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     d1 = _cross(cx, cy, dx, dy, ax, ay)
     d2 = _cross(cx, cy, dx, dy, bx, by)
@@ -1058,7 +1059,7 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     return ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0))
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
     # Clip the polygon (px, py)[:n] to coord >= bound (keep_above) or coord <= bound, where
     # coord is x (axis 0) or y (axis 1); result in (ox, oy), returns its vertex count.
@@ -1089,7 +1090,7 @@ def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
     return cnt
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _poly_area(px, py, n):
     area = 0.0
     for k in range(n):
@@ -1098,7 +1099,7 @@ def _poly_area(px, py, n):
     return abs(area) * 0.5
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
                    dst_row0, dst_col0, sx, sy, s2x, s2y, tx, ty, t2x, t2y):
     # Spread one convex polygon over destination pixels: clip to each column strip once, then
@@ -1158,7 +1159,7 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                 out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def sum_preserving(
     src,
     valid,

@@ -38,10 +38,10 @@ which Numba cannot inline.)
 """
 from __future__ import annotations
 
-
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
 from raster_core._kernels.approx import fill_row
 from raster_core._kernels.interp import (
     BILINEAR,
@@ -67,7 +67,7 @@ K_CUBIC16 = 2  # GDAL's 4x4 cubic (no downsampling)
 K_SEPARABLE = 3  # widened bilinear/cubic, cubicspline: (xradius - initx + 1) x (yradius - inity + 1) taps
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity):
     """Which staged kernel handles the interior pixels of an unmasked warp (K_NONE: none).
 
@@ -90,7 +90,7 @@ def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradiu
     return K_SEPARABLE
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def staged_scratch(src, n, nx, ny):
     """Row buffers of :func:`_staged_row` for rows of ``n`` pixels and kernels of ``nx`` x ``ny``
     taps (exact sizes: no slicing, which would lose the C layout), allocated once per block
@@ -101,7 +101,7 @@ def staged_scratch(src, n, nx, ny):
             np.empty((8, n), dtype=src.dtype), np.empty((ny, n), dtype=np.uint64))
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _tap_weights(meth, D, init, s, WK, SUM):
     """WK[k, c] = kernel((k + init - D[c]) * s) (GDAL's separable tap weights, the arithmetic of
     ``_loop_separable``) and SUM[c] += WK[k, c] in tap order; one vectorisable loop per tap."""
@@ -140,7 +140,7 @@ S_ANY = 0  # any working/destination types, the nodata collision rule: ``_store_
 S_INT = 1  # integer working and destination types, no collision rule
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_store_value`` for the store class ``sclass`` (S_INT: its integer branch without the
     collision rule, the same operations; tests/test_warp_rows.py checks it against ``_convert``)."""
@@ -151,19 +151,19 @@ def _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
     return _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
     return ok & (Xf >= fxo) & (Yf >= fyo) & (Xf + 1e-10 <= fxo + fW) & (Yf + 1e-10 <= fyo + fH)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _cubic4(d):
     """GDAL's 4 cubic tap weights at offset ``d`` (the polynomial form of ``_loop_4sample``)."""
     return (0.5 * d * (-1.0 + d * (2.0 - d)), 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d),
             0.5 * d * (1.0 + d * (4.0 - 3.0 * d)), 0.5 * d * d * (-1.0 + d))
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _cubic4_weights(D, WK):
     """:func:`_cubic4` of every D[c] into the rows of WK (4, n) (rows indexed in place: views
     would cost reference counts)."""
@@ -176,7 +176,7 @@ def _cubic4_weights(D, WK):
     return 0
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
                fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
                produced, rest):
@@ -190,7 +190,7 @@ def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, 
                        scratch)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass, meth, sx, sy, xradius, yradius,
                 initx, inity, fast_path, direct, dst, drow, conv, produced, rest, scratch):
     """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
@@ -470,7 +470,7 @@ def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass
     return _finish(IDX, produced, rest)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _packed_row4(g, w0, w1, w2, w3, z, like):
     """One kernel row's weighted sum (weights ``w0..w3``) of its 4 taps packed in the word ``g``
     (``like``: the source array, for the taps' type), in the per-pixel kernels' order."""
@@ -480,7 +480,7 @@ def _packed_row4(g, w0, w1, w2, w3, z, like):
     return rv + w3 * float(lane(g, 3, like))
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
     """Send to the per-pixel kernel (IDX = _REST) the staged pixels whose centre pixel (GDAL's
     centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (from flat index IDX) is invalid."""
@@ -511,7 +511,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
     return 0
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
@@ -535,7 +535,7 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
     return 0
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _finish(IDX, produced, rest):
     """produced |= done; rest = left to the per-pixel kernel; returns how many are left."""
     nrest = 0
@@ -548,7 +548,7 @@ def _finish(IDX, produced, rest):
     return nrest
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale, xradius,
                yradius, fast_path, direct_near, dst, dst_row0, dst_valid, has_dst_valid, work_kind, wmin, wmax,
                dst_is_int, dmin, dmax, dst_nodata, collide, produced, staged):
@@ -587,7 +587,7 @@ def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                         e_ptr, e_col, e_x, e_y, e_ok,
                         src, valid, has_valid, dens, has_dens, xoff, yoff, method, xscale, yscale, xradius, yradius,
@@ -613,7 +613,7 @@ def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start
     return 0
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
 def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
     """:func:`warp_rows_from_plan` for one staged ``kind`` and store class ``sclass`` given as
     constants: inlined into the entry points below, the other kinds' branches are pruned before
@@ -686,7 +686,7 @@ def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
     return 0
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def rest_runs(words, flags, runs):
     """The runs of True in ``flags`` (n,) bool as ``runs[k] = (start, stop)``; returns their
     number. ``words`` views ``flags`` padded with False to whole uint64 words: words of
@@ -713,49 +713,49 @@ def rest_runs(words, flags, runs):
     return nr
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_near(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_NEAR, S_ANY."""
     return _plan_rows(K_NEAR, S_ANY, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_near_int(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_NEAR, S_INT."""
     return _plan_rows(K_NEAR, S_INT, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_bilinear4(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_BILINEAR4, S_ANY."""
     return _plan_rows(K_BILINEAR4, S_ANY, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_bilinear4_int(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_BILINEAR4, S_INT."""
     return _plan_rows(K_BILINEAR4, S_INT, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_cubic16(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_CUBIC16, S_ANY."""
     return _plan_rows(K_CUBIC16, S_ANY, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_cubic16_int(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_CUBIC16, S_INT."""
     return _plan_rows(K_CUBIC16, S_INT, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_separable(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_SEPARABLE, S_ANY."""
     return _plan_rows(K_SEPARABLE, S_ANY, plan_args, src_args, kernel_args)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")  # the inlined staged code needs IEEE division
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
 def plan_rows_separable_int(plan_args, src_args, kernel_args):
     """:func:`_plan_rows` for K_SEPARABLE, S_INT."""
     return _plan_rows(K_SEPARABLE, S_INT, plan_args, src_args, kernel_args)

@@ -8,13 +8,15 @@ import math
 import numba
 import numpy as np
 
+from raster_core._kernels import CACHE
+
 # conversion modes
 PLAIN = 0  # no scale: GDALCopyWords from the source type
 SCALE32 = 1  # v * ratio + offset in float64 from float32(v), rounded to float32 (VRT working type Float32)
 SCALE64 = 2  # v * ratio + offset in float64 (VRT working type Float64)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=CACHE)
 def scale_rows(src, out, row0, row1, mode, ratio, offset, out_int, round32, lo, hi, valid, has_valid, fill):
     """Rows ``[row0, row1)`` of ``src`` (2-D) into ``out`` (2-D).
 
