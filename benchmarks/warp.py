@@ -269,8 +269,8 @@ def main(argv: list[str] | None = None) -> None:
             # interleave the two engines so that load changes on a shared machine hit both alike
             t_ours = t_gdal = float("inf")
             for _ in range(args.repeat):
-                t_ours = min(t_ours, timed(lambda: run_ours(op, src, **kw), 1))
-                t_gdal = min(t_gdal, timed(lambda: run_reference(op, src, **kw), 1))
+                t_ours = min(t_ours, timed(lambda op=op, kw=kw: run_ours(op, src, **kw), 1))
+                t_gdal = min(t_gdal, timed(lambda op=op, kw=kw: run_reference(op, src, **kw), 1))
             tracemalloc.start()
             out = run_ours(op, src, **kw)
             _, peak = tracemalloc.get_traced_memory()

@@ -389,10 +389,12 @@ def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
     """Source rows [j0, j1) of the window whose pixels can overlap the destination block."""
     n = 21
     fx = np.concatenate(
-        [np.linspace(col0, col0 + ncols, n), np.linspace(col0, col0 + ncols, n), np.full(n, col0), np.full(n, col0 + ncols)]
+        [np.linspace(col0, col0 + ncols, n), np.linspace(col0, col0 + ncols, n),
+         np.full(n, col0), np.full(n, col0 + ncols)]
     )
     fy = np.concatenate(
-        [np.full(n, row0), np.full(n, row0 + nrows), np.linspace(row0, row0 + nrows, n), np.linspace(row0, row0 + nrows, n)]
+        [np.full(n, row0), np.full(n, row0 + nrows),
+         np.linspace(row0, row0 + nrows, n), np.linspace(row0, row0 + nrows, n)]
     )
     gx, gy = np.meshgrid(np.linspace(col0, col0 + ncols, n), np.linspace(row0, row0 + nrows, n))
     fx = np.concatenate([fx, gx.ravel()])
@@ -551,7 +553,7 @@ def warp_reduce_block(
         out_density[...] = res.density[None]
 
 
-def _checked_source(src: np.ndarray, valid: "np.ndarray | None", density: "np.ndarray | None") -> tuple:
+def _checked_source(src: np.ndarray, valid: np.ndarray | None, density: np.ndarray | None) -> tuple:
     """The source (booleans viewed as uint8) and its validity/density masks, checked."""
     if src.dtype.kind not in "biuf":
         raise InvalidParameterError(f"unsupported source dtype {src.dtype}")

@@ -193,7 +193,7 @@ class WarpTransformer:
         return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), ok
 
     # ---------------------------------------------------------------- approx
-    def row_plan(self, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> "RowPlan | None":
+    def row_plan(self, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
         """Record the approximate dst->src transform of rows ``(xs, ys[k])`` compactly (one PROJ
         call per recursion level for ALL rows); ``None`` when the exact transform applies
         (tolerance 0, or at most 5 points per row). ``plan.fill(r0, r1, c0, c1)`` then gives
@@ -310,7 +310,7 @@ class RowPlan:
         self.p = csr(*seg)  # ptr, start, len, sx, sy, dx, dy
         self.e = csr(*ex)  # ptr, col, x, y, ok
 
-    def add_exact_retries(self, t: "WarpTransformer", ys: np.ndarray, window: tuple[float, float, float, float],
+    def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
         """GDAL's exact re-transform of pixels whose approximate source position falls within
         one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
@@ -367,7 +367,7 @@ class RowPlan:
         return X, Y, OK
 
 
-def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
+def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
     """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply.
 
     Rows are processed in chunks (bounded temporary memory); rows are independent, so the
@@ -393,7 +393,7 @@ def _row_plan(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, num_threa
     return RowPlan(xs, nr, fix, seg, ex)
 
 
-def _seed_segments(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
+def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
                    num_threads: int = 1) -> tuple:
     """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
     transformed start/middle/end points S', M', E' of each row's one initial segment.
@@ -435,7 +435,7 @@ def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
     return out
 
 
-def _row_plan_parts(t: "WarpTransformer", xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
+def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
     """Records (fix, seg, exact) of rows ys (row numbers offset by row0); PROJ calls on
     ``nthreads`` threads."""
     from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges

@@ -336,7 +336,7 @@ def _pole_in_destination(t: WarpTransformer, dst_window: tuple[int, int, int, in
         return False
     inv = t.dst_inv_gt
     dx0, dy0, dw, dh = dst_window
-    for x, y in zip(np.asarray(gx), np.asarray(gy)):
+    for x, y in zip(np.asarray(gx), np.asarray(gy), strict=True):
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
         px = inv[0] + x * inv[1] + y * inv[2]
@@ -509,7 +509,8 @@ def _union_with_value(dt: np.dtype, value: float) -> np.dtype:
     if _value_fits(dt, value):
         return dt
     if math.isnan(value) or math.isinf(value) or value != math.floor(value):
-        vt = np.dtype(np.float32) if (math.isnan(value) or math.isinf(value) or float(np.float32(value)) == value) else np.dtype(np.float64)
+        fits32 = math.isnan(value) or math.isinf(value) or float(np.float32(value)) == value
+        vt = np.dtype(np.float32) if fits32 else np.dtype(np.float64)
     else:
         for cand in ("uint8", "int8", "uint16", "int16", "uint32", "int32", "int64", "float64"):
             if _value_fits(np.dtype(cand), value):
@@ -731,7 +732,8 @@ def execute_plan(
         try:
             from raster_core import _warp_reduce
         except ImportError:
-            raise UnsupportedFeatureError(f"resampling {method!r} is not available yet (raster_core._warp_reduce missing)") from None
+            raise UnsupportedFeatureError(
+                f"resampling {method!r} is not available yet (raster_core._warp_reduce missing)") from None
 
     dst_contiguous = destination.flags.c_contiguous
 

@@ -496,7 +496,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
         cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
         good = vflat[np.uint64(cy * W + cx)] != 0
         k = np.uint64(i)
-        for j in range(ny):
+        for _ in range(ny):
             if nx == 4:
                 good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
                         and vflat[k + _U3] != 0)
