@@ -1030,8 +1030,8 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
     else:  # only the alpha band: warp the mask itself
         pixels = np.ones((1, r1 - r0, c1 - c0), dtype=np.uint8)
     dest = np.empty((pixels.shape[0], dwin[1] - dwin[0], dwin[3] - dwin[2]), dtype=pixels.dtype)
-    produced = execute_plan(sub, pixels, dest, dst_window=dwin, src_nodata=nodata, dst_nodata=nodata,
-                            src_mask=src_mask, num_threads=num_threads)
+    produced = cast(np.ndarray, execute_plan(sub, pixels, dest, dst_window=dwin, src_nodata=nodata, dst_nodata=nodata,
+                                             src_mask=src_mask, num_threads=num_threads))
     del pixels, src_mask
     if not data_idx:
         dest = np.empty((0,) + dest.shape[1:], dtype=np.uint8)

@@ -90,7 +90,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from affine import Affine
@@ -346,7 +346,6 @@ def _pole_in_destination(t: WarpTransformer, dst_window: tuple[int, int, int, in
     return False
 
 
-@functools.lru_cache(maxsize=64)
 def _source_area_of_interest(src_crs: CRSLike, src_transform: TransformLike, src_shape: tuple[int, int],
                              dst_crs: CRSLike) -> AOI | None:
     """The area of interest GDAL gives PROJ for a warp: the source raster's corners in degrees."""
@@ -357,6 +356,7 @@ def _source_area_of_interest(src_crs: CRSLike, src_transform: TransformLike, src
     return area_of_interest(src, gt, src_shape[1], src_shape[0])
 
 
+@functools.lru_cache(maxsize=64)
 def _pole_points(dst_wkt: str) -> tuple[np.ndarray, np.ndarray]:
     """The geographic poles (lat +-89.9999) projected into a CRS (cached per CRS)."""
     import pyproj
@@ -480,7 +480,7 @@ def _check_shape2(shape: Any, name: str) -> tuple[int, int]:
         raise ShapeError(f"{name} must be (rows, cols), got {shape!r}") from None
     if len(vals) != 2 or vals[0] <= 0 or vals[1] <= 0:
         raise ShapeError(f"{name} must be two positive integers (rows, cols), got {shape!r}")
-    return vals  # type: ignore[return-value]
+    return vals[0], vals[1]
 
 
 _SUPPORTED_KINDS = "biuf"
@@ -651,7 +651,7 @@ def execute_plan(
     if src_nodata is not None:
         band_invalid = [_nodata_invalid(src_win[b], float(src_nodata)) for b in range(nb)]
         if all(m is not None for m in band_invalid):
-            all_inv = np.logical_and.reduce([m for m in band_invalid])  # type: ignore[misc]
+            all_inv = np.logical_and.reduce(cast(list[np.ndarray], band_invalid))
             if all_inv.any():
                 invalid = all_inv
     if src_mask is not None:
@@ -737,7 +737,7 @@ def execute_plan(
 
     dst_contiguous = destination.flags.c_contiguous
 
-    def dst_rows(a: int, b: int) -> tuple[np.ndarray, int]:
+    def dst_row_args(a: int, b: int) -> tuple[np.ndarray, int]:
         # the whole (C-contiguous) destination and a row offset: rows indexed inside the kernels
         # stay C-contiguous there, so that their stores vectorise
         return (destination, a) if dst_contiguous else (destination[:, a:b, :], 0)
@@ -762,7 +762,7 @@ def execute_plan(
     def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:
         return (
             xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-            fast_path, direct_near, *dst_rows(a, b),
+            fast_path, direct_near, *dst_row_args(a, b),
             dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
             work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod, _USE_STAGED,
         )
@@ -794,6 +794,7 @@ def execute_plan(
         kernel_args = _kernel_args(a, b, prod)
         if fused:
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
+            assert rp is not None  # fused only where row_plan_applies
             rp.add_exact_retries(t, ys_win[a:b], win_bounds, c0, c1, num_threads=1)
             rows_fn((rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e), common, kernel_args)
             return
@@ -822,7 +823,7 @@ def execute_plan(
         xc, yr, bad_rows, bad_cols = split
         warp_separable_aligned(
             src_win, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,
-            plan.yradius, fast_path, *dst_rows(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
+            plan.yradius, fast_path, *dst_row_args(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
             prod,
         )
         for ra, rb in _runs(bad_rows):
@@ -1046,7 +1047,7 @@ def reproject(
     if isinstance(source, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(source)
         if mask.ndim == 3:
-            mask = mask.all(axis=0)
+            mask = np.asarray(mask.all(axis=0))
         if mask.any():
             extra = ~mask
             src_mask = extra if src_mask is None else (np.asarray(src_mask, dtype=bool) & extra)
@@ -1091,7 +1092,7 @@ def reproject(
             raise ShapeError(f"destination has {destination.shape[0]} bands, source has {nb}")
         if dst_shape is not None and tuple(destination.shape[-2:]) != dst_shape:
             raise ShapeError(f"dst_shape {dst_shape} does not match destination shape {destination.shape}")
-        dst_shape = tuple(destination.shape[-2:])  # type: ignore[assignment]
+        dst_shape = tuple(destination.shape[-2:])
         if not destination.flags.writeable:
             raise InvalidParameterError("destination is read-only")
     if dst_transform is None:
