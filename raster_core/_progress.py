@@ -21,7 +21,7 @@ import threading
 import time
 from typing import IO, Any
 
-__all__ = ["Progress", "make_progress"]
+__all__ = ["Progress", "check_progress", "make_progress"]
 
 
 class Progress:
@@ -85,12 +85,18 @@ class Progress:
             stream.flush()
 
 
-def make_progress(progress: Any, total: int, what: str) -> Progress | None:
-    """A :class:`Progress` for ``progress=True``, ``None`` for ``None``/``False``."""
+def check_progress(progress: Any) -> bool:
+    """``progress`` as a bool (``None`` is ``False``); anything else than a bool is an
+    :class:`~raster_core.errors.InvalidParameterError`."""
     if progress is None:
-        return None
+        return False
     if not isinstance(progress, bool) and type(progress).__name__ != "bool_":
         from raster_core.errors import InvalidParameterError
 
         raise InvalidParameterError(f"progress must be True, False or None, got {progress!r}")
-    return Progress(total, what) if progress else None
+    return bool(progress)
+
+
+def make_progress(progress: Any, total: int, what: str) -> Progress | None:
+    """A :class:`Progress` for ``progress=True``, ``None`` for ``None``/``False``."""
+    return Progress(total, what) if check_progress(progress) else None

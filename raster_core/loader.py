@@ -35,13 +35,17 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from raster_core.errors import InvalidParameterError, UnsupportedFeatureError
+
+if TYPE_CHECKING:
+    from raster_core._progress import Progress
 
 __all__ = ["load", "explain", "LoadPlan"]
 
@@ -596,7 +600,12 @@ cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, process
         Value of pixels without data (default 0; ``numpy.nan`` for float types); it is the
         ``_FillValue``/``nodata`` attribute.
     progress
-        Accepted for compatibility (use Dask's progress bars on a lazy load).
+        ``True``: an eager load (``chunks=None``) reports each finished time step, and the
+        blocks of a single one (a tqdm bar when tqdm is installed, else a line on stderr).
+        A lazy load computes nothing here: it writes one line on stderr saying that its
+        progress shows at compute time through Dask's diagnostics
+        (``with dask.diagnostics.ProgressBar(): da.compute()`` on the local schedulers,
+        ``dask.distributed.progress`` or the dashboard on a cluster).
 
     Returns
     -------
@@ -618,24 +627,42 @@ cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, process
     4
     """
     from raster_core._dask import constant_block
+    from raster_core._progress import check_progress, make_progress
     from raster_core.xr import to_dataarray
 
     chunks = kwargs.get("chunks")
+    progress = check_progress(kwargs.get("progress"))
     plan, times, norm, tasks, _ = _build(items, bands, dict(kwargs))
     if chunks is None:
-        data = _compute_eager(plan, norm, tasks, constant_block)
+        reporter = make_progress(progress, len(plan.requests), "load")
+        try:
+            data = _compute_eager(plan, norm, tasks, constant_block, reporter)
+        finally:
+            if reporter is not None:
+                reporter.close()
     else:
         from raster_core._dask import chunked_array
 
         name = "raster_core-load-" + _token(plan, norm)
         data = chunked_array(name, plan, load_block, norm, tasks, plan.fill_value, plan.dtype)
+        if progress:
+            # the chunk tasks may run in other processes: Dask's own diagnostics report them
+            sys.stderr.write(_LAZY_PROGRESS_NOTE)
+            sys.stderr.flush()
     return to_dataarray(data, plan.geobox, times=times, bands=plan.band_names, fill_value=plan.fill_value)
 
 
+_LAZY_PROGRESS_NOTE = (
+    "raster_core load: lazy (Dask) load, nothing is computed yet; its progress shows when it is computed, "
+    "through Dask: `with dask.diagnostics.ProgressBar(): da.compute()` (local schedulers) or "
+    "`dask.distributed.progress(da.persist())` / the dashboard (distributed)\n")
+
+
 def _compute_eager(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], tasks: Mapping[tuple[int, ...], Any],
-                   constant: Callable[..., np.ndarray]) -> np.ndarray:
-    """All chunks (one per time step) on raster_core's thread pool, one thread per step."""
-    from raster_core._parallel import run_blocks
+                   constant: Callable[..., np.ndarray], progress: Progress | None = None) -> np.ndarray:
+    """All chunks (one per time step) on raster_core's thread pool, one thread per step;
+    ``progress`` advances per finished step (and per block of a single step)."""
+    from raster_core._parallel import on_block, run_blocks
 
     gb = plan.geobox
     nb = len(plan.band_names)
@@ -647,15 +674,21 @@ def _compute_eager(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], tasks: M
             out[t] = plan.fill_value
         else:
             out[t] = load_block(plan, ((t, t + 1), (0, nb), (0, gb.height), (0, gb.width)), *args)[0]
+        if progress is not None:
+            progress.advance()
 
     steps = [(t, t + 1) for t in range(len(plan.requests))]
     if len(steps) == 1:
         args = tasks.get((0, 0, 0, 0))
         if args is not None:
             (entries,) = args
-            out[:] = load_block(plan, ((0, 1), (0, nb), (0, gb.height), (0, gb.width)), entries, num_threads=None)
+            with on_block(progress.block if progress is not None else None):
+                out[:] = load_block(plan, ((0, 1), (0, nb), (0, gb.height), (0, gb.width)), entries,
+                                    num_threads=None)
         else:
             out[:] = plan.fill_value
+        if progress is not None:
+            progress.advance()
     else:
         run_blocks(one, steps)
     return out

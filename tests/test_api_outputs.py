@@ -8,6 +8,7 @@ import pytest
 
 from raster_core.api import Raster
 from raster_core.catalog import Catalog
+from raster_core.errors import InvalidParameterError
 from tests.conftest import DATA, data_file
 
 rasterio = pytest.importorskip("rasterio")
@@ -235,6 +236,28 @@ def test_stack_and_cli_progress_without_tqdm(monkeypatch, capsys, tmp_path):
     assert main(["stack", src, src, "--bands", "1", "--srs", "EPSG:26711", "--resolution", "60", "--bounds",
                  "440720", "3750120", "441920", "3751320", "--progress", "--out", str(tmp_path / "s")]) == 0
     assert "raster_core stack: 2/2 images" in capsys.readouterr().err
+
+
+def test_load_progress_without_tqdm(monkeypatch, capsys):
+    import raster_core
+
+    _no_tqdm(monkeypatch)
+    src = str(data_file("byte.tif"))
+    grid = dict(srs="EPSG:26711", bounds=(440720, 3750120, 441920, 3751320), resolution=60)
+    quiet = raster_core.load([src, src], ["1"], **grid)
+    assert capsys.readouterr().err == ""
+    loud = raster_core.load([src, src], ["1"], progress=True, **grid)
+    assert "raster_core load: 2/2 images" in capsys.readouterr().err
+    np.testing.assert_array_equal(loud.values, quiet.values)
+    single = raster_core.load([src], ["1"], progress=True, **grid)  # one step: its blocks advance the line
+    assert capsys.readouterr().err.endswith("raster_core load: 1/1 images\n")
+    np.testing.assert_array_equal(single.values, quiet.values[:1])
+    lazy = raster_core.load([src, src], ["1"], progress=True, chunks={"y": 10}, **grid)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "dask.diagnostics.ProgressBar" in err
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync").values, quiet.values)
+    with pytest.raises(InvalidParameterError):
+        raster_core.load([src], ["1"], progress="yes", **grid)
 
 
 def test_stack_default_uint16_warns_once_when_it_changes_values():
