@@ -518,7 +518,10 @@ class Raster:
         -------
         (array4d, [metadata per input])
         """
+        # internal: a list that receives each layer's request (the CLI writes files from them)
+        layer_requests: list[_Request] | None = pass_through_params.pop("_layer_requests", None)
         args = _merge_aliases(locals(), pass_through_params)
+        del args["layer_requests"]
         if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
             raise InvalidParameterError(f"Inputs must be a Iterable, instead got '{type(inputs).__name__}'")
         items = [list(x) if isinstance(x, (list, tuple)) else x for x in inputs]
@@ -538,6 +541,8 @@ class Raster:
             raise InvalidParameterError(f"max_workers must be a positive integer or None, got {max_workers!r}")
         # plan every layer first: every bad input fails before any pixel work
         reqs = [self._request_from({**args, "inputs": item}) for item in items]
+        if layer_requests is not None:
+            layer_requests[:] = reqs
         if data_type is _STACK_DEFAULT_TYPE and scales is None and scaling is None:
             _warn_default_stack_type({r.plan.data_type for r in reqs})
         shapes = {(r.geobox.height, r.geobox.width) for r in reqs}
@@ -662,18 +667,10 @@ class Raster:
         out, valid = self._execute_with_progress(req, args["progress"], "raster")
         arr, meta = self._finish(req, out, valid, ids, order="gdal", masked=True)
         data = np.ma.getdata(arr).copy()
-        mask = np.ma.getmaskarray(arr)
-        alpha_out = req.plan.alpha_last and not req.drop_alpha
-        if nodata is None and not alpha_out:  # with an alpha band, the alpha is the file's mask
-            nodata = _carried_nodata(req, data.dtype)
+        nodata = bands_for_file(req, data, np.ma.getmaskarray(arr), nodata)
         if nodata is not None:
-            fill = cast_like_gdal(np.array([nodata], dtype=np.float64), data.dtype)[0]
-            for b in range(data.shape[0]):
-                _fill_nodata(data[b], mask[b], fill)
             for b in meta["bands"]:
                 b["noDataValue"] = float(nodata)
-        if alpha_out:  # files carry GDAL's alpha (0 / type maximum); arrays keep the 0/1 of the API
-            data[-1] = alpha_for_file(data[-1], mask[-1])
         meta["id"] = ids[0]
         colorinterp = [b["colorInterpretation"].lower() for b in meta["bands"]]
         try:
@@ -714,6 +711,27 @@ def alpha_for_file(alpha: np.ndarray, masked: np.ndarray) -> np.ndarray:
     """An alpha band as files carry it: the type's maximum (255 for Byte, 65535 for UInt16)
     where the API's 0/1 alpha is set and valid, else 0."""
     return np.where((alpha != 0) & ~masked, _alpha_max(alpha.dtype), 0).astype(alpha.dtype)
+
+
+def bands_for_file(req: _Request, data: np.ndarray, mask: np.ndarray, nodata: float | None) -> float | None:
+    """Make ``data`` ``(bands, rows, cols)`` of ``req`` what a written file carries (in place),
+    and return the file's nodata.
+
+    The nodata is ``nodata`` or, when ``None`` and no alpha band is written, gdalwarp's
+    default (the source nodata the requested bands share, if it fits the type); it is
+    written where ``mask`` is set and valid values equal to it move off it (GDAL's rule).
+    An alpha band becomes GDAL's 0 / type maximum (arrays keep the API's 0/1).
+    """
+    alpha_out = req.plan.alpha_last and not req.drop_alpha
+    if nodata is None and not alpha_out:  # with an alpha band, the alpha is the file's mask
+        nodata = _carried_nodata(req, data.dtype)
+    if nodata is not None:
+        fill = cast_like_gdal(np.array([nodata], dtype=np.float64), data.dtype)[0]
+        for b in range(data.shape[0]):
+            _fill_nodata(data[b], mask[b], fill)
+    if alpha_out:
+        data[-1] = alpha_for_file(data[-1], mask[-1])
+    return nodata
 
 
 def _bytes_per_value(work_dt: np.dtype, out_dt: np.dtype) -> int:

@@ -539,11 +539,13 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         if kwargs["data_type"] is None:
             del kwargs["data_type"]  # the API's default UInt16 (which warns when it changes the values)
         with _OutputFolder(args.out):
+            reqs: list[Any] = []
             arr, metas = r.stack(_stack_inputs(args.ids), _split_tokens(args.bands), order="gdal", masked=True,
-                                 max_workers=args.max_workers, progress=args.progress or None, **kwargs)
+                                 max_workers=args.max_workers, progress=args.progress or None,
+                                 _layer_requests=reqs, **kwargs)
             data = np.ma.getdata(arr)
             mask = np.ma.getmaskarray(arr)
-            if args.nodata is not None:
+            if args.nodata is not None and fmt == "npy":
                 from raster_core.scaling import cast_like_gdal
 
                 data = data.copy()
@@ -562,6 +564,7 @@ def _cmd_stack(args: argparse.Namespace) -> int:
                         written.append(args.out + ".mask.npy")
                         _atomic_save_npy(written[-1], np.ascontiguousarray(m4))
                 else:
+                    from raster_core.api import bands_for_file
                     from raster_core.crs import to_affine, to_crs
                     from raster_core.io import write_geotiff
 
@@ -571,13 +574,13 @@ def _cmd_stack(args: argparse.Namespace) -> int:
                         crs = to_crs(meta["coordinateSystem"]["wkt"])
                         transform = to_affine(tuple(meta["geoTransform"]))
                         colorinterp = [b["colorInterpretation"].lower() for b in meta["bands"]]
-                        layer = data[i]
-                        if colorinterp[-1] == "alpha":  # files carry 0/255 (0/65535) alpha, arrays 0/1
-                            from raster_core.api import alpha_for_file
-
-                            layer = layer.copy()
-                            layer[-1] = alpha_for_file(layer[-1], mask[i][-1])
-                        write_geotiff(name, layer, crs=crs, transform=transform, nodata=args.nodata,
+                        # as raster(): the given or carried source nodata where masked, alpha 0/255
+                        layer = data[i].copy()
+                        nodata = bands_for_file(reqs[i], layer, mask[i], args.nodata)
+                        if nodata is not None:
+                            for b in meta["bands"]:
+                                b["noDataValue"] = float(nodata)
+                        write_geotiff(name, layer, crs=crs, transform=transform, nodata=nodata,
                                       colorinterp=colorinterp)
                         written.append(name)
                         meta["files"] = [os.path.basename(name)]
@@ -613,7 +616,8 @@ def _add_stack(subparsers: Any) -> None:
         "same grid (give --dltile, or --srs, --bounds and --resolution/--dimensions). The array is saved as "
         "OUT.npy, shape (layers, rows, cols, bands) (--order gdal: (layers, bands, rows, cols)), masked pixels "
         "0 or --nodata, with OUT.mask.npy (True = no data) when --mask is given; or with --format gtiff one "
-        "GeoTIFF per layer OUT_000.tif, OUT_001.tif, ... The per-layer metadata list is written to OUT.json. "
+        "GeoTIFF per layer OUT_000.tif, OUT_001.tif, ..., whose masked pixels hold --nodata or, without it, the "
+        "source nodata the bands share (as in raster). The per-layer metadata list is written to OUT.json. "
         "Prints the files written.",
         epilog=_EPILOG_IDS + " In stack, 'a.tif+b.tif' makes one layer mosaicking both images. Example: "
         "raster-core stack data/rgbn_suba.tif data/rgbn_subb.tif --bands 1 2 3 --srs EPSG:32618 "

@@ -294,6 +294,35 @@ def test_stack_image_order_and_gtiff(capsys, tmp_path):
         np.testing.assert_array_equal(pixels, np.ma.filled(layer, 65535))
 
 
+def test_stack_gtiff_carries_source_nodata_as_raster_does(capsys, tmp_path):
+    dem = str(DATA / "storml_elev.tif")  # Int16, nodata 32767
+    fn, meta = Raster().raster(dem, ["1"], srs="EPSG:4326", data_type="Int16",
+                               outfile_basename=str(tmp_path / "one"))
+    gt, (w, h) = meta["geoTransform"], meta["size"]
+    bounds = [gt[0], gt[3] + h * gt[5], gt[0] + w * gt[1], gt[3]]
+    grid = dict(srs="EPSG:4326", bounds=tuple(bounds), dimensions=(w, h), data_type="Int16")
+    prefix = str(tmp_path / "dem")
+    code, _, err = run(capsys, ["stack", dem, dem, "--bands", "1", "--srs", "EPSG:4326", "--bounds",
+                                *map(repr, bounds), "--dimensions", str(w), str(h), "--data-type", "Int16",
+                                "--format", "gtiff", "--out", prefix])
+    assert code == 0, err
+    arr, _ = Raster().stack([dem, dem], ["1"], order="gdal", **grid)
+    with rio_open(fn) as o:
+        one, one_valid = o.read(1), o.read_masks(1) > 0
+    written = json.loads(open(prefix + ".json").read())
+    for i in range(2):
+        with rio_open(f"{prefix}_{i:03d}.tif") as o:
+            assert o.nodata == 32767 and o.shape == (h, w)
+            pixels, valid = o.read(1), o.read_masks(1) > 0
+        mask = np.ma.getmaskarray(arr[i, 0])
+        assert mask.any() and not mask.all()  # the lon/lat grid goes past the footprint
+        np.testing.assert_array_equal(valid, ~mask)
+        np.testing.assert_array_equal(pixels, np.ma.filled(arr[i, 0], 32767))
+        np.testing.assert_array_equal(pixels, one)  # the same file as raster() writes
+        np.testing.assert_array_equal(valid, one_valid)
+        assert written[i]["bands"][0]["noDataValue"] == 32767
+
+
 def test_stack_dltile(capsys, tmp_path):
     key = DLTile.from_latlon(18.5148, -72.215, resolution=8, tilesize=128, pad=0).key
     prefix = str(tmp_path / "tile")
