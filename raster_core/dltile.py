@@ -58,6 +58,7 @@ from raster_core.errors import (
     InvalidRowColError,
     InvalidShapeError,
     InvalidTileError,
+    TileIndexError,
 )
 
 __all__ = ["DLTile", "lonlat_to_utm", "utm_to_lonlat", "lon_to_zone"]
@@ -580,8 +581,8 @@ class DLTile:
             ``resolution`` that gives a non-integer tile size.
         InvalidRowColError
             Only one of ``row`` / ``col`` given.
-        IndexError
-            ``row`` / ``col`` outside ``[0, subdivide)``.
+        TileIndexError
+            ``row`` / ``col`` outside ``[0, subdivide)`` (also an ``IndexError``).
 
         Examples
         --------
@@ -601,7 +602,8 @@ class DLTile:
         if row is not None and col is not None:
             for name, v in (("row", row), ("col", col)):
                 if not (0 <= v < sub):
-                    raise IndexError(f"{name} is {int(v)} but should be between 0 and {sub}")  # row/col may be any real
+                    # row/col may be any real number: int() truncates as the client's %i did
+                    raise TileIndexError(f"{name} is {int(v)} but should be between 0 and {sub}")
         if self._tilesize % sub != 0:
             raise InvalidTileError("The subdivide ratio must evenly divide the original tilesize")
         new_res = self._resolution if resolution is None else resolution

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 __all__ = [
     "RasterCoreError",
+    "TileIndexError",
     "CRSError",
     "TransformError",
     "ResamplingError",
@@ -81,6 +82,10 @@ class OutputTooLargeError(InvalidParameterError, MemoryError):
 
 class InvalidTileError(InvalidParameterError):
     """An invalid DLTile key or DLTile parameters."""
+
+
+class TileIndexError(InvalidTileError, IndexError):
+    """A sub-tile row or column outside ``[0, subdivide)`` (an ``IndexError``, as in the client)."""
 
 
 class InvalidLatLonError(InvalidParameterError):
