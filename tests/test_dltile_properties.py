@@ -220,8 +220,12 @@ def test_from_latlon_contains_point(lat, lon, resolution, tilesize, pad):
     assert DLTile.from_key(t.key) == t
     assert pickle.loads(pickle.dumps(t)) == t
     if abs(lat) < 80 and tilesize >= 16 and abs(lon) < 179:
-        # with a quarter-tile pad the lon/lat corner polygon contains the point
-        assert t.assign(tilesize // 4).geometry.contains(sgeom.Point(lon, lat))
+        # with a quarter-tile pad the lon/lat corner polygon contains the point, unless the padded
+        # tile reaches across the antimeridian (its corners then wrap, as the client's do)
+        padded = t.assign(tilesize // 4).geometry
+        west, _, east, _ = padded.bounds
+        if east - west < 180.0:
+            assert padded.contains(sgeom.Point(lon, lat))
         # the pixel holding the point, and back to its centre
         (row,), (col,) = t.latlon_to_rowcol(lat, lon)
         # floor of the continuous position: inside the tile, except for a point on a tile
