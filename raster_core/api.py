@@ -330,17 +330,7 @@ class Raster:
             del layer, lvalid, pieces
         data, valid = mosaic.result()
         assert data is not None and valid is not None
-        if plan.alpha_last and not req.mask_alpha:  # mask_alpha=False: the alpha does not mask
-            valid = np.ones_like(valid)
-        if req.mask_nodata:  # every distinct nodata of the band across images (spec §2.5)
-            from raster_core.mosaic import nodata_valid
-
-            for b in range(nb):
-                if plan.alpha_last and b == nb - 1:
-                    continue
-                values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
-                for nd in sorted(values, key=repr):
-                    valid[b] &= nodata_valid(data[b], nd)
+        valid = mosaic_validity(req, data, valid)
         if req.scales is None and data.dtype == numpy_dtype(req.data_type):
             # no conversion needed: masked pixels are 0, as the service sends them (band by
             # band: one band's temporary, not the output's)
@@ -1054,6 +1044,27 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
     if not data_idx:
         dest = np.empty((0,) + dest.shape[1:], dtype=np.uint8)
     return dwin, to_layer(dest, produced), produced
+
+
+def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per-band validity of a mosaic ``(nb, h, w)`` after the request's mask rules.
+
+    ``mask_alpha=False``: the alpha band does not mask; ``mask_nodata``: every distinct nodata
+    of a band across the images masks it (spec §2.5). Updates ``valid`` in place where it can.
+    """
+    from raster_core.mosaic import nodata_valid
+
+    plan = req.plan
+    if plan.alpha_last and not req.mask_alpha:
+        valid = np.ones_like(valid)
+    if req.mask_nodata:
+        for b in range(data.shape[0]):
+            if plan.alpha_last and b == data.shape[0] - 1:
+                continue
+            values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
+            for nd in sorted(values, key=repr):
+                valid[b] &= nodata_valid(data[b], nd)
+    return valid
 
 
 def _image_layer(pieces: list[tuple[list[int], Piece]], nb: int,

@@ -251,8 +251,8 @@ def render_window(req: Any, images: Sequence[int], window: tuple[int, int, int, 
     """One time step on ``window = (row0, row1, col0, col1)`` of its grid, painting only
     ``images`` (indexes into the request's images, in painter's order): ``(data, valid)``,
     both ``(bands, rows, cols)``, as :meth:`Raster._execute` gives them for the whole grid."""
-    from raster_core.api import _image_layer, _warp_file
-    from raster_core.mosaic import Mosaic, nodata_valid
+    from raster_core.api import _image_layer, _warp_file, mosaic_validity
+    from raster_core.mosaic import Mosaic
     from raster_core.scaling import apply_scales, numpy_dtype
 
     gb = req.geobox
@@ -276,15 +276,8 @@ def render_window(req: Any, images: Sequence[int], window: tuple[int, int, int, 
         mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
         del layer, lvalid, pieces
     data, valid = mosaic.result()
-    if plan.alpha_last and not req.mask_alpha:
-        valid = np.ones_like(valid)
-    if req.mask_nodata:
-        for b in range(nb):
-            if plan.alpha_last and b == nb - 1:
-                continue
-            values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
-            for nd in sorted(values, key=repr):
-                valid[b] &= nodata_valid(data[b], nd)
+    assert data is not None and valid is not None
+    valid = mosaic_validity(req, data, valid)
     if req.scales is None and data.dtype == numpy_dtype(req.data_type):
         return data, valid
     return apply_scales(data, req.scales, req.data_type, valid, num_threads=num_threads), valid

@@ -897,31 +897,30 @@ class Dataset:
         off, cnt = level.offsets[index], level.bytecounts[index]
         if cnt == 0:  # sparse (a zero offset with bytes is read at 0, as GDAL does)
             return None
-        if level.raw_dtype is not None:
-            spp = 1 if level.planar else level.samples
-            row_bytes = level.seg_w * spp * level.raw_dtype.itemsize
-            rows = level.seg_h
-            if not level.tiled:
-                r_first = ((index % level.per_plane) // level.across) * level.seg_h
-                rows = min(level.seg_h, level.height - r_first)
-            need = rows * row_bytes
-            if cnt >= need:
-                data = self._read_bytes(off, need)
-                return np.frombuffer(data, dtype=level.raw_dtype).reshape(rows, level.seg_w, spp)
+        raw = self._raw_segment(level, index)
+        if raw is not None and cnt >= raw[1]:  # uncompressed: read only the bytes of the pixels
+            return self._decode_bytes(level, index, self._read_bytes(off, raw[1]))
         return self._decode_bytes(level, index, self._read_bytes(off, cnt))
 
+    @staticmethod
+    def _raw_segment(level: _Level, index: int) -> tuple[int, int] | None:
+        """``(rows, bytes)`` of an uncompressed segment (a last strip may be short); None if compressed."""
+        if level.raw_dtype is None:
+            return None
+        spp = 1 if level.planar else level.samples
+        rows = level.seg_h
+        if not level.tiled:
+            r_first = ((index % level.per_plane) // level.across) * level.seg_h
+            rows = min(level.seg_h, level.height - r_first)
+        return rows, rows * level.seg_w * spp * level.raw_dtype.itemsize
+
     def _decode_bytes(self, level: _Level, index: int, data: bytes) -> np.ndarray | None:
-        if level.raw_dtype is not None:
+        raw = self._raw_segment(level, index)
+        if raw is not None and level.raw_dtype is not None and len(data) >= raw[1]:
+            rows, need = raw
             spp = 1 if level.planar else level.samples
-            row_bytes = level.seg_w * spp * level.raw_dtype.itemsize
-            rows = level.seg_h
-            if not level.tiled:
-                r_first = ((index % level.per_plane) // level.across) * level.seg_h
-                rows = min(level.seg_h, level.height - r_first)
-            need = rows * row_bytes
-            if len(data) >= need:
-                return np.frombuffer(data, dtype=level.raw_dtype, count=need // level.raw_dtype.itemsize).reshape(
-                    rows, level.seg_w, spp)
+            return np.frombuffer(data, dtype=level.raw_dtype, count=need // level.raw_dtype.itemsize).reshape(
+                rows, level.seg_w, spp)
         try:
             arr, _, _ = level.decode(data, index, jpegtables=level.jpegtables)
         except Exception as exc:
