@@ -14,7 +14,7 @@ Pipeline (pure planning, then execution in row blocks)::
                                  any number of threads.
     reproject(...)            -> rasterio-like front end.
 
-Semantics follow ``../shared/reference/gdal-warp-semantics.md`` (§ numbers below):
+Semantics follow ``docs/gdal-warp-semantics.md`` in the repository (§ numbers below):
 approximate transformer with exact retry near the window edges (§1.3, §1.4); source
 window and kernel scale of ONE GDAL chunk covering the whole destination (§1.5, §1.7:
 rasterio with a large ``warp_mem_limit`` and ``SRC_FILL_RATIO_HEURISTICS=NO`` gives the
