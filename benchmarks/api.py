@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -40,20 +39,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import find_data as _find  # noqa: E402
+from benchmarks._common import peak_rss_during  # noqa: E402
+
 CUTLINE = {"type": "Polygon", "coordinates": [[
     [-75.6, 45.1], [-72.0, 45.2], [-71.7, 46.6], [-74.0, 46.95], [-75.8, 46.6], [-75.6, 45.1]]]}
 
 
-def _find(name: str) -> Path:
-    for base in (ROOT / "data", ROOT.parent / "shared" / "data"):
-        if (base / name).exists():
-            return base / name
-    sys.exit(f"{name} not found in data/ or ../shared/data")
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def _status_mb(key: str) -> float | None:
@@ -78,7 +72,7 @@ def _peak_rss_of_call(fn) -> float:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # reset VmHWM to the current RSS
     except OSError:
-        return _peak_during(fn)  # no clear_refs: sample the RSS instead
+        return peak_rss_during(fn)[0]  # no clear_refs: sample the RSS instead
     base = _status_mb("VmRSS")
     result = fn()
     peak = _status_mb("VmHWM")
@@ -104,27 +98,6 @@ def _tracemalloc_peak(fn) -> float:
     return peak / 2**20
 
 
-def _peak_during(fn) -> float:
-    """Peak RSS growth (MB) while ``fn`` runs, sampled every millisecond (fallback)."""
-    import threading
-
-    base = _rss_mb()
-    peak = [base]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss_mb())
-            time.sleep(0.001)
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    try:
-        fn()
-    finally:
-        done.set()
-        t.join()
-    return max(peak[0], _rss_mb()) - base
 
 
 def _pipelines(threads: int):

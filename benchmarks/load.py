@@ -24,7 +24,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import peak_rss_during  # noqa: E402
 
 X0, Y0, RES, GRID, SIZE = 500000.0, 4000000.0, 10.0, 4096, 256
 
@@ -74,31 +75,8 @@ def _lonlat_box(tf: tuple) -> dict:
     return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
 
 
-def _rss_mb() -> float:
-    import resource
-
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _peak_during(fn) -> tuple[float, object]:
-    base = _rss_mb()
-    peak = [base]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss_mb())
-            time.sleep(0.005)
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    try:
-        out = fn()
-    finally:
-        done.set()
-        th.join()
-    return peak[0] - base, out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 da = arr if name == "raster_core" else arr["B1"]
                 with dask.config.set(scheduler="threads", num_workers=args.threads):
                     t0 = time.perf_counter()
-                    peak, _ = _peak_during(lambda d=da: d.max("time").compute())
+                    peak, _ = peak_rss_during(lambda d=da: d.max("time").compute(), 0.005)
                     t_threads.append(time.perf_counter() - t0)
                 peaks.append(peak)
                 t0 = time.perf_counter()

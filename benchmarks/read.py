@@ -23,14 +23,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def _default_file() -> Path:
-    for base in (ROOT / "data", ROOT.parent / "shared" / "data"):
-        p = base / "riotiler_cog.tif"
-        if p.exists():
-            return p
-    sys.exit("riotiler_cog.tif not found in data/ or ../shared/data")
+from benchmarks._common import find_data  # noqa: E402
 
 
 def _time(fn, repeat: int) -> tuple[float, object]:
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args(argv)
-    path = args.file or _default_file()
+    path = args.file or find_data("riotiler_cog.tif")
 
     import rasterio
     from rasterio.windows import Window

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import find_data  # noqa: E402
+
 GDAL_ENV = {
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
     "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
@@ -33,12 +35,6 @@ GDAL_ENV = {
 }
 
 
-def _default_file() -> Path:
-    for base in (ROOT / "data", ROOT.parent / "shared" / "data"):
-        p = base / "riotiler_cog.tif"
-        if p.exists():
-            return p
-    sys.exit("riotiler_cog.tif not found in data/ or ../shared/data")
 
 
 def main() -> None:
@@ -47,7 +43,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.02)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    path = (a.file or _default_file()).resolve()
+    path = (a.file or find_data("riotiler_cog.tif")).resolve()
 
     import numpy as np
     import rasterio
