@@ -5,7 +5,8 @@ through :func:`atomic_path`: the content is written to a temporary file in the
 destination folder, which is renamed onto the final name only when writing succeeded,
 and removed on any error (including KeyboardInterrupt). A process killed while writing
 (SIGKILL, power loss) cannot remove its temporary file: every write removes those of ours
-(``.<name>.<8 random characters>.tmp``) older than a day from its folder.
+(``.<name>.raster-core.<8 random characters>.tmp``, a name no other program writes) older than a
+day from its folder, once per folder and process.
 
 Examples
 --------
@@ -35,7 +36,9 @@ from raster_core.errors import RasterWriteError
 __all__ = ["atomic_path", "new_file_mode", "remove_stale_temporaries"]
 
 #: the names ``atomic_path`` gives its temporary files (mkstemp's 8 random characters)
-_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+_TEMP_NAME = re.compile(r"^\..+\.raster-core\.[A-Za-z0-9_]{8}\.tmp$")
+#: folders already cleaned by this process (a stack of N layers must not scan its folder N times)
+_CLEANED: set[str] = set()
 #: age after which a temporary file of ours is abandoned (its writer was killed)
 STALE_AFTER_SECONDS = 24 * 3600
 
@@ -103,8 +106,10 @@ def atomic_path(path: Any, *, fsync: bool = False) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise RasterWriteError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    remove_stale_temporaries(folder)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    if folder not in _CLEANED:
+        _CLEANED.add(folder)
+        remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".raster-core.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
         yield tmp

@@ -154,10 +154,10 @@ def info_dict(path: str) -> dict[str, Any]:
 
 def _wgs84_extent(crs: Any, corners: list[list[float]]) -> dict[str, Any] | None:
     """GeoJSON polygon of the corners in lon/lat (None when they do not all project)."""
-    import pyproj
+    from raster_core.geo.transformers import pyproj_transformer
 
     try:
-        tr = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        tr = pyproj_transformer(crs, "EPSG:4326")
         pts = [list(tr.transform(x, y)) for x, y in corners]
     except Exception:  # pragma: no cover - PROJ failures
         return None

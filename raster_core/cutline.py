@@ -40,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, to_affine, to_crs
 from raster_core.errors import GeometryError, InvalidParameterError, ShapeError
+from raster_core.geo.transformers import pyproj_transformer
 from raster_core.geometry import GeometryLike, check_polygonal, densify, polygon_parts, read_geometry
 from raster_core.rasterize import burn_prepared, gdal_inverse_geotransform, prepare_polygons
 
@@ -125,7 +126,7 @@ def prepare_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -
     minx, miny, maxx, maxy = geom.bounds
     step = max(maxx - minx, maxy - miny) / 1000.0
     dense = densify(geom, step) if step > 0 else geom
-    return _transform_geometry(dense, pyproj.Transformer.from_crs(crs, lonlat, always_xy=True))
+    return _transform_geometry(dense, pyproj_transformer(crs, lonlat))
 
 
 def _transform_geometry(geom: BaseGeometry, transformer: pyproj.Transformer) -> BaseGeometry:
@@ -217,7 +218,7 @@ def cutline_to_source_pixels(
 
     if crs_equal(crs, s_crs):
         return SourcePixelCutline(to_pixels(geom), (rows, cols))
-    transformer = pyproj.Transformer.from_crs(crs, s_crs, always_xy=True)
+    transformer = pyproj_transformer(crs, s_crs)
     current = geom
     pix = to_pixels(_transform_geometry(current, transformer))
     for _ in range(_MAX_DENSIFY_ROUNDS):

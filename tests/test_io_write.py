@@ -304,13 +304,14 @@ def test_jpeg_refused_up_front(tmp_path, kwargs):
 
 def test_stale_temporaries_are_removed_by_the_next_write(tmp_path):
     day = 24 * 3600
-    stale = tmp_path / ".out.tif.abcd_123.tmp"  # what a killed writer leaves
-    fresh = tmp_path / ".out.tif.efgh_456.tmp"  # a write in progress
+    stale = tmp_path / ".out.tif.raster-core.abcd_123.tmp"  # what a killed writer leaves
+    fresh = tmp_path / ".out.tif.raster-core.efgh_456.tmp"  # a write in progress
     other = tmp_path / ".notes.tmp"  # not one of ours
-    for p in (stale, fresh, other):
+    lookalike = tmp_path / ".data.csv.abcd_123.tmp"  # another program's mkstemp name: never ours
+    for p in (stale, fresh, other, lookalike):
         p.write_bytes(b"partial")
     old = os.path.getmtime(stale) - day - 60
-    os.utime(stale, (old, old))
-    os.utime(other, (old, old))
+    for p in (stale, other, lookalike):
+        os.utime(p, (old, old))
     write_geotiff(tmp_path / "next.tif", np.zeros((16, 16), "uint8"), crs=32618, transform=(0, 10, 0, 0, 0, -10))
-    assert sorted(os.listdir(tmp_path)) == sorted([fresh.name, other.name, "next.tif"])
+    assert sorted(os.listdir(tmp_path)) == sorted([fresh.name, other.name, lookalike.name, "next.tif"])

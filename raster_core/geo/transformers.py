@@ -48,7 +48,7 @@ _CACHE_MAX = 64
 
 
 def _wkt(crs: CRSLike | pyproj.CRS) -> str:
-    if isinstance(crs, str) and "[" in crs:  # already WKT (codes and PROJ strings have no "["): no re-parse
+    if isinstance(crs, str) and "[" in crs and not crs.lstrip().startswith("{"):  # WKT (not PROJJSON): no re-parse
         return crs
     return (crs if isinstance(crs, pyproj.CRS) else to_crs(crs)).to_wkt()
 
