@@ -60,10 +60,6 @@ __all__ = ["ReduceResult", "REDUCE_METHODS", "reduce_block", "warp_reduce_block"
 #: resampling names handled here
 REDUCE_METHODS = ("average", "rms", "mode", "max", "min", "med", "q1", "q3", "sum")
 
-#: use the specialised (bit-identical) kernels for integer sources without masks/wrap
-#: (average, min/max, rms/med/q1/q3); False = the reference kernel for everything
-_FAST_AVERAGE = True
-
 _EMPTY_U8 = np.zeros((0, 0), np.uint8)
 _EMPTY_F32 = np.zeros((0, 0), np.float32)
 
@@ -220,8 +216,10 @@ def reduce_block(
     return ReduceResult(out, produced.astype(bool), None)
 
 
-def _kernel_code(method, src, valid_u8, dens, allow_wrap):
-    plain = _FAST_AVERAGE and src.dtype.kind in "iu" and valid_u8.size == 0 and dens.size == 0 and not allow_wrap
+def _kernel_code(method, src, valid_u8, dens, allow_wrap, reference=False):
+    """The reduce kernel of a block: the integer kernels for plain integer sources, else the
+    general one (``reference``: always the general one, which the others equal bit for bit)."""
+    plain = not reference and src.dtype.kind in "iu" and valid_u8.size == 0 and dens.size == 0 and not allow_wrap
     if plain and method == "average":
         return _k.KERNEL_AVERAGE_INT
     if plain and method in ("min", "max"):
@@ -334,12 +332,12 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
 
 
 def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
-                         method, sx, sy, allow_wrap, out, produced, dst_height=None):
+                         method, sx, sy, allow_wrap, out, produced, dst_height=None, reference=False):
     """The average family for one block into ``out`` (bands, nrows, ncols) float64 and
     ``produced`` (nrows, ncols) uint8 (zeros on entry). With ``dst_height`` (the height of the
     global destination grid) the corner plans are shared between the blocks of a warp."""
     src = np.ascontiguousarray(src)
-    kernel = _kernel_code(method, src, valid_u8, dens, allow_wrap)
+    kernel = _kernel_code(method, src, valid_u8, dens, allow_wrap, reference)
     code = _k.METHOD_CODES[method]
     mx, my = gdal_margin(sx), gdal_margin(sy)
     rows_f = np.arange(row0, row0 + nrows, dtype=np.float64)
@@ -490,6 +488,7 @@ def warp_reduce_block(
     out_density: np.ndarray,
     band_produced: np.ndarray,
     src_dtype: np.dtype | None = None,
+    reference: bool = False,
 ) -> None:
     """Block kernel of :mod:`raster_core.warp` for the reduce family (its documented contract).
 
@@ -540,7 +539,7 @@ def warp_reduce_block(
     if method != "sum" and direct and method in REDUCE_METHODS:
         _average_family_block(method, src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0,
                               int(dst_shape[1]), int(dst_shape[0]), float(xscale), float(yscale), out,
-                              band_produced)
+                              band_produced, reference)
         return
     res = reduce_block(
         src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
@@ -564,7 +563,7 @@ def _checked_source(src: np.ndarray, valid: np.ndarray | None, density: np.ndarr
 
 
 def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
-                          dst_width, dst_height, sx, sy, out, band_produced):
+                          dst_width, dst_height, sx, sy, out, band_produced, reference=False):
     """:func:`warp_reduce_block` for the average family: values straight into the caller's
     ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
     src, valid_u8, dens = _checked_source(src, valid, density)
@@ -584,7 +583,7 @@ def _average_family_block(method, src, valid, density, xoff, yoff, transformer, 
     else:
         produced = np.zeros((nrows, ncols), np.uint8)
     _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
-                         method, sx, sy, allow_wrap, out, produced, dst_height)
+                         method, sx, sy, allow_wrap, out, produced, dst_height, reference)
     for b in range(nb):
         if b > 0 or produced is not bp:
             band_produced[b] = produced

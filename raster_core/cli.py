@@ -770,7 +770,46 @@ def _add_dltile(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_dltile)
 
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [_add_info, _add_raster, _add_stack, _add_dltile]
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    from raster_core._warmup import warmup
+    from raster_core.errors import RasterCoreError
+
+    def names(value: str | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+    try:
+        report = warmup(names(args.resamplers), names(args.dtypes), grids=names(args.grids), masks=names(args.masks),
+                        processes=args.processes, progress=args.progress)
+    except RasterCoreError as exc:
+        print(f"raster-core warmup: error: {exc}", file=sys.stderr)
+        return 1
+    import os
+
+    cache = os.environ.get("NUMBA_CACHE_DIR", "the package's __pycache__ (or the user cache)")
+    print(f"raster-core warmup: {report.cases} warps in {report.seconds:.1f} s; kernels cached in {cache}")
+    return 0
+
+
+def _add_warmup(subparsers: Any) -> None:
+    from raster_core._warmup import DTYPES, GRIDS, MASKS, RESAMPLERS
+
+    p = subparsers.add_parser(
+        "warmup",
+        help="compile the warp kernels ahead of use (Docker build, Dask worker start)",
+        description="Run one small warp per resampler x data type x grid kind x mask kind, so that Numba "
+        "compiles the kernels into its on-disk cache (set NUMBA_CACHE_DIR to choose where) and later "
+        "processes start warm.",
+    )
+    p.add_argument("--resamplers", help=f"comma-separated, default all: {','.join(RESAMPLERS)}")
+    p.add_argument("--dtypes", help=f"comma-separated, default all: {','.join(DTYPES)}")
+    p.add_argument("--grids", help=f"comma-separated, default all: {','.join(GRIDS)}")
+    p.add_argument("--masks", help=f"comma-separated, default all: {','.join(MASKS)}")
+    p.add_argument("--processes", type=int, default=1, help="compile in this many processes (default 1)")
+    p.add_argument("--progress", action="store_true", help="print progress on stderr")
+    p.set_defaults(func=_cmd_warmup)
+
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [_add_info, _add_raster, _add_stack, _add_dltile, _add_warmup]
 
 
 def build_parser() -> argparse.ArgumentParser:

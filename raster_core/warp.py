@@ -569,12 +569,6 @@ _FAST_TABLE = {
     "float32": ("near", "bilinear", "cubic"),
 }
 _NEAREST_DEDICATED = ("uint8", "int16", "uint16", "float32")
-#: use the shared-horizontal-sums kernel for axis-aligned same-CRS warps (tests switch it off
-#: to check that it is bit-identical to the per-pixel kernel)
-_USE_ALIGNED_SEPARABLE = True
-#: interior pixels of unmasked warps by the staged (vectorised) row kernels of
-#: raster_core._kernels.rows (tests switch it off to check that they are bit-identical)
-_USE_STAGED = True
 
 
 def execute_plan(
@@ -591,6 +585,7 @@ def execute_plan(
     num_threads: int | None = None,
     block_rows: int | None = None,
     return_mask: bool = True,
+    reference_kernels: bool = False,
 ) -> np.ndarray | None:
     """Warp ``source`` (the FULL source, (bands, rows, cols)) into ``destination``.
 
@@ -598,6 +593,8 @@ def execute_plan(
     the plan's global destination grid (default: all of it) and is written in place.
     Returns the produced-pixel mask (h, w) bool (None with ``return_mask=False``, which
     saves its memory). Inputs must be validated already (see :func:`reproject`).
+    ``reference_kernels=True`` runs every pixel through the per-pixel (reference) kernels, which
+    the fast kernels (staged rows, shared horizontal sums, integer averages) equal bit for bit.
     """
     dst_rows, dst_cols = plan.dst_shape
     if dst_window is None:
@@ -638,11 +635,11 @@ def execute_plan(
             destination[...] = init_word
         return produced_full
 
-    def produced_rows(a: int, b: int, staged_rows: bool = False) -> np.ndarray:
+    def produced_rows(a: int, b: int, zero_width: bool = False) -> np.ndarray:
         if produced_full is not None:
             return produced_full[a:b]
-        # not wanted: the staged row drivers take a zero-width mask (see rows._plan_rows)
-        return np.zeros((b - a, 0 if staged_rows else destination.shape[2]), dtype=np.bool_)
+        # not wanted: the row drivers take a zero-width mask (see rows.row_driver)
+        return np.zeros((b - a, 0 if zero_width else destination.shape[2]), dtype=np.bool_)
 
     # --- source window and masks (§3)
     rs, cs = window.slices
@@ -701,7 +698,7 @@ def execute_plan(
     if not fast_path and (sw == 1 or sh == 1):
         separable_path = False  # degrades to nearest
     aligned_separable = (
-        _USE_ALIGNED_SEPARABLE
+        not reference_kernels
         and separable_path
         and valid is None
         and density is None
@@ -742,36 +739,35 @@ def execute_plan(
         # stay C-contiguous there, so that their stores vectorise
         return (destination, a) if dst_contiguous else (destination[:, a:b, :], 0)
 
-    common = (
+    from raster_core._kernels import rows as row_kernels
+
+    source_args = row_kernels.SourceArgs(
         src_win, valid if valid is not None else dummy_valid, valid is not None,
-        density if density is not None else dummy_dens, density is not None,
+        density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff),
     )
-
+    store_args = row_kernels.StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin),
+                                       float(dmax), float(dnd), bool(collide))
     if method not in REDUCING:
-        from raster_core._kernels.rows import plan_rows_entry
-
-        rows_fn = plan_rows_entry(
+        kernel_args = row_kernels.KernelArgs(
+            METHOD_CODES[method], float(plan.xscale), float(plan.yscale), int(plan.xradius), int(plan.yradius),
+            bool(fast_path), bool(direct_near),
+        )
+        kernels = row_kernels.select_row_kernels(
             METHOD_CODES[method], plan.xscale, plan.yscale, fast_path, window.width, window.height, plan.xradius,
-            plan.yradius, density is not None, _USE_STAGED,
-            store_int=is_int_work and dst_is_int and not collide and not direct_near,
+            plan.yradius, has_dens=density is not None, direct_near=direct_near,
+            store_int=is_int_work and dst_is_int and not collide and not direct_near, reference=reference_kernels,
         )
-    # blocks warped by a staged row driver (rows_fn) from a row plan
-    staged_rows = (method not in REDUCING and (fused or (row_plan is not None and not aligned_separable))
-                   and rows_fn.staged)
 
-    def _kernel_args(a: int, b: int, prod: np.ndarray) -> tuple:
-        return (
-            xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-            fast_path, direct_near, *dst_row_args(a, b),
-            dv[a:b] if dst_valid_full is not None else dv, dst_valid_full is not None and has_dst_valid,
-            work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod, _USE_STAGED,
-        )
+    def dest_args(a: int, b: int, prod: np.ndarray) -> Any:
+        dst, row0 = dst_row_args(a, b)
+        return row_kernels.DestArgs(dst, row0, dv[a:b] if dst_valid_full is not None else dv,
+                                    dst_valid_full is not None and has_dst_valid, prod)
 
     def run(a: int, b: int) -> None:
         if init_word is not None:
             destination[:, a:b, :] = init_word
         ga, gb = r0 + a, r0 + b
-        prod = produced_rows(a, b, staged_rows)
+        prod = produced_rows(a, b, method not in REDUCING and not aligned_separable)
         if method in REDUCING:
             out = np.zeros((nb, b - a, c1 - c0), dtype=np.float64)
             # (only `sum` writes densities; the others read 1.0 everywhere: a broadcast, no memory)
@@ -781,6 +777,7 @@ def execute_plan(
             _warp_reduce.warp_reduce_block(
                 method, src_win, valid, density, (xoff, yoff), plan.src_shape, t, plan.dst_shape,
                 (ga, gb), (c0, c1), plan.xscale, plan.yscale, out, out_density, band_produced, src_win.dtype,
+                reference=reference_kernels,
             )
             from raster_core._kernels.interp import write_block
 
@@ -789,18 +786,20 @@ def execute_plan(
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
             return
         from raster_core._kernels.interp import warp_separable_aligned
-        from raster_core._kernels.rows import warp_block
 
-        kernel_args = _kernel_args(a, b, prod)
+        def warp_rows(coords: Any, a: int, b: int, prod: np.ndarray) -> None:
+            row_kernels.run_rows(kernels, coords, source_args, kernel_args, store_args, dest_args(a, b, prod))
+
         if fused:
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
             assert rp is not None  # fused only where row_plan_applies
             rp.add_exact_retries(t, ys_win[a:b], win_bounds, c0, c1, num_threads=1)
-            rows_fn((rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e), common, kernel_args)
+            warp_rows(row_kernels.PlannedCoords(rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e), a, b, prod)
             return
         if row_plan is not None and not aligned_separable:
             # coordinates computed row by row inside the kernel from the recorded plan
-            rows_fn((row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e), common, kernel_args)
+            warp_rows(row_kernels.PlannedCoords(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e),
+                      a, b, prod)
             return
         ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:
@@ -813,8 +812,7 @@ def execute_plan(
             _exact_retry(t, X, Y, OK, xs_full[c0:c1], ys, window)
         split = _aligned_split(X, Y, OK) if aligned_separable else None
         if split is None:
-            warp_block(*common, np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK),
-                       *kernel_args)
+            warp_rows(_array_coords(X, Y, OK), a, b, prod)
             return
         # the regular part (rows and columns whose coordinates are shared: all but the exact retries
         # near the window edges, mostly) through the separable kernel; it leaves the rows and
@@ -827,8 +825,7 @@ def execute_plan(
             prod,
         )
         for ra, rb in _runs(bad_rows):
-            warp_block(*common, np.ascontiguousarray(X[ra:rb]), np.ascontiguousarray(Y[ra:rb]),
-                       np.ascontiguousarray(OK[ra:rb]), *_kernel_args(a + ra, a + rb, prod[ra:rb]))
+            warp_rows(_array_coords(X[ra:rb], Y[ra:rb], OK[ra:rb]), a + ra, a + rb, prod[ra:rb])
         good_rows = ~bad_rows
         for ca, cb in _runs(bad_cols):
             # a narrow strip of columns in the rows left: warped into C-contiguous copies (the
@@ -837,10 +834,9 @@ def execute_plan(
             strip = np.ascontiguousarray(destination[:, a:b, ca:cb])
             strip_prod = np.ascontiguousarray(prod[:, ca:cb])
             strip_dv = np.ascontiguousarray(dv[a:b, ca:cb]) if dst_valid_full is not None else dv
-            warp_block(*common, np.ascontiguousarray(X[:, ca:cb]), np.ascontiguousarray(Y[:, ca:cb]), ok,
-                       xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius, plan.yradius,
-                       fast_path, direct_near, strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid,
-                       work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, strip_prod, _USE_STAGED)
+            row_kernels.run_rows(
+                kernels, _array_coords(X[:, ca:cb], Y[:, ca:cb], ok), source_args, kernel_args, store_args,
+                row_kernels.DestArgs(strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid, strip_prod))
             destination[:, a:b, ca:cb] = strip
             prod[:, ca:cb] = strip_prod
 
@@ -904,6 +900,13 @@ def _aligned_split(
     xc[bad_cols] = np.nan
     yr[bad_rows] = np.nan
     return xc, yr, bad_rows, bad_cols
+
+
+def _array_coords(X: np.ndarray, Y: np.ndarray, OK: np.ndarray) -> Any:
+    """Coordinates of a block for the row drivers (C-contiguous copies where needed)."""
+    from raster_core._kernels.rows import ArrayCoords
+
+    return ArrayCoords(np.ascontiguousarray(X), np.ascontiguousarray(Y), np.ascontiguousarray(OK))
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -975,6 +978,7 @@ def reproject(
     cutline_srs: CRSLike | None = None,
     cutline_all_touched: bool = False,
     max_bytes: int | None = None,
+    reference_kernels: bool = False,
 ) -> tuple[np.ndarray, Affine]:
     """Reproject an array onto another grid with GDAL 3.10's warper semantics.
 
@@ -1023,6 +1027,9 @@ def reproject(
         Budget of the destination it creates and its validity mask (default
         :data:`raster_core.limits.DEFAULT_MAX_BYTES`); a larger ``dst_shape`` raises
         :class:`~raster_core.errors.OutputTooLargeError` before anything is allocated.
+    reference_kernels
+        True runs every pixel through the per-pixel reference kernels (slow); the default fast
+        kernels give bit-identical results, which the test suite checks with it.
 
     Returns
     -------
@@ -1160,7 +1167,7 @@ def reproject(
         src_nodata=None if src_nodata is None else float(src_nodata),
         dst_nodata=None if dst_nodata is None else float(dst_nodata),
         src_alpha=src_alpha, src_mask=src_mask, init_dest_nodata=init_dest_nodata,
-        num_threads=num_threads, return_mask=False,
+        num_threads=num_threads, return_mask=False, reference_kernels=reference_kernels,
     )
     result = out3[0] if squeeze else destination
     return result, d_aff

@@ -1,8 +1,4 @@
-"""Shared fixtures: paths to bundled and shared test data.
-
-Also installs :mod:`tests._frame_chunks` (CPython frame-stack chunks kept for reuse: Numba's
-cold-cache compiles in pytest-xdist workers were twice as slow without it).
-"""
+"""Shared fixtures: paths to bundled and shared test data."""
 
 from __future__ import annotations
 
@@ -10,10 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-from tests import _frame_chunks
-
-_frame_chunks.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -45,15 +37,3 @@ def shared_dir() -> Path:
     if not HAVE_SHARED:
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
-
-
-# Test files whose tests compile the most kernels (one source dtype or staged kind after
-# another: tens of seconds each with a cold Numba cache). Collected first, so that pytest-xdist
-# hands them out while every worker is busy, instead of leaving one worker compiling alone at
-# the end of the run.
-_COMPILE_HEAVY = ("test_warp_rows.py", "test_warp_parity.py")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    order = {name: k for k, name in enumerate(_COMPILE_HEAVY)}
-    items.sort(key=lambda item: order.get(item.path.name, len(order)))  # stable: the rest keep their order

@@ -193,10 +193,8 @@ def test_axis_aligned_kernel_bit_identical_to_per_pixel_kernel(method, dtype, mo
               dst_transform=Affine(33, 0, 7, 0, -27, 1290), dst_crs=3857, dst_shape=(40, 44),
               resampling=method, num_threads=1)
     fast, _ = warp.reproject(src, **kw)
-    monkeypatch.setattr(warp, "_USE_ALIGNED_SEPARABLE", False)
-    slow, _ = warp.reproject(src, **kw)
+    slow, _ = warp.reproject(src, reference_kernels=True, **kw)
     np.testing.assert_array_equal(fast, slow)
     fast_nd, _ = warp.reproject(src, dst_nodata=5, **kw)  # general path (dst validity mask)
-    monkeypatch.setattr(warp, "_USE_ALIGNED_SEPARABLE", True)
-    slow_nd, _ = warp.reproject(src, dst_nodata=5, **kw)
+    slow_nd, _ = warp.reproject(src, dst_nodata=5, reference_kernels=True, **kw)
     np.testing.assert_array_equal(fast_nd, slow_nd)

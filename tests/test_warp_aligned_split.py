@@ -4,7 +4,7 @@ GDAL re-transforms exactly the pixels whose source position falls just outside t
 so edge rows/columns of such grids do not share the coordinates of the rest. The separable kernel
 then does the regular part and the per-pixel kernels the edge rows/columns
 (``raster_core.warp._aligned_split``); the result must be bit-identical to warping every pixel
-with the per-pixel kernels (``_USE_ALIGNED_SEPARABLE = False``).
+with the per-pixel reference kernels (``reference_kernels=True``).
 """
 
 from __future__ import annotations
@@ -42,14 +42,9 @@ def aligned_grids(draw: st.DrawFn) -> dict:
 def _warp(grid: dict, method: str, dtype: str, aligned: bool) -> np.ndarray:
     rng = np.random.default_rng(grid["seed"])
     src = (rng.random((2, *grid["src_shape"])) * 3000).astype(dtype)
-    old = warp._USE_ALIGNED_SEPARABLE
-    warp._USE_ALIGNED_SEPARABLE = aligned
-    try:
-        out, _ = warp.reproject(src, src_transform=SRC_TF, src_crs=CRS, dst_transform=grid["dst_tf"], dst_crs=CRS,
-                                dst_shape=grid["dst_shape"], resampling=method, dst_nodata=grid["dst_nodata"],
-                                num_threads=grid["threads"])
-    finally:
-        warp._USE_ALIGNED_SEPARABLE = old
+    out, _ = warp.reproject(src, src_transform=SRC_TF, src_crs=CRS, dst_transform=grid["dst_tf"], dst_crs=CRS,
+                            dst_shape=grid["dst_shape"], resampling=method, dst_nodata=grid["dst_nodata"],
+                            num_threads=grid["threads"], reference_kernels=not aligned)
     return out
 
 

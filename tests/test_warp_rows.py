@@ -1,7 +1,7 @@
 """The staged row kernels (raster_core._kernels.rows) are bit-identical to the per-pixel kernels.
 
 The staged path only takes the interior pixels of unmasked warps; these tests run the same
-warps with it switched off (``raster_core.warp._USE_STAGED``) and require identical output,
+warps with the reference kernels (``reference_kernels=True``) and require identical output,
 identical produced masks and identical signs of zero, over dtypes, methods, scales (4-sample,
 4x4 cubic and widened separable kernels), nodata/collision rules, multi-band sources,
 non-contiguous destinations and destination windows. GDAL parity itself is tested in
@@ -18,7 +18,6 @@ from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raster_core import warp as W
 from raster_core._kernels.interp import WORK_FLOAT32, WORK_FLOAT64, WORK_INT, _convert
 from raster_core._kernels.rows import S_ANY, S_INT, _store, _store_value
 from raster_core.warp import execute_plan, plan_warp, reproject
@@ -54,15 +53,8 @@ def _source(dtype: str, nodata: object, n: int = 300, bands: int = 2) -> np.ndar
 
 
 def _both(fn):
-    outs = []
-    old = W._USE_STAGED
-    try:
-        for staged in (False, True):
-            W._USE_STAGED = staged
-            outs.append(fn())
-    finally:
-        W._USE_STAGED = old
-    return outs
+    """``fn(reference)`` with the reference (per-pixel) kernels, then with the fast ones."""
+    return [fn(True), fn(False)]
 
 
 def _assert_identical(a: np.ndarray, b: np.ndarray) -> None:
@@ -83,8 +75,9 @@ def test_staged_equals_per_pixel(grid: int, method: str, dtype: str, nodata: obj
     dst_crs, tf, shape = GRIDS[grid]
     src = _source(dtype, nodata)
     nd = math.nan if nodata == "nan" else nodata
-    a, b = _both(lambda: reproject(src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
-                                   dst_shape=shape, resampling=method, src_nodata=nd, num_threads=1)[0])
+    a, b = _both(lambda ref: reproject(src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
+                                       dst_shape=shape, resampling=method, src_nodata=nd, num_threads=1,
+                                       reference_kernels=ref)[0])
     _assert_identical(a, b)
 
 
@@ -95,9 +88,9 @@ def test_packed_tap_widths(method: str, dtype: str, nodata: object) -> None:
     per tap), on 4-sample/4x4 and widened kernels."""
     src = _source(dtype, nodata)
     for dst_crs, tf, shape in GRIDS[:3]:
-        a, b = _both(lambda tf=tf, dst_crs=dst_crs, shape=shape: reproject(
+        a, b = _both(lambda ref, tf=tf, dst_crs=dst_crs, shape=shape: reproject(
             src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs,
-            dst_shape=shape, resampling=method, src_nodata=nodata, num_threads=1)[0])
+            dst_shape=shape, resampling=method, src_nodata=nodata, num_threads=1, reference_kernels=ref)[0])
         _assert_identical(a, b)
 
 
@@ -110,9 +103,9 @@ def test_packed_tap_widths(method: str, dtype: str, nodata: object) -> None:
 def test_staged_type_conversions(method: str, src_dtype: str, dst_dtype: str, dst_nodata: float | None) -> None:
     src = _source(src_dtype, None, bands=1)
     for dst_crs, tf, shape in GRIDS[:3]:
-        a, b = _both(lambda tf=tf, dst_crs=dst_crs, shape=shape: reproject(
+        a, b = _both(lambda ref, tf=tf, dst_crs=dst_crs, shape=shape: reproject(
             src, np.zeros((1, *shape), dtype=dst_dtype), src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf,
-            dst_crs=dst_crs, resampling=method, dst_nodata=dst_nodata, num_threads=1)[0])
+            dst_crs=dst_crs, resampling=method, dst_nodata=dst_nodata, num_threads=1, reference_kernels=ref)[0])
         _assert_identical(a, b)
 
 
@@ -136,10 +129,10 @@ def test_staged_windows_and_produced_mask(method: str, grid: int, rows: tuple[in
     c0 = cols[0] * shape[1] // 100
     c1 = min(shape[1], c0 + max(1, cols[1] * shape[1] // 100))
 
-    def run():
+    def run(ref: bool) -> tuple[np.ndarray, np.ndarray | None]:
         big = np.full((2, r1 - r0, 2 * (c1 - c0)), 7, dtype=np.uint16)
         dst = big[:, :, ::2]  # not C-contiguous
-        mask = execute_plan(plan, src, dst, dst_window=(r0, r1, c0, c1), num_threads=threads)
+        mask = execute_plan(plan, src, dst, dst_window=(r0, r1, c0, c1), num_threads=threads, reference_kernels=ref)
         return dst.copy(), mask
 
     (a, ma), (b, mb) = _both(run)

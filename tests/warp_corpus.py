@@ -33,6 +33,13 @@ COMBOS = [
     ("bilinear", "uint16"), ("cubic", "uint16"), ("cubicspline", "uint16"), ("lanczos", "uint16"),
     ("cubic", "float32"),
 ]
+#: ``--full``: every interpolating resampler x every dtype, and the reducing resamplers on two dtypes
+FULL_COMBOS = [
+    (m, d) for m in ("near", "bilinear", "cubic", "cubicspline", "lanczos")
+    for d in ("uint8", "int16", "uint16", "float32", "float64")
+] + [(m, d) for m in ("average", "rms", "sum", "mode", "min", "max", "med", "q1", "q3") for d in ("uint8", "float32")]
+#: source mask kinds: none, nodata value, alpha band (partial densities), explicit validity mask
+MASKS = ("none", "nodata", "alpha", "mask")
 
 
 def _source(shape: tuple[int, int], dtype: str, rng: np.random.Generator) -> np.ndarray:
@@ -45,16 +52,17 @@ def _source(shape: tuple[int, int], dtype: str, rng: np.random.Generator) -> np.
     return rng.integers(info.min, int(info.max) + 1, shape, dtype=dt)
 
 
-def corpus_cases(per_combo: int = 6, seed: int = 20261207) -> list[dict[str, Any]]:
+def corpus_cases(per_combo: int = 6, seed: int = 20261207, full: bool = False) -> list[dict[str, Any]]:
     """The warps of the corpus: ``per_combo`` random grids per (method, dtype), seeded.
 
     Most are same-CRS and axis-aligned (factor 0.4 to 5, destinations whose last rows/columns
     reach past the source edge, origins off the source grid), one in three has a dst nodata,
-    one in five is a reprojection to EPSG:3035 or EPSG:4326.
+    one in five is a reprojection to EPSG:3035 or EPSG:4326. ``full``: every resampler and dtype
+    (:data:`FULL_COMBOS`), each case with a source mask kind of :data:`MASKS` in turn.
     """
     rng = np.random.default_rng(seed)
     cases = []
-    for method, dtype in COMBOS:
+    for method, dtype in FULL_COMBOS if full else COMBOS:
         for _ in range(per_combo):
             h, w = (int(v) for v in rng.integers(40, 400, 2))
             factor = float(rng.uniform(0.4, 5.0))
@@ -76,6 +84,7 @@ def corpus_cases(per_combo: int = 6, seed: int = 20261207) -> list[dict[str, Any
                 dst_tf=dst_tf, dst_shape=dst_shape, dst_crs=dst_crs,
                 dst_nodata=(0 if np.dtype(dtype).kind in "iu" else -9999.0) if rng.random() < 1 / 3 else None,
                 bands=int(rng.choice([1, 1, 2])),
+                mask=MASKS[len(cases) % len(MASKS)] if full else "none",
             ))
     return cases
 
@@ -87,6 +96,20 @@ def run_case(case: dict[str, Any]) -> np.ndarray:
     rng = np.random.default_rng(case["seed"])
     src = np.stack([_source(case["src_shape"], case["dtype"], rng) for _ in range(case["bands"])])
     kw: dict[str, Any] = {}
+    mask = case.get("mask", "none")
+    if mask == "nodata":
+        nodata = src.flat[0]
+        src[:, ::7, ::5] = nodata
+        kw["src_nodata"] = float(nodata)
+    elif mask == "alpha":
+        top = {"uint16": 65535, "int16": 32767}.get(src.dtype.name, 255)
+        alpha = np.full(src.shape[1:], top, dtype=src.dtype)
+        alpha[:, : src.shape[2] // 3] = 0
+        alpha[::3, src.shape[2] // 3: src.shape[2] // 2] = top // 3
+        src = np.concatenate([src, alpha[None]])
+        kw["src_alpha"] = src.shape[0]
+    elif mask == "mask":
+        kw["src_mask"] = rng.random(src.shape[1:]) > 0.05
     if case["dst_tf"] is not None:
         kw = dict(dst_transform=case["dst_tf"], dst_shape=tuple(case["dst_shape"]))
     out, _ = reproject(src, src_transform=SRC_TF, src_crs=SAME_CRS, dst_crs=case["dst_crs"],
@@ -99,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("action", choices=["save", "compare"])
     ap.add_argument("path")
     ap.add_argument("--per-combo", type=int, default=6)
+    ap.add_argument("--full", action="store_true", help="every resampler x dtype x mask kind")
     args = ap.parse_args(argv)
-    cases = corpus_cases(args.per_combo)
+    cases = corpus_cases(args.per_combo, full=args.full)
     if args.action == "save":
         np.savez_compressed(args.path, **{f"case{k}": run_case(c) for k, c in enumerate(cases)})
         print(f"saved {len(cases)} warps to {args.path}")

@@ -12,14 +12,17 @@ import math
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
+from raster_core.resampling import METHOD_CODES
 
-NEAR = 0
-BILINEAR = 1
-CUBIC = 2
-CUBICSPLINE = 3
-LANCZOS = 4
+# method codes (defined once, in raster_core.resampling)
+NEAR = METHOD_CODES["near"]
+BILINEAR = METHOD_CODES["bilinear"]
+CUBIC = METHOD_CODES["cubic"]
+CUBICSPLINE = METHOD_CODES["cubicspline"]
+LANCZOS = METHOD_CODES["lanczos"]
 
 WORK_FLOAT64 = 0
 WORK_FLOAT32 = 1
@@ -28,7 +31,7 @@ WORK_INT = 2
 _MAXTAPS = 4096
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _cubic_kernel(x):
     ax = abs(x)
     if ax <= 1.0:
@@ -38,7 +41,7 @@ def _cubic_kernel(x):
     return 0.0
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _bspline_kernel(x):
     # GDAL's GWKBSpline, literally (x6, and -(x-2)^3 for x > 2: GDAL evaluates it so)
     xp2 = x + 2.0
@@ -58,7 +61,7 @@ def _bspline_kernel(x):
     return r
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _lanczos3(x):
     if x == 0.0:
         return 1.0
@@ -68,7 +71,7 @@ def _lanczos3(x):
     return 3.0 * math.sin(px) * math.sin(px / 3.0) / (px * px)
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _kernel(method, x):
     if method == BILINEAR:
         ax = abs(x)
@@ -80,7 +83,7 @@ def _kernel(method, x):
     return _lanczos3(x)
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """GWKSetPixelValue on scalars: blend (density < 0.9999) with the current destination value
     ``cur`` (weight ``rhod``), round/clamp to the working type, apply the dst-nodata collision
@@ -127,7 +130,7 @@ def _convert(v, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax, d
     return v
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@register_jitable
 def first_taps(method, fast_path, xradius, yradius):
     """Offsets (initx, inity) of the first horizontal/vertical taps of the separable kernels
     relative to floor(x - 0.5): GDAL's fast path starts at 1 - radius, the general path at
@@ -143,7 +146,7 @@ def first_taps(method, fast_path, xradius, yradius):
     return ((R + 1) % 2) - xradius, ((R + 1) % 2) - yradius
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
     branches, so that the conversion loops vectorise; identical results
@@ -166,7 +169,7 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
     return v
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
                collide, produced):
@@ -209,7 +212,7 @@ def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, cubic, fast_path,
                   dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
                   collide, produced):
@@ -408,7 +411,7 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
                     xradius, yradius, initx, inity, fast_path,
                     dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
@@ -689,7 +692,7 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                       xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                       dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
@@ -728,7 +731,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                            dst_nodata, collide, produced)
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
                 dst_is_int, dmin, dmax, dst_nodata, collide, produced):
     """Write values computed by the reduce family (float64) with GDAL's write rules."""
@@ -755,7 +758,7 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced):
     """Nearest neighbour copy when source, working and destination types are equal and no
     density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
@@ -786,7 +789,7 @@ def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced)
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
     """Pixels whose approximate centre falls within 1 px outside the window (GDAL retries them
     with an exact transform, §1.4). Returns their count; fills rows/cols unless they are empty."""
@@ -807,7 +810,7 @@ def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
     return n
 
 
-@numba.njit(nogil=True, cache=CACHE)
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A0, SUMA, OKA):
     """Per-column (or per-row) taps of the separable kernel for axis-aligned warps: the
     same arithmetic as :func:`_loop_separable` (so results are bit-identical)."""
@@ -871,7 +874,7 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _tap_span(OKA, A0, NA, size):
     """(first, last) source index used by the taps A0[k] .. A0[k] + NA[k] - 1 of the OKA entries
     ((size, -1) when there are none)."""

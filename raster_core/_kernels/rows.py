@@ -31,12 +31,22 @@ What it takes for Numba/LLVM to vectorise these loops (each measured):
   (``WX[k, c]``) rather than through views made per row, each of which costs atomic
   reference counts.
 
-Python picks one entry point per staged kind (``plan_rows_*``, see :func:`plan_rows_entry`):
-the staged code is inlined there with a constant kind, so a first warp compiles only its own
-kernels. (Inlined calls keep to at most 30 arguments: CPython passes longer calls as *args,
-which Numba cannot inline.)
+The kernels are generated (:func:`_staged_row_kernel`, :func:`row_driver`) with the staged kind,
+the per-pixel kernel and the store class as compile-time constants, chosen by one pure function
+of the plan (:func:`select_row_kernels`): a first warp compiles only its own kernels, and no
+code is inlined at Numba's IR level (which cost tens of seconds of compilation per kind). The
+kernels take their arguments in a few named tuples (:class:`SourceArgs`, :class:`KernelArgs`,
+:class:`StoreArgs`, :class:`DestArgs`, and the coordinates).
+
+Numba links each callee's LLVM code into its caller and optimises it again there (measured: a
+driver's machine code contains its staged and per-pixel kernels), so a function's compile time
+grows with everything below it; the call tree is kept shallow: driver -> staged kernel or
+per-pixel kernel -> small helpers.
 """
 from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -47,14 +57,15 @@ from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
     CUBICSPLINE,
+    LANCZOS,
     NEAR,
     _bspline_kernel,
     _cubic_kernel,
     _loop_4sample,
+    _loop_near,
     _loop_separable,
     _store_value,
     first_taps,
-    warp_interp_block,
     warp_near_direct,
 )
 from raster_core._kernels.words import lane, load_word, packs
@@ -67,8 +78,8 @@ K_CUBIC16 = 2  # GDAL's 4x4 cubic (no downsampling)
 K_SEPARABLE = 3  # widened bilinear/cubic, cubicspline: (xradius - initx + 1) x (yradius - inity + 1) taps
 
 
-@numba.njit(nogil=True, cache=CACHE)
-def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity):
+def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
+                yradius: int, initx: int, inity: int) -> int:
     """Which staged kernel handles the interior pixels of an unmasked warp (K_NONE: none).
 
     Mirrors the dispatch of :func:`raster_core._kernels.interp.warp_interp_block`; kinds whose
@@ -92,8 +103,8 @@ def staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradiu
 
 @numba.njit(nogil=True, cache=CACHE)
 def staged_scratch(src, n, nx, ny):
-    """Row buffers of :func:`_staged_row` for rows of ``n`` pixels and kernels of ``nx`` x ``ny``
-    taps (exact sizes: no slicing, which would lose the C layout), allocated once per block
+    """Row buffers of the staged kernels (:func:`_staged_row_kernel`) for rows of ``n`` pixels and
+    kernels of ``nx`` x ``ny`` taps (exact sizes: no slicing, which would lose the C layout), allocated once per block
     (per-row allocations cost a few % of a warp). Separate arrays, not rows of one: LLVM then
     needs no run-time overlap checks between them."""
     return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
@@ -135,12 +146,12 @@ _REST = -1  # inside the source window, left to the per-pixel kernel
 _SKIP = -2  # outside the window (or transform failed): never produced
 
 # store classes: which conversions a warp's stores can need, a constant per entry point (see
-# plan_rows_entry), so that LLVM drops the others instead of computing them all and selecting
+# select_row_kernels), so that LLVM drops the others instead of computing them all and selecting
 S_ANY = 0  # any working/destination types, the nodata collision rule: ``_store_value``
 S_INT = 1  # integer working and destination types, no collision rule
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_store_value`` for the store class ``sclass`` (S_INT: its integer branch without the
     collision rule, the same operations; tests/test_warp_rows.py checks it against ``_convert``)."""
@@ -151,12 +162,12 @@ def _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
     return _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _in_window(ok, Xf, Yf, fxo, fyo, fW, fH):
     return ok & (Xf >= fxo) & (Yf >= fyo) & (Xf + 1e-10 <= fxo + fW) & (Yf + 1e-10 <= fyo + fH)
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _cubic4(d):
     """GDAL's 4 cubic tap weights at offset ``d`` (the polynomial form of ``_loop_4sample``)."""
     return (0.5 * d * (-1.0 + d * (2.0 - d)), 1.0 + 0.5 * d * d * (-5.0 + 3.0 * d),
@@ -176,301 +187,395 @@ def _cubic4_weights(D, WK):
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def staged_row(src, valid, has_valid, X, Y, OK, xoff, yoff, kind, meth, sx, sy, xradius, yradius, initx, inity,
-               fast_path, direct, dst, drow, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
-               produced, rest):
-    """:func:`_staged_row` for a kind known at run time (compiles every kind)."""
-    scratch = staged_scratch(src, X.shape[0], 4 if kind == K_CUBIC16 else xradius - initx + 1,
-                             4 if kind == K_CUBIC16 else yradius - inity + 1)
-    conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-    flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
-    return _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, S_ANY, meth,
-                       sx, sy, xradius, yradius, initx, inity, fast_path, direct, dst, drow, conv, produced, rest,
-                       scratch)
+class SourceArgs(NamedTuple):
+    """The source of a warp as the row kernels see it (one convention for absent masks: a (1, 1)
+    array and its ``has_*`` flag False)."""
+
+    src: np.ndarray  #: (bands, H, W) C-contiguous source window
+    valid: np.ndarray  #: (H, W) uint8, 1 = valid
+    has_valid: bool
+    dens: np.ndarray  #: (H, W) float32 alpha density in [0, 1]
+    has_dens: bool
+    xoff: int  #: column of the window in the full source
+    yoff: int  #: row of the window in the full source
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
-def _staged_row(flat, H, W, valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass, meth, sx, sy, xradius, yradius,
-                initx, inity, fast_path, direct, dst, drow, conv, produced, rest, scratch):
-    """Warp the interior pixels of one destination row (inlined: a constant ``kind`` prunes the
-    other kinds' code, see :func:`plan_rows_entry`).
+class KernelArgs(NamedTuple):
+    """The resampling kernel: method code (:mod:`raster_core.resampling`), scales and radii of the
+    widened kernels (:func:`raster_core.warp.plan_warp`), GDAL's fast path, plain nearest copy."""
 
-    flat (bands, H * W): the C-contiguous source window (bands, H, W), reshaped once by the
-    caller (a view made per row costs atomic reference counts), valid (H, W) uint8 (``has_valid``: K_NEAR,
-    K_BILINEAR4 and K_CUBIC16 only; no density); X, Y, OK: the row's full-raster source
-    coordinates (1-D); ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets
-    the stores vectorise), produced (n,) bool.
-    ``direct``: K_NEAR copies values unconverted (source type == destination type).
-    Returns the number of pixels left for the per-pixel kernel, flagged in ``rest`` (n,) bool.
+    method: int
+    xscale: float
+    yscale: float
+    xradius: int
+    yradius: int
+    fast_path: bool
+    direct_near: bool
+
+
+class StoreArgs(NamedTuple):
+    """How a computed value is stored (GDAL's rounding, clamping and nodata collision rule,
+    :func:`raster_core._kernels.interp._convert`)."""
+
+    work_kind: int
+    wmin: float
+    wmax: float
+    dst_is_int: bool
+    dmin: float
+    dmax: float
+    dst_nodata: float
+    collide: bool
+
+
+class DestArgs(NamedTuple):
+    """Where the rows go: ``dst[:, row0 + r, :]`` for row ``r`` of the block; ``dst_valid`` (rows
+    of the block, when ``has_dst_valid``) and ``produced`` (rows of the block; zero columns when
+    the caller does not want the mask) cover the block's rows."""
+
+    dst: np.ndarray
+    row0: int
+    dst_valid: np.ndarray
+    has_dst_valid: bool
+    produced: np.ndarray
+
+
+class PlannedCoords(NamedTuple):
+    """Rows [a, b) x columns [c0, c1) of a recorded approximate-transformer plan
+    (:class:`raster_core.transform.RowPlan`: fixed points ``f_*``, linear segments ``p_*``, exact
+    points ``e_*``), filled one row at a time by :func:`raster_core._kernels.approx.fill_row`."""
+
+    xs: np.ndarray
+    a: int
+    b: int
+    c0: int
+    c1: int
+    f_ptr: np.ndarray
+    f_col: np.ndarray
+    f_x: np.ndarray
+    f_y: np.ndarray
+    p_ptr: np.ndarray
+    p_start: np.ndarray
+    p_len: np.ndarray
+    p_sx: np.ndarray
+    p_sy: np.ndarray
+    p_dx: np.ndarray
+    p_dy: np.ndarray
+    e_ptr: np.ndarray
+    e_col: np.ndarray
+    e_x: np.ndarray
+    e_y: np.ndarray
+    e_ok: np.ndarray
+
+
+class ArrayCoords(NamedTuple):
+    """Source coordinates of a block given as (rows, cols) C-contiguous arrays."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    OK: np.ndarray
+
+
+@functools.cache
+def _staged_row_kernel(kind: int, sclass: int) -> Any:
+    """The staged kernel of one destination row for the staged ``kind`` and store class
+    ``sclass``, both compile-time constants of the generated function (Numba prunes the other
+    kinds' branches before typing them, so a warp compiles only its own code; closures over
+    integers are cached on disk like module-level functions).
+
+    The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch)``:
+    ``flat`` (bands, H * W) is ``source.src`` reshaped once by the caller (a view made per row
+    costs atomic reference counts); X, Y, OK the row's full-raster source coordinates (1-D);
+    ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets the stores vectorise);
+    produced (n,) bool. ``kernel.direct_near``: K_NEAR copies values unconverted. Returns the
+    number of pixels left for the per-pixel kernel, flagged in ``rest`` (n,) bool. With a source
+    mask (``source.has_valid``) only pixels whose centre pixel and taps are all valid are staged;
+    densities never come here.
 
     Each loop writes at most two arrays: more need more run-time alias checks than LLVM's
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
-    nb = flat.shape[0]
-    n = X.shape[0]
-    fW = float(W)
-    fH = float(H)
-    fxo = float(xoff)
-    fyo = float(yoff)
-    # (at most 30 arguments: CPython passes longer calls as *args, which Numba cannot inline)
-    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = conv
-    # row buffers, allocated once per block by the caller (staged_scratch)
-    # (no aliases of these names: each costs two atomic reference counts per row)
-    IDX, D, E, WT, ACC, SUMX, SUMY, WTM, WX, WY, G, G8, P = scratch
-    if kind == K_NEAR:
+
+    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    def staged_row(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch):
+        H = source.src.shape[1]
+        W = source.src.shape[2]
+        valid = source.valid
+        has_valid = source.has_valid
+        xoff = source.xoff
+        yoff = source.yoff
+        meth = kernel.method
+        xradius = kernel.xradius
+        yradius = kernel.yradius
+        fast_path = kernel.fast_path
+        direct = kernel.direct_near
+        sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
+        sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
+        initx, inity = first_taps(meth, fast_path, xradius, yradius)
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
+        nb = flat.shape[0]
+        n = X.shape[0]
+        fW = float(W)
+        fH = float(H)
+        fxo = float(xoff)
+        fyo = float(yoff)
+        # row buffers, allocated once per block by the caller (staged_scratch)
+        # (no aliases of these names: each costs two atomic reference counts per row)
+        IDX, D, E, WT, ACC, SUMX, SUMY, WTM, WX, WY, G, G8, P = scratch
+        if kind == K_NEAR:
+            for c in range(n):
+                Xf = X[c]
+                Yf = Y[c]
+                inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+                ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
+                iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
+                IDX[c] = iy * W + ix if inw else _SKIP
+            if has_valid:
+                vflat = valid.reshape(H * W)
+                for c in range(n):
+                    i = IDX[c]
+                    IDX[c] = i if vflat[max(i, 0)] != 0 else _SKIP
+            for b in range(nb):
+                fb = flat[b]
+                out = dst[b, drow]
+                if direct:
+                    for c in range(n):
+                        i = IDX[c]
+                        v = fb[np.uint64(max(i, 0))]
+                        out[c] = v if i >= 0 else out[c]
+                else:
+                    for c in range(n):
+                        i = IDX[c]
+                        w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
+                                   dmax, dst_nodata, collide)
+                        out[c] = w if i >= 0 else out[c]
+            for c in range(n):
+                produced[c] = produced[c] | (IDX[c] >= 0)
+            return 0
+
+        if kind == K_BILINEAR4:
+            lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
+        elif kind == K_CUBIC16:
+            lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
+        else:
+            lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
         for c in range(n):
             Xf = X[c]
             Yf = Y[c]
             inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
-            ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
-            iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
-            IDX[c] = iy * W + ix if inw else _SKIP
-        if has_valid:
-            vflat = valid.reshape(H * W)
-            for c in range(n):
-                i = IDX[c]
-                IDX[c] = i if vflat[max(i, 0)] != 0 else _SKIP
-        for b in range(nb):
-            fb = flat[b]
-            out = dst[b, drow]
-            if direct:
-                for c in range(n):
-                    i = IDX[c]
-                    v = fb[np.uint64(max(i, 0))]
-                    out[c] = v if i >= 0 else out[c]
-            else:
-                for c in range(n):
-                    i = IDX[c]
-                    w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
-                               dmax, dst_nodata, collide)
-                    out[c] = w if i >= 0 else out[c]
+            dx = Xf - fxo
+            dy = Yf - fyo
+            fx = np.floor(dx - 0.5)
+            fy = np.floor(dy - 0.5)
+            # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
+            ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+            # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
+            # no 64-bit integer multiply in the vectorised loop
+            fi = (fy + lo_y) * fW + (fx + lo_x) if ok else 0.0
+            IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
+            D[c] = dx - 0.5 - fx
         for c in range(n):
-            produced[c] = produced[c] | (IDX[c] >= 0)
-        return 0
+            dy = Y[c] - fyo
+            E[c] = dy - 0.5 - np.floor(dy - 0.5)
+        if has_valid and kind != K_SEPARABLE:
+            # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
+            # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
+            ntap = 2 if kind == K_BILINEAR4 else 4
+            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX)
+        if kind == K_BILINEAR4:
+            # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
+            # below GDAL's 1e-5 cut
+            uW = np.uint64(W)
+            packed = packs(flat, 2)
+            for b in range(nb):
+                fb = flat[b]
+                out = dst[b, drow]
+                # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
+                # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
+                if packed:
+                    for c in range(n):
+                        i = np.uint64(max(IDX[c], 0))
+                        P[0, c] = load_word(fb, i, 2)
+                        P[1, c] = load_word(fb, i + uW, 2)
+                    for c in range(n):
+                        G[0, c] = lane(P[0, c], 0, fb)
+                        G[1, c] = lane(P[0, c], 1, fb)
+                    for c in range(n):
+                        G[2, c] = lane(P[1, c], 0, fb)
+                        G[3, c] = lane(P[1, c], 1, fb)
+                else:
+                    for c in range(n):
+                        i = np.uint64(max(IDX[c], 0))
+                        j = i + uW
+                        G[0, c] = fb[i]
+                        G[1, c] = fb[i + _U1]
+                        G[2, c] = fb[j]
+                        G[3, c] = fb[j + _U1]
+                for c in range(n):
+                    rx = 1.0 - D[c]
+                    ry = 1.0 - E[c]
+                    m0 = rx * ry
+                    m1 = (1.0 - rx) * ry
+                    m2 = rx * (1.0 - ry)
+                    m3 = (1.0 - rx) * (1.0 - ry)
+                    val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
+                    val = val / (m0 + m1 + m2 + m3)
+                    w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+            return _finish(IDX, produced, rest)
 
-    if kind == K_BILINEAR4:
-        lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
-    elif kind == K_CUBIC16:
-        lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
-    else:
-        lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
-    for c in range(n):
-        Xf = X[c]
-        Yf = Y[c]
-        inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
-        dx = Xf - fxo
-        dy = Yf - fyo
-        fx = np.floor(dx - 0.5)
-        fy = np.floor(dy - 0.5)
-        # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
-        ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
-        # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
-        # no 64-bit integer multiply in the vectorised loop
-        fi = (fy + lo_y) * fW + (fx + lo_x) if ok else 0.0
-        IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
-        D[c] = dx - 0.5 - fx
-    for c in range(n):
-        dy = Y[c] - fyo
-        E[c] = dy - 0.5 - np.floor(dy - 0.5)
-    if has_valid and kind != K_SEPARABLE:
-        # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
-        # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
-        ntap = 2 if kind == K_BILINEAR4 else 4
-        _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX)
-    if kind == K_BILINEAR4:
-        # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
-        # below GDAL's 1e-5 cut
+        # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
+        if kind == K_CUBIC16:
+            nx = 4
+            ny = 4
+        else:
+            nx = xradius - initx + 1
+            ny = yradius - inity + 1
+        if kind == K_CUBIC16:
+            if not packs(flat, 4):
+                # (packed taps: the fused loop below computes the weights from D and E itself, which
+                # is faster than 8 passes writing them to memory and reading them back, even when
+                # they are recomputed for each band)
+                _cubic4_weights(D, WX)
+                _cubic4_weights(E, WY)
+        else:
+            SUMX[:] = 0.0
+            SUMY[:] = 0.0
+            _tap_weights(meth, D, initx, sx, WX, SUMX)
+            _tap_weights(meth, E, inity, sy, WY, SUMY)
+            if has_valid:
+                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
+            for c in range(n if not has_valid else 0):
+                wt = SUMX[c] * SUMY[c]
+                i = IDX[c]
+                if fast_path:
+                    ok = wt != 0.0
+                    WT[c] = wt
+                else:
+                    ok = (wt != 0.0) & (wt >= 1e-6)
+                    WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                IDX[c] = i if (ok or i < 0) else _REST
+        # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
+        # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
+        z = -0.0 if kind == K_CUBIC16 else 0.0
         uW = np.uint64(W)
-        packed = packs(flat, 2)
         for b in range(nb):
             fb = flat[b]
-            out = dst[b, drow]
-            # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
-            # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
-            if packed:
-                for c in range(n):
-                    i = np.uint64(max(IDX[c], 0))
-                    P[0, c] = load_word(fb, i, 2)
-                    P[1, c] = load_word(fb, i + uW, 2)
-                for c in range(n):
-                    G[0, c] = lane(P[0, c], 0, fb)
-                    G[1, c] = lane(P[0, c], 1, fb)
-                for c in range(n):
-                    G[2, c] = lane(P[1, c], 0, fb)
-                    G[3, c] = lane(P[1, c], 1, fb)
-            else:
-                for c in range(n):
-                    i = np.uint64(max(IDX[c], 0))
-                    j = i + uW
-                    G[0, c] = fb[i]
-                    G[1, c] = fb[i + _U1]
-                    G[2, c] = fb[j]
-                    G[3, c] = fb[j + _U1]
-            for c in range(n):
-                rx = 1.0 - D[c]
-                ry = 1.0 - E[c]
-                m0 = rx * ry
-                m1 = (1.0 - rx) * ry
-                m2 = rx * (1.0 - ry)
-                m3 = (1.0 - rx) * (1.0 - ry)
-                val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
-                val = val / (m0 + m1 + m2 + m3)
-                w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                out[c] = w if IDX[c] >= 0 else out[c]
-        return _finish(IDX, produced, rest)
-
-    # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
-    if kind == K_CUBIC16:
-        nx = 4
-        ny = 4
-    else:
-        nx = xradius - initx + 1
-        ny = yradius - inity + 1
-    if kind == K_CUBIC16:
-        if not packs(flat, 4):
-            # (packed taps: the fused loop below computes the weights from D and E itself, which
-            # is faster than 8 passes writing them to memory and reading them back, even when
-            # they are recomputed for each band)
-            _cubic4_weights(D, WX)
-            _cubic4_weights(E, WY)
-    else:
-        SUMX[:] = 0.0
-        SUMY[:] = 0.0
-        _tap_weights(meth, D, initx, sx, WX, SUMX)
-        _tap_weights(meth, E, inity, sy, WY, SUMY)
-        if has_valid:
-            _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
-        for c in range(n if not has_valid else 0):
-            wt = SUMX[c] * SUMY[c]
-            i = IDX[c]
-            if fast_path:
-                ok = wt != 0.0
-                WT[c] = wt
-            else:
-                ok = (wt != 0.0) & (wt >= 1e-6)
-                WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
-            IDX[c] = i if (ok or i < 0) else _REST
-    # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
-    # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
-    z = -0.0 if kind == K_CUBIC16 else 0.0
-    uW = np.uint64(W)
-    for b in range(nb):
-        fb = flat[b]
-        # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
-        # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
-        if nx == 2 and ny == 4:
-            # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
-            # vectorised loop with the sums unrolled in the same order
-            for c in range(n):
-                k = np.uint64(max(IDX[c], 0))
-                G8[0, c] = fb[k]
-                G8[1, c] = fb[k + _U1]
-                k = k + uW
-                G8[2, c] = fb[k]
-                G8[3, c] = fb[k + _U1]
-                k = k + uW
-                G8[4, c] = fb[k]
-                G8[5, c] = fb[k + _U1]
-                k = k + uW
-                G8[6, c] = fb[k]
-                G8[7, c] = fb[k + _U1]
-            for c in range(n):
-                w0 = WX[0, c]
-                w1 = WX[1, c]
-                acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
-                acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
-                acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
-                acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
-                ACC[c] = acc
-        elif nx == 2:
-            for c in range(n):
-                k = np.uint64(max(IDX[c], 0))
-                w0 = WX[0, c]
-                w1 = WX[1, c]
-                acc = z
-                for j in range(ny):
-                    rv = z + w0 * float(fb[k])
-                    rv = rv + w1 * float(fb[k + _U1])
-                    acc = acc + WY[j, c] * rv
-                    k = k + uW
-                ACC[c] = acc
-        elif nx == 4 and packs(flat, 4):
-            # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
-            # them in a vectorised loop (same products and sums, same order)
-            if kind == K_CUBIC16:
-                # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
-                # counts vary at run time, keep the per-row loops below: less code to compile)
+            # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
+            # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
+            if nx == 2 and ny == 4:
+                # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
+                # vectorised loop with the sums unrolled in the same order
                 for c in range(n):
                     k = np.uint64(max(IDX[c], 0))
-                    P[0, c] = load_word(fb, k, 4)
+                    G8[0, c] = fb[k]
+                    G8[1, c] = fb[k + _U1]
                     k = k + uW
-                    P[1, c] = load_word(fb, k, 4)
+                    G8[2, c] = fb[k]
+                    G8[3, c] = fb[k + _U1]
                     k = k + uW
-                    P[2, c] = load_word(fb, k, 4)
+                    G8[4, c] = fb[k]
+                    G8[5, c] = fb[k + _U1]
                     k = k + uW
-                    P[3, c] = load_word(fb, k, 4)
-                out = dst[b, drow]
+                    G8[6, c] = fb[k]
+                    G8[7, c] = fb[k + _U1]
                 for c in range(n):
-                    # (one call site per inlined helper: each site costs Numba compile time)
-                    x0, x1, x2, x3 = _cubic4(D[c])
-                    wy = _cubic4(E[c])
+                    w0 = WX[0, c]
+                    w1 = WX[1, c]
+                    acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
+                    acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
+                    acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
+                    acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
+                    ACC[c] = acc
+            elif nx == 2:
+                for c in range(n):
+                    k = np.uint64(max(IDX[c], 0))
+                    w0 = WX[0, c]
+                    w1 = WX[1, c]
                     acc = z
-                    for j in range(4):
-                        acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
-                    w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                    out[c] = w if IDX[c] >= 0 else out[c]
-                continue
-            for j in range(ny):
-                off = np.uint64(j * W)
-                for c in range(n):
-                    P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
-            for j in range(ny):
-                for c in range(n):
-                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
-                                                                                   WX[2, c], WX[3, c], z, fb)
-        elif nx == 4:
-            # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
-            # accumulate them in a vectorised loop (same products and sums, same order)
-            for j in range(ny):
-                off = j * W
-                for c in range(n):
-                    k = np.uint64(max(IDX[c], 0) + off)
-                    G[0, c] = fb[k]
-                    G[1, c] = fb[k + _U1]
-                    G[2, c] = fb[k + _U2]
-                    G[3, c] = fb[k + _U3]
-                for c in range(n):
-                    rv = z + WX[0, c] * float(G[0, c])
-                    rv = rv + WX[1, c] * float(G[1, c])
-                    rv = rv + WX[2, c] * float(G[2, c])
-                    rv = rv + WX[3, c] * float(G[3, c])
-                    ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-        else:
-            for c in range(n):
-                k = np.uint64(max(IDX[c], 0))
-                acc = z
+                    for j in range(ny):
+                        rv = z + w0 * float(fb[k])
+                        rv = rv + w1 * float(fb[k + _U1])
+                        acc = acc + WY[j, c] * rv
+                        k = k + uW
+                    ACC[c] = acc
+            elif nx == 4 and packs(flat, 4):
+                # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
+                # them in a vectorised loop (same products and sums, same order)
+                if kind == K_CUBIC16:
+                    # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
+                    # counts vary at run time, keep the per-row loops below: less code to compile)
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0))
+                        P[0, c] = load_word(fb, k, 4)
+                        k = k + uW
+                        P[1, c] = load_word(fb, k, 4)
+                        k = k + uW
+                        P[2, c] = load_word(fb, k, 4)
+                        k = k + uW
+                        P[3, c] = load_word(fb, k, 4)
+                    out = dst[b, drow]
+                    for c in range(n):
+                        # (one call site per inlined helper: each site costs Numba compile time)
+                        x0, x1, x2, x3 = _cubic4(D[c])
+                        wy = _cubic4(E[c])
+                        acc = z
+                        for j in range(4):
+                            acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
+                        w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
+                    continue
                 for j in range(ny):
-                    rv = z
-                    for t in range(nx):
-                        rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
-                    acc = acc + WY[j, c] * rv
-                    k = k + uW
-                ACC[c] = acc
-        out = dst[b, drow]
-        if kind == K_CUBIC16:  # no normalisation
-            for c in range(n):
-                w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                out[c] = w if IDX[c] >= 0 else out[c]
-        else:
-            for c in range(n):
-                w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                           collide)
-                out[c] = w if IDX[c] >= 0 else out[c]
-    return _finish(IDX, produced, rest)
+                    off = np.uint64(j * W)
+                    for c in range(n):
+                        P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
+                for j in range(ny):
+                    for c in range(n):
+                        ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
+                                                                                       WX[2, c], WX[3, c], z, fb)
+            elif nx == 4:
+                # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
+                # accumulate them in a vectorised loop (same products and sums, same order)
+                for j in range(ny):
+                    off = j * W
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0) + off)
+                        G[0, c] = fb[k]
+                        G[1, c] = fb[k + _U1]
+                        G[2, c] = fb[k + _U2]
+                        G[3, c] = fb[k + _U3]
+                    for c in range(n):
+                        rv = z + WX[0, c] * float(G[0, c])
+                        rv = rv + WX[1, c] * float(G[1, c])
+                        rv = rv + WX[2, c] * float(G[2, c])
+                        rv = rv + WX[3, c] * float(G[3, c])
+                        ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
+            else:
+                for c in range(n):
+                    k = np.uint64(max(IDX[c], 0))
+                    acc = z
+                    for j in range(ny):
+                        rv = z
+                        for t in range(nx):
+                            rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
+                        acc = acc + WY[j, c] * rv
+                        k = k + uW
+                    ACC[c] = acc
+            out = dst[b, drow]
+            if kind == K_CUBIC16:  # no normalisation
+                for c in range(n):
+                    w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+            else:
+                for c in range(n):
+                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                               collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+        return _finish(IDX, produced, rest)
+
+    return staged_row
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _packed_row4(g, w0, w1, w2, w3, z, like):
     """One kernel row's weighted sum (weights ``w0..w3``) of its 4 taps packed in the word ``g``
     (``like``: the source array, for the taps' type), in the per-pixel kernels' order."""
@@ -549,144 +654,6 @@ def _finish(IDX, produced, rest):
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale, xradius,
-               yradius, fast_path, direct_near, dst, dst_row0, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-               dst_is_int, dmin, dmax, dst_nodata, collide, produced, staged):
-    """Warp a block of destination rows: interior pixels by :func:`staged_row`, the rest by the
-    per-pixel kernels (the arguments of :func:`raster_core._kernels.interp.warp_interp_block`, but
-    the block's rows are ``dst[:, dst_row0 + r, :]``;
-    ``direct_near`` selects GDAL's plain nearest copy, see ``warp_near_direct``; ``staged=False``
-    uses the per-pixel kernels only, which tests use to check the staged path bit for bit)."""
-    H = src.shape[1]
-    W = src.shape[2]
-    initx, inity = first_taps(method, fast_path, xradius, yradius)
-    kind = staged_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius, initx, inity)
-    dblock = dst[:, dst_row0:dst_row0 + X.shape[0], :]
-    if has_dens or not staged:
-        kind = K_NONE
-    if kind == K_NONE:
-        if direct_near:
-            return warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dblock, produced)
-        return warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale,
-                                 yscale, xradius, yradius, fast_path, dblock, dst_valid, has_dst_valid, work_kind,
-                                 wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced)
-    sx = xscale if xscale < 1.0 else 1.0
-    sy = yscale if yscale < 1.0 else 1.0
-    n = X.shape[1]
-    rest = np.empty(n, dtype=np.bool_)
-    for r in range(X.shape[0]):
-        nrest = staged_row(src, valid, has_valid, X[r], Y[r], OK[r], xoff, yoff, kind, method, sx, sy, xradius,
-                           yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + r, work_kind, wmin, wmax,
-                           dst_is_int, dmin, dmax, dst_nodata, collide, produced[r], rest)
-        if nrest > 0:
-            dv = dst_valid[r:r + 1] if has_dst_valid else dst_valid
-            warp_interp_block(src, valid, has_valid, dens, has_dens, X[r:r + 1], Y[r:r + 1], rest.reshape(1, n),
-                              xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path, dblock[:, r:r + 1, :],
-                              dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                              collide, produced[r:r + 1])
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE)
-def warp_rows_from_plan(xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                        e_ptr, e_col, e_x, e_y, e_ok,
-                        src, valid, has_valid, dens, has_dens, xoff, yoff, method, xscale, yscale, xradius, yradius,
-                        fast_path, direct_near, dst, dst_row0, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-                        dst_is_int, dmin, dmax, dst_nodata, collide, produced, staged):
-    """Rows [a, b) of a recorded approximate-transformer plan (raster_core.transform.RowPlan):
-    each row's source coordinates are filled into a one-row buffer (same values as
-    RowPlan.fill) and warped at once, so no block-sized coordinate arrays are needed.
-    The rows go to ``dst[:, dst_row0 + (r - a), :]``; ``dst_valid`` (when ``has_dst_valid``) and
-    ``produced`` cover rows [a, b)."""
-    w = c1 - c0
-    X = np.empty((1, w))
-    Y = np.empty((1, w))
-    OK = np.empty((1, w), dtype=np.bool_)
-    for r in range(a, b):
-        rr = r - a
-        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                 e_ptr, e_col, e_x, e_y, e_ok, X[0], Y[0], OK[0])
-        dv = dst_valid[rr:rr + 1] if has_dst_valid else dst_valid
-        warp_block(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, xscale, yscale, xradius,
-                   yradius, fast_path, direct_near, dst, dst_row0 + rr, dv, has_dst_valid, work_kind, wmin, wmax,
-                   dst_is_int, dmin, dmax, dst_nodata, collide, produced[rr:rr + 1], staged)
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy", inline="always")
-def _plan_rows(kind, sclass, plan_args, src_args, kernel_args):
-    """:func:`warp_rows_from_plan` for one staged ``kind`` and store class ``sclass`` given as
-    constants: inlined into the entry points below, the other kinds' branches are pruned before
-    they are typed, so their per-pixel kernels are never compiled and LLVM never sees their code.
-    (Numba still inlines the helper calls of every kind's code before pruning: each call site
-    of an ``inline="always"`` helper costs compile time, measured in benchmarks/README.md,
-    "Start-up".) The rest of a row goes to the per-pixel kernel the dispatch of
-    ``warp_interp_block`` would choose for this kind. The arguments of
-    :func:`warp_rows_from_plan` come in three tuples (plan, source, kernel; no ``staged``);
-    ``produced`` may have zero columns (mask not wanted)."""
-    (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-     e_ptr, e_col, e_x, e_y, e_ok) = plan_args
-    src, valid, has_valid, dens, has_dens = src_args
-    (xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path, direct_near, dst, dst_row0, dst_valid,
-     has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, produced) = kernel_args
-    initx, inity = first_taps(method, fast_path, xradius, yradius)
-    sx = xscale if xscale < 1.0 else 1.0
-    sy = yscale if yscale < 1.0 else 1.0
-    w = c1 - c0
-    X = np.empty(w)
-    Y = np.empty(w)
-    OK = np.empty(w, dtype=np.bool_)
-    flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
-    # rest flags padded to whole 8-byte words (zeros), scanned a word at a time by rest_runs
-    rest_pad = np.zeros((w + 7) // 8 * 8, dtype=np.bool_)
-    rest_words = rest_pad.view(np.uint64)
-    rest = rest_pad[:w]
-    runs = np.empty((w // 2 + 1, 2), dtype=np.int64)
-    # a zero-width ``produced`` (b - a, 0): the caller does not want the mask, so the kernels
-    # flag one row buffer over and over (no block-sized mask to allocate and fault in)
-    own = produced.shape[1] == 0
-    prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
-    scratch = staged_scratch(src, w, 4 if kind == K_CUBIC16 else xradius - initx + 1,
-                             4 if kind == K_CUBIC16 else yradius - inity + 1)
-    conv = (work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-    for r in range(a, b):
-        rr = r - a
-        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                 e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
-        prow = prow_buf if own else produced[rr]
-        nrest = _staged_row(flat, src.shape[1], src.shape[2], valid, has_valid, X, Y, OK, xoff, yoff, kind, sclass,
-                            method, sx, sy, xradius, yradius, initx, inity, fast_path, direct_near, dst, dst_row0 + rr,
-                            conv, prow, rest, scratch)
-        if nrest == 0:
-            continue
-        # the per-pixel kernel on each run of left pixels only (they are few, mostly at the
-        # footprint's edges; a kernel scanning the whole row for them cost ~5 % of a warp)
-        for q in range(rest_runs(rest_words, rest, runs)):
-            q0 = runs[q, 0]
-            q1 = runs[q, 1]
-            nq = q1 - q0
-            Xq = X[q0:q1].reshape(1, nq)
-            Yq = Y[q0:q1].reshape(1, nq)
-            OKq = rest[q0:q1].reshape(1, nq)
-            pq = prow[q0:q1].reshape(1, nq)
-            dv = dst_valid[rr][q0:q1].reshape(1, nq) if has_dst_valid else dst_valid
-            drows = dst[:, dst_row0 + rr:dst_row0 + rr + 1, q0:q1]
-            if kind == K_SEPARABLE:
-                _loop_separable(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, method, sx, sy,
-                                xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
-                                wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
-            elif kind == K_BILINEAR4:
-                _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, False, fast_path,
-                              drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                              collide, pq)
-            elif kind == K_CUBIC16:
-                _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, True, fast_path,
-                              drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                              collide, pq)
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE)
 def rest_runs(words, flags, runs):
     """The runs of True in ``flags`` (n,) bool as ``runs[k] = (start, stop)``; returns their
     number. ``words`` views ``flags`` padded with False to whole uint64 words: words of
@@ -713,78 +680,224 @@ def rest_runs(words, flags, runs):
     return nr
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_near(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_NEAR, S_ANY."""
-    return _plan_rows(K_NEAR, S_ANY, plan_args, src_args, kernel_args)
+# Generated staged kernels, as module globals: the row drivers below call them by name (a
+# closure over a dispatcher would not be found in the on-disk cache by a new process)
+_STAGED_NEAR = _staged_row_kernel(K_NEAR, S_ANY)
+_STAGED_NEAR_INT = _staged_row_kernel(K_NEAR, S_INT)
+_STAGED_BILINEAR4 = _staged_row_kernel(K_BILINEAR4, S_ANY)
+_STAGED_BILINEAR4_INT = _staged_row_kernel(K_BILINEAR4, S_INT)
+_STAGED_CUBIC16 = _staged_row_kernel(K_CUBIC16, S_ANY)
+_STAGED_CUBIC16_INT = _staged_row_kernel(K_CUBIC16, S_INT)
+_STAGED_SEPARABLE = _staged_row_kernel(K_SEPARABLE, S_ANY)
+_STAGED_SEPARABLE_INT = _staged_row_kernel(K_SEPARABLE, S_INT)
+
+# per-pixel kernels (raster_core._kernels.interp) for the pixels the staged kernels leave
+P_NONE = -1  # none needed (K_NEAR stages every pixel inside the window)
+P_NEAR = 0  # _loop_near
+P_BILINEAR4 = 1  # _loop_4sample, bilinear
+P_CUBIC16 = 2  # _loop_4sample, 4x4 cubic with GDAL's bilinear fallback
+P_SEPARABLE = 3  # _loop_separable
+P_NEAR_DIRECT = 4  # warp_near_direct
+
+#: source coordinates of a row: from a recorded plan (:class:`PlannedCoords`) or given arrays
+#: (:class:`ArrayCoords`)
+COORDS_PLANNED = 0
+COORDS_ARRAYS = 1
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_near_int(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_NEAR, S_INT."""
-    return _plan_rows(K_NEAR, S_INT, plan_args, src_args, kernel_args)
+class RowKernels(NamedTuple):
+    """The kernels of a warp's rows, chosen by :func:`select_row_kernels`."""
+
+    staged: int  #: K_* (K_NONE: every pixel by the per-pixel kernel)
+    pixel: int  #: P_*: the per-pixel kernel of the pixels not staged
+    sclass: int  #: S_*: the staged kernels' store class
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_bilinear4(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_BILINEAR4, S_ANY."""
-    return _plan_rows(K_BILINEAR4, S_ANY, plan_args, src_args, kernel_args)
+def pixel_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
+               yradius: int) -> int:
+    """The per-pixel kernel GDAL's dispatch gives a warp (§2): nearest, 4-sample bilinear, 4x4
+    cubic (with its bilinear fallback) or the general separable kernel."""
+    if (not fast_path) and (src_w == 1 or src_h == 1):
+        return P_NEAR
+    if method == NEAR:
+        return P_NEAR
+    fallback_bilinear = fast_path and method != LANCZOS and (xradius > src_w or yradius > src_h)
+    if fallback_bilinear:
+        return P_BILINEAR4
+    if xscale >= 0.95 and yscale >= 0.95 and (method == BILINEAR or method == CUBIC):
+        return P_CUBIC16 if method == CUBIC else P_BILINEAR4
+    return P_SEPARABLE
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_bilinear4_int(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_BILINEAR4, S_INT."""
-    return _plan_rows(K_BILINEAR4, S_INT, plan_args, src_args, kernel_args)
+def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int,
+                       xradius: int, yradius: int, *, has_dens: bool, direct_near: bool, store_int: bool,
+                       reference: bool = False) -> RowKernels:
+    """The one execution path of an interpolating warp's rows, a pure function of the plan.
 
+    ``reference=True`` selects the per-pixel kernels only (the reference the staged kernels are
+    tested against bit for bit). ``store_int``: integer working and destination types and no
+    nodata collision rule (store class S_INT, whose stores compile without the other conversions).
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_cubic16(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_CUBIC16, S_ANY."""
-    return _plan_rows(K_CUBIC16, S_ANY, plan_args, src_args, kernel_args)
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_cubic16_int(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_CUBIC16, S_INT."""
-    return _plan_rows(K_CUBIC16, S_INT, plan_args, src_args, kernel_args)
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_separable(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_SEPARABLE, S_ANY."""
-    return _plan_rows(K_SEPARABLE, S_ANY, plan_args, src_args, kernel_args)
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")  # the inlined staged code needs IEEE division
-def plan_rows_separable_int(plan_args, src_args, kernel_args):
-    """:func:`_plan_rows` for K_SEPARABLE, S_INT."""
-    return _plan_rows(K_SEPARABLE, S_INT, plan_args, src_args, kernel_args)
-
-
-def plan_rows_entry(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, has_dens, staged,
-                    store_int=False):
-    """The row driver for a warp, chosen in Python so that a first warp compiles only its own
-    kernels: returns ``run(plan_args, src_args, kernel_args)`` (the arguments of
-    :func:`warp_rows_from_plan` in three tuples, ``staged`` last in ``kernel_args``), calling a
-    specialised ``plan_rows_*`` entry point (``run.staged`` is True), or
-    :func:`warp_rows_from_plan` when no staged kind applies. ``store_int``: integer working and
-    destination types and no nodata collision rule (store class S_INT, whose stores compile
-    without the other conversions)."""
-    kind = K_NONE
-    if staged and not has_dens:
+    Examples
+    --------
+    >>> select_row_kernels(NEAR, 1.0, 1.0, True, 100, 100, 1, 1, has_dens=False, direct_near=True,
+    ...                    store_int=False)
+    RowKernels(staged=0, pixel=-1, sclass=0)
+    >>> select_row_kernels(CUBIC, 0.5, 0.5, True, 100, 100, 4, 4, has_dens=True, direct_near=False,
+    ...                    store_int=True).staged == K_NONE
+    True
+    """
+    pixel = pixel_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius)
+    staged = K_NONE
+    if not reference and not has_dens:
         initx, inity = first_taps(method, fast_path, xradius, yradius)
-        kind = staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity)
-    if store_int:
-        entries = {K_NEAR: plan_rows_near_int, K_BILINEAR4: plan_rows_bilinear4_int, K_CUBIC16: plan_rows_cubic16_int,
-                   K_SEPARABLE: plan_rows_separable_int}
-    else:
-        entries = {K_NEAR: plan_rows_near, K_BILINEAR4: plan_rows_bilinear4, K_CUBIC16: plan_rows_cubic16,
-                   K_SEPARABLE: plan_rows_separable}
-    entry = entries.get(kind)
-    if entry is None:
-        run = lambda pa, sa, ka: warp_rows_from_plan(*pa, *sa, *ka)  # noqa: E731
-        run.staged = False
-    else:
-        run = lambda pa, sa, ka: entry(pa, sa, ka[:-1])  # noqa: E731
-        run.staged = True  # takes a zero-width ``produced`` when the mask is not wanted
-    return run
+        staged = staged_kind(method, xscale, yscale, fast_path, src_w, src_h, xradius, yradius, initx, inity)
+    if staged == K_NEAR:
+        pixel = P_NONE
+    elif pixel == P_NEAR and direct_near:
+        pixel = P_NEAR_DIRECT
+    sclass = S_INT if store_int and staged != K_NONE else S_ANY
+    return RowKernels(staged, pixel, sclass)
+
+
+@functools.cache
+def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
+    """The row driver ``drive(coords, source, kernel, store, dest)`` of one choice of kernels
+    (:func:`select_row_kernels`) and coordinate source (``COORDS_*``), generated with every choice
+    a compile-time constant: a warp compiles its own kernels only.
+
+    For each destination row: its source coordinates (filled from the recorded plan, or the
+    given arrays), the staged kernel on the interior pixels, then the per-pixel kernel on each
+    run of pixels left (few, mostly at the footprint's edges); with no staged kernel, the
+    per-pixel kernel on the whole row. Rows are independent: the result does not depend on the
+    blocks a warp is cut into.
+    """
+
+    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    def drive(coords_args, source, kernel, store, dest):
+        src = source.src
+        valid = source.valid
+        has_valid = source.has_valid
+        dens = source.dens
+        has_dens = source.has_dens
+        xoff = source.xoff
+        yoff = source.yoff
+        method = kernel.method
+        xradius = kernel.xradius
+        yradius = kernel.yradius
+        fast_path = kernel.fast_path
+        sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
+        sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
+        initx, inity = first_taps(method, fast_path, xradius, yradius)
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
+        dst = dest.dst
+        dst_valid = dest.dst_valid
+        has_dst_valid = dest.has_dst_valid
+        produced = dest.produced
+        if coords == COORDS_PLANNED:
+            (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+             e_ptr, e_col, e_x, e_y, e_ok) = coords_args
+            nrows = b - a
+            w = c1 - c0
+        else:
+            nrows = coords_args.X.shape[0]
+            w = coords_args.X.shape[1]
+        X = np.empty(w)
+        Y = np.empty(w)
+        OK = np.empty(w, dtype=np.bool_)
+        flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
+        # rest flags padded to whole 8-byte words (zeros), scanned a word at a time by rest_runs
+        rest_pad = np.zeros((w + 7) // 8 * 8, dtype=np.bool_)
+        rest_words = rest_pad.view(np.uint64)
+        rest = rest_pad[:w]
+        runs = np.empty((w // 2 + 1, 2), dtype=np.int64)
+        # a zero-width ``produced`` (rows, 0): the caller does not want the mask, so the kernels
+        # flag one row buffer over and over (no block-sized mask to allocate and fault in)
+        own = produced.shape[1] == 0
+        prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
+        nx = 4 if staged == K_CUBIC16 else xradius - initx + 1
+        ny = 4 if staged == K_CUBIC16 else yradius - inity + 1
+        scratch = staged_scratch(src, w if staged != K_NONE else 0, max(nx, 1), max(ny, 1))
+        for rr in range(nrows):
+            if coords == COORDS_PLANNED:
+                fill_row(xs, a + rr, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                         e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
+            else:
+                X[:] = coords_args.X[rr]
+                Y[:] = coords_args.Y[rr]
+                OK[:] = coords_args.OK[rr]
+            prow = prow_buf if own else produced[rr]
+            drow = dest.row0 + rr
+            if staged == K_NONE:
+                nruns = 1
+                runs[0, 0] = 0
+                runs[0, 1] = w
+                flags = OK
+            else:
+                if staged == K_NEAR:
+                    if sclass == S_INT:
+                        nrest = _STAGED_NEAR_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest, scratch)
+                    else:
+                        nrest = _STAGED_NEAR(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest, scratch)
+                elif staged == K_BILINEAR4:
+                    if sclass == S_INT:
+                        nrest = _STAGED_BILINEAR4_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                      scratch)
+                    else:
+                        nrest = _STAGED_BILINEAR4(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                  scratch)
+                elif staged == K_CUBIC16:
+                    if sclass == S_INT:
+                        nrest = _STAGED_CUBIC16_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                    scratch)
+                    else:
+                        nrest = _STAGED_CUBIC16(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                scratch)
+                else:
+                    if sclass == S_INT:
+                        nrest = _STAGED_SEPARABLE_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                      scratch)
+                    else:
+                        nrest = _STAGED_SEPARABLE(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
+                                                  scratch)
+                if nrest == 0 or pixel == P_NONE:
+                    continue
+                nruns = rest_runs(rest_words, rest, runs)
+                flags = rest
+            for q in range(nruns):
+                q0 = runs[q, 0]
+                q1 = runs[q, 1]
+                nq = q1 - q0
+                Xq = X[q0:q1].reshape(1, nq)
+                Yq = Y[q0:q1].reshape(1, nq)
+                OKq = flags[q0:q1].reshape(1, nq)
+                pq = prow[q0:q1].reshape(1, nq)
+                dv = dst_valid[rr][q0:q1].reshape(1, nq) if has_dst_valid else dst_valid
+                drows = dst[:, drow:drow + 1, q0:q1]
+                if pixel == P_SEPARABLE:
+                    _loop_separable(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, method, sx, sy,
+                                    xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
+                                    wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
+                elif pixel == P_BILINEAR4:
+                    _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, False, fast_path,
+                                  drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                  dst_nodata, collide, pq)
+                elif pixel == P_CUBIC16:
+                    _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, True, fast_path,
+                                  drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                  dst_nodata, collide, pq)
+                elif pixel == P_NEAR:
+                    _loop_near(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, drows, dv,
+                               has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
+                elif pixel == P_NEAR_DIRECT:
+                    warp_near_direct(src, valid, has_valid, Xq, Yq, OKq, xoff, yoff, drows, pq)
+        return 0
+
+    return drive
+
+
+def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: SourceArgs, kernel: KernelArgs,
+             store: StoreArgs, dest: DestArgs) -> None:
+    """Warp the rows of ``coords`` into ``dest`` with the kernels chosen by :func:`select_row_kernels`."""
+    mode = COORDS_PLANNED if isinstance(coords, PlannedCoords) else COORDS_ARRAYS
+    row_driver(kernels.staged, kernels.pixel, kernels.sclass, mode)(coords, source, kernel, store, dest)
