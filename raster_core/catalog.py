@@ -231,8 +231,10 @@ def _normalize_files(files: Any, image_id: str) -> dict[str, str]:
 
 
 def _is_remote(path: str) -> bool:
-    scheme = urlparse(path).scheme
-    return len(scheme) > 1 and scheme not in ("file",)
+    """:func:`raster_core.io.sources.is_remote`, imported at first use (the catalog loads without the reader)."""
+    from raster_core.io.sources import is_remote
+
+    return is_remote(path)
 
 
 def _url_join(base: str, href: str) -> str:

@@ -349,3 +349,36 @@ def test_round_trip_property(tmp_path_factory, bands, image_ids, acquired):
         im = again.get_image(image_id)
         assert im.files["B04"] == "/abs/b04.tif" and im.files["x"] == "s3://bucket/x.tif"
         assert im.files["0"].startswith(str(folder.resolve())) and im.acquired == acquired
+
+
+# ----------------------------------------------------------------------------- URL schemes
+@pytest.mark.parametrize("path, remote", [
+    ("https://example.com/a.tif", True), ("HTTP://example.com/a.tif", True), ("s3://bucket/key.tif", True),
+    ("/data/a.tif", False), ("data/a.tif", False), ("file:///data/a.tif", False), ("C:\\data\\a.tif", False),
+    ("C:/data/a.tif", False), ("landsat:scene:1", False), ("sentinel-2:L1C", False),
+])
+def test_one_definition_of_remote_paths(path, remote):
+    from raster_core import catalog
+    from raster_core.io.sources import is_remote
+
+    assert is_remote(path) is remote
+    assert catalog._is_remote(path) is remote  # the catalog asks the reader's definition
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/a.tif", "az://container/a.tif", "ftp://host/a.tif"])
+def test_unsupported_url_schemes_are_typed_errors_naming_the_scheme(url):
+    import raster_core
+    from raster_core.errors import UnsupportedFeatureError, UnsupportedSchemeError
+
+    scheme = url.split(":", 1)[0]
+    for call in (lambda: Catalog().resolve(url), lambda: file_product(url), lambda: raster_core.open(url),
+                 lambda: Catalog.from_stac(url)):
+        with pytest.raises(UnsupportedSchemeError, match=rf"'{scheme}'.*store=") as err:
+            call()
+        assert isinstance(err.value, UnsupportedFeatureError) and isinstance(err.value, RasterReadError)
+        assert url in str(err.value)
+
+
+def test_an_id_with_colons_is_not_a_url():
+    with pytest.raises(NotFoundError, match="does not exist in the catalog"):
+        Catalog().resolve("landsat:scene:1")

@@ -70,7 +70,7 @@ from raster_core.io.tiff_checks import (
     segment_decoder,
     usable_colormap,
 )
-from raster_core.io.tiff_header import HEADER_CACHE, parse_with_prefetch
+from raster_core.io.tiff_header import HEADER_CACHE, approx_nbytes, parse_with_prefetch
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
 
@@ -460,7 +460,7 @@ class Dataset:
         self._prefix = source.prefix = first  # type: ignore[attr-defined]
         if key:
             keep = {k: v for k, v in self.__dict__.items() if k not in _PER_HANDLE}
-            HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep)
+            HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep, nbytes=approx_nbytes(keep))
             source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
 
     def _parse(self, pages: list[Any]) -> None:
