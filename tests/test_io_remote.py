@@ -90,6 +90,7 @@ _WINDOW_FILES = ["riotiler_cog.tif", "rgbn.tif", "RGB.byte.tif", "titiler_TCI.ti
 def test_random_windows_and_band_subsets_match_local(server, data):
     name = data.draw(st.sampled_from(_WINDOW_FILES))
     path = data_file(name)
+    server.faults.ignore_range = data.draw(st.booleans())  # ranges cut from the kept whole object too
     with raster_core.open(path) as local, raster_core.open(server.url(name)) as remote:
         level = data.draw(st.sampled_from([None, *range(local.overview_count)]))
         h, w = local.shape if level is None else local.overview_shape(level)
@@ -405,4 +406,11 @@ def test_header_cache_byte_budget_from_the_environment(server, monkeypatch):
     raster_core.open(server.url(names[-1])).close()  # the most recent headers stay
     assert server.stats.requests == 0
     raster_core.open(server.url(names[0])).close()  # the oldest was dropped for the budget
+    assert server.stats.requests == 1
+
+
+def test_a_206_without_content_range_is_refused_at_once(server):
+    server.faults.omit_content_range = True  # the bytes sent cannot be told from other bytes
+    with pytest.raises(RasterReadError, match=r"rgbn\.tif.*bytes 0-65535.*206 without a Content-Range"):
+        raster_core.open(server.url("rgbn.tif"))
     assert server.stats.requests == 1

@@ -505,8 +505,10 @@ class _HTTPFetcher(_RemoteBase):
                     else:
                         resp.close()
                 if status == 206:
-                    total = _content_range_total(resp.headers.get("Content-Range"))
-                    self._note_identity(total, resp.headers.get("ETag"))
+                    content_range = resp.headers.get("Content-Range")
+                    if not content_range:  # cannot tell which bytes these are, nor the object's size
+                        raise RasterReadError(f"{where}: the server answered 206 without a Content-Range header")
+                    self._note_identity(_content_range_total(content_range), resp.headers.get("ETag"))
                     want = end - start if self.size < 0 else max(0, min(end, self.size) - start)
                     if len(body) == want and want > 0:
                         return body
