@@ -414,3 +414,22 @@ def test_a_206_without_content_range_is_refused_at_once(server):
     with pytest.raises(RasterReadError, match=r"rgbn\.tif.*bytes 0-65535.*206 without a Content-Range"):
         raster_core.open(server.url("rgbn.tif"))
     assert server.stats.requests == 1
+
+
+def test_a_server_that_honours_range_again_is_read_by_ranges(server):
+    name = "riotiler_cog.tif"
+    url = server.url(name)
+    server.faults.ignore_range = True
+    raster_core.open(url).close()  # remembered: this URL answered with the whole object
+    server.reset()
+    with raster_core.open(url) as remote, raster_core.open(data_file(name)) as local:
+        assert server.stats.requests == 0  # header from the cache
+        win = (0, 0, 256, 256)
+        np.testing.assert_array_equal(remote.read(window=win), local.read(window=win))
+        assert server.stats.requests == 1  # the first range alone, kept: not asked twice
+        np.testing.assert_array_equal(remote.read(overview_level=0), local.read(overview_level=0))
+    assert server.stats.bytes < 0.5 * data_file(name).stat().st_size  # ranges, not the whole object
+    HEADER_CACHE.clear()
+    server.stats.reset()
+    raster_core.open(url).close()
+    assert server.stats.requests == 1  # the first request of an open is not repeated either

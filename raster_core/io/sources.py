@@ -438,10 +438,15 @@ class _HTTPFetcher(_RemoteBase):
             with self._whole_lock:  # one request first: the whole object again, or ranges after all
                 if self._whole is None:
                     k = next(i for i, n in enumerate(lengths) if n > 0)
-                    self._fetch(int(starts[k]), int(starts[k]) + int(lengths[k]))
-                    if self._whole is None:  # the server honours Range now
+                    first = self._fetch(int(starts[k]), int(starts[k]) + int(lengths[k]))
+                    if self._whole is None:  # the server honours Range now: keep that range, ask the rest
                         with _net_lock:
                             _WHOLE_OBJECT_URLS.pop(self.name, None)
+                        rest = [i for i in range(len(starts)) if i != k]
+                        got = super()._get_ranges([starts[i] for i in rest], [lengths[i] for i in rest])
+                        out_ranges = dict(zip(rest, got, strict=True))
+                        out_ranges[k] = first
+                        return [out_ranges[i] for i in range(len(starts))]
         whole = self._whole
         if whole is None:
             return super()._get_ranges(starts, lengths)
