@@ -433,3 +433,14 @@ def test_a_server_that_honours_range_again_is_read_by_ranges(server):
     server.stats.reset()
     raster_core.open(url).close()
     assert server.stats.requests == 1  # the first request of an open is not repeated either
+
+
+@pytest.mark.parametrize("variable", ["RASTER_CORE_HEADER_CACHE_BYTES", "RASTER_CORE_MAX_BYTES",
+                                      "RASTER_CORE_MERGE_GAP"])
+def test_a_bad_setting_is_named_not_taken_for_a_bad_file(server, monkeypatch, variable):
+    monkeypatch.setenv(variable, "lots")
+    monkeypatch.setattr(sources, "_options", None)  # the remote options are read from the environment again
+    with pytest.raises(raster_core.InvalidParameterError, match=variable) as err:
+        raster_core.open(server.url("byte.tif"))
+    assert not isinstance(err.value, RasterReadError)
+    assert server.stats.requests == 0

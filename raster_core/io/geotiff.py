@@ -70,7 +70,8 @@ from raster_core.io.tiff_checks import (
     segment_decoder,
     usable_colormap,
 )
-from raster_core.io.tiff_header import HEADER_CACHE, approx_nbytes, parse_with_prefetch
+from raster_core.io.tiff_header import HEADER_CACHE, approx_nbytes, header_cache_bytes, parse_with_prefetch
+from raster_core.limits import default_max_bytes
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
 
@@ -374,8 +375,13 @@ class Dataset:
 
     def _open(self) -> None:
         _install_log_filter()
+        remote = self._store is not None or is_remote(self.name)
+        if remote:  # a bad setting is the caller's error, raised as such before any request
+            remote_options()
+            header_cache_bytes()
+            default_max_bytes()
         try:
-            if self._store is not None or is_remote(self.name):
+            if remote:
                 self._open_remote()
             else:
                 self._open_local()
