@@ -382,3 +382,23 @@ def test_unsupported_url_schemes_are_typed_errors_naming_the_scheme(url):
 def test_an_id_with_colons_is_not_a_url():
     with pytest.raises(NotFoundError, match="does not exist in the catalog"):
         Catalog().resolve("landsat:scene:1")
+
+
+def test_an_unsupported_url_in_a_catalog_is_kept_and_refused_when_read(tmp_path):
+    """Loading a catalog never reads its files: a gs:// asset is kept as written, and reading it names the scheme."""
+    import raster_core
+    from raster_core.errors import UnsupportedSchemeError
+
+    item = {"type": "Feature", "stac_version": "1.0.0", "id": "gcs-item", "geometry": None, "bbox": None,
+            "properties": {"datetime": "2020-01-01T00:00:00Z"},
+            "links": [{"rel": "child", "href": "gs://bucket/child.json"}],  # a local document stays offline
+            "assets": {"b1": {"href": "gs://bucket/b1.tif", "type": "image/tiff; application=geotiff",
+                              "eo:bands": [{"name": "b1"}]}}}
+    (tmp_path / "item.json").write_text(json.dumps(item))
+    cat = Catalog.from_stac(tmp_path / "item.json")
+    assert cat.get_image("gcs-item").files["b1"] == "gs://bucket/b1.tif"
+    cat.save(tmp_path / "saved")
+    again = Catalog.open(tmp_path / "saved")
+    assert again.get_image("gcs-item").files["b1"] == "gs://bucket/b1.tif"
+    with pytest.raises(UnsupportedSchemeError, match="'gs'"):
+        raster_core.Raster(again).ndarray("gcs-item", bands=["b1"], resolution=1.0)
