@@ -118,10 +118,12 @@ def run_blocks(
     propagate to the caller.
 
     Cancellation: when the caller is interrupted (Ctrl-C raises KeyboardInterrupt while it
-    waits) or a block fails, the call's cancel flag is set; blocks not started yet, and
+    waits) or a block fails, the call's cancel flag is set at once (by the failing block
+    itself, not when the caller reaches it in block order); blocks not started yet, and
     blocks of nested ``run_blocks`` calls made from the pool threads, are skipped (the flag
-    is checked between blocks), the running ones are waited for (one block each), and
-    the exception propagates. The pool stays usable.
+    is checked between blocks), the running ones are waited for (one block each), and the
+    exception propagates: the first failure in block order among the blocks that ran. The
+    pool stays usable.
     """
     n = resolve_num_threads(num_threads)
     report = getattr(_LOCAL, "on_block", None)
@@ -141,6 +143,9 @@ def run_blocks(
         _LOCAL.cancel = cancel
         try:
             return func(a, b)
+        except BaseException:
+            cancel.set()  # at once: the blocks not started yet are skipped, not run until the caller looks
+            raise
         finally:
             _LOCAL.cancel = None
 
@@ -152,9 +157,14 @@ def run_blocks(
             if report is not None:
                 report(len(results), len(blocks))
         return results
-    except BaseException:
+    except BaseException as exc:
         cancel.set()
         for f in futures:
             f.cancel()
         wait(futures)
+        if isinstance(exc, Cancelled):  # a block skipped because a later one failed first: raise that failure
+            for f in futures:
+                failure = None if f.cancelled() else f.exception()
+                if failure is not None and not isinstance(failure, Cancelled):
+                    raise failure from None
         raise

@@ -231,8 +231,19 @@ def _normalize_files(files: Any, image_id: str) -> dict[str, str]:
 
 
 def _is_remote(path: str) -> bool:
-    scheme = urlparse(path).scheme
-    return len(scheme) > 1 and scheme not in ("file",)
+    """:func:`raster_core.io.sources.is_remote` (read remotely; an unsupported scheme raises), imported
+    at first use: the catalog loads without the reader."""
+    from raster_core.io.sources import is_remote
+
+    return is_remote(path)
+
+
+def _is_url(path: str) -> bool:
+    """A ``scheme://`` reference other than ``file://`` (by :func:`raster_core.io.sources.url_scheme`):
+    kept as written, never joined to a folder. Whether it can be read is decided when it is read."""
+    from raster_core.io.sources import url_scheme
+
+    return url_scheme(path) not in (None, "file")
 
 
 def _url_join(base: str, href: str) -> str:
@@ -247,9 +258,9 @@ def _url_join(base: str, href: str) -> str:
 
 
 def _absolute(path: str, root: Path | str | None) -> str:
-    if _is_remote(path):
+    if _is_url(path):
         return path
-    if isinstance(root, str) and _is_remote(root):
+    if isinstance(root, str) and _is_url(root):
         return _url_join(root, path)
     if path.startswith("file://"):
         path = urlparse(path).path
@@ -260,7 +271,7 @@ def _absolute(path: str, root: Path | str | None) -> str:
 
 
 def _relative(path: str, root: Path | None) -> str:
-    if root is None or _is_remote(path):
+    if root is None or _is_url(path):
         return path
     try:
         rel = os.path.relpath(path, root)
@@ -720,7 +731,7 @@ class Catalog:
             For JSON that is not STAC, or an Item without raster assets.
         """
         seen: set[str] = set()
-        if base is not None and not (isinstance(base, str) and _is_remote(base)):
+        if base is not None and not (isinstance(base, str) and _is_url(base)):
             base = Path(base)
         return self._add_stac(source, base, seen)
 
@@ -895,7 +906,7 @@ class Catalog:
             if not isinstance(href, str):
                 continue
             target = _absolute(href, base)
-            if _is_remote(target):
+            if _is_url(target):
                 if isinstance(base, str):  # a local document never makes us go online
                     added += self._add_stac(target, target, seen)
             elif Path(target).exists():

@@ -71,7 +71,8 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
     Raises
     ------
     TransformError
-        When the transform has non-finite members or is singular.
+        When the transform has non-finite members, or (``require_invertible``) when
+        :func:`inv_geotransform` finds it singular or its inverse is not finite.
 
     Examples
     --------
@@ -102,14 +103,15 @@ def to_affine(value: TransformLike, *, name: str = "transform", require_invertib
     coeffs = tuple(float(c) for c in aff[:6])
     if not all(math.isfinite(c) for c in coeffs):
         raise TransformError(f"{name} has non-finite members: {gdal_geotransform(aff)}")
-    if require_invertible:
-        det = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
-        if det == 0.0 or not math.isfinite(det):
-            raise TransformError(f"{name} is singular (determinant {det:g}): {gdal_geotransform(aff)}")
-        # a denormal scale has a nonzero determinant but an infinite inverse
-        inverse = (coeffs[4] / det, coeffs[1] / det, coeffs[3] / det, coeffs[0] / det)
-        if not all(math.isfinite(c) for c in inverse):
-            raise TransformError(f"{name} has no finite inverse: {gdal_geotransform(aff)}")
+    if require_invertible:  # the inverse the warper uses (GDAL's rule), and it must be finite
+        gt = gdal_geotransform(aff)
+        try:
+            inverse = inv_geotransform(gt)
+        except TransformError:
+            det = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
+            raise TransformError(f"{name} is singular (determinant {det:g}): {gt}") from None
+        if not all(math.isfinite(c) for c in inverse):  # a denormal scale: nonzero, with an infinite inverse
+            raise TransformError(f"{name} has no finite inverse: {gt}")
     return aff
 
 

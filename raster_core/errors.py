@@ -36,6 +36,8 @@ __all__ = [
     "InvalidRowColError",
     "RemoteNotFoundError",
     "RemoteAccessError",
+    "ReadTooLargeError",
+    "UnsupportedSchemeError",
 ]
 
 
@@ -129,3 +131,14 @@ class CatalogError(RasterCoreError, ValueError):
 
 class InvalidRowColError(InvalidParameterError):
     """Invalid DLTile pixel row/col arguments (mismatched lengths or types)."""
+
+
+class ReadTooLargeError(OutputTooLargeError, RasterReadError):
+    """A read whose pixels would exceed the byte budget (``RASTER_CORE_MAX_BYTES``): a window
+    too large for the budget, or a file declaring a giant size. Both an
+    :class:`OutputTooLargeError` and a :class:`RasterReadError`."""
+
+
+class UnsupportedSchemeError(UnsupportedFeatureError, RasterReadError):
+    """A URL whose scheme raster_core cannot read itself (``gs://``, ``az://``, ``ftp://``...);
+    such objects are read through a store (``open(path, store=...)``)."""

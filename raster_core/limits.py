@@ -2,6 +2,10 @@
 buffers, refused before anything proportional to the output is allocated) and its CRS
 (a 2-D grid needs a horizontal CRS).
 
+The same budget bounds every whole read of the GeoTIFF reader (:meth:`raster_core.io.Dataset.read`,
+checked once per read) and the body a server ignoring ``Range`` may send; the reader's own
+limit (:mod:`raster_core.io.tiff_checks`) is per decoded tile/strip only.
+
 A budget is in bytes. :data:`DEFAULT_MAX_BYTES` applies when the caller gives none; the
 environment variable ``RASTER_CORE_MAX_BYTES`` overrides it for a whole process.
 
@@ -57,15 +61,19 @@ def _human(n: float) -> str:
     return f"{n:.3g} ZiB"
 
 
-def check_bytes(n_bytes: int, max_bytes: int, *, what: str, hint: str = "") -> None:
-    """Raise :class:`~raster_core.errors.OutputTooLargeError` when ``n_bytes > max_bytes``.
+def check_bytes(
+    n_bytes: int, max_bytes: int, *, what: str, hint: str = "",
+    error: type[OutputTooLargeError] = OutputTooLargeError,
+) -> None:
+    """Raise ``error`` (an :class:`~raster_core.errors.OutputTooLargeError`) when ``n_bytes > max_bytes``.
 
-    ``n_bytes`` is an exact integer (never a float that could overflow to ``inf``).
+    ``n_bytes`` is an exact integer (never a float that could overflow to ``inf``). The reader
+    passes :class:`~raster_core.errors.ReadTooLargeError` for its reads.
     """
     if n_bytes > max_bytes:
         shown = f"{n_bytes} bytes ({_human(float(n_bytes))})" if n_bytes < 1 << 80 else \
             f"about 2^{n_bytes.bit_length() - 1} bytes"
-        raise OutputTooLargeError(
+        raise error(
             f"{what} needs {shown}, over the limit of {max_bytes} bytes ({_human(max_bytes)})"
             + (f"; {hint}" if hint else ""))
 

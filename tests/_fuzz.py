@@ -50,7 +50,7 @@ OUTCOMES = ("ok", "typed", "untyped", "crash", "hang", "oom")
 # what a worker runs under: reader limits well below the address-space limit, one I/O thread
 WORKER_ENV = {
     "RASTER_CORE_MAX_SEGMENT_BYTES": str(64 << 20),
-    "RASTER_CORE_MAX_READ_BYTES": str(256 << 20),
+    "RASTER_CORE_MAX_BYTES": str(256 << 20),
     "RASTER_CORE_IO_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "PYTHONWARNINGS": "ignore",

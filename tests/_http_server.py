@@ -2,8 +2,9 @@
 
 It serves files of one folder, counts requests and body bytes, and injects faults:
 latency per request, 503 on every n-th request, truncated bodies (Content-Length promises
-more than is sent), stalls (the request is read, no answer is sent), and fixed statuses per
-path (403, 404...).
+more than is sent), stalls (the request is read, no answer is sent), fixed statuses per
+path (403, 404...), no Range support (200 with the whole file), and 206 answers without
+a Content-Range header.
 
 Examples
 --------
@@ -47,7 +48,8 @@ class Faults:
     truncate_every: int = 0  # send half the body of every n-th request (0: never)
     stall: bool = False  # never answer
     status: dict[str, int] = field(default_factory=dict)  # path -> fixed status
-    ignore_range: bool = False  # answer 200 with the whole file
+    ignore_range: bool = False  # answer 200 with the whole file, whatever the Range header
+    omit_content_range: bool = False  # answer 206 with the range but no Content-Range header
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._status_only(416, {"Content-Range": f"bytes */{size}"})
                 return
             body, status = data[start:end], 206
-            headers = {"Content-Range": f"bytes {start}-{end - 1}/{size}"}
+            headers = {} if faults.omit_content_range else {"Content-Range": f"bytes {start}-{end - 1}/{size}"}
         else:
             start, end, body, status, headers = 0, size, data, 200, {}
         promised = len(body)

@@ -93,3 +93,40 @@ def test_nested_blocks_are_skipped_after_a_failure():
     with pytest.raises(ValueError, match="first block fails"):
         run_blocks(outer, [(0, 1), (1, 2)], num_threads=2)
     assert len(inner_runs) < 50
+
+
+def test_a_failing_block_cancels_the_later_blocks_at_once():
+    """Block 1 fails while block 0 is still running: the blocks after it must not start."""
+    ran: list[int] = []
+    lock = threading.Lock()
+
+    def block(a: int, b: int) -> int:
+        with lock:
+            ran.append(a)
+        if a == 0:
+            time.sleep(0.5)
+        elif a == 1:
+            raise ValueError("block 1 fails")
+        else:
+            time.sleep(0.02)
+        return a
+
+    t0 = time.monotonic()
+    with pytest.raises(ValueError, match="block 1 fails"):
+        run_blocks(block, [(i, i + 1) for i in range(100)], num_threads=2)
+    assert time.monotonic() - t0 < 2.0
+    assert len(ran) <= 4, sorted(ran)  # was ~25: the other thread kept going until block 0 finished
+
+
+def test_the_first_failure_in_block_order_is_raised_whatever_the_thread_count():
+    def block(a: int, b: int) -> int:
+        if a in (3, 7):
+            time.sleep(0.05 if a == 3 else 0.0)  # block 7 fails first in time with several threads
+            raise ValueError(f"block {a}")
+        return a
+
+    for n in (1, 2, 4):
+        with pytest.raises(ValueError, match="block 3"):
+            run_blocks(block, [(i, i + 1) for i in range(10)], num_threads=n)
+        assert run_blocks(lambda a, b: a * b, [(i, i + 1) for i in range(10)], num_threads=n) == [
+            i * (i + 1) for i in range(10)]

@@ -349,3 +349,56 @@ def test_round_trip_property(tmp_path_factory, bands, image_ids, acquired):
         im = again.get_image(image_id)
         assert im.files["B04"] == "/abs/b04.tif" and im.files["x"] == "s3://bucket/x.tif"
         assert im.files["0"].startswith(str(folder.resolve())) and im.acquired == acquired
+
+
+# ----------------------------------------------------------------------------- URL schemes
+@pytest.mark.parametrize("path, remote", [
+    ("https://example.com/a.tif", True), ("HTTP://example.com/a.tif", True), ("s3://bucket/key.tif", True),
+    ("/data/a.tif", False), ("data/a.tif", False), ("file:///data/a.tif", False), ("C:\\data\\a.tif", False),
+    ("C:/data/a.tif", False), ("landsat:scene:1", False), ("sentinel-2:L1C", False),
+])
+def test_one_definition_of_remote_paths(path, remote):
+    from raster_core import catalog
+    from raster_core.io.sources import is_remote
+
+    assert is_remote(path) is remote
+    assert catalog._is_remote(path) is remote  # the catalog asks the reader's definition
+
+
+@pytest.mark.parametrize("url", ["gs://bucket/a.tif", "az://container/a.tif", "ftp://host/a.tif"])
+def test_unsupported_url_schemes_are_typed_errors_naming_the_scheme(url):
+    import raster_core
+    from raster_core.errors import UnsupportedFeatureError, UnsupportedSchemeError
+
+    scheme = url.split(":", 1)[0]
+    for call in (lambda: Catalog().resolve(url), lambda: file_product(url), lambda: raster_core.open(url),
+                 lambda: Catalog.from_stac(url)):
+        with pytest.raises(UnsupportedSchemeError, match=rf"'{scheme}'.*store=") as err:
+            call()
+        assert isinstance(err.value, UnsupportedFeatureError) and isinstance(err.value, RasterReadError)
+        assert url in str(err.value)
+
+
+def test_an_id_with_colons_is_not_a_url():
+    with pytest.raises(NotFoundError, match="does not exist in the catalog"):
+        Catalog().resolve("landsat:scene:1")
+
+
+def test_an_unsupported_url_in_a_catalog_is_kept_and_refused_when_read(tmp_path):
+    """Loading a catalog never reads its files: a gs:// asset is kept as written, and reading it names the scheme."""
+    import raster_core
+    from raster_core.errors import UnsupportedSchemeError
+
+    item = {"type": "Feature", "stac_version": "1.0.0", "id": "gcs-item", "geometry": None, "bbox": None,
+            "properties": {"datetime": "2020-01-01T00:00:00Z"},
+            "links": [{"rel": "child", "href": "gs://bucket/child.json"}],  # a local document stays offline
+            "assets": {"b1": {"href": "gs://bucket/b1.tif", "type": "image/tiff; application=geotiff",
+                              "eo:bands": [{"name": "b1"}]}}}
+    (tmp_path / "item.json").write_text(json.dumps(item))
+    cat = Catalog.from_stac(tmp_path / "item.json")
+    assert cat.get_image("gcs-item").files["b1"] == "gs://bucket/b1.tif"
+    cat.save(tmp_path / "saved")
+    again = Catalog.open(tmp_path / "saved")
+    assert again.get_image("gcs-item").files["b1"] == "gs://bucket/b1.tif"
+    with pytest.raises(UnsupportedSchemeError, match="'gs'"):
+        raster_core.Raster(again).ndarray("gcs-item", bands=["b1"], resolution=1.0)

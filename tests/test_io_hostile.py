@@ -20,10 +20,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import raster_core
-from raster_core.crs import to_affine
-from raster_core.errors import OutputTooLargeError, RasterCoreError, RasterReadError, TransformError
+from raster_core.crs import inv_geotransform, to_affine
+from raster_core.errors import (
+    OutputTooLargeError,
+    RasterCoreError,
+    RasterReadError,
+    ReadTooLargeError,
+    TransformError,
+)
 from raster_core.io.tiff_checks import parse_gdal_nodata, read_limits, set_read_limits
 from tests import _fuzz
 from tests._tiff_edit import ifd_entries, set_tag
@@ -104,7 +112,7 @@ def test_208_byte_tiff_claiming_1e12_pixels_is_refused_fast_and_small(tmp_path, 
         print(json.dumps({{"errors": errors, "seconds": seconds, "rss": rss}}))
         """
     )
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "RASTER_CORE_MAX_READ_BYTES": "1"}  # no longer read
     if segment_limit:
         env["RASTER_CORE_MAX_SEGMENT_BYTES"] = str(segment_limit)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), env=env,
@@ -113,23 +121,26 @@ def test_208_byte_tiff_claiming_1e12_pixels_is_refused_fast_and_small(tmp_path, 
     res = json.loads(out.stdout.strip().splitlines()[-1])
     for err in res["errors"]:
         assert err is not None and err[1], res
-        assert ("MAX_SEGMENT_BYTES" if segment_limit is None else "MAX_READ_BYTES") in err[2]
+        assert ("MAX_SEGMENT_BYTES" if segment_limit is None else "RASTER_CORE_MAX_BYTES") in err[2]
+        if segment_limit is not None:  # the whole-read budget, typed both ways
+            assert err[0] == "ReadTooLargeError", err
     assert res["seconds"] < 1.0, res
     assert res["rss"] < 200 * 2**20, res
 
 
-def test_read_limit_is_configurable_and_checked_before_allocating(tmp_path):
+def test_read_limit_is_configurable_and_checked_before_allocating(tmp_path, monkeypatch):
     path = _write(tmp_path, "small", _tiff(shape=(64, 64)))
     old = read_limits()
+    monkeypatch.setenv("RASTER_CORE_MAX_BYTES", str(64 * 64))  # the one whole-read budget
     try:
-        set_read_limits(read_bytes=64 * 64)
         with raster_core.open(path) as ds:
             assert ds.read(1).shape == (64, 64)
-            with pytest.raises(RasterReadError, match="MAX_READ_BYTES"):
+            with pytest.raises(ReadTooLargeError, match="RASTER_CORE_MAX_BYTES") as err:
                 ds.read(window=(0, 0, 65, 64), boundless=True)
+            assert isinstance(err.value, RasterReadError) and isinstance(err.value, OutputTooLargeError)
             with pytest.raises(OutputTooLargeError):  # 10^14 bytes, all outside the file: the call's budget
                 ds.read(window=(-(10**7), 0, 10**7, 10**7), boundless=True)
-            with pytest.raises(RasterReadError, match="MAX_READ_BYTES"):
+            with pytest.raises(ReadTooLargeError, match="RASTER_CORE_MAX_BYTES"):
                 ds.read_masks(window=(0, 0, 10**6, 10**6), boundless=True)
         set_read_limits(segment_bytes=100)
         with pytest.raises(RasterReadError, match="MAX_SEGMENT_BYTES"):
@@ -138,7 +149,54 @@ def test_read_limit_is_configurable_and_checked_before_allocating(tmp_path):
         set_read_limits()
     assert read_limits() == old
     with pytest.raises(raster_core.InvalidParameterError):
-        set_read_limits(read_bytes=0)
+        set_read_limits(segment_bytes=0)
+
+
+def test_one_size_check_per_read(tmp_path, ovr_mask_tif, monkeypatch):
+    """The whole-read budget is checked once per read (the per-segment limit at open)."""
+    from raster_core import limits
+    from raster_core.io import tiff_checks
+
+    # one budget for whole reads: the reader's own per-read limit is gone
+    assert not hasattr(tiff_checks, "check_read_size") and not hasattr(read_limits(), "read_bytes")
+
+    calls: list[int] = []
+    real = limits.check_bytes
+
+    def counting(n_bytes, max_bytes, **kw):
+        calls.append(n_bytes)
+        return real(n_bytes, max_bytes, **kw)
+
+    monkeypatch.setattr(limits, "check_bytes", counting)
+    with raster_core.open(ovr_mask_tif) as ds:
+        for kw in ({}, {"window": (3, 5, 40, 30)}, {"window": (-5, -5, 40, 30), "boundless": True},
+                   {"overview_level": 1}):
+            calls.clear()
+            ds.read(**kw)
+            assert len(calls) == 1, kw
+        for level in (None, 0):  # a mask read is one read too (these levels have their own mask IFD)
+            calls.clear()
+            ds.read_masks(overview_level=level)
+            assert len(calls) == 1
+        calls.clear()
+        ds.read_masks(overview_level=1)  # no mask IFD: the full-resolution mask it decimates is checked too
+        assert calls == [24 * 24, 96 * 96]
+
+
+def test_each_overview_and_mask_ifd_is_checked_once(ovr_mask_tif, monkeypatch):
+    from raster_core.io import geotiff
+
+    seen: list[int] = []
+    real = geotiff.check_page
+
+    def counting(page, index):
+        seen.append(index)
+        return real(page, index)
+
+    monkeypatch.setattr(geotiff, "check_page", counting)
+    with raster_core.open(ovr_mask_tif) as ds:
+        assert ds.overview_count == 2 and ds._mask_main is not None
+    assert sorted(seen) == [0, 1, 2, 3, 4]  # main, 2 overviews, mask, mask overview: once each
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +277,26 @@ def test_to_affine_refuses_a_transform_without_finite_inverse():
     with pytest.raises(TransformError, match="finite inverse"):
         to_affine((0.0, 5e-324, 0.0, 0.0, 0.0, -1.0))
     assert to_affine((0.0, 1e-300, 0.0, 0.0, 0.0, -1.0)).a == 1e-300
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(_FINITE, _FINITE | st.sampled_from([0.0, 5e-324, 1e-300]), _FINITE | st.just(0.0), _FINITE,
+                 _FINITE | st.just(0.0), _FINITE | st.sampled_from([0.0, -5e-324, -1e-300])))
+def test_to_affine_accepts_exactly_what_inv_geotransform_inverts(gt):
+    """One invertibility rule: the transform's inverse as the warper computes it, all finite."""
+    try:
+        inverse_ok = all(math.isfinite(v) for v in inv_geotransform(gt))
+    except TransformError:
+        inverse_ok = False
+    try:
+        to_affine(gt)
+        accepted = True
+    except TransformError:
+        accepted = False
+    assert accepted == inverse_ok
 
 
 # ----------------------------------------------------------------------------- read right or refuse

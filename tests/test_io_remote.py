@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -89,6 +90,7 @@ _WINDOW_FILES = ["riotiler_cog.tif", "rgbn.tif", "RGB.byte.tif", "titiler_TCI.ti
 def test_random_windows_and_band_subsets_match_local(server, data):
     name = data.draw(st.sampled_from(_WINDOW_FILES))
     path = data_file(name)
+    server.faults.ignore_range = data.draw(st.booleans())  # ranges cut from the kept whole object too
     with raster_core.open(path) as local, raster_core.open(server.url(name)) as remote:
         level = data.draw(st.sampled_from([None, *range(local.overview_count)]))
         h, w = local.shape if level is None else local.overview_shape(level)
@@ -301,3 +303,144 @@ def test_store_objects_fsspec_and_obstore(server):
     with pytest.raises(RemoteNotFoundError):
         raster_core.open("missing.tif", store=store)
     del obstore
+
+
+# ---------------------------------------------------------------------- review mends
+def test_server_ignoring_range_sends_the_object_once_per_open(server):
+    """A 200 to a ranged GET is the whole object: it is kept and every later range is cut from it."""
+    server.faults.ignore_range = True
+    name = "riotiler_cog.tif"  # tiled, with overviews and several requests per full read
+    size = data_file(name).stat().st_size
+    sources.configure(max_request_bytes=64 * 1024, merge_gap=0)  # many requests per read if ranges were honoured
+    with raster_core.open(server.url(name)) as remote, raster_core.open(data_file(name)) as local:
+        assert_same_pixels(local, remote)
+        np.testing.assert_array_equal(remote.read(1, window=(100, 200, 300, 50)),
+                                      local.read(1, window=(100, 200, 300, 50)))
+    assert server.stats.requests == 1
+    assert server.stats.bytes == size
+    # a second open (header cached) reading with concurrent requests still downloads it once
+    server.stats.reset()
+    with raster_core.open(server.url(name)) as remote, raster_core.open(data_file(name)) as local:
+        np.testing.assert_array_equal(remote.read(), local.read())
+        np.testing.assert_array_equal(remote.read(overview_level=0), local.read(overview_level=0))
+    assert server.stats.requests == 1
+    assert server.stats.bytes == size
+
+
+def test_server_ignoring_range_for_an_object_over_the_byte_limit_is_refused(server, monkeypatch):
+    server.faults.ignore_range = True
+    name = "riotiler_cog.tif"
+    monkeypatch.setenv("RASTER_CORE_MAX_BYTES", str(100_000))  # the object is 799760 bytes
+    with pytest.raises(RasterReadError, match=r"riotiler_cog\.tif.*ignores Range.*RASTER_CORE_MAX_BYTES"):
+        raster_core.open(server.url(name))
+    assert server.stats.requests == 1  # refused at once, not retried
+
+
+@pytest.mark.parametrize("ignore_range", [False, True])
+def test_empty_object_is_a_typed_error_at_once(tmp_path, ignore_range):
+    (tmp_path / "empty.tif").write_bytes(b"")
+    with RangeServer(tmp_path) as srv:
+        srv.faults.ignore_range = ignore_range
+        url = srv.url("empty.tif")
+        t0 = time.monotonic()
+        with pytest.raises(RasterReadError, match=r"empty\.tif.*empty object \(0 bytes\)"):
+            raster_core.open(url)
+        assert time.monotonic() - t0 < 1.0
+        assert srv.stats.requests == 1  # not retried as a short body
+        with pytest.raises(RasterReadError, match=r"empty\.tif.*empty object"):
+            sources.read_object(url)
+
+
+def test_growing_the_network_pool_retires_the_old_threads():
+    def net_threads() -> int:
+        return sum(t.name.startswith("raster_core_net") for t in threading.enumerate())
+
+    base = max(sources._net_pool_size, 1)
+    sizes = [base + k for k in range(1, 6)]
+    gate = threading.Event()
+    old = sources._net_executor(sizes[0])
+    in_flight = old.submit(lambda: gate.wait(5) and "done")  # work running when the pool is replaced
+    for n in sizes:
+        pool = sources._net_executor(n)
+        list(pool.map(lambda _: time.sleep(0.02), range(n)))  # start all n threads
+    assert pool is not old
+    gate.set()
+    assert in_flight.result(timeout=5) == "done"  # work of a retired pool finishes
+    deadline = time.monotonic() + 5
+    while net_threads() > sizes[-1] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert net_threads() <= sizes[-1]  # were sum(sizes) threads before the pools were shut down
+
+
+def test_header_cache_is_bounded_by_bytes():
+    from raster_core.io.tiff_header import HeaderCache
+
+    cache = HeaderCache(max_entries=256, max_bytes=1000)
+    for k in range(5):
+        cache.put(f"u{k}", 10, None, {"k": k}, nbytes=300)
+    assert cache.nbytes <= 1000 and len(cache) == 3
+    assert cache.get("u0") is None and cache.get("u4") is not None
+    cache.put("huge", 10, None, {}, nbytes=5000)  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and cache.nbytes <= 1000
+    cache.put("u4", 10, None, {"k": 4}, nbytes=100)  # a replaced entry's bytes are not counted twice
+    assert cache.nbytes == 700
+    cache.clear()
+    assert cache.nbytes == 0 and len(cache) == 0
+
+
+def test_header_cache_byte_budget_from_the_environment(server, monkeypatch):
+    names = ["riotiler_cog.tif", "rgbn.tif", "riotiler_mosaic_cog1.tif", "titiler_dem.tif"]
+    sizes = {}
+    for name in names:  # measure each header's size with the default budget
+        HEADER_CACHE.clear()
+        raster_core.open(server.url(name)).close()
+        sizes[name] = HEADER_CACHE.nbytes
+        assert sizes[name] > 0
+    budget = sizes[names[-1]] + sizes[names[-2]]
+    monkeypatch.setenv("RASTER_CORE_HEADER_CACHE_BYTES", str(budget))
+    HEADER_CACHE.clear()
+    for name in names:
+        raster_core.open(server.url(name)).close()
+        assert HEADER_CACHE.nbytes <= budget
+    server.stats.reset()
+    raster_core.open(server.url(names[-1])).close()  # the most recent headers stay
+    assert server.stats.requests == 0
+    raster_core.open(server.url(names[0])).close()  # the oldest was dropped for the budget
+    assert server.stats.requests == 1
+
+
+def test_a_206_without_content_range_is_refused_at_once(server):
+    server.faults.omit_content_range = True  # the bytes sent cannot be told from other bytes
+    with pytest.raises(RasterReadError, match=r"rgbn\.tif.*bytes 0-65535.*206 without a Content-Range"):
+        raster_core.open(server.url("rgbn.tif"))
+    assert server.stats.requests == 1
+
+
+def test_a_server_that_honours_range_again_is_read_by_ranges(server):
+    name = "riotiler_cog.tif"
+    url = server.url(name)
+    server.faults.ignore_range = True
+    raster_core.open(url).close()  # remembered: this URL answered with the whole object
+    server.reset()
+    with raster_core.open(url) as remote, raster_core.open(data_file(name)) as local:
+        assert server.stats.requests == 0  # header from the cache
+        win = (0, 0, 256, 256)
+        np.testing.assert_array_equal(remote.read(window=win), local.read(window=win))
+        assert server.stats.requests == 1  # the first range alone, kept: not asked twice
+        np.testing.assert_array_equal(remote.read(overview_level=0), local.read(overview_level=0))
+    assert server.stats.bytes < 0.5 * data_file(name).stat().st_size  # ranges, not the whole object
+    HEADER_CACHE.clear()
+    server.stats.reset()
+    raster_core.open(url).close()
+    assert server.stats.requests == 1  # the first request of an open is not repeated either
+
+
+@pytest.mark.parametrize("variable", ["RASTER_CORE_HEADER_CACHE_BYTES", "RASTER_CORE_MAX_BYTES",
+                                      "RASTER_CORE_MERGE_GAP"])
+def test_a_bad_setting_is_named_not_taken_for_a_bad_file(server, monkeypatch, variable):
+    monkeypatch.setenv(variable, "lots")
+    monkeypatch.setattr(sources, "_options", None)  # the remote options are read from the environment again
+    with pytest.raises(raster_core.InvalidParameterError, match=variable) as err:
+        raster_core.open(server.url("byte.tif"))
+    assert not isinstance(err.value, RasterReadError)
+    assert server.stats.requests == 0

@@ -7,6 +7,7 @@ The test files are uploaded with boto3; the reader finds the endpoint through
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 import raster_core
 from raster_core.catalog import Catalog
-from raster_core.errors import RemoteAccessError, RemoteNotFoundError
+from raster_core.errors import RasterReadError, RemoteAccessError, RemoteNotFoundError
 from raster_core.io.sources import S3Source
 from raster_core.io.tiff_header import HEADER_CACHE
 from tests.conftest import data_file, shared_tifs
@@ -156,3 +157,14 @@ def test_raster_api_and_stac_item_on_s3(s3_endpoint):
     arr2, _ = raster_core.Raster(cat).ndarray("cog-item", bands=["visual"], resolution=2000.0, srs="EPSG:3857",
                                                order="gdal")
     np.testing.assert_array_equal(arr2, ref)
+
+
+def test_empty_object_is_a_typed_error_at_once(s3_endpoint):
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.put_object(Bucket=BUCKET, Key="data/empty.tif", Body=b"")
+    t0 = time.monotonic()
+    with pytest.raises(RasterReadError, match=r"s3://raster-core-test/data/empty\.tif.*empty object \(0 bytes\)"):
+        raster_core.open(f"s3://{BUCKET}/data/empty.tif")
+    assert time.monotonic() - t0 < 1.0  # no retries of a "short body"

@@ -55,6 +55,7 @@ from raster_core.errors import (
     CRSError,
     InvalidParameterError,
     RasterReadError,
+    ReadTooLargeError,
     UnsupportedFeatureError,
 )
 from raster_core.io.geokeys import crs_from_geokeys
@@ -63,14 +64,14 @@ from raster_core.io.tiff_checks import (
     SegmentTableError,
     check_geotransform,
     check_page,
-    check_read_size,
     check_segments,
     parse_gdal_nodata,
     raw_ascii_tag,
     segment_decoder,
     usable_colormap,
 )
-from raster_core.io.tiff_header import HEADER_CACHE, parse_with_prefetch
+from raster_core.io.tiff_header import HEADER_CACHE, approx_nbytes, header_cache_bytes, parse_with_prefetch
+from raster_core.limits import default_max_bytes
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
 
@@ -222,7 +223,7 @@ class _Level:
 
 
 def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
-    check_page(page, index)
+    """The layout of an IFD that :func:`check_page` accepted."""
     width, height = int(page.imagewidth), int(page.imagelength)
     samples = int(page.samplesperpixel)
     if page.is_tiled:
@@ -374,8 +375,13 @@ class Dataset:
 
     def _open(self) -> None:
         _install_log_filter()
+        remote = self._store is not None or is_remote(self.name)
+        if remote:  # a bad setting is the caller's error, raised as such before any request
+            remote_options()
+            header_cache_bytes()
+            default_max_bytes()
         try:
-            if self._store is not None or is_remote(self.name):
+            if remote:
                 self._open_remote()
             else:
                 self._open_local()
@@ -460,7 +466,7 @@ class Dataset:
         self._prefix = source.prefix = first  # type: ignore[attr-defined]
         if key:
             keep = {k: v for k, v in self.__dict__.items() if k not in _PER_HANDLE}
-            HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep)
+            HEADER_CACHE.put(key, source.size, getattr(source, "etag", None), keep, nbytes=approx_nbytes(keep))
             source.on_change = lambda: HEADER_CACHE.drop(key)  # type: ignore[attr-defined]
 
     def _parse(self, pages: list[Any]) -> None:
@@ -468,6 +474,7 @@ class Dataset:
             raise self._fail("no image in the TIFF")
         main_i = 0  # GDAL reads the first IFD as the image, whatever its SubfileType says
         page = pages[main_i]
+        check_page(page, main_i)
         main = _make_level(page, main_i, False)
         self._main = main
         self.width, self.height, self.count = main.width, main.height, main.samples
@@ -487,26 +494,29 @@ class Dataset:
         for i, p in enumerate(pages):
             if i == main_i:
                 continue
+            table_error: SegmentTableError | None = None
             try:
-                check_page(p, i)
-            except SegmentTableError:
-                pass  # refused below if the IFD is used, ignored otherwise
+                check_page(p, i)  # once per IFD
+            except SegmentTableError as exc:
+                table_error = exc  # refused below if the IFD is used, ignored otherwise
             except UnsupportedFeatureError:
                 continue
             except RasterReadError:
                 break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
             sft = int(p.subfiletype)
+            if sft & 4:
+                used = int(p.samplesperpixel) == 1
+            else:
+                used = bool(sft & 1) and int(p.samplesperpixel) == self.count and (
+                    int(p.imagewidth) < self.width or int(p.imagelength) < self.height)
+            if not used:
+                continue
+            if table_error is not None:
+                raise table_error
             try:
-                if sft & 4:
-                    if int(p.samplesperpixel) == 1:
-                        masks.append(_make_level(p, i, True))
-                elif sft & 1 and int(p.samplesperpixel) == self.count:
-                    if int(p.imagewidth) < self.width or int(p.imagelength) < self.height:
-                        ovr.append(_make_level(p, i, False))
+                (masks if sft & 4 else ovr).append(_make_level(p, i, bool(sft & 4)))
             except UnsupportedFeatureError:
                 continue
-            except SegmentTableError:
-                raise
             except RasterReadError:
                 break  # GDAL stops scanning the IFD chain at a directory libtiff refuses
         for lv in (main, *ovr, *masks):  # every IFD read later, before anything is allocated
@@ -864,6 +874,17 @@ class Dataset:
             raise BandError(f"{self.name!r}: empty band list")
         return bands, False
 
+    def _check_read_bytes(self, n_bands: int, win: Window, itemsize: int) -> None:
+        """Refuse, before allocating, a read over the budget of :func:`raster_core.limits.default_max_bytes`
+        (a boundless window of any size, or a file declaring a giant one). One check per read: the
+        per-segment limit of :mod:`raster_core.io.tiff_checks` was checked at open."""
+        from raster_core import limits
+
+        limits.check_bytes(
+            int(n_bands) * int(win.height) * int(win.width) * int(itemsize), limits.default_max_bytes(),
+            what=f"reading {n_bands} x {win.height} x {win.width} pixels of {self.name!r}",
+            hint="RASTER_CORE_MAX_BYTES sets the budget", error=ReadTooLargeError)
+
     def _read_bytes(self, offset: int, count: int) -> bytes:
         if offset < 0 or count < 0 or offset + count > self._size:
             raise RasterReadError(f"{self.name!r}: truncated file ({count} bytes at {offset} are past the end)")
@@ -935,7 +956,6 @@ class Dataset:
     ) -> np.ndarray:
         """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
         c0, r0, w, h = win
-        check_read_size(len(samples), h, w, level.dtype.itemsize, self.name)
         if level.raw_dtype is not None and not level.tiled:
             fast = self._read_raw_strips(level, samples, win)
             if fast is not None:
@@ -1081,14 +1101,8 @@ class Dataset:
         ):
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         samples = [b - 1 for b in bands]
-        from raster_core.limits import check_bytes, default_max_bytes
-
+        self._check_read_bytes(len(samples), win, level.dtype.itemsize)
         inner = _intersection(win, level.width, level.height)
-        if inner is not None:  # what the file declares comes first: a corrupt size is the file's fault
-            check_read_size(len(samples), inner.height, inner.width, level.dtype.itemsize, self.name)
-        # then the caller's budget (a boundless window can be any size), then the reader's own limit
-        check_bytes(len(samples) * win.height * win.width * level.dtype.itemsize, default_max_bytes(), what="the read")
-        check_read_size(len(samples), win.height, win.width, level.dtype.itemsize, self.name)
         if inner == win:
             arr = self._read_level(level, samples, win, self._fill_value(), num_threads)
         else:
@@ -1128,14 +1142,18 @@ class Dataset:
         bands, squeeze = self._band_list(indexes)
         level = self._level(overview_level)
         win = _normalize_window(window, level.width, level.height, boundless=boundless)
-        check_read_size(len(bands), win.height, win.width, 1, self.name)
+        self._check_read_bytes(len(bands), win, 1)
+        return self._read_masks(bands, squeeze, level, win)
+
+    def _read_masks(self, bands: list[int], squeeze: bool, level: _Level, win: Window) -> np.ndarray:
+        """:meth:`read_masks` once the window is checked."""
         inner = _intersection(win, level.width, level.height)
         if inner != win:
             full = np.zeros((len(bands), win.height, win.width), dtype=np.uint8)
             if inner is not None:
                 full[:, inner.row_off - win.row_off : inner.row_off - win.row_off + inner.height,
-                     inner.col_off - win.col_off : inner.col_off - win.col_off + inner.width] = self.read_masks(
-                    bands, window=inner, overview_level=overview_level)
+                     inner.col_off - win.col_off : inner.col_off - win.col_off + inner.width] = self._read_masks(
+                    bands, False, level, inner)
             return full[0] if squeeze else full
         out = np.empty((len(bands), win.height, win.width), dtype=np.uint8)
         cache: dict[str, np.ndarray] = {}
@@ -1191,6 +1209,7 @@ class Dataset:
             mlevel = self._mask_ovr.get((level.width, level.height))
         if mlevel is None:
             # no mask IFD for this overview: decimate the full-resolution mask (nearest)
+            self._check_read_bytes(1, Window(0, 0, self.width, self.height), 1)
             full = self._read_level(self._mask_main, [0], Window(0, 0, self.width, self.height), 0)[0]  # type: ignore[arg-type]
             ys = (np.arange(win.row_off, win.row_off + win.height) + 0.5) * self.height / level.height
             xs = (np.arange(win.col_off, win.col_off + win.width) + 0.5) * self.width / level.width

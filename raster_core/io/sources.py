@@ -9,7 +9,11 @@ send the merged requests concurrently, retry connection errors, timeouts, 429 an
 exponential backoff and jitter (bounded in count and total time), check every body's length,
 and raise typed errors: :class:`~raster_core.errors.RemoteNotFoundError` (404),
 :class:`~raster_core.errors.RemoteAccessError` (401/403) or
-:class:`~raster_core.errors.RasterReadError` naming the URL and the byte range.
+:class:`~raster_core.errors.RasterReadError` naming the URL and the byte range (at once, without
+retries, for an empty object). A server that ignores ``Range`` (HTTP 200 with the whole object)
+is sent one request per open: the body is kept and every range is cut from it, within the byte
+budget ``RASTER_CORE_MAX_BYTES`` (:mod:`raster_core.limits`). :func:`is_remote` is the one rule of
+which paths are remote; a URL of another scheme (``gs://``...) is refused naming its scheme.
 
 HTTP(S) uses urllib3 (a core dependency); S3 builds the object's HTTPS URL from the standard
 AWS settings and signs requests with botocore's SigV4 (the ``s3`` extra), unless
@@ -35,15 +39,23 @@ import builtins
 import dataclasses
 import os
 import random
+import re
 import threading
 import time
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, cast, runtime_checkable
 
-from raster_core.errors import InvalidParameterError, RasterReadError, RemoteAccessError, RemoteNotFoundError
+from raster_core.errors import (
+    InvalidParameterError,
+    RasterReadError,
+    RemoteAccessError,
+    RemoteNotFoundError,
+    UnsupportedSchemeError,
+)
 from raster_core.io.ranges import plan_requests, slice_ranges
 
 __all__ = [
@@ -58,6 +70,7 @@ __all__ = [
     "open_source",
     "read_object",
     "is_remote",
+    "url_scheme",
 ]
 
 REMOTE_SCHEMES = ("http", "https", "s3")
@@ -169,11 +182,51 @@ def configure(**changes: Any) -> RemoteOptions:
     return old
 
 
-def is_remote(path: Any) -> bool:
-    """True for ``http://``, ``https://`` and ``s3://`` URLs."""
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")  # two letters at least: "C://x" is a Windows path
+
+
+def url_scheme(path: Any) -> str | None:
+    """The lower-case scheme of a ``scheme://...`` string, else None (paths, ``C:\\x``, ids like ``a:b``).
+
+    Examples
+    --------
+    >>> url_scheme("S3://bucket/key"), url_scheme("/data/x.tif"), url_scheme("landsat:scene"), url_scheme("C://x")
+    ('s3', None, None, None)
+    """
     if not isinstance(path, str):
+        return None
+    m = _URL.match(path)
+    return m.group(1).lower() if m else None
+
+
+def is_remote(path: Any) -> bool:
+    """True for ``http://``, ``https://`` and ``s3://`` URLs; False for paths and ``file://`` URLs.
+
+    The one definition used by the reader and the catalog.
+
+    Raises
+    ------
+    UnsupportedSchemeError
+        For a URL of another scheme (``gs://``, ``az://``...), naming it: read such objects
+        through a store (``raster_core.io.open(path, store=...)``).
+
+    Examples
+    --------
+    >>> is_remote("https://host/a.tif"), is_remote("file:///a.tif"), is_remote("a:b")
+    (True, False, False)
+    >>> is_remote("gs://bucket/a.tif")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    raster_core.errors.UnsupportedSchemeError: 'gs://bucket/a.tif': the URL scheme 'gs' is not supported ...
+    """
+    scheme = url_scheme(path)
+    if scheme is None or scheme == "file":
         return False
-    return urllib.parse.urlsplit(path).scheme.lower() in REMOTE_SCHEMES
+    if scheme in REMOTE_SCHEMES:
+        return True
+    raise UnsupportedSchemeError(
+        f"{path!r}: the URL scheme {scheme!r} is not supported (http, https, s3 and file are); read it "
+        "through a store: raster_core.io.open(path, store=...) with an obstore store or an fsspec filesystem")
 
 
 # ---------------------------------------------------------------------- pools (reset after fork)
@@ -192,9 +245,12 @@ def _net_executor(n: int) -> ThreadPoolExecutor:
     global _net_pool, _net_pool_size
     with _net_lock:
         if _net_pool is None or _net_pool_size < n:
+            old = _net_pool
             _net_pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core_net",
                                            initializer=_mark_net_thread)
             _net_pool_size = n
+            if old is not None:  # its threads finish the work already given to them, then exit
+                old.shutdown(wait=False)
         return _net_pool
 
 
@@ -337,8 +393,35 @@ def _hint_403(url: str) -> str:
     return "the server refuses access: is the URL signed or expired, or does it need credentials?"
 
 
+# URLs that answered a ranged GET with the whole object (HTTP 200): a later open of one of them
+# sends its first request alone, so its concurrent requests cannot each download the object
+_WHOLE_OBJECT_URLS: OrderedDict[str, None] = OrderedDict()
+_WHOLE_OBJECT_URLS_MAX = 1024
+
+
+def _remember_whole_object_url(url: str) -> None:
+    with _net_lock:
+        _WHOLE_OBJECT_URLS[url] = None
+        _WHOLE_OBJECT_URLS.move_to_end(url)
+        while len(_WHOLE_OBJECT_URLS) > _WHOLE_OBJECT_URLS_MAX:
+            _WHOLE_OBJECT_URLS.popitem(last=False)
+
+
 class _HTTPFetcher(_RemoteBase):
-    """GET with a Range header through urllib3, with retries, timeouts and length checks."""
+    """GET with a Range header through urllib3, with retries, timeouts and length checks.
+
+    A server that ignores ``Range`` answers 200 with the whole object: that body is kept for
+    the rest of the open (every later range is cut from it), within the byte budget of
+    :func:`raster_core.limits.default_max_bytes`.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.name = url
+        self.cache_key = url
+        self.size = -1
+        self.etag = None
+        self._whole: bytes | None = None  # the object, when the server ignores Range
+        self._whole_lock = threading.Lock()
 
     def _http_url(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -349,6 +432,49 @@ class _HTTPFetcher(_RemoteBase):
     def _follow(self, headers: Any) -> bool:
         """Adapt to an answer that names where to ask instead (S3: another region); True to ask again."""
         return False
+
+    def _get_ranges(self, starts: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
+        if self._whole is None and self.name in _WHOLE_OBJECT_URLS and any(n > 0 for n in lengths):
+            with self._whole_lock:  # one request first: the whole object again, or ranges after all
+                if self._whole is None:
+                    k = next(i for i, n in enumerate(lengths) if n > 0)
+                    first = self._fetch(int(starts[k]), int(starts[k]) + int(lengths[k]))
+                    if self._whole is None:  # the server honours Range now: keep that range, ask the rest
+                        with _net_lock:
+                            _WHOLE_OBJECT_URLS.pop(self.name, None)
+                        rest = [i for i in range(len(starts)) if i != k]
+                        got = super()._get_ranges([starts[i] for i in rest], [lengths[i] for i in rest])
+                        out_ranges = dict(zip(rest, got, strict=True))
+                        out_ranges[k] = first
+                        return [out_ranges[i] for i in range(len(starts))]
+        whole = self._whole
+        if whole is None:
+            return super()._get_ranges(starts, lengths)
+        out = []
+        for s, n in zip(starts, lengths, strict=True):
+            if n > 0 and s >= len(whole):
+                raise RasterReadError(f"{self.name!r} (bytes {s}-{s + n - 1}): past the end of the "
+                                      f"object ({len(whole)} bytes)")
+            out.append(whole[s : s + n])
+        return out
+
+    def _whole_body(self, resp: Any) -> bytes:
+        """The body of a 200 answer to a ranged GET, refused over the byte budget before it is read."""
+        from raster_core.limits import default_max_bytes
+
+        limit = default_max_bytes()
+        declared = resp.headers.get("Content-Length")
+        n = int(declared) if declared and declared.strip().isdigit() else None
+        body = b"" if n is not None and n > limit else resp.read(limit + 1)
+        if (n is not None and n > limit) or len(body) > limit:
+            size = f"{n} bytes" if n is not None else f"over {limit} bytes"
+            raise RasterReadError(
+                f"{self.name!r}: the server ignores Range requests (it answers with the whole object, {size}), "
+                f"and the object is over the byte limit of {limit} (RASTER_CORE_MAX_BYTES)")
+        return cast(bytes, body)
+
+    def _empty(self) -> RasterReadError:
+        return RasterReadError(f"{self.name!r} is an empty object (0 bytes), not a TIFF")
 
     def _fetch(self, start: int, end: int) -> bytes:
         import urllib3
@@ -366,33 +492,50 @@ class _HTTPFetcher(_RemoteBase):
                                           raise_on_redirect=True, raise_on_status=False),
                     timeout=urllib3.Timeout(connect=opts.connect_timeout, read=opts.read_timeout),
                 )
+                reusable = True
                 try:
                     status = resp.status
-                    if status in (200, 206):
+                    if status == 206:
                         body = resp.read()
+                    elif status == 200:  # the server ignores Range: this is the whole object
+                        reusable = False  # a refused body is left unread: the connection cannot be reused
+                        body = self._whole_body(resp)
+                        reusable = True
                     else:
                         body = b""
                         resp.drain_conn()
                 finally:
-                    resp.release_conn()
+                    if reusable:
+                        resp.release_conn()
+                    else:
+                        resp.close()
                 if status == 206:
-                    total = _content_range_total(resp.headers.get("Content-Range"))
-                    self._note_identity(total, resp.headers.get("ETag"))
+                    content_range = resp.headers.get("Content-Range")
+                    if not content_range:  # cannot tell which bytes these are, nor the object's size
+                        raise RasterReadError(f"{where}: the server answered 206 without a Content-Range header")
+                    self._note_identity(_content_range_total(content_range), resp.headers.get("ETag"))
                     want = end - start if self.size < 0 else max(0, min(end, self.size) - start)
                     if len(body) == want and want > 0:
                         return body
                     why = f"short body: {len(body)} of {want} bytes"
-                elif status == 200:  # the server ignores Range: it sent the whole object
+                elif status == 200:
+                    if not body:
+                        raise self._empty()
                     self._note_identity(len(body), resp.headers.get("ETag"))
-                    if start < len(body):
-                        return body[start:end]
-                    why = f"short body: {len(body)} bytes, the range starts at {start}"
+                    if start >= len(body):
+                        raise RasterReadError(f"{where}: past the end of the object ({len(body)} bytes)")
+                    if self._whole is None:
+                        self._whole = body
+                        _remember_whole_object_url(self.name)
+                    return body[start:end]
                 elif status == 404:
                     raise RemoteNotFoundError(f"{self.name!r} does not exist (HTTP 404)")
                 elif status in (401, 403):
                     hint = _hint_403(self.name)
                     raise RemoteAccessError(f"access to {self.name!r} is denied (HTTP {status}): {hint}")
                 elif status == 416:
+                    if start == 0:  # only an empty object has no byte 0
+                        raise self._empty()
                     self._note_identity(_content_range_total(resp.headers.get("Content-Range")), None)
                     raise RasterReadError(f"{where}: the range is past the end of the object (HTTP 416)")
                 elif status == 429 or status >= 500:
@@ -421,17 +564,12 @@ def _content_range_total(value: str | None) -> int | None:
 
 
 class HTTPSource(_HTTPFetcher):
-    """An object behind an ``http(s)://`` URL that supports Range requests.
+    """An object behind an ``http(s)://`` URL (read with Range requests; see :class:`_HTTPFetcher`
+    for servers that ignore them).
 
     The size and ETag come from the first response (the header request); every later
     response must agree, else the read fails (the object changed while open).
     """
-
-    def __init__(self, url: str) -> None:
-        self.name = url
-        self.cache_key = url
-        self.size = -1
-        self.etag = None
 
     def _http_url(self) -> str:
         return self.name
@@ -452,10 +590,7 @@ class S3Source(_HTTPFetcher):
         self.bucket, self.key = parts.netloc, parts.path.lstrip("/")
         if not self.bucket or not self.key:
             raise RasterReadError(f"{url!r} is not an s3://bucket/key URL")
-        self.name = url
-        self.cache_key = url
-        self.size = -1
-        self.etag = None
+        super().__init__(url)
         env = os.environ
         self.unsigned = env.get("AWS_NO_SIGN_REQUEST", "").strip().upper() in ("YES", "TRUE", "1")
         if requester_pays is None:
@@ -582,19 +717,23 @@ def open_source(target: Any, *, store: Any = None) -> ByteSource:
     ------
     RasterReadError
         For a local file that cannot be opened (the reader checks existence first).
+    UnsupportedSchemeError
+        For a URL of a scheme other than http, https, s3 and file.
     """
     if store is not None:
         return StoreSource(store, os.fspath(target))
     if isinstance(target, ByteSource) and not isinstance(target, (str, bytes)):
         return target
     path = os.fspath(target)
-    scheme = urllib.parse.urlsplit(path).scheme.lower() if isinstance(path, str) else ""
+    scheme = url_scheme(path)
     if scheme in ("http", "https"):
         return HTTPSource(path)
     if scheme == "s3":
         return S3Source(path)
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
+    elif scheme is not None:
+        is_remote(path)  # raises UnsupportedSchemeError naming the scheme
     return LocalFileSource(path)
 
 

@@ -11,13 +11,13 @@ untyped exception or pixels that GDAL would not give:
 * a predictor on a codec that has none (uncompressed, PackBits, JPEG...) is ignored, as
   libtiff ignores it;
 * segment (tile/strip) offsets and byte counts stored as integers, inside the file;
-* byte limits: a segment whose decoded size exceeds :func:`read_limits`'s
-  ``segment_bytes``, a read whose output exceeds ``read_bytes``;
+* a segment whose decoded size exceeds :func:`read_limits`'s ``segment_bytes`` (whole reads
+  are bounded by the budget of :mod:`raster_core.limits`, ``RASTER_CORE_MAX_BYTES``);
 * geotransforms whose members or inverse are not finite (NaN, inf, denormal scales);
 * ``GDAL_NODATA`` parsed from its raw bytes as GDAL parses it (:func:`parse_gdal_nodata`).
 
-Limits come from ``RASTER_CORE_MAX_SEGMENT_BYTES`` / ``RASTER_CORE_MAX_READ_BYTES`` or
-:func:`set_read_limits` (defaults: 1 GiB per segment, 16 GiB per read).
+The segment limit comes from ``RASTER_CORE_MAX_SEGMENT_BYTES`` or :func:`set_read_limits`
+(default 1 GiB).
 
 Examples
 --------
@@ -52,7 +52,6 @@ __all__ = [
     "set_read_limits",
     "check_page",
     "check_segments",
-    "check_read_size",
     "check_geotransform",
     "usable_colormap",
     "segment_decoder",
@@ -61,15 +60,13 @@ __all__ = [
 ]
 
 _DEFAULT_SEGMENT_BYTES = 1 << 30
-_DEFAULT_READ_BYTES = 1 << 34
 
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """Largest decoded segment and largest single read, in bytes."""
+    """Largest decoded segment (tile or strip), in bytes."""
 
     segment_bytes: int
-    read_bytes: int
 
 
 _overrides: dict[str, int] = {}
@@ -83,26 +80,25 @@ def _env_limit(name: str, default: int) -> int:
 
 
 def read_limits() -> ReadLimits:
-    """The byte limits in force (set by :func:`set_read_limits`, else the environment, else defaults)."""
+    """The limit in force (set by :func:`set_read_limits`, else the environment, else the default)."""
     return ReadLimits(
         segment_bytes=_overrides.get("segment_bytes")
         or _env_limit("RASTER_CORE_MAX_SEGMENT_BYTES", _DEFAULT_SEGMENT_BYTES),
-        read_bytes=_overrides.get("read_bytes") or _env_limit("RASTER_CORE_MAX_READ_BYTES", _DEFAULT_READ_BYTES),
     )
 
 
-def set_read_limits(*, segment_bytes: int | None = None, read_bytes: int | None = None) -> ReadLimits:
-    """Set the reader's byte limits for this process (``None`` restores the environment/default).
+def set_read_limits(*, segment_bytes: int | None = None) -> ReadLimits:
+    """Set the per-segment limit for this process (``None`` restores the environment/default).
 
     Examples
     --------
     >>> old = read_limits()
-    >>> set_read_limits(read_bytes=1 << 20).read_bytes
+    >>> set_read_limits(segment_bytes=1 << 20).segment_bytes
     1048576
-    >>> set_read_limits(segment_bytes=old.segment_bytes, read_bytes=old.read_bytes) == old
+    >>> set_read_limits(segment_bytes=old.segment_bytes) == old
     True
     """
-    for key, value in (("segment_bytes", segment_bytes), ("read_bytes", read_bytes)):
+    for key, value in (("segment_bytes", segment_bytes),):
         if value is None:
             _overrides.pop(key, None)
             continue
@@ -291,17 +287,6 @@ def check_segments(
     if single_strip and offsets and bytecounts[0] == 0 and offsets[0] != 0:
         # libtiff guesses the size of such a strip; refuse rather than read zeros
         raise RasterReadError(f"{where}: the only strip has a byte count of 0")
-
-
-def check_read_size(n_bands: int, height: int, width: int, itemsize: int, name: str) -> None:
-    """Refuse a read whose output would exceed the ``read_bytes`` limit (checked before allocating)."""
-    need = int(n_bands) * int(height) * int(width) * int(itemsize)
-    limit = read_limits().read_bytes
-    if need > limit:
-        raise RasterReadError(
-            f"{name!r}: a read of {n_bands} x {height} x {width} pixels needs {need} bytes, more than the "
-            f"limit of {limit} (RASTER_CORE_MAX_READ_BYTES)"
-        )
 
 
 def check_geotransform(gt: Sequence[float]) -> None:

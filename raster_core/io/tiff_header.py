@@ -9,6 +9,9 @@ the start of the file) usually fits the first request.
 Parsed headers are cached per URL (:data:`HEADER_CACHE`): a second open of the same URL in the
 process sends no request. The size and ETag recorded with the header are checked against
 every later response, so an object replaced on the server is detected at its first read.
+The cache keeps at most 256 headers and at most 64 MiB of them (the approximate memory of
+each parsed header: its first bytes, tile tables, tags); ``RASTER_CORE_HEADER_CACHE_BYTES``
+sets another byte budget for the process (read at every insertion).
 
 Examples
 --------
@@ -25,14 +28,28 @@ Examples
 from __future__ import annotations
 
 import io
+import os
+import sys
 import threading
+import types
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from raster_core.errors import RasterReadError
+import numpy as np
 
-__all__ = ["PrefetchedFile", "NeedBytes", "parse_with_prefetch", "HeaderCache", "HEADER_CACHE"]
+from raster_core.errors import InvalidParameterError, RasterReadError
+
+__all__ = [
+    "PrefetchedFile",
+    "NeedBytes",
+    "parse_with_prefetch",
+    "HeaderCache",
+    "HEADER_CACHE",
+    "approx_nbytes",
+    "header_cache_bytes",
+    "DEFAULT_HEADER_CACHE_BYTES",
+]
 
 T = TypeVar("T")
 
@@ -147,35 +164,116 @@ def parse_with_prefetch(
     raise RasterReadError(f"{name!r}: the TIFF header needs more than {max_rounds} requests")
 
 
-class HeaderCache:
-    """Parsed headers by URL: ``{url: (size, etag, state)}`` (least recently used dropped first)."""
+DEFAULT_HEADER_CACHE_BYTES = 64 << 20
 
-    def __init__(self, max_entries: int = 256) -> None:
+
+def header_cache_bytes() -> int:
+    """The cache's byte budget: ``$RASTER_CORE_HEADER_CACHE_BYTES`` (a positive integer), else 64 MiB."""
+    raw = os.environ.get("RASTER_CORE_HEADER_CACHE_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_HEADER_CACHE_BYTES
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidParameterError(f"RASTER_CORE_HEADER_CACHE_BYTES must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def approx_nbytes(obj: Any) -> int:
+    """Approximate memory held by ``obj`` and what it refers to (containers, arrays, objects' attributes).
+
+    Examples
+    --------
+    >>> approx_nbytes({"prefix": b"x" * 1000, "offsets": tuple(range(100))}) > 1000 + 100 * 28
+    True
+    """
+    seen: set[int] = set()
+    total = 0
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        try:
+            total += sys.getsizeof(o)
+        except TypeError:  # pragma: no cover - objects without a size
+            total += 64
+        if isinstance(o, np.ndarray):
+            total += 0 if o.base is not None else o.nbytes
+        elif isinstance(o, dict):
+            stack.extend(o.keys())
+            stack.extend(o.values())
+        elif isinstance(o, (list, tuple, set, frozenset)):
+            stack.extend(o)
+        elif hasattr(o, "__dict__") and not isinstance(o, (type, types.ModuleType, types.FunctionType)):
+            stack.append(vars(o))
+    return total
+
+
+class HeaderCache:
+    """Parsed headers by URL: ``{url: (size, etag, state)}``, least recently used dropped first.
+
+    Bounded by entries (``max_entries``) and by bytes: the entries' sizes (given to :meth:`put`,
+    see :func:`approx_nbytes`) add up to at most ``max_bytes`` (``None``: :func:`header_cache_bytes`,
+    read at every :meth:`put`). An entry larger than the budget is not kept.
+
+    Examples
+    --------
+    >>> cache = HeaderCache(max_entries=8, max_bytes=100)
+    >>> cache.put("a", 10, None, {}, nbytes=60); cache.put("b", 10, None, {}, nbytes=60)
+    >>> cache.get("a") is None, cache.get("b") is not None, cache.nbytes
+    (True, True, 60)
+    """
+
+    def __init__(self, max_entries: int = 256, max_bytes: int | None = None) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[int, str | None, dict[str, Any]]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[int, str | None, dict[str, Any], int]] = OrderedDict()
+        self._nbytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cached entries (as given to :meth:`put`)."""
+        return self._nbytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key: str) -> tuple[int, str | None, dict[str, Any]] | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: str, size: int, etag: str | None, state: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[key] = (size, etag, state)
+            if entry is None:
+                return None
             self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            return entry[:3]
+
+    def put(self, key: str, size: int, etag: str | None, state: dict[str, Any], *, nbytes: int | None = None) -> None:
+        """Keep ``state`` under ``key``; ``nbytes`` defaults to :func:`approx_nbytes` of ``state``."""
+        if nbytes is None:
+            nbytes = approx_nbytes(state)
+        budget = header_cache_bytes() if self.max_bytes is None else self.max_bytes
+        with self._lock:
+            self._pop(key)
+            if nbytes > budget:
+                return
+            self._entries[key] = (size, etag, state, nbytes)
+            self._nbytes += nbytes
+            while len(self._entries) > self.max_entries or self._nbytes > budget:
+                self._pop(next(iter(self._entries)))
+
+    def _pop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._nbytes -= entry[3]
 
     def drop(self, key: str) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self._pop(key)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._nbytes = 0
 
 
 HEADER_CACHE = HeaderCache()
