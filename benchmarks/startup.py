@@ -72,7 +72,7 @@ def warp(dtype):
         src[::7, ::5] = 0
         kw.update(src_nodata=0, dst_nodata=0)
     elif mask == "alpha":
-        alpha = np.full((600, 600), 255 if src.dtype.itemsize == 1 else 65535, dtype=src.dtype)
+        alpha = np.full((600, 600), {"uint16": 65535, "int16": 32767}.get(src.dtype.name, 255), dtype=src.dtype)
         alpha[:, :100] = 0
         src = np.stack([src, alpha])
         kw.update(src_alpha=2)

@@ -36,7 +36,9 @@ Deliberate deviations from GDAL 3.10 (bugs, not semantics):
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -788,27 +790,8 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
             produced[r, c] = 1
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def average_or_mode(
-    src,
-    valid,
-    density,
-    src_xoff,
-    src_yoff,
-    tl_x,
-    tl_y,
-    br_x,
-    br_y,
-    corner_ok,
-    centre_x,
-    margin_x,
-    margin_y,
-    allow_wrap,
-    wrap_scale,
-    method,
-    out,
-    produced,
-):
+def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x, margin_x,
+                    margin_y, allow_wrap, wrap_scale, method, out, produced):
     """GDAL's ``GWKAverageOrModeThread`` over a block of destination pixels.
 
     Parameters
@@ -843,146 +826,173 @@ def average_or_mode(
     produced : (rows, cols) uint8
         Set to 1 where a value is produced, left untouched elsewhere.
     """
-    nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
-    rows = tl_x.shape[0]
-    cols = tl_x.shape[1]
-    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
-    has_density = density.shape[0] == h and density.shape[1] == w and h > 0
-    if method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
-        _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
-                         tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced)
-        return
-    cap = 64
-    buf = np.empty(cap, np.float64)
-    keys = np.empty(64, np.float64)
-    counts = np.empty(64, np.int64)
-    if method == MED:
-        q = 0.5
-    elif method == Q1:
-        q = 0.25
-    else:
-        q = 0.75
-    wrap_dist = 0.0
-    if allow_wrap and src_xoff == 0 and w > 0:
-        wrap_dist = min(2.0, w / 10.0) / wrap_scale
-    for r in range(rows):
-        for c in range(cols):
-            if corner_ok[r, c] == 0:
-                continue
-            x1 = tl_x[r, c] - src_xoff
-            y1 = tl_y[r, c] - src_yoff
-            x2 = br_x[r, c] - src_xoff
-            y2 = br_y[r, c] - src_yoff
-            if not (
-                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            ):
-                continue
-            if (
-                x1 < -margin_x
-                or x2 < -margin_x
-                or y1 < -margin_y
-                or y2 < -margin_y
-                or x1 > w + margin_x
-                or x2 > w + margin_x
-                or y1 > h + margin_y
-                or y2 > h + margin_y
-            ):
-                continue
-            if x2 < x1:
-                x1, x2 = x2, x1
-            if y2 < y1:
-                y1, y2 = y2, y1
-            wrap = False
-            if wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
-                cx = centre_x[r, c] - src_xoff
-                if cx < x1 or cx > x2:
-                    wrap = True
-            xmin = x1
-            xmax = x2
-            if wrap:
-                xmin = x2
-                xmax = x1 + w
-            if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
-                continue
-            if not (y2 > -_EPS and y1 < h + _EPS):
-                continue
-            ixmin = max(int(math.floor(xmin + _EPS)), 0)
-            ixmax = int(math.ceil(xmax - _EPS))
-            if not wrap:
-                ixmax = min(ixmax, w)
-            iymin = max(int(math.floor(y1 + _EPS)), 0)
-            iymax = min(int(math.ceil(y2 - _EPS)), h)
-            if ixmin == ixmax and ixmax < w:
-                ixmax += 1
-            if iymin == iymax and iymax < h:
-                iymax += 1
-            if ixmin >= ixmax or iymin >= iymax:
-                continue
-            npix = (ixmax - ixmin) * (iymax - iymin)
-            if method >= MODE and method != MAX and method != MIN and npix > cap:
-                while cap < npix:
-                    cap *= 2
-                buf = np.empty(cap, np.float64)
-            any_band = False
-            for b in range(nb):
-                wsum = 0.0
-                acc = 0.0
-                n = 0
-                for j in range(iymin, iymax):
-                    wy = _edge_weight(j, iymin, iymax, y1, y2)
-                    for i in range(ixmin, ixmax):
-                        ii = i % w if wrap else i
-                        if has_valid and valid[j, ii] == 0:
-                            continue
-                        if has_density and not (density[j, ii] > _BAND_DENSITY_THRESHOLD):
-                            continue
-                        v = float(src[b, j, ii])
-                        if method == AVERAGE:
-                            wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
-                            if wgt > 0.0:
+    return _general_reduce_kernel(int(method))(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                                                corner_ok, centre_x, margin_x, margin_y, allow_wrap, wrap_scale,
+                                                out, produced)
+
+
+@functools.cache
+def _general_reduce_kernel(method: int) -> Any:
+    """:func:`average_or_mode` for one ``method``, a compile-time constant of the generated function
+    (the other methods' code, e.g. the sorts of mode and the quantiles, is pruned before typing)."""
+
+    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    def general_reduce(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
+                       margin_x, margin_y, allow_wrap, wrap_scale, out, produced):
+        nb = src.shape[0]
+        h = src.shape[1]
+        w = src.shape[2]
+        rows = tl_x.shape[0]
+        cols = tl_x.shape[1]
+        has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+        has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+        if method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+            _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
+                             tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced)
+            return
+        cap = 64
+        buf = np.empty(cap, np.float64)
+        keys = np.empty(64, np.float64)
+        counts = np.empty(64, np.int64)
+        if method == MED:
+            q = 0.5
+        elif method == Q1:
+            q = 0.25
+        else:
+            q = 0.75
+        wrap_dist = 0.0
+        if allow_wrap and src_xoff == 0 and w > 0:
+            wrap_dist = min(2.0, w / 10.0) / wrap_scale
+        for r in range(rows):
+            for c in range(cols):
+                if corner_ok[r, c] == 0:
+                    continue
+                x1 = tl_x[r, c] - src_xoff
+                y1 = tl_y[r, c] - src_yoff
+                x2 = br_x[r, c] - src_xoff
+                y2 = br_y[r, c] - src_yoff
+                if not (
+                    math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+                ):
+                    continue
+                if (
+                    x1 < -margin_x
+                    or x2 < -margin_x
+                    or y1 < -margin_y
+                    or y2 < -margin_y
+                    or x1 > w + margin_x
+                    or x2 > w + margin_x
+                    or y1 > h + margin_y
+                    or y2 > h + margin_y
+                ):
+                    continue
+                if x2 < x1:
+                    x1, x2 = x2, x1
+                if y2 < y1:
+                    y1, y2 = y2, y1
+                wrap = False
+                if wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                    cx = centre_x[r, c] - src_xoff
+                    if cx < x1 or cx > x2:
+                        wrap = True
+                xmin = x1
+                xmax = x2
+                if wrap:
+                    xmin = x2
+                    xmax = x1 + w
+                if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
+                    continue
+                if not (y2 > -_EPS and y1 < h + _EPS):
+                    continue
+                ixmin = max(int(math.floor(xmin + _EPS)), 0)
+                ixmax = int(math.ceil(xmax - _EPS))
+                if not wrap:
+                    ixmax = min(ixmax, w)
+                iymin = max(int(math.floor(y1 + _EPS)), 0)
+                iymax = min(int(math.ceil(y2 - _EPS)), h)
+                if ixmin == ixmax and ixmax < w:
+                    ixmax += 1
+                if iymin == iymax and iymax < h:
+                    iymax += 1
+                if ixmin >= ixmax or iymin >= iymax:
+                    continue
+                npix = (ixmax - ixmin) * (iymax - iymin)
+                if method >= MODE and method != MAX and method != MIN and npix > cap:
+                    while cap < npix:
+                        cap *= 2
+                    buf = np.empty(cap, np.float64)
+                any_band = False
+                for b in range(nb):
+                    wsum = 0.0
+                    acc = 0.0
+                    n = 0
+                    for j in range(iymin, iymax):
+                        wy = _edge_weight(j, iymin, iymax, y1, y2)
+                        for i in range(ixmin, ixmax):
+                            ii = i % w if wrap else i
+                            if has_valid and valid[j, ii] == 0:
+                                continue
+                            if has_density and not (density[j, ii] > _BAND_DENSITY_THRESHOLD):
+                                continue
+                            v = float(src[b, j, ii])
+                            if method == AVERAGE:
+                                wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
+                                if wgt > 0.0:
+                                    wsum += wgt
+                                    acc += (wgt / wsum) * (v - acc)
+                            elif method == RMS:
+                                wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
                                 wsum += wgt
-                                acc += (wgt / wsum) * (v - acc)
-                        elif method == RMS:
-                            wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                        elif method == MAX:
-                            # GDAL starts from the lowest double: NaNs never win, all-NaN
-                            # footprints give -DBL_MAX (-inf once cast to float32)
-                            if n == 0:
-                                acc = -1.7976931348623157e308
-                            if v > acc:
-                                acc = v
-                            n += 1
-                        elif method == MIN:
-                            if n == 0:
-                                acc = 1.7976931348623157e308
-                            if v < acc:
-                                acc = v
-                            n += 1
+                                acc += v * v * wgt
+                            elif method == MAX:
+                                # GDAL starts from the lowest double: NaNs never win, all-NaN
+                                # footprints give -DBL_MAX (-inf once cast to float32)
+                                if n == 0:
+                                    acc = -1.7976931348623157e308
+                                if v > acc:
+                                    acc = v
+                                n += 1
+                            elif method == MIN:
+                                if n == 0:
+                                    acc = 1.7976931348623157e308
+                                if v < acc:
+                                    acc = v
+                                n += 1
+                            else:
+                                buf[n] = v
+                                n += 1
+                    if method == AVERAGE:
+                        if wsum > 0.0:
+                            out[b, r, c] = acc
+                            any_band = True
+                    elif method == RMS:
+                        if wsum > 0.0:
+                            out[b, r, c] = math.sqrt(acc / wsum)
+                            any_band = True
+                    elif n > 0:
+                        if method == MAX or method == MIN:
+                            out[b, r, c] = acc
+                        elif method == MODE:
+                            out[b, r, c] = _mode_of(buf, n, keys, counts)
                         else:
-                            buf[n] = v
-                            n += 1
-                if method == AVERAGE:
-                    if wsum > 0.0:
-                        out[b, r, c] = acc
+                            out[b, r, c] = _quantile_of(buf, n, q)
                         any_band = True
-                elif method == RMS:
-                    if wsum > 0.0:
-                        out[b, r, c] = math.sqrt(acc / wsum)
-                        any_band = True
-                elif n > 0:
-                    if method == MAX or method == MIN:
-                        out[b, r, c] = acc
-                    elif method == MODE:
-                        out[b, r, c] = _mode_of(buf, n, keys, counts)
-                    else:
-                        out[b, r, c] = _quantile_of(buf, n, q)
-                    any_band = True
-            if any_band:
-                produced[r, c] = 1
+                if any_band:
+                    produced[r, c] = 1
+
+    return general_reduce
+
+
+# generated general kernels, as module globals for the row drivers (a closure over a dispatcher
+# would not be found in the on-disk cache by a new process)
+_GENERAL_AVERAGE = _general_reduce_kernel(AVERAGE)
+_GENERAL_RMS = _general_reduce_kernel(RMS)
+_GENERAL_MODE = _general_reduce_kernel(MODE)
+_GENERAL_MAX = _general_reduce_kernel(MAX)
+_GENERAL_MIN = _general_reduce_kernel(MIN)
+_GENERAL_MED = _general_reduce_kernel(MED)
+_GENERAL_Q1 = _general_reduce_kernel(Q1)
+_GENERAL_Q3 = _general_reduce_kernel(Q3)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -992,7 +1002,6 @@ def _fill_plan_row(xs, r, c0, c1, pf, pp, pe, X, Y, OK):
              pe[0], pe[1], pe[2], pe[3], pe[4], X, Y, OK)
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
                         margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out, produced):
@@ -1008,41 +1017,81 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     ``out`` (bands, nrows, c1 - c0) float64 and ``produced`` (nrows, c1 - c0) uint8 as in
     :func:`average_or_mode`.
     """
-    cols = c1 - c0
-    tlx = np.empty((1, cols))
-    tly = np.empty((1, cols))
-    brx = np.empty((1, cols))
-    bry = np.empty((1, cols))
-    cex = np.empty((1, cols))
-    cey = np.empty(cols)
-    ok = np.empty((1, cols), np.uint8)
-    tok = np.empty(cols, np.bool_)
-    bok = np.empty(cols, np.bool_)
-    cok = np.empty(cols, np.bool_)
-    fb = _footprint_buffers(cols)  # allocated once, not per row
-    for r in range(nrows):
-        pr_ = plan_r0 + r
-        _fill_plan_row(tl_xs, pr_, c0, c1, tl_f, tl_p, tl_e, tlx[0], tly[0], tok)
-        _fill_plan_row(br_xs, pr_, c0, c1, br_f, br_p, br_e, brx[0], bry[0], bok)
-        okr = ok[0]
-        for c in range(cols):
-            okr[c] = tok[c] & bok[c]
-        o = out[:, r:r + 1, :]
-        pr = produced[r:r + 1]
-        if kernel == KERNEL_AVERAGE_INT:
-            _average_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr,
-                                        fb)
-        elif kernel == KERNEL_MINMAX_INT:
-            _minmax_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method, o,
-                                       pr, fb)
-        elif kernel == KERNEL_RMS_QUANTILE_INT:
-            _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
-                                             method, o, pr, fits_int64, fb)
-        else:
-            if use_centre:
-                _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
-            average_or_mode(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex, margin_x,
-                            margin_y, allow_wrap, wrap_scale, method, o, pr)
+    return _reduce_rows_driver(int(kernel), int(method))(
+        src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1, tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p,
+        br_e, use_centre, ce_xs, ce_f, ce_p, ce_e, margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out,
+        produced)
+
+
+@functools.cache
+def _reduce_rows_driver(kernel: int, method: int) -> Any:
+    """:func:`reduce_rows_planned` for one ``kernel`` and ``method``, compile-time constants of the
+    generated function: a warp compiles its own reduce kernel only."""
+
+    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    def drive(src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1, tl_xs, tl_f, tl_p, tl_e, br_xs, br_f,
+              br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e, margin_x, margin_y, allow_wrap, wrap_scale,
+              fits_int64, out, produced):
+        cols = c1 - c0
+        tlx = np.empty((1, cols))
+        tly = np.empty((1, cols))
+        brx = np.empty((1, cols))
+        bry = np.empty((1, cols))
+        cex = np.empty((1, cols))
+        cey = np.empty(cols)
+        ok = np.empty((1, cols), np.uint8)
+        tok = np.empty(cols, np.bool_)
+        bok = np.empty(cols, np.bool_)
+        cok = np.empty(cols, np.bool_)
+        fb = _footprint_buffers(cols)  # allocated once, not per row
+        for r in range(nrows):
+            pr_ = plan_r0 + r
+            _fill_plan_row(tl_xs, pr_, c0, c1, tl_f, tl_p, tl_e, tlx[0], tly[0], tok)
+            _fill_plan_row(br_xs, pr_, c0, c1, br_f, br_p, br_e, brx[0], bry[0], bok)
+            okr = ok[0]
+            for c in range(cols):
+                okr[c] = tok[c] & bok[c]
+            o = out[:, r:r + 1, :]
+            pr = produced[r:r + 1]
+            if kernel == KERNEL_AVERAGE_INT:
+                _average_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr,
+                                            fb)
+            elif kernel == KERNEL_MINMAX_INT:
+                _minmax_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method,
+                                           o, pr, fb)
+            elif kernel == KERNEL_RMS_QUANTILE_INT:
+                _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
+                                                 method, o, pr, fits_int64, fb)
+            else:
+                if use_centre:
+                    _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
+                if method == AVERAGE:
+                    _GENERAL_AVERAGE(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                     margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == RMS:
+                    _GENERAL_RMS(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == MODE:
+                    _GENERAL_MODE(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                  margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == MAX:
+                    _GENERAL_MAX(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == MIN:
+                    _GENERAL_MIN(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == MED:
+                    _GENERAL_MED(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == Q1:
+                    _GENERAL_Q1(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+                elif method == Q3:
+                    _GENERAL_Q3(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
+                                margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
+        return 0
+
+    return drive
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
