@@ -114,6 +114,82 @@ def test_chunk_shapes_do_not_change_pixels(stacks, ty, cy, cx, one_row):
     np.testing.assert_array_equal(got.values, expected.filled(0))
 
 
+_REPROJ_CASE = CASES[2]  # cubic onto EPSG:4326, with the alpha band's mask
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cy=st.integers(1, 120), cx=st.integers(1, 120), one_row=st.booleans())
+def test_chunk_shapes_do_not_change_reprojected_pixels(stacks, cy, cx, one_row):
+    # each chunk warps only its own source window, with the transformer of the whole window
+    name, groups, params = _REPROJ_CASE
+    cy, cx = max(cy, 16), max(cx, 16 if not one_row else 120)
+    if one_row:
+        params = dict(params, bounds=(-78.9, 25.6 - 0.01 * 10, -76.6, 25.6))
+        expected = _stack(groups, params)
+    else:
+        expected = stacks[name]
+    got = raster_core.load(groups, chunks={"y": 1 if one_row else cy, "x": cx}, catalog=CATALOG, **params)
+    np.testing.assert_array_equal(got.compute(scheduler="threads").values, expected.filled(0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(resampler=st.sampled_from(["near", "bilinear", "cubic", "average"]), r0=st.integers(0, 59),
+       c0=st.integers(0, 79), h=st.integers(1, 30), w=st.integers(1, 40))
+def test_a_window_warped_from_its_chunk_source_window_equals_the_whole_warp(resampler, r0, c0, h, w):
+    from dataclasses import replace
+
+    from raster_core.api import chunk_source_window
+    from raster_core.warp import execute_plan, plan_warp
+
+    src = ((np.arange(90 * 110).reshape(1, 90, 110) * 7) % 251).astype(np.uint8)
+    dst_shape = (60, 80)
+    plan = plan_warp("EPSG:32618", (300000, 1000, 0, 2800000, 0, -1000), src.shape[1:], "EPSG:4326",
+                     (-76.9, 0.014, 0, 25.3, 0, -0.014), dst_shape, resampling=resampler)
+    whole = np.zeros((1,) + dst_shape, np.uint8)
+    execute_plan(plan, src, whole, src_nodata=0, dst_nodata=0, num_threads=1)
+    win = (r0, min(r0 + h, 60), c0, min(c0 + w, 80))
+    part = chunk_source_window(plan, win)
+    got = np.zeros((1, win[1] - win[0], win[3] - win[2]), np.uint8)
+    if part is not None and part.is_empty:
+        assert not whole[:, win[0]:win[1], win[2]:win[3]].any()
+        return
+    if part is not None:
+        assert part.width * part.height <= plan.window.width * plan.window.height
+        execute_plan(replace(plan, window=part), src, got, dst_window=win, src_nodata=0, dst_nodata=0, num_threads=1)
+    else:
+        execute_plan(plan, src, got, dst_window=win, src_nodata=0, dst_nodata=0, num_threads=1)
+    np.testing.assert_array_equal(got, whole[:, win[0]:win[1], win[2]:win[3]])
+
+
+def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
+    from raster_core import loader
+    from raster_core.io import geotiff
+
+    read = []
+    real_read = geotiff.Dataset.read
+
+    def counting_read(self, *args, **kwargs):
+        out = real_read(self, *args, **kwargs)
+        read.append(out.nbytes)
+        return out
+
+    monkeypatch.setattr(geotiff.Dataset, "read", counting_read)
+    name, groups, params = CASES[1]  # bilinear UTM -> UTM at 700 m: a warp
+    _stack(groups, params)
+    whole_grid = sum(read)
+    read.clear()
+    da = _load(groups, chunks={"time": 1, "y": 24, "x": 24}, **params)
+    n_tasks = da.data.npartitions - raster_core.explain(groups, chunks={"time": 1, "y": 24, "x": 24}, catalog=CATALOG,
+                                                        **params)["empty_chunks"]
+    np.testing.assert_array_equal(da.compute(scheduler="threads").values, stacks[name].filled(0))
+    # before, each chunk read its images' whole windows: ~n_tasks x whole_grid in all
+    assert n_tasks > 100 and sum(read) < 3 * whole_grid
+    # each file's plan was made once in this process, not once per chunk
+    token = da.data.name.removeprefix("raster_core-load-")
+    planned = [k for k in loader._FILE_PLANS if k[0] == token]
+    assert len(planned) == len(set(planned)) == sum(len(g) if isinstance(g, list) else 1 for g in groups)
+
+
 def test_dltile_grid_and_nan_fill():
     # the resampler and types of the mode-float32-scaled case (no new kernel to compile)
     params = dict(bands=["red", "blue"], dltile="256:0:240.0:18:-5:44", resampler="mode", data_type="Float32",
