@@ -11,8 +11,9 @@ How a lazy load runs:
 * on the client: the items are resolved (STAC items through
   :meth:`~raster_core.catalog.Catalog.add_stac`, no catalog needed), grouped into time
   steps, each time step is planned like one layer of ``stack`` (validated requests, output
-  grid, bands, scales), and every image's footprint on the output grid (with the
-  resampler's halo) goes into one STRtree that says which images each chunk needs;
+  grid, bands, scales), every image's footprint on the output grid (with the resampler's
+  halo) goes into one STRtree that says which images each chunk needs, and the budget
+  (``max_bytes``) is checked per chunk (per whole result for an eager load);
 * the graph has one key holding the plan and one task per output chunk (a constant fill
   when no image touches the chunk);
 * a chunk task paints its images one after another on one thread (Dask supplies the
@@ -406,7 +407,9 @@ def _fill_value(fill_value: Any, dtype: np.dtype) -> Any:
 
 
 def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, lazy: bool,
-          params: dict[str, Any], fill_value: Any) -> tuple[LoadPlan, np.ndarray]:
+          params: dict[str, Any], fill_value: Any) -> tuple[LoadPlan, np.ndarray, int]:
+    """``(plan, times, max_bytes)``: the load's plan, the time coordinate and the caller's
+    memory budget."""
     from raster_core.api import Raster
     from raster_core.scaling import numpy_dtype
 
@@ -416,12 +419,16 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     stac = [d for g in raw for _, d in g if d is not None]
     if raster is not None:
         cat = _working_catalog(raster.catalog, stac)
-        rst = Raster(cat, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
+        rst = Raster(cat, max_bytes=raster.max_bytes, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
     else:
         cat = _working_catalog(catalog, stac)
         rst = Raster(cat)
+    max_bytes = rst.max_bytes
     if lazy:
-        rst.max_pixels = 1 << 62  # a lazy load is never held in memory as a whole
+        # a lazy load is never held in memory as a whole: its chunks are budgeted instead
+        # (_check_budget); the grid keeps a bound that stops absurd grids before planning them
+        rst.max_pixels = None
+        rst.max_bytes = max(max_bytes, _LAZY_GRID_MAX_BYTES)
     resolved: list[list[tuple[Any, Any, np.datetime64]]] = []
     for g in raw:
         row = []
@@ -456,7 +463,52 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     times = np.array([min((t for _, _, t in g if not np.isnat(t)), default=np.datetime64("NaT", "ns"))
                       for g in groups], dtype="datetime64[ns]")
     plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype), _token())
-    return plan, times
+    return plan, times, max_bytes
+
+
+#: The bound on a lazy load's grid (bytes of the whole array with its working buffers, were
+#: it computed at once): far above any real load, it stops a mistaken resolution before its
+#: grid is planned (``Raster(max_bytes=...)`` above it raises it).
+_LAZY_GRID_MAX_BYTES = 1 << 50
+
+
+def _check_budget(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], *, lazy: bool, max_bytes: int,
+                  num_threads: int | None) -> None:
+    """Refuse a load whose buffers exceed ``max_bytes`` before anything is allocated: for a
+    lazy load, the largest chunk (its block and one time step's working buffers); for an
+    eager one, the whole ``(time, band, y, x)`` result and the time steps in progress.
+
+    Raises
+    ------
+    OutputTooLargeError
+        Over the budget.
+    """
+    from raster_core._parallel import resolve_num_threads
+    from raster_core.api import _bytes_per_value
+    from raster_core.limits import check_bytes
+    from raster_core.scaling import numpy_dtype
+
+    req = plan.requests[0]
+    n_work = len(req.plan.names)  # the working buffers hold an alpha band that is dropped
+    n_out = len(plan.band_names)
+    per_value = _bytes_per_value(numpy_dtype(req.plan.data_type), plan.dtype)
+    item = plan.dtype.itemsize
+    if lazy:
+        t, rows, cols = max(chunks[0]), max(chunks[2]), max(chunks[3])
+        check_bytes(t * n_out * rows * cols * item + n_work * rows * cols * per_value, max_bytes,
+                    what=f"a chunk of {t} x {n_out} x {rows} x {cols} {plan.dtype.name} values with its working "
+                         "buffers",
+                    hint="use smaller chunks, or raise Raster(max_bytes=...)")
+        return
+    steps = len(plan.requests)
+    rows, cols = plan.geobox.height, plan.geobox.width
+    workers = min(steps, resolve_num_threads(num_threads))
+    check_bytes(steps * n_out * rows * cols * item + workers * rows * cols * (n_work * per_value + n_out * item),
+                max_bytes,
+                what=f"a load of {steps} time steps of {rows} x {cols} x {n_out} {plan.dtype.name} values with "
+                     f"{workers} in progress",
+                hint="use chunks=... (a lazy load on Dask), a coarser resolution or smaller bounds, or raise "
+                     "Raster(max_bytes=...)")
 
 
 def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
@@ -504,11 +556,13 @@ def _collect(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[Any, ...]:
 def _build(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[LoadPlan, np.ndarray, Any, dict, dict]:
     catalog, groupby, chunks, fill_value, raster = _collect(items, bands, kw)
     params = _stack_params(kw)
-    plan, times = _plan(items, bands, catalog=catalog, groupby=groupby, raster=raster, lazy=chunks is not None,
-                        params=params, fill_value=fill_value)
+    plan, times, max_bytes = _plan(items, bands, catalog=catalog, groupby=groupby, raster=raster,
+                                   lazy=chunks is not None, params=params, fill_value=fill_value)
     gb = plan.geobox
     shape = (len(plan.requests), len(plan.band_names), gb.height, gb.width)
     norm = _normalize_chunks(chunks if chunks is not None else {"time": 1, "y": -1, "x": -1}, shape, plan.dtype)
+    _check_budget(plan, norm, lazy=chunks is not None, max_bytes=max_bytes,
+                  num_threads=raster.num_threads if raster is not None else None)
     tasks, stats = _block_tasks(plan, norm)
     return plan, times, norm, tasks, stats
 
@@ -580,6 +634,10 @@ cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, process
     ------
     RasterCoreError
         The Raster API's errors, before any pixel is read (also for a lazy load).
+    OutputTooLargeError
+        When the buffers of an eager load's whole ``(time, band, y, x)`` result, or of a
+        lazy load's largest chunk, exceed the memory budget (8 GiB by default;
+        ``Raster(max_bytes=...).load``), before anything is allocated.
 
     Examples
     --------

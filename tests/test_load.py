@@ -190,6 +190,51 @@ def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
     assert len(planned) == len(set(planned)) == sum(len(g) if isinstance(g, list) else 1 for g in groups)
 
 
+# --------------------------------------------------------------------------- budgets
+def _budget_case():
+    name, groups, params = CASES[0]  # Byte, near: 3 time steps
+    info = raster_core.explain(groups, catalog=CATALOG, **params)
+    _, _, rows, cols = info["shape"]
+    return groups, params, rows * cols * 2  # values per time step (2 bands)
+
+
+def test_raster_max_bytes_reaches_an_eager_load_of_the_whole_result():
+    from raster_core.errors import OutputTooLargeError
+
+    groups, params, values = _budget_case()
+    # one time step's buffers fit (7 bytes a value for Byte), the 3-step result does not
+    r = Raster(CATALOG, max_bytes=int(8.5 * values))
+    with pytest.raises(OutputTooLargeError, match="3 time steps"):
+        r.load(groups, **params)
+    assert Raster(CATALOG, max_bytes=100 * values).load(groups, **params).shape[0] == 3
+    # chunked, the same budget holds each chunk: whole-grid chunks of one step fit (8 bytes a
+    # value), chunks of three steps do not (10 bytes a value)
+    lazy = r.load(groups, chunks={"time": 1, "y": -1, "x": -1}, **params)
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync").values, _stack(groups, params).filled(0))
+    with pytest.raises(OutputTooLargeError, match="a chunk of 3 x 2"):
+        r.load(groups, chunks={"time": 3, "y": -1, "x": -1}, **params)
+
+
+def test_a_lazy_load_budgets_its_chunks_not_its_time_steps():
+    from raster_core.errors import OutputTooLargeError
+
+    # one time step at 3 m: about 79000 x 72000 Byte values, over 8 GiB with its buffers
+    params = dict(bands=["red"], srs="EPSG:32618", resolution=3, data_type="Byte")
+    with pytest.raises(OutputTooLargeError):
+        raster_core.load([FULL], **params)
+    da = raster_core.load([FULL], chunks={"y": 8192, "x": 8192}, **params)
+    assert da.shape[2] * da.shape[3] * 7 > 8 << 30 and da.data.npartitions < 100
+    with pytest.raises(OutputTooLargeError, match="chunk"):
+        raster_core.load([FULL], chunks={"y": -1, "x": -1}, **params)
+    # a budget small enough for small chunks only, and chunks computed within it
+    r = Raster(max_bytes=2_000_000)
+    small = r.load([FULL], chunks={"y": 256, "x": 256}, **dict(params, resolution=600))
+    np.testing.assert_array_equal(small.compute(scheduler="threads").values,
+                                  raster_core.load([FULL], **dict(params, resolution=600)).values)
+    with pytest.raises(OutputTooLargeError):
+        r.load([FULL], **dict(params, resolution=100))
+
+
 def test_dltile_grid_and_nan_fill():
     # the resampler and types of the mode-float32-scaled case (no new kernel to compile)
     params = dict(bands=["red", "blue"], dltile="256:0:240.0:18:-5:44", resampler="mode", data_type="Float32",
