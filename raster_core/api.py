@@ -745,13 +745,15 @@ def _alpha_max(dtype: np.dtype) -> int:
     """The opaque alpha value GDAL and viewers expect for a band type."""
     return {"uint16": 65535, "int16": 32767}.get(dtype.name, 255)
 
-_datasets: dict[tuple[str, int, int], Any] = {}
+_datasets: dict[tuple[str, int, int], Any] = {}  # in least recently used order
 _datasets_lock = threading.Lock()
+_DATASETS_MAX = 64  # each holds an open file
 
 
 def _open(path: str) -> Any:
-    """An open reader for ``path`` (cached while the file is unchanged) or URL (opened afresh:
-    the reader's per-URL header cache makes that free, and drops a header whose object changed)."""
+    """An open reader for ``path`` (cached while the file is unchanged; the 64 most recently
+    used stay open) or URL (opened afresh: the reader's per-URL header cache makes that free,
+    and drops a header whose object changed)."""
     from raster_core import io as rc_io
     from raster_core.io.sources import is_remote
 
@@ -763,12 +765,14 @@ def _open(path: str) -> Any:
     except OSError:
         return rc_io.open(path)  # raises the reader's typed error
     with _datasets_lock:
-        ds = _datasets.get(key)
+        ds = _datasets.pop(key, None)
+        if ds is not None:
+            _datasets[key] = ds  # now the most recently used
     if ds is None or getattr(ds, "closed", False):
         ds = rc_io.open(path)
         with _datasets_lock:
-            if len(_datasets) > 64:
-                _datasets.clear()
+            while len(_datasets) >= _DATASETS_MAX:
+                del _datasets[next(iter(_datasets))]
             _datasets[key] = ds
     return ds
 

@@ -534,3 +534,22 @@ def test_readme_dask_section_runs(monkeypatch):
     with dask.config.set(scheduler="threads"):
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_header_cache_keeps_the_most_recently_used_files(tmp_path):
+    from raster_core import api
+    from raster_core.io import write_geotiff
+
+    paths = []
+    for i in range(api._DATASETS_MAX + 6):
+        paths.append(str(tmp_path / f"f{i}.tif"))
+        write_geotiff(paths[-1], np.full((1, 4, 4), i, np.uint8), crs="EPSG:32633",
+                      transform=(500000.0 + 40 * i, 10.0, 0.0, 4000000.0, 0.0, -10.0))
+    opened = [api._open(p) for p in paths]
+    assert len(api._datasets) == api._DATASETS_MAX
+    # the least recently used were dropped over the limit; the last ones stay open and are
+    # reused (and so kept) while old ones are opened again
+    assert api._open(paths[0]) is not opened[0]
+    assert all(api._open(p) is ds for p, ds in zip(paths[-10:], opened[-10:], strict=True))
+    assert api._open(paths[1]) is not opened[1] and api._open(paths[-1]) is opened[-1]
+    assert api._open(paths[0]) is api._open(paths[0])
