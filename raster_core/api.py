@@ -851,6 +851,7 @@ def _footprint_samples() -> tuple[np.ndarray, np.ndarray]:
 
 
 _FOOTPRINT_SAMPLES = _footprint_samples()
+_CORNERS = (np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0, 1.0]))
 
 
 def _footprint_window(transformer: Any, src_size: tuple[int, int], dst_shape: tuple[int, int], *,
@@ -870,7 +871,8 @@ def _footprint_window(transformer: Any, src_size: tuple[int, int], dst_shape: tu
     whole = (0, rows, 0, cols)
     h, w = src_size
     t = transformer
-    ux, uy = _FOOTPRINT_SAMPLES
+    # same CRS: an affine map, whose bounding box is the corners'
+    ux, uy = _CORNERS if t.same_crs else _FOOTPRINT_SAMPLES
     px, py, ok = t.transform_points(ux * w, uy * h, inverse=True)
     if not ok.all() or not (np.isfinite(px).all() and np.isfinite(py).all()):
         return whole
