@@ -946,6 +946,7 @@ def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) 
     source window, kernel, destination window); ``None`` = nothing reaches the grid."""
     from affine import Affine
 
+    from raster_core.transform import WarpTransformer
     from raster_core.warp import plan_warp
 
     ds = _open(path)
@@ -959,14 +960,12 @@ def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) 
     flags = ds.mask_flags[0] if ds.count else frozenset()
     base = dict(path=path, sources=tuple(sources), overview=level if level >= 0 else None, src_transform=src_tf,
                 src_shape=(src_h, src_w), nodata=nodata, need_file_mask="per_dataset" in flags or not data_idx)
-    full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
-                     resampling=req.resampler)
 
     # --- identical grids: GDAL's warper degenerates to a copy (nearest on a whole-pixel
     # translation) for every resampler; read straight into the output window instead
-    offset = None if full.transformer.has_reprojection else _translation_offset(src_tf, gb.transform)
-    if (_DIRECT_COPY and offset is not None and full.resampling == "near"
-            and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata))):
+    reprojects = WarpTransformer(ds.crs, src_tf, gb.crs, gb.transform).has_reprojection
+    offset = None if reprojects else _translation_offset(src_tf, gb.transform)
+    if _DIRECT_COPY and offset is not None and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata)):
         dx, dy = offset
         c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
         r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
@@ -975,6 +974,8 @@ def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) 
         return FilePlan(**base, dst_window=(r0, r1, c0, c1), copy_offset=offset)
 
     # --- a warp of the source window
+    full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
+                     resampling=req.resampler)
     win = full.window
     if win is None or win.is_empty:
         return None
@@ -1178,9 +1179,9 @@ FilePlanner = Callable[[int, str, list[BandSource]], "FilePlan | None"]
 
 def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int, int, int, int] | None = None, *,
            num_threads: int | None = None, progress: Progress | None = None,
-           file_plan: FilePlanner | None = None) -> tuple[np.ndarray, np.ndarray]:
+           file_plan: FilePlanner | None = None, fill: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     """Warp, mosaic, mask and scale: ``(data, valid)`` both ``(bands, rows, cols)``; masked
-    values are 0.
+    values are ``fill`` (0, as the Raster service sends them).
 
     ``images`` (indexes into ``req``'s images, painter's order; default all) are painted on
     ``window = (row0, row1, col0, col1)`` of the grid (default the whole grid), each through
@@ -1221,12 +1222,12 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     assert data is not None and valid is not None
     valid = mosaic_validity(req, data, valid)
     if req.scales is None and data.dtype == numpy_dtype(req.data_type):
-        # no conversion needed: masked pixels are 0, as the service sends them (band by
-        # band: one band's temporary, not the output's)
+        # no conversion needed: masked pixels get the fill (band by band: one band's
+        # temporary, not the output's)
         for b in range(nb):
-            np.copyto(data[b], 0, where=~valid[b])
+            np.copyto(data[b], fill, where=~valid[b])
         return data, valid
-    out = apply_scales(data, req.scales, req.data_type, valid, num_threads=num_threads)
+    out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
     return out, valid
 
 

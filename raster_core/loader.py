@@ -284,14 +284,20 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
     from raster_core.api import render
 
     (t0, t1), (b0, b1), (r0, r1), (c0, c1) = slices
-    out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+    out = None
     for step, images in entries:
         def planner(i: int, path: str, sources: list[Any], step: int = step) -> Any:
             return file_plan(plan, step, i, path, sources)
 
         data, valid = render(plan.requests[step], images, (r0, r1, c0, c1), num_threads=num_threads,
-                             file_plan=planner)
+                             file_plan=planner, fill=plan.fill_value)
+        if t1 - t0 == 1 and b1 - b0 == data.shape[0] and data.dtype == plan.dtype:
+            return data[np.newaxis]  # the chunk is this step's result (masked pixels filled)
+        if out is None:
+            out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
         np.copyto(out[step - t0], data[b0:b1], where=valid[b0:b1], casting="unsafe")
+    if out is None:
+        out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
     return out
 
 
