@@ -42,7 +42,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -223,6 +223,12 @@ def _sort_key(key: Any) -> Any:
 class LoadPlan:
     """Everything the chunk tasks need, computed on the client.
 
+    Each file's plan (overview, source window, kernel: what does not depend on the chunk)
+    is made from the file's header on the first chunk that needs it and kept by this object
+    (:func:`file_plan`), so the client reads no header for STAC items with ``proj:*`` and
+    a process reads each header once per load, not once per chunk; the kept plans are
+    not pickled and go with the object.
+
     Attributes
     ----------
     requests
@@ -234,7 +240,7 @@ class LoadPlan:
     fill_value
         Value of pixels without data.
     token
-        Unique name of this plan: the key of its files' plans in each process's cache.
+        Unique name of this plan (the name of the load's graph).
     """
 
     requests: tuple[Any, ...]
@@ -242,37 +248,38 @@ class LoadPlan:
     dtype: np.dtype
     fill_value: Any
     token: str = ""
+    _files: dict[tuple[int, int, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def geobox(self) -> Any:
         return self.requests[0].geobox
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock")}
 
-# Each file's plan (overview, source window, kernel: what does not depend on the chunk) is
-# made once per process from the file's header, on the first chunk that needs it: the
-# client reads no header for STAC items with proj:* (a 1000-item graph builds in well under
-# a second), and a worker reads each header once, not once per chunk.
-_FILE_PLANS: dict[tuple[str, int, int, str], Any] = {}
-_FILE_PLANS_LOCK = threading.Lock()
-_FILE_PLANS_MAX = 4096  # a few KiB each
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_files", {})
+        object.__setattr__(self, "_lock", threading.Lock())
+
+
 _MISSING = object()
 
 
 def file_plan(plan: LoadPlan, step: int, image: int, path: str, sources: list[Any]) -> Any:
     """The :class:`~raster_core.api.FilePlan` of bands ``sources`` of file ``path`` of image
-    ``image`` of time step ``step`` (cached per process)."""
+    ``image`` of time step ``step``: made once, then kept by ``plan``."""
     from raster_core.api import plan_file
 
-    key = (plan.token, step, image, path)
-    with _FILE_PLANS_LOCK:
-        fp = _FILE_PLANS.get(key, _MISSING)
+    key = (step, image, path)
+    with plan._lock:
+        fp = plan._files.get(key, _MISSING)
     if fp is _MISSING:
         req = plan.requests[step]
         fp = plan_file(path, sources, req.geobox, req)
-        with _FILE_PLANS_LOCK:
-            if len(_FILE_PLANS) >= _FILE_PLANS_MAX:
-                _FILE_PLANS.clear()
-            _FILE_PLANS[key] = fp
+        with plan._lock:
+            plan._files[key] = fp
     return fp
 
 

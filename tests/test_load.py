@@ -162,7 +162,7 @@ def test_a_window_warped_from_its_chunk_source_window_equals_the_whole_warp(resa
 
 
 def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
-    from raster_core import loader
+    from raster_core import api
     from raster_core.io import geotiff
 
     read = []
@@ -184,10 +184,16 @@ def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
     np.testing.assert_array_equal(da.compute(scheduler="threads").values, stacks[name].filled(0))
     # before, each chunk read its images' whole windows: ~n_tasks x whole_grid in all
     assert n_tasks > 100 and sum(read) < 3 * whole_grid
-    # each file's plan was made once in this process, not once per chunk
-    token = da.data.name.removeprefix("raster_core-load-")
-    planned = [k for k in loader._FILE_PLANS if k[0] == token]
-    assert len(planned) == len(set(planned)) == sum(len(g) if isinstance(g, list) else 1 for g in groups)
+    # each file's plan was made once, not once per chunk, and is kept by the load's plan (not pickled)
+    graph = dict(da.data.__dask_graph__())
+    plan = next(v.value for k, v in graph.items() if isinstance(k, str) and k.endswith("-plan"))
+    assert len(plan._files) == sum(len(g) if isinstance(g, list) else 1 for g in groups)
+    assert pickle.loads(pickle.dumps(plan))._files == {}
+    made = []
+    real_plan_file = api.plan_file
+    monkeypatch.setattr(api, "plan_file", lambda *a: made.append(a[0]) or real_plan_file(*a))
+    da.compute(scheduler="threads")
+    assert made == []
 
 
 # --------------------------------------------------------------------------- budgets
