@@ -3,8 +3,9 @@
 A synthetic collection (``--items`` COGs of 256 x 256 uint16, 64-px tiles, DEFLATE, nodata
 0, scattered over a 4096 x 4096 grid of 10 m UTM pixels on ``--steps`` dates) is written to a
 temp folder. Both libraries load the same STAC items onto the same grid (same CRS, same
-affine, nearest), grouped by time, in 1024 x 1024 chunks, and reduce them with
-``max("time")``. Timed, each as the median of ``--repeat`` runs after a warm-up:
+affine; the items' 10 m grid by default, or ``--resolution``, with ``--resampling``), grouped
+by time, in 1024 x 1024 chunks, and reduce them with ``max("time")``. Timed, each as the
+median of ``--repeat`` runs after a warm-up:
 
 * graph build: the ``load(...)`` call (planning + graph, nothing computed);
 * compute on Dask's threads scheduler with ``--threads`` threads;
@@ -16,6 +17,7 @@ stackstac is not run: its current release pins pandas < 3, older than this envir
 Usage::
 
     flock /tmp/raster_core_bench.lock python benchmarks/load.py [--items N] [--steps N] [--repeat N]
+        [--resolution M --resampling bilinear]
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resolution", type=float, default=RES,
+                    help="output pixel size in m (other than 10: every chunk warps its items)")
+    ap.add_argument("--resampling", default="nearest", choices=("nearest", "bilinear", "cubic", "average"))
     args = ap.parse_args(argv)
 
     import dask
@@ -100,15 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     py_items = [pystac.Item.from_dict(d) for d in items]
     bounds = (X0, Y0 - GRID * RES, X0 + GRID * RES, Y0)
     chunks = {"time": 1, "y": 1024, "x": 1024}
-    geobox = OdcGeoBox.from_bbox(bounds, crs="EPSG:32633", resolution=RES)
+    res = args.resolution
+    geobox = OdcGeoBox.from_bbox(bounds, crs="EPSG:32633", resolution=res)
+    resampler = "near" if args.resampling == "nearest" else args.resampling
 
     def ours():
-        return raster_core.load(items, ["B1"], groupby="time", chunks=chunks, srs="EPSG:32633", resolution=RES,
-                                bounds=bounds)
+        return raster_core.load(items, ["B1"], groupby="time", chunks=chunks, srs="EPSG:32633", resolution=res,
+                                bounds=bounds, resampler=resampler)
 
     def odc_load():
         return odc.stac.load(py_items, bands=["B1"], geobox=geobox, groupby="time", chunks={"x": 1024, "y": 1024},
-                             resampling="nearest")
+                             resampling=args.resampling)
 
     rows = []
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -142,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         client.close()
         cluster.close()
 
-    print(f"{args.items} COGs {SIZE}x{SIZE} uint16 on {args.steps} dates -> ({args.steps}, 1, {GRID}, {GRID}), "
-          f"chunks 1024, max('time'); {args.threads} threads / 2-process LocalCluster; median of {args.repeat}")
+    shape = tuple(int(v) for v in ours().shape)
+    print(f"{args.items} COGs {SIZE}x{SIZE} uint16 on {args.steps} dates -> {shape} at {res:g} m "
+          f"({args.resampling}), chunks 1024, max('time'); {args.threads} threads / 2-process LocalCluster; "
+          f"median of {args.repeat}")
     print(f"{'library':<12} {'build s':>8} {'threads s':>10} {'cluster s':>10} {'peak RSS MB':>12} {'graph keys':>11}")
     for name, b, t, c, p, k in rows:
         print(f"{name:<12} {b:8.3f} {t:10.2f} {c:10.2f} {p:12.0f} {k:11d}")

@@ -25,9 +25,10 @@ Examples
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -308,37 +309,7 @@ class Raster:
         image's window, whatever the number of images.
         """
         threads = self.num_threads if num_threads is None else num_threads
-        gb = req.geobox
-        plan = req.plan
-        nb = len(plan.names)
-        work_dt = numpy_dtype(plan.data_type)
-        mosaic = Mosaic(nb, gb.height, gb.width, work_dt, alpha_last=plan.alpha_last)
-        for srcs in plan.sources:
-            by_path: dict[str, list[int]] = {}
-            for b, s in enumerate(srcs):
-                by_path.setdefault(s.path, []).append(b)
-            with on_block(progress.block if progress is not None else None):
-                warped = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, threads))
-                          for path, out_bands in by_path.items()]
-            pieces = [(ob, p) for ob, p in warped if p is not None]
-            if progress is not None:
-                progress.advance()
-            if not pieces:
-                continue  # the image does not reach the output grid
-            layer, lvalid, window = _image_layer(pieces, nb, work_dt)
-            mosaic.add(layer, lvalid, window=window, take=True)
-            del layer, lvalid, pieces
-        data, valid = mosaic.result()
-        assert data is not None and valid is not None
-        valid = mosaic_validity(req, data, valid)
-        if req.scales is None and data.dtype == numpy_dtype(req.data_type):
-            # no conversion needed: masked pixels are 0, as the service sends them (band by
-            # band: one band's temporary, not the output's)
-            for b in range(nb):
-                np.copyto(data[b], 0, where=~valid[b])
-            return data, valid
-        out = apply_scales(data, req.scales, req.data_type, valid, num_threads=threads)
-        return out, valid
+        return render(req, num_threads=threads, progress=progress)
 
     # ------------------------------------------------------------------ public methods
     def ndarray(
@@ -774,13 +745,15 @@ def _alpha_max(dtype: np.dtype) -> int:
     """The opaque alpha value GDAL and viewers expect for a band type."""
     return {"uint16": 65535, "int16": 32767}.get(dtype.name, 255)
 
-_datasets: dict[tuple[str, int, int], Any] = {}
+_datasets: dict[tuple[str, int, int], Any] = {}  # in least recently used order
 _datasets_lock = threading.Lock()
+_DATASETS_MAX = 64  # each holds an open file
 
 
 def _open(path: str) -> Any:
-    """An open reader for ``path`` (cached while the file is unchanged) or URL (opened afresh:
-    the reader's per-URL header cache makes that free, and drops a header whose object changed)."""
+    """An open reader for ``path`` (cached while the file is unchanged; the 64 most recently
+    used stay open) or URL (opened afresh: the reader's per-URL header cache makes that free,
+    and drops a header whose object changed)."""
     from raster_core import io as rc_io
     from raster_core.io.sources import is_remote
 
@@ -792,12 +765,14 @@ def _open(path: str) -> Any:
     except OSError:
         return rc_io.open(path)  # raises the reader's typed error
     with _datasets_lock:
-        ds = _datasets.get(key)
+        ds = _datasets.pop(key, None)
+        if ds is not None:
+            _datasets[key] = ds  # now the most recently used
     if ds is None or getattr(ds, "closed", False):
         ds = rc_io.open(path)
         with _datasets_lock:
-            if len(_datasets) > 64:
-                _datasets.clear()
+            while len(_datasets) >= _DATASETS_MAX:
+                del _datasets[next(iter(_datasets))]
             _datasets[key] = ds
     return ds
 
@@ -865,38 +840,47 @@ def _copy_is_exact(dtype: np.dtype, nodata: float | None) -> bool:
     return nodata == math.floor(nodata) and info.min <= nodata <= info.max
 
 
-def _footprint_window(plan: Any, src_size: tuple[int, int], dst_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _footprint_samples() -> tuple[np.ndarray, np.ndarray]:
+    """Points of the unit square: its edges (65 per side) and a 17 x 17 interior grid."""
+    n = 65
+    e = np.linspace(0.0, 1.0, n)
+    g = np.linspace(0.0, 1.0, 17)
+    gx, gy = np.meshgrid(g, g)
+    return (np.concatenate([e, e, np.zeros(n), np.ones(n), gx.ravel()]),
+            np.concatenate([np.zeros(n), np.ones(n), e, e, gy.ravel()]))
+
+
+_FOOTPRINT_SAMPLES = _footprint_samples()
+_CORNERS = (np.array([0.0, 1.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0, 1.0]))
+
+
+def _footprint_window(transformer: Any, src_size: tuple[int, int], dst_shape: tuple[int, int], *,
+                      halo: float = 0.0) -> tuple[int, int, int, int]:
     """Destination rows/cols ``(row0, row1, col0, col1)`` that the source rectangle
-    ``[0, w] x [0, h]`` of ``plan`` can produce (a conservative bounding box).
+    ``[0, w] x [0, h]`` of ``transformer`` can produce (a conservative bounding box),
+    widened by ``halo`` source pixels.
 
     The rectangle's edges (densely) and interior are transformed source -> destination
     and padded for the approximate transformer's error; the whole grid is returned when
     a point fails to transform or a pole lies in the source (where a bounding box of
     samples would not be safe).
     """
+    from raster_core.warp import _pole_points
+
     rows, cols = dst_shape
     whole = (0, rows, 0, cols)
     h, w = src_size
-    t = plan.transformer
-    n = 65
-    e = np.linspace(0.0, 1.0, n)
-    g = np.linspace(0.0, 1.0, 17)
-    gx, gy = np.meshgrid(g, g)
-    fx = np.concatenate([e, e, np.zeros(n), np.ones(n), gx.ravel()]) * w
-    fy = np.concatenate([np.zeros(n), np.ones(n), e, e, gy.ravel()]) * h
-    px, py, ok = t.transform_points(fx, fy, inverse=True)
+    t = transformer
+    # same CRS: an affine map, whose bounding box is the corners'
+    ux, uy = _CORNERS if t.same_crs else _FOOTPRINT_SAMPLES
+    px, py, ok = t.transform_points(ux * w, uy * h, inverse=True)
     if not ok.all() or not (np.isfinite(px).all() and np.isfinite(py).all()):
         return whole
     if not t.same_crs:
         try:
-            from raster_core.transform import proj_transform
-
-            wgs84 = "EPSG:4326"
-            from raster_core.crs import to_crs
-
-            lon, lat = proj_transform(to_crs(wgs84).to_wkt(), t.src_wkt, np.array([0.0, 0.0]), np.array([90.0, -90.0]))
             from raster_core.transform import apply_geotransform
 
+            lon, lat = _pole_points(t.src_wkt)  # the poles, in the source CRS
             sx, sy = apply_geotransform(t.src_inv_gt, np.asarray(lon), np.asarray(lat))
             inside = np.isfinite(sx) & np.isfinite(sy) & (sx >= -1) & (sx <= w + 1) & (sy >= -1) & (sy <= h + 1)
             if inside.any():
@@ -905,7 +889,7 @@ def _footprint_window(plan: Any, src_size: tuple[int, int], dst_shape: tuple[int
             return whole
     # dst pixels per src pixel (for the approximate transformer's 0.125 source-pixel error)
     ratio = max(1.0, (px.max() - px.min()) / max(w, 1), (py.max() - py.min()) / max(h, 1))
-    pad = 2 + int(math.ceil(0.25 * ratio))
+    pad = 2 + int(math.ceil(0.25 * ratio)) + int(math.ceil(halo * ratio))
     c0 = max(0, int(math.floor(px.min())) - pad)
     c1 = min(cols, int(math.ceil(px.max())) + pad)
     r0 = max(0, int(math.floor(py.min())) - pad)
@@ -915,46 +899,208 @@ def _footprint_window(plan: Any, src_size: tuple[int, int], dst_shape: tuple[int
     return (r0, r1, c0, c1)
 
 
-def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
-               num_threads: int | None, dst_limit: tuple[int, int, int, int] | None = None) -> Piece | None:
-    """The requested bands of one file on ``gb``, over the destination window they cover:
-    ``((row0, row1, col0, col1), values, produced)`` with ``values`` (len(sources), h, w)
-    in the layer type of ``req`` and ``produced`` (h, w); ``None`` = nothing on the grid.
+@dataclass(frozen=True)
+class FilePlan:
+    """How the requested bands of one file reach the output grid: everything decided from
+    the grids and the file's header, before any pixel is read (picklable). Made by
+    :func:`plan_file`, run by :func:`warp_file` for the whole grid or any window of it.
 
-    ``dst_limit`` ``(row0, row1, col0, col1)``: produce only that part of ``gb`` (a chunk of
-    a lazy load); its pixels are those of the whole-grid call, as the plan is the whole grid's."""
+    Attributes
+    ----------
+    path, sources
+        The file and the requested bands it gives (request order).
+    overview
+        The overview level read (``None``: full resolution); ``src_transform`` and
+        ``src_shape`` are its grid.
+    nodata
+        The file's nodata (``None`` when no data band is read).
+    need_file_mask
+        Whether the file's GDAL mask is read (internal mask or alpha; for alpha-only
+        requests the nodata of every band).
+    dst_window
+        ``(row0, row1, col0, col1)``: the output rows/cols the file can produce.
+    copy_offset
+        ``(dx, dy)`` when the output grid is the file's grid shifted by whole pixels and
+        the file is copied (output pixel ``(col, row)`` = source ``(col + dx, row + dy)``).
+    read_window
+        Otherwise ``(col0, row0, width, height)``: the source window of the whole grid's
+        warp; ``warp`` plans the warp of that window (its source coordinates start at
+        the window's origin, and its kernel scale is the whole source's).
+    """
+
+    path: str
+    sources: tuple[BandSource, ...]
+    overview: int | None
+    src_transform: Any
+    src_shape: tuple[int, int]
+    nodata: float | None
+    need_file_mask: bool
+    dst_window: tuple[int, int, int, int]
+    copy_offset: tuple[int, int] | None = None
+    read_window: tuple[int, int, int, int] | None = None
+    warp: Any = None
+
+
+def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) -> FilePlan | None:
+    """Plan the bands ``sources`` of file ``path`` onto the grid ``gb`` of ``req`` (overview,
+    source window, kernel, destination window); ``None`` = nothing reaches the grid."""
     from affine import Affine
 
-    from raster_core.warp import execute_plan, plan_warp
+    from raster_core.transform import WarpTransformer
+    from raster_core.warp import plan_warp
 
-    layer_dt = numpy_dtype(req.plan.data_type)
     ds = _open(path)
     level = _overview_level(ds, gb, explicit_grid=req.explicit_grid)
     if level >= 0:
         src_tf, (src_h, src_w) = ds.overview_transform(level), ds.overview_shape(level)
     else:
         src_tf, src_h, src_w = ds.transform, ds.height, ds.width
-    ovr = level if level >= 0 else None
+    data_idx = [s.index for s in sources if s.index is not None]
+    nodata = None if not data_idx or ds.nodata is None else float(ds.nodata)
+    flags = ds.mask_flags[0] if ds.count else frozenset()
+    base = dict(path=path, sources=tuple(sources), overview=level if level >= 0 else None, src_transform=src_tf,
+                src_shape=(src_h, src_w), nodata=nodata, need_file_mask="per_dataset" in flags or not data_idx)
+
+    # --- identical grids: GDAL's warper degenerates to a copy (nearest on a whole-pixel
+    # translation) for every resampler; read straight into the output window instead
+    reprojects = WarpTransformer(ds.crs, src_tf, gb.crs, gb.transform).has_reprojection
+    offset = None if reprojects else _translation_offset(src_tf, gb.transform)
+    if _DIRECT_COPY and offset is not None and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata)):
+        dx, dy = offset
+        c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
+        r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
+        if c1 <= c0 or r1 <= r0:
+            return None
+        return FilePlan(**base, dst_window=(r0, r1, c0, c1), copy_offset=offset)
+
+    # --- a warp of the source window
+    full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
+                     resampling=req.resampler)
+    win = full.window
+    if win is None or win.is_empty:
+        return None
+    c0, r0 = max(0, win.col_off), max(0, win.row_off)
+    c1, r1 = min(src_w, win.col_off + win.width), min(src_h, win.row_off + win.height)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    sub = plan_warp(ds.crs, src_tf @ Affine.translation(c0, r0), (r1 - r0, c1 - c0), gb.crs, gb.transform,
+                    (gb.height, gb.width), resampling=req.resampler)
+    # the kernel scale/radius and the effective method are those of the whole source (GDAL
+    # derives them from the full source window, including its out-of-raster "extra" size)
+    sub = replace(sub, resampling=full.resampling, xscale=full.xscale, yscale=full.yscale,
+                  xradius=full.xradius, yradius=full.yradius)
+    if sub.window is None or sub.window.is_empty:
+        return None
+    dwin = _footprint_window(sub.transformer, (r1 - r0, c1 - c0), (gb.height, gb.width)) if _DST_WINDOWS \
+        else (0, gb.height, 0, gb.width)
+    if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
+        return None
+    return FilePlan(**base, dst_window=dwin, read_window=(c0, r0, c1 - c0, r1 - r0), warp=sub)
+
+
+def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any:
+    """The part of ``plan.window`` that the destination rows/cols ``dst_window = (row0, row1,
+    col0, col1)`` read: a :class:`~raster_core.warp.SourceWindow`, empty when none of them
+    can be produced, or ``None`` when in doubt (then the whole window).
+
+    It is GDAL's source window of ``dst_window`` widened by the kernel's reach plus two
+    pixels (the approximate transformer's error), within ``plan.window``: every tap of
+    those pixels lies inside it, and its edges are more than a pixel away from where they
+    fall except where it shares ``plan.window``'s edge, so the warper's exact re-transforms
+    near the window's edges (§1.4) hit the same pixels. Warping ``dst_window`` from it with
+    the same transformer gives the pixels of the whole window's warp.
+
+    Examples
+    --------
+    >>> from raster_core.warp import plan_warp
+    >>> p = plan_warp(3857, (0, 10, 0, 1000, 0, -10), (100, 100), 3857, (0, 20, 0, 1000, 0, -20), (50, 50),
+    ...               resampling="bilinear")
+    >>> w = chunk_source_window(p, (10, 20, 0, 5))   # 10 rows x 5 cols of the 50 x 50 output
+    >>> (w.col_off, w.row_off, w.width, w.height)   # of the 100 x 100 source
+    (0, 16, 14, 28)
+    """
+    from raster_core.warp import _pole_in_destination, compute_source_window
+
+    full = plan.window
+    if full is None:
+        return None
+    t = plan.transformer
+    r0, r1, c0, c1 = dst_window
+    mx, my = plan.xradius + 2, plan.yradius + 2
+    x0, x1 = full.col_off, full.col_off + full.width
+    y0, y1 = full.row_off, full.row_off + full.height
+    win = compute_source_window(t, plan.src_shape, (c0, r0, c1 - c0, r1 - r0), 0)
+    if win is None:
+        # beside the source, or too many points failed to transform: the window's edges
+        # (exactly transformed, as GDAL samples them) give its extent when they all transform
+        e = np.linspace(0.0, 1.0, 21)
+        z = np.zeros_like(e)
+        xs = c0 + (c1 - c0) * np.concatenate([e, e, z, z + 1])
+        ys = r0 + (r1 - r0) * np.concatenate([z, z + 1, e, e])
+        sx, sy, ok = t.transform_points(xs, ys)
+        if not ok.all() or _pole_in_destination(t, (c0, r0, c1 - c0, r1 - r0)):
+            return None
+        extent = (math.floor(sx.min()), math.ceil(sx.max()), math.floor(sy.min()), math.ceil(sy.max()))
+    elif win.failed_samples:
+        return None
+    else:
+        extent = (win.col_off, win.col_off + win.width, win.row_off, win.row_off + win.height)
+    a0, a1 = max(x0, extent[0] - mx), min(x1, extent[1] + mx)
+    b0, b1 = max(y0, extent[2] - my), min(y1, extent[3] + my)
+    if a1 <= a0 or b1 <= b0:
+        return replace(full, width=0, height=0)  # more than the kernel's reach away: nothing there
+    return replace(full, col_off=a0, row_off=b0, width=a1 - a0, height=b1 - b0)
+
+
+def _placed(part: np.ndarray, shape: tuple[int, int], row0: int, col0: int) -> np.ndarray:
+    """``part`` ``(..., h, w)`` at ``(row0, col0)`` of an array ``(..., *shape)`` whose other
+    pixels are never read: an anonymous mapping, whose memory is committed only where
+    written (the warp of a chunk takes its source in the coordinates of the whole window,
+    whose origin the floating-point arithmetic of every chunk must share)."""
+    full = part.shape[:-2] + tuple(shape)
+    nbytes = int(np.prod(full)) * part.dtype.itemsize
+    if nbytes <= part.nbytes + (1 << 20) or not hasattr(mmap, "MAP_ANONYMOUS"):
+        out = np.zeros(full, dtype=part.dtype)
+    else:
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
+        out = np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=part.dtype).reshape(full)
+    out[..., row0:row0 + part.shape[-2], col0:col0 + part.shape[-1]] = part
+    return out
+
+
+def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
+              dst_limit: tuple[int, int, int, int] | None = None) -> Piece | None:
+    """Run a :class:`FilePlan`: the requested bands of its file over the destination window
+    they cover, ``((row0, row1, col0, col1), values, produced)`` with ``values``
+    ``(len(sources), h, w)`` in the layer type of ``req`` and ``produced`` ``(h, w)``;
+    ``None`` = nothing there.
+
+    ``dst_limit`` ``(row0, row1, col0, col1)``: produce only that part of the grid (a chunk
+    of a lazy load), reading only the source pixels it needs; its pixels are those of the
+    whole-grid call."""
+    from raster_core.warp import execute_plan
+
+    layer_dt = numpy_dtype(req.plan.data_type)
+    sources = fp.sources
     data_idx = [s.index for s in sources if s.index is not None]
     unique = list(dict.fromkeys(data_idx))
-    nodata = ds.nodata if data_idx else None
-    if nodata is not None:
-        nodata = float(nodata)
-    flags = ds.mask_flags[0] if ds.count else frozenset()
-    need_file_mask = "per_dataset" in flags or not data_idx
+    nodata, ovr = fp.nodata, fp.overview
+    src_h, src_w = fp.src_shape
+    ds = _open(fp.path)
 
     def source_masks(window: tuple[int, int, int, int]) -> np.ndarray | None:
         src_mask = None
-        if need_file_mask:
+        if fp.need_file_mask:
             # the file's GDAL mask: internal mask / alpha band, or (alpha-only requests) the
             # nodata of every band
             src_mask = ds.dataset_mask(window, overview_level=ovr) > 0
         if req.cutline is not None:
             from raster_core.cutline import cutline_source_mask
 
-            cm = cutline_source_mask(req.cutline, cutline_srs=req.cutline_srs, src_crs=ds.crs, src_transform=src_tf,
-                                     src_shape=(src_h, src_w), all_touched=req.cutline_all_touched,
-                                     window=window, num_threads=num_threads, validate=False)
+            cm = cutline_source_mask(req.cutline, cutline_srs=req.cutline_srs, src_crs=ds.crs,
+                                     src_transform=fp.src_transform, src_shape=(src_h, src_w),
+                                     all_touched=req.cutline_all_touched, window=window, num_threads=num_threads,
+                                     validate=False)
             src_mask = cm if src_mask is None else (src_mask & cm)
         return src_mask
 
@@ -972,27 +1118,20 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
                 out[k] = cast_like_gdal(values[unique.index(cast(int, s.index))], layer_dt)
         return out
 
-    full = plan_warp(ds.crs, src_tf, (src_h, src_w), gb.crs, gb.transform, (gb.height, gb.width),
-                     resampling=req.resampler)
+    r0, r1, c0, c1 = fp.dst_window
+    if dst_limit is not None:
+        r0, r1 = max(r0, dst_limit[0]), min(r1, dst_limit[1])
+        c0, c1 = max(c0, dst_limit[2]), min(c1, dst_limit[3])
+    if c1 <= c0 or r1 <= r0:
+        return None
 
-    # --- identical grids: GDAL's warper degenerates to a copy (nearest on a whole-pixel
-    # translation) for every resampler; read straight into the output window instead
-    offset = None if full.transformer.has_reprojection else _translation_offset(src_tf, gb.transform)
-    if (_DIRECT_COPY and offset is not None and full.resampling == "near"
-            and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata))):
-        dx, dy = offset
-        c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
-        r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
-        if dst_limit is not None:
-            r0, r1 = max(r0, dst_limit[0]), min(r1, dst_limit[1])
-            c0, c1 = max(c0, dst_limit[2]), min(c1, dst_limit[3])
-        if c1 <= c0 or r1 <= r0:
-            return None
+    if fp.copy_offset is not None:
+        dx, dy = fp.copy_offset
         window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
         src_mask = source_masks(window)
+        produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
         if data_idx:
             values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
-            produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
             if nodata is not None:  # unified nodata: invalid only where every band is nodata
                 from raster_core.mosaic import nodata_valid
 
@@ -1001,49 +1140,95 @@ def _warp_file(path: str, sources: list[BandSource], gb: Any, req: _Request,
                     any_valid |= nodata_valid(values[b], nodata)
                 produced = produced & any_valid
         else:
-            produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
             values = np.empty((0, r1 - r0, c1 - c0), dtype=np.uint8)
         return (r0, r1, c0, c1), to_layer(values, produced), produced
 
-    # --- a warp of the source window
-    win = full.window
-    if win is None or win.is_empty:
+    assert fp.read_window is not None
+    dwin = (r0, r1, c0, c1)
+    sub = fp.warp
+    wc0, wr0, ww, wh = fp.read_window
+    part = None if dst_limit is None else chunk_source_window(sub, dwin)
+    if part is not None and part.is_empty:
         return None
-    c0, r0 = max(0, win.col_off), max(0, win.row_off)
-    c1, r1 = min(src_w, win.col_off + win.width), min(src_h, win.row_off + win.height)
-    if c1 <= c0 or r1 <= r0:
-        return None
-    window = (c0, r0, c1 - c0, r1 - r0)
-    win_tf = src_tf @ Affine.translation(c0, r0)
-    src_mask = source_masks(window)
-    sub = plan_warp(ds.crs, win_tf, (r1 - r0, c1 - c0), gb.crs, gb.transform, (gb.height, gb.width),
-                    resampling=req.resampler)
-    # the kernel scale/radius and the effective method are those of the whole source (GDAL
-    # derives them from the full source window, including its out-of-raster "extra" size)
-    sub = replace(sub, resampling=full.resampling, xscale=full.xscale, yscale=full.yscale,
-                  xradius=full.xradius, yradius=full.yradius)
-    if sub.window is None or sub.window.is_empty:
-        return None
-    if _DST_WINDOWS:
-        dwin = _footprint_window(sub, (r1 - r0, c1 - c0), (gb.height, gb.width))
+    if part is not None and (part.col_off, part.row_off, part.width, part.height) == (0, 0, ww, wh):
+        part = None
+    if part is None:  # the whole window
+        window, plan = fp.read_window, sub
     else:
-        dwin = (0, gb.height, 0, gb.width)
-    if dst_limit is not None:
-        dwin = (max(dwin[0], dst_limit[0]), min(dwin[1], dst_limit[1]),
-                max(dwin[2], dst_limit[2]), min(dwin[3], dst_limit[3]))
-    if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
-        return None
+        window, plan = (wc0 + part.col_off, wr0 + part.row_off, part.width, part.height), replace(sub, window=part)
+    src_mask = source_masks(window)
     if data_idx:
         pixels = cast(np.ndarray, ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads))
     else:  # only the alpha band: warp the mask itself
-        pixels = np.ones((1, r1 - r0, c1 - c0), dtype=np.uint8)
-    dest = np.empty((pixels.shape[0], dwin[1] - dwin[0], dwin[3] - dwin[2]), dtype=pixels.dtype)
-    produced = cast(np.ndarray, execute_plan(sub, pixels, dest, dst_window=dwin, src_nodata=nodata, dst_nodata=nodata,
-                                             src_mask=src_mask, num_threads=num_threads))
+        pixels = np.ones((1, window[3], window[2]), dtype=np.uint8)
+    if part is not None:
+        pixels = _placed(pixels, (wh, ww), part.row_off, part.col_off)
+        if src_mask is not None:
+            src_mask = _placed(src_mask, (wh, ww), part.row_off, part.col_off)
+    dest = np.empty((pixels.shape[0], r1 - r0, c1 - c0), dtype=pixels.dtype)
+    produced = cast(np.ndarray, execute_plan(plan, pixels, dest, dst_window=dwin, src_nodata=nodata,
+                                             dst_nodata=nodata, src_mask=src_mask, num_threads=num_threads))
     del pixels, src_mask
     if not data_idx:
         dest = np.empty((0,) + dest.shape[1:], dtype=np.uint8)
     return dwin, to_layer(dest, produced), produced
+
+
+FilePlanner = Callable[[int, str, list[BandSource]], "FilePlan | None"]
+
+
+def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int, int, int, int] | None = None, *,
+           num_threads: int | None = None, progress: Progress | None = None,
+           file_plan: FilePlanner | None = None, fill: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Warp, mosaic, mask and scale: ``(data, valid)`` both ``(bands, rows, cols)``; masked
+    values are ``fill`` (0, as the Raster service sends them).
+
+    ``images`` (indexes into ``req``'s images, painter's order; default all) are painted on
+    ``window = (row0, row1, col0, col1)`` of the grid (default the whole grid), each through
+    the destination window its footprint covers, so the peak memory is about the output
+    plus one image's window, whatever the number of images. ``file_plan(image, path,
+    sources)`` gives each file's :class:`FilePlan` (default :func:`plan_file`; a lazy load
+    passes its per-process cache). A window's pixels equal the same slice of the whole grid.
+    """
+    gb = req.geobox
+    plan = req.plan
+    nb = len(plan.names)
+    whole = (0, gb.height, 0, gb.width)
+    limit = None if window is None or tuple(window) == whole else window
+    r0, r1, c0, c1 = whole if limit is None else limit
+    work_dt = numpy_dtype(plan.data_type)
+    mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
+    for i in range(len(plan.sources)) if images is None else images:
+        srcs = plan.sources[i]
+        by_path: dict[str, list[int]] = {}
+        for b, s in enumerate(srcs):
+            by_path.setdefault(s.path, []).append(b)
+        pieces = []
+        with on_block(progress.block if progress is not None else None):
+            for path, out_bands in by_path.items():
+                band_srcs = [srcs[b] for b in out_bands]
+                fp = plan_file(path, band_srcs, gb, req) if file_plan is None else file_plan(i, path, band_srcs)
+                piece = None if fp is None else warp_file(fp, req, num_threads, dst_limit=limit)
+                if piece is not None:
+                    pieces.append((out_bands, piece))
+        if progress is not None:
+            progress.advance()
+        if not pieces:
+            continue  # the image does not reach the window
+        layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
+        mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
+        del layer, lvalid, pieces
+    data, valid = mosaic.result()
+    assert data is not None and valid is not None
+    valid = mosaic_validity(req, data, valid)
+    if req.scales is None and data.dtype == numpy_dtype(req.data_type):
+        # no conversion needed: masked pixels get the fill (band by band: one band's
+        # temporary, not the output's)
+        for b in range(nb):
+            np.copyto(data[b], fill, where=~valid[b])
+        return data, valid
+    out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
+    return out, valid
 
 
 def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -1,21 +1,25 @@
 """``load``: a stack of images as an xarray DataArray ``(time, band, y, x)``, eager or on Dask.
 
 The pixels are those of :meth:`raster_core.api.Raster.stack` (``order="gdal"``) on the same
-parameters, for any chunking, scheduler and number of workers: every chunk runs the same
-plan as the whole-grid call (the plan of each image is made for the whole output grid; a
-chunk only limits the rows/cols that are produced).
+parameters, for any chunking, scheduler and number of workers: a chunk task is
+:func:`raster_core.api.render` on the chunk's window, with each file's whole-grid plan (its
+warp and kernel are the whole grid's; only the source pixels read and the rows/cols
+produced shrink to the chunk's).
 
 How a lazy load runs:
 
 * on the client: the items are resolved (STAC items through
   :meth:`~raster_core.catalog.Catalog.add_stac`, no catalog needed), grouped into time
   steps, each time step is planned like one layer of ``stack`` (validated requests, output
-  grid, bands, scales), and every image's footprint on the output grid (with the
-  resampler's halo) goes into one STRtree that says which images each chunk needs;
+  grid, bands, scales), every image's footprint on the output grid (with the resampler's
+  halo) goes into one STRtree that says which images each chunk needs, and the budget
+  (``max_bytes``) is checked per chunk (per whole result for an eager load);
 * the graph has one key holding the plan and one task per output chunk (a constant fill
   when no image touches the chunk);
-* a chunk task plans, reads, warps and paints its images one after another on one thread
-  (Dask supplies the parallelism), reopening files lazily with a per-process header cache.
+* a chunk task paints its images one after another on one thread (Dask supplies the
+  parallelism): each file's plan (overview, source window, kernel) is made from its
+  header once per process and cached, then only the source window of the chunk is read
+  and warped; files reopen lazily with a per-process header cache.
 
 Needs xarray and dask (the ``xarray`` extra); ``import raster_core`` imports neither.
 
@@ -36,8 +40,9 @@ import datetime as _dt
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,12 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["load", "explain", "LoadPlan"]
 
 _GROUPBY = (None, "time", "solar_day")
-
-
-def _WGS84_WKT() -> str:  # noqa: N802
-    from raster_core.crs import to_crs
-
-    return to_crs("EPSG:4326").to_wkt()
 
 
 # ======================================================================================
@@ -224,6 +223,12 @@ def _sort_key(key: Any) -> Any:
 class LoadPlan:
     """Everything the chunk tasks need, computed on the client.
 
+    Each file's plan (overview, source window, kernel: what does not depend on the chunk)
+    is made from the file's header on the first chunk that needs it and kept by this object
+    (:func:`file_plan`), so the client reads no header for STAC items with ``proj:*`` and
+    a process reads each header once per load, not once per chunk; the kept plans are
+    not pickled and go with the object.
+
     Attributes
     ----------
     requests
@@ -234,66 +239,72 @@ class LoadPlan:
         Output NumPy dtype.
     fill_value
         Value of pixels without data.
+    token
+        Unique name of this plan (the name of the load's graph).
     """
 
     requests: tuple[Any, ...]
     band_names: tuple[str, ...]
     dtype: np.dtype
     fill_value: Any
+    token: str = ""
+    _files: dict[tuple[int, int, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def geobox(self) -> Any:
         return self.requests[0].geobox
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock")}
 
-def render_window(req: Any, images: Sequence[int], window: tuple[int, int, int, int],
-                  num_threads: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
-    """One time step on ``window = (row0, row1, col0, col1)`` of its grid, painting only
-    ``images`` (indexes into the request's images, in painter's order): ``(data, valid)``,
-    both ``(bands, rows, cols)``, as :meth:`Raster._execute` gives them for the whole grid."""
-    from raster_core.api import _image_layer, _warp_file, mosaic_validity
-    from raster_core.mosaic import Mosaic
-    from raster_core.scaling import apply_scales, numpy_dtype
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_files", {})
+        object.__setattr__(self, "_lock", threading.Lock())
 
-    gb = req.geobox
-    plan = req.plan
-    nb = len(plan.names)
-    r0, r1, c0, c1 = window
-    work_dt = numpy_dtype(plan.data_type)
-    mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
-    for i in images:
-        srcs = plan.sources[i]
-        by_path: dict[str, list[int]] = {}
-        for b, s in enumerate(srcs):
-            by_path.setdefault(s.path, []).append(b)
-        warped = [(out_bands, _warp_file(path, [srcs[b] for b in out_bands], gb, req, num_threads,
-                                         dst_limit=window))
-                  for path, out_bands in by_path.items()]
-        pieces = [(ob, p) for ob, p in warped if p is not None]
-        if not pieces:
-            continue
-        layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
-        mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
-        del layer, lvalid, pieces
-    data, valid = mosaic.result()
-    assert data is not None and valid is not None
-    valid = mosaic_validity(req, data, valid)
-    if req.scales is None and data.dtype == numpy_dtype(req.data_type):
-        return data, valid
-    return apply_scales(data, req.scales, req.data_type, valid, num_threads=num_threads), valid
+
+_MISSING = object()
+
+
+def file_plan(plan: LoadPlan, step: int, image: int, path: str, sources: list[Any]) -> Any:
+    """The :class:`~raster_core.api.FilePlan` of bands ``sources`` of file ``path`` of image
+    ``image`` of time step ``step``: made once, then kept by ``plan``."""
+    from raster_core.api import plan_file
+
+    key = (step, image, path)
+    with plan._lock:
+        fp = plan._files.get(key, _MISSING)
+    if fp is _MISSING:
+        req = plan.requests[step]
+        fp = plan_file(path, sources, req.geobox, req)
+        with plan._lock:
+            plan._files[key] = fp
+    return fp
 
 
 def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
                entries: tuple[tuple[int, tuple[int, ...]], ...], num_threads: int | None = 1) -> np.ndarray:
     """One output chunk ``(time, band, y, x)``: ``slices`` are its ``(start, stop)`` per dim,
-    ``entries`` the ``(time step, image indexes)`` that touch it."""
+    ``entries`` the ``(time step, image indexes)`` that touch it. Each step is
+    :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``)."""
+    from raster_core.api import render
+
     (t0, t1), (b0, b1), (r0, r1), (c0, c1) = slices
-    out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+    out = None
     for step, images in entries:
-        req = plan.requests[step]
-        data, valid = render_window(req, images, (r0, r1, c0, c1), num_threads=num_threads)
-        data, valid = data[b0:b1], valid[b0:b1]
-        np.copyto(out[step - t0], data, where=valid, casting="unsafe")
+        def planner(i: int, path: str, sources: list[Any], step: int = step) -> Any:
+            return file_plan(plan, step, i, path, sources)
+
+        data, valid = render(plan.requests[step], images, (r0, r1, c0, c1), num_threads=num_threads,
+                             file_plan=planner, fill=plan.fill_value)
+        if t1 - t0 == 1 and b1 - b0 == data.shape[0] and data.dtype == plan.dtype:
+            return data[np.newaxis]  # the chunk is this step's result (masked pixels filled)
+        if out is None:
+            out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+        np.copyto(out[step - t0], data[b0:b1], where=valid[b0:b1], casting="unsafe")
+    if out is None:
+        out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
     return out
 
 
@@ -302,35 +313,29 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
 # ======================================================================================
 def _footprints(plan: LoadPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """``(boxes, steps, read_bytes, index)``: per image of every time step its footprint
-    ``(col0, row0, col1, row1)`` on the output grid (kernel halo and the approximate
-    transformer's error included; the whole grid when in doubt), its time step, an
-    estimate of the bytes its reads need, and ``(step, image)``."""
+    ``(col0, row0, col1, row1)`` on the output grid (:func:`raster_core.api._footprint_window`
+    of its files, with the kernel's reach; the whole grid when in doubt), its time step, an
+    estimate of the bytes its reads need, and ``(step, image)``. STAC items with ``proj:*``
+    need no header."""
     from affine import Affine
 
-    from raster_core.api import _open
+    from raster_core.api import _footprint_window, _open
     from raster_core.crs import to_crs
     from raster_core.resampling import KERNEL_RADIUS
     from raster_core.scaling import numpy_dtype
-    from raster_core.transform import inv_geotransform, proj_transform
+    from raster_core.transform import WarpTransformer
 
     gb = plan.geobox
-    dst_wkt = gb.crs.to_wkt()
-    dst_inv = inv_geotransform(gb.transform.to_gdal())
-    whole = (0.0, 0.0, float(gb.width), float(gb.height))
-    n = 33
-    e = np.linspace(0.0, 1.0, n)
-    ex = np.concatenate([e, e, np.zeros(n), np.ones(n)])
-    ey = np.concatenate([np.zeros(n), np.ones(n), e, e])
+    dst_shape = (gb.height, gb.width)
     boxes: list[tuple[float, float, float, float]] = []
     steps: list[int] = []
     nbytes: list[float] = []
     index: list[tuple[int, int]] = []
-    pole_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     crs_cache: dict[str, Any] = {}
-    wkt_cache: dict[int, tuple[Any, str, bool]] = {}  # id(crs) -> (crs kept alive, WKT, same as the grid's)
+    transformers: dict[int, tuple[Any, Any]] = {}  # id(CRS) -> (CRS kept alive, transformer of the grid)
     dst_area = abs(gb.transform.a * gb.transform.e - gb.transform.b * gb.transform.d)
     for step, req in enumerate(plan.requests):
-        radius = KERNEL_RADIUS.get(req.resampler, 0)
+        halo = KERNEL_RADIUS.get(req.resampler, 0) + 2  # source pixels around the image a kernel reaches
         for i, srcs in enumerate(req.plan.sources):
             box = None
             read = 0.0
@@ -344,40 +349,17 @@ def _footprints(plan: LoadPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, lis
                 else:
                     ds = _open(path)
                     src_crs, w, h, t = ds.crs, ds.width, ds.height, ds.transform
-                fx = t.c + t.a * ex * w + t.b * ey * h
-                fy = t.f + t.d * ex * w + t.e * ey * h
-                if id(src_crs) not in wkt_cache:
-                    wkt = src_crs.to_wkt()
-                    wkt_cache[id(src_crs)] = (src_crs, wkt, wkt == dst_wkt or src_crs.equals(gb.crs))
-                _, src_wkt, same_crs = wkt_cache[id(src_crs)]
-                if not same_crs:
-                    fx, fy = proj_transform(src_wkt, dst_wkt, np.asarray(fx), np.asarray(fy))
-                    if src_wkt not in pole_cache:
-                        pole_cache[src_wkt] = proj_transform(_WGS84_WKT(), src_wkt, np.array([0.0, 0.0]),
-                                                             np.array([90.0, -90.0]))
-                    px, py = pole_cache[src_wkt]
-                    inv = ~t
-                    sx = inv.c + inv.a * px + inv.b * py
-                    sy = inv.f + inv.d * px + inv.e * py
-                    pole = np.isfinite(sx) & np.isfinite(sy) & (sx >= -1) & (sx <= w + 1) & (sy >= -1) & (sy <= h + 1)
-                else:
-                    pole = np.zeros(1, dtype=bool)
-                cx = dst_inv[0] + dst_inv[1] * np.asarray(fx) + dst_inv[2] * np.asarray(fy)
-                cy = dst_inv[3] + dst_inv[4] * np.asarray(fx) + dst_inv[5] * np.asarray(fy)
-                if pole.any() or not (np.isfinite(cx).all() and np.isfinite(cy).all()):
-                    fb = whole
-                else:
-                    ratio = max(1.0, (cx.max() - cx.min()) / max(w, 1), (cy.max() - cy.min()) / max(h, 1))
-                    pad = 4 + math.ceil(0.25 * ratio) + math.ceil((radius + 1) * ratio)
-                    fb = (max(0.0, math.floor(cx.min()) - pad), max(0.0, math.floor(cy.min()) - pad),
-                          min(float(gb.width), math.ceil(cx.max()) + pad),
-                          min(float(gb.height), math.ceil(cy.max()) + pad))
+                if id(src_crs) not in transformers:
+                    transformers[id(src_crs)] = (src_crs, WarpTransformer(src_crs, t, gb.crs, gb.transform))
+                transformer = transformers[id(src_crs)][1].for_source_transform(t)
+                r0, r1, c0, c1 = _footprint_window(transformer, (h, w), dst_shape, halo=halo)
+                fb = (float(c0), float(r0), float(c1), float(r1))
                 box = fb if box is None else (min(box[0], fb[0]), min(box[1], fb[1]),
                                               max(box[2], fb[2]), max(box[3], fb[3]))
                 # bytes: the output area covered, in source pixels, times the bands read
                 src_area = abs(t.a * t.e - t.b * t.d)
                 cover = max(0.0, fb[2] - fb[0]) * max(0.0, fb[3] - fb[1])
-                px_src = min(float(w) * h, cover * dst_area / src_area) if src_area > 0 and same_crs \
+                px_src = min(float(w) * h, cover * dst_area / src_area) if src_area > 0 and transformer.same_crs \
                     else min(float(w) * h, cover)
                 read += px_src * sum(numpy_dtype(s.band.data_type).itemsize for s in srcs if s.path == path)
             assert box is not None
@@ -438,7 +420,9 @@ def _fill_value(fill_value: Any, dtype: np.dtype) -> Any:
 
 
 def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, lazy: bool,
-          params: dict[str, Any], fill_value: Any) -> tuple[LoadPlan, np.ndarray]:
+          params: dict[str, Any], fill_value: Any) -> tuple[LoadPlan, np.ndarray, int]:
+    """``(plan, times, max_bytes)``: the load's plan, the time coordinate and the caller's
+    memory budget."""
     from raster_core.api import Raster
     from raster_core.scaling import numpy_dtype
 
@@ -448,12 +432,16 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     stac = [d for g in raw for _, d in g if d is not None]
     if raster is not None:
         cat = _working_catalog(raster.catalog, stac)
-        rst = Raster(cat, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
+        rst = Raster(cat, max_bytes=raster.max_bytes, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
     else:
         cat = _working_catalog(catalog, stac)
         rst = Raster(cat)
+    max_bytes = rst.max_bytes
     if lazy:
-        rst.max_pixels = 1 << 62  # a lazy load is never held in memory as a whole
+        # a lazy load is never held in memory as a whole: its chunks are budgeted instead
+        # (_check_budget); the grid keeps a bound that stops absurd grids before planning them
+        rst.max_pixels = None
+        rst.max_bytes = max(max_bytes, _LAZY_GRID_MAX_BYTES)
     resolved: list[list[tuple[Any, Any, np.datetime64]]] = []
     for g in raw:
         row = []
@@ -487,8 +475,53 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     dtype = np.dtype(numpy_dtype(first.data_type))
     times = np.array([min((t for _, _, t in g if not np.isnat(t)), default=np.datetime64("NaT", "ns"))
                       for g in groups], dtype="datetime64[ns]")
-    plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype))
-    return plan, times
+    plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype), _token())
+    return plan, times, max_bytes
+
+
+#: The bound on a lazy load's grid (bytes of the whole array with its working buffers, were
+#: it computed at once): far above any real load, it stops a mistaken resolution before its
+#: grid is planned (``Raster(max_bytes=...)`` above it raises it).
+_LAZY_GRID_MAX_BYTES = 1 << 50
+
+
+def _check_budget(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], *, lazy: bool, max_bytes: int,
+                  num_threads: int | None) -> None:
+    """Refuse a load whose buffers exceed ``max_bytes`` before anything is allocated: for a
+    lazy load, the largest chunk (its block and one time step's working buffers); for an
+    eager one, the whole ``(time, band, y, x)`` result and the time steps in progress.
+
+    Raises
+    ------
+    OutputTooLargeError
+        Over the budget.
+    """
+    from raster_core._parallel import resolve_num_threads
+    from raster_core.api import _bytes_per_value
+    from raster_core.limits import check_bytes
+    from raster_core.scaling import numpy_dtype
+
+    req = plan.requests[0]
+    n_work = len(req.plan.names)  # the working buffers hold an alpha band that is dropped
+    n_out = len(plan.band_names)
+    per_value = _bytes_per_value(numpy_dtype(req.plan.data_type), plan.dtype)
+    item = plan.dtype.itemsize
+    if lazy:
+        t, rows, cols = max(chunks[0]), max(chunks[2]), max(chunks[3])
+        check_bytes(t * n_out * rows * cols * item + n_work * rows * cols * per_value, max_bytes,
+                    what=f"a chunk of {t} x {n_out} x {rows} x {cols} {plan.dtype.name} values with its working "
+                         "buffers",
+                    hint="use smaller chunks, or raise Raster(max_bytes=...)")
+        return
+    steps = len(plan.requests)
+    rows, cols = plan.geobox.height, plan.geobox.width
+    workers = min(steps, resolve_num_threads(num_threads))
+    check_bytes(steps * n_out * rows * cols * item + workers * rows * cols * (n_work * per_value + n_out * item),
+                max_bytes,
+                what=f"a load of {steps} time steps of {rows} x {cols} x {n_out} {plan.dtype.name} values with "
+                     f"{workers} in progress",
+                hint="use chunks=... (a lazy load on Dask), a coarser resolution or smaller bounds, or raise "
+                     "Raster(max_bytes=...)")
 
 
 def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
@@ -536,11 +569,13 @@ def _collect(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[Any, ...]:
 def _build(items: Any, bands: Any, kw: dict[str, Any]) -> tuple[LoadPlan, np.ndarray, Any, dict, dict]:
     catalog, groupby, chunks, fill_value, raster = _collect(items, bands, kw)
     params = _stack_params(kw)
-    plan, times = _plan(items, bands, catalog=catalog, groupby=groupby, raster=raster, lazy=chunks is not None,
-                        params=params, fill_value=fill_value)
+    plan, times, max_bytes = _plan(items, bands, catalog=catalog, groupby=groupby, raster=raster,
+                                   lazy=chunks is not None, params=params, fill_value=fill_value)
     gb = plan.geobox
     shape = (len(plan.requests), len(plan.band_names), gb.height, gb.width)
     norm = _normalize_chunks(chunks if chunks is not None else {"time": 1, "y": -1, "x": -1}, shape, plan.dtype)
+    _check_budget(plan, norm, lazy=chunks is not None, max_bytes=max_bytes,
+                  num_threads=raster.num_threads if raster is not None else None)
     tasks, stats = _block_tasks(plan, norm)
     return plan, times, norm, tasks, stats
 
@@ -612,6 +647,10 @@ cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, process
     ------
     RasterCoreError
         The Raster API's errors, before any pixel is read (also for a lazy load).
+    OutputTooLargeError
+        When the buffers of an eager load's whole ``(time, band, y, x)`` result, or of a
+        lazy load's largest chunk, exceed the memory budget (8 GiB by default;
+        ``Raster(max_bytes=...).load``), before anything is allocated.
 
     Examples
     --------
@@ -636,7 +675,7 @@ cutline_all_touched, cutline_srs, resampler, scales, data_type, scaling, process
     else:
         from raster_core._dask import chunked_array
 
-        name = "raster_core-load-" + _token(plan, norm)
+        name = "raster_core-load-" + plan.token
         data = chunked_array(name, plan, load_block, norm, tasks, plan.fill_value, plan.dtype)
         if progress:
             # the chunk tasks may run in other processes: Dask's own diagnostics report them
@@ -687,7 +726,7 @@ def _compute_eager(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], tasks: M
     return out
 
 
-def _token(plan: LoadPlan, chunks: Any) -> str:
+def _token() -> str:
     import uuid
 
     return uuid.uuid4().hex[:16]

@@ -40,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -135,6 +136,21 @@ class WarpTransformer:
         if area_of_interest is not None:
             w, s, e, n = (float(v) for v in area_of_interest)
             self.area_of_interest = (w, s, e, n)
+
+    def for_source_transform(self, src_transform: TransformLike) -> WarpTransformer:
+        """This transformer (same CRSs, operation and tolerance) for another source grid,
+        without parsing the CRSs again.
+
+        Examples
+        --------
+        >>> t = WarpTransformer(4326, (0, 1, 0, 10, 0, -1), 4326, (0, 0.5, 0, 10, 0, -0.5))
+        >>> t.for_source_transform((1, 1, 0, 10, 0, -1)).transform_points(np.array([4.0]), np.array([1.0]))[0].tolist()
+        [1.0]
+        """
+        out = copy.copy(self)
+        out.src_gt = gdal_geotransform(to_affine(src_transform, name="src_transform"))
+        out.src_inv_gt = inv_geotransform(out.src_gt)
+        return out
 
     def __repr__(self) -> str:
         return (

@@ -114,6 +114,133 @@ def test_chunk_shapes_do_not_change_pixels(stacks, ty, cy, cx, one_row):
     np.testing.assert_array_equal(got.values, expected.filled(0))
 
 
+_REPROJ_CASE = CASES[2]  # cubic onto EPSG:4326, with the alpha band's mask
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cy=st.integers(1, 120), cx=st.integers(1, 120), one_row=st.booleans())
+def test_chunk_shapes_do_not_change_reprojected_pixels(stacks, cy, cx, one_row):
+    # each chunk warps only its own source window, with the transformer of the whole window
+    name, groups, params = _REPROJ_CASE
+    cy, cx = max(cy, 16), max(cx, 16 if not one_row else 120)
+    if one_row:
+        params = dict(params, bounds=(-78.9, 25.6 - 0.01 * 10, -76.6, 25.6))
+        expected = _stack(groups, params)
+    else:
+        expected = stacks[name]
+    got = raster_core.load(groups, chunks={"y": 1 if one_row else cy, "x": cx}, catalog=CATALOG, **params)
+    np.testing.assert_array_equal(got.compute(scheduler="threads").values, expected.filled(0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(resampler=st.sampled_from(["near", "bilinear", "cubic", "average"]), r0=st.integers(0, 59),
+       c0=st.integers(0, 79), h=st.integers(1, 30), w=st.integers(1, 40))
+def test_a_window_warped_from_its_chunk_source_window_equals_the_whole_warp(resampler, r0, c0, h, w):
+    from dataclasses import replace
+
+    from raster_core.api import chunk_source_window
+    from raster_core.warp import execute_plan, plan_warp
+
+    src = ((np.arange(90 * 110).reshape(1, 90, 110) * 7) % 251).astype(np.uint8)
+    dst_shape = (60, 80)
+    plan = plan_warp("EPSG:32618", (300000, 1000, 0, 2800000, 0, -1000), src.shape[1:], "EPSG:4326",
+                     (-76.9, 0.014, 0, 25.3, 0, -0.014), dst_shape, resampling=resampler)
+    whole = np.zeros((1,) + dst_shape, np.uint8)
+    execute_plan(plan, src, whole, src_nodata=0, dst_nodata=0, num_threads=1)
+    win = (r0, min(r0 + h, 60), c0, min(c0 + w, 80))
+    part = chunk_source_window(plan, win)
+    got = np.zeros((1, win[1] - win[0], win[3] - win[2]), np.uint8)
+    if part is not None and part.is_empty:
+        assert not whole[:, win[0]:win[1], win[2]:win[3]].any()
+        return
+    if part is not None:
+        assert part.width * part.height <= plan.window.width * plan.window.height
+        execute_plan(replace(plan, window=part), src, got, dst_window=win, src_nodata=0, dst_nodata=0, num_threads=1)
+    else:
+        execute_plan(plan, src, got, dst_window=win, src_nodata=0, dst_nodata=0, num_threads=1)
+    np.testing.assert_array_equal(got, whole[:, win[0]:win[1], win[2]:win[3]])
+
+
+def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
+    from raster_core import api
+    from raster_core.io import geotiff
+
+    read = []
+    real_read = geotiff.Dataset.read
+
+    def counting_read(self, *args, **kwargs):
+        out = real_read(self, *args, **kwargs)
+        read.append(out.nbytes)
+        return out
+
+    monkeypatch.setattr(geotiff.Dataset, "read", counting_read)
+    name, groups, params = CASES[1]  # bilinear UTM -> UTM at 700 m: a warp
+    _stack(groups, params)
+    whole_grid = sum(read)
+    read.clear()
+    da = _load(groups, chunks={"time": 1, "y": 24, "x": 24}, **params)
+    n_tasks = da.data.npartitions - raster_core.explain(groups, chunks={"time": 1, "y": 24, "x": 24}, catalog=CATALOG,
+                                                        **params)["empty_chunks"]
+    np.testing.assert_array_equal(da.compute(scheduler="threads").values, stacks[name].filled(0))
+    # before, each chunk read its images' whole windows: ~n_tasks x whole_grid in all
+    assert n_tasks > 100 and sum(read) < 3 * whole_grid
+    # each file's plan was made once, not once per chunk, and is kept by the load's plan (not pickled)
+    graph = dict(da.data.__dask_graph__())
+    plan = next(v.value for k, v in graph.items() if isinstance(k, str) and k.endswith("-plan"))
+    assert len(plan._files) == sum(len(g) if isinstance(g, list) else 1 for g in groups)
+    assert pickle.loads(pickle.dumps(plan))._files == {}
+    made = []
+    real_plan_file = api.plan_file
+    monkeypatch.setattr(api, "plan_file", lambda *a: made.append(a[0]) or real_plan_file(*a))
+    da.compute(scheduler="threads")
+    assert made == []
+
+
+# --------------------------------------------------------------------------- budgets
+def _budget_case():
+    name, groups, params = CASES[0]  # Byte, near: 3 time steps
+    info = raster_core.explain(groups, catalog=CATALOG, **params)
+    _, _, rows, cols = info["shape"]
+    return groups, params, rows * cols * 2  # values per time step (2 bands)
+
+
+def test_raster_max_bytes_reaches_an_eager_load_of_the_whole_result():
+    from raster_core.errors import OutputTooLargeError
+
+    groups, params, values = _budget_case()
+    # one time step's buffers fit (7 bytes a value for Byte), the 3-step result does not
+    r = Raster(CATALOG, max_bytes=int(8.5 * values))
+    with pytest.raises(OutputTooLargeError, match="3 time steps"):
+        r.load(groups, **params)
+    assert Raster(CATALOG, max_bytes=100 * values).load(groups, **params).shape[0] == 3
+    # chunked, the same budget holds each chunk: whole-grid chunks of one step fit (8 bytes a
+    # value), chunks of three steps do not (10 bytes a value)
+    lazy = r.load(groups, chunks={"time": 1, "y": -1, "x": -1}, **params)
+    np.testing.assert_array_equal(lazy.compute(scheduler="sync").values, _stack(groups, params).filled(0))
+    with pytest.raises(OutputTooLargeError, match="a chunk of 3 x 2"):
+        r.load(groups, chunks={"time": 3, "y": -1, "x": -1}, **params)
+
+
+def test_a_lazy_load_budgets_its_chunks_not_its_time_steps():
+    from raster_core.errors import OutputTooLargeError
+
+    # one time step at 3 m: about 79000 x 72000 Byte values, over 8 GiB with its buffers
+    params = dict(bands=["red"], srs="EPSG:32618", resolution=3, data_type="Byte")
+    with pytest.raises(OutputTooLargeError):
+        raster_core.load([FULL], **params)
+    da = raster_core.load([FULL], chunks={"y": 8192, "x": 8192}, **params)
+    assert da.shape[2] * da.shape[3] * 7 > 8 << 30 and da.data.npartitions < 100
+    with pytest.raises(OutputTooLargeError, match="chunk"):
+        raster_core.load([FULL], chunks={"y": -1, "x": -1}, **params)
+    # a budget small enough for small chunks only, and chunks computed within it
+    r = Raster(max_bytes=2_000_000)
+    small = r.load([FULL], chunks={"y": 256, "x": 256}, **dict(params, resolution=600))
+    np.testing.assert_array_equal(small.compute(scheduler="threads").values,
+                                  raster_core.load([FULL], **dict(params, resolution=600)).values)
+    with pytest.raises(OutputTooLargeError):
+        r.load([FULL], **dict(params, resolution=100))
+
+
 def test_dltile_grid_and_nan_fill():
     # the resampler and types of the mode-float32-scaled case (no new kernel to compile)
     params = dict(bands=["red", "blue"], dltile="256:0:240.0:18:-5:44", resampler="mode", data_type="Float32",
@@ -413,3 +540,22 @@ def test_readme_dask_section_runs(monkeypatch):
     with dask.config.set(scheduler="threads"):
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_header_cache_keeps_the_most_recently_used_files(tmp_path):
+    from raster_core import api
+    from raster_core.io import write_geotiff
+
+    paths = []
+    for i in range(api._DATASETS_MAX + 6):
+        paths.append(str(tmp_path / f"f{i}.tif"))
+        write_geotiff(paths[-1], np.full((1, 4, 4), i, np.uint8), crs="EPSG:32633",
+                      transform=(500000.0 + 40 * i, 10.0, 0.0, 4000000.0, 0.0, -10.0))
+    opened = [api._open(p) for p in paths]
+    assert len(api._datasets) == api._DATASETS_MAX
+    # the least recently used were dropped over the limit; the last ones stay open and are
+    # reused (and so kept) while old ones are opened again
+    assert api._open(paths[0]) is not opened[0]
+    assert all(api._open(p) is ds for p, ds in zip(paths[-10:], opened[-10:], strict=True))
+    assert api._open(paths[1]) is not opened[1] and api._open(paths[-1]) is opened[-1]
+    assert api._open(paths[0]) is api._open(paths[0])
