@@ -823,9 +823,9 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
                 fill_row(xs, a + rr, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
                          e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
             else:
-                X[:] = coords_args.X[rr]
-                Y[:] = coords_args.Y[rr]
-                OK[:] = coords_args.OK[rr]
+                X = coords_args.X[rr]
+                Y = coords_args.Y[rr]
+                OK = coords_args.OK[rr]
             prow = prow_buf if own else produced[rr]
             drow = dest.row0 + rr
             if staged == K_NONE:
