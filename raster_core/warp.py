@@ -817,7 +817,7 @@ def execute_plan(
         # the regular part (rows and columns whose coordinates are shared: all but the exact retries
         # near the window edges, mostly) through the separable kernel; it leaves the rows and
         # columns given NaN coordinates untouched, and those go pixel by pixel, each pixel with
-        # its own coordinates as warp_block would do it for the whole block
+        # its own coordinates as the row drivers would do it for the whole block
         xc, yr, bad_rows, bad_cols = split
         warp_separable_aligned(
             src_win, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,

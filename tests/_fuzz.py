@@ -141,8 +141,7 @@ def synthetic_tiffs(folder: Path) -> list[Path]:
 def shared_tifs() -> list[Path]:
     """The files of ../shared/data, found as ``tests/conftest.py`` finds them.
 
-    Not imported from conftest: that installs the test suite's frame-chunk allocator, which
-    the workers must not run under their address-space limit.
+    Not imported from conftest, so that the fuzz workers import no pytest fixtures.
     """
     shared = Path(os.environ.get("RASTER_CORE_SHARED_DATA", ROOT.parent / "shared" / "data"))
     return sorted(shared.glob("*.tif")) if shared.is_dir() else []

@@ -23,7 +23,9 @@ _LONG_RASTER = textwrap.dedent("""
 
     src, out = sys.argv[1], sys.argv[2]
     r = Raster(num_threads=2)
-    r.ndarray(src, ["1"], srs="EPSG:4326", resolution=0.01, resampler="bilinear")  # compile first
+    # compile first, with the kernels of the long run (a cold Numba cache would otherwise compile them
+    # in a pool thread during the run, and a compiling block cannot be interrupted)
+    r.ndarray(src, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear")
     print("ready", flush=True)
     r.raster([src] * 400, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear", outfile_basename=out)
     print("finished", flush=True)
@@ -65,10 +67,17 @@ def test_interrupted_run_blocks_stops_its_workers_and_the_pool_stays_usable():
         time.sleep(0.05)
         return a
 
+    # Python's own Ctrl-C handler, whatever the test runner's process set before (a worker of
+    # pytest-xdist may ignore SIGINT, and then interrupt_main does nothing)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        run_blocks(block, [(i, i + 1) for i in range(400)], num_threads=2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_blocks(block, [(i, i + 1) for i in range(400)], num_threads=2)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     n = len(started)
     time.sleep(0.3)
     assert len(started) == n  # nothing runs after the call returned
