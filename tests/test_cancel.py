@@ -18,14 +18,16 @@ from raster_core._parallel import run_blocks
 from tests.conftest import ROOT, data_file
 
 _LONG_RASTER = textwrap.dedent("""
-    import sys
+    import os, sys, tempfile
     from raster_core.api import Raster
 
     src, out = sys.argv[1], sys.argv[2]
     r = Raster(num_threads=2)
-    # compile first, with the kernels of the long run (a cold Numba cache would otherwise compile them
-    # in a pool thread during the run, and a compiling block cannot be interrupted)
-    r.ndarray(src, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear")
+    # first the same call on 2 images, elsewhere: it compiles every kernel of the long run (with a
+    # cold Numba cache they would be compiled in a pool thread during it, and a compiling block
+    # cannot be interrupted)
+    warm = os.path.join(tempfile.mkdtemp(), "warm")
+    r.raster([src] * 2, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear", outfile_basename=warm)
     print("ready", flush=True)
     r.raster([src] * 400, ["1"], srs="EPSG:4326", resolution=0.0005, resampler="bilinear", outfile_basename=out)
     print("finished", flush=True)
