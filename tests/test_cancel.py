@@ -18,8 +18,12 @@ from raster_core._parallel import run_blocks
 from tests.conftest import ROOT, data_file
 
 _LONG_RASTER = textwrap.dedent("""
-    import os, sys, tempfile
+    import os, signal, sys, tempfile
     from raster_core.api import Raster
+
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal (a process started by a test runner that
+    # ignores SIGINT, e.g. a pytest-xdist worker, inherits the ignored disposition)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     src, out = sys.argv[1], sys.argv[2]
     r = Raster(num_threads=2)
