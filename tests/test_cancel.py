@@ -21,8 +21,8 @@ _LONG_RASTER = textwrap.dedent("""
     import os, signal, sys, tempfile
     from raster_core.api import Raster
 
-    # Ctrl-C raises KeyboardInterrupt, as in a terminal (a process started by a test runner that
-    # ignores SIGINT, e.g. a pytest-xdist worker, inherits the ignored disposition)
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal (a child inherits an ignored SIGINT: in a
+    # CI run the pytest-xdist worker starting it had SIGINT ignored by then)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     src, out = sys.argv[1], sys.argv[2]
@@ -73,8 +73,8 @@ def test_interrupted_run_blocks_stops_its_workers_and_the_pool_stays_usable():
         time.sleep(0.05)
         return a
 
-    # Python's own Ctrl-C handler, whatever the test runner's process set before (a worker of
-    # pytest-xdist may ignore SIGINT, and then interrupt_main does nothing)
+    # Python's own Ctrl-C handler, whatever the test process had set by then (with SIGINT
+    # ignored, interrupt_main does nothing)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
