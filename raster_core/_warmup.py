@@ -7,7 +7,7 @@ x mask kind pays that compilation once; :func:`warmup` pays it up front by runni
 warp of every combination asked for, so that later processes sharing the cache directory
 start warm. Each combination is a real (tiny) warp through the same code paths as a large
 one: a same-CRS grid and a reprojection, each upsampled and downsampled, with no mask, a
-nodata value and an alpha band.
+nodata value, an alpha band and a cutline.
 
 In a Dockerfile (the cache directory must be one the runtime user can read)::
 
@@ -30,7 +30,7 @@ Examples
 --------
 >>> cases = warmup_cases(["near"], ["uint8"])
 >>> len(cases), cases[0]
-(12, WarmupCase(resampler='near', dtype='uint8', grid='same-up', mask='none'))
+(16, WarmupCase(resampler='near', dtype='uint8', grid='same-up', mask='none'))
 >>> report = warmup(["near"], ["uint8"], grids=["same-up"], masks=["none"])
 >>> report.cases
 1
@@ -56,8 +56,8 @@ RESAMPLERS: tuple[str, ...] = (*INTERPOLATING, *REDUCING)
 DTYPES: tuple[str, ...] = ("uint8", "uint16", "int16", "float32", "float64")
 #: grid kinds: same CRS or a reprojection, each upsampled (x0.8) or downsampled (x2.7)
 GRIDS: tuple[str, ...] = ("same-up", "same-down", "reproj-up", "reproj-down")
-#: source mask kinds
-MASKS: tuple[str, ...] = ("none", "nodata", "alpha")
+#: source mask kinds (a cutline is a polygon in the source CRS)
+MASKS: tuple[str, ...] = ("none", "nodata", "alpha", "cutline")
 
 _SRC_CRS = "EPSG:32632"
 _SRC_TF = (400000.0, 30.0, 0.0, 5400000.0, 0.0, -30.0)
@@ -131,6 +131,11 @@ def run_case(case: WarmupCase) -> np.ndarray:
         alpha[::2, _SRC_SIZE // 4: _SRC_SIZE // 2] = top // 2
         src = np.concatenate([src, alpha[None]])
         kw.update(src_alpha=2)
+    elif case.mask == "cutline":
+        x0, y0, size_m = _SRC_TF[0], _SRC_TF[3], 30.0 * _SRC_SIZE
+        ring = [(x0 + 0.05 * size_m, y0 - 0.05 * size_m), (x0 + 0.95 * size_m, y0 - 0.1 * size_m),
+                (x0 + 0.9 * size_m, y0 - 0.95 * size_m), (x0 + 0.05 * size_m, y0 - 0.9 * size_m)]
+        kw.update(cutline={"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, cutline_srs=_SRC_CRS)
     return reproject(src, **kw)[0]
 
 
