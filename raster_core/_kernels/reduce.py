@@ -44,6 +44,7 @@ import numba
 import numpy as np
 
 from raster_core._kernels import CACHE
+from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_row
 
 __all__ = [
@@ -836,7 +837,7 @@ def _general_reduce_kernel(method: int) -> Any:
     """:func:`average_or_mode` for one ``method``, a compile-time constant of the generated function
     (the other methods' code, e.g. the sorts of mode and the quantiles, is pruned before typing)."""
 
-    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    @njit_variant(method)
     def general_reduce(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced):
         nb = src.shape[0]
@@ -1028,7 +1029,7 @@ def _reduce_rows_driver(kernel: int, method: int) -> Any:
     """:func:`reduce_rows_planned` for one ``kernel`` and ``method``, compile-time constants of the
     generated function: a warp compiles its own reduce kernel only."""
 
-    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    @njit_variant(kernel, method)
     def drive(src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1, tl_xs, tl_f, tl_p, tl_e, br_xs, br_f,
               br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e, margin_x, margin_y, allow_wrap, wrap_scale,
               fits_int64, out, produced):

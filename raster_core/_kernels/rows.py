@@ -52,6 +52,7 @@ import numba
 import numpy as np
 
 from raster_core._kernels import CACHE
+from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_row
 from raster_core._kernels.interp import (
     BILINEAR,
@@ -295,7 +296,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
 
-    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    @njit_variant(kind, sclass)
     def staged_row(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch):
         H = source.src.shape[1]
         W = source.src.shape[2]
@@ -773,7 +774,7 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
     blocks a warp is cut into.
     """
 
-    @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+    @njit_variant(staged, pixel, sclass, coords)
     def drive(coords_args, source, kernel, store, dest):
         src = source.src
         valid = source.valid
