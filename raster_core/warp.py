@@ -90,7 +90,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -537,28 +537,52 @@ def _dtype_range(dt: np.dtype) -> tuple[float, float]:
     return -math.inf, math.inf
 
 
-def _nodata_invalid(band: np.ndarray, nodata: float) -> np.ndarray | None:
-    """Per-band invalid mask with GDALWarpNoDataMasker's comparison rules (§3.4)."""
-    dt = band.dtype
+def nodata_rule(dtype: np.dtype, nodata: float) -> tuple[int, float] | None:
+    """How GDALWarpNoDataMasker compares a band of ``dtype`` with ``nodata`` (§3.4).
+
+    Returns ``(rule, value)`` for :func:`raster_core._kernels.masks.nodata_validity`, or None
+    when no pixel of that type can equal ``nodata`` (an 8/16-bit integer band and a value it
+    cannot hold: the band has no invalid pixels).
+
+    Examples
+    --------
+    >>> from raster_core._kernels.masks import RULE_EQUAL, RULE_FLOAT32
+    >>> nodata_rule(np.dtype("uint8"), 0.0) == (RULE_EQUAL, 0.0)
+    True
+    >>> nodata_rule(np.dtype("uint8"), 300.0) is None
+    True
+    >>> nodata_rule(np.dtype("float32"), -9999.0) == (RULE_FLOAT32, -9999.0)
+    True
+    """
+    from raster_core._kernels import masks
+
+    dt = np.dtype(dtype)
     if dt in (np.uint8, np.int16, np.uint16):
         info = np.iinfo(dt)
         if math.isnan(nodata) or not (info.min <= nodata <= info.max):
             return None
-        return band == int(math.floor(nodata + 1e-6))
+        return masks.RULE_EQUAL, float(math.floor(nodata + 1e-6))
+    if math.isnan(nodata) and dt.kind == "f":
+        return masks.RULE_NAN, nodata
     if dt == np.float32:
-        nd = np.float32(nodata)
-        if math.isnan(nodata):
-            return np.isnan(band)
-        b = band
-        return (b == nd) | (np.abs(b - nd) < np.float32(np.finfo(np.float32).eps) * np.abs(b + nd) * np.float32(2))
+        return masks.RULE_FLOAT32, float(nodata)
     # float64 and other integer types: ARE_REAL_EQUAL in double with FLT_EPSILON
-    if not _value_fits(dt, nodata) and dt.kind in "iu":
+    if dt.kind in "iu" and not _value_fits(dt, nodata):
         return None
-    b = band.astype(np.float64, copy=False)
-    if math.isnan(nodata):
-        return np.isnan(b)
-    eps = float(np.finfo(np.float32).eps)
-    return (b == nodata) | (np.abs(b - nodata) < eps * np.abs(b + nodata) * 2)
+    return masks.RULE_FLOAT64, float(nodata)
+
+
+def _nodata_validity(src_win: np.ndarray, nodata: float) -> np.ndarray | None:
+    """Validity (rows, cols) uint8 of a C-contiguous source window (bands, rows, cols): 0 where
+    every band equals ``nodata``; None when no pixel does."""
+    rule = nodata_rule(src_win.dtype, nodata)
+    if rule is None:
+        return None
+    from raster_core._kernels.masks import nodata_validity
+
+    valid = np.empty(src_win.shape[1:], dtype=np.uint8)
+    n_invalid = nodata_validity(src_win, rule[0], rule[1], valid, 0, src_win.shape[1])
+    return valid if n_invalid else None
 
 
 # --------------------------------------------------------------------------- execution
@@ -644,17 +668,11 @@ def execute_plan(
     # --- source window and masks (§3)
     rs, cs = window.slices
     src_win = np.ascontiguousarray(source[:, rs, cs])
-    invalid = None
-    if src_nodata is not None:
-        band_invalid = [_nodata_invalid(src_win[b], float(src_nodata)) for b in range(nb)]
-        if all(m is not None for m in band_invalid):
-            all_inv = np.logical_and.reduce(cast(list[np.ndarray], band_invalid))
-            if all_inv.any():
-                invalid = all_inv
+    valid = None if src_nodata is None else _nodata_validity(src_win, float(src_nodata))
     if src_mask is not None:
-        m = ~np.asarray(src_mask, dtype=bool)[rs, cs]
-        if m.any():
-            invalid = m if invalid is None else (invalid | m)
+        m = np.asarray(src_mask, dtype=bool)[rs, cs]
+        if not m.all():
+            valid = m.astype(np.uint8) if valid is None else (valid & m)
     density = None
     if src_alpha is not None:
         alpha = source[src_alpha - 1][rs, cs]
@@ -662,7 +680,6 @@ def execute_plan(
         dens = np.minimum(np.float32(1.0), alpha.astype(np.float32) * np.float32(1.0 / amax)).astype(np.float32)
         if (dens < 1.0).any():
             density = dens
-    valid = None if invalid is None else np.ascontiguousarray(~invalid, dtype=np.uint8)
 
     method = plan.resampling
     wname = work_dt.name
