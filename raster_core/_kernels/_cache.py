@@ -10,6 +10,13 @@ the temporary directory (created with mode 0700 and used only if this user owns 
 else can write it, since Numba's cache files are pickles) and, when even that is impossible,
 turns caching off so that kernels compile in memory. Either fallback emits one warning.
 
+Numba decides whether a cached kernel is fresh from its own source file only, but a kernel's
+compiled code contains the kernels it calls from other modules (a row driver holds the
+per-pixel loops of ``interp.py``): after an edit of ``interp.py`` alone, the drivers would load
+stale code. :func:`install_package_stamp` makes the freshness of every kernel of this package
+the hash of all the package's kernel sources (and of the method codes they import), so that
+any edit recompiles them all.
+
 Examples
 --------
 >>> from raster_core._kernels import CACHE
@@ -19,12 +26,96 @@ True
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import stat
 import tempfile
 import warnings
+from pathlib import Path
+from typing import Any
 
 _ENV = "NUMBA_CACHE_DIR"
+_KERNELS_DIR = Path(__file__).resolve().parent
+
+
+def kernel_sources() -> list[Path]:
+    """The files whose content the compiled kernels depend on: every module of this package and
+    the method codes (``raster_core/resampling.py``).
+
+    Examples
+    --------
+    >>> sorted(p.name for p in kernel_sources())[:3]
+    ['__init__.py', '_cache.py', '_generated.py']
+    """
+    return sorted(_KERNELS_DIR.glob("*.py")) + [_KERNELS_DIR.parent / "resampling.py"]
+
+
+@functools.cache
+def package_stamp() -> str:
+    """SHA-256 of the contents of :func:`kernel_sources` (computed once per process).
+
+    Examples
+    --------
+    >>> len(package_stamp())
+    64
+    """
+    digest = hashlib.sha256()
+    for path in kernel_sources():
+        digest.update(path.name.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+    return digest.hexdigest()
+
+
+def _in_kernels(py_file: str) -> bool:
+    try:
+        return Path(py_file).resolve().parent == _KERNELS_DIR
+    except OSError:
+        return False
+
+
+def _package_stamped(locator_class: Any) -> Any:
+    """``locator_class``, for this package's kernels only, with :func:`package_stamp` as freshness."""
+
+    class PackageStamped(locator_class):
+        def get_source_stamp(self) -> str:
+            return package_stamp()
+
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            if not _in_kernels(py_file):
+                return None
+            return super().from_function(py_func, py_file)
+
+    PackageStamped.__name__ = PackageStamped.__qualname__ = f"PackageStamped{locator_class.__name__}"
+    return PackageStamped
+
+
+def install_package_stamp() -> bool:
+    """Put package-stamped versions of Numba's file-backed locators first (once); returns whether
+    they are installed. Nothing changes when the user chose the locators
+    (``NUMBA_CACHE_LOCATOR_CLASSES``) or Numba's internals are not the expected ones: Numba's own
+    per-file freshness then applies.
+    """
+    from numba.core import caching, config
+
+    if getattr(config, "CACHE_LOCATOR_CLASSES", None):
+        return False
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    classes = getattr(impl, "_locator_classes", None)
+    if not isinstance(classes, list):
+        return False
+    if any(getattr(c, "__name__", "").startswith("PackageStamped") for c in classes):
+        return True
+    names = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+    bases = [getattr(caching, n, None) or getattr(caching, "_" + n, None) for n in names]
+    if not all(isinstance(b, type) and hasattr(b, "get_source_stamp") for b in bases):
+        return False
+    impl._locator_classes = [_package_stamped(b) for b in bases] + classes  # type: ignore[union-attr]
+    return True
 
 
 def _probe() -> None:
@@ -82,6 +173,7 @@ def configure_cache() -> bool:
     """
     from numba.core import config
 
+    install_package_stamp()
     if _numba_finds_locator():
         return True
     requested = os.environ.get(_ENV) or None
