@@ -578,10 +578,17 @@ def _nodata_validity(src_win: np.ndarray, nodata: float) -> np.ndarray | None:
     rule = nodata_rule(src_win.dtype, nodata)
     if rule is None:
         return None
-    from raster_core._kernels.masks import nodata_validity
+    from raster_core._kernels import masks
 
+    if rule[0] == masks.RULE_EQUAL:
+        # 8/16-bit integers: numpy's comparisons are as fast, and need no compilation
+        value = src_win.dtype.type(rule[1])
+        ok = src_win[0] != value
+        for b in range(1, src_win.shape[0]):
+            ok |= src_win[b] != value
+        return None if ok.all() else ok.view(np.uint8)
     valid = np.empty(src_win.shape[1:], dtype=np.uint8)
-    n_invalid = nodata_validity(src_win, rule[0], rule[1], valid, 0, src_win.shape[1])
+    n_invalid = masks.nodata_validity(src_win, rule[0], rule[1], valid, 0, src_win.shape[1])
     return valid if n_invalid else None
 
 

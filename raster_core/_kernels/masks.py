@@ -14,7 +14,7 @@ import numpy as np
 from raster_core._kernels import CACHE
 
 # comparison rules, one per source band type family
-RULE_EQUAL = 0  # integer types that hold the value: exact equality with it
+RULE_EQUAL = 0  # 8/16-bit integers that can hold the value: exact equality (numpy does it; not here)
 RULE_FLOAT32 = 1  # ARE_REAL_EQUAL in float32 arithmetic (float32 bands)
 RULE_FLOAT64 = 2  # ARE_REAL_EQUAL in float64 arithmetic with FLT_EPSILON (other types)
 RULE_NAN = 3  # NaN nodata: the value is NaN
@@ -29,8 +29,8 @@ _EPS64 = float(np.finfo(np.float32).eps)
 def nodata_validity(src, rule, value, out, row0, row1):
     """Validity of rows ``[row0, row1)`` of ``src`` (bands, rows, cols) into ``out`` (rows, cols).
 
-    ``out[r, c]`` is 0 when every band of pixel ``(r, c)`` equals ``value`` under ``rule``,
-    else 1. Returns the number of invalid pixels written.
+    ``out[r, c]`` is 0 when every band of pixel ``(r, c)`` equals ``value`` under ``rule``
+    (RULE_FLOAT32, RULE_FLOAT64 or RULE_NAN), else 1. Returns the number of invalid pixels written.
     """
     nb, _, ncols = src.shape
     nd32 = np.float32(value)
@@ -40,9 +40,7 @@ def nodata_validity(src, rule, value, out, row0, row1):
             invalid = True
             for b in range(nb):
                 v = src[b, r, c]
-                if rule == RULE_EQUAL:
-                    same = np.float64(v) == value
-                elif rule == RULE_NAN:
+                if rule == RULE_NAN:
                     same = np.float64(v) != np.float64(v)
                 elif rule == RULE_FLOAT32:
                     x = np.float32(v)
