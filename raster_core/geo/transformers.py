@@ -127,6 +127,24 @@ def _area_box(lonlat_to_crs: pyproj.Transformer, w: float, s: float, e: float, n
     return (float(bx[ok].min()), float(by[ok].min()), float(bx[ok].max()), float(by[ok].max()))
 
 
+def _edges(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The distinct finite x and y edges of ``(n, 4)`` boxes, sorted, and ``EDGE_RTOL`` times
+    the largest finite box coordinate."""
+    finite = np.abs(boxes) < _NO_LIMIT
+    xe = boxes[:, [0, 2]][finite[:, [0, 2]]]
+    ye = boxes[:, [1, 3]][finite[:, [1, 3]]]
+    big = np.abs(boxes[finite])
+    return np.unique(xe), np.unique(ye), EDGE_RTOL * float(big.max()) if big.size else 0.0
+
+
+def _near_any(v: np.ndarray, edges: np.ndarray, pad: float) -> np.ndarray:
+    """Whether an edge lies in ``[v - pad, v + pad]`` (NaN: False)."""
+    if not edges.size:
+        return np.zeros(v.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return np.searchsorted(edges, v - pad, side="left") != np.searchsorted(edges, v + pad, side="right")
+
+
 @dataclass(frozen=True)
 class _Candidates:
     """PROJ's candidate operations of a CRS pair, in PROJ's order, as PROJ ranks them per point.
@@ -147,6 +165,9 @@ class _Candidates:
     priority: np.ndarray
     src_lonlat: bool
     dst_lonlat: bool
+    #: per direction (forward: source boxes, inverse: destination boxes): the sorted x edges,
+    #: the sorted y edges and the widening of the largest box coordinate
+    edges: tuple[tuple[np.ndarray, np.ndarray, float], tuple[np.ndarray, np.ndarray, float]]
 
     @staticmethod
     def build(s: pyproj.CRS, d: pyproj.CRS, aoi: AOI | None) -> _Candidates | None:
@@ -184,11 +205,14 @@ class _Candidates:
                 rows.append((k, bs, bd, float(acc), area, "- offshore" in name, name in ("", "unknown"), priority))
         if len(rows) < 2:
             return None
+        src_boxes = np.array([r[1] for r in rows], dtype=np.float64)
+        dst_boxes = np.array([r[2] for r in rows], dtype=np.float64)
         return _Candidates(
+            edges=(_edges(src_boxes), _edges(dst_boxes)),
             transformers=tuple(ops),
             op=np.array([r[0] for r in rows], dtype=np.int64),
-            src=np.array([r[1] for r in rows], dtype=np.float64),
-            dst=np.array([r[2] for r in rows], dtype=np.float64),
+            src=src_boxes,
+            dst=dst_boxes,
             accuracy=np.array([r[3] for r in rows], dtype=np.float64),
             pseudo_area=np.array([r[4] for r in rows], dtype=np.float64),
             offshore=np.array([r[5] for r in rows], dtype=bool),
@@ -197,6 +221,18 @@ class _Candidates:
             src_lonlat=_is_lonlat_degrees(s),
             dst_lonlat=_is_lonlat_degrees(d),
         )
+
+    def near_edges(self, x: np.ndarray, y: np.ndarray, *, forward: bool) -> np.ndarray:
+        """Whether each point lies within ``EDGE_RTOL`` (of the largest box coordinate) of an
+        edge of any box: only those points may be chosen differently with widened boxes."""
+        x_edges, y_edges, pad = self.edges[0 if forward else 1]
+        lonlat = self.src_lonlat if forward else self.dst_lonlat
+        near = _near_any(y, y_edges, pad)
+        near |= _near_any(x, x_edges, pad)
+        if lonlat:
+            with np.errstate(invalid="ignore"):
+                near |= _near_any(np.where(x > 180.0, x - 360.0, np.where(x < -180.0, x + 360.0, x)), x_edges, pad)
+        return near
 
     def choose(self, x: np.ndarray, y: np.ndarray, *, forward: bool, widen: float) -> np.ndarray:
         """PROJ's per-point choice: the row of the chosen candidate for each point, -1 when no
@@ -302,23 +338,25 @@ class CRSTransformer:
         if fx.size != np.size(ox) or fy.size != fx.size:  # pragma: no cover - pyproj broadcast rules
             return ox, oy
         forward = direction is TransformDirection.FORWARD
-        widened = c.choose(fx, fy, forward=forward, widen=EDGE_RTOL)
-        moved = widened >= 0
-        if moved.any():
-            moved &= widened != c.choose(fx, fy, forward=forward, widen=0.0)
+        near = np.flatnonzero(c.near_edges(fx, fy, forward=forward))
+        if not near.size:  # the usual case: no point within EDGE_RTOL of any box edge
+            return ox, oy
+        sx, sy = fx[near], fy[near]
+        widened = c.choose(sx, sy, forward=forward, widen=EDGE_RTOL)
+        moved = (widened >= 0) & (widened != c.choose(sx, sy, forward=forward, widen=0.0))
         if not moved.any():
             return ox, oy
         rx = np.array(ox, dtype=np.float64, copy=True).reshape(-1)
         ry = np.array(oy, dtype=np.float64, copy=True).reshape(-1)
         ops = c.op[widened]
         for k in np.unique(ops[moved]):
-            idx = np.flatnonzero(moved & (ops == k))
-            tx, ty = c.transformers[int(k)].transform(fx[idx], fy[idx], errcheck=False, direction=direction)
+            sel = np.flatnonzero(moved & (ops == k))
+            tx, ty = c.transformers[int(k)].transform(sx[sel], sy[sel], errcheck=False, direction=direction)
             tx = np.asarray(tx, dtype=np.float64)
             ty = np.asarray(ty, dtype=np.float64)
             good = np.isfinite(tx) & np.isfinite(ty)  # PROJ retries another operation when one fails
-            rx[idx[good]] = tx[good]
-            ry[idx[good]] = ty[good]
+            rx[near[sel[good]]] = tx[good]
+            ry[near[sel[good]]] = ty[good]
         if scalar:
             return float(rx[0]), float(ry[0])
         shape = np.shape(ox)
