@@ -294,11 +294,19 @@ class CRSTransformer:
     True
     """
 
-    __slots__ = ("proj", "_candidates")
+    __slots__ = ("proj", "_candidates", "_key")
 
-    def __init__(self, proj: pyproj.Transformer, candidates: _Candidates | None = None) -> None:
+    def __init__(self, proj: pyproj.Transformer, candidates: _Candidates | None = None,
+                 key: tuple[str, str, AOI | None] | None = None) -> None:
         self.proj = proj
         self._candidates = candidates
+        self._key = key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled as the factory call that made it (the candidates' transformers do not pickle)
+        if self._key is None:
+            raise TypeError("only transformers made by pyproj_transformer can be pickled")
+        return (pyproj_transformer, self._key)
 
     @property
     def source_crs(self) -> pyproj.CRS | None:
@@ -405,7 +413,7 @@ def pyproj_transformer(src: CRSLike | pyproj.CRS, dst: CRSLike | pyproj.CRS,
                                            area_of_interest=AreaOfInterest(*aoi) if aoi else None)
     except pyproj.exceptions.ProjError as exc:
         raise CRSError(f"cannot transform from {s.name!r} to {d.name!r}: {exc}") from None
-    tr = CRSTransformer(proj, _Candidates.build(s, d, aoi))
+    tr = CRSTransformer(proj, _Candidates.build(s, d, aoi), key)
     with _CACHE_LOCK:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.pop(next(iter(_CACHE)))
