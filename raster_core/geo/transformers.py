@@ -19,7 +19,8 @@ the Helmert operation on one side, a ballpark one (~100 m off) on the other. So
 :class:`CRSTransformer` repeats PROJ's choice with each candidate's box widened by
 ``EDGE_RTOL`` (relative) and, for the few points whose choice that changes, transforms them with
 the candidate that contains them. With one candidate (most CRS pairs) it is PROJ's transformer
-as it is.
+as it is. The areas of use themselves come from PROJ's EPSG database, so GDAL's choices are
+reproduced for the database pyproj uses (the tests give it the one of rasterio's GDAL).
 
 pyproj (>= 3.1) gives each thread its own PROJ object behind one ``Transformer``, so one cached
 transformer serves every thread.
