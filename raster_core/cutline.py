@@ -40,7 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, to_affine, to_crs
 from raster_core.errors import GeometryError, InvalidParameterError, ShapeError
-from raster_core.geo.transformers import pyproj_transformer
+from raster_core.geo.transformers import CRSTransformer, pyproj_transformer
 from raster_core.geometry import GeometryLike, check_polygonal, densify, polygon_parts, read_geometry
 from raster_core.rasterize import burn_prepared, gdal_inverse_geotransform, prepare_polygons
 
@@ -129,7 +129,7 @@ def prepare_cutline(cutline: GeometryLike, cutline_srs: CRSLike | None = None) -
     return _transform_geometry(dense, pyproj_transformer(crs, lonlat))
 
 
-def _transform_geometry(geom: BaseGeometry, transformer: pyproj.Transformer) -> BaseGeometry:
+def _transform_geometry(geom: BaseGeometry, transformer: CRSTransformer) -> BaseGeometry:
     def fn(xy: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)
         return np.column_stack([x, y])

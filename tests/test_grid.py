@@ -485,12 +485,11 @@ def _area_of_use(crs):
     return (-180.0, -90.0, 180.0, 90.0) if a is None else (a.west, a.south, a.east, a.north)
 
 
-# Derandomized (the same examples in every run) until the known divergence is fixed: for a source box
-# reaching past EPSG:2056's area of use, the area-of-interest transformer of our grid planning
-# takes a ballpark operation at the far corner where GDAL takes the Helmert one (e.g. EPSG:3035 ->
-# EPSG:2056, u=(1, 0, 1, 1), size=(1, 3): pixel 70921 m against 70886 m). GRID_HYP_RANDOM=1 explores.
-@settings(max_examples=int(os.environ.get("GRID_HYP_EXAMPLES", 60)), deadline=None,
-          derandomize="GRID_HYP_RANDOM" not in os.environ)
+# Random examples in every run. Boxes cut along areas of use put points exactly on the edges of the
+# candidate operations' areas: tests/conftest.py gives pyproj the oracle's EPSG database (whose
+# areas of use differ from pyproj's own) and the transformer factory counts points on an edge as
+# inside (tests/test_transformers_gdal.py). GRID_HYP_EXAMPLES=500 explores more.
+@settings(max_examples=int(os.environ.get("GRID_HYP_EXAMPLES", 60)), deadline=None)
 @given(
     src=st.sampled_from(RANDOM_CRSS), dst=st.sampled_from(RANDOM_CRSS),
     u=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0.01, 1), st.floats(0.01, 1)),
@@ -520,7 +519,11 @@ def test_random_grids_vs_rasterio(src, dst, u, size, densify):
             transform_bounds(src, dst, *box, densify_pts=densify)
     else:
         got = transform_bounds(src, dst, *box, densify_pts=densify)
-        assert _same_transform(got, ref, rel=1e-8), (got, ref)
+        # 1e-8 of the box's largest coordinate: pyproj's PROJ 9.5 and GDAL's 9.7 invert EPSG:3035
+        # (Lambert azimuthal equal-area) up to ~1 mm apart, which near a zero coordinate (EPSG:3035
+        # -> EPSG:27700, y = -17196 m: 0.4 mm) is more than 1e-8 of that coordinate
+        scale = max(1.0, *(abs(v) for v in ref))
+        assert all(abs(g - r) <= 1e-8 * scale for g, r in zip(got, ref, strict=True)), (got, ref)
     W, H = size
     ref = rasterio.warp.calculate_default_transform(src, dst, W, H, *box)
     if min(ref[1:]) < 1:  # GDAL suggests an empty grid; raster_core raises a typed error instead
