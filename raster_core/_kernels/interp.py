@@ -1,9 +1,12 @@
 """Interpolating warp kernels: near, bilinear, cubic, cubicspline, lanczos (GDAL 3.10 rules).
 
-One kernel, :func:`warp_interp_block`, processes a block of destination pixels whose
-source pixel coordinates (full-raster, continuous, GDAL convention) are given, and
-writes the results into the destination block with GDAL's rounding, clamping,
-density blending and dst-nodata collision rules. See raster_core/warp.py.
+Per-pixel kernels (``_loop_*``), one per branch of GDAL's dispatch (:func:`pixel_kind`), each
+processing a block of destination pixels whose source pixel coordinates (full-raster,
+continuous, GDAL convention) are given, and writing the results into the destination block with
+GDAL's rounding, clamping, density blending and dst-nodata collision rules; the row drivers of
+:mod:`raster_core._kernels.rows` call them for the pixels their staged kernels leave, and
+:func:`warp_interp_block` runs one on a whole block (the reference in tests). See
+raster_core/warp.py.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ LANCZOS = METHOD_CODES["lanczos"]
 WORK_FLOAT64 = 0
 WORK_FLOAT32 = 1
 WORK_INT = 2
+
+# the per-pixel kernels (GDAL's dispatch, chosen by pixel_kind)
+P_NONE = -1  # none needed (the staged nearest kernel does every pixel inside the window)
+P_NEAR = 0  # _loop_near
+P_BILINEAR4 = 1  # _loop_4sample, bilinear
+P_CUBIC16 = 2  # _loop_4sample, 4x4 cubic with GDAL's bilinear fallback
+P_SEPARABLE = 3  # _loop_separable
+P_NEAR_DIRECT = 4  # warp_near_direct
 
 _MAXTAPS = 4096
 
@@ -692,12 +703,28 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def pixel_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
+               yradius: int) -> int:
+    """The per-pixel kernel GDAL's dispatch gives a warp (§2): nearest, 4-sample bilinear, 4x4
+    cubic (with its bilinear fallback) or the general separable kernel."""
+    if (not fast_path) and (src_w == 1 or src_h == 1):
+        return P_NEAR
+    if method == NEAR:
+        return P_NEAR
+    fallback_bilinear = fast_path and method != LANCZOS and (xradius > src_w or yradius > src_h)
+    if fallback_bilinear:
+        return P_BILINEAR4
+    if xscale >= 0.95 and yscale >= 0.95 and (method == BILINEAR or method == CUBIC):
+        return P_CUBIC16 if method == CUBIC else P_BILINEAR4
+    return P_SEPARABLE
+
+
 def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                       xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                       dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
                       dst_is_int, dmin, dmax, dst_nodata, collide, produced):
-    """Warp one block.
+    """Warp one block with the per-pixel kernel :func:`pixel_kind` chooses (the reference the
+    staged row kernels equal bit for bit).
 
     src: (bands, H, W) source window; valid (H, W) uint8 (1 = valid), dens (H, W) float32;
     X, Y (rows, cols) full-raster source pixel coordinates of the destination pixel
@@ -707,25 +734,20 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
     """
     H = src.shape[1]
     W = src.shape[2]
-    use4 = xscale >= 0.95 and yscale >= 0.95
-    sx = xscale if xscale < 1.0 else 1.0
-    sy = yscale if yscale < 1.0 else 1.0
-    meth = method
-    if (not fast_path) and (W == 1 or H == 1):
-        meth = NEAR
-    if meth == NEAR:
+    kind = pixel_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius)
+    if kind == P_NEAR:
         return _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                           dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                           dst_nodata, collide, produced)
-    # fast path fallback to 4-sample bilinear when the widened radius exceeds the window (§2.4)
-    fallback_bilinear = fast_path and meth != LANCZOS and (xradius > W or yradius > H)
-    if fallback_bilinear or (use4 and (meth == BILINEAR or meth == CUBIC)):
+    if kind == P_BILINEAR4 or kind == P_CUBIC16:
         return _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
-                             meth == CUBIC and not fallback_bilinear, fast_path,
+                             kind == P_CUBIC16, fast_path,
                              dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                              dst_nodata, collide, produced)
-    initx, inity = first_taps(meth, fast_path, xradius, yradius)
-    return _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
+    sx = xscale if xscale < 1.0 else 1.0
+    sy = yscale if yscale < 1.0 else 1.0
+    initx, inity = first_taps(method, fast_path, xradius, yradius)
+    return _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, sx, sy,
                            xradius, yradius, initx, inity, fast_path,
                            dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                            dst_nodata, collide, produced)

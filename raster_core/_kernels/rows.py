@@ -58,8 +58,13 @@ from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
     CUBICSPLINE,
-    LANCZOS,
     NEAR,
+    P_BILINEAR4,
+    P_CUBIC16,
+    P_NEAR,
+    P_NEAR_DIRECT,
+    P_NONE,
+    P_SEPARABLE,
     _bspline_kernel,
     _cubic_kernel,
     _loop_4sample,
@@ -67,6 +72,7 @@ from raster_core._kernels.interp import (
     _loop_separable,
     _store_value,
     first_taps,
+    pixel_kind,
     warp_near_direct,
 )
 from raster_core._kernels.words import lane, load_word, packs
@@ -83,7 +89,7 @@ def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_
                 yradius: int, initx: int, inity: int) -> int:
     """Which staged kernel handles the interior pixels of an unmasked warp (K_NONE: none).
 
-    Mirrors the dispatch of :func:`raster_core._kernels.interp.warp_interp_block`; kinds whose
+    Follows the dispatch of :func:`raster_core._kernels.interp.pixel_kind`; kinds whose
     full kernel does not fit in the source window are K_NONE (no pixel would be interior)."""
     if (not fast_path) and (src_w == 1 or src_h == 1):
         return K_NEAR if method == NEAR else K_NONE
@@ -693,12 +699,6 @@ _STAGED_SEPARABLE = _staged_row_kernel(K_SEPARABLE, S_ANY)
 _STAGED_SEPARABLE_INT = _staged_row_kernel(K_SEPARABLE, S_INT)
 
 # per-pixel kernels (raster_core._kernels.interp) for the pixels the staged kernels leave
-P_NONE = -1  # none needed (K_NEAR stages every pixel inside the window)
-P_NEAR = 0  # _loop_near
-P_BILINEAR4 = 1  # _loop_4sample, bilinear
-P_CUBIC16 = 2  # _loop_4sample, 4x4 cubic with GDAL's bilinear fallback
-P_SEPARABLE = 3  # _loop_separable
-P_NEAR_DIRECT = 4  # warp_near_direct
 
 #: source coordinates of a row: from a recorded plan (:class:`PlannedCoords`) or given arrays
 #: (:class:`ArrayCoords`)
@@ -712,22 +712,6 @@ class RowKernels(NamedTuple):
     staged: int  #: K_* (K_NONE: every pixel by the per-pixel kernel)
     pixel: int  #: P_*: the per-pixel kernel of the pixels not staged
     sclass: int  #: S_*: the staged kernels' store class
-
-
-def pixel_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
-               yradius: int) -> int:
-    """The per-pixel kernel GDAL's dispatch gives a warp (§2): nearest, 4-sample bilinear, 4x4
-    cubic (with its bilinear fallback) or the general separable kernel."""
-    if (not fast_path) and (src_w == 1 or src_h == 1):
-        return P_NEAR
-    if method == NEAR:
-        return P_NEAR
-    fallback_bilinear = fast_path and method != LANCZOS and (xradius > src_w or yradius > src_h)
-    if fallback_bilinear:
-        return P_BILINEAR4
-    if xscale >= 0.95 and yscale >= 0.95 and (method == BILINEAR or method == CUBIC):
-        return P_CUBIC16 if method == CUBIC else P_BILINEAR4
-    return P_SEPARABLE
 
 
 def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int,
