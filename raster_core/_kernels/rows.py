@@ -50,6 +50,7 @@ from typing import Any, NamedTuple
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
@@ -282,6 +283,16 @@ class ArrayCoords(NamedTuple):
     OK: np.ndarray
 
 
+@register_jitable
+def kernel_taps(kernel):
+    """``(method, xradius, yradius, fast_path, sx, sy, initx, inity)`` of a :class:`KernelArgs`:
+    the scales capped at 1 (the kernel's stretch when downsampling) and GDAL's first taps."""
+    sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
+    sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
+    initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
+    return kernel.method, kernel.xradius, kernel.yradius, kernel.fast_path, sx, sy, initx, inity
+
+
 @functools.cache
 def _staged_row_kernel(kind: int, sclass: int) -> Any:
     """The staged kernel of one destination row for the staged ``kind`` and store class
@@ -310,14 +321,8 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
         has_valid = source.has_valid
         xoff = source.xoff
         yoff = source.yoff
-        meth = kernel.method
-        xradius = kernel.xradius
-        yradius = kernel.yradius
-        fast_path = kernel.fast_path
+        meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
         direct = kernel.direct_near
-        sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
-        sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
-        initx, inity = first_taps(meth, fast_path, xradius, yradius)
         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         nb = flat.shape[0]
         n = X.shape[0]
@@ -767,13 +772,7 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
         has_dens = source.has_dens
         xoff = source.xoff
         yoff = source.yoff
-        method = kernel.method
-        xradius = kernel.xradius
-        yradius = kernel.yradius
-        fast_path = kernel.fast_path
-        sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
-        sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
-        initx, inity = first_taps(method, fast_path, xradius, yradius)
+        method, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         dst = dest.dst
         dst_valid = dest.dst_valid
