@@ -475,14 +475,86 @@ def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
     return str(asset.get("href", "")).lower().endswith((".tif", ".tiff"))
 
 
-def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) -> tuple[Product, Image]:
+def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None,
+                            products: dict[str, Product] | None = None) -> tuple[Product, Image]:
+    """The product and image of a STAC item. ``products``: a cache of products by the
+    signature of what they are made from (:func:`_stac_product_signature`), for many items
+    of one collection."""
     if item.get("type") != "Feature" or "assets" not in item or "id" not in item:
         raise CatalogError("not a STAC Item (needs type 'Feature', 'id' and 'assets')")
-    props = dict(item.get("properties") or {})
-    item_eo = props.get("eo:bands") or []
+    props = item.get("properties") or {}
     assets = item["assets"]
     if not isinstance(assets, Mapping):
         raise CatalogError(f"STAC item {item['id']!r}: 'assets' must be an object")
+    files: dict[str, str] = {}
+    for key, asset in assets.items():
+        if not isinstance(asset, Mapping) or not _is_raster_asset(key, asset):
+            continue
+        href = asset.get("href")
+        if not isinstance(href, str):
+            continue
+        files[key] = _absolute_fast(href) if base is None else _absolute(href, base)
+    if products is None:
+        product = _stac_product(item, props, assets)
+    else:
+        sig = _stac_product_signature(item, props, assets)
+        product = products.get(sig)  # type: ignore[assignment]
+        if product is None:
+            product = products[sig] = _stac_product(item, props, assets)
+    datetime_ = props.get("datetime") or props.get("start_datetime")
+    crs = None
+    if props.get("proj:epsg"):
+        crs = f"EPSG:{int(props['proj:epsg'])}"
+    elif props.get("proj:code"):
+        crs = str(props["proj:code"])
+    elif props.get("proj:wkt2"):
+        crs = str(props["proj:wkt2"])
+    gt = None
+    if props.get("proj:transform"):
+        t = [float(v) for v in props["proj:transform"]]
+        if len(t) >= 6:
+            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
+    shape = tuple(int(v) for v in props["proj:shape"]) if props.get("proj:shape") else None
+    keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
+    image = Image(
+        id=str(item["id"]),
+        product=product.id,
+        files=files,
+        acquired=datetime_,
+        crs=crs,
+        geotransform=gt,
+        shape=shape,  # type: ignore[arg-type]
+        geometry=item.get("geometry"),
+        properties=keep,
+    )
+    return product, image
+
+
+def _absolute_fast(href: str) -> str:
+    """:func:`_absolute` of an asset href without a base: an absolute POSIX path without a
+    colon is only normalized (the common case, without building a ``Path``)."""
+    if href.startswith("/") and ":" not in href and os.sep == "/":
+        return os.path.normpath(href)
+    return _absolute(href, None)
+
+
+def _stac_product_signature(item: Mapping[str, Any], props: Mapping[str, Any], assets: Mapping[str, Any]) -> str:
+    """Everything :func:`_stac_product` reads from an item, as text: equal signatures make
+    equal products (asset hrefs count only through what :func:`_is_raster_asset` sees)."""
+    parts: list[tuple[str, bool, bool, Any]] = []
+    for key, asset in assets.items():
+        if isinstance(asset, Mapping):
+            href = asset.get("href")
+            tiff = isinstance(href, str) and href.lower().endswith((".tif", ".tiff"))
+            parts.append((key, isinstance(href, str), tiff, [(k, v) for k, v in asset.items() if k != "href"]))
+        else:
+            parts.append((key, False, False, repr(asset)))
+    return repr((item.get("collection") or ("stac:", item["id"]), props.get("eo:bands"),
+                 "sar:polarizations" in props, parts))
+
+
+def _stac_product(item: Mapping[str, Any], props: Mapping[str, Any], assets: Mapping[str, Any]) -> Product:
+    item_eo = props.get("eo:bands") or []
     bands: dict[str, Band] = {}
     aliases: dict[str, str] = {}
     files: dict[str, str] = {}
@@ -492,7 +564,7 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) ->
         href = asset.get("href")
         if not isinstance(href, str):
             continue
-        files[key] = _absolute(href, base)
+        files[key] = href
         # STAC 1.1 "bands" merges eo:bands and raster:bands
         eo = list(asset.get("eo:bands") or [])
         rb = list(asset.get("raster:bands") or [])
@@ -568,34 +640,7 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) ->
         bands["alpha"] = dataset_alpha_band(next(iter(files)))
     aliases = {a: t for a, t in aliases.items() if a not in bands}
     product_id = str(item.get("collection") or f"stac:{item['id']}")
-    datetime_ = props.get("datetime") or props.get("start_datetime")
-    crs = None
-    if props.get("proj:epsg"):
-        crs = f"EPSG:{int(props['proj:epsg'])}"
-    elif props.get("proj:code"):
-        crs = str(props["proj:code"])
-    elif props.get("proj:wkt2"):
-        crs = str(props["proj:wkt2"])
-    gt = None
-    if props.get("proj:transform"):
-        t = [float(v) for v in props["proj:transform"]]
-        if len(t) >= 6:
-            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
-    shape = tuple(int(v) for v in props["proj:shape"]) if props.get("proj:shape") else None
-    keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
-    product = Product(id=product_id, bands=bands, title=product_id, aliases=aliases)
-    image = Image(
-        id=str(item["id"]),
-        product=product_id,
-        files=files,
-        acquired=datetime_,
-        crs=crs,
-        geotransform=gt,
-        shape=shape,  # type: ignore[arg-type]
-        geometry=item.get("geometry"),
-        properties=keep,
-    )
-    return product, image
+    return Product(id=product_id, bands=bands, title=product_id, aliases=aliases)
 
 
 def _read_json(path: Path | str) -> Any:
@@ -733,9 +778,11 @@ class Catalog:
         seen: set[str] = set()
         if base is not None and not (isinstance(base, str) and _is_url(base)):
             base = Path(base)
-        return self._add_stac(source, base, seen)
+        return self._add_stac(source, base, seen, {})
 
-    def _add_stac(self, source: Any, base: Path | str | None, seen: set[str]) -> list[str]:
+    def _add_stac(self, source: Any, base: Path | str | None, seen: set[str],
+                  products: dict[str, Product] | None = None) -> list[str]:
+        products = {} if products is None else products
         if isinstance(source, str) and _is_remote(source):
             if source in seen:
                 return []
@@ -763,10 +810,12 @@ class Catalog:
         kind = doc.get("type")
         added: list[str] = []
         if kind == "Feature":
-            product, image = _stac_product_and_image(doc, base)
+            product, image = _stac_product_and_image(doc, base, products)
             with self._lock:
                 existing = self._products.get(product.id)
-                if existing is None:
+                if existing is product:
+                    pass  # an earlier item of this call made the same product: nothing to merge
+                elif existing is None:
                     self._products[product.id] = product
                 else:
                     merged = dict(existing.bands)
@@ -783,7 +832,7 @@ class Catalog:
         remote_doc = isinstance(base, str)
         if kind == "FeatureCollection":
             for feat in doc.get("features") or []:
-                added += self._add_stac(feat, base, seen)
+                added += self._add_stac(feat, base, seen, products)
             if remote_doc:
                 added += self._follow_links(doc, base, seen, ("next",))
             return added

@@ -61,11 +61,14 @@ def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, b
     import xarray as xr
 
     x, y = pixel_centres(geobox)
+    projected = geobox.crs.is_projected
     coords = {
         "time": np.asarray(times, dtype="datetime64[ns]"),
         "band": np.asarray(list(bands), dtype=object).astype(str),
-        "y": y,
-        "x": x,
+        "y": xr.IndexVariable("y", y, {"axis": "Y",
+                                       "standard_name": "projection_y_coordinate" if projected else "latitude"}),
+        "x": xr.IndexVariable("x", x, {"axis": "X",
+                                       "standard_name": "projection_x_coordinate" if projected else "longitude"}),
         "spatial_ref": xr.Variable((), np.int64(0), spatial_ref_attrs(geobox)),
     }
     attrs: dict[str, Any] = {"grid_mapping": "spatial_ref"}
@@ -74,6 +77,4 @@ def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, b
         attrs["nodata"] = fill_value
     da = xr.DataArray(data, dims=("time", "band", "y", "x"), coords=coords, attrs=attrs)
     da.name = name  # not the Dask array's key name, which xarray would take by default
-    da.x.attrs.update(axis="X", standard_name="projection_x_coordinate" if geobox.crs.is_projected else "longitude")
-    da.y.attrs.update(axis="Y", standard_name="projection_y_coordinate" if geobox.crs.is_projected else "latitude")
     return da
