@@ -250,34 +250,90 @@ class LoadPlan:
     token: str = ""
     _files: dict[tuple[int, int, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _grid_key: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def geobox(self) -> Any:
         return self.requests[0].geobox
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock", "_grid_key")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         object.__setattr__(self, "_files", {})
         object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_grid_key", [])
 
 
 _MISSING = object()
 
+#: File plans of local files by what they are made from (the file's path, modification time
+#: and size, the band indexes, the output grid, the resampler, the grid's explicitness and
+#: the planner's switches), kept across loads in this process: the most recently used
+#: ``_FILE_PLANS_MAX``
+_file_plans: dict[tuple[Any, ...], Any] = {}
+_file_plans_lock = threading.Lock()
+_FILE_PLANS_MAX = 4096
+
+
+def _grid_key(plan: LoadPlan, gb: Any) -> tuple[Any, ...]:
+    """The output grid ``gb`` of ``plan`` as a hashable key (made once per plan and process)."""
+    from raster_core.crs import gdal_geotransform
+
+    if gb is plan.geobox and plan._grid_key:
+        return plan._grid_key[0]
+    key = (gb.crs.to_wkt(), tuple(gdal_geotransform(gb.transform)), gb.width, gb.height)
+    if gb is plan.geobox:
+        plan._grid_key.append(key)
+    return key
+
+
+def _file_plan_key(plan: LoadPlan, step: int, path: str, sources: list[Any]) -> tuple[Any, ...] | None:
+    """The key of a file plan in :data:`_file_plans`; ``None`` for remote files (their
+    header cache tells when they change) or a path that cannot be stat'ed."""
+    from raster_core import api
+    from raster_core.io.sources import is_remote
+
+    if is_remote(path):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    req = plan.requests[step]
+    return (os.path.abspath(path), st.st_mtime_ns, st.st_size, tuple(s.index for s in sources),
+            _grid_key(plan, req.geobox), req.explicit_grid, req.resampler, api._DIRECT_COPY, api._DST_WINDOWS)
+
 
 def file_plan(plan: LoadPlan, step: int, image: int, path: str, sources: list[Any]) -> Any:
     """The :class:`~raster_core.api.FilePlan` of bands ``sources`` of file ``path`` of image
-    ``image`` of time step ``step``: made once, then kept by ``plan``."""
+    ``image`` of time step ``step``: made once, then kept by ``plan`` (and, for a local
+    file, by this process for later loads of the same file onto the same grid)."""
+    from dataclasses import replace
+
     from raster_core.api import plan_file
 
     key = (step, image, path)
     with plan._lock:
         fp = plan._files.get(key, _MISSING)
     if fp is _MISSING:
-        req = plan.requests[step]
-        fp = plan_file(path, sources, req.geobox, req)
+        shared = _file_plan_key(plan, step, path, sources)
+        if shared is not None:
+            with _file_plans_lock:
+                fp = _file_plans.pop(shared, _MISSING)
+                if fp is not _MISSING:
+                    _file_plans[shared] = fp  # now the most recently used
+        if fp is _MISSING:
+            req = plan.requests[step]
+            fp = plan_file(path, sources, req.geobox, req)
+            if shared is not None:
+                with _file_plans_lock:
+                    while len(_file_plans) >= _FILE_PLANS_MAX:
+                        del _file_plans[next(iter(_file_plans))]
+                    _file_plans[shared] = fp
+        elif fp is not None:
+            fp = replace(fp, sources=tuple(sources))  # this load's band descriptions
         with plan._lock:
             plan._files[key] = fp
     return fp

@@ -176,3 +176,31 @@ def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
     assert got == want
     keys = list(zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True))
     assert keys == sorted(keys)
+
+
+# --------------------------------------------------------------------------- file plans kept across loads
+def test_file_plans_are_kept_across_loads_until_the_file_changes(tmp_path, monkeypatch):
+    import raster_core.api as api
+    from raster_core.io import write_geotiff
+
+    path = tmp_path / "one.tif"
+    tf = (X0, RES, 0.0, Y0, 0.0, -RES)
+    write_geotiff(path, np.full((1, 50, 50), 3, np.uint16), crs="EPSG:32633", transform=tf, nodata=0)
+    planned = []
+    real = api.plan_file
+    monkeypatch.setattr(api, "plan_file", lambda *a: planned.append(a[0]) or real(*a))
+    kw = dict(srs="EPSG:32633", resolution=RES, bounds=(X0, Y0 - 800, X0 + 800, Y0), chunks={"y": 20, "x": 20})
+
+    def compute(**extra):
+        return raster_core.load([str(path)], ["1"], **kw, **extra).compute(scheduler="sync").values
+
+    first = compute()
+    assert planned == [str(path)] and first[0, 0, :50, :50].min() == 3
+    assert (compute() == first).all() and planned == [str(path)]  # a new load: the plan is reused
+    assert (compute(resampler="bilinear") == first).all() and len(planned) == 2  # another resampler: planned
+    monkeypatch.setattr(api, "_DIRECT_COPY", False)
+    assert (compute() == first).all() and len(planned) == 3  # another planner switch: planned
+    monkeypatch.setattr(api, "_DIRECT_COPY", True)
+    write_geotiff(path, np.full((1, 60, 60), 9, np.uint16), crs="EPSG:32633", transform=tf, nodata=0)
+    changed = compute()
+    assert len(planned) == 4 and changed[0, 0, :60, :60].min() == 9 and changed[0, 0, 60:, :].max() == 0
