@@ -476,31 +476,34 @@ def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
 
 
 def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None,
-                            products: dict[str, Product] | None = None) -> tuple[Product, Image]:
-    """The product and image of a STAC item. ``products``: a cache of products by the
-    signature of what they are made from (:func:`_stac_product_signature`), for many items
-    of one collection."""
+                            products: dict[str, tuple[Product, tuple[str, ...]]] | None = None,
+                            ) -> tuple[Product, Image]:
+    """The product and image of a STAC item. ``products``: a cache of products (and their
+    raster asset keys) by the signature of what they are made from
+    (:func:`_stac_product_signature`), for many items of one collection."""
     if item.get("type") != "Feature" or "assets" not in item or "id" not in item:
         raise CatalogError("not a STAC Item (needs type 'Feature', 'id' and 'assets')")
     props = item.get("properties") or {}
     assets = item["assets"]
     if not isinstance(assets, Mapping):
         raise CatalogError(f"STAC item {item['id']!r}: 'assets' must be an object")
-    files: dict[str, str] = {}
-    for key, asset in assets.items():
-        if not isinstance(asset, Mapping) or not _is_raster_asset(key, asset):
-            continue
-        href = asset.get("href")
-        if not isinstance(href, str):
-            continue
-        files[key] = _absolute_fast(href) if base is None else _absolute(href, base)
-    if products is None:
-        product = _stac_product(item, props, assets)
+    sig = None if products is None else _stac_product_signature(item, props, assets)
+    cached = None if products is None else products.get(sig)  # type: ignore[arg-type]
+    if cached is None:
+        keys = tuple(k for k, asset in assets.items() if isinstance(asset, Mapping) and _is_raster_asset(k, asset)
+                     and isinstance(asset.get("href"), str))
     else:
-        sig = _stac_product_signature(item, props, assets)
-        product = products.get(sig)  # type: ignore[assignment]
-        if product is None:
-            product = products[sig] = _stac_product(item, props, assets)
+        keys = cached[1]  # the signature holds everything that decides which assets are rasters
+    if base is None:
+        files = {k: _absolute_fast(assets[k]["href"]) for k in keys}
+    else:
+        files = {k: _absolute(assets[k]["href"], base) for k in keys}
+    if cached is not None:
+        product = cached[0]
+    else:
+        product = _stac_product(item, props, assets)
+        if products is not None:
+            products[sig] = (product, keys)  # type: ignore[index]
     datetime_ = props.get("datetime") or props.get("start_datetime")
     crs = None
     if props.get("proj:epsg"):
@@ -781,7 +784,7 @@ class Catalog:
         return self._add_stac(source, base, seen, {})
 
     def _add_stac(self, source: Any, base: Path | str | None, seen: set[str],
-                  products: dict[str, Product] | None = None) -> list[str]:
+                  products: dict[str, tuple[Product, tuple[str, ...]]] | None = None) -> list[str]:
         products = {} if products is None else products
         if isinstance(source, str) and _is_remote(source):
             if source in seen:
@@ -810,29 +813,14 @@ class Catalog:
         kind = doc.get("type")
         added: list[str] = []
         if kind == "Feature":
-            product, image = _stac_product_and_image(doc, base, products)
-            with self._lock:
-                existing = self._products.get(product.id)
-                if existing is product:
-                    pass  # an earlier item of this call made the same product: nothing to merge
-                elif existing is None:
-                    self._products[product.id] = product
-                else:
-                    merged = dict(existing.bands)
-                    for n, b in product.bands.items():
-                        merged.setdefault(n, b)
-                    aliases = {**product.aliases, **existing.aliases}
-                    self._products[product.id] = Product(
-                        id=existing.id, bands=merged, title=existing.title, description=existing.description,
-                        aliases={a: t for a, t in aliases.items() if t in merged and a not in merged},
-                        properties=existing.properties,
-                    )
-                self._images[image.id] = image
-            return [image.id]
+            return [self._add_stac_item(doc, base, products)]
         remote_doc = isinstance(base, str)
         if kind == "FeatureCollection":
             for feat in doc.get("features") or []:
-                added += self._add_stac(feat, base, seen, products)
+                if type(feat) is dict and feat.get("type") == "Feature":
+                    added.append(self._add_stac_item(feat, base, products))
+                else:
+                    added += self._add_stac(feat, base, seen, products)
             if remote_doc:
                 added += self._follow_links(doc, base, seen, ("next",))
             return added
@@ -840,6 +828,29 @@ class Catalog:
             rels = ("item", "child", "items") if remote_doc else ("item", "child")
             return added + self._follow_links(doc, base, seen, rels)
         raise CatalogError(f"not a STAC document (type {kind!r})")
+
+    def _add_stac_item(self, doc: Mapping[str, Any], base: Path | str | None,
+                       products: dict[str, tuple[Product, tuple[str, ...]]]) -> str:
+        """Add one STAC Item (merging its product into the catalog's); its image id."""
+        product, image = _stac_product_and_image(doc, base, products)
+        with self._lock:
+            existing = self._products.get(product.id)
+            if existing is product:
+                pass  # an earlier item of this call made the same product: nothing to merge
+            elif existing is None:
+                self._products[product.id] = product
+            else:
+                merged = dict(existing.bands)
+                for n, b in product.bands.items():
+                    merged.setdefault(n, b)
+                aliases = {**product.aliases, **existing.aliases}
+                self._products[product.id] = Product(
+                    id=existing.id, bands=merged, title=existing.title, description=existing.description,
+                    aliases={a: t for a, t in aliases.items() if t in merged and a not in merged},
+                    properties=existing.properties,
+                )
+            self._images[image.id] = image
+        return image.id
 
     # ------------------------------------------------------------------ editing
     def add_product(self, product: Product | Mapping[str, Any] | None = None, **kwargs: Any) -> Product:

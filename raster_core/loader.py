@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import os
 import sys
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["load", "explain", "LoadPlan"]
 
 _GROUPBY = (None, "time", "solar_day")
+_MISSING = object()
 
 
 # ======================================================================================
@@ -138,7 +140,10 @@ def _working_catalog(catalog: Any, stac: list[Mapping[str, Any]]) -> Any:
 # ======================================================================================
 # grouping into time steps
 # ======================================================================================
+@functools.lru_cache(maxsize=4096)
 def _to_datetime64(text: str | None) -> np.datetime64:
+    """An ISO 8601 time (or date) as UTC ``datetime64[ns]`` (NaT for none); cached, as many
+    items share their times."""
     if not text:
         return np.datetime64("NaT", "ns")
     try:
@@ -196,14 +201,22 @@ def _group(groups: list[list[_Entry]], groupby: Any) -> list[list[_Entry]]:
     else:
         raise InvalidParameterError(f"groupby must be None, 'time', 'solar_day' or a callable, got {groupby!r}")
     buckets: dict[Any, list[tuple[Any, Any, np.datetime64]]] = {}
+    memo: dict[Any, Any] = {}  # datetime64 key -> its hashable form (items share times)
     for key, entry in zip(keys, flat, strict=False):
-        buckets.setdefault(_hashable(key), []).append(entry)
+        if isinstance(key, np.datetime64):
+            hk = memo.get(key, _MISSING)
+            if hk is _MISSING:
+                hk = memo[key] = _hashable(key)
+        else:
+            hk = _hashable(key)
+        buckets.setdefault(hk, []).append(entry)
     try:
         ordered = sorted(buckets, key=_sort_key)
     except TypeError:
         ordered = list(buckets)
     big = np.datetime64("9999-12-31", "ns")
-    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) for k in ordered]
+    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) if len(buckets[k]) > 1
+            else buckets[k] for k in ordered]
 
 
 def _hashable(key: Any) -> Any:
@@ -265,8 +278,6 @@ class LoadPlan:
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "_grid_key", [])
 
-
-_MISSING = object()
 
 #: File plans of local files by what they are made from (the file's path, modification time
 #: and size, the band indexes, the output grid, the resampler, the grid's explicitness and
