@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -116,16 +117,20 @@ def chunked_array(name: str, plan: Any, func: Callable[..., np.ndarray], chunks:
     from dask.highlevelgraph import HighLevelGraph
 
     plan_key = f"{name}-plan"
-    bounds = [chunk_bounds(c) for c in chunks]
     dsk: dict[Any, Any] = {plan_key: DataNode(plan_key, plan)}
     ref = TaskRef(plan_key)
-    for idx in np.ndindex(*(len(c) for c in chunks)):
+    dtype_str = np.dtype(dtype).str
+    # per axis: (chunk index, (start, stop)) as Python ints, combined without NumPy per chunk
+    axes = [list(enumerate(zip(b[:-1].tolist(), b[1:].tolist(), strict=True)))
+            for b in (chunk_bounds(c) for c in chunks)]
+    for combo in itertools.product(*axes):
+        idx = tuple(i for i, _ in combo)
+        slices = tuple(se for _, se in combo)
         key = (name, *idx)
-        slices = tuple((int(b[i]), int(b[i + 1])) for b, i in zip(bounds, idx, strict=False))
         args = tasks.get(idx)
         if args is None:
             shape = tuple(e - s for s, e in slices)
-            dsk[key] = Task(key, constant_block, shape, fill, np.dtype(dtype).str, _data_producer=True)
+            dsk[key] = Task(key, constant_block, shape, fill, dtype_str, _data_producer=True)
         else:
             dsk[key] = Task(key, func, ref, slices, *args, _data_producer=True)
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=())

@@ -1254,9 +1254,10 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     if painted is not None:
         # mask rules and fill window by window (overlaps are harmless: a second pass finds
         # the same valid pixels and leaves the filled ones filled)
+        nodatas = band_nodatas(req) if req.mask_nodata else None
         for w0, w1, v0, v1 in painted:
             wdata, wvalid = data[:, w0:w1, v0:v1], valid[:, w0:w1, v0:v1]
-            wvalid = mosaic_validity(req, wdata, wvalid)
+            wvalid = mosaic_validity(req, wdata, wvalid, nodatas)
             for b in range(nb):
                 np.copyto(wdata[b], fill, where=~wvalid[b])
         return data, valid
@@ -1296,11 +1297,13 @@ def _fill_fits(fill: Any, dtype: np.dtype) -> bool:
     return False
 
 
-def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray,
+                    nodatas: list[list[Any]] | None = None) -> np.ndarray:
     """Per-band validity of a mosaic ``(nb, h, w)`` after the request's mask rules.
 
     ``mask_alpha=False``: the alpha band does not mask; ``mask_nodata``: every distinct nodata
     of a band across the images masks it (spec §2.5). Updates ``valid`` in place where it can.
+    ``nodatas``: :func:`band_nodatas` of ``req``, when the caller has it already.
     """
     from raster_core.mosaic import nodata_valid
 
@@ -1308,13 +1311,27 @@ def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.nd
     if plan.alpha_last and not req.mask_alpha:
         valid = np.ones_like(valid)
     if req.mask_nodata:
+        if nodatas is None:
+            nodatas = band_nodatas(req)
         for b in range(data.shape[0]):
-            if plan.alpha_last and b == data.shape[0] - 1:
-                continue
-            values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
-            for nd in sorted(values, key=repr):
+            for nd in nodatas[b]:
                 valid[b] &= nodata_valid(data[b], nd)
     return valid
+
+
+def band_nodatas(req: _Request) -> list[list[Any]]:
+    """Per output band, the distinct nodata values of its images' bands (in a fixed order;
+    none for an alpha band in last place), which :func:`mosaic_validity` masks."""
+    plan = req.plan
+    nb = len(plan.names)
+    out: list[list[Any]] = []
+    for b in range(nb):
+        if plan.alpha_last and b == nb - 1:
+            out.append([])
+            continue
+        values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
+        out.append(sorted(values, key=repr))
+    return out
 
 
 def _image_layer(pieces: list[tuple[list[int], Piece]], nb: int,

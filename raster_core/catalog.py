@@ -544,14 +544,14 @@ def _absolute_fast(href: str) -> str:
 def _stac_product_signature(item: Mapping[str, Any], props: Mapping[str, Any], assets: Mapping[str, Any]) -> str:
     """Everything :func:`_stac_product` reads from an item, as text: equal signatures make
     equal products (asset hrefs count only through what :func:`_is_raster_asset` sees)."""
-    parts: list[tuple[str, bool, bool, Any]] = []
+    parts: list[Any] = []
     for key, asset in assets.items():
         if isinstance(asset, Mapping):
             href = asset.get("href")
             tiff = isinstance(href, str) and href.lower().endswith((".tif", ".tiff"))
-            parts.append((key, isinstance(href, str), tiff, [(k, v) for k, v in asset.items() if k != "href"]))
+            parts.append((key, {**asset, "href": (isinstance(href, str), tiff)}))
         else:
-            parts.append((key, False, False, repr(asset)))
+            parts.append((key, asset))
     return repr((item.get("collection") or ("stac:", item["id"]), props.get("eo:bands"),
                  "sar:polarizations" in props, parts))
 

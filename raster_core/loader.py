@@ -294,7 +294,9 @@ def _grid_key(plan: LoadPlan, gb: Any) -> tuple[Any, ...]:
 
     if gb is plan.geobox and plan._grid_key:
         return plan._grid_key[0]
-    key = (gb.crs.to_wkt(), tuple(gdal_geotransform(gb.transform)), gb.width, gb.height)
+    from raster_core.xr import crs_wkt
+
+    key = (crs_wkt(gb.crs), tuple(gdal_geotransform(gb.transform)), gb.width, gb.height)
     if gb is plan.geobox:
         plan._grid_key.append(key)
     return key
@@ -474,8 +476,9 @@ def _crs_pair(crs: Any, dst_crs: Any) -> tuple[bool, str, str]:
     """Whether ``crs`` equals the output CRS ``dst_crs`` (as :class:`~raster_core.transform.WarpTransformer`
     decides it), and both as WKT; cached for CRS texts."""
     from raster_core.crs import crs_equal, to_crs
+    from raster_core.xr import crs_wkt
 
-    dst_wkt = dst_crs.to_wkt()
+    dst_wkt = crs_wkt(dst_crs)
     key = (crs, dst_wkt) if isinstance(crs, str) else None
     if key is not None and key in _CRS_PAIRS:
         return _CRS_PAIRS[key]
@@ -746,15 +749,15 @@ def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[d
     counts = []
     if len(src):
         chunk_key = (t * len(yb) + y) * len(xb) + x
-        starts = np.flatnonzero(np.concatenate([[True], chunk_key[1:] != chunk_key[:-1]]))
-        ends = np.append(starts[1:], len(src)).tolist()
-        src_list = src.tolist()
-        for k0, k1 in zip(starts.tolist(), ends, strict=True):
+        starts = np.flatnonzero(np.concatenate([[True], chunk_key[1:] != chunk_key[:-1]])).tolist()
+        ends = starts[1:] + [len(src)]
+        src_list, t_list, y_list, x_list = src.tolist(), t.tolist(), y.tolist(), x.tolist()
+        for k0, k1 in zip(starts, ends, strict=True):
             entries: dict[int, list[int]] = {}
             for s in src_list[k0:k1]:
                 step, image = index[s]
                 entries.setdefault(step, []).append(image)
-            tasks[(int(t[k0]), 0, int(y[k0]), int(x[k0]))] = (tuple((k, tuple(v)) for k, v in sorted(entries.items())),)
+            tasks[(t_list[k0], 0, y_list[k0], x_list[k0])] = (tuple((k, tuple(v)) for k, v in sorted(entries.items())),)
             counts.append(k1 - k0)
     n_chunks = int(np.prod([len(c) for c in chunks]))
     counts += [0] * (n_chunks - len(tasks))

@@ -204,3 +204,36 @@ def test_file_plans_are_kept_across_loads_until_the_file_changes(tmp_path, monke
     write_geotiff(path, np.full((1, 60, 60), 9, np.uint16), crs="EPSG:32633", transform=tf, nodata=0)
     changed = compute()
     assert len(planned) == 4 and changed[0, 0, :60, :60].min() == 9 and changed[0, 0, 60:, :].max() == 0
+
+
+# --------------------------------------------------------------------------- the DataArray
+@pytest.mark.parametrize("crs,tf", [("EPSG:32633", (X0, 10.0, 0.0, Y0, 0.0, -10.0)),
+                                    ("EPSG:4326", (14.9, 0.001, 0.0, 36.2, 0.0, -0.001))])
+@pytest.mark.parametrize("fill", [None, np.uint16(0), np.float32(np.nan)])
+def test_dataarray_equals_xarrays_own_construction(crs, tf, fill):
+    import dask.array as dsa
+    import xarray as xr
+
+    from raster_core.grid import GeoBox
+    from raster_core.xr import pixel_centres, spatial_ref_attrs, to_dataarray
+
+    gb = GeoBox(crs, tf, width=7, height=5)
+    times = np.array(["2021-01-02", "NaT"], dtype="datetime64[ns]")
+    data = dsa.zeros((2, 3, 5, 7), chunks=(1, 3, 2, 4), dtype=np.uint16)
+    got = to_dataarray(data, gb, times=times, bands=["red", "nir08", "alpha"], fill_value=fill)
+    # the same DataArray made by xarray from plain values
+    x, y = pixel_centres(gb)
+    geo = crs == "EPSG:4326"
+    want = xr.DataArray(data, dims=("time", "band", "y", "x"), coords={
+        "time": times, "band": np.array(["red", "nir08", "alpha"]),
+        "y": ("y", y, {"axis": "Y", "standard_name": "latitude" if geo else "projection_y_coordinate"}),
+        "x": ("x", x, {"axis": "X", "standard_name": "longitude" if geo else "projection_x_coordinate"}),
+        "spatial_ref": xr.Variable((), np.int64(0), spatial_ref_attrs(gb))},
+        attrs={"grid_mapping": "spatial_ref", **({} if fill is None else {"_FillValue": fill, "nodata": fill})})
+    want.name = None
+    xr.testing.assert_identical(got, want)
+    for dim in ("time", "band", "y", "x"):
+        assert got.indexes[dim].equals(want.indexes[dim]) and got[dim].dtype == want[dim].dtype
+    got.x.attrs["changed"] = 1  # the coordinates are the DataArray's own
+    assert "changed" not in to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill).x.attrs
+    assert got.sel(x=x[3], y=y[1], method="nearest").shape == (2, 3)
