@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 import os
@@ -130,6 +131,20 @@ class Product:
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _iso_text(value: str) -> str:
+    """An ISO 8601 date/time text, checked and stripped (cached: many images share times)."""
+    text = value.strip()
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            _dt.date.fromisoformat(text)
+        except ValueError:
+            raise CatalogError(f"acquired must be an ISO 8601 date/time, got {value!r}") from None
+    return text
+
+
 def _iso_time(value: Any) -> str | None:
     """Validate an acquisition time and return it as ISO 8601 text."""
     if value is None:
@@ -139,15 +154,7 @@ def _iso_time(value: Any) -> str | None:
     if isinstance(value, _dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                _dt.date.fromisoformat(text)
-            except ValueError:
-                raise CatalogError(f"acquired must be an ISO 8601 date/time, got {value!r}") from None
-        return text
+        return _iso_text(value)
     raise CatalogError(f"acquired must be an ISO 8601 string or a datetime, got {value!r}")
 
 

@@ -753,11 +753,17 @@ def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[d
         ends = starts[1:] + [len(src)]
         src_list, t_list, y_list, x_list = src.tolist(), t.tolist(), y.tolist(), x.tolist()
         for k0, k1 in zip(starts, ends, strict=True):
-            entries: dict[int, list[int]] = {}
-            for s in src_list[k0:k1]:
-                step, image = index[s]
-                entries.setdefault(step, []).append(image)
-            tasks[(t_list[k0], 0, y_list[k0], x_list[k0])] = (tuple((k, tuple(v)) for k, v in sorted(entries.items())),)
+            srcs = src_list[k0:k1]
+            first, last = index[srcs[0]][0], index[srcs[-1]][0]
+            if first == last:  # one time step (sources are in (step, image) order)
+                chunk_entries: tuple[Any, ...] = ((first, tuple(index[s][1] for s in srcs)),)
+            else:
+                entries: dict[int, list[int]] = {}
+                for s in srcs:
+                    step, image = index[s]
+                    entries.setdefault(step, []).append(image)
+                chunk_entries = tuple((k, tuple(v)) for k, v in sorted(entries.items()))
+            tasks[(t_list[k0], 0, y_list[k0], x_list[k0])] = (chunk_entries,)
             counts.append(k1 - k0)
     n_chunks = int(np.prod([len(c) for c in chunks]))
     counts += [0] * (n_chunks - len(tasks))
