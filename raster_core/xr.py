@@ -16,13 +16,13 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
 from raster_core.crs import gdal_geotransform
-from raster_core.errors import UnsupportedFeatureError
+from raster_core.errors import ShapeError, UnsupportedFeatureError
 
 __all__ = ["crs_wkt", "pixel_centres", "spatial_ref_attrs", "to_dataarray"]
 
@@ -81,36 +81,54 @@ def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, b
     """Wrap a ``(time, band, y, x)`` NumPy or Dask array on ``geobox`` as a DataArray.
 
     ``fill_value`` (the value of pixels without data) becomes the ``_FillValue`` and
-    ``nodata`` attributes (absent when ``None``).
+    ``nodata`` attributes (absent when ``None``). The DataArray is assembled from its
+    variables and indexes directly (xarray's checks are those below; xarray would otherwise
+    build each index and then copy it), which is a good part of a lazy load's graph build.
+
+    Raises
+    ------
+    ShapeError
+        When ``data`` is not ``(len(times), len(bands), height, width)`` of ``geobox``.
+
+    Examples
+    --------
+    >>> from raster_core.grid import GeoBox
+    >>> gb = GeoBox("EPSG:32618", (500000, 30, 0, 4500000, 0, -30), width=3, height=2)
+    >>> da = to_dataarray(np.zeros((1, 1, 2, 3), np.uint8), gb, times=np.array(["2020-05-01"], "M8[ns]"),
+    ...                   bands=["red"], fill_value=np.uint8(0))
+    >>> da.dims, da.x.values.tolist(), da.attrs["_FillValue"]
+    (('time', 'band', 'y', 'x'), [500015.0, 500045.0, 500075.0], np.uint8(0))
     """
     import pandas as pd
     import xarray as xr
-    from xarray.indexes import PandasIndex
+    from xarray.indexes import Index, PandasIndex
 
     x, y = pixel_centres(geobox)
-    projected = geobox.crs.is_projected
     values = {
         "time": np.asarray(times, dtype="datetime64[ns]"),
         "band": np.asarray(list(bands), dtype=object).astype(str),
         "y": y,
         "x": x,
     }
-    axis_attrs = {
+    shape = tuple(len(v) for v in values.values())
+    if tuple(data.shape) != shape:
+        raise ShapeError(f"data of shape {tuple(data.shape)} for (time, band, y, x) coordinates of sizes {shape}")
+    projected = geobox.crs.is_projected
+    axis_attrs: dict[Hashable, dict[str, str]] = {
         "y": {"axis": "Y", "standard_name": "projection_y_coordinate" if projected else "latitude"},
         "x": {"axis": "X", "standard_name": "projection_x_coordinate" if projected else "longitude"},
     }
-    # the indexes made here, as xarray would make them from the values (which it then copies)
-    indexes = {dim: PandasIndex(pd.Index(v, name=dim), dim, coord_dtype=v.dtype) for dim, v in values.items()}
-    variables = {}
+    indexes: dict[Hashable, Index] = {
+        dim: PandasIndex(pd.Index(v, name=dim), dim, coord_dtype=v.dtype) for dim, v in values.items()}
+    variables: dict[Hashable, Any] = {}
     for dim, index in indexes.items():
         variables[dim] = index.create_variables()[dim]
         variables[dim].attrs.update(axis_attrs.get(dim, {}))
     variables["spatial_ref"] = xr.Variable((), np.int64(0), spatial_ref_attrs(geobox))
-    coords = xr.Coordinates(variables, indexes=indexes)
     attrs: dict[str, Any] = {"grid_mapping": "spatial_ref"}
     if fill_value is not None:
         attrs["_FillValue"] = fill_value
         attrs["nodata"] = fill_value
-    da = xr.DataArray(data, dims=("time", "band", "y", "x"), coords=coords, attrs=attrs)
-    da.name = name  # not the Dask array's key name, which xarray would take by default
-    return da
+    variable = xr.Variable(("time", "band", "y", "x"), data, attrs)
+    # name: not the Dask array's key name, which xarray would take by default
+    return xr.DataArray(variable, coords=variables, name=name, indexes=indexes, fastpath=True)

@@ -237,3 +237,14 @@ def test_dataarray_equals_xarrays_own_construction(crs, tf, fill):
     got.x.attrs["changed"] = 1  # the coordinates are the DataArray's own
     assert "changed" not in to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill).x.attrs
     assert got.sel(x=x[3], y=y[1], method="nearest").shape == (2, 3)
+
+
+def test_dataarray_of_the_wrong_shape_is_refused():
+    from raster_core.errors import ShapeError
+    from raster_core.grid import GeoBox
+    from raster_core.xr import to_dataarray
+
+    gb = GeoBox("EPSG:32633", (X0, 10.0, 0.0, Y0, 0.0, -10.0), width=7, height=5)
+    with pytest.raises(ShapeError, match=r"\(1, 1, 7, 5\)"):
+        to_dataarray(np.zeros((1, 1, 7, 5)), gb, times=np.array(["2021-01-02"], "M8[ns]"), bands=["a"],
+                     fill_value=None)
