@@ -9,17 +9,21 @@ produced shrink to the chunk's).
 How a lazy load runs:
 
 * on the client: the items are resolved (STAC items through
-  :meth:`~raster_core.catalog.Catalog.add_stac`, no catalog needed), grouped into time
-  steps, each time step is planned like one layer of ``stack`` (validated requests, output
-  grid, bands, scales), every image's footprint on the output grid (with the resampler's
-  halo) goes into one STRtree that says which images each chunk needs, and the budget
-  (``max_bytes``) is checked per chunk (per whole result for an eager load);
+  :meth:`~raster_core.catalog.Catalog.add_stac` in one call, the items of a collection
+  sharing one product; no catalog needed), grouped into time steps, each time step is
+  planned like one layer of ``stack`` (validated requests, output grid, bands, scales; a
+  grid fixed by ``srs``, ``bounds`` and ``resolution``/``dimensions`` is planned from STAC
+  ``proj:*`` without reading a header), every image's footprint on the output grid (with the
+  resampler's halo; the files of one CRS in one PROJ call) goes into one STRtree that says
+  which images each chunk needs, and the budget (``max_bytes``) is checked per chunk (per
+  whole result for an eager load);
 * the graph has one key holding the plan and one task per output chunk (a constant fill
   when no image touches the chunk);
 * a chunk task paints its images one after another on one thread (Dask supplies the
   parallelism): each file's plan (overview, source window, kernel) is made from its
-  header once per process and cached, then only the source window of the chunk is read
-  and warped; files reopen lazily with a per-process header cache.
+  header once per process and kept (for local files also across loads onto the same
+  grid), then only the source window of the chunk is read and warped; files reopen lazily
+  with a per-process header cache.
 
 Needs xarray and dask (the ``xarray`` extra); ``import raster_core`` imports neither.
 
