@@ -512,19 +512,16 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None,
         if products is not None:
             products[sig] = (product, keys)  # type: ignore[index]
     datetime_ = props.get("datetime") or props.get("start_datetime")
-    crs = None
-    if props.get("proj:epsg"):
-        crs = f"EPSG:{int(props['proj:epsg'])}"
-    elif props.get("proj:code"):
-        crs = str(props["proj:code"])
-    elif props.get("proj:wkt2"):
-        crs = str(props["proj:wkt2"])
-    gt = None
-    if props.get("proj:transform"):
-        t = [float(v) for v in props["proj:transform"]]
-        if len(t) >= 6:
-            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
-    shape = tuple(int(v) for v in props["proj:shape"]) if props.get("proj:shape") else None
+    crs, gt, shape = _stac_grid(props)
+    if gt is not None or shape is not None:
+        # an asset with a grid of its own (STAC: asset fields override the item's) that does
+        # not fit the item's: the item's grid does not describe every file (their headers will)
+        for k in keys:
+            asset = assets[k]
+            if any(f in asset for f in _PROJ_GRID_FIELDS) and not _grid_covers((crs, gt, shape),
+                                                                             _stac_grid({**props, **asset})):
+                gt = shape = None
+                break
     keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
     image = Image(
         id=str(item["id"]),
@@ -538,6 +535,60 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None,
         properties=keep,
     )
     return product, image
+
+
+_PROJ_GRID_FIELDS = ("proj:epsg", "proj:code", "proj:wkt2", "proj:transform", "proj:shape")
+
+
+def _stac_grid(fields: Mapping[str, Any]) -> tuple[str | None, tuple[float, ...] | None, tuple[int, ...] | None]:
+    """``(crs, GDAL geotransform, (rows, cols))`` of STAC projection fields (``None`` where absent).
+
+    Examples
+    --------
+    >>> _stac_grid({"proj:epsg": 32633, "proj:shape": [2, 3], "proj:transform": [10, 0, 500000, 0, -10, 4e6]})
+    ('EPSG:32633', (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0), (2, 3))
+    """
+    crs = None
+    if fields.get("proj:epsg"):
+        crs = f"EPSG:{int(fields['proj:epsg'])}"
+    elif fields.get("proj:code"):
+        crs = str(fields["proj:code"])
+    elif fields.get("proj:wkt2"):
+        crs = str(fields["proj:wkt2"])
+    gt = None
+    if fields.get("proj:transform"):
+        t = [float(v) for v in fields["proj:transform"]]
+        if len(t) >= 6:
+            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
+    shape = tuple(int(v) for v in fields["proj:shape"]) if fields.get("proj:shape") else None
+    return crs, gt, shape
+
+
+def _grid_covers(item: tuple[Any, Any, Any], asset: tuple[Any, Any, Any]) -> bool:
+    """Whether the item's grid may stand for an asset's in a load's planning: the same CRS and
+    extent (north-up), and pixels no larger than the item's (a footprint planned with the
+    item's pixels then reaches at least as far as the asset's kernels do).
+
+    Examples
+    --------
+    >>> item = ("EPSG:32634", (699960.0, 600.0, 0.0, 3600000.0, 0.0, -600.0), (183, 183))
+    >>> _grid_covers(item, ("EPSG:32634", (699960.0, 100.0, 0.0, 3600000.0, 0.0, -100.0), (1098, 1098)))
+    True
+    >>> _grid_covers(item, ("EPSG:32634", (699960.0, 600.0, 0.0, 3600000.0, 0.0, -600.0), (180, 183)))
+    False
+    """
+    if item == asset:
+        return True
+    (crs, gt, shape), (acrs, agt, ashape) = item, asset
+    if crs != acrs or gt is None or agt is None or shape is None or ashape is None:
+        return False
+    if gt[2] or gt[4] or agt[2] or agt[4]:
+        return False
+    tol = 1e-6 * max(abs(gt[1]), abs(gt[5]))
+    ext = (gt[0], gt[3], gt[0] + shape[1] * gt[1], gt[3] + shape[0] * gt[5])
+    aext = (agt[0], agt[3], agt[0] + ashape[1] * agt[1], agt[3] + ashape[0] * agt[5])
+    return (all(abs(a - b) <= tol for a, b in zip(ext, aext, strict=True))
+            and abs(agt[1]) <= abs(gt[1]) and abs(agt[5]) <= abs(gt[5]))
 
 
 def _absolute_fast(href: str) -> str:
@@ -556,7 +607,10 @@ def _stac_product_signature(item: Mapping[str, Any], props: Mapping[str, Any], a
         if isinstance(asset, Mapping):
             href = asset.get("href")
             tiff = isinstance(href, str) and href.lower().endswith((".tif", ".tiff"))
-            parts.append((key, {**asset, "href": (isinstance(href, str), tiff)}))
+            fields = {**asset, "href": (isinstance(href, str), tiff)}
+            for name in [f for f in fields if f.startswith("proj:")]:
+                del fields[name]  # an asset's own grid (which varies by item) makes no band
+            parts.append((key, fields))
         else:
             parts.append((key, asset))
     return repr((item.get("collection") or ("stac:", item["id"]), props.get("eo:bands"),

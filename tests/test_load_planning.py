@@ -65,10 +65,14 @@ def test_bulk_stac_import_equals_item_by_item_import(collection):
     del items[5]["collection"]
     items[6]["assets"]["B1"]["href"] = "relative/s6.tif"
     items[7]["id"] = items[2]["id"]
+    for k in (8, 9):  # assets with grids of their own (the item's, and one that is not)
+        items[k]["assets"]["B1"]["proj:shape"] = [SIZE + k - 8, SIZE]
+        items[k]["assets"]["B1"]["proj:transform"] = items[k]["properties"]["proj:transform"]
     bulk = Catalog()
     bulk.add_stac({"type": "FeatureCollection", "features": items})
     assert bulk.to_dict() == _one_by_one(items).to_dict()
-    assert bulk.resolve("scene-0").product is bulk.resolve("scene-1").product
+    assert bulk.resolve("scene-0").product is bulk.resolve("scene-1").product is bulk.resolve("scene-9").product
+    assert bulk.resolve("scene-8").image.shape == (SIZE, SIZE) and bulk.resolve("scene-9").image.shape is None
     assert set(bulk.products["synthetic"].bands) == {"B1", "QA", "alpha"}
 
 
@@ -248,3 +252,50 @@ def test_dataarray_of_the_wrong_shape_is_refused():
     with pytest.raises(ShapeError, match=r"\(1, 1, 7, 5\)"):
         to_dataarray(np.zeros((1, 1, 7, 5)), gb, times=np.array(["2021-01-02"], "M8[ns]"), bands=["a"],
                      fill_value=None)
+
+
+def test_items_of_several_files_reach_every_chunk_their_files_reach(tmp_path):
+    from raster_core.api import Raster
+    from raster_core.catalog import Catalog
+    from raster_core.io import write_geotiff
+
+    rng = np.random.default_rng(5)
+    items = []
+    for i, (col_a, col_b) in enumerate([(0, 90), (40, 5)]):
+        assets = {}
+        for key, col, size in (("B1", col_a, 30), ("B2", col_b, 45)):
+            path = tmp_path / f"{key}_{i}.tif"
+            tf = (X0 + col * RES, RES, 0.0, Y0 - 7 * i * RES, 0.0, -RES)
+            write_geotiff(path, rng.integers(1, 999, (1, size, size), dtype=np.uint16), crs="EPSG:32633",
+                          transform=tf, nodata=0)
+            assets[key] = {"href": str(path), "type": "image/tiff; application=geotiff", "roles": ["data"],
+                           "raster:bands": [{"data_type": "uint16", "nodata": 0}],
+                           # STAC: an asset's own grid overrides the item's (B1's repeats it)
+                           "proj:shape": [size, size], "proj:transform": [RES, 0.0, tf[0], 0.0, -RES, tf[3]]}
+        item = _item(str(tmp_path / f"B1_{i}.tif"), i, col_a, 7 * i)
+        item["properties"]["proj:shape"] = [30, 30]  # the item's grid is B1's
+        item["assets"] = assets
+        items.append(item)
+    cat = Catalog.from_stac({"type": "FeatureCollection", "features": items})
+    # the item's grid does not describe B2's file: it is not used (the headers are)
+    assert cat.resolve(items[0]["id"]).image.geotransform is None
+    same = copy.deepcopy(items[0])
+    del same["assets"]["B2"]
+    same["id"] = "b1-only"
+    assert Catalog.from_stac(same).resolve("b1-only").image.geotransform is not None
+    # an asset of the item's extent with finer pixels: the item's grid still stands for it
+    finer = copy.deepcopy(same)
+    t = finer["assets"]["B1"]["proj:transform"]
+    finer["assets"]["B2"] = dict(finer["assets"]["B1"], **{"proj:shape": [60, 60],
+                                                           "proj:transform": [RES / 2, 0.0, t[2], 0.0, -RES / 2, t[5]]})
+    assert Catalog.from_stac(finer).resolve("b1-only").image.geotransform is not None
+    finer["assets"]["B2"]["proj:shape"] = [15, 15]  # coarser pixels, same extent: not
+    finer["assets"]["B2"]["proj:transform"] = [RES * 2, 0.0, t[2], 0.0, -RES * 2, t[5]]
+    assert Catalog.from_stac(finer).resolve("b1-only").image.geotransform is None
+    kw = dict(srs="EPSG:32633", resolution=RES, bounds=(X0, Y0 - 800, X0 + 1400, Y0))
+    expected = Raster(Catalog.from_stac({"type": "FeatureCollection", "features": items})).stack(
+        [[it["id"] for it in items]], bands=["B1", "B2"], order="gdal", **kw)[0]
+    for chunks in ({"y": 16, "x": 16}, {"y": 7, "x": 50}):
+        got = raster_core.load([items], ["B1", "B2"], chunks=chunks, **kw).compute(scheduler="sync")
+        np.testing.assert_array_equal(got.values, expected.filled(0))
+        assert np.ma.count(expected[0, 1]) > np.ma.count(expected[0, 0]) > 0
