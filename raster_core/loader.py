@@ -289,7 +289,7 @@ class LoadPlan:
 #: ``_FILE_PLANS_MAX``
 _file_plans: dict[tuple[Any, ...], Any] = {}
 _file_plans_lock = threading.Lock()
-_FILE_PLANS_MAX = 4096
+_FILE_PLANS_MAX = 1024  # each a few kB (mostly the two CRSs as WKT)
 
 
 def _grid_key(plan: LoadPlan, gb: Any) -> tuple[Any, ...]:
