@@ -17,12 +17,13 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["chunk_bounds", "sources_by_chunk", "chunked_array", "constant_block"]
+__all__ = ["chunk_bounds", "chunk_sources", "sources_by_chunk", "chunked_array", "constant_block"]
 
 
 def chunk_bounds(sizes: Sequence[int]) -> np.ndarray:
@@ -30,10 +31,10 @@ def chunk_bounds(sizes: Sequence[int]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])
 
 
-def sources_by_chunk(boxes: np.ndarray, steps: np.ndarray,
-                     chunks: tuple[Sequence[int], Sequence[int], Sequence[int]],
-                     ) -> dict[tuple[int, int, int], list[int]]:
-    """Which sources each ``(time, y, x)`` chunk needs.
+def chunk_sources(boxes: np.ndarray, steps: np.ndarray, chunks: tuple[Sequence[int], Sequence[int], Sequence[int]],
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which sources each ``(time, y, x)`` chunk needs, as arrays ``(t, y, x, source)`` of
+    the intersecting pairs, sorted by chunk then source.
 
     Parameters
     ----------
@@ -46,28 +47,55 @@ def sources_by_chunk(boxes: np.ndarray, steps: np.ndarray,
 
     Returns
     -------
-    dict
-        ``(ti, yi, xi) -> [source index, ...]`` in source order, only for chunks with sources.
+    tuple of numpy.ndarray
+        Four ``int64`` arrays of equal length.
+
+    Examples
+    --------
+    >>> boxes = np.array([[0, 0, 25, 10]], dtype=float)
+    >>> [a.tolist() for a in chunk_sources(boxes, np.array([0]), ((1,), (20, 20), (20, 20)))]
+    [[0, 0], [0, 0], [0, 1], [0, 0]]
     """
     import shapely
 
     tb, yb, xb = (chunk_bounds(c) for c in chunks)
-    out: dict[tuple[int, int, int], list[int]] = {}
-    if len(boxes) == 0:
-        return out
-    ny, nx = len(yb) - 1, len(xb) - 1
-    # half-open pixel ranges: shrink by a hair so that touching edges do not intersect
+    # half-open pixel ranges: shrink by a hair so that touching edges do not intersect (and
+    # leave out empty boxes, which shrink to inverted ones)
     eps = 1e-6
-    tree = shapely.STRtree(shapely.box(boxes[:, 0] + eps, boxes[:, 1] + eps, boxes[:, 2] - eps, boxes[:, 3] - eps))
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    kept = np.flatnonzero((boxes[:, 2] - boxes[:, 0] > 2 * eps) & (boxes[:, 3] - boxes[:, 1] > 2 * eps))
+    if len(kept) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    ny, nx = len(yb) - 1, len(xb) - 1
+    b = boxes[kept]
+    tree = shapely.STRtree(shapely.box(b[:, 0] + eps, b[:, 1] + eps, b[:, 2] - eps, b[:, 3] - eps))
     grid_y, grid_x = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
     yy, xx = grid_y.ravel(), grid_x.ravel()
     cells = shapely.box(xb[xx], yb[yy], xb[xx + 1], yb[yy + 1])
-    cell_idx, src_idx = tree.query(cells, predicate="intersects")
+    cell_idx, tree_idx = tree.query(cells, predicate="intersects")
+    src_idx = kept[tree_idx]
     t_idx = np.searchsorted(tb, steps[src_idx], side="right") - 1
-    order = np.lexsort((src_idx, xx[cell_idx], yy[cell_idx], t_idx))
-    for t, y, x, s in zip(t_idx[order].tolist(), yy[cell_idx][order].tolist(), xx[cell_idx][order].tolist(),
-                          src_idx[order].tolist(), strict=True):
-        out.setdefault((t, y, x), []).append(s)
+    y_idx, x_idx = yy[cell_idx], xx[cell_idx]
+    order = np.lexsort((src_idx, x_idx, y_idx, t_idx))
+    return (t_idx[order].astype(np.int64), y_idx[order].astype(np.int64), x_idx[order].astype(np.int64),
+            src_idx[order].astype(np.int64))
+
+
+def sources_by_chunk(boxes: np.ndarray, steps: np.ndarray,
+                     chunks: tuple[Sequence[int], Sequence[int], Sequence[int]],
+                     ) -> dict[tuple[int, int, int], list[int]]:
+    """Which sources each ``(time, y, x)`` chunk needs (:func:`chunk_sources` as a dict).
+
+    Returns
+    -------
+    dict
+        ``(ti, yi, xi) -> [source index, ...]`` in source order, only for chunks with sources.
+    """
+    out: dict[tuple[int, int, int], list[int]] = {}
+    t, y, x, s = chunk_sources(boxes, steps, chunks)
+    for key in zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True):
+        out.setdefault(key[:3], []).append(key[3])
     return out
 
 
@@ -89,16 +117,20 @@ def chunked_array(name: str, plan: Any, func: Callable[..., np.ndarray], chunks:
     from dask.highlevelgraph import HighLevelGraph
 
     plan_key = f"{name}-plan"
-    bounds = [chunk_bounds(c) for c in chunks]
     dsk: dict[Any, Any] = {plan_key: DataNode(plan_key, plan)}
     ref = TaskRef(plan_key)
-    for idx in np.ndindex(*(len(c) for c in chunks)):
+    dtype_str = np.dtype(dtype).str
+    # per axis: (chunk index, (start, stop)) as Python ints, combined without NumPy per chunk
+    axes = [list(enumerate(zip(b[:-1].tolist(), b[1:].tolist(), strict=True)))
+            for b in (chunk_bounds(c) for c in chunks)]
+    for combo in itertools.product(*axes):
+        idx = tuple(i for i, _ in combo)
+        slices = tuple(se for _, se in combo)
         key = (name, *idx)
-        slices = tuple((int(b[i]), int(b[i + 1])) for b, i in zip(bounds, idx, strict=False))
         args = tasks.get(idx)
         if args is None:
             shape = tuple(e - s for s, e in slices)
-            dsk[key] = Task(key, constant_block, shape, fill, np.dtype(dtype).str, _data_producer=True)
+            dsk[key] = Task(key, constant_block, shape, fill, dtype_str, _data_producer=True)
         else:
             dsk[key] = Task(key, func, ref, slices, *args, _data_producer=True)
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=())

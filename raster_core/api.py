@@ -747,7 +747,24 @@ def _alpha_max(dtype: np.dtype) -> int:
 
 _datasets: dict[tuple[str, int, int], Any] = {}  # in least recently used order
 _datasets_lock = threading.Lock()
-_DATASETS_MAX = 64  # each holds an open file
+
+
+def _datasets_max() -> int:
+    """How many files :func:`_open` keeps open (each holds a file descriptor and its parsed
+    header): a quarter of the process's open-file limit, from 64 to 1024, so that a load
+    of a few hundred files reopens none of them from one chunk or one compute to the next."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # no POSIX limits (Windows)
+        return 64
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(64, min(1024, soft // 4))
+
+
+_DATASETS_MAX = _datasets_max()
 
 
 def _open(path: str) -> Any:
@@ -802,6 +819,9 @@ def _overview_level(ds: Any, geobox: Any, *, explicit_grid: bool) -> int:
 _DIRECT_COPY = True
 #: warp each image into its destination window only (tests switch it off: whole output).
 _DST_WINDOWS = True
+#: apply the mask rules and the fill on the painted windows only, where ``render`` can (tests
+#: switch it off: passes over the whole output).
+_PAINTED_MASKS = True
 
 Piece = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
 
@@ -1197,7 +1217,16 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     limit = None if window is None or tuple(window) == whole else window
     r0, r1, c0, c1 = whole if limit is None else limit
     work_dt = numpy_dtype(plan.data_type)
-    mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
+    # without scales, alpha or type change, masked pixels are the fill: the mosaic starts
+    # as the fill and the mask rules run on the painted windows only (elsewhere nothing is
+    # valid), instead of passes over the whole window
+    painted: list[tuple[int, int, int, int]] | None = None
+    if (_PAINTED_MASKS and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
+            and _fill_fits(fill, work_dt)):
+        painted = []
+        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill)
+    else:
+        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
     for i in range(len(plan.sources)) if images is None else images:
         srcs = plan.sources[i]
         by_path: dict[str, list[int]] = {}
@@ -1217,9 +1246,21 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
             continue  # the image does not reach the window
         layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
         mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
+        if painted is not None:
+            painted.append((a0 - r0, a1 - r0, b0 - c0, b1 - c0))
         del layer, lvalid, pieces
     data, valid = mosaic.result()
     assert data is not None and valid is not None
+    if painted is not None:
+        # mask rules and fill window by window (overlaps are harmless: a second pass finds
+        # the same valid pixels and leaves the filled ones filled)
+        nodatas = band_nodatas(req) if req.mask_nodata else None
+        for w0, w1, v0, v1 in painted:
+            wdata, wvalid = data[:, w0:w1, v0:v1], valid[:, w0:w1, v0:v1]
+            wvalid = mosaic_validity(req, wdata, wvalid, nodatas)
+            for b in range(nb):
+                np.copyto(wdata[b], fill, where=~wvalid[b])
+        return data, valid
     valid = mosaic_validity(req, data, valid)
     if req.scales is None and data.dtype == numpy_dtype(req.data_type):
         # no conversion needed: masked pixels get the fill (band by band: one band's
@@ -1231,11 +1272,38 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     return out, valid
 
 
-def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _fill_fits(fill: Any, dtype: np.dtype) -> bool:
+    """Whether ``fill`` is a number that ``dtype`` holds exactly (NaN in a float type too).
+
+    Examples
+    --------
+    >>> _fill_fits(255, np.dtype("uint8")), _fill_fits(256, np.dtype("uint8")), _fill_fits(0.1, np.dtype("float32"))
+    (True, False, False)
+    """
+    if isinstance(fill, (bool, np.bool_)) or not isinstance(fill, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        value = float(fill)
+    except OverflowError:  # an int beyond any float
+        return False
+    if dtype.kind == "f":
+        if math.isnan(value):
+            return True
+        with np.errstate(all="ignore"):
+            return float(np.asarray(value, dtype=np.float64).astype(dtype)) == value
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return value.is_integer() and info.min <= int(fill) <= info.max
+    return False
+
+
+def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray,
+                    nodatas: list[list[Any]] | None = None) -> np.ndarray:
     """Per-band validity of a mosaic ``(nb, h, w)`` after the request's mask rules.
 
     ``mask_alpha=False``: the alpha band does not mask; ``mask_nodata``: every distinct nodata
     of a band across the images masks it (spec §2.5). Updates ``valid`` in place where it can.
+    ``nodatas``: :func:`band_nodatas` of ``req``, when the caller has it already.
     """
     from raster_core.mosaic import nodata_valid
 
@@ -1243,13 +1311,27 @@ def mosaic_validity(req: _Request, data: np.ndarray, valid: np.ndarray) -> np.nd
     if plan.alpha_last and not req.mask_alpha:
         valid = np.ones_like(valid)
     if req.mask_nodata:
+        if nodatas is None:
+            nodatas = band_nodatas(req)
         for b in range(data.shape[0]):
-            if plan.alpha_last and b == data.shape[0] - 1:
-                continue
-            values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
-            for nd in sorted(values, key=repr):
+            for nd in nodatas[b]:
                 valid[b] &= nodata_valid(data[b], nd)
     return valid
+
+
+def band_nodatas(req: _Request) -> list[list[Any]]:
+    """Per output band, the distinct nodata values of its images' bands (in a fixed order;
+    none for an alpha band in last place), which :func:`mosaic_validity` masks."""
+    plan = req.plan
+    nb = len(plan.names)
+    out: list[list[Any]] = []
+    for b in range(nb):
+        if plan.alpha_last and b == nb - 1:
+            out.append([])
+            continue
+        values = {s[b].band.nodata for s in plan.sources if not s[b].is_mask and s[b].band.nodata is not None}
+        out.append(sorted(values, key=repr))
+    return out
 
 
 def _image_layer(pieces: list[tuple[list[int], Piece]], nb: int,

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 import os
@@ -130,6 +131,20 @@ class Product:
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _iso_text(value: str) -> str:
+    """An ISO 8601 date/time text, checked and stripped (cached: many images share times)."""
+    text = value.strip()
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            _dt.date.fromisoformat(text)
+        except ValueError:
+            raise CatalogError(f"acquired must be an ISO 8601 date/time, got {value!r}") from None
+    return text
+
+
 def _iso_time(value: Any) -> str | None:
     """Validate an acquisition time and return it as ISO 8601 text."""
     if value is None:
@@ -139,15 +154,7 @@ def _iso_time(value: Any) -> str | None:
     if isinstance(value, _dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                _dt.date.fromisoformat(text)
-            except ValueError:
-                raise CatalogError(f"acquired must be an ISO 8601 date/time, got {value!r}") from None
-        return text
+        return _iso_text(value)
     raise CatalogError(f"acquired must be an ISO 8601 string or a datetime, got {value!r}")
 
 
@@ -475,14 +482,143 @@ def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
     return str(asset.get("href", "")).lower().endswith((".tif", ".tiff"))
 
 
-def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) -> tuple[Product, Image]:
+def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None,
+                            products: dict[str, tuple[Product, tuple[str, ...]]] | None = None,
+                            ) -> tuple[Product, Image]:
+    """The product and image of a STAC item. ``products``: a cache of products (and their
+    raster asset keys) by the signature of what they are made from
+    (:func:`_stac_product_signature`), for many items of one collection."""
     if item.get("type") != "Feature" or "assets" not in item or "id" not in item:
         raise CatalogError("not a STAC Item (needs type 'Feature', 'id' and 'assets')")
-    props = dict(item.get("properties") or {})
-    item_eo = props.get("eo:bands") or []
+    props = item.get("properties") or {}
     assets = item["assets"]
     if not isinstance(assets, Mapping):
         raise CatalogError(f"STAC item {item['id']!r}: 'assets' must be an object")
+    sig = None if products is None else _stac_product_signature(item, props, assets)
+    cached = None if products is None else products.get(sig)  # type: ignore[arg-type]
+    if cached is None:
+        keys = tuple(k for k, asset in assets.items() if isinstance(asset, Mapping) and _is_raster_asset(k, asset)
+                     and isinstance(asset.get("href"), str))
+    else:
+        keys = cached[1]  # the signature holds everything that decides which assets are rasters
+    if base is None:
+        files = {k: _absolute_fast(assets[k]["href"]) for k in keys}
+    else:
+        files = {k: _absolute(assets[k]["href"], base) for k in keys}
+    if cached is not None:
+        product = cached[0]
+    else:
+        product = _stac_product(item, props, assets)
+        if products is not None:
+            products[sig] = (product, keys)  # type: ignore[index]
+    datetime_ = props.get("datetime") or props.get("start_datetime")
+    crs, gt, shape = _stac_grid(props)
+    if gt is not None or shape is not None:
+        # an asset with a grid of its own (STAC: asset fields override the item's) that does
+        # not fit the item's: the item's grid does not describe every file (their headers will)
+        for k in keys:
+            asset = assets[k]
+            if any(f in asset for f in _PROJ_GRID_FIELDS) and not _grid_covers((crs, gt, shape),
+                                                                             _stac_grid({**props, **asset})):
+                gt = shape = None
+                break
+    keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
+    image = Image(
+        id=str(item["id"]),
+        product=product.id,
+        files=files,
+        acquired=datetime_,
+        crs=crs,
+        geotransform=gt,
+        shape=shape,  # type: ignore[arg-type]
+        geometry=item.get("geometry"),
+        properties=keep,
+    )
+    return product, image
+
+
+_PROJ_GRID_FIELDS = ("proj:epsg", "proj:code", "proj:wkt2", "proj:transform", "proj:shape")
+
+
+def _stac_grid(fields: Mapping[str, Any]) -> tuple[str | None, tuple[float, ...] | None, tuple[int, ...] | None]:
+    """``(crs, GDAL geotransform, (rows, cols))`` of STAC projection fields (``None`` where absent).
+
+    Examples
+    --------
+    >>> _stac_grid({"proj:epsg": 32633, "proj:shape": [2, 3], "proj:transform": [10, 0, 500000, 0, -10, 4e6]})
+    ('EPSG:32633', (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0), (2, 3))
+    """
+    crs = None
+    if fields.get("proj:epsg"):
+        crs = f"EPSG:{int(fields['proj:epsg'])}"
+    elif fields.get("proj:code"):
+        crs = str(fields["proj:code"])
+    elif fields.get("proj:wkt2"):
+        crs = str(fields["proj:wkt2"])
+    gt = None
+    if fields.get("proj:transform"):
+        t = [float(v) for v in fields["proj:transform"]]
+        if len(t) >= 6:
+            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
+    shape = tuple(int(v) for v in fields["proj:shape"]) if fields.get("proj:shape") else None
+    return crs, gt, shape
+
+
+def _grid_covers(item: tuple[Any, Any, Any], asset: tuple[Any, Any, Any]) -> bool:
+    """Whether the item's grid may stand for an asset's in a load's planning: the same CRS and
+    extent (north-up), and pixels no larger than the item's (a footprint planned with the
+    item's pixels then reaches at least as far as the asset's kernels do).
+
+    Examples
+    --------
+    >>> item = ("EPSG:32634", (699960.0, 600.0, 0.0, 3600000.0, 0.0, -600.0), (183, 183))
+    >>> _grid_covers(item, ("EPSG:32634", (699960.0, 100.0, 0.0, 3600000.0, 0.0, -100.0), (1098, 1098)))
+    True
+    >>> _grid_covers(item, ("EPSG:32634", (699960.0, 600.0, 0.0, 3600000.0, 0.0, -600.0), (180, 183)))
+    False
+    """
+    if item == asset:
+        return True
+    (crs, gt, shape), (acrs, agt, ashape) = item, asset
+    if crs != acrs or gt is None or agt is None or shape is None or ashape is None:
+        return False
+    if gt[2] or gt[4] or agt[2] or agt[4]:
+        return False
+    tol = 1e-6 * max(abs(gt[1]), abs(gt[5]))
+    ext = (gt[0], gt[3], gt[0] + shape[1] * gt[1], gt[3] + shape[0] * gt[5])
+    aext = (agt[0], agt[3], agt[0] + ashape[1] * agt[1], agt[3] + ashape[0] * agt[5])
+    return (all(abs(a - b) <= tol for a, b in zip(ext, aext, strict=True))
+            and abs(agt[1]) <= abs(gt[1]) and abs(agt[5]) <= abs(gt[5]))
+
+
+def _absolute_fast(href: str) -> str:
+    """:func:`_absolute` of an asset href without a base: an absolute POSIX path without a
+    colon is only normalized (the common case, without building a ``Path``)."""
+    if href.startswith("/") and ":" not in href and os.sep == "/":
+        return os.path.normpath(href)
+    return _absolute(href, None)
+
+
+def _stac_product_signature(item: Mapping[str, Any], props: Mapping[str, Any], assets: Mapping[str, Any]) -> str:
+    """Everything :func:`_stac_product` reads from an item, as text: equal signatures make
+    equal products (asset hrefs count only through what :func:`_is_raster_asset` sees)."""
+    parts: list[Any] = []
+    for key, asset in assets.items():
+        if isinstance(asset, Mapping):
+            href = asset.get("href")
+            tiff = isinstance(href, str) and href.lower().endswith((".tif", ".tiff"))
+            fields = {**asset, "href": (isinstance(href, str), tiff)}
+            for name in [f for f in fields if f.startswith("proj:")]:
+                del fields[name]  # an asset's own grid (which varies by item) makes no band
+            parts.append((key, fields))
+        else:
+            parts.append((key, asset))
+    return repr((item.get("collection") or ("stac:", item["id"]), props.get("eo:bands"),
+                 "sar:polarizations" in props, parts))
+
+
+def _stac_product(item: Mapping[str, Any], props: Mapping[str, Any], assets: Mapping[str, Any]) -> Product:
+    item_eo = props.get("eo:bands") or []
     bands: dict[str, Band] = {}
     aliases: dict[str, str] = {}
     files: dict[str, str] = {}
@@ -492,7 +628,7 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) ->
         href = asset.get("href")
         if not isinstance(href, str):
             continue
-        files[key] = _absolute(href, base)
+        files[key] = href
         # STAC 1.1 "bands" merges eo:bands and raster:bands
         eo = list(asset.get("eo:bands") or [])
         rb = list(asset.get("raster:bands") or [])
@@ -568,34 +704,7 @@ def _stac_product_and_image(item: Mapping[str, Any], base: Path | str | None) ->
         bands["alpha"] = dataset_alpha_band(next(iter(files)))
     aliases = {a: t for a, t in aliases.items() if a not in bands}
     product_id = str(item.get("collection") or f"stac:{item['id']}")
-    datetime_ = props.get("datetime") or props.get("start_datetime")
-    crs = None
-    if props.get("proj:epsg"):
-        crs = f"EPSG:{int(props['proj:epsg'])}"
-    elif props.get("proj:code"):
-        crs = str(props["proj:code"])
-    elif props.get("proj:wkt2"):
-        crs = str(props["proj:wkt2"])
-    gt = None
-    if props.get("proj:transform"):
-        t = [float(v) for v in props["proj:transform"]]
-        if len(t) >= 6:
-            gt = (t[2], t[0], t[1], t[5], t[3], t[4])  # STAC/Affine order -> GDAL order
-    shape = tuple(int(v) for v in props["proj:shape"]) if props.get("proj:shape") else None
-    keep = {k: v for k, v in props.items() if k not in ("datetime", "eo:bands")}
-    product = Product(id=product_id, bands=bands, title=product_id, aliases=aliases)
-    image = Image(
-        id=str(item["id"]),
-        product=product_id,
-        files=files,
-        acquired=datetime_,
-        crs=crs,
-        geotransform=gt,
-        shape=shape,  # type: ignore[arg-type]
-        geometry=item.get("geometry"),
-        properties=keep,
-    )
-    return product, image
+    return Product(id=product_id, bands=bands, title=product_id, aliases=aliases)
 
 
 def _read_json(path: Path | str) -> Any:
@@ -733,9 +842,11 @@ class Catalog:
         seen: set[str] = set()
         if base is not None and not (isinstance(base, str) and _is_url(base)):
             base = Path(base)
-        return self._add_stac(source, base, seen)
+        return self._add_stac(source, base, seen, {})
 
-    def _add_stac(self, source: Any, base: Path | str | None, seen: set[str]) -> list[str]:
+    def _add_stac(self, source: Any, base: Path | str | None, seen: set[str],
+                  products: dict[str, tuple[Product, tuple[str, ...]]] | None = None) -> list[str]:
+        products = {} if products is None else products
         if isinstance(source, str) and _is_remote(source):
             if source in seen:
                 return []
@@ -763,27 +874,14 @@ class Catalog:
         kind = doc.get("type")
         added: list[str] = []
         if kind == "Feature":
-            product, image = _stac_product_and_image(doc, base)
-            with self._lock:
-                existing = self._products.get(product.id)
-                if existing is None:
-                    self._products[product.id] = product
-                else:
-                    merged = dict(existing.bands)
-                    for n, b in product.bands.items():
-                        merged.setdefault(n, b)
-                    aliases = {**product.aliases, **existing.aliases}
-                    self._products[product.id] = Product(
-                        id=existing.id, bands=merged, title=existing.title, description=existing.description,
-                        aliases={a: t for a, t in aliases.items() if t in merged and a not in merged},
-                        properties=existing.properties,
-                    )
-                self._images[image.id] = image
-            return [image.id]
+            return [self._add_stac_item(doc, base, products)]
         remote_doc = isinstance(base, str)
         if kind == "FeatureCollection":
             for feat in doc.get("features") or []:
-                added += self._add_stac(feat, base, seen)
+                if type(feat) is dict and feat.get("type") == "Feature":
+                    added.append(self._add_stac_item(feat, base, products))
+                else:
+                    added += self._add_stac(feat, base, seen, products)
             if remote_doc:
                 added += self._follow_links(doc, base, seen, ("next",))
             return added
@@ -791,6 +889,29 @@ class Catalog:
             rels = ("item", "child", "items") if remote_doc else ("item", "child")
             return added + self._follow_links(doc, base, seen, rels)
         raise CatalogError(f"not a STAC document (type {kind!r})")
+
+    def _add_stac_item(self, doc: Mapping[str, Any], base: Path | str | None,
+                       products: dict[str, tuple[Product, tuple[str, ...]]]) -> str:
+        """Add one STAC Item (merging its product into the catalog's); its image id."""
+        product, image = _stac_product_and_image(doc, base, products)
+        with self._lock:
+            existing = self._products.get(product.id)
+            if existing is product:
+                pass  # an earlier item of this call made the same product: nothing to merge
+            elif existing is None:
+                self._products[product.id] = product
+            else:
+                merged = dict(existing.bands)
+                for n, b in product.bands.items():
+                    merged.setdefault(n, b)
+                aliases = {**product.aliases, **existing.aliases}
+                self._products[product.id] = Product(
+                    id=existing.id, bands=merged, title=existing.title, description=existing.description,
+                    aliases={a: t for a, t in aliases.items() if t in merged and a not in merged},
+                    properties=existing.properties,
+                )
+            self._images[image.id] = image
+        return image.id
 
     # ------------------------------------------------------------------ editing
     def add_product(self, product: Product | Mapping[str, Any] | None = None, **kwargs: Any) -> Product:

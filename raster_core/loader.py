@@ -9,17 +9,21 @@ produced shrink to the chunk's).
 How a lazy load runs:
 
 * on the client: the items are resolved (STAC items through
-  :meth:`~raster_core.catalog.Catalog.add_stac`, no catalog needed), grouped into time
-  steps, each time step is planned like one layer of ``stack`` (validated requests, output
-  grid, bands, scales), every image's footprint on the output grid (with the resampler's
-  halo) goes into one STRtree that says which images each chunk needs, and the budget
-  (``max_bytes``) is checked per chunk (per whole result for an eager load);
+  :meth:`~raster_core.catalog.Catalog.add_stac` in one call, the items of a collection
+  sharing one product; no catalog needed), grouped into time steps, each time step is
+  planned like one layer of ``stack`` (validated requests, output grid, bands, scales; a
+  grid fixed by ``srs``, ``bounds`` and ``resolution``/``dimensions`` is planned from STAC
+  ``proj:*`` without reading a header), every image's footprint on the output grid (with the
+  resampler's halo; the files of one CRS in one PROJ call) goes into one STRtree that says
+  which images each chunk needs, and the budget (``max_bytes``) is checked per chunk (per
+  whole result for an eager load);
 * the graph has one key holding the plan and one task per output chunk (a constant fill
   when no image touches the chunk);
 * a chunk task paints its images one after another on one thread (Dask supplies the
   parallelism): each file's plan (overview, source window, kernel) is made from its
-  header once per process and cached, then only the source window of the chunk is read
-  and warped; files reopen lazily with a per-process header cache.
+  header once per process and kept (for local files also across loads onto the same
+  grid), then only the source window of the chunk is read and warped; files reopen lazily
+  with a per-process header cache.
 
 Needs xarray and dask (the ``xarray`` extra); ``import raster_core`` imports neither.
 
@@ -37,6 +41,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import os
 import sys
@@ -55,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["load", "explain", "LoadPlan"]
 
 _GROUPBY = (None, "time", "solar_day")
+_MISSING = object()
 
 
 # ======================================================================================
@@ -130,15 +136,18 @@ def _working_catalog(catalog: Any, stac: list[Mapping[str, Any]]) -> Any:
     cat = Catalog(base.path)
     cat._products.update(base._products)
     cat._images.update(base._images)
-    for item in stac:
-        cat.add_stac(item)
+    # one call: the items of a collection share one product (made once, not merged per item)
+    cat.add_stac({"type": "FeatureCollection", "features": stac})
     return cat
 
 
 # ======================================================================================
 # grouping into time steps
 # ======================================================================================
+@functools.lru_cache(maxsize=4096)
 def _to_datetime64(text: str | None) -> np.datetime64:
+    """An ISO 8601 time (or date) as UTC ``datetime64[ns]`` (NaT for none); cached, as many
+    items share their times."""
     if not text:
         return np.datetime64("NaT", "ns")
     try:
@@ -196,14 +205,22 @@ def _group(groups: list[list[_Entry]], groupby: Any) -> list[list[_Entry]]:
     else:
         raise InvalidParameterError(f"groupby must be None, 'time', 'solar_day' or a callable, got {groupby!r}")
     buckets: dict[Any, list[tuple[Any, Any, np.datetime64]]] = {}
+    memo: dict[Any, Any] = {}  # datetime64 key -> its hashable form (items share times)
     for key, entry in zip(keys, flat, strict=False):
-        buckets.setdefault(_hashable(key), []).append(entry)
+        if isinstance(key, np.datetime64):
+            hk = memo.get(key, _MISSING)
+            if hk is _MISSING:
+                hk = memo[key] = _hashable(key)
+        else:
+            hk = _hashable(key)
+        buckets.setdefault(hk, []).append(entry)
     try:
         ordered = sorted(buckets, key=_sort_key)
     except TypeError:
         ordered = list(buckets)
     big = np.datetime64("9999-12-31", "ns")
-    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) for k in ordered]
+    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) if len(buckets[k]) > 1
+            else buckets[k] for k in ordered]
 
 
 def _hashable(key: Any) -> Any:
@@ -250,34 +267,90 @@ class LoadPlan:
     token: str = ""
     _files: dict[tuple[int, int, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _grid_key: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def geobox(self) -> Any:
         return self.requests[0].geobox
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_files", "_lock", "_grid_key")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         object.__setattr__(self, "_files", {})
         object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "_grid_key", [])
 
 
-_MISSING = object()
+#: File plans of local files by what they are made from (the file's path, modification time
+#: and size, the band indexes, the output grid, the resampler, the grid's explicitness and
+#: the planner's switches), kept across loads in this process: the most recently used
+#: ``_FILE_PLANS_MAX``
+_file_plans: dict[tuple[Any, ...], Any] = {}
+_file_plans_lock = threading.Lock()
+_FILE_PLANS_MAX = 1024  # each a few kB (mostly the two CRSs as WKT)
+
+
+def _grid_key(plan: LoadPlan, gb: Any) -> tuple[Any, ...]:
+    """The output grid ``gb`` of ``plan`` as a hashable key (made once per plan and process)."""
+    from raster_core.crs import gdal_geotransform
+
+    if gb is plan.geobox and plan._grid_key:
+        return plan._grid_key[0]
+    from raster_core.xr import crs_wkt
+
+    key = (crs_wkt(gb.crs), tuple(gdal_geotransform(gb.transform)), gb.width, gb.height)
+    if gb is plan.geobox:
+        plan._grid_key.append(key)
+    return key
+
+
+def _file_plan_key(plan: LoadPlan, step: int, path: str, sources: list[Any]) -> tuple[Any, ...] | None:
+    """The key of a file plan in :data:`_file_plans`; ``None`` for remote files (their
+    header cache tells when they change) or a path that cannot be stat'ed."""
+    from raster_core import api
+    from raster_core.io.sources import is_remote
+
+    if is_remote(path):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    req = plan.requests[step]
+    return (os.path.abspath(path), st.st_mtime_ns, st.st_size, tuple(s.index for s in sources),
+            _grid_key(plan, req.geobox), req.explicit_grid, req.resampler, api._DIRECT_COPY, api._DST_WINDOWS)
 
 
 def file_plan(plan: LoadPlan, step: int, image: int, path: str, sources: list[Any]) -> Any:
     """The :class:`~raster_core.api.FilePlan` of bands ``sources`` of file ``path`` of image
-    ``image`` of time step ``step``: made once, then kept by ``plan``."""
+    ``image`` of time step ``step``: made once, then kept by ``plan`` (and, for a local
+    file, by this process for later loads of the same file onto the same grid)."""
+    from dataclasses import replace
+
     from raster_core.api import plan_file
 
     key = (step, image, path)
     with plan._lock:
         fp = plan._files.get(key, _MISSING)
     if fp is _MISSING:
-        req = plan.requests[step]
-        fp = plan_file(path, sources, req.geobox, req)
+        shared = _file_plan_key(plan, step, path, sources)
+        if shared is not None:
+            with _file_plans_lock:
+                fp = _file_plans.pop(shared, _MISSING)
+                if fp is not _MISSING:
+                    _file_plans[shared] = fp  # now the most recently used
+        if fp is _MISSING:
+            req = plan.requests[step]
+            fp = plan_file(path, sources, req.geobox, req)
+            if shared is not None:
+                with _file_plans_lock:
+                    while len(_file_plans) >= _FILE_PLANS_MAX:
+                        del _file_plans[next(iter(_file_plans))]
+                    _file_plans[shared] = fp
+        elif fp is not None:
+            fp = replace(fp, sources=tuple(sources))  # this load's band descriptions
         with plan._lock:
             plan._files[key] = fp
     return fp
@@ -313,64 +386,178 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
 # ======================================================================================
 def _footprints(plan: LoadPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """``(boxes, steps, read_bytes, index)``: per image of every time step its footprint
-    ``(col0, row0, col1, row1)`` on the output grid (:func:`raster_core.api._footprint_window`
-    of its files, with the kernel's reach; the whole grid when in doubt), its time step, an
-    estimate of the bytes its reads need, and ``(step, image)``. STAC items with ``proj:*``
-    need no header."""
-    from affine import Affine
-
-    from raster_core.api import _footprint_window, _open
-    from raster_core.crs import to_crs
+    ``(col0, row0, col1, row1)`` on the output grid (the box of
+    :func:`raster_core.api._footprint_window` of its files, with the kernel's reach; the
+    whole grid when in doubt), its time step, an estimate of the bytes its reads need, and
+    ``(step, image)``. STAC items with ``proj:*`` need no header; the files of one source
+    CRS are transformed together (one PROJ call)."""
+    from raster_core.api import _open
     from raster_core.resampling import KERNEL_RADIUS
     from raster_core.scaling import numpy_dtype
-    from raster_core.transform import WarpTransformer
 
     gb = plan.geobox
-    dst_shape = (gb.height, gb.width)
-    boxes: list[tuple[float, float, float, float]] = []
-    steps: list[int] = []
-    nbytes: list[float] = []
+    files: list[tuple[int, float, float]] = []  # per file: (image row, halo, bytes per source pixel)
+    by_crs: dict[Any, tuple[Any, list[int], list[tuple[float, ...]], list[tuple[int, int]]]] = {}
     index: list[tuple[int, int]] = []
-    crs_cache: dict[str, Any] = {}
-    transformers: dict[int, tuple[Any, Any]] = {}  # id(CRS) -> (CRS kept alive, transformer of the grid)
-    dst_area = abs(gb.transform.a * gb.transform.e - gb.transform.b * gb.transform.d)
+    itemsize: dict[str, int] = {}
     for step, req in enumerate(plan.requests):
         halo = KERNEL_RADIUS.get(req.resampler, 0) + 2  # source pixels around the image a kernel reaches
         for i, srcs in enumerate(req.plan.sources):
-            box = None
-            read = 0.0
             image = req.refs[i].image
-            for path in dict.fromkeys(s.path for s in srcs):
+            row = len(index)
+            index.append((step, i))
+            per_path: dict[str, int] = {}
+            for s in srcs:
+                dt = s.band.data_type
+                if dt not in itemsize:
+                    itemsize[dt] = numpy_dtype(dt).itemsize
+                per_path[s.path] = per_path.get(s.path, 0) + itemsize[dt]
+            for path, path_bytes in per_path.items():
                 if image.crs and image.geotransform and image.shape:  # STAC proj:*: no header to read
-                    if image.crs not in crs_cache:
-                        crs_cache[image.crs] = to_crs(image.crs)
-                    src_crs = crs_cache[image.crs]
-                    (h, w), t = image.shape, Affine.from_gdal(*image.geotransform)
+                    key: Any = image.crs
+                    crs: Any = image.crs
+                    gt, (h, w) = tuple(image.geotransform), image.shape
                 else:
                     ds = _open(path)
-                    src_crs, w, h, t = ds.crs, ds.width, ds.height, ds.transform
-                if id(src_crs) not in transformers:
-                    transformers[id(src_crs)] = (src_crs, WarpTransformer(src_crs, t, gb.crs, gb.transform))
-                transformer = transformers[id(src_crs)][1].for_source_transform(t)
-                r0, r1, c0, c1 = _footprint_window(transformer, (h, w), dst_shape, halo=halo)
-                fb = (float(c0), float(r0), float(c1), float(r1))
-                box = fb if box is None else (min(box[0], fb[0]), min(box[1], fb[1]),
-                                              max(box[2], fb[2]), max(box[3], fb[3]))
-                # bytes: the output area covered, in source pixels, times the bands read
-                src_area = abs(t.a * t.e - t.b * t.d)
-                cover = max(0.0, fb[2] - fb[0]) * max(0.0, fb[3] - fb[1])
-                px_src = min(float(w) * h, cover * dst_area / src_area) if src_area > 0 and transformer.same_crs \
-                    else min(float(w) * h, cover)
-                read += px_src * sum(numpy_dtype(s.band.data_type).itemsize for s in srcs if s.path == path)
-            assert box is not None
-            if box[2] <= box[0] or box[3] <= box[1]:
-                continue  # outside the output grid
-            boxes.append(box)
-            steps.append(step)
-            nbytes.append(read)
-            index.append((step, i))
-    return (np.asarray(boxes, dtype=np.float64).reshape(-1, 4), np.asarray(steps, dtype=np.int64),
-            np.asarray(nbytes, dtype=np.float64), index)
+                    crs, key = ds.crs, id(ds.crs)
+                    t = ds.transform
+                    gt, h, w = (t.c, t.a, t.b, t.f, t.d, t.e), ds.height, ds.width
+                group = by_crs.get(key)
+                if group is None:
+                    group = by_crs[key] = (crs, [], [], [])
+                group[1].append(len(files))
+                group[2].append(gt)
+                group[3].append((h, w))
+                files.append((row, halo, float(path_bytes)))
+    n_files = len(files)
+    fboxes = np.zeros((n_files, 4), dtype=np.float64)
+    fbytes = np.zeros(n_files, dtype=np.float64)
+    halos = np.array([f[1] for f in files], dtype=np.float64)
+    per_px = np.array([f[2] for f in files], dtype=np.float64)
+    dst_area = abs(gb.transform.a * gb.transform.e - gb.transform.b * gb.transform.d)
+    for crs, rows, gts, shapes in by_crs.values():
+        at = np.asarray(rows, dtype=np.int64)
+        box, same = _footprint_boxes(crs, np.asarray(gts, dtype=np.float64), np.asarray(shapes, dtype=np.float64),
+                                     halos[at], gb)
+        fboxes[at] = box
+        # bytes: the output area covered, in source pixels, times the bands read
+        g = np.asarray(gts, dtype=np.float64)
+        hw = np.asarray(shapes, dtype=np.float64)
+        n_px = hw[:, 0] * hw[:, 1]
+        src_area = np.abs(g[:, 1] * g[:, 5] - g[:, 2] * g[:, 4])
+        cover = np.maximum(0.0, box[:, 2] - box[:, 0]) * np.maximum(0.0, box[:, 3] - box[:, 1])
+        if same:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                px_src = np.where(src_area > 0, np.minimum(n_px, cover * dst_area / np.where(src_area > 0,
+                                                                                           src_area, 1.0)),
+                                  np.minimum(n_px, cover))
+        else:
+            px_src = np.minimum(n_px, cover)
+        fbytes[at] = px_src * per_px[at]
+    # an image's box: the union of its files' boxes
+    n = len(index)
+    owner = np.array([f[0] for f in files], dtype=np.int64)
+    boxes = np.empty((n, 4), dtype=np.float64)
+    boxes[:, :2] = np.inf
+    boxes[:, 2:] = -np.inf
+    np.minimum.at(boxes[:, 0], owner, fboxes[:, 0])
+    np.minimum.at(boxes[:, 1], owner, fboxes[:, 1])
+    np.maximum.at(boxes[:, 2], owner, fboxes[:, 2])
+    np.maximum.at(boxes[:, 3], owner, fboxes[:, 3])
+    nbytes = np.bincount(owner, weights=fbytes, minlength=n)
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # others are outside the output grid
+    steps = np.array([s for s, _ in index], dtype=np.int64)
+    return boxes[keep], steps[keep], nbytes[keep], [ix for ix, k in zip(index, keep.tolist(), strict=True) if k]
+
+
+#: CRS objects by their STAC text (``EPSG:32633``, WKT), parsed once per process
+_CRS_CACHE: dict[str, Any] = {}
+#: ``(same CRS, source WKT, output WKT)`` by (source CRS text, output CRS WKT)
+_CRS_PAIRS: dict[tuple[str, str], tuple[bool, str, str]] = {}
+
+
+def _crs_pair(crs: Any, dst_crs: Any) -> tuple[bool, str, str]:
+    """Whether ``crs`` equals the output CRS ``dst_crs`` (as :class:`~raster_core.transform.WarpTransformer`
+    decides it), and both as WKT; cached for CRS texts."""
+    from raster_core.crs import crs_equal, to_crs
+    from raster_core.xr import crs_wkt
+
+    dst_wkt = crs_wkt(dst_crs)
+    key = (crs, dst_wkt) if isinstance(crs, str) else None
+    if key is not None and key in _CRS_PAIRS:
+        return _CRS_PAIRS[key]
+    if isinstance(crs, str):
+        src = _CRS_CACHE.get(crs)
+        if src is None:
+            src = _CRS_CACHE[crs] = to_crs(crs, name="src_crs")
+    else:
+        src = to_crs(crs, name="src_crs")
+    out = (bool(crs_equal(src, to_crs(dst_crs, name="dst_crs"))), src.to_wkt(), dst_wkt)
+    if key is not None:
+        if len(_CRS_PAIRS) > 256:
+            _CRS_PAIRS.clear()
+        _CRS_PAIRS[key] = out
+    return out
+
+
+def _footprint_boxes(crs: Any, gts: np.ndarray, shapes: np.ndarray, halos: np.ndarray,
+                     gb: Any) -> tuple[np.ndarray, bool]:
+    """``(boxes, same_crs)``: :func:`raster_core.api._footprint_window` of many files of one
+    CRS at once (their GDAL geotransforms ``gts`` ``(n, 6)`` and ``(rows, cols)`` ``shapes``),
+    as ``(col0, row0, col1, row1)`` rows; the same samples, padding and whole-grid fallbacks."""
+    from raster_core.api import _CORNERS, _FOOTPRINT_SAMPLES
+    from raster_core.crs import gdal_geotransform, inv_geotransform
+    from raster_core.transform import apply_geotransform, proj_transform
+
+    rows, cols = gb.height, gb.width
+    same, src_wkt, dst_wkt = _crs_pair(crs, gb.crs)
+    inv_dst = inv_geotransform(gdal_geotransform(gb.transform))
+    ux, uy = _CORNERS if same else _FOOTPRINT_SAMPLES
+    h, w = shapes[:, 0:1], shapes[:, 1:2]
+    sx, sy = ux[None, :] * w, uy[None, :] * h
+    g = [gts[:, k:k + 1] for k in range(6)]
+    gx, gy = g[0] + sx * g[1] + sy * g[2], g[3] + sx * g[4] + sy * g[5]
+    if not same:
+        fx, fy = proj_transform(src_wkt, dst_wkt, np.ascontiguousarray(gx).ravel(),
+                                np.ascontiguousarray(gy).ravel())
+        gx, gy = fx.reshape(gx.shape), fy.reshape(gy.shape)
+    ok = np.isfinite(gx) & np.isfinite(gy)
+    px, py = apply_geotransform(inv_dst, gx, gy)
+    whole = ~(ok.all(axis=1) & np.isfinite(px).all(axis=1) & np.isfinite(py).all(axis=1))
+    if not same:
+        try:
+            from raster_core.warp import _pole_points
+
+            lon, lat = _pole_points(src_wkt)  # the poles, in the source CRS
+            for k in range(len(gts)):
+                if whole[k]:
+                    continue
+                qx, qy = apply_geotransform(inv_geotransform(tuple(gts[k])), np.asarray(lon), np.asarray(lat))
+                hk, wk = shapes[k]
+                inside = np.isfinite(qx) & np.isfinite(qy) & (qx >= -1) & (qx <= wk + 1) & (qy >= -1) & (qy <= hk + 1)
+                if inside.any():
+                    whole[k] = True
+        except Exception:  # noqa: BLE001 - any doubt: the whole grid is always correct
+            whole[:] = True
+    out = np.empty((len(gts), 4), dtype=np.float64)
+    out[:] = (0.0, 0.0, float(cols), float(rows))
+    fine = np.flatnonzero(~whole)
+    if fine.size:
+        px, py = px[fine], py[fine]
+        x0, x1, y0, y1 = px.min(axis=1), px.max(axis=1), py.min(axis=1), py.max(axis=1)
+        # dst pixels per src pixel (for the approximate transformer's 0.125 source-pixel error)
+        wf, hf = np.maximum(shapes[fine, 1], 1), np.maximum(shapes[fine, 0], 1)
+        ratio = np.maximum(1.0, np.maximum((x1 - x0) / wf, (y1 - y0) / hf))
+        pad = 2 + np.ceil(0.25 * ratio) + np.ceil(halos[fine] * ratio)
+        c0 = np.maximum(0, np.floor(x0) - pad)
+        c1 = np.minimum(cols, np.ceil(x1) + pad)
+        r0 = np.maximum(0, np.floor(y0) - pad)
+        r1 = np.minimum(rows, np.ceil(y1) + pad)
+        empty = (c1 <= c0) | (r1 <= r0)
+        box = np.stack([c0, r0, c1, r1], axis=1)
+        box[empty] = 0.0
+        out[fine] = box
+    return out, same
 
 
 # ======================================================================================
@@ -460,7 +647,9 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     # one grid for every time step, made once (the files' headers are read for it only when
     # the parameters do not fix it): the first step's, or without a full grid, all images'
     if complete:
-        grid = rst._request_from({**args, "inputs": [ref.id for _, ref, _ in groups[0]]}).geobox
+        grid = _stac_grid(groups[0], args)
+        if grid is None:
+            grid = rst._request_from({**args, "inputs": [ref.id for _, ref, _ in groups[0]]}).geobox
     else:
         grid = rst._request_from({**args, "inputs": [ref.id for g in groups for _, ref, _ in g]}).geobox
     requests = [rst._request_from({**args, "inputs": [ref.id for _, ref, _ in g], "grid": grid}) for g in groups]
@@ -477,6 +666,30 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
                       for g in groups], dtype="datetime64[ns]")
     plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype), _token())
     return plan, times, max_bytes
+
+
+def _stac_grid(group: list[_Entry], args: Mapping[str, Any]) -> Any:
+    """The output grid fixed by ``srs``, ``bounds`` and ``resolution``/``dimensions``, without
+    reading a header: the sources only need a CRS there, which STAC ``proj:*`` gives. ``None``
+    when that does not apply (the Raster API then plans the grid, and raises its errors in
+    its order)."""
+    from raster_core.grid import SourceGrid, output_geobox
+
+    if args["dltile"] is not None or args["cutline"] is not None or args["srs"] is None:
+        return None
+    image = group[0][1].image
+    if not (image.crs and image.geotransform and image.shape) or not all(
+            ref.image.crs and ref.image.geotransform and ref.image.shape for _, ref, _ in group):
+        return None
+    try:
+        from affine import Affine
+
+        src = SourceGrid(_CRS_CACHE.get(image.crs, image.crs), Affine.from_gdal(*image.geotransform),
+                         image.shape[1], image.shape[0])
+        return output_geobox([src], srs=args["srs"], resolution=args["resolution"], dimensions=args["dimensions"],
+                             bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"])
+    except Exception:  # noqa: BLE001 - the Raster API's planning raises the right error
+        return None
 
 
 #: The bound on a lazy load's grid (bytes of the whole array with its working buffers, were
@@ -526,26 +739,36 @@ def _check_budget(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...], *, lazy: 
 
 def _block_tasks(plan: LoadPlan, chunks: tuple[tuple[int, ...], ...]) -> tuple[dict, dict]:
     """``(tasks, stats)``: chunk index -> ``(entries,)`` for chunks that images touch."""
-    from raster_core._dask import chunk_bounds, sources_by_chunk
+    from raster_core._dask import chunk_bounds, chunk_sources
 
     boxes, steps, nbytes, index = _footprints(plan)
-    by_chunk = sources_by_chunk(boxes, steps, (chunks[0], chunks[2], chunks[3]))
-    yb, xb = chunk_bounds(chunks[2]), chunk_bounds(chunks[3])
+    t, y, x, src = chunk_sources(boxes, steps, (chunks[0], chunks[2], chunks[3]))
+    yb, xb = chunk_bounds(chunks[2]).astype(np.float64), chunk_bounds(chunks[3]).astype(np.float64)
+    b = boxes[src]
+    cover = (np.maximum(0.0, np.minimum(b[:, 2], xb[x + 1]) - np.maximum(b[:, 0], xb[x]))
+             * np.maximum(0.0, np.minimum(b[:, 3], yb[y + 1]) - np.maximum(b[:, 1], yb[y])))
+    area = np.maximum(1e-9, (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))
+    read = float((nbytes[src] * cover / area).sum())
     tasks: dict[tuple[int, ...], tuple[Any, ...]] = {}
     counts = []
-    read = 0.0
-    for (t, y, x), srcs in by_chunk.items():
-        entries: dict[int, list[int]] = {}
-        for s in srcs:
-            step, image = index[s]
-            entries.setdefault(step, []).append(image)
-            b = boxes[s]
-            cover = (max(0.0, min(b[2], xb[x + 1]) - max(b[0], xb[x]))
-                     * max(0.0, min(b[3], yb[y + 1]) - max(b[1], yb[y])))
-            area = max(1e-9, (b[2] - b[0]) * (b[3] - b[1]))
-            read += nbytes[s] * cover / area
-        tasks[(t, 0, y, x)] = (tuple((k, tuple(v)) for k, v in sorted(entries.items())),)
-        counts.append(len(srcs))
+    if len(src):
+        chunk_key = (t * len(yb) + y) * len(xb) + x
+        starts = np.flatnonzero(np.concatenate([[True], chunk_key[1:] != chunk_key[:-1]])).tolist()
+        ends = starts[1:] + [len(src)]
+        src_list, t_list, y_list, x_list = src.tolist(), t.tolist(), y.tolist(), x.tolist()
+        for k0, k1 in zip(starts, ends, strict=True):
+            srcs = src_list[k0:k1]
+            first, last = index[srcs[0]][0], index[srcs[-1]][0]
+            if first == last:  # one time step (sources are in (step, image) order)
+                chunk_entries: tuple[Any, ...] = ((first, tuple(index[s][1] for s in srcs)),)
+            else:
+                entries: dict[int, list[int]] = {}
+                for s in srcs:
+                    step, image = index[s]
+                    entries.setdefault(step, []).append(image)
+                chunk_entries = tuple((k, tuple(v)) for k, v in sorted(entries.items()))
+            tasks[(t_list[k0], 0, y_list[k0], x_list[k0])] = (chunk_entries,)
+            counts.append(k1 - k0)
     n_chunks = int(np.prod([len(c) for c in chunks]))
     counts += [0] * (n_chunks - len(tasks))
     stats = {"items_per_chunk": {"min": int(min(counts)), "mean": float(np.mean(counts)), "max": int(max(counts))},

@@ -549,7 +549,7 @@ def test_header_cache_keeps_the_most_recently_used_files(tmp_path):
     paths = []
     for i in range(api._DATASETS_MAX + 6):
         paths.append(str(tmp_path / f"f{i}.tif"))
-        write_geotiff(paths[-1], np.full((1, 4, 4), i, np.uint8), crs="EPSG:32633",
+        write_geotiff(paths[-1], np.full((1, 4, 4), i % 256, np.uint8), crs="EPSG:32633",
                       transform=(500000.0 + 40 * i, 10.0, 0.0, 4000000.0, 0.0, -10.0))
     opened = [api._open(p) for p in paths]
     assert len(api._datasets) == api._DATASETS_MAX
