@@ -95,6 +95,7 @@ class _Request:
     drop_alpha: bool
     explicit_grid: bool = False  # extent and resolution/size fixed by the caller (gdalwarp -te with -tr/-ts)
     cutline_srs: str = "EPSG:4326"  # CRS of ``cutline`` (WKT, or lon/lat)
+    reference_paths: bool = False  # Raster(reference_paths=True): every image warped over the whole output
 
 
 def _check_bool(value: Any, name: str) -> bool:
@@ -140,6 +141,11 @@ class Raster:
         compatibility).
     num_threads
         Threads for reading, warping and scaling (``None`` = every core).
+    reference_paths
+        ``True`` turns off the shortcuts that give the same arrays faster (an identical grid
+        read by a copy, each image warped into the destination window its footprint covers
+        only, the mask rules applied on the painted windows only): every image is warped over
+        the whole output. Tests compare both; users have no reason to set it.
 
     Examples
     --------
@@ -152,7 +158,7 @@ class Raster:
 
     def __init__(self, catalog: Catalog | str | os.PathLike[str] | None = None, *,
                  max_bytes: int | None = None, max_pixels: int | None = None,
-                 num_threads: int | None = None) -> None:
+                 num_threads: int | None = None, reference_paths: bool = False) -> None:
         if catalog is None:
             self.catalog = default_catalog()
         elif isinstance(catalog, Catalog):
@@ -165,6 +171,7 @@ class Raster:
         self.max_bytes = check_max_bytes(max_bytes)
         self.max_pixels = max_pixels
         self.num_threads = num_threads
+        self.reference_paths = _check_bool(reference_paths, "reference_paths")
 
     # ------------------------------------------------------------------ planning
     def _request(
@@ -287,7 +294,7 @@ class Raster:
         explicit_grid = tile_box is not None or (
             bounds is not None and (resolution is not None or dimensions is not None))
         return _Request(refs, plan, geobox, norm_scales, out_type, resampler, geom, cutline_all_touched,
-                        mask_nodata, mask_alpha, drop_alpha, explicit_grid, cut_srs)
+                        mask_nodata, mask_alpha, drop_alpha, explicit_grid, cut_srs, self.reference_paths)
 
     def _check_budget(self, height: int, width: int, nb: int, work_dt: np.dtype, out_dt: np.dtype, *,
                       slack: int = 1) -> None:
@@ -813,16 +820,6 @@ def _overview_level(ds: Any, geobox: Any, *, explicit_grid: bool) -> int:
                                      explicit_grid=explicit_grid))
 
 
-#: paint an image on an identical grid (same CRS, same pixel size, integer-pixel offset) by a
-#: windowed read + copy instead of a warp (GDAL's warper forces nearest there: a copy). Tests
-#: switch it off to check that both paths give the same arrays.
-_DIRECT_COPY = True
-#: warp each image into its destination window only (tests switch it off: whole output).
-_DST_WINDOWS = True
-#: apply the mask rules and the fill on the painted windows only, where ``render`` can (tests
-#: switch it off: passes over the whole output).
-_PAINTED_MASKS = True
-
 Piece = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
 
 
@@ -985,7 +982,9 @@ def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) 
     # translation) for every resampler; read straight into the output window instead
     reprojects = WarpTransformer(ds.crs, src_tf, gb.crs, gb.transform).has_reprojection
     offset = None if reprojects else _translation_offset(src_tf, gb.transform)
-    if _DIRECT_COPY and offset is not None and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata)):
+    # an identical grid (same CRS, same pixel size, integer-pixel offset) is a windowed read +
+    # copy: GDAL's warper forces nearest there, a copy
+    if not req.reference_paths and offset is not None and (not data_idx or _copy_is_exact(np.dtype(ds.dtype), nodata)):
         dx, dy = offset
         c0, c1 = max(0, -dx), min(gb.width, src_w - dx)
         r0, r1 = max(0, -dy), min(gb.height, src_h - dy)
@@ -1011,7 +1010,7 @@ def plan_file(path: str, sources: Sequence[BandSource], gb: Any, req: _Request) 
                   xradius=full.xradius, yradius=full.yradius)
     if sub.window is None or sub.window.is_empty:
         return None
-    dwin = _footprint_window(sub.transformer, (r1 - r0, c1 - c0), (gb.height, gb.width)) if _DST_WINDOWS \
+    dwin = _footprint_window(sub.transformer, (r1 - r0, c1 - c0), (gb.height, gb.width)) if not req.reference_paths \
         else (0, gb.height, 0, gb.width)
     if dwin[1] <= dwin[0] or dwin[3] <= dwin[2]:
         return None
@@ -1221,7 +1220,7 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     # as the fill and the mask rules run on the painted windows only (elsewhere nothing is
     # valid), instead of passes over the whole window
     painted: list[tuple[int, int, int, int]] | None = None
-    if (_PAINTED_MASKS and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
+    if (not req.reference_paths and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
             and _fill_fits(fill, work_dt)):
         painted = []
         mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill)

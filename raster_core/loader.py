@@ -309,7 +309,6 @@ def _grid_key(plan: LoadPlan, gb: Any) -> tuple[Any, ...]:
 def _file_plan_key(plan: LoadPlan, step: int, path: str, sources: list[Any]) -> tuple[Any, ...] | None:
     """The key of a file plan in :data:`_file_plans`; ``None`` for remote files (their
     header cache tells when they change) or a path that cannot be stat'ed."""
-    from raster_core import api
     from raster_core.io.sources import is_remote
 
     if is_remote(path):
@@ -320,7 +319,7 @@ def _file_plan_key(plan: LoadPlan, step: int, path: str, sources: list[Any]) -> 
         return None
     req = plan.requests[step]
     return (os.path.abspath(path), st.st_mtime_ns, st.st_size, tuple(s.index for s in sources),
-            _grid_key(plan, req.geobox), req.explicit_grid, req.resampler, api._DIRECT_COPY, api._DST_WINDOWS)
+            _grid_key(plan, req.geobox), req.explicit_grid, req.resampler, req.reference_paths)
 
 
 def file_plan(plan: LoadPlan, step: int, image: int, path: str, sources: list[Any]) -> Any:
@@ -619,7 +618,8 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
     stac = [d for g in raw for _, d in g if d is not None]
     if raster is not None:
         cat = _working_catalog(raster.catalog, stac)
-        rst = Raster(cat, max_bytes=raster.max_bytes, max_pixels=raster.max_pixels, num_threads=raster.num_threads)
+        rst = Raster(cat, max_bytes=raster.max_bytes, max_pixels=raster.max_pixels, num_threads=raster.num_threads,
+                     reference_paths=raster.reference_paths)
     else:
         cat = _working_catalog(catalog, stac)
         rst = Raster(cat)

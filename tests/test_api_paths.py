@@ -19,7 +19,6 @@ from affine import Affine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import raster_core.api as api
 import raster_core.warp as warp
 from raster_core.api import Raster
 from tests.conftest import data_file
@@ -30,8 +29,8 @@ from rasterio.warp import Resampling, reproject  # noqa: E402
 _RIO = {"near": "nearest"}
 
 
-def _run(monkeypatch, *, direct: bool, windows: bool, inputs, bands, **kw):
-    """``ndarray`` with the shortcuts on/off; also returns how many warps ran."""
+def _run(monkeypatch, *, reference: bool, inputs, bands, **kw):
+    """``ndarray`` with the shortcuts on (``reference=False``) or off; also returns how many warps ran."""
     calls = []
     real = warp.execute_plan
 
@@ -40,10 +39,8 @@ def _run(monkeypatch, *, direct: bool, windows: bool, inputs, bands, **kw):
         return real(*a, **k)
 
     with monkeypatch.context() as m:
-        m.setattr(api, "_DIRECT_COPY", direct)
-        m.setattr(api, "_DST_WINDOWS", windows)
         m.setattr(warp, "execute_plan", counting)
-        arr, meta = Raster().ndarray(inputs, bands=bands, order="gdal", **kw)
+        arr, meta = Raster(reference_paths=reference).ndarray(inputs, bands=bands, order="gdal", **kw)
     return arr, meta, len(calls)
 
 
@@ -81,8 +78,8 @@ _COPY_CASES = [
 @pytest.mark.parametrize("name, bands", _COPY_CASES)
 def test_native_grid_copy_equals_warp_path(monkeypatch, name, bands, resampler):
     path = str(data_file(name))
-    fast, meta, n_fast = _run(monkeypatch, direct=True, windows=True, inputs=path, bands=bands, resampler=resampler)
-    slow, meta2, n_slow = _run(monkeypatch, direct=False, windows=False, inputs=path, bands=bands,
+    fast, meta, n_fast = _run(monkeypatch, reference=False, inputs=path, bands=bands, resampler=resampler)
+    slow, meta2, n_slow = _run(monkeypatch, reference=True, inputs=path, bands=bands,
                                resampler=resampler)
     assert n_fast == 0 and n_slow == 1  # the copy really replaced the warp
     assert meta == meta2
@@ -93,7 +90,7 @@ def test_native_grid_copy_equals_warp_path(monkeypatch, name, bands, resampler):
 @pytest.mark.parametrize("name", ["RGB.byte.tif", "nt_20201024_f18_nrt_s.tif", "titiler_dem.tif"])
 def test_native_grid_copy_equals_rasterio(monkeypatch, name, resampler):
     path = str(data_file(name))
-    arr, meta, n = _run(monkeypatch, direct=True, windows=True, inputs=path, bands=["1"], resampler=resampler,
+    arr, meta, n = _run(monkeypatch, reference=False, inputs=path, bands=["1"], resampler=resampler,
                         masked=False)
     assert n == 0
     shape = (meta["size"][1], meta["size"][0])
@@ -126,8 +123,8 @@ def test_whole_pixel_translations_copy_equal_warp_and_gdal(dx, dy, w, h, resampl
         kw["cutline"] = {"type": "Polygon", "coordinates": [[[x0, y0], [mx, y1], [x1, my], [x0, y0]]]}
     mp = pytest.MonkeyPatch()
     try:
-        fast, meta, n_fast = _run(mp, direct=True, windows=True, inputs=path, bands=["1"], **kw)
-        slow, _, _ = _run(mp, direct=False, windows=False, inputs=path, bands=["1"], **kw)
+        fast, meta, n_fast = _run(mp, reference=False, inputs=path, bands=["1"], **kw)
+        slow, _, _ = _run(mp, reference=True, inputs=path, bands=["1"], **kw)
     finally:
         mp.undo()
     assert n_fast == 0
@@ -145,8 +142,8 @@ def test_whole_pixel_translations_copy_equal_warp_and_gdal(dx, dy, w, h, resampl
 
 def test_native_mosaic_of_tiles_uses_copies(monkeypatch):
     paths = [str(data_file(f"rgb{i}.tif")) for i in range(1, 5)]
-    fast, _, n_fast = _run(monkeypatch, direct=True, windows=True, inputs=paths, bands=["1", "2", "3"])
-    slow, _, n_slow = _run(monkeypatch, direct=False, windows=False, inputs=paths, bands=["1", "2", "3"])
+    fast, _, n_fast = _run(monkeypatch, reference=False, inputs=paths, bands=["1", "2", "3"])
+    slow, _, n_slow = _run(monkeypatch, reference=True, inputs=paths, bands=["1", "2", "3"])
     assert n_fast == 0 and n_slow == 4
     _same(fast, slow)
 
@@ -177,8 +174,8 @@ _WINDOW_CASES = [
 @pytest.mark.parametrize("names, bands, kw", _WINDOW_CASES)
 def test_destination_windows_equal_whole_grid_warps(monkeypatch, names, bands, kw):
     paths = [str(data_file(n)) for n in names]
-    fast, meta, _ = _run(monkeypatch, direct=True, windows=True, inputs=paths, bands=bands, **kw)
-    slow, meta2, _ = _run(monkeypatch, direct=True, windows=False, inputs=paths, bands=bands, **kw)
+    fast, meta, _ = _run(monkeypatch, reference=False, inputs=paths, bands=bands, **kw)
+    slow, meta2, _ = _run(monkeypatch, reference=True, inputs=paths, bands=bands, **kw)
     assert meta == meta2
     _same(fast, slow)
 
@@ -196,8 +193,8 @@ def test_destination_windows_random_grids(cx, cy, size, res, srs, resampler):
     kw = dict(bounds=bounds, bounds_srs="EPSG:4326", srs=srs, resolution=res, resampler=resampler)
     mp = pytest.MonkeyPatch()
     try:
-        fast, _, _ = _run(mp, direct=True, windows=True, inputs=paths, bands=["1", "2", "3"], **kw)
-        slow, _, _ = _run(mp, direct=True, windows=False, inputs=paths, bands=["1", "2", "3"], **kw)
+        fast, _, _ = _run(mp, reference=False, inputs=paths, bands=["1", "2", "3"], **kw)
+        slow, _, _ = _run(mp, reference=True, inputs=paths, bands=["1", "2", "3"], **kw)
     finally:
         mp.undo()
     _same(fast, slow)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import raster_core
+from raster_core.api import Raster
 from raster_core.catalog import Catalog
 
 X0, Y0, RES, SIZE = 500000.0, 4000000.0, 10.0, 64
@@ -195,16 +196,14 @@ def test_file_plans_are_kept_across_loads_until_the_file_changes(tmp_path, monke
     monkeypatch.setattr(api, "plan_file", lambda *a: planned.append(a[0]) or real(*a))
     kw = dict(srs="EPSG:32633", resolution=RES, bounds=(X0, Y0 - 800, X0 + 800, Y0), chunks={"y": 20, "x": 20})
 
-    def compute(**extra):
-        return raster_core.load([str(path)], ["1"], **kw, **extra).compute(scheduler="sync").values
+    def compute(raster=None, **extra):
+        return (raster or Raster()).load([str(path)], ["1"], **kw, **extra).compute(scheduler="sync").values
 
     first = compute()
     assert planned == [str(path)] and first[0, 0, :50, :50].min() == 3
     assert (compute() == first).all() and planned == [str(path)]  # a new load: the plan is reused
     assert (compute(resampler="bilinear") == first).all() and len(planned) == 2  # another resampler: planned
-    monkeypatch.setattr(api, "_DIRECT_COPY", False)
-    assert (compute() == first).all() and len(planned) == 3  # another planner switch: planned
-    monkeypatch.setattr(api, "_DIRECT_COPY", True)
+    assert (compute(Raster(reference_paths=True)) == first).all() and len(planned) == 3  # other paths: planned
     write_geotiff(path, np.full((1, 60, 60), 9, np.uint16), crs="EPSG:32633", transform=tf, nodata=0)
     changed = compute()
     assert len(planned) == 4 and changed[0, 0, :60, :60].min() == 9 and changed[0, 0, 60:, :].max() == 0

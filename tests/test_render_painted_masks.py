@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import raster_core
 import raster_core.api as api
 from raster_core.api import Raster
 
@@ -41,11 +40,9 @@ def files(tmp_path_factory):
     return out
 
 
-def _both(monkeypatch, fn):
-    with monkeypatch.context() as m:
-        m.setattr(api, "_PAINTED_MASKS", False)
-        whole = fn()
-    return fn(), whole
+def _both(fn):
+    """``fn(raster)`` with the shortcuts (masks on the painted windows only) and without."""
+    return fn(Raster()), fn(Raster(reference_paths=True))
 
 
 def _same(a, b):
@@ -64,10 +61,10 @@ BOUNDS = (X0 - 50, Y0 - 900, X0 + 900, Y0 + 30)
     dict(bands=["3"], srs="EPSG:4326", resolution=0.00011, bounds=(14.9994, 36.1366, 15.0100, 36.1450),
          resampler="cubic"),
 ])
-def test_stack_and_mosaic_equal_whole_output_masks(monkeypatch, files, kw):
+def test_stack_and_mosaic_equal_whole_output_masks(files, kw):
     kw = {"srs": "EPSG:32633", "bounds": BOUNDS, **kw}
     inputs = [files["a"], [files["a"], files["b"], files["c"]], [files["c"], files["b"]]]
-    painted, whole = _both(monkeypatch, lambda: Raster().stack(inputs, order="gdal", data_type="UInt16", **kw)[0])
+    painted, whole = _both(lambda r: r.stack(inputs, order="gdal", data_type="UInt16", **kw)[0])
     _same(painted, whole)
     assert np.ma.getmaskarray(whole).any() and not np.ma.getmaskarray(whole).all()
 
@@ -75,20 +72,20 @@ def test_stack_and_mosaic_equal_whole_output_masks(monkeypatch, files, kw):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cy=st.integers(1, 60), cx=st.integers(1, 60),
        fill=st.sampled_from([None, 0, 5, 7, 65535]), resampler=st.sampled_from(["near", "bilinear"]))
-def test_chunked_loads_equal_whole_output_masks(monkeypatch, files, cy, cx, fill, resampler):
+def test_chunked_loads_equal_whole_output_masks(files, cy, cx, fill, resampler):
     groups = [[files["a"], files["b"]], [files["c"], files["a"]], files["b"]]
     kw = dict(srs="EPSG:32633", resolution=RES if resampler == "near" else 13.0, bounds=BOUNDS, resampler=resampler,
               fill_value=fill, chunks={"y": cy, "x": cx})
-    painted, whole = _both(monkeypatch, lambda: raster_core.load(groups, ["1", "3"], **kw).compute(
+    painted, whole = _both(lambda r: r.load(groups, ["1", "3"], **kw).compute(
         scheduler="sync").values)
     np.testing.assert_array_equal(painted, whole)
 
 
 @pytest.mark.parametrize("fill", [np.nan, -9999.0, 3.5])
-def test_float_fill_values(monkeypatch, files, fill):
+def test_float_fill_values(files, fill):
     groups = [files["f"], [files["f"]]]
     kw = dict(srs="EPSG:32633", resolution=RES, bounds=BOUNDS, fill_value=fill, chunks={"y": 33, "x": 47})
-    painted, whole = _both(monkeypatch, lambda: raster_core.load(groups, ["1"], **kw).compute(
+    painted, whole = _both(lambda r: r.load(groups, ["1"], **kw).compute(
         scheduler="sync").values)
     np.testing.assert_array_equal(painted, whole)
     assert painted.dtype == np.float32
