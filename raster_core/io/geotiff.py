@@ -40,10 +40,10 @@ import os
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from xml.sax.saxutils import unescape as xml_unescape
 
 import numpy as np
@@ -161,6 +161,8 @@ def _install_log_filter() -> None:
         logger.addFilter(_TifffileNodataFilter())
 
 
+T = TypeVar("T")
+
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
 
@@ -182,6 +184,39 @@ def _pool(n: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core_io")
         return pool
+
+
+def _batches(items: Sequence[T], n: int) -> list[Sequence[T]]:
+    """``items`` cut into at most ``n`` consecutive, non-empty batches of near-equal length.
+
+    Examples
+    --------
+    >>> _batches(list(range(5)), 2)
+    [[0, 1, 2], [3, 4]]
+    >>> _batches([1], 4)
+    [[1]]
+    """
+    n = max(1, min(n, len(items)))
+    q, r = divmod(len(items), n)
+    bounds = [k * q + min(k, r) for k in range(n + 1)]
+    return [items[bounds[k] : bounds[k + 1]] for k in range(n)]
+
+
+def _run_batches(fn: Callable[[Sequence[T]], None], batches: list[Sequence[T]], threads: int) -> None:
+    """``fn(batch)`` for every batch: the first in the calling thread, the others in the I/O
+    pool of ``threads``; returns when all are done, raising the first failed batch's error."""
+    futures = [_pool(threads).submit(fn, b) for b in batches[1:]]
+    error: BaseException | None = None
+    try:
+        fn(batches[0])
+    except BaseException as exc:
+        error = exc
+    for f in futures:  # every batch is finished before returning or raising: none writes later
+        failure = f.exception()
+        if error is None:
+            error = failure
+    if error is not None:
+        raise error
 
 
 def _forget_pools() -> None:  # a forked child must not wait on the parent's (absent) threads
@@ -236,8 +271,8 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
     across = -(-width // seg_w)
     down = -(-height // seg_h)
     planar = int(page.planarconfig) == 2 and samples > 1
-    offsets = tuple(int(v) for v in page.dataoffsets)
-    counts = tuple(int(v) for v in page.databytecounts)
+    offsets = tuple(map(int, page.dataoffsets))
+    counts = tuple(map(int, page.databytecounts))
     n_expected = across * down * (samples if planar else 1)
     if len(offsets) < n_expected or len(counts) < n_expected:
         raise RasterReadError(f"{len(offsets)} segments for {n_expected} expected in IFD {index}")
@@ -1001,14 +1036,18 @@ class Dataset:
                 raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
             dst[...] = src.transpose(2, 0, 1)
 
+        def run(batch: Sequence[tuple[int, int, int, list[tuple[int, int]]]]) -> None:
+            for j in batch:
+                work(j)
+
         self._check_open()
         n = _default_threads() if num_threads is None else num_threads
         if len(jobs) <= 2 or n <= 1 or threading.current_thread().name.startswith("raster_core_io"):
-            for j in jobs:
-                work(j)
+            run(jobs)
         else:
-            for f in [_pool(n).submit(work, j) for j in jobs]:
-                f.result()
+            # one batch per thread, the first in this thread: a task per segment costs more
+            # in hand-overs than a small segment takes to decode
+            _run_batches(run, _batches(jobs, n), n)
         return out
 
     def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:
