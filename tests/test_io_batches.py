@@ -1,4 +1,4 @@
-"""Segments of one read decoded in per-thread batches: same pixels, every batch done before an error."""
+"""Segments of one read decoded from one shared queue by several threads: same pixels, none running after an error."""
 
 from __future__ import annotations
 
@@ -12,33 +12,61 @@ from hypothesis import strategies as st
 
 import raster_core
 from raster_core.errors import RasterReadError
-from raster_core.io.geotiff import _batches, _run_batches
+from raster_core.io.geotiff import _run_shared
 from tests.conftest import data_file
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(), min_size=1, max_size=60), st.integers(1, 12))
-def test_batches_keep_order_and_balance(items, n):
-    parts = _batches(items, n)
-    assert [x for p in parts for x in p] == items
-    assert 1 <= len(parts) <= n and all(parts)
-    assert max(map(len, parts)) - min(map(len, parts)) <= 1
-
-
-def test_every_batch_finishes_before_the_first_error_is_raised():
-    finished: list[int] = []
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(), max_size=60), st.integers(1, 8))
+def test_every_item_is_worked_once(items, threads):
+    done: list[int] = []
     lock = threading.Lock()
 
-    def run(batch):
-        if batch[0] == 0:
-            raise RasterReadError("segment 0 is corrupt")
-        time.sleep(0.05)  # slower than the failing batch in the calling thread
+    def work(item):
         with lock:
-            finished.extend(batch)
+            done.append(item)
 
-    with pytest.raises(RasterReadError, match="segment 0"):
-        _run_batches(run, _batches(list(range(6)), 3), 3)
-    assert sorted(finished) == [2, 3, 4, 5]
+    _run_shared(work, items, threads)
+    assert sorted(done) == sorted(items)
+
+
+def test_no_item_runs_after_the_error_is_raised():
+    running = [0]
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def work(item):
+        with lock:
+            running[0] += 1
+            started.append(item)
+        try:
+            if item == 1:
+                raise RasterReadError("segment 1 is corrupt")
+            time.sleep(0.02)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    with pytest.raises(RasterReadError, match="segment 1"):
+        _run_shared(work, list(range(40)), 4)
+    assert running[0] == 0  # every item that started had finished
+    time.sleep(0.1)
+    assert running[0] == 0 and len(started) < 40  # and none started later
+
+
+def test_the_calling_thread_does_the_work_when_the_pool_is_busy():
+    from raster_core.io.geotiff import _pool
+
+    release = threading.Event()
+    blockers = [_pool(2).submit(release.wait, 5) for _ in range(2)]  # every pool thread is taken
+    try:
+        workers: set[str] = set()
+        _run_shared(lambda item: workers.add(threading.current_thread().name), list(range(10)), 2)
+        assert workers == {threading.current_thread().name}
+    finally:
+        release.set()
+        for f in blockers:
+            f.result()
 
 
 @pytest.mark.parametrize("name", ["riotiler_cog.tif", "titiler_TCI.tif", "rgbn.tif"])

@@ -43,7 +43,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 from xml.sax.saxutils import unescape as xml_unescape
 
 import numpy as np
@@ -186,33 +186,48 @@ def _pool(n: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _batches(items: Sequence[T], n: int) -> list[Sequence[T]]:
-    """``items`` cut into at most ``n`` consecutive, non-empty batches of near-equal length.
+def _run_shared(work: Callable[[T], None], items: Sequence[T], threads: int) -> None:
+    """``work(item)`` for every item, pulled from one shared queue by the calling thread and up
+    to ``threads - 1`` threads of the I/O pool.
+
+    A thread that is late to start (a busy machine) leaves its items to the others, and the
+    calling thread never waits for a helper that has not started. After a failure no new item
+    starts; the call returns (or raises the first error) only when no item is running.
 
     Examples
     --------
-    >>> _batches(list(range(5)), 2)
-    [[0, 1, 2], [3, 4]]
-    >>> _batches([1], 4)
-    [[1]]
+    >>> done = []
+    >>> _run_shared(done.append, range(5), 2)
+    >>> sorted(done)
+    [0, 1, 2, 3, 4]
     """
-    n = max(1, min(n, len(items)))
-    q, r = divmod(len(items), n)
-    bounds = [k * q + min(k, r) for k in range(n + 1)]
-    return [items[bounds[k] : bounds[k + 1]] for k in range(n)]
+    pending = iter(items)
+    lock = threading.Lock()
+    failed = threading.Event()
+    end = object()
 
+    def pull() -> None:
+        while not failed.is_set():
+            with lock:
+                item = next(pending, end)
+            if item is end:
+                return
+            try:
+                work(cast(T, item))
+            except BaseException:
+                failed.set()
+                raise
 
-def _run_batches(fn: Callable[[Sequence[T]], None], batches: list[Sequence[T]], threads: int) -> None:
-    """``fn(batch)`` for every batch: the first in the calling thread, the others in the I/O
-    pool of ``threads``; returns when all are done, raising the first failed batch's error."""
-    futures = [_pool(threads).submit(fn, b) for b in batches[1:]]
+    helpers = [_pool(threads).submit(pull) for _ in range(min(threads, len(items)) - 1)]
     error: BaseException | None = None
     try:
-        fn(batches[0])
+        pull()
     except BaseException as exc:
         error = exc
-    for f in futures:  # every batch is finished before returning or raising: none writes later
-        failure = f.exception()
+    for f in helpers:
+        if f.cancel():  # never started: nothing left for it
+            continue
+        failure = f.exception()  # a running helper finishes its item first
         if error is None:
             error = failure
     if error is not None:
@@ -1036,18 +1051,15 @@ class Dataset:
                 raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
             dst[...] = src.transpose(2, 0, 1)
 
-        def run(batch: Sequence[tuple[int, int, int, list[tuple[int, int]]]]) -> None:
-            for j in batch:
-                work(j)
-
         self._check_open()
         n = _default_threads() if num_threads is None else num_threads
         if len(jobs) <= 2 or n <= 1 or threading.current_thread().name.startswith("raster_core_io"):
-            run(jobs)
+            for j in jobs:
+                work(j)
         else:
-            # one batch per thread, the first in this thread: a task per segment costs more
-            # in hand-overs than a small segment takes to decode
-            _run_batches(run, _batches(jobs, n), n)
+            # this thread and n - 1 pool threads pull segments from one queue: a pool task per
+            # segment costs more in hand-overs than a small segment takes to decode
+            _run_shared(work, jobs, n)
         return out
 
     def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:

@@ -182,6 +182,9 @@ def header_cache_bytes() -> int:
     return int(raw)
 
 
+_LEAVES = frozenset({int, float, bool, str, bytes, type(None)})
+
+
 def approx_nbytes(obj: Any) -> int:
     """Approximate memory held by ``obj`` and what it refers to (containers, arrays, objects' attributes).
 
@@ -195,6 +198,9 @@ def approx_nbytes(obj: Any) -> int:
     stack = [obj]
     while stack:
         o = stack.pop()
+        if type(o) in _LEAVES:  # most objects: counted without the identity bookkeeping
+            total += sys.getsizeof(o)
+            continue
         if id(o) in seen:
             continue
         seen.add(id(o))
@@ -208,7 +214,7 @@ def approx_nbytes(obj: Any) -> int:
             stack.extend(o.keys())
             stack.extend(o.values())
         elif isinstance(o, (list, tuple, set, frozenset)):
-            if all(type(v) is int for v in o):  # segment tables: counted whole, not int by int
+            if set(map(type, o)) == {int}:  # segment tables: counted whole, not int by int
                 total += sum(map(sys.getsizeof, o))
             else:
                 stack.extend(o)
