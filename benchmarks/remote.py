@@ -120,6 +120,7 @@ def main() -> None:
                 res_row[lib] = (statistics.median(reqs), statistics.median(nbytes), statistics.median(times), out)
             if name in ("512x512 window", "full read") or name.startswith("overview"):
                 a_, b_ = res_row["rasterio"][3], res_row["raster_core"][3]
+                assert a_ is not None and b_ is not None
                 assert np.array_equal(a_, b_), f"{name}: results differ"
             rows.append((name, res_row))
         HEADER_CACHE.clear()

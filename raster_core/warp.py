@@ -600,6 +600,10 @@ _FAST_TABLE = {
     "float32": ("near", "bilinear", "cubic"),
 }
 _NEAREST_DEDICATED = ("uint8", "int16", "uint16", "float32")
+#: a nearest warp without reprojection of at most this many destination pixels runs in the
+#: calling thread: 667 x 665 pixels took 1.3 ms on one core and 1.9-2.1 ms on two (each block
+#: records its own row plan; the kernel itself is short)
+_ONE_THREAD_NEAREST_PIXELS = 1 << 19
 
 
 def execute_plan(
@@ -866,6 +870,9 @@ def execute_plan(
 
     nthreads = resolve_num_threads(num_threads)
     nrows = r1 - r0
+    small = nrows * (c1 - c0) <= _ONE_THREAD_NEAREST_PIXELS
+    if block_rows is None and method == "near" and not t.has_reprojection and small:
+        nthreads = 1  # handing blocks to threads would take longer than warping them here
     if block_rows is None:
         # ~64k pixels per block, at least a few blocks per thread
         block_rows = max(8, min(512, 262144 // max(1, c1 - c0)))

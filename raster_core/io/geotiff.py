@@ -40,10 +40,10 @@ import os
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 from xml.sax.saxutils import unescape as xml_unescape
 
 import numpy as np
@@ -161,6 +161,8 @@ def _install_log_filter() -> None:
         logger.addFilter(_TifffileNodataFilter())
 
 
+T = TypeVar("T")
+
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
 
@@ -182,6 +184,54 @@ def _pool(n: int) -> ThreadPoolExecutor:
         if pool is None:
             pool = _POOLS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix="raster_core_io")
         return pool
+
+
+def _run_shared(work: Callable[[T], None], items: Sequence[T], threads: int) -> None:
+    """``work(item)`` for every item, pulled from one shared queue by the calling thread and up
+    to ``threads - 1`` threads of the I/O pool.
+
+    A thread that is late to start (a busy machine) leaves its items to the others, and the
+    calling thread never waits for a helper that has not started. After a failure no new item
+    starts; the call returns (or raises the first error) only when no item is running.
+
+    Examples
+    --------
+    >>> done = []
+    >>> _run_shared(done.append, range(5), 2)
+    >>> sorted(done)
+    [0, 1, 2, 3, 4]
+    """
+    pending = iter(items)
+    lock = threading.Lock()
+    failed = threading.Event()
+    end = object()
+
+    def pull() -> None:
+        while not failed.is_set():
+            with lock:
+                item = next(pending, end)
+            if item is end:
+                return
+            try:
+                work(cast(T, item))
+            except BaseException:
+                failed.set()
+                raise
+
+    helpers = [_pool(threads).submit(pull) for _ in range(min(threads, len(items)) - 1)]
+    error: BaseException | None = None
+    try:
+        pull()
+    except BaseException as exc:
+        error = exc
+    for f in helpers:
+        if f.cancel():  # never started: nothing left for it
+            continue
+        failure = f.exception()  # a running helper finishes its item first
+        if error is None:
+            error = failure
+    if error is not None:
+        raise error
 
 
 def _forget_pools() -> None:  # a forked child must not wait on the parent's (absent) threads
@@ -236,8 +286,8 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
     across = -(-width // seg_w)
     down = -(-height // seg_h)
     planar = int(page.planarconfig) == 2 and samples > 1
-    offsets = tuple(int(v) for v in page.dataoffsets)
-    counts = tuple(int(v) for v in page.databytecounts)
+    offsets = tuple(map(int, page.dataoffsets))
+    counts = tuple(map(int, page.databytecounts))
     n_expected = across * down * (samples if planar else 1)
     if len(offsets) < n_expected or len(counts) < n_expected:
         raise RasterReadError(f"{len(offsets)} segments for {n_expected} expected in IFD {index}")
@@ -1007,8 +1057,9 @@ class Dataset:
             for j in jobs:
                 work(j)
         else:
-            for f in [_pool(n).submit(work, j) for j in jobs]:
-                f.result()
+            # this thread and n - 1 pool threads pull segments from one queue: a pool task per
+            # segment costs more in hand-overs than a small segment takes to decode
+            _run_shared(work, jobs, n)
         return out
 
     def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:

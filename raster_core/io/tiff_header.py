@@ -99,6 +99,11 @@ class PrefetchedFile(io.RawIOBase):
         if n == 0:
             return 0
         start, done = self.pos, 0
+        first = self.chunks.get(0)
+        if first is not None and start + n <= len(first):  # the usual case: inside the first bytes
+            view[:n] = first[start : start + n]
+            self.pos += n
+            return n
         while done < n:
             at = start + done
             chunk = next(((o, c) for o, c in self.chunks.items() if o <= at < o + len(c)), None)
@@ -177,6 +182,9 @@ def header_cache_bytes() -> int:
     return int(raw)
 
 
+_LEAVES = frozenset({int, float, bool, str, bytes, type(None)})
+
+
 def approx_nbytes(obj: Any) -> int:
     """Approximate memory held by ``obj`` and what it refers to (containers, arrays, objects' attributes).
 
@@ -190,6 +198,9 @@ def approx_nbytes(obj: Any) -> int:
     stack = [obj]
     while stack:
         o = stack.pop()
+        if type(o) in _LEAVES:  # most objects: counted without the identity bookkeeping
+            total += sys.getsizeof(o)
+            continue
         if id(o) in seen:
             continue
         seen.add(id(o))
@@ -203,7 +214,10 @@ def approx_nbytes(obj: Any) -> int:
             stack.extend(o.keys())
             stack.extend(o.values())
         elif isinstance(o, (list, tuple, set, frozenset)):
-            stack.extend(o)
+            if set(map(type, o)) == {int}:  # segment tables: counted whole, not int by int
+                total += sum(map(sys.getsizeof, o))
+            else:
+                stack.extend(o)
         elif hasattr(o, "__dict__") and not isinstance(o, (type, types.ModuleType, types.FunctionType)):
             stack.append(vars(o))
     return total
