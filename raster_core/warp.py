@@ -606,6 +606,24 @@ _NEAREST_DEDICATED = ("uint8", "int16", "uint16", "float32")
 _ONE_THREAD_NEAREST_PIXELS = 1 << 19
 
 
+def block_threads(method: str, reprojects: bool, n_pixels: int, num_threads: int) -> int:
+    """Threads for a warp's blocks when the caller did not choose the blocks: one for a
+    nearest warp without reprojection of at most :data:`_ONE_THREAD_NEAREST_PIXELS` pixels
+    (handing its blocks to threads takes longer than warping them), else ``num_threads``.
+    The pixels do not depend on it.
+
+    Examples
+    --------
+    >>> block_threads("near", False, 500 * 500, 2), block_threads("near", True, 500 * 500, 2)
+    (1, 2)
+    >>> block_threads("bilinear", False, 500 * 500, 2), block_threads("near", False, 2000 * 2000, 2)
+    (2, 2)
+    """
+    if method == "near" and not reprojects and n_pixels <= _ONE_THREAD_NEAREST_PIXELS:
+        return 1
+    return num_threads
+
+
 def execute_plan(
     plan: WarpPlan,
     source: np.ndarray,
@@ -870,9 +888,8 @@ def execute_plan(
 
     nthreads = resolve_num_threads(num_threads)
     nrows = r1 - r0
-    small = nrows * (c1 - c0) <= _ONE_THREAD_NEAREST_PIXELS
-    if block_rows is None and method == "near" and not t.has_reprojection and small:
-        nthreads = 1  # handing blocks to threads would take longer than warping them here
+    if block_rows is None:
+        nthreads = block_threads(method, t.has_reprojection, nrows * (c1 - c0), nthreads)
     if block_rows is None:
         # ~64k pixels per block, at least a few blocks per thread
         block_rows = max(8, min(512, 262144 // max(1, c1 - c0)))

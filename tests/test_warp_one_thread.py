@@ -18,7 +18,7 @@ def _source() -> np.ndarray:
     return rng.integers(0, 4000, size=(2, 240, 260)).astype(np.uint16)
 
 
-def _warp(monkeypatch, dst_shape, *, threads, method="near", dst_crs=3857, dst_tf=DST_TF):
+def _warp(monkeypatch, dst_shape, *, threads, method="near", dst_crs=3857, dst_tf=DST_TF, block_rows=None):
     used: list[int | None] = []
     run_blocks = warp_module.run_blocks
 
@@ -30,15 +30,14 @@ def _warp(monkeypatch, dst_shape, *, threads, method="near", dst_crs=3857, dst_t
     src = _source()
     plan = plan_warp(3857, SRC_TF, src.shape[1:], dst_crs, dst_tf, dst_shape, resampling=method)
     out = np.zeros((2, *dst_shape), np.uint16)
-    execute_plan(plan, src, out, src_nodata=0, dst_nodata=0, num_threads=threads)
+    execute_plan(plan, src, out, src_nodata=0, dst_nodata=0, num_threads=threads, block_rows=block_rows)
     return out, used
 
 
 def test_a_small_nearest_warp_runs_in_the_calling_thread(monkeypatch):
     out, used = _warp(monkeypatch, (90, 100), threads=2)
     assert used == [1]
-    monkeypatch.setattr(warp_module, "_ONE_THREAD_NEAREST_PIXELS", 0)  # the threaded blocks: same pixels
-    threaded, used = _warp(monkeypatch, (90, 100), threads=2)
+    threaded, used = _warp(monkeypatch, (90, 100), threads=2, block_rows=16)  # blocks chosen: threaded
     assert used == [2]
     np.testing.assert_array_equal(out, threaded)
 
@@ -50,10 +49,10 @@ def test_other_resamplers_keep_their_threads(monkeypatch, method):
 
 
 def test_a_large_or_reprojecting_nearest_warp_keeps_its_threads(monkeypatch):
-    monkeypatch.setattr(warp_module, "_ONE_THREAD_NEAREST_PIXELS", 90 * 100 - 1)
-    _, used = _warp(monkeypatch, (90, 100), threads=2)
-    assert used == [2]
-    monkeypatch.undo()
+    limit = warp_module._ONE_THREAD_NEAREST_PIXELS
+    assert warp_module.block_threads("near", False, limit, 2) == 1
+    assert warp_module.block_threads("near", False, limit + 1, 2) == 2
+    assert warp_module.block_threads("near", True, 100, 2) == 2
     _, used = _warp(monkeypatch, (60, 70), threads=2, dst_crs=4326,
                     dst_tf=Affine(0.00002, 0, 0.0090, 0, -0.00002, 0.0449))
     assert used == [2]
