@@ -1,7 +1,7 @@
 """The fast kernels equal the per-pixel reference kernels bit for bit (``reference_kernels=True``).
 
 Interpolating methods are covered in tests/test_warp_rows.py and tests/test_warp_aligned_split.py;
-this file covers the reduce family's integer kernels (plain integer sources without masks) and
+this file covers the reduce family's integer kernels (integer sources; quantiles also with a nodata mask) and
 the choice of kernels itself (a pure function of the plan)."""
 
 from __future__ import annotations
@@ -47,6 +47,31 @@ def test_integer_reduce_kernels_equal_reference(method: str, dtype: str, grid: d
         tf = Affine(res, 0, 4147000 + 30 * grid["ox"], 0, -res, 2851000 - 30 * grid["oy"])
     kw = dict(src_transform=SRC_TF, src_crs="EPSG:32632", dst_transform=tf, dst_crs=grid["dst_crs"],
               dst_shape=grid["shape"], resampling=method, num_threads=grid["threads"])
+    fast, _ = reproject(src, **kw)
+    ref, _ = reproject(src, reference_kernels=True, **kw)
+    assert np.array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("method", ["med", "q1", "q3"])
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16"])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grid=grids(), holes=st.floats(0.0, 0.6))
+def test_integer_quantiles_with_nodata_equal_reference(method: str, dtype: str, grid: dict, holes: float) -> None:
+    """Quantiles of an integer source with a nodata mask: scattered holes, a block of nodata
+    (footprints with no valid pixel) and whole valid areas."""
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    src = rng.integers(info.min, int(info.max) + 1, (2, 140, 170), dtype=dtype)
+    nodata = info.min
+    src[:, rng.random((140, 170)) < holes] = nodata
+    src[:, 40:70, 60:100] = nodata
+    res = 30.0 * grid["factor"]
+    tf = Affine(res, 0, 400000 + 30 * grid["ox"], 0, -res, 5400000 - 30 * grid["oy"])
+    if grid["dst_crs"] == "EPSG:3035":
+        tf = Affine(res, 0, 4147000 + 30 * grid["ox"], 0, -res, 2851000 - 30 * grid["oy"])
+    kw = dict(src_transform=SRC_TF, src_crs="EPSG:32632", dst_transform=tf, dst_crs=grid["dst_crs"],
+              dst_shape=grid["shape"], resampling=method, num_threads=grid["threads"], src_nodata=nodata,
+              dst_nodata=nodata)
     fast, _ = reproject(src, **kw)
     ref, _ = reproject(src, reference_kernels=True, **kw)
     assert np.array_equal(fast, ref)

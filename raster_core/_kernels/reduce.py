@@ -631,8 +631,10 @@ def _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced, fits_int64=True):
-    """``rms, med, q1, q3`` of an INTEGER source without masks or antimeridian wrap.
+                               method, out, produced, fits_int64=True, valid=None):
+    """``rms, med, q1, q3`` of an INTEGER source without densities or antimeridian wrap; the
+    quantiles also with a source validity ``valid`` ((h, w) uint8, 1 = valid; None: all valid),
+    whose invalid pixels they skip as :func:`average_or_mode` does (rms: no validity).
 
     The footprints come from the vectorised :func:`_footprint_row`; the per-pixel arithmetic is
     :func:`average_or_mode`'s (same sample order, same operations), so the values are bit for
@@ -641,7 +643,9 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
     """
     fb = _footprint_buffers(tl_x.shape[1])
-    _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+    if valid is None:
+        valid = np.zeros((0, 0), np.uint8)
+    _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
                                      margin_y, method, out, produced, fits_int64, fb)
 
 
@@ -685,11 +689,12 @@ def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, o
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced, fits_int64, fb):
+def _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                                     margin_y, method, out, produced, fits_int64, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
+    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0  # quantiles only
     cols = tl_x.shape[1]
     if method == MED:
         q = 0.5
@@ -778,17 +783,23 @@ def _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, 
                     cap *= 2
                 buf = np.empty(cap, np.int64)
                 fbuf = np.empty(cap, np.float64)
+            any_band = False
             for b in range(nb):
                 k = 0
                 for j in range(iymin, iymax):
                     for i in range(ixmin, ixmax):
+                        if has_valid and valid[j, i] == 0:
+                            continue
                         if use_int:
                             buf[k] = np.int64(src[b, j, i])
                         else:
                             fbuf[k] = float(src[b, j, i])
                         k += 1
-                out[b, r, c] = _quantile_of_int(buf, n, q) if use_int else _quantile_of(fbuf, n, q)
-            produced[r, c] = 1
+                if k > 0:
+                    out[b, r, c] = _quantile_of_int(buf, k, q) if use_int else _quantile_of(fbuf, k, q)
+                    any_band = True
+            if any_band:
+                produced[r, c] = 1
 
 
 def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x, margin_x,
@@ -1061,8 +1072,8 @@ def _reduce_rows_driver(kernel: int, method: int) -> Any:
                 _minmax_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method,
                                            o, pr, fb)
             elif kernel == KERNEL_RMS_QUANTILE_INT:
-                _rms_quantile_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
-                                                 method, o, pr, fits_int64, fb)
+                _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x,
+                                                 margin_y, method, o, pr, fits_int64, fb)
             else:
                 if use_centre:
                     _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
