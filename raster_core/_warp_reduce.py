@@ -218,15 +218,15 @@ def reduce_block(
 
 def _kernel_code(method, src, valid_u8, dens, allow_wrap, reference=False):
     """The reduce kernel of a block: the integer kernels for integer sources without densities
-    or antimeridian wrap (with a validity mask: the quantiles only), else the general one
+    or antimeridian wrap (with a validity mask: min, max and the quantiles), else the general one
     (``reference``: always the general one, which the others equal bit for bit)."""
     integer = not reference and src.dtype.kind in "iu" and dens.size == 0 and not allow_wrap
     plain = integer and valid_u8.size == 0
     if plain and method == "average":
         return _k.KERNEL_AVERAGE_INT
-    if plain and method in ("min", "max"):
+    # min, max and the quantiles skip invalid pixels as the general kernel does
+    if integer and method in ("min", "max"):
         return _k.KERNEL_MINMAX_INT
-    # the integer quantiles skip invalid pixels as the general kernel does
     if (plain and method == "rms") or (integer and method in ("med", "q1", "q3")):
         return _k.KERNEL_RMS_QUANTILE_INT
     return _k.KERNEL_GENERAL
@@ -377,7 +377,8 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
     if kernel == _k.KERNEL_AVERAGE_INT:
         _k.average_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, out, produced)
     elif kernel == _k.KERNEL_MINMAX_INT:
-        _k.minmax_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced)
+        _k.minmax_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
+                                valid_u8 if valid_u8.size else None)
     elif kernel == _k.KERNEL_RMS_QUANTILE_INT:
         _k.rms_quantile_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
                                       src.dtype != np.uint64, valid_u8 if valid_u8.size else None)

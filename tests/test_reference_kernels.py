@@ -1,8 +1,8 @@
 """The fast kernels equal the per-pixel reference kernels bit for bit (``reference_kernels=True``).
 
 Interpolating methods are covered in tests/test_warp_rows.py and tests/test_warp_aligned_split.py;
-this file covers the reduce family's integer kernels (integer sources; quantiles also with a nodata mask) and
-the choice of kernels itself (a pure function of the plan)."""
+this file covers the reduce family's integer kernels (integer sources; min, max and the quantiles
+also with a nodata mask) and the choice of kernels itself (a pure function of the plan)."""
 
 from __future__ import annotations
 
@@ -52,13 +52,13 @@ def test_integer_reduce_kernels_equal_reference(method: str, dtype: str, grid: d
     assert np.array_equal(fast, ref)
 
 
-@pytest.mark.parametrize("method", ["med", "q1", "q3"])
+@pytest.mark.parametrize("method", ["med", "q1", "q3", "min", "max"])
 @pytest.mark.parametrize("dtype", ["uint8", "int16", "uint16"])
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=grids(), holes=st.floats(0.0, 0.6))
-def test_integer_quantiles_with_nodata_equal_reference(method: str, dtype: str, grid: dict, holes: float) -> None:
-    """Quantiles of an integer source with a nodata mask: scattered holes, a block of nodata
-    (footprints with no valid pixel) and whole valid areas."""
+def test_integer_reduce_with_nodata_equal_reference(method: str, dtype: str, grid: dict, holes: float) -> None:
+    """min, max and quantiles of an integer source with a nodata mask: scattered holes, a block
+    of nodata (footprints with no valid pixel) and whole valid areas."""
     rng = np.random.default_rng(5)
     info = np.iinfo(dtype)
     src = rng.integers(info.min, int(info.max) + 1, (2, 140, 170), dtype=dtype)

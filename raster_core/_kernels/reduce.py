@@ -572,30 +572,61 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                             method, out, produced):
-    """``min`` / ``max`` of an INTEGER source without masks or antimeridian wrap.
+                             method, out, produced, valid=None):
+    """``min`` / ``max`` of an INTEGER source without densities or antimeridian wrap, with an
+    optional source validity ``valid`` ((h, w) uint8, 1 = valid; None: all valid).
 
     Same footprints and values as :func:`average_or_mode` (bit for bit for integer data, where
     GDAL's start from -/+DBL_MAX never wins and no NaN exists), with ``max``/``min`` instead of
     data-dependent branches. Arguments as in :func:`average_or_mode` (method ``MAX``/``MIN``).
     """
     fb = _footprint_buffers(tl_x.shape[1])
-    _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+    if valid is None:
+        valid = np.zeros((0, 0), np.uint8)
+    _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                                method, out, produced, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _minmax_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                             method, out, produced, fb):
+def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                               margin_y, method, out, produced, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
     is_max = method == MAX
     cols = tl_x.shape[1]
+    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        if has_valid:
+            # the valid pixels only; a footprint without any gives no value (the general kernel's rule)
+            for c in range(cols):
+                if kind[c] == 0:
+                    continue
+                ixmin = f_ix0[c]
+                ixmax = f_ix1[c]
+                iymin = f_iy0[c]
+                iymax = iymin + f_ny[c]
+                for b in range(nb):
+                    s = src[b]
+                    n = 0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        for i in range(ixmin, ixmax):
+                            if valid[j, i] == 0:
+                                continue
+                            v = float(s[j, i])
+                            if n == 0:
+                                acc = v
+                            else:
+                                acc = max(acc, v) if is_max else min(acc, v)
+                            n += 1
+                    if n > 0:
+                        out[b, r, c] = acc
+                        produced[r, c] = 1
+            continue
         for b in range(nb):
             s = src[b]
             for c in range(cols):
@@ -1069,8 +1100,8 @@ def _reduce_rows_driver(kernel: int, method: int) -> Any:
                 _average_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr,
                                             fb)
             elif kernel == KERNEL_MINMAX_INT:
-                _minmax_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, method,
-                                           o, pr, fb)
+                _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
+                                           method, o, pr, fb)
             elif kernel == KERNEL_RMS_QUANTILE_INT:
                 _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x,
                                                  margin_y, method, o, pr, fits_int64, fb)
