@@ -588,7 +588,7 @@ def _nodata_validity(src_win: np.ndarray, nodata: float) -> np.ndarray | None:
             ok |= src_win[b] != value
         return None if ok.all() else ok.view(np.uint8)
     valid = np.empty(src_win.shape[1:], dtype=np.uint8)
-    n_invalid = masks.nodata_validity(src_win, rule[0], rule[1], valid, 0, src_win.shape[1])
+    n_invalid = masks.nodata_validity(src_win, rule[0], rule[1], valid)
     return valid if n_invalid else None
 
 

@@ -26,8 +26,8 @@ _EPS64 = float(np.finfo(np.float32).eps)
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def nodata_validity(src, rule, value, out, row0, row1):
-    """Validity of rows ``[row0, row1)`` of ``src`` (bands, rows, cols) into ``out`` (rows, cols).
+def nodata_validity(src, rule, value, out):
+    """Validity of ``src`` (bands, rows, cols) into ``out`` (rows, cols).
 
     ``out[r, c]`` is 0 when every band of pixel ``(r, c)`` equals ``value`` under ``rule``
     (RULE_FLOAT32, RULE_FLOAT64 or RULE_NAN), else 1. Returns the number of invalid pixels written.
@@ -35,7 +35,7 @@ def nodata_validity(src, rule, value, out, row0, row1):
     nb, _, ncols = src.shape
     nd32 = np.float32(value)
     count = 0
-    for r in range(row0, row1):
+    for r in range(src.shape[1]):
         for c in range(ncols):
             invalid = True
             for b in range(nb):

@@ -600,33 +600,6 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
-        if has_valid:
-            # the valid pixels only; a footprint without any gives no value (the general kernel's rule)
-            for c in range(cols):
-                if kind[c] == 0:
-                    continue
-                ixmin = f_ix0[c]
-                ixmax = f_ix1[c]
-                iymin = f_iy0[c]
-                iymax = iymin + f_ny[c]
-                for b in range(nb):
-                    s = src[b]
-                    n = 0
-                    acc = 0.0
-                    for j in range(iymin, iymax):
-                        for i in range(ixmin, ixmax):
-                            if valid[j, i] == 0:
-                                continue
-                            v = float(s[j, i])
-                            if n == 0:
-                                acc = v
-                            else:
-                                acc = max(acc, v) if is_max else min(acc, v)
-                            n += 1
-                    if n > 0:
-                        out[b, r, c] = acc
-                        produced[r, c] = 1
-            continue
         for b in range(nb):
             s = src[b]
             for c in range(cols):
@@ -636,6 +609,22 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                 ixmax = f_ix1[c]
                 iymin = f_iy0[c]
                 iymax = iymin + f_ny[c]
+                if has_valid:
+                    # the valid pixels only; a footprint without any gives no value (the general
+                    # kernel's rule)
+                    n = 0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        for i in range(ixmin, ixmax):
+                            if valid[j, i] == 0:
+                                continue
+                            v = float(s[j, i])
+                            acc = v if n == 0 else (max(acc, v) if is_max else min(acc, v))
+                            n += 1
+                    if n > 0:
+                        out[b, r, c] = acc
+                        produced[r, c] = 1
+                    continue
                 if ixmax - ixmin <= 2:  # kind 1: both columns (the same one twice when nx == 1)
                     il = ixmax - 1
                     if is_max:
@@ -655,9 +644,10 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                         v = float(row[i])
                         acc = max(acc, v) if is_max else min(acc, v)
                 out[b, r, c] = acc
-        for c in range(cols):
-            if kind[c] != 0:
-                produced[r, c] = 1
+        if not has_valid:
+            for c in range(cols):
+                if kind[c] != 0:
+                    produced[r, c] = 1
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
