@@ -573,7 +573,7 @@ def nodata_rule(dtype: np.dtype, nodata: float) -> tuple[int, float] | None:
 
 
 def _nodata_validity(src_win: np.ndarray, nodata: float) -> np.ndarray | None:
-    """Validity (rows, cols) uint8 of a C-contiguous source window (bands, rows, cols): 0 where
+    """Validity (rows, cols) uint8 of a source window (bands, rows, cols), a view or a copy: 0 where
     every band equals ``nodata``; None when no pixel does."""
     rule = nodata_rule(src_win.dtype, nodata)
     if rule is None:
@@ -696,7 +696,10 @@ def execute_plan(
 
     # --- source window and masks (§3)
     rs, cs = window.slices
-    src_win = np.ascontiguousarray(source[:, rs, cs])
+    # the row kernels read the window in place when the source is C-contiguous (a copy of a large
+    # window costs as much as a nearest warp of it); the other kernels take a contiguous window
+    in_place = source.flags.c_contiguous
+    src_win = source[:, rs, cs] if in_place else np.ascontiguousarray(source[:, rs, cs])
     valid = None if src_nodata is None else _nodata_validity(src_win, float(src_nodata))
     if src_mask is not None:
         m = np.asarray(src_mask, dtype=bool)[rs, cs]
@@ -788,9 +791,12 @@ def execute_plan(
     from raster_core._kernels import rows as row_kernels
 
     source_args = row_kernels.SourceArgs(
-        src_win, valid if valid is not None else dummy_valid, valid is not None,
+        source if in_place else src_win, valid if valid is not None else dummy_valid, valid is not None,
         density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff),
+        int(yoff) if in_place else 0, int(xoff) if in_place else 0, int(window.height), int(window.width),
     )
+    if method in REDUCING or aligned_separable:
+        src_win = np.ascontiguousarray(src_win)
     store_args = row_kernels.StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin),
                                        float(dmax), float(dnd), bool(collide))
     if method not in REDUCING:

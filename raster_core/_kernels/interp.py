@@ -18,6 +18,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
+from raster_core._kernels.args import KernelArgs, SourceArgs, StoreArgs
 from raster_core.resampling import METHOD_CODES
 
 # method codes (defined once, in raster_core.resampling)
@@ -157,6 +158,16 @@ def first_taps(method, fast_path, xradius, yradius):
     return ((R + 1) % 2) - xradius, ((R + 1) % 2) - yradius
 
 
+@register_jitable
+def kernel_taps(kernel):
+    """``(method, xradius, yradius, fast_path, sx, sy, initx, inity)`` of a :class:`KernelArgs`:
+    the scales capped at 1 (the kernel's stretch when downsampling) and GDAL's first taps."""
+    sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
+    sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
+    initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
+    return kernel.method, kernel.xradius, kernel.yradius, kernel.fast_path, sx, sy, initx, inity
+
+
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
     """``_convert(v, 1.0, ...)`` (density 1: no blending) written with selects instead of
@@ -181,12 +192,11 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
-               dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-               collide, produced):
+def _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
+    """Nearest neighbour, with masks, densities and GDAL's write rules (§2.1)."""
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
     fW = float(W)
     fH = float(H)
     for r in range(X.shape[0]):
@@ -218,21 +228,19 @@ def _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                 rhod = 0.0
             for b in range(nb):
                 cur = float(dst[b, r, c]) if cdens < 0.9999 else 0.0
-                dst[b, r, c] = _convert(float(src[b, isy, isx]), cdens, cur, rhod, work_kind, wmin, wmax,
-                                        dst_is_int, dmin, dmax, dst_nodata, collide)
+                dst[b, r, c] = _convert(float(src[b, r0 + isy, c0 + isx]), cdens, cur, rhod, work_kind, wmin,
+                                        wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, cubic, fast_path,
-                  dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                  collide, produced):
+def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_valid, store, produced):
     """Bilinear 4-sample, or cubic 4x4 with GDAL's bilinear fallback (§2.2, §2.3 case A).
 
     Per-band sums are scalars (no accumulator arrays: those defeat LLVM's register allocation)."""
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
     fW = float(W)
     fH = float(H)
     masked = has_valid or has_dens
@@ -266,8 +274,8 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
                     if has_dst_valid and dst_valid[r, c] == 0:
                         rhod = 0.0
                     for b in range(nb):
-                        val = (src[b, iy, ix] * m0 + src[b, iy, ix + 1] * m1) + (
-                            src[b, iy + 1, ix] * m2 + src[b, iy + 1, ix + 1] * m3)
+                        val = (src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + ix + 1] * m1) + (
+                            src[b, r0 + iy + 1, c0 + ix] * m2 + src[b, r0 + iy + 1, c0 + ix + 1] * m3)
                         if div != 1.0:
                             val = val / div
                         dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
@@ -325,15 +333,17 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
                         rhod = 1.0
                         if has_dst_valid and dst_valid[r, c] == 0:
                             rhod = 0.0
+                        sy0 = r0 + iy  # the taps' row and column in ``src``
+                        sx0 = c0 + ix
                         for b in range(nb):
-                            q0 = (cx0 * src[b, iy - 1, ix - 1] + cx1 * src[b, iy - 1, ix]
-                                  + cx2 * src[b, iy - 1, ix + 1] + cx3 * src[b, iy - 1, ix + 2])
-                            q1 = (cx0 * src[b, iy, ix - 1] + cx1 * src[b, iy, ix]
-                                  + cx2 * src[b, iy, ix + 1] + cx3 * src[b, iy, ix + 2])
-                            q2 = (cx0 * src[b, iy + 1, ix - 1] + cx1 * src[b, iy + 1, ix]
-                                  + cx2 * src[b, iy + 1, ix + 1] + cx3 * src[b, iy + 1, ix + 2])
-                            q3 = (cx0 * src[b, iy + 2, ix - 1] + cx1 * src[b, iy + 2, ix]
-                                  + cx2 * src[b, iy + 2, ix + 1] + cx3 * src[b, iy + 2, ix + 2])
+                            q0 = (cx0 * src[b, sy0 - 1, sx0 - 1] + cx1 * src[b, sy0 - 1, sx0]
+                                  + cx2 * src[b, sy0 - 1, sx0 + 1] + cx3 * src[b, sy0 - 1, sx0 + 2])
+                            q1 = (cx0 * src[b, sy0, sx0 - 1] + cx1 * src[b, sy0, sx0]
+                                  + cx2 * src[b, sy0, sx0 + 1] + cx3 * src[b, sy0, sx0 + 2])
+                            q2 = (cx0 * src[b, sy0 + 1, sx0 - 1] + cx1 * src[b, sy0 + 1, sx0]
+                                  + cx2 * src[b, sy0 + 1, sx0 + 1] + cx3 * src[b, sy0 + 1, sx0 + 2])
+                            q3 = (cx0 * src[b, sy0 + 2, sx0 - 1] + cx1 * src[b, sy0 + 2, sx0]
+                                  + cx2 * src[b, sy0 + 2, sx0 + 1] + cx3 * src[b, sy0 + 2, sx0 + 2])
                             val = cy0 * q0 + cy1 * q1 + cy2 * q2 + cy3 * q3
                             cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
                             dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
@@ -397,7 +407,8 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
                 rhod = 0.0
             if ok0 and ok1 and ok2 and ok3:
                 for b in range(nb):
-                    val = (src[b, iy, ix] * m0 + src[b, iy, x1] * m1) + (src[b, y1, ix] * m2 + src[b, y1, x1] * m3)
+                    val = ((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
+                           + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
                     if div != 1.0:
                         val = val / div
                     cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
@@ -407,13 +418,13 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
                 for b in range(nb):
                     val = 0.0
                     if ok0:
-                        val += src[b, iy, ix] * m0
+                        val += src[b, r0 + iy, c0 + ix] * m0
                     if ok1:
-                        val += src[b, iy, x1] * m1
+                        val += src[b, r0 + iy, c0 + x1] * m1
                     if ok2:
-                        val += src[b, y1, ix] * m2
+                        val += src[b, r0 + y1, c0 + ix] * m2
                     if ok3:
-                        val += src[b, y1, x1] * m3
+                        val += src[b, r0 + y1, c0 + x1] * m3
                     if div != 1.0:
                         val = val / div
                     cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
@@ -423,14 +434,12 @@ def _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, c
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, meth, sx, sy,
-                    xradius, yradius, initx, inity, fast_path,
-                    dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                    collide, produced):
+def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
     """General separable path (§2.4, §2.5, §2.6): bilinear/cubic downsampling, cubicspline, lanczos."""
+    meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
     fW = float(W)
     fH = float(H)
     masked = has_valid or has_dens
@@ -508,11 +517,13 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                     rhod = 1.0
                     if has_dst_valid and dst_valid[r, c] == 0:
                         rhod = 0.0
+                    sy0 = r0 + ya  # the first tap's row and column in ``src``
+                    sx0 = c0 + xa
                     for b in range(nb):
-                        val = (0.0 + wy0 * (0.0 + wx0 * src[b, ya, xa] + wx1 * src[b, ya, xa + 1])
-                               + wy1 * (0.0 + wx0 * src[b, ya + 1, xa] + wx1 * src[b, ya + 1, xa + 1])
-                               + wy2 * (0.0 + wx0 * src[b, ya + 2, xa] + wx1 * src[b, ya + 2, xa + 1])
-                               + wy3 * (0.0 + wx0 * src[b, ya + 3, xa] + wx1 * src[b, ya + 3, xa + 1]))
+                        val = (0.0 + wy0 * (0.0 + wx0 * src[b, sy0, sx0] + wx1 * src[b, sy0, sx0 + 1])
+                               + wy1 * (0.0 + wx0 * src[b, sy0 + 1, sx0] + wx1 * src[b, sy0 + 1, sx0 + 1])
+                               + wy2 * (0.0 + wx0 * src[b, sy0 + 2, sx0] + wx1 * src[b, sy0 + 2, sx0 + 1])
+                               + wy3 * (0.0 + wx0 * src[b, sy0 + 3, sx0] + wx1 * src[b, sy0 + 3, sx0 + 1]))
                         if divide:
                             val = val / wt
                         dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
@@ -557,13 +568,15 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                     if meth == BILINEAR:
                         for j in range(ny):
                             yy = ya + j
-                            rv = 0.0 + wx0 * src[b, yy, xa] + wx1 * src[b, yy, xa + 1]
+                            rv = 0.0 + wx0 * src[b, r0 + yy, c0 + xa] + wx1 * src[b, r0 + yy, c0 + xa + 1]
                             val += wy[j] * rv
                     else:
                         for j in range(ny):
                             yy = ya + j
-                            rv = (0.0 + wx0 * src[b, yy, xa] + wx1 * src[b, yy, xa + 1]
-                                  + wx2 * src[b, yy, xa + 2] + wx3 * src[b, yy, xa + 3])
+                            sy0 = r0 + yy
+                            sx0 = c0 + xa
+                            rv = (0.0 + wx0 * src[b, sy0, sx0] + wx1 * src[b, sy0, sx0 + 1]
+                                  + wx2 * src[b, sy0, sx0 + 2] + wx3 * src[b, sy0, sx0 + 3])
                             val += wy[j] * rv
                     if divide:
                         val = val / wt
@@ -690,10 +703,10 @@ def _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
                             xx = xa + i
                             if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
                                 continue
-                            rv += wx[i] * src[b, yy, xx]
+                            rv += wx[i] * src[b, r0 + yy, c0 + xx]
                     else:
                         for i in range(nx):
-                            rv += wx[i] * src[b, yy, xa + i]
+                            rv += wx[i] * src[b, r0 + yy, c0 + xa + i]
                     val += wy[j] * rv
                 if divide:
                     val = val / wt
@@ -734,23 +747,19 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
     """
     H = src.shape[1]
     W = src.shape[2]
+    source = SourceArgs(np.ascontiguousarray(src), valid, has_valid, dens, has_dens, int(xoff), int(yoff), 0, 0,
+                        H, W)
+    store = StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin), float(dmax),
+                      float(dst_nodata), bool(collide))
     kind = pixel_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius)
     if kind == P_NEAR:
-        return _loop_near(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
-                          dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                          dst_nodata, collide, produced)
+        return _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
     if kind == P_BILINEAR4 or kind == P_CUBIC16:
-        return _loop_4sample(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff,
-                             kind == P_CUBIC16, fast_path,
-                             dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                             dst_nodata, collide, produced)
-    sx = xscale if xscale < 1.0 else 1.0
-    sy = yscale if yscale < 1.0 else 1.0
-    initx, inity = first_taps(method, fast_path, xradius, yradius)
-    return _loop_separable(src, valid, has_valid, dens, has_dens, X, Y, OK, xoff, yoff, method, sx, sy,
-                           xradius, yradius, initx, inity, fast_path,
-                           dst, dst_valid, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                           dst_nodata, collide, produced)
+        return _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, fast_path, dst, dst_valid, has_dst_valid, store,
+                             produced)
+    kernel = KernelArgs(int(method), float(xscale), float(yscale), int(xradius), int(yradius), bool(fast_path),
+                        False)
+    return _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -781,12 +790,11 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced):
+def warp_near_direct(source, X, Y, OK, dst, produced):
     """Nearest neighbour copy when source, working and destination types are equal and no
     density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
     nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
     fW = float(W)
     fH = float(H)
     for r in range(X.shape[0]):
@@ -807,7 +815,7 @@ def warp_near_direct(src, valid, has_valid, X, Y, OK, xoff, yoff, dst, produced)
                 continue
             produced[r, c] = 1
             for b in range(nb):
-                dst[b, r, c] = src[b, isy, isx]
+                dst[b, r, c] = src[b, r0 + isy, c0 + isx]
     return 0
 
 

@@ -50,11 +50,11 @@ from typing import Any, NamedTuple
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_row
+from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
@@ -73,6 +73,7 @@ from raster_core._kernels.interp import (
     _loop_separable,
     _store_value,
     first_taps,
+    kernel_taps,
     pixel_kind,
     warp_near_direct,
 )
@@ -195,58 +196,6 @@ def _cubic4_weights(D, WK):
     return 0
 
 
-class SourceArgs(NamedTuple):
-    """The source of a warp as the row kernels see it (one convention for absent masks: a (1, 1)
-    array and its ``has_*`` flag False)."""
-
-    src: np.ndarray  #: (bands, H, W) C-contiguous source window
-    valid: np.ndarray  #: (H, W) uint8, 1 = valid
-    has_valid: bool
-    dens: np.ndarray  #: (H, W) float32 alpha density in [0, 1]
-    has_dens: bool
-    xoff: int  #: column of the window in the full source
-    yoff: int  #: row of the window in the full source
-
-
-class KernelArgs(NamedTuple):
-    """The resampling kernel: method code (:mod:`raster_core.resampling`), scales and radii of the
-    widened kernels (:func:`raster_core.warp.plan_warp`), GDAL's fast path, plain nearest copy."""
-
-    method: int
-    xscale: float
-    yscale: float
-    xradius: int
-    yradius: int
-    fast_path: bool
-    direct_near: bool
-
-
-class StoreArgs(NamedTuple):
-    """How a computed value is stored (GDAL's rounding, clamping and nodata collision rule,
-    :func:`raster_core._kernels.interp._convert`)."""
-
-    work_kind: int
-    wmin: float
-    wmax: float
-    dst_is_int: bool
-    dmin: float
-    dmax: float
-    dst_nodata: float
-    collide: bool
-
-
-class DestArgs(NamedTuple):
-    """Where the rows go: ``dst[:, row0 + r, :]`` for row ``r`` of the block; ``dst_valid`` (rows
-    of the block, when ``has_dst_valid``) and ``produced`` (rows of the block; zero columns when
-    the caller does not want the mask) cover the block's rows."""
-
-    dst: np.ndarray
-    row0: int
-    dst_valid: np.ndarray
-    has_dst_valid: bool
-    produced: np.ndarray
-
-
 class PlannedCoords(NamedTuple):
     """Rows [a, b) x columns [c0, c1) of a recorded approximate-transformer plan
     (:class:`raster_core.transform.RowPlan`: fixed points ``f_*``, linear segments ``p_*``, exact
@@ -283,16 +232,6 @@ class ArrayCoords(NamedTuple):
     OK: np.ndarray
 
 
-@register_jitable
-def kernel_taps(kernel):
-    """``(method, xradius, yradius, fast_path, sx, sy, initx, inity)`` of a :class:`KernelArgs`:
-    the scales capped at 1 (the kernel's stretch when downsampling) and GDAL's first taps."""
-    sx = kernel.xscale if kernel.xscale < 1.0 else 1.0
-    sy = kernel.yscale if kernel.yscale < 1.0 else 1.0
-    initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
-    return kernel.method, kernel.xradius, kernel.yradius, kernel.fast_path, sx, sy, initx, inity
-
-
 @functools.cache
 def _staged_row_kernel(kind: int, sclass: int) -> Any:
     """The staged kernel of one destination row for the staged ``kind`` and store class
@@ -301,8 +240,9 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
     integers are cached on disk like module-level functions).
 
     The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch)``:
-    ``flat`` (bands, H * W) is ``source.src`` reshaped once by the caller (a view made per row
-    costs atomic reference counts); X, Y, OK the row's full-raster source coordinates (1-D);
+    ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller (a view made per row
+    costs atomic reference counts), read at flat indices ``(row0 + iy) * cols + col0 + ix``; X, Y,
+    OK the row's full-raster source coordinates (1-D);
     ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets the stores vectorise);
     produced (n,) bool. ``kernel.direct_near``: K_NEAR copies values unconverted. Returns the
     number of pixels left for the per-pixel kernel, flagged in ``rest`` (n,) bool. With a source
@@ -315,8 +255,13 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
 
     @njit_variant(kind, sclass)
     def staged_row(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch):
-        H = source.src.shape[1]
-        W = source.src.shape[2]
+        H = source.height
+        W = source.width
+        # row pitch and offset of the window in the flat source (exact in double arithmetic too)
+        pitch = source.src.shape[2]
+        base = source.row0 * pitch + source.col0
+        fpitch = float(pitch)
+        fbase = float(base)
         valid = source.valid
         has_valid = source.has_valid
         xoff = source.xoff
@@ -340,12 +285,13 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
                 ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
                 iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
-                IDX[c] = iy * W + ix if inw else _SKIP
+                IDX[c] = iy * pitch + ix + base if inw else _SKIP
+                D[c] = float(iy * W + ix)  # the pixel's index in the window's mask
             if has_valid:
                 vflat = valid.reshape(H * W)
                 for c in range(n):
                     i = IDX[c]
-                    IDX[c] = i if vflat[max(i, 0)] != 0 else _SKIP
+                    IDX[c] = i if vflat[np.uint64(D[c])] != 0 else _SKIP
             for b in range(nb):
                 fb = flat[b]
                 out = dst[b, drow]
@@ -382,7 +328,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
             # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
             # no 64-bit integer multiply in the vectorised loop
-            fi = (fy + lo_y) * fW + (fx + lo_x) if ok else 0.0
+            fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
             IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
             D[c] = dx - 0.5 - fx
         for c in range(n):
@@ -392,11 +338,12 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
             # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
             ntap = 2 if kind == K_BILINEAR4 else 4
-            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX)
+            _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, ACC)
+            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, ACC)
         if kind == K_BILINEAR4:
             # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
             # below GDAL's 1e-5 cut
-            uW = np.uint64(W)
+            uW = np.uint64(pitch)
             packed = packs(flat, 2)
             for b in range(nb):
                 fb = flat[b]
@@ -455,7 +402,8 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             _tap_weights(meth, D, initx, sx, WX, SUMX)
             _tap_weights(meth, E, inity, sy, WY, SUMY)
             if has_valid:
-                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
+                _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, ACC)
+                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, ACC)
             for c in range(n if not has_valid else 0):
                 wt = SUMX[c] * SUMY[c]
                 i = IDX[c]
@@ -469,7 +417,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
         # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
         # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
         z = -0.0 if kind == K_CUBIC16 else 0.0
-        uW = np.uint64(W)
+        uW = np.uint64(pitch)
         for b in range(nb):
             fb = flat[b]
             # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
@@ -537,7 +485,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                         out[c] = w if IDX[c] >= 0 else out[c]
                     continue
                 for j in range(ny):
-                    off = np.uint64(j * W)
+                    off = np.uint64(j * pitch)
                     for c in range(n):
                         P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
                 for j in range(ny):
@@ -548,7 +496,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
                 # accumulate them in a vectorised loop (same products and sums, same order)
                 for j in range(ny):
-                    off = j * W
+                    off = j * pitch
                     for c in range(n):
                         k = np.uint64(max(IDX[c], 0) + off)
                         G[0, c] = fb[k]
@@ -598,9 +546,19 @@ def _packed_row4(g, w0, w1, w2, w3, z, like):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
+def _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, FIRST):
+    """FIRST[c] = the flat index in the window's (H, W) mask of pixel c's first tap (as a double:
+    exact), for pixels whose taps are inside the window (the others' values are not used)."""
+    for c in range(X.shape[0]):
+        FIRST[c] = (np.floor(Y[c] - fyo - 0.5) + lo_y) * fW + (np.floor(X[c] - fxo - 0.5) + lo_x)
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST):
     """Send to the per-pixel kernel (IDX = _REST) the staged pixels whose centre pixel (GDAL's
-    centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (from flat index IDX) is invalid."""
+    centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (from the first tap's index in the
+    mask, FIRST, :func:`_first_tap_in_window`) is invalid."""
     H = valid.shape[0]
     W = valid.shape[1]
     vflat = valid.reshape(H * W)
@@ -612,7 +570,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
         cx = min(int(X[c] + 1e-10) - xoff, W - 1)
         cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
         good = vflat[np.uint64(cy * W + cx)] != 0
-        k = np.uint64(i)
+        k = np.uint64(FIRST[c])
         for _ in range(ny):
             if nx == 4:
                 good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
@@ -629,7 +587,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM):
+def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, FIRST):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
     total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
@@ -648,7 +606,7 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM)
         i = IDX[c]
         WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
-    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX)
+    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST)
     return 0
 
 
@@ -765,15 +723,7 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
 
     @njit_variant(staged, pixel, sclass, coords)
     def drive(coords_args, source, kernel, store, dest):
-        src = source.src
-        valid = source.valid
-        has_valid = source.has_valid
-        dens = source.dens
-        has_dens = source.has_dens
-        xoff = source.xoff
-        yoff = source.yoff
         method, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
-        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         dst = dest.dst
         dst_valid = dest.dst_valid
         has_dst_valid = dest.has_dst_valid
@@ -789,7 +739,8 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
         X = np.empty(w)
         Y = np.empty(w)
         OK = np.empty(w, dtype=np.bool_)
-        flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
+        full = source.src
+        flat = full.reshape(full.shape[0], full.shape[1] * full.shape[2])
         # rest flags padded to whole 8-byte words (zeros), scanned a word at a time by rest_runs
         rest_pad = np.zeros((w + 7) // 8 * 8, dtype=np.bool_)
         rest_words = rest_pad.view(np.uint64)
@@ -801,7 +752,7 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
         prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
         nx = 4 if staged == K_CUBIC16 else xradius - initx + 1
         ny = 4 if staged == K_CUBIC16 else yradius - inity + 1
-        scratch = staged_scratch(src, w if staged != K_NONE else 0, max(nx, 1), max(ny, 1))
+        scratch = staged_scratch(full, w if staged != K_NONE else 0, max(nx, 1), max(ny, 1))
         for rr in range(nrows):
             if coords == COORDS_PLANNED:
                 fill_row(xs, a + rr, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
@@ -859,22 +810,15 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
                 dv = dst_valid[rr][q0:q1].reshape(1, nq) if has_dst_valid else dst_valid
                 drows = dst[:, drow:drow + 1, q0:q1]
                 if pixel == P_SEPARABLE:
-                    _loop_separable(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, method, sx, sy,
-                                    xradius, yradius, initx, inity, fast_path, drows, dv, has_dst_valid, work_kind,
-                                    wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
+                    _loop_separable(source, kernel, Xq, Yq, OKq, drows, dv, has_dst_valid, store, pq)
                 elif pixel == P_BILINEAR4:
-                    _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, False, fast_path,
-                                  drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                  dst_nodata, collide, pq)
+                    _loop_4sample(source, Xq, Yq, OKq, False, fast_path, drows, dv, has_dst_valid, store, pq)
                 elif pixel == P_CUBIC16:
-                    _loop_4sample(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, True, fast_path,
-                                  drows, dv, has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                  dst_nodata, collide, pq)
+                    _loop_4sample(source, Xq, Yq, OKq, True, fast_path, drows, dv, has_dst_valid, store, pq)
                 elif pixel == P_NEAR:
-                    _loop_near(src, valid, has_valid, dens, has_dens, Xq, Yq, OKq, xoff, yoff, drows, dv,
-                               has_dst_valid, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide, pq)
+                    _loop_near(source, Xq, Yq, OKq, drows, dv, has_dst_valid, store, pq)
                 elif pixel == P_NEAR_DIRECT:
-                    warp_near_direct(src, valid, has_valid, Xq, Yq, OKq, xoff, yoff, drows, pq)
+                    warp_near_direct(source, Xq, Yq, OKq, drows, pq)
         return 0
 
     return drive

@@ -1,0 +1,78 @@
+"""The arguments of the warp kernels, as named tuples typed once by Numba (a handful per kernel
+instead of dozens of positional arguments).
+
+One convention for absent arrays: a (1, 1) array and its ``has_*`` flag False.
+
+Examples
+--------
+>>> import numpy as np
+>>> src = np.zeros((1, 4, 5), dtype=np.uint8)
+>>> none = np.ones((1, 1), dtype=np.uint8)
+>>> s = SourceArgs(src, none, False, none.astype(np.float32), False, 10, 20, 0, 0, 4, 5)
+>>> (s.height, s.width, s.xoff)
+(4, 5, 10)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class SourceArgs(NamedTuple):
+    """The source of a warp as the row kernels see it (one convention for absent masks: a (1, 1)
+    array and its ``has_*`` flag False). The window is ``src[:, row0:row0 + height, col0:col0 +
+    width]``: the kernels read it in place, in the caller's array (copying a window out of a large
+    source cost as much as a nearest warp of it)."""
+
+    src: np.ndarray  #: (bands, rows, cols) C-contiguous array holding the source window
+    valid: np.ndarray  #: (H, W) uint8, 1 = valid
+    has_valid: bool
+    dens: np.ndarray  #: (H, W) float32 alpha density in [0, 1]
+    has_dens: bool
+    xoff: int  #: column of the window in the full source
+    yoff: int  #: row of the window in the full source
+    row0: int  #: first row of the window in ``src`` (``yoff`` when ``src`` is the full source, else 0)
+    col0: int  #: first column of the window in ``src``
+    height: int  #: H, rows of the window
+    width: int  #: W, columns of the window
+
+
+class KernelArgs(NamedTuple):
+    """The resampling kernel: method code (:mod:`raster_core.resampling`), scales and radii of the
+    widened kernels (:func:`raster_core.warp.plan_warp`), GDAL's fast path, plain nearest copy."""
+
+    method: int
+    xscale: float
+    yscale: float
+    xradius: int
+    yradius: int
+    fast_path: bool
+    direct_near: bool
+
+
+class StoreArgs(NamedTuple):
+    """How a computed value is stored (GDAL's rounding, clamping and nodata collision rule,
+    :func:`raster_core._kernels.interp._convert`)."""
+
+    work_kind: int
+    wmin: float
+    wmax: float
+    dst_is_int: bool
+    dmin: float
+    dmax: float
+    dst_nodata: float
+    collide: bool
+
+
+class DestArgs(NamedTuple):
+    """Where the rows go: ``dst[:, row0 + r, :]`` for row ``r`` of the block; ``dst_valid`` (rows
+    of the block, when ``has_dst_valid``) and ``produced`` (rows of the block; zero columns when
+    the caller does not want the mask) cover the block's rows."""
+
+    dst: np.ndarray
+    row0: int
+    dst_valid: np.ndarray
+    has_dst_valid: bool
+    produced: np.ndarray
