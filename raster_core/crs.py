@@ -56,10 +56,24 @@ def to_crs(value: CRSLike, *, name: str = "crs") -> pyproj.CRS:
         raise CRSError(f"invalid {name}: {value!r}")
     if not isinstance(value, (str, int, dict)) and hasattr(value, "to_wkt"):
         value = value.to_wkt()
+    key = value if isinstance(value, (str, int)) else None
+    if key is not None and key in _PARSED:
+        return _PARSED[key]
     try:
-        return pyproj.CRS.from_user_input(value)
+        crs = pyproj.CRS.from_user_input(value)
     except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
         raise CRSError(f"invalid {name} {value!r}: {exc}") from None
+    if key is not None:
+        # the same object for the same text: what is derived from a CRS (its WKT, its geodetic CRS)
+        # is then computed once per CRS (raster_core.geo.transformers), not once per warp
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        crs = _PARSED.setdefault(key, crs)
+    return crs
+
+
+_PARSED_MAX = 128
+_PARSED: dict[str | int, pyproj.CRS] = {}
 
 
 def to_affine(value: TransformLike, *, name: str = "transform", require_invertible: bool = True) -> Affine:

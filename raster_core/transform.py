@@ -49,7 +49,7 @@ from pyproj.enums import TransformDirection
 
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError
-from raster_core.geo.transformers import AOI, pyproj_transformer
+from raster_core.geo.transformers import AOI, crs_wkt, pyproj_transformer
 
 __all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
@@ -130,8 +130,8 @@ class WarpTransformer:
         self.same_crs = crs_equal(src, dst)
         # GDAL builds a reprojection step when the CRSs differ or the source is geographic.
         self.has_reprojection = (not self.same_crs) or bool(src.is_geographic)
-        self.src_wkt = src.to_wkt()
-        self.dst_wkt = dst.to_wkt()
+        self.src_wkt = crs_wkt(src)
+        self.dst_wkt = crs_wkt(dst)
         self.area_of_interest: AOI | None = None
         if area_of_interest is not None:
             w, s, e, n = (float(v) for v in area_of_interest)
