@@ -790,11 +790,6 @@ def execute_plan(
 
     from raster_core._kernels import rows as row_kernels
 
-    source_args = row_kernels.SourceArgs(
-        source if in_place else src_win, valid if valid is not None else dummy_valid, valid is not None,
-        density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff),
-        int(yoff) if in_place else 0, int(xoff) if in_place else 0, int(window.height), int(window.width),
-    )
     if method in REDUCING or aligned_separable:
         src_win = np.ascontiguousarray(src_win)
     store_args = row_kernels.StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin),
@@ -809,6 +804,18 @@ def execute_plan(
             plan.yradius, has_dens=density is not None, direct_near=direct_near,
             store_int=is_int_work and dst_is_int and not collide and not direct_near, reference=reference_kernels,
         )
+    runs = None
+    if method not in REDUCING and valid is not None and density is None and kernels.pixel == row_kernels.P_SEPARABLE:
+        from raster_core._kernels.interp import valid_runs
+
+        runs = np.empty(valid.shape, dtype=np.uint8)
+        valid_runs(valid, runs)
+    source_args = row_kernels.SourceArgs(
+        source if in_place else src_win, valid if valid is not None else dummy_valid, valid is not None,
+        density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff),
+        int(yoff) if in_place else 0, int(xoff) if in_place else 0, int(window.height), int(window.width),
+        runs if runs is not None else dummy_valid, runs is not None,
+    )
 
     def dest_args(a: int, b: int, prod: np.ndarray) -> Any:
         dst, row0 = dst_row_args(a, b)

@@ -8,7 +8,7 @@ Examples
 >>> import numpy as np
 >>> src = np.zeros((1, 4, 5), dtype=np.uint8)
 >>> none = np.ones((1, 1), dtype=np.uint8)
->>> s = SourceArgs(src, none, False, none.astype(np.float32), False, 10, 20, 0, 0, 4, 5)
+>>> s = SourceArgs(src, none, False, none.astype(np.float32), False, 10, 20, 0, 0, 4, 5, none, False)
 >>> (s.height, s.width, s.xoff)
 (4, 5, 10)
 """
@@ -37,6 +37,10 @@ class SourceArgs(NamedTuple):
     col0: int  #: first column of the window in ``src``
     height: int  #: H, rows of the window
     width: int  #: W, columns of the window
+    #: (H, W) uint8: how many valid pixels start at each pixel of its row, capped at 255
+    #: (:func:`raster_core._kernels.interp.valid_runs`), for the per-pixel separable kernel
+    runs: np.ndarray
+    has_runs: bool
 
 
 class KernelArgs(NamedTuple):

@@ -194,7 +194,7 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
     """Nearest neighbour, with masks, densities and GDAL's write rules (§2.1)."""
-    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
@@ -238,7 +238,7 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
     """Bilinear 4-sample, or cubic 4x4 with GDAL's bilinear fallback (§2.2, §2.3 case A).
 
     Per-band sums are scalars (no accumulator arrays: those defeat LLVM's register allocation)."""
-    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
@@ -437,7 +437,7 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
 def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
     """General separable path (§2.4, §2.5, §2.6): bilinear/cubic downsampling, cubicspline, lanczos."""
     meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
-    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
@@ -642,6 +642,9 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
             ya = j0 + jmin
             rho = 1.0
             divide = False
+            # masked: a kernel row whose taps are all valid (one look-up in ``runs``) takes the sums
+            # without the per-tap tests, the same operations in the same order
+            use_runs = has_runs and (not has_dens) and nx <= 255
             if not masked:
                 sumx = 0.0
                 for i in range(nx):
@@ -662,8 +665,18 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
                 wt = 0.0
                 dacc = 0.0
                 nvalid = 0
+                rall = 0.0
+                for i in range(nx):
+                    rall += wx[i]
                 for j in range(ny):
                     yy = ya + j
+                    if use_runs and runs[yy, xa] >= nx:
+                        rw = rall
+                        rd = rall
+                        nvalid += nx
+                        wt += wy[j] * rw
+                        dacc += wy[j] * rd
+                        continue
                     rw = 0.0
                     rd = 0.0
                     for i in range(nx):
@@ -698,7 +711,7 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
                 for j in range(ny):
                     yy = ya + j
                     rv = 0.0
-                    if masked:
+                    if masked and not (use_runs and runs[yy, xa] >= nx):
                         for i in range(nx):
                             xx = xa + i
                             if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
@@ -748,7 +761,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
     H = src.shape[1]
     W = src.shape[2]
     source = SourceArgs(np.ascontiguousarray(src), valid, has_valid, dens, has_dens, int(xoff), int(yoff), 0, 0,
-                        H, W)
+                        H, W, valid, False)
     store = StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin), float(dmax),
                       float(dst_nodata), bool(collide))
     kind = pixel_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius)
@@ -760,6 +773,27 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
     kernel = KernelArgs(int(method), float(xscale), float(yscale), int(xradius), int(yradius), bool(fast_path),
                         False)
     return _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def valid_runs(valid, runs):
+    """runs[y, x] = how many valid pixels (``valid`` != 0) start at (y, x) along the row, capped at
+    255: the per-pixel separable kernel checks a kernel row's taps with one look-up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> runs = np.empty((1, 5), dtype=np.uint8)
+    >>> _ = valid_runs(np.array([[1, 1, 0, 1, 1]], dtype=np.uint8), runs)
+    >>> runs.tolist()
+    [[2, 1, 0, 2, 1]]
+    """
+    for y in range(valid.shape[0]):
+        n = 0
+        for x in range(valid.shape[1] - 1, -1, -1):
+            n = min(n + 1, 255) if valid[y, x] != 0 else 0
+            runs[y, x] = n
+    return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -793,7 +827,7 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
 def warp_near_direct(source, X, Y, OK, dst, produced):
     """Nearest neighbour copy when source, working and destination types are equal and no
     density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
-    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W = source
+    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
     nb = src.shape[0]
     fW = float(W)
     fH = float(H)

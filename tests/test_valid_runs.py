@@ -1,0 +1,59 @@
+"""The per-pixel separable kernel checks a kernel row's taps with one look-up in the runs of valid
+pixels (``interp.valid_runs``); its results equal those of the per-tap checks bit for bit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from raster_core._kernels.args import KernelArgs, SourceArgs, StoreArgs
+from raster_core._kernels.interp import _loop_separable, first_taps, valid_runs
+from raster_core.resampling import METHOD_CODES
+
+
+def _warp(src: np.ndarray, valid: np.ndarray, runs: np.ndarray | None, X: np.ndarray, Y: np.ndarray, method: str,
+          scale: float) -> tuple[np.ndarray, np.ndarray]:
+    R = {"bilinear": 1, "cubic": 2, "cubicspline": 2, "lanczos": 3}[method]
+    radius = math.ceil(R / scale) if scale < 1 else R
+    H, W = valid.shape
+    source = SourceArgs(src, valid, True, np.ones((1, 1), np.float32), False, 0, 0, 0, 0, H, W,
+                        runs if runs is not None else valid, runs is not None)
+    kernel = KernelArgs(METHOD_CODES[method], scale, scale, radius, radius, False, False)
+    store = StoreArgs(0, -np.inf, np.inf, False, -np.inf, np.inf, np.nan, False)
+    dst = np.full((1, *X.shape), -1.0)
+    produced = np.zeros(X.shape, np.bool_)
+    assert first_taps(METHOD_CODES[method], False, radius, radius)[0] <= 0
+    _loop_separable(source, kernel, X, Y, np.ones(X.shape, np.bool_), dst, np.ones((1, 1), np.uint8), False, store,
+                    produced)
+    return dst, produced
+
+
+@settings(max_examples=40, deadline=None)
+@given(method=st.sampled_from(["bilinear", "cubic", "cubicspline", "lanczos"]), scale=st.sampled_from([1.0, 0.45, 0.3]),
+       holes=st.floats(0.0, 0.3), seed=st.integers(0, 2**16))
+def test_runs_equal_per_tap_checks(method: str, scale: float, holes: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    H, W = 40, 47
+    src = (rng.random((1, H, W)) * 1000).astype(np.float64)
+    valid = (rng.random((H, W)) >= holes).astype(np.uint8)
+    valid[rng.integers(0, H), :] = 0  # a whole invalid row
+    runs = np.empty((H, W), np.uint8)
+    valid_runs(valid, runs)
+    X, Y = np.meshgrid(rng.random(23) * W, rng.random(19) * H)
+    by_runs, prod_runs = _warp(src, valid, runs, X, Y, method, scale)
+    by_taps, prod_taps = _warp(src, valid, None, X, Y, method, scale)
+    np.testing.assert_array_equal(by_runs, by_taps)
+    np.testing.assert_array_equal(prod_runs, prod_taps)
+    assert prod_runs.any()
+
+
+def test_runs_are_capped() -> None:
+    valid = np.ones((2, 600), np.uint8)
+    valid[1, 300] = 0
+    runs = np.empty_like(valid)
+    valid_runs(valid, runs)
+    assert runs[0, 0] == 255 and runs[0, -1] == 1 and runs[1, 299] == 1 and runs[1, 300] == 0
+    assert runs[1, 301] == 255 and runs[1, 599] == 1
