@@ -697,8 +697,9 @@ def execute_plan(
     # --- source window and masks (§3)
     rs, cs = window.slices
     # the row kernels read the window in place when the source is C-contiguous (a copy of a large
-    # window costs as much as a nearest warp of it); the other kernels take a contiguous window
-    in_place = source.flags.c_contiguous
+    # window costs as much as a nearest warp of it) and writable (Numba types read-only arrays
+    # apart: they would compile every kernel a second time); the other kernels take a copy
+    in_place = source.flags.c_contiguous and source.flags.writeable
     src_win = source[:, rs, cs] if in_place else np.ascontiguousarray(source[:, rs, cs])
     valid = None if src_nodata is None else _nodata_validity(src_win, float(src_nodata))
     if src_mask is not None:

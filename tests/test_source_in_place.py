@@ -57,3 +57,12 @@ def test_window_at_the_source_corner(method: str) -> None:
     in_place = _warp(src, method, dst_tf, "EPSG:32632", None)
     np.testing.assert_array_equal(in_place, _warp(np.asfortranarray(src), method, dst_tf, "EPSG:32632", None))
     assert in_place[:, 0, 0].all()
+
+
+def test_read_only_source_is_warped_from_a_copy() -> None:
+    src = np.random.default_rng(9).integers(1, 900, (1, 120, 90), dtype=np.uint16)
+    ro = src.copy()
+    ro.flags.writeable = False
+    dst_tf = (400000.0 + 20 * 30.0, 17.0, 0.0, 5400000.0 - 30 * 30.0, 0.0, -17.0)
+    np.testing.assert_array_equal(_warp(ro, "bilinear", dst_tf, "EPSG:32632", 0),
+                                  _warp(src, "bilinear", dst_tf, "EPSG:32632", 0))
