@@ -254,33 +254,6 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
                 continue  # also rejects NaN
             dx = Xf - xoff
             dy = Yf - yoff
-            if not (masked or cubic):
-                # unmasked bilinear, all 4 samples inside: the general code below reduced to what it
-                # computes in that case (same operations, bit-identical)
-                ix = int(math.floor(dx - 0.5))
-                iy = int(math.floor(dy - 0.5))
-                if ix >= 0 and ix + 1 < W and iy >= 0 and iy + 1 < H:
-                    rx = 1.0 - (dx - 0.5 - ix)
-                    ry = 1.0 - (dy - 0.5 - iy)
-                    m0 = rx * ry
-                    m1 = (1.0 - rx) * ry
-                    m2 = rx * (1.0 - ry)
-                    m3 = (1.0 - rx) * (1.0 - ry)
-                    div = m0 + m1 + m2 + m3
-                    if div < 1e-5:
-                        continue
-                    produced[r, c] = 1
-                    rhod = 1.0
-                    if has_dst_valid and dst_valid[r, c] == 0:
-                        rhod = 0.0
-                    for b in range(nb):
-                        val = (src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + ix + 1] * m1) + (
-                            src[b, r0 + iy + 1, c0 + ix] * m2 + src[b, r0 + iy + 1, c0 + ix + 1] * m3)
-                        if div != 1.0:
-                            val = val / div
-                        dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                                dst_nodata, collide)
-                    continue
             if masked:  # centre-pixel rule
                 isx = int(Xf + 1e-10) - xoff
                 isy = int(Yf + 1e-10) - yoff
@@ -488,101 +461,6 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
                 continue
             nx = imax - imin + 1
             ny = jmax - jmin + 1
-            if (not masked) and ((meth == BILINEAR and nx == 2) or (meth == CUBIC and nx == 4)):
-                # the common unmasked case with the plain horizontal kernel width: horizontal weights
-                # in scalars and an unrolled horizontal sum (same operations in the same order as the
-                # general code below, so bit-identical; about 1.4x / 2x faster for bilinear / cubic)
-                if meth == BILINEAR and ny == 4:
-                    # 4 vertical taps (downsampling by 0.5-1 in y): vertical weights in scalars too, the
-                    # vertical sum unrolled in the same order (bit-identical to the loops below)
-                    wx0 = max(0.0, 1.0 - abs((imin - d) * sx))
-                    wx1 = max(0.0, 1.0 - abs((1 + imin - d) * sx))
-                    sumx = 0.0 + wx0 + wx1
-                    wy0 = max(0.0, 1.0 - abs((jmin - e) * sy))
-                    wy1 = max(0.0, 1.0 - abs((1 + jmin - e) * sy))
-                    wy2 = max(0.0, 1.0 - abs((2 + jmin - e) * sy))
-                    wy3 = max(0.0, 1.0 - abs((3 + jmin - e) * sy))
-                    wt = sumx * (0.0 + wy0 + wy1 + wy2 + wy3)
-                    if wt == 0.0:
-                        continue
-                    if fast_path:
-                        divide = True
-                    else:
-                        if wt < 1e-6:
-                            continue
-                        divide = abs(wt - 1.0) > 1e-5
-                    xa = i0 + imin
-                    ya = j0 + jmin
-                    produced[r, c] = 1
-                    rhod = 1.0
-                    if has_dst_valid and dst_valid[r, c] == 0:
-                        rhod = 0.0
-                    sy0 = r0 + ya  # the first tap's row and column in ``src``
-                    sx0 = c0 + xa
-                    for b in range(nb):
-                        val = (0.0 + wy0 * (0.0 + wx0 * src[b, sy0, sx0] + wx1 * src[b, sy0, sx0 + 1])
-                               + wy1 * (0.0 + wx0 * src[b, sy0 + 1, sx0] + wx1 * src[b, sy0 + 1, sx0 + 1])
-                               + wy2 * (0.0 + wx0 * src[b, sy0 + 2, sx0] + wx1 * src[b, sy0 + 2, sx0 + 1])
-                               + wy3 * (0.0 + wx0 * src[b, sy0 + 3, sx0] + wx1 * src[b, sy0 + 3, sx0 + 1]))
-                        if divide:
-                            val = val / wt
-                        dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
-                                                dmax, dst_nodata, collide)
-                    continue
-                if meth == BILINEAR:
-                    wx0 = max(0.0, 1.0 - abs((imin - d) * sx))
-                    wx1 = max(0.0, 1.0 - abs((1 + imin - d) * sx))
-                    wx2 = 0.0
-                    wx3 = 0.0
-                    sumx = 0.0 + wx0 + wx1
-                    for j in range(ny):
-                        wy[j] = max(0.0, 1.0 - abs((j + jmin - e) * sy))
-                else:
-                    wx0 = _cubic_kernel((imin - d) * sx)
-                    wx1 = _cubic_kernel((1 + imin - d) * sx)
-                    wx2 = _cubic_kernel((2 + imin - d) * sx)
-                    wx3 = _cubic_kernel((3 + imin - d) * sx)
-                    sumx = 0.0 + wx0 + wx1 + wx2 + wx3
-                    for j in range(ny):
-                        wy[j] = _cubic_kernel((j + jmin - e) * sy)
-                sumy = 0.0
-                for j in range(ny):
-                    sumy += wy[j]
-                wt = sumx * sumy
-                if wt == 0.0:
-                    continue
-                if fast_path:
-                    divide = True
-                else:
-                    if wt < 1e-6:
-                        continue
-                    divide = abs(wt - 1.0) > 1e-5
-                xa = i0 + imin
-                ya = j0 + jmin
-                produced[r, c] = 1
-                rhod = 1.0
-                if has_dst_valid and dst_valid[r, c] == 0:
-                    rhod = 0.0
-                for b in range(nb):
-                    val = 0.0
-                    if meth == BILINEAR:
-                        for j in range(ny):
-                            yy = ya + j
-                            rv = 0.0 + wx0 * src[b, r0 + yy, c0 + xa] + wx1 * src[b, r0 + yy, c0 + xa + 1]
-                            val += wy[j] * rv
-                    else:
-                        for j in range(ny):
-                            yy = ya + j
-                            sy0 = r0 + yy
-                            sx0 = c0 + xa
-                            rv = (0.0 + wx0 * src[b, sy0, sx0] + wx1 * src[b, sy0, sx0 + 1]
-                                  + wx2 * src[b, sy0, sx0 + 2] + wx3 * src[b, sy0, sx0 + 3])
-                            val += wy[j] * rv
-                    if divide:
-                        val = val / wt
-                    dst[b, r, c] = _convert(val, 1.0, 0.0, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                            dst_nodata, collide)
-                continue
             if lanczos:
                 # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
                 # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
