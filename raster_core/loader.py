@@ -361,6 +361,7 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
     ``entries`` the ``(time step, image indexes)`` that touch it. Each step is
     :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``)."""
     from raster_core.api import render
+    from raster_core.mosaic import filled
 
     (t0, t1), (b0, b1), (r0, r1), (c0, c1) = slices
     out = None
@@ -373,10 +374,10 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
         if t1 - t0 == 1 and b1 - b0 == data.shape[0] and data.dtype == plan.dtype:
             return data[np.newaxis]  # the chunk is this step's result (masked pixels filled)
         if out is None:
-            out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+            out = filled((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, plan.dtype)
         np.copyto(out[step - t0], data[b0:b1], where=valid[b0:b1], casting="unsafe")
     if out is None:
-        out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+        out = filled((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, plan.dtype)
     return out
 
 

@@ -30,7 +30,32 @@ import numpy as np
 
 from raster_core.errors import ShapeError
 
-__all__ = ["Mosaic", "mosaic", "nodata_valid", "unified_valid"]
+__all__ = ["Mosaic", "filled", "mosaic", "nodata_valid", "unified_valid"]
+
+
+def filled(shape: tuple[int, ...], value: Any, dtype: Any) -> np.ndarray:
+    """A new array of ``value``; zeros through ``np.zeros`` when ``value`` is all zero bits.
+
+    A large ``np.zeros`` comes from the system as untouched pages that read as zero, so
+    only the pages a mosaic paints are ever written (``np.full`` writes them all): most of
+    an output chunk of a scattered collection is never painted.
+
+    Examples
+    --------
+    >>> filled((2,), 0, np.uint16).tolist(), filled((2,), 7, np.uint16).tolist()
+    ([0, 0], [7, 7])
+    >>> np.signbit(filled((1,), -0.0, np.float32))[0]   # -0.0 is not all zero bits
+    np.True_
+    """
+    dt = np.dtype(dtype)
+    if dt.kind in "biuf" and isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            zero = not any(np.asarray(value, dtype=dt).tobytes())
+        except (OverflowError, ValueError):
+            zero = False  # np.full says what is wrong with it
+        if zero:
+            return np.zeros(shape, dtype=dt)
+    return np.full(shape, value, dtype=dt)
 
 
 def _as_valid(valid: Any, shape: tuple[int, int, int], what: str) -> np.ndarray | None:
@@ -98,7 +123,7 @@ class Mosaic:
     def _allocate(self) -> None:
         if self.data is not None:
             return
-        self.data = np.full(self.shape, self.fill, dtype=self.dtype)
+        self.data = filled(self.shape, self.fill, self.dtype)
         if self.alpha_last:
             self._painted = np.zeros(self.shape[1:], dtype=bool)
         else:
