@@ -87,6 +87,9 @@ class Mosaic:
         Apply the alpha rules of spec §2.4 (the last band is an alpha band).
     fill
         Value of pixels no layer contributed to (0 like the Raster service).
+    track_valid
+        Keep the per-band validity that :meth:`result` returns; without it (no alpha rules)
+        only the values are kept (:meth:`values`), which saves a mask of the output's size.
 
     Examples
     --------
@@ -107,9 +110,13 @@ class Mosaic:
         *,
         alpha_last: bool = False,
         fill: float = 0,
+        track_valid: bool = True,
     ) -> None:
         if band_count < 1 or height < 0 or width < 0:
             raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
+        if alpha_last and not track_valid:
+            raise ValueError("the alpha rules need the validity (track_valid=True)")
+        self.track_valid = bool(track_valid)
         self.shape = (int(band_count), int(height), int(width))
         self.dtype = np.dtype(dtype)
         self.alpha_last = bool(alpha_last)
@@ -126,7 +133,7 @@ class Mosaic:
         self.data = filled(self.shape, self.fill, self.dtype)
         if self.alpha_last:
             self._painted = np.zeros(self.shape[1:], dtype=bool)
-        else:
+        elif self.track_valid:
             self._valid = np.zeros(self.shape, dtype=bool)
 
     def add(
@@ -191,6 +198,9 @@ class Mosaic:
             np.copyto(data, arr, where=where[np.newaxis], casting="unsafe")
             self._painted[r0:r1, c0:c1] |= where
             return
+        if not self.track_valid:
+            np.copyto(data, arr, where=True if v is None else (v[np.newaxis] if v.ndim == 2 else v), casting="unsafe")
+            return
         assert self._valid is not None
         pvalid = self._valid[:, r0:r1, c0:c1]
         if v is None:
@@ -215,7 +225,11 @@ class Mosaic:
             self._painted = where
             return
         if v is None:
-            self._valid = np.ones(self.shape, dtype=bool)
+            if self.track_valid:
+                self._valid = np.ones(self.shape, dtype=bool)
+            return
+        if not self.track_valid:
+            np.copyto(arr, arr.dtype.type(self.fill), where=~(v[np.newaxis] if v.ndim == 2 else v))
             return
         if v.flags.writeable and v.shape == self.shape:
             valid = v  # taken too
@@ -225,6 +239,22 @@ class Mosaic:
             valid = np.array(np.broadcast_to(v, self.shape), dtype=bool)  # own copy, per band
         np.copyto(arr, arr.dtype.type(self.fill), where=~valid)
         self._valid = valid
+
+    def values(self) -> np.ndarray:
+        """The mosaic's values (pixels no layer contributed to are the fill).
+
+        Examples
+        --------
+        >>> m = Mosaic(1, 1, 3, np.uint8, fill=9, track_valid=False)
+        >>> m.add(np.array([[[5, 6, 7]]], np.uint8), np.array([[True, False, True]]))
+        >>> m.values()[0, 0].tolist()
+        [5, 9, 7]
+        """
+        if self.alpha_last:
+            return self.result()[0]
+        self._allocate()
+        assert self.data is not None
+        return self.data
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """``(data, valid)``: the mosaic and its per-band validity ``(bands, rows, cols)``.
@@ -240,7 +270,8 @@ class Mosaic:
             self.data[-1][self._painted] = 1
             self.data[-1][~self._painted] = 0
             return self.data, np.broadcast_to(self._painted, self.shape).copy()
-        assert self._valid is not None
+        if self._valid is None:
+            raise ValueError("this mosaic keeps no validity (track_valid=False)")
         return self.data, self._valid
 
 
