@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -356,9 +357,9 @@ def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
     if a.dtype.kind in "iub" and a.dtype.itemsize <= 2:
         if not math.isfinite(nd):
             return np.ones(a.shape, dtype=bool)
-        info = np.iinfo(a.dtype) if a.dtype.kind != "b" else np.iinfo(np.uint8)
+        lo, hi = _int_range(a.dtype)
         target = math.floor(nd + 1e-6)
-        if target < info.min or target > info.max or nd < info.min or nd > info.max:
+        if target < lo or target > hi or nd < lo or nd > hi:
             return np.ones(a.shape, dtype=bool)
         return a != target
     eps = float(np.finfo(np.float32).eps)
@@ -377,13 +378,21 @@ def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
     return ~equal
 
 
+@functools.lru_cache(maxsize=64)
+def _int_range(dtype: np.dtype) -> tuple[int, int]:
+    """``(min, max)`` of an integer (or bool, as uint8) dtype (``np.iinfo`` costs microseconds,
+    and a chunk task asks once per image and band)."""
+    info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
+    return int(info.min), int(info.max)
+
+
 def _exactly_representable(value: float, dtype: np.dtype) -> bool:
     """GDAL's ``GDALIsValueExactAs``."""
     if math.isnan(value):
         return dtype.kind == "f"
     if dtype.kind in "iub":
-        info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
-        return math.isfinite(value) and value == math.floor(value) and info.min <= value <= info.max
+        lo, hi = _int_range(dtype)
+        return math.isfinite(value) and value == math.floor(value) and lo <= value <= hi
     if dtype == np.float32:
         if math.isinf(value):
             return True

@@ -975,7 +975,7 @@ class Dataset:
             raise RasterReadError(f"{self.name!r}: dataset is closed")
         return source.get_range(offset, count)
 
-    def _prefetch_segments(self, level: _Level, indexes: list[int]) -> dict[int, bytes] | None:
+    def _prefetch_segments(self, level: _Level, indexes: list[int]) -> dict[int, bytes | memoryview] | None:
         """Remote sources: every segment of one read in merged, concurrent requests; local
         files: the segments of one read in one ``pread`` when they lie close together."""
         if self._fd is not None:
@@ -987,10 +987,11 @@ class Dataset:
         blobs = source.get_ranges([level.offsets[i] for i in wanted], [level.bytecounts[i] for i in wanted])
         return dict(zip(wanted, blobs, strict=True))
 
-    def _read_local_span(self, level: _Level, indexes: list[int]) -> dict[int, bytes] | None:
+    def _read_local_span(self, level: _Level, indexes: list[int]) -> dict[int, bytes | memoryview] | None:
         """The segments ``indexes`` of a local file from one read of the bytes they span, when
         that span is at most twice their size plus 64 KiB (a COG stores a window's tiles
-        row after row; one system call instead of one per tile); None otherwise (then each
+        row after row; one system call instead of one per tile), as views of one buffer
+        (:meth:`_decode_fetched` gives tifffile bytes); None otherwise (then each
         segment is read on its own, as are segments of a truncated file, whose error that
         path reports)."""
         if len(indexes) < 2:
@@ -1012,13 +1013,13 @@ class Dataset:
         hi = max(off + cnt for _, off, cnt in spans)
         if hi - lo > 2 * sum(cnt for _, _, cnt in spans) + 65536:
             return None
-        blob = self._read_bytes(lo, hi - lo)
+        blob = memoryview(self._read_bytes(lo, hi - lo))
         return {i: blob[off - lo:off - lo + cnt] for i, off, cnt in spans}
 
-    def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes]) -> np.ndarray | None:
+    def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes | memoryview]) -> np.ndarray | None:
         """Decode segment ``index`` of ``level`` from prefetched bytes (None if sparse)."""
         data = fetched.get(index)
-        return None if data is None else self._decode_bytes(level, index, data)
+        return None if data is None else self._decode_bytes(level, index, bytes(data))
 
     def _decode_segment(self, level: _Level, index: int) -> np.ndarray | None:
         """Read and decode segment ``index`` of ``level`` -> (rows, cols, samples) or None if sparse."""
@@ -1131,7 +1132,7 @@ class Dataset:
         dst[...] = src.transpose(2, 0, 1)
 
     def _inflate_tiles(self, level: _Level, jobs: list[tuple[int, int, int, list[tuple[int, int]]]],
-                       fetched: dict[int, bytes], win: Window, out: np.ndarray, fill: float) -> None:
+                       fetched: dict[int, bytes | memoryview], win: Window, out: np.ndarray, fill: float) -> None:
         """:meth:`_place_segment` of every job's tile, DEFLATE tiles (``level.inflate``)
         decoded into one reused buffer with the calls tifffile makes (the zlib stream through
         ``imagecodecs.deflate_decode``, horizontal differencing through ``delta_decode`` along
@@ -1160,7 +1161,7 @@ class Dataset:
             except Exception:  # noqa: BLE001 - tifffile's own call reports it
                 whole = False
             if not whole:
-                self._place_segment(level, self._decode_bytes(level, seg_index, data), job, win, out, fill)
+                self._place_segment(level, self._decode_bytes(level, seg_index, bytes(data)), job, win, out, fill)
                 continue
             if undiff is not None:
                 undiff(tile, axis=-2, out=tile)
