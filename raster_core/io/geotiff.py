@@ -1143,8 +1143,8 @@ class Dataset:
 
         spp = 1 if level.planar else level.samples
         size = level.seg_h * level.seg_w * spp * level.dtype.itemsize
-        buf = np.empty(size, dtype=np.uint8)
-        tile = buf.view(level.dtype).reshape(level.seg_h, level.seg_w, spp)
+        buf = bytearray(size)
+        tile = np.frombuffer(buf, dtype=level.dtype).reshape(level.seg_h, level.seg_w, spp)
         inflate = imagecodecs.deflate_decode
         undiff = imagecodecs.delta_decode if level.inflate == 2 else None
         c0, r0, w, h = win
@@ -1157,7 +1157,7 @@ class Dataset:
                 self._place_segment(level, None, job, win, out, fill)
                 continue
             try:
-                whole = len(inflate(data, out=buf)) == size
+                whole = len(inflate(cast(bytes, data), out=buf)) == size  # (a view is a buffer too)
             except Exception:  # noqa: BLE001 - tifffile's own call reports it
                 whole = False
             if not whole:
