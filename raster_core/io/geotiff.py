@@ -1150,6 +1150,7 @@ class Dataset:
         c0, r0, w, h = win
         c1, r1 = min(c0 + w, level.width), min(r0 + h, level.height)
         sw, sh = level.seg_w, level.seg_h
+        plane = tile[:, :, 0] if spp == 1 else None  # one sample per tile: 2-D copies (cheaper)
         for job in jobs:
             seg_index, tx, ty, pairs = job
             data = fetched.get(seg_index)
@@ -1171,10 +1172,13 @@ class Dataset:
                 continue
             # a whole tile: its part inside the window, as _place_segment takes it
             sx0, sy0 = tx * sw, ty * sh
-            ix0, ix1 = max(c0, sx0), min(c1, sx0 + sw)
-            iy0, iy1 = max(r0, sy0), min(r1, sy0 + sh)
-            out[pairs[0][0]:pairs[-1][0] + 1, iy0 - r0:iy1 - r0, ix0 - c0:ix1 - c0] = (
-                tile[iy0 - sy0:iy1 - sy0, ix0 - sx0:ix1 - sx0, s_first:s_first + len(pairs)].transpose(2, 0, 1))
+            ix0, ix1 = (c0 if c0 > sx0 else sx0), (c1 if c1 < sx0 + sw else sx0 + sw)
+            iy0, iy1 = (r0 if r0 > sy0 else sy0), (r1 if r1 < sy0 + sh else sy0 + sh)
+            if plane is not None:
+                out[pairs[0][0], iy0 - r0:iy1 - r0, ix0 - c0:ix1 - c0] = plane[iy0 - sy0:iy1 - sy0, ix0 - sx0:ix1 - sx0]
+            else:
+                out[pairs[0][0]:pairs[-1][0] + 1, iy0 - r0:iy1 - r0, ix0 - c0:ix1 - c0] = (
+                    tile[iy0 - sy0:iy1 - sy0, ix0 - sx0:ix1 - sx0, s_first:s_first + len(pairs)].transpose(2, 0, 1))
 
     def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:
         """Uncompressed contiguous strips: one read per plane, no per-strip decoding."""
