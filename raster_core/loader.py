@@ -359,7 +359,8 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
                entries: tuple[tuple[int, tuple[int, ...]], ...], num_threads: int | None = 1) -> np.ndarray:
     """One output chunk ``(time, band, y, x)``: ``slices`` are its ``(start, stop)`` per dim,
     ``entries`` the ``(time step, image indexes)`` that touch it. Each step is
-    :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``)."""
+    :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``);
+    a chunk of one whole time step is :func:`raster_core.api.render_values` (no validity)."""
     from raster_core.api import render, render_values
     from raster_core.mosaic import filled
     from raster_core.scaling import numpy_dtype

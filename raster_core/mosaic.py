@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from raster_core.errors import ShapeError
+from raster_core.errors import InvalidParameterError, ShapeError
 
 __all__ = ["Mosaic", "filled", "mosaic", "nodata_valid", "unified_valid"]
 
@@ -116,7 +116,7 @@ class Mosaic:
         if band_count < 1 or height < 0 or width < 0:
             raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
         if alpha_last and not track_valid:
-            raise ValueError("the alpha rules need the validity (track_valid=True)")
+            raise InvalidParameterError("the alpha rules need the validity (track_valid=True)")
         self.track_valid = bool(track_valid)
         self.shape = (int(band_count), int(height), int(width))
         self.dtype = np.dtype(dtype)
@@ -272,7 +272,7 @@ class Mosaic:
             self.data[-1][~self._painted] = 0
             return self.data, np.broadcast_to(self._painted, self.shape).copy()
         if self._valid is None:
-            raise ValueError("this mosaic keeps no validity (track_valid=False)")
+            raise InvalidParameterError("this mosaic keeps no validity (track_valid=False)")
         return self.data, self._valid
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raster_core.errors import ShapeError
+from raster_core.errors import InvalidParameterError, ShapeError
 from raster_core.mosaic import Mosaic, mosaic, nodata_valid, unified_valid
 from tests.conftest import data_file
 
@@ -242,5 +242,5 @@ def test_mosaic_without_validity_has_the_same_values(data):
         kept.add(layer.copy(), None if mask is None else mask.copy(), window=(r0, r1, c0, c1), take=True)
         lean.add(layer.copy(), None if mask is None else mask.copy(), window=(r0, r1, c0, c1), take=True)
     np.testing.assert_array_equal(lean.values(), kept.result()[0])
-    with pytest.raises(ValueError, match="no validity"):
+    with pytest.raises(InvalidParameterError, match="no validity"):
         lean.result()
