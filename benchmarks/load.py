@@ -15,6 +15,9 @@ median of ``--repeat`` runs after a warm-up:
 * compute on a LocalCluster of 2 worker processes x 1 thread (started once, 127.0.0.1);
 * peak RSS growth of this process during the threads-scheduler compute.
 
+The libraries take turns within each run (raster_core, odc-stac, floor, then again), so that a
+change in the load of a shared machine falls on all of them alike.
+
 A third row, "Dask floor", runs the same reduction on a Dask array of the same chunks whose
 tasks only return a block of zeros: the part of every compute time that is Dask's (scheduling,
 ``max``, concatenating the result), which no loader can go below. Both libraries also keep what
@@ -163,29 +166,38 @@ def main(argv: list[str] | None = None) -> int:
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, memory_limit="2GiB", silence_logs=40)
     client = Client(cluster)
+    libraries = (("raster_core", ours), ("odc-stac", odc_load), ("Dask floor", floor))
+    timings: dict[str, dict[str, list]] = {name: {"build": [], "threads": [], "cluster": [], "peak": []}
+                                           for name, _ in libraries}
+    tasks: dict[str, int] = {}
     try:
-        for name, build in (("raster_core", ours), ("odc-stac", odc_load), ("Dask floor", floor)):
+        for name, build in libraries:
             arr = build()  # warm-up (imports, header caches, Numba)
             da = arr["B1"] if name == "odc-stac" else arr
             with dask.config.set(scheduler="threads", num_workers=args.threads):
                 da.max("time").compute()
             client.compute(da.max("time").data).result()
-            t_build, t_threads, t_cluster, peaks = [], [], [], []
-            for _ in range(args.repeat):
+        # the libraries take turns within each repeat, so that a change in the load of this
+        # shared machine falls on all of them alike
+        for _ in range(args.repeat):
+            for name, build in libraries:
+                t = timings[name]
                 median_build, arr = timed_builds(build)
-                t_build.append(median_build)
+                t["build"].append(median_build)
                 da = arr["B1"] if name == "odc-stac" else arr
                 with dask.config.set(scheduler="threads", num_workers=args.threads):
                     t0 = time.perf_counter()
                     peak, _ = peak_rss_during(lambda d=da: d.max("time").compute(), 0.005)
-                    t_threads.append(time.perf_counter() - t0)
-                peaks.append(peak)
+                    t["threads"].append(time.perf_counter() - t0)
+                t["peak"].append(peak)
                 t0 = time.perf_counter()
                 client.compute(da.max("time").data).result()
-                t_cluster.append(time.perf_counter() - t0)
-            tasks = len(dict(da.data.__dask_graph__()))
-            rows.append((name, statistics.median(t_build), statistics.median(t_threads),
-                         statistics.median(t_cluster), max(peaks), tasks))
+                t["cluster"].append(time.perf_counter() - t0)
+                tasks[name] = len(dict(da.data.__dask_graph__()))
+        for name, _ in libraries:
+            t = timings[name]
+            rows.append((name, statistics.median(t["build"]), statistics.median(t["threads"]),
+                         statistics.median(t["cluster"]), max(t["peak"]), tasks[name]))
     finally:
         client.close()
         cluster.close()

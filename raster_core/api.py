@@ -1147,8 +1147,7 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
     if fp.copy_offset is not None:
         dx, dy = fp.copy_offset
         window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
-        src_mask = source_masks(window)
-        produced = src_mask if src_mask is not None else np.ones((r1 - r0, c1 - c0), dtype=bool)
+        produced = source_masks(window)
         if data_idx:
             values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
             if nodata is not None:  # unified nodata: invalid only where every band is nodata
@@ -1157,9 +1156,11 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
                 any_valid = nodata_valid(values[0], nodata)
                 for b in range(1, values.shape[0]):
                     any_valid |= nodata_valid(values[b], nodata)
-                produced = produced & any_valid
+                produced = any_valid if produced is None else produced & any_valid
         else:
             values = np.empty((0, r1 - r0, c1 - c0), dtype=np.uint8)
+        if produced is None:
+            produced = np.ones((r1 - r0, c1 - c0), dtype=bool)
         return (r0, r1, c0, c1), to_layer(values, produced), produced
 
     assert fp.read_window is not None
@@ -1209,6 +1210,26 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     sources)`` gives each file's :class:`FilePlan` (default :func:`plan_file`; a lazy load
     passes its per-process cache). A window's pixels equal the same slice of the whole grid.
     """
+    data, valid = _render(req, images, window, num_threads=num_threads, progress=progress, file_plan=file_plan,
+                          fill=fill, keep_valid=True)
+    assert valid is not None
+    return data, valid
+
+
+def render_values(req: _Request, images: Iterable[int] | None = None,
+                  window: tuple[int, int, int, int] | None = None, *, num_threads: int | None = None,
+                  file_plan: FilePlanner | None = None, fill: Any = 0) -> np.ndarray:
+    """The values of :func:`render` (``(bands, rows, cols)``, masked pixels ``fill``), without
+    its validity: where the mask rules allow (no scales, alpha or type change), no mask of
+    the output's size is made."""
+    return _render(req, images, window, num_threads=num_threads, file_plan=file_plan, fill=fill,
+                   keep_valid=False)[0]
+
+
+def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int, int, int] | None, *,
+            num_threads: int | None, progress: Progress | None = None, file_plan: FilePlanner | None,
+            fill: Any, keep_valid: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`render`; ``keep_valid=False``: the validity may be ``None``."""
     gb = req.geobox
     plan = req.plan
     nb = len(plan.names)
@@ -1223,7 +1244,7 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
     if (not req.reference_paths and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
             and _fill_fits(fill, work_dt)):
         painted = []
-        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill)
+        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill, track_valid=keep_valid)
     else:
         mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
     for i in range(len(plan.sources)) if images is None else images:
@@ -1248,6 +1269,19 @@ def render(req: _Request, images: Iterable[int] | None = None, window: tuple[int
         if painted is not None:
             painted.append((a0 - r0, a1 - r0, b0 - c0, b1 - c0))
         del layer, lvalid, pieces
+    if painted is not None and not keep_valid:
+        # pixels nothing painted are the fill already, so only the nodata rule is left: a
+        # painted pixel equal to a nodata of its band becomes the fill (window by window)
+        values = mosaic.values()
+        if req.mask_nodata:
+            from raster_core.mosaic import nodata_valid
+
+            for b, band_nodata in enumerate(band_nodatas(req)):
+                for w0, w1, v0, v1 in painted:
+                    wdata = values[b, w0:w1, v0:v1]
+                    for nd in band_nodata:
+                        np.copyto(wdata, fill, where=~nodata_valid(wdata, nd))
+        return values, None
     data, valid = mosaic.result()
     assert data is not None and valid is not None
     if painted is not None:

@@ -359,8 +359,11 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
                entries: tuple[tuple[int, tuple[int, ...]], ...], num_threads: int | None = 1) -> np.ndarray:
     """One output chunk ``(time, band, y, x)``: ``slices`` are its ``(start, stop)`` per dim,
     ``entries`` the ``(time step, image indexes)`` that touch it. Each step is
-    :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``)."""
-    from raster_core.api import render
+    :func:`raster_core.api.render` on the chunk's window (the pixels of ``Raster.stack``);
+    a chunk of one whole time step is :func:`raster_core.api.render_values` (no validity)."""
+    from raster_core.api import render, render_values
+    from raster_core.mosaic import filled
+    from raster_core.scaling import numpy_dtype
 
     (t0, t1), (b0, b1), (r0, r1), (c0, c1) = slices
     out = None
@@ -368,15 +371,18 @@ def load_block(plan: LoadPlan, slices: tuple[tuple[int, int], ...],
         def planner(i: int, path: str, sources: list[Any], step: int = step) -> Any:
             return file_plan(plan, step, i, path, sources)
 
-        data, valid = render(plan.requests[step], images, (r0, r1, c0, c1), num_threads=num_threads,
-                             file_plan=planner, fill=plan.fill_value)
-        if t1 - t0 == 1 and b1 - b0 == data.shape[0] and data.dtype == plan.dtype:
-            return data[np.newaxis]  # the chunk is this step's result (masked pixels filled)
+        req = plan.requests[step]
+        if t1 - t0 == 1 and b1 - b0 == len(req.plan.names) and numpy_dtype(req.data_type) == plan.dtype:
+            # the chunk is this step's values (masked pixels filled): no validity needed
+            return render_values(req, images, (r0, r1, c0, c1), num_threads=num_threads, file_plan=planner,
+                                 fill=plan.fill_value)[np.newaxis]
+        data, valid = render(req, images, (r0, r1, c0, c1), num_threads=num_threads, file_plan=planner,
+                             fill=plan.fill_value)
         if out is None:
-            out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+            out = filled((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, plan.dtype)
         np.copyto(out[step - t0], data[b0:b1], where=valid[b0:b1], casting="unsafe")
     if out is None:
-        out = np.full((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, dtype=plan.dtype)
+        out = filled((t1 - t0, b1 - b0, r1 - r0, c1 - c0), plan.fill_value, plan.dtype)
     return out
 
 

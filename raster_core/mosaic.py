@@ -22,15 +22,41 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from raster_core.errors import ShapeError
+from raster_core.errors import InvalidParameterError, ShapeError
 
-__all__ = ["Mosaic", "mosaic", "nodata_valid", "unified_valid"]
+__all__ = ["Mosaic", "filled", "mosaic", "nodata_valid", "unified_valid"]
+
+
+def filled(shape: tuple[int, ...], value: Any, dtype: Any) -> np.ndarray:
+    """A new array of ``value``; zeros through ``np.zeros`` when ``value`` is all zero bits.
+
+    A large ``np.zeros`` comes from the system as untouched pages that read as zero, so
+    only the pages a mosaic paints are ever written (``np.full`` writes them all): most of
+    an output chunk of a scattered collection is never painted.
+
+    Examples
+    --------
+    >>> filled((2,), 0, np.uint16).tolist(), filled((2,), 7, np.uint16).tolist()
+    ([0, 0], [7, 7])
+    >>> np.signbit(filled((1,), -0.0, np.float32))[0]   # -0.0 is not all zero bits
+    np.True_
+    """
+    dt = np.dtype(dtype)
+    if dt.kind in "biuf" and isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            zero = not any(np.asarray(value, dtype=dt).tobytes())
+        except (OverflowError, ValueError):
+            zero = False  # np.full says what is wrong with it
+        if zero:
+            return np.zeros(shape, dtype=dt)
+    return np.full(shape, value, dtype=dt)
 
 
 def _as_valid(valid: Any, shape: tuple[int, int, int], what: str) -> np.ndarray | None:
@@ -62,6 +88,9 @@ class Mosaic:
         Apply the alpha rules of spec §2.4 (the last band is an alpha band).
     fill
         Value of pixels no layer contributed to (0 like the Raster service).
+    track_valid
+        Keep the per-band validity that :meth:`result` returns; without it (no alpha rules)
+        only the values are kept (:meth:`values`), which saves a mask of the output's size.
 
     Examples
     --------
@@ -82,9 +111,13 @@ class Mosaic:
         *,
         alpha_last: bool = False,
         fill: float = 0,
+        track_valid: bool = True,
     ) -> None:
         if band_count < 1 or height < 0 or width < 0:
             raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
+        if alpha_last and not track_valid:
+            raise InvalidParameterError("the alpha rules need the validity (track_valid=True)")
+        self.track_valid = bool(track_valid)
         self.shape = (int(band_count), int(height), int(width))
         self.dtype = np.dtype(dtype)
         self.alpha_last = bool(alpha_last)
@@ -98,10 +131,10 @@ class Mosaic:
     def _allocate(self) -> None:
         if self.data is not None:
             return
-        self.data = np.full(self.shape, self.fill, dtype=self.dtype)
+        self.data = filled(self.shape, self.fill, self.dtype)
         if self.alpha_last:
             self._painted = np.zeros(self.shape[1:], dtype=bool)
-        else:
+        elif self.track_valid:
             self._valid = np.zeros(self.shape, dtype=bool)
 
     def add(
@@ -166,6 +199,9 @@ class Mosaic:
             np.copyto(data, arr, where=where[np.newaxis], casting="unsafe")
             self._painted[r0:r1, c0:c1] |= where
             return
+        if not self.track_valid:
+            np.copyto(data, arr, where=True if v is None else (v[np.newaxis] if v.ndim == 2 else v), casting="unsafe")
+            return
         assert self._valid is not None
         pvalid = self._valid[:, r0:r1, c0:c1]
         if v is None:
@@ -190,7 +226,11 @@ class Mosaic:
             self._painted = where
             return
         if v is None:
-            self._valid = np.ones(self.shape, dtype=bool)
+            if self.track_valid:
+                self._valid = np.ones(self.shape, dtype=bool)
+            return
+        if not self.track_valid:
+            np.copyto(arr, arr.dtype.type(self.fill), where=~(v[np.newaxis] if v.ndim == 2 else v))
             return
         if v.flags.writeable and v.shape == self.shape:
             valid = v  # taken too
@@ -200,6 +240,22 @@ class Mosaic:
             valid = np.array(np.broadcast_to(v, self.shape), dtype=bool)  # own copy, per band
         np.copyto(arr, arr.dtype.type(self.fill), where=~valid)
         self._valid = valid
+
+    def values(self) -> np.ndarray:
+        """The mosaic's values (pixels no layer contributed to are the fill).
+
+        Examples
+        --------
+        >>> m = Mosaic(1, 1, 3, np.uint8, fill=9, track_valid=False)
+        >>> m.add(np.array([[[5, 6, 7]]], np.uint8), np.array([[True, False, True]]))
+        >>> m.values()[0, 0].tolist()
+        [5, 9, 7]
+        """
+        if self.alpha_last:
+            return self.result()[0]
+        self._allocate()
+        assert self.data is not None
+        return self.data
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """``(data, valid)``: the mosaic and its per-band validity ``(bands, rows, cols)``.
@@ -215,7 +271,8 @@ class Mosaic:
             self.data[-1][self._painted] = 1
             self.data[-1][~self._painted] = 0
             return self.data, np.broadcast_to(self._painted, self.shape).copy()
-        assert self._valid is not None
+        if self._valid is None:
+            raise InvalidParameterError("this mosaic keeps no validity (track_valid=False)")
         return self.data, self._valid
 
 
@@ -300,9 +357,9 @@ def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
     if a.dtype.kind in "iub" and a.dtype.itemsize <= 2:
         if not math.isfinite(nd):
             return np.ones(a.shape, dtype=bool)
-        info = np.iinfo(a.dtype) if a.dtype.kind != "b" else np.iinfo(np.uint8)
+        lo, hi = _int_range(a.dtype)
         target = math.floor(nd + 1e-6)
-        if target < info.min or target > info.max or nd < info.min or nd > info.max:
+        if target < lo or target > hi or nd < lo or nd > hi:
             return np.ones(a.shape, dtype=bool)
         return a != target
     eps = float(np.finfo(np.float32).eps)
@@ -321,13 +378,21 @@ def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
     return ~equal
 
 
+@functools.lru_cache(maxsize=64)
+def _int_range(dtype: np.dtype) -> tuple[int, int]:
+    """``(min, max)`` of an integer (or bool, as uint8) dtype (``np.iinfo`` costs microseconds,
+    and a chunk task asks once per image and band)."""
+    info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
+    return int(info.min), int(info.max)
+
+
 def _exactly_representable(value: float, dtype: np.dtype) -> bool:
     """GDAL's ``GDALIsValueExactAs``."""
     if math.isnan(value):
         return dtype.kind == "f"
     if dtype.kind in "iub":
-        info = np.iinfo(dtype) if dtype.kind != "b" else np.iinfo(np.uint8)
-        return math.isfinite(value) and value == math.floor(value) and info.min <= value <= info.max
+        lo, hi = _int_range(dtype)
+        return math.isfinite(value) and value == math.floor(value) and lo <= value <= hi
     if dtype == np.float32:
         if math.isinf(value):
             return True

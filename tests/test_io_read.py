@@ -127,12 +127,20 @@ def test_window_reads_only_intersecting_tiles(monkeypatch):
     path = data_file("riotiler_cog.tif")
     calls: list[int] = []
     orig = Dataset._decode_segment
+    orig_span = Dataset._read_local_span
 
     def counting(self, level, index):
         calls.append(index)
         return orig(self, level, index)
 
+    def counting_span(self, level, indexes):  # the tiles of one read, read at once
+        fetched = orig_span(self, level, indexes)
+        if fetched is not None:
+            calls.extend(fetched)
+        return fetched
+
     monkeypatch.setattr(Dataset, "_decode_segment", counting)
+    monkeypatch.setattr(Dataset, "_read_local_span", counting_span)
     with raster_core.open(path) as d, rio_open(path) as g:
         assert d.block_shapes[0] == (256, 256)
         for win in [(300, 300, 256, 256), (0, 0, 256, 256), (256, 512, 256, 256), (2658 - 256, 2667 - 256, 256, 256)]:

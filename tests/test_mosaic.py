@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raster_core.errors import ShapeError
+from raster_core.errors import InvalidParameterError, ShapeError
 from raster_core.mosaic import Mosaic, mosaic, nodata_valid, unified_valid
 from tests.conftest import data_file
 
@@ -220,3 +220,27 @@ def test_nodata_valid_matches_gdal_warper(dtype, nodata, values):
               src_nodata=nodata, dst_nodata=fill, resampling=Resampling.nearest)
     gdal_valid = dst[0] != fill
     np.testing.assert_array_equal(nodata_valid(src[0], nodata), gdal_valid)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_mosaic_without_validity_has_the_same_values(data):
+    """``Mosaic(track_valid=False).values()`` equals the values of ``result()``, for layers over
+    any windows (the first one over the whole grid, taken, or not) with or without masks."""
+    nb, h, w = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 9)), data.draw(st.integers(1, 9))
+    fill = data.draw(st.sampled_from([0, 3, 255]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    kept, lean = Mosaic(nb, h, w, np.uint8, fill=fill), Mosaic(nb, h, w, np.uint8, fill=fill, track_valid=False)
+    for k in range(data.draw(st.integers(0, 4))):
+        r0 = 0 if k == 0 and data.draw(st.booleans()) else data.draw(st.integers(0, h))
+        c0 = 0 if r0 == 0 and k == 0 else data.draw(st.integers(0, w))
+        r1 = h if r0 == 0 and c0 == 0 and k == 0 else data.draw(st.integers(r0, h))
+        c1 = w if r0 == 0 and c0 == 0 and k == 0 else data.draw(st.integers(c0, w))
+        layer = rng.integers(0, 256, (nb, r1 - r0, c1 - c0)).astype(np.uint8)
+        valid = data.draw(st.sampled_from([None, "2d", "3d"]))
+        mask = None if valid is None else rng.random((r1 - r0, c1 - c0) if valid == "2d" else layer.shape) < 0.6
+        kept.add(layer.copy(), None if mask is None else mask.copy(), window=(r0, r1, c0, c1), take=True)
+        lean.add(layer.copy(), None if mask is None else mask.copy(), window=(r0, r1, c0, c1), take=True)
+    np.testing.assert_array_equal(lean.values(), kept.result()[0])
+    with pytest.raises(InvalidParameterError, match="no validity"):
+        lean.result()

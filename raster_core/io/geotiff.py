@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import warnings
 import xml.etree.ElementTree as ET
@@ -266,6 +267,7 @@ class _Level:
     bits: int
     tiled: bool = True
     raw_dtype: np.dtype | None = None  # set when segments are uncompressed plain samples (fast path)
+    inflate: int = 0  # DEFLATE tiles of plain native samples: their predictor (1 or 2), else 0
 
     @property
     def per_plane(self) -> int:
@@ -312,6 +314,7 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
     return _Level(
         tiled=bool(page.is_tiled),
         raw_dtype=raw_dtype,
+        inflate=_inflate_predictor(page, bits, dtype),
         page_index=index,
         width=width,
         height=height,
@@ -329,6 +332,29 @@ def _make_level(page: Any, index: int, is_mask: bool) -> _Level:
         is_mask=is_mask,
         bits=bits,
     )
+
+
+def _inflate_predictor(page: Any, bits: int, dtype: np.dtype) -> int:
+    """The predictor (1 or 2) of a tiled DEFLATE page whose tiles :meth:`Dataset._inflate_tiles`
+    decodes as tifffile does (whole tiles of plain samples in this machine's byte order,
+    horizontal differencing only on integers); 0 for any other page (tifffile decodes it)."""
+    predictor = int(getattr(page, "predictor", 1) or 1)
+    if (
+        not page.is_tiled
+        or int(page.compression) not in (8, 32946)
+        or predictor not in (1, 2)
+        or (predictor == 2 and dtype.kind not in "iu")
+        or int(getattr(page, "fillorder", 1) or 1) != 1
+        or int(getattr(page, "tiledepth", 1) or 1) != 1
+        or int(page.photometric) == 6
+        or page.dtype is None
+        or np.dtype(page.dtype) != dtype  # half floats are widened, bits are unpacked
+        or bits != dtype.itemsize * 8
+        or dtype.kind not in "iuf"
+        or (dtype.itemsize > 1 and page.parent.byteorder != ("<" if sys.byteorder == "little" else ">"))
+    ):
+        return 0
+    return predictor
 
 
 def _intersection(win: Window, width: int, height: int) -> Window | None:
@@ -949,8 +975,11 @@ class Dataset:
             raise RasterReadError(f"{self.name!r}: dataset is closed")
         return source.get_range(offset, count)
 
-    def _prefetch_segments(self, level: _Level, indexes: list[int]) -> dict[int, bytes] | None:
-        """Remote sources: every segment of one read in merged, concurrent requests."""
+    def _prefetch_segments(self, level: _Level, indexes: list[int]) -> dict[int, bytes | memoryview] | None:
+        """Remote sources: every segment of one read in merged, concurrent requests; local
+        files: the segments of one read in one ``pread`` when they lie close together."""
+        if self._fd is not None:
+            return self._read_local_span(level, indexes)
         source = self._source
         if source is None or source.is_local:
             return None
@@ -958,10 +987,39 @@ class Dataset:
         blobs = source.get_ranges([level.offsets[i] for i in wanted], [level.bytecounts[i] for i in wanted])
         return dict(zip(wanted, blobs, strict=True))
 
-    def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes]) -> np.ndarray | None:
+    def _read_local_span(self, level: _Level, indexes: list[int]) -> dict[int, bytes | memoryview] | None:
+        """The segments ``indexes`` of a local file from one read of the bytes they span, when
+        that span is at most twice their size plus 64 KiB (a COG stores a window's tiles
+        row after row; one system call instead of one per tile), as views of one buffer
+        (:meth:`_decode_fetched` gives tifffile bytes); None otherwise (then each
+        segment is read on its own, as are segments of a truncated file, whose error that
+        path reports)."""
+        if len(indexes) < 2:
+            return None
+        spans = []
+        for i in indexes:
+            off, cnt = level.offsets[i], level.bytecounts[i]
+            if cnt == 0:
+                continue  # sparse
+            raw = self._raw_segment(level, i)
+            if raw is not None and cnt >= raw[1]:
+                cnt = raw[1]  # uncompressed: only the bytes of the pixels
+            if off < 0 or off + cnt > self._size:
+                return None
+            spans.append((i, off, cnt))
+        if not spans:
+            return None
+        lo = min(off for _, off, _ in spans)
+        hi = max(off + cnt for _, off, cnt in spans)
+        if hi - lo > 2 * sum(cnt for _, _, cnt in spans) + 65536:
+            return None
+        blob = memoryview(self._read_bytes(lo, hi - lo))
+        return {i: blob[off - lo:off - lo + cnt] for i, off, cnt in spans}
+
+    def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes | memoryview]) -> np.ndarray | None:
         """Decode segment ``index`` of ``level`` from prefetched bytes (None if sparse)."""
         data = fetched.get(index)
-        return None if data is None else self._decode_bytes(level, index, data)
+        return None if data is None else self._decode_bytes(level, index, bytes(data))
 
     def _decode_segment(self, level: _Level, index: int) -> np.ndarray | None:
         """Read and decode segment ``index`` of ``level`` -> (rows, cols, samples) or None if sparse."""
@@ -1027,33 +1085,19 @@ class Dataset:
         fetched = self._prefetch_segments(level, [j[0] for j in jobs])
 
         def work(job: tuple[int, int, int, list[tuple[int, int]]]) -> None:
-            seg_index, tx, ty, pairs = job
+            seg_index = job[0]
             if fetched is None:
                 seg = self._decode_segment(level, seg_index)
             else:
                 seg = self._decode_fetched(level, seg_index, fetched)
-            # intersection of the segment and the window, in image coordinates
-            sx0, sy0 = tx * level.seg_w, ty * level.seg_h
-            ix0, ix1 = max(c0, sx0), min(c0 + w, sx0 + level.seg_w, level.width)
-            iy0, iy1 = max(r0, sy0), min(r0 + h, sy0 + level.seg_h, level.height)
-            o0, o1 = pairs[0][0], pairs[-1][0] + 1  # output bands of a job are consecutive
-            dst = out[o0:o1, iy0 - r0 : iy1 - r0, ix0 - c0 : ix1 - c0]
-            if seg is None:
-                dst[...] = fill
-                return
-            ys, xs = slice(iy0 - sy0, iy1 - sy0), slice(ix0 - sx0, ix1 - sx0)
-            s_first, s_last = pairs[0][1], pairs[-1][1]
-            if all(s == s_first + k for k, (_, s) in enumerate(pairs)):  # consecutive samples
-                src = seg[ys, xs, s_first : s_last + 1]
-            else:
-                src = seg[ys, xs][:, :, [s for _, s in pairs]]
-            if src.shape != (dst.shape[1], dst.shape[2], dst.shape[0]):
-                raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
-            dst[...] = src.transpose(2, 0, 1)
+            self._place_segment(level, seg, job, win, out, fill)
 
         self._check_open()
         n = _default_threads() if num_threads is None else num_threads
         if len(jobs) <= 2 or n <= 1 or threading.current_thread().name.startswith("raster_core_io"):
+            if level.inflate and fetched is not None and self._fd is not None:
+                self._inflate_tiles(level, jobs, fetched, win, out, fill)
+                return out
             for j in jobs:
                 work(j)
         else:
@@ -1061,6 +1105,80 @@ class Dataset:
             # segment costs more in hand-overs than a small segment takes to decode
             _run_shared(work, jobs, n)
         return out
+
+    def _place_segment(self, level: _Level, seg: np.ndarray | None, job: tuple[int, int, int, list[tuple[int, int]]],
+                       win: Window, out: np.ndarray, fill: float) -> None:
+        """Copy the part of decoded segment ``seg`` ``(rows, cols, samples)`` (None: sparse, the
+        fill) that lies inside ``win`` into ``out`` ``(samples, h, w)``."""
+        seg_index, tx, ty, pairs = job
+        c0, r0, w, h = win
+        # intersection of the segment and the window, in image coordinates
+        sx0, sy0 = tx * level.seg_w, ty * level.seg_h
+        ix0, ix1 = max(c0, sx0), min(c0 + w, sx0 + level.seg_w, level.width)
+        iy0, iy1 = max(r0, sy0), min(r0 + h, sy0 + level.seg_h, level.height)
+        o0, o1 = pairs[0][0], pairs[-1][0] + 1  # output bands of a job are consecutive
+        dst = out[o0:o1, iy0 - r0 : iy1 - r0, ix0 - c0 : ix1 - c0]
+        if seg is None:
+            dst[...] = fill
+            return
+        ys, xs = slice(iy0 - sy0, iy1 - sy0), slice(ix0 - sx0, ix1 - sx0)
+        s_first, s_last = pairs[0][1], pairs[-1][1]
+        if all(s == s_first + k for k, (_, s) in enumerate(pairs)):  # consecutive samples
+            src = seg[ys, xs, s_first : s_last + 1]
+        else:
+            src = seg[ys, xs][:, :, [s for _, s in pairs]]
+        if src.shape != (dst.shape[1], dst.shape[2], dst.shape[0]):
+            raise RasterReadError(f"{self.name!r}: segment {seg_index} has an unexpected shape {seg.shape}")
+        dst[...] = src.transpose(2, 0, 1)
+
+    def _inflate_tiles(self, level: _Level, jobs: list[tuple[int, int, int, list[tuple[int, int]]]],
+                       fetched: dict[int, bytes | memoryview], win: Window, out: np.ndarray, fill: float) -> None:
+        """:meth:`_place_segment` of every job's tile, DEFLATE tiles (``level.inflate``)
+        decoded into one reused buffer with the calls tifffile makes (the zlib stream through
+        ``imagecodecs.deflate_decode``, horizontal differencing through ``delta_decode`` along
+        the columns), in the calling thread: a small tile costs more in Python around its
+        decoding than in the decoding itself. A tile that does not decode to a whole tile
+        goes through tifffile, whose result or error stands."""
+        import imagecodecs
+
+        spp = 1 if level.planar else level.samples
+        size = level.seg_h * level.seg_w * spp * level.dtype.itemsize
+        buf = bytearray(size)
+        tile = np.frombuffer(buf, dtype=level.dtype).reshape(level.seg_h, level.seg_w, spp)
+        inflate = imagecodecs.deflate_decode
+        undiff = imagecodecs.delta_decode if level.inflate == 2 else None
+        c0, r0, w, h = win
+        c1, r1 = min(c0 + w, level.width), min(r0 + h, level.height)
+        sw, sh = level.seg_w, level.seg_h
+        plane = tile[:, :, 0] if spp == 1 else None  # one sample per tile: 2-D copies (cheaper)
+        for job in jobs:
+            seg_index, tx, ty, pairs = job
+            data = fetched.get(seg_index)
+            if data is None:  # sparse
+                self._place_segment(level, None, job, win, out, fill)
+                continue
+            try:
+                whole = len(inflate(cast(bytes, data), out=buf)) == size  # (a view is a buffer too)
+            except Exception:  # noqa: BLE001 - tifffile's own call reports it
+                whole = False
+            if not whole:
+                self._place_segment(level, self._decode_bytes(level, seg_index, bytes(data)), job, win, out, fill)
+                continue
+            if undiff is not None:
+                undiff(tile, axis=-2, out=tile)
+            s_first = pairs[0][1]
+            if len(pairs) > 1 and any(s != s_first + k for k, (_, s) in enumerate(pairs)):
+                self._place_segment(level, tile, job, win, out, fill)  # samples out of order
+                continue
+            # a whole tile: its part inside the window, as _place_segment takes it
+            sx0, sy0 = tx * sw, ty * sh
+            ix0, ix1 = (c0 if c0 > sx0 else sx0), (c1 if c1 < sx0 + sw else sx0 + sw)
+            iy0, iy1 = (r0 if r0 > sy0 else sy0), (r1 if r1 < sy0 + sh else sy0 + sh)
+            if plane is not None:
+                out[pairs[0][0], iy0 - r0:iy1 - r0, ix0 - c0:ix1 - c0] = plane[iy0 - sy0:iy1 - sy0, ix0 - sx0:ix1 - sx0]
+            else:
+                out[pairs[0][0]:pairs[-1][0] + 1, iy0 - r0:iy1 - r0, ix0 - c0:ix1 - c0] = (
+                    tile[iy0 - sy0:iy1 - sy0, ix0 - sx0:ix1 - sx0, s_first:s_first + len(pairs)].transpose(2, 0, 1))
 
     def _read_raw_strips(self, level: _Level, samples: list[int], win: Window) -> np.ndarray | None:
         """Uncompressed contiguous strips: one read per plane, no per-strip decoding."""
