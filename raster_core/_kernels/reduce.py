@@ -46,6 +46,7 @@ import numpy as np
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
+from raster_core._kernels.sorting import sort_ints
 
 __all__ = [
     "AVERAGE",
@@ -116,6 +117,65 @@ def _edge_weight(k, kmin, kmax, vmin, vmax):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _float_lt(a, b):
+    # NumPy's order of floats: NaNs last (all equal to each other)
+    return a < b or (b != b and a == a)
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _stable_argsort(vals, order, work):
+    # ``np.argsort(vals, kind="stable")`` into ``order`` (``work``: scratch of the same size): a
+    # bottom-up merge sort over insertion-sorted runs of 16. A stable sort under the same order
+    # gives the same permutation whatever its algorithm; NumPy's own inside a kernel costs about
+    # a second of compilation.
+    n = vals.shape[0]
+    for i in range(n):
+        order[i] = i
+    for s in range(0, n, 16):
+        e = min(s + 16, n)
+        for i in range(s + 1, e):
+            k = order[i]
+            v = vals[k]
+            j = i - 1
+            while j >= s and _float_lt(v, vals[order[j]]):
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = k
+    width = 16
+    in_order = True  # the sorted runs are in ``order`` (else in ``work``)
+    while width < n:
+        src = order if in_order else work
+        dst = work if in_order else order
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                if _float_lt(vals[src[j]], vals[src[i]]):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        in_order = not in_order
+        width *= 2
+    if not in_order:
+        for i in range(n):
+            order[i] = work[i]
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _mode_of(buf, n, keys, counts):
     # GDAL's running-mode rule: ``if ++count[v] > best: mode = v``, i.e. the winner is the
     # value with the largest count and, among those, the one reaching it first in scan order.
@@ -140,7 +200,8 @@ def _mode_of(buf, n, keys, counts):
                 mode = v
         return mode
     vals = buf[:n]
-    order = np.argsort(vals, kind="mergesort")
+    order = np.empty(n, np.int64)
+    _stable_argsort(vals, order, np.empty(n, np.int64))
     best_count = 0
     best_last = n
     best_val = vals[0]
@@ -299,7 +360,7 @@ def _quantile_of_int(buf, n, q):
                 buf[i] = lo
                 buf[i + 1] = hi
     else:
-        buf[:n].sort()
+        sort_ints(buf[:n])
     if n < 4194304:  # q in {0.25, 0.5, 0.75}: q * n - 1 is exact in float32 and float64 alike
         idx = int(math.ceil(q * n - 1.0))
     else:
@@ -1030,9 +1091,9 @@ def _general_reduce_kernel(method: int) -> Any:
                         if method == MAX or method == MIN:
                             out[b, r_out + r, c] = acc
                         elif method == MODE:
-                            out[b, r_out + r, c] = _mode_of(buf, n, keys, counts)
+                            out[b, r_out + r, c] = _mode_of(buf, np.int64(n), keys, counts)
                         else:
-                            out[b, r_out + r, c] = _quantile_of(buf, n, q)
+                            out[b, r_out + r, c] = _quantile_of(buf, np.int64(n), q)
                         any_band = True
                 if any_band:
                     produced[r_out + r, c] = 1
@@ -1127,6 +1188,14 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     return ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0))
 
 
+# arguments of _clip_half as typed values, not literals: Numba compiles a function called with a
+# literal constant once per constant (four variants of _clip_half instead of one)
+_AXIS_X = np.int64(0)
+_AXIS_Y = np.int64(1)
+_KEEP_ABOVE = np.bool_(True)
+_KEEP_BELOW = np.bool_(False)
+
+
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
     # Clip the polygon (px, py)[:n] to coord >= bound (keep_above) or coord <= bound, where
@@ -1185,12 +1254,12 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
             xmin = min(xmin, sx[k])
             xmax = max(xmax, sx[k])
         if xmin < cc:
-            m = _clip_half(sx, sy, m, float(cc), 0, True, s2x, s2y)
+            m = _clip_half(sx, sy, m, float(cc), _AXIS_X, _KEEP_ABOVE, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
         if xmax > cc + 1.0 and m > 0:
-            m = _clip_half(sx, sy, m, cc + 1.0, 0, False, s2x, s2y)
+            m = _clip_half(sx, sy, m, cc + 1.0, _AXIS_X, _KEEP_BELOW, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
@@ -1204,13 +1273,13 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
         for rr in range(max(r0, int(math.floor(ymin))), min(r1, int(math.ceil(ymax)))):
             q = m
             if ymin < rr:
-                q = _clip_half(sx, sy, m, float(rr), 1, True, tx, ty)
+                q = _clip_half(sx, sy, m, float(rr), _AXIS_Y, _KEEP_ABOVE, tx, ty)
             else:
                 for k in range(m):
                     tx[k] = sx[k]
                     ty[k] = sy[k]
             if ymax > rr + 1.0 and q > 0:
-                q = _clip_half(tx, ty, q, rr + 1.0, 1, False, t2x, t2y)
+                q = _clip_half(tx, ty, q, rr + 1.0, _AXIS_Y, _KEEP_BELOW, t2x, t2y)
                 for k in range(q):
                     tx[k] = t2x[k]
                     ty[k] = t2y[k]
@@ -1373,7 +1442,7 @@ def sum_preserving(
                     if cr * sgn_major < 0:
                         reflex = k
             if convex:
-                _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
+                _spread_convex(px, py, np.int64(4), c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
                                dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
             else:
                 k0 = reflex
@@ -1384,5 +1453,5 @@ def sum_preserving(
                     qy[1] = py[(k0 + 1 + tri) % 4]
                     qx[2] = px[(k0 + 2 + tri) % 4]
                     qy[2] = py[(k0 + 2 + tri) % 4]
-                    _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
+                    _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
                                    dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
