@@ -945,16 +945,20 @@ def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, b
                          density.shape[0] == h and density.shape[1] == w and h > 0, src_xoff, src_yoff,
                          tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, 0)
         return
-    _general_reduce_kernel(int(method))(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok,
-                                        centre_x, margin_x, margin_y, allow_wrap, wrap_scale, out, produced, 0)
+    may_wrap = int(bool(allow_wrap) and src_xoff == 0 and w > 0)
+    _general_reduce_kernel(int(method), may_wrap)(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                                                  corner_ok, centre_x, margin_x, margin_y, allow_wrap, wrap_scale, out,
+                                                  produced, 0)
 
 
 @functools.cache
-def _general_reduce_kernel(method: int) -> Any:
-    """:func:`average_or_mode` for one ``method``, a compile-time constant of the generated function
-    (the other methods' code, e.g. the sorts of mode and the quantiles, is pruned before typing)."""
+def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
+    """:func:`average_or_mode` for one ``method`` and ``may_wrap`` (whether the antimeridian
+    heuristic applies: ``allow_wrap`` with a window starting at column 0), compile-time constants
+    of the generated function (the other methods' code, e.g. the sorts of mode and the quantiles,
+    and the wrapping of footprints when it cannot apply, are pruned before typing)."""
 
-    @njit_variant(method)
+    @njit_variant(method, may_wrap)
     def general_reduce(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, r_out):
         nb = src.shape[0]
@@ -964,7 +968,7 @@ def _general_reduce_kernel(method: int) -> Any:
         cols = tl_x.shape[1]
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
-        if method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+        if method == AVERAGE and not may_wrap:
             _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
                              tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out)
             return
@@ -979,8 +983,9 @@ def _general_reduce_kernel(method: int) -> Any:
         else:
             q = 0.75
         wrap_dist = 0.0
-        if allow_wrap and src_xoff == 0 and w > 0:
-            wrap_dist = min(2.0, w / 10.0) / wrap_scale
+        if may_wrap:
+            if allow_wrap and src_xoff == 0 and w > 0:
+                wrap_dist = min(2.0, w / 10.0) / wrap_scale
         for r in range(rows):
             for c in range(cols):
                 if corner_ok[r, c] == 0:
@@ -1009,7 +1014,7 @@ def _general_reduce_kernel(method: int) -> Any:
                 if y2 < y1:
                     y1, y2 = y2, y1
                 wrap = False
-                if wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
                     cx = centre_x[r, c] - src_xoff
                     if cx < x1 or cx > x2:
                         wrap = True
@@ -1144,7 +1149,7 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     if kernel == KERNEL_GENERAL and method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
         kernel = _KERNEL_AVERAGE_NO_WRAP  # what the general kernel runs: do not compile the rest
     elif kernel == KERNEL_GENERAL:
-        general = _general_reduce_kernel(method)
+        general = _general_reduce_kernel(method, int(bool(allow_wrap) and src_xoff == 0 and w > 0))
     if kernel == _KERNEL_AVERAGE_NO_WRAP:
         h = src.shape[1]
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
@@ -1453,5 +1458,5 @@ def sum_preserving(
                     qy[1] = py[(k0 + 1 + tri) % 4]
                     qx[2] = px[(k0 + 2 + tri) % 4]
                     qy[2] = py[(k0 + 2 + tri) % 4]
-                    _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
-                                   dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+                    _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                                   density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
