@@ -1112,29 +1112,30 @@ _CHUNK_POINTS = 32768
 
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
-                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0):
+                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
+                        chunk_points=_CHUNK_POINTS):
     """A block of destination rows whose corner coordinates come from recorded row plans.
 
     ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
     :class:`raster_core.transform.RowPlan` for the top-left corners ``(xs, ys)``, the
     bottom-right corners ``(xs + 1, ys + 1)`` and (``use_centre``, antimeridian heuristic only)
-    the centres ``(xs + 0.5, ys + 0.5)``; output row ``r`` is plan row ``plan_r0 + r`` (``r`` in
-    ``0 .. nrows-1``) is row ``out_row0 + r`` of ``out`` and ``produced``. The rows are filled a
-    chunk at a time into small buffers by
-    :func:`raster_core._kernels.approx.fill_rows` (exactly ``WarpTransformer.transform_rows``'
-    values, without block-sized coordinate arrays) and handed to ``kernel`` (``KERNEL_*``) with
-    ``method``. ``out`` (bands, rows, c1 - c0) float64 and ``produced`` (rows, c1 - c0) uint8,
-    both C-contiguous (whole blocks: one compiled signature whatever the band count), as in
-    :func:`average_or_mode`.
+    the centres ``(xs + 0.5, ys + 0.5)``. Row ``r`` (``0 .. nrows-1``) of the block is plan row
+    ``plan_r0 + r`` and row ``out_row0 + r`` of ``out`` and ``produced``. The rows are filled a
+    chunk at a time into small buffers by :func:`raster_core._kernels.approx.fill_rows` (exactly
+    ``WarpTransformer.transform_rows``' values, without block-sized coordinate arrays) and handed
+    to ``kernel`` (``KERNEL_*``) with ``method``. ``out`` (bands, rows, c1 - c0) float64 and
+    ``produced`` (rows, c1 - c0) uint8 are C-contiguous whole blocks (one compiled signature
+    whatever the band count), as in :func:`average_or_mode`.
 
     A Python loop over chunks rather than a compiled row driver: a driver would recompile the
     kernel it calls (Numba links and re-optimises every callee into its caller), which doubled
-    the compilation of a first warp; the chunks keep the calls few (``_CHUNK_POINTS``).
+    the compilation of a first warp; the chunks of about ``chunk_points`` points keep the calls
+    few. Rows are independent, so the values do not depend on the chunk size.
     """
     cols = c1 - c0
     if nrows <= 0 or cols <= 0:
         return
-    k_max = max(1, min(nrows, _CHUNK_POINTS // cols))
+    k_max = max(1, min(nrows, chunk_points // cols))
     tlx, tly, brx, bry = (np.empty((k_max, cols)) for _ in range(4))
     tok, bok = (np.empty((k_max, cols), np.bool_) for _ in range(2))
     ok = np.empty((k_max, cols), np.uint8)
@@ -1301,7 +1302,6 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                 out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def sum_preserving(
     src,
     valid,
@@ -1334,7 +1334,8 @@ def sum_preserving(
     axis_aligned : bool
         True when the source -> destination mapping is affine without rotation (closed-form
         rectangle overlap); otherwise quadrilaterals are clipped (non-convex ones split in two
-        triangles, self-intersecting ones skipped).
+        triangles, self-intersecting ones skipped). Each case is a kernel of its own, so a warp
+        compiles only the one it runs.
     dst_row0, dst_row1, dst_col0, dst_col1 : int
         The destination block handled by this call: global rows ``[dst_row0, dst_row1)`` and
         columns ``[dst_col0, dst_col1)``.
@@ -1346,117 +1347,130 @@ def sum_preserving(
         Accumulates ``sum(density * w)``; a 0x0 array skips it (without ``density`` it
         equals ``weight`` bit for bit: ``1.0 * w == w``).
     """
-    nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
-    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
-    has_density = density.shape[0] == h and density.shape[1] == w and h > 0
-    px = np.empty(4, np.float64)
-    py = np.empty(4, np.float64)
-    qx = np.empty(4, np.float64)
-    qy = np.empty(4, np.float64)
-    tx = np.empty(16, np.float64)
-    ty = np.empty(16, np.float64)
-    ux = np.empty(16, np.float64)
-    uy = np.empty(16, np.float64)
-    vx = np.empty(16, np.float64)
-    vy = np.empty(16, np.float64)
-    wx = np.empty(16, np.float64)
-    wy = np.empty(16, np.float64)
-    for j in range(h):
-        for i in range(w):
-            if has_valid and valid[j, i] == 0:
-                continue
-            rho = 1.0
-            if has_density:
-                rho = float(density[j, i])
-                if rho < _SUM_DENSITY_THRESHOLD:
+    _sum_kernel(int(bool(axis_aligned)))(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0,
+                                         dst_col1, out, weight, density_weight)
+
+
+@functools.cache
+def _sum_kernel(axis_aligned: int) -> Any:
+    """:func:`sum_preserving` for ``axis_aligned``, a compile-time constant of the generated function."""
+
+    @njit_variant(axis_aligned)
+    def sum_kernel(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0, dst_col1, out, weight,
+                   density_weight):
+        nb = src.shape[0]
+        h = src.shape[1]
+        w = src.shape[2]
+        has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+        has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+        px = np.empty(4, np.float64)
+        py = np.empty(4, np.float64)
+        qx = np.empty(4, np.float64)
+        qy = np.empty(4, np.float64)
+        tx = np.empty(16, np.float64)
+        ty = np.empty(16, np.float64)
+        ux = np.empty(16, np.float64)
+        uy = np.empty(16, np.float64)
+        vx = np.empty(16, np.float64)
+        vy = np.empty(16, np.float64)
+        wx = np.empty(16, np.float64)
+        wy = np.empty(16, np.float64)
+        for j in range(h):
+            for i in range(w):
+                if has_valid and valid[j, i] == 0:
                     continue
-            px[0] = corner_x[j, i]
-            py[0] = corner_y[j, i]
-            px[1] = corner_x[j, i + 1]
-            py[1] = corner_y[j, i + 1]
-            px[2] = corner_x[j + 1, i + 1]
-            py[2] = corner_y[j + 1, i + 1]
-            px[3] = corner_x[j + 1, i]
-            py[3] = corner_y[j + 1, i]
-            finite = True
-            for k in range(4):
-                if not (math.isfinite(px[k]) and math.isfinite(py[k])):
-                    finite = False
-            if not finite:
-                continue
-            bx0 = min(min(px[0], px[1]), min(px[2], px[3]))
-            bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
-            by0 = min(min(py[0], py[1]), min(py[2], py[3]))
-            by1 = max(max(py[0], py[1]), max(py[2], py[3]))
-            if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= dst_col0 or bx0 >= dst_col1:
-                continue
-            c0 = max(int(math.floor(bx0)), dst_col0)
-            c1 = min(int(math.ceil(bx1)), dst_col1)
-            r0 = max(int(math.floor(by0)), dst_row0)
-            r1 = min(int(math.ceil(by1)), dst_row1)
-            if axis_aligned:
-                area = (bx1 - bx0) * (by1 - by0)
+                rho = 1.0
+                if has_density:
+                    rho = float(density[j, i])
+                    if rho < _SUM_DENSITY_THRESHOLD:
+                        continue
+                px[0] = corner_x[j, i]
+                py[0] = corner_y[j, i]
+                px[1] = corner_x[j, i + 1]
+                py[1] = corner_y[j, i + 1]
+                px[2] = corner_x[j + 1, i + 1]
+                py[2] = corner_y[j + 1, i + 1]
+                px[3] = corner_x[j + 1, i]
+                py[3] = corner_y[j + 1, i]
+                finite = True
+                for k in range(4):
+                    if not (math.isfinite(px[k]) and math.isfinite(py[k])):
+                        finite = False
+                if not finite:
+                    continue
+                bx0 = min(min(px[0], px[1]), min(px[2], px[3]))
+                bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
+                by0 = min(min(py[0], py[1]), min(py[2], py[3]))
+                by1 = max(max(py[0], py[1]), max(py[2], py[3]))
+                if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= dst_col0 or bx0 >= dst_col1:
+                    continue
+                c0 = max(int(math.floor(bx0)), dst_col0)
+                c1 = min(int(math.ceil(bx1)), dst_col1)
+                r0 = max(int(math.floor(by0)), dst_row0)
+                r1 = min(int(math.ceil(by1)), dst_row1)
+                if axis_aligned:
+                    area = (bx1 - bx0) * (by1 - by0)
+                    if not (area > 0.0):
+                        continue
+                    for rr in range(r0, r1):
+                        oy = min(by1, rr + 1.0) - max(by0, float(rr))
+                        if oy <= 0.0:
+                            continue
+                        for cc in range(c0, c1):
+                            ox = min(bx1, cc + 1.0) - max(bx0, float(cc))
+                            if ox <= 0.0:
+                                continue
+                            wgt = ox * oy / area
+                            weight[rr - dst_row0, cc - dst_col0] += wgt
+                            if density_weight.shape[0] != 0:
+                                density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
+                            for b in range(nb):
+                                out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
+                    continue
+                # general quadrilateral
+                if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
+                    px[1], py[1], px[2], py[2], px[3], py[3], px[0], py[0]
+                ):
+                    continue  # self-intersecting
+                area = 0.0
+                for k in range(4):
+                    area += px[k] * py[(k + 1) % 4] - px[(k + 1) % 4] * py[k]
+                area = abs(area) * 0.5
                 if not (area > 0.0):
                     continue
-                for rr in range(r0, r1):
-                    oy = min(by1, rr + 1.0) - max(by0, float(rr))
-                    if oy <= 0.0:
-                        continue
-                    for cc in range(c0, c1):
-                        ox = min(bx1, cc + 1.0) - max(bx0, float(cc))
-                        if ox <= 0.0:
-                            continue
-                        wgt = ox * oy / area
-                        weight[rr - dst_row0, cc - dst_col0] += wgt
-                        if density_weight.shape[0] != 0:
-                            density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
-                        for b in range(nb):
-                            out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
-                continue
-            # general quadrilateral
-            if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
-                px[1], py[1], px[2], py[2], px[3], py[3], px[0], py[0]
-            ):
-                continue  # self-intersecting
-            area = 0.0
-            for k in range(4):
-                area += px[k] * py[(k + 1) % 4] - px[(k + 1) % 4] * py[k]
-            area = abs(area) * 0.5
-            if not (area > 0.0):
-                continue
-            # convex? (all turns the same sign)
-            pos = 0
-            neg = 0
-            for k in range(4):
-                cr = _cross(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], px[(k + 2) % 4], py[(k + 2) % 4])
-                if cr > 0:
-                    pos += 1
-                elif cr < 0:
-                    neg += 1
-            convex = pos == 0 or neg == 0
-            if not convex:
-                # split along the diagonal through the reflex vertex
-                reflex = 0
-                sgn_major = 1.0 if pos > neg else -1.0
+                # convex? (all turns the same sign)
+                pos = 0
+                neg = 0
                 for k in range(4):
-                    cr = _cross(
-                        px[(k + 3) % 4], py[(k + 3) % 4], px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4]
-                    )
-                    if cr * sgn_major < 0:
-                        reflex = k
-            if convex:
-                _spread_convex(px, py, np.int64(4), c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
-                               dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
-            else:
-                k0 = reflex
-                for tri in range(2):
-                    qx[0] = px[k0]
-                    qy[0] = py[k0]
-                    qx[1] = px[(k0 + 1 + tri) % 4]
-                    qy[1] = py[(k0 + 1 + tri) % 4]
-                    qx[2] = px[(k0 + 2 + tri) % 4]
-                    qy[2] = py[(k0 + 2 + tri) % 4]
-                    _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                    cr = _cross(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], px[(k + 2) % 4], py[(k + 2) % 4])
+                    if cr > 0:
+                        pos += 1
+                    elif cr < 0:
+                        neg += 1
+                convex = pos == 0 or neg == 0
+                if not convex:
+                    # split along the diagonal through the reflex vertex
+                    reflex = 0
+                    sgn_major = 1.0 if pos > neg else -1.0
+                    for k in range(4):
+                        cr = _cross(
+                            px[(k + 3) % 4], py[(k + 3) % 4], px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4]
+                        )
+                        if cr * sgn_major < 0:
+                            reflex = k
+                if convex:
+                    _spread_convex(px, py, np.int64(4), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                                    density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+                else:
+                    k0 = reflex
+                    for tri in range(2):
+                        qx[0] = px[k0]
+                        qy[0] = py[k0]
+                        qx[1] = px[(k0 + 1 + tri) % 4]
+                        qy[1] = py[(k0 + 1 + tri) % 4]
+                        qx[2] = px[(k0 + 2 + tri) % 4]
+                        qy[2] = py[(k0 + 2 + tri) % 4]
+                        _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                                       density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+
+    return sum_kernel
