@@ -1194,14 +1194,6 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
     return ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and ((d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0))
 
 
-# arguments of _clip_half as typed values, not literals: Numba compiles a function called with a
-# literal constant once per constant (four variants of _clip_half instead of one)
-_AXIS_X = np.int64(0)
-_AXIS_Y = np.int64(1)
-_KEEP_ABOVE = np.bool_(True)
-_KEEP_BELOW = np.bool_(False)
-
-
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
     # Clip the polygon (px, py)[:n] to coord >= bound (keep_above) or coord <= bound, where
@@ -1260,12 +1252,12 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
             xmin = min(xmin, sx[k])
             xmax = max(xmax, sx[k])
         if xmin < cc:
-            m = _clip_half(sx, sy, m, float(cc), _AXIS_X, _KEEP_ABOVE, s2x, s2y)
+            m = _clip_half(sx, sy, m, float(cc), 0, True, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
         if xmax > cc + 1.0 and m > 0:
-            m = _clip_half(sx, sy, m, cc + 1.0, _AXIS_X, _KEEP_BELOW, s2x, s2y)
+            m = _clip_half(sx, sy, m, cc + 1.0, 0, False, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
@@ -1279,13 +1271,13 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
         for rr in range(max(r0, int(math.floor(ymin))), min(r1, int(math.ceil(ymax)))):
             q = m
             if ymin < rr:
-                q = _clip_half(sx, sy, m, float(rr), _AXIS_Y, _KEEP_ABOVE, tx, ty)
+                q = _clip_half(sx, sy, m, float(rr), 1, True, tx, ty)
             else:
                 for k in range(m):
                     tx[k] = sx[k]
                     ty[k] = sy[k]
             if ymax > rr + 1.0 and q > 0:
-                q = _clip_half(tx, ty, q, rr + 1.0, _AXIS_Y, _KEEP_BELOW, t2x, t2y)
+                q = _clip_half(tx, ty, q, rr + 1.0, 1, False, t2x, t2y)
                 for k in range(q):
                     tx[k] = t2x[k]
                     ty[k] = t2y[k]
@@ -1459,7 +1451,7 @@ def _sum_kernel(axis_aligned: int) -> Any:
                         if cr * sgn_major < 0:
                             reflex = k
                 if convex:
-                    _spread_convex(px, py, np.int64(4), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                    _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                                    density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
                 else:
                     k0 = reflex
@@ -1470,7 +1462,7 @@ def _sum_kernel(axis_aligned: int) -> Any:
                         qy[1] = py[(k0 + 1 + tri) % 4]
                         qx[2] = px[(k0 + 2 + tri) % 4]
                         qy[2] = py[(k0 + 2 + tri) % 4]
-                        _spread_convex(qx, qy, np.int64(3), c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                        _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                                        density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
 
     return sum_kernel
