@@ -120,16 +120,14 @@ def expand_ranges(rng_row, rng_start, rng_len, nrg):
     return rows.astype(np.int64, copy=False), cols
 
 
-def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
-                        p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy, npass,
-                        f_row, f_col, f_x, f_y, nfix,
-                        req_r, req_c, child_parent, child_a, child_b,
-                        rng_row, rng_start, rng_len, nrg):
+def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol, pbuf, npass, fbuf, nfix,
+                        req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg):
     """Evaluate one level of the recursion and record it (GDAL's ``GDALApproxTransformInternal``).
 
     A segment whose middle M' lies within ``tol`` of the line from its start S' to its end E'
-    is linear: it goes to ``p_*`` (row, start, length, start value and slope; GDAL discards M').
-    The S', M', E' points of the others go to ``f_*`` and each of their halves becomes a child
+    is linear: it goes to ``pbuf = (p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy)`` (row, start,
+    length, start value and slope; GDAL discards M'). The S', M', E' points of the others go to
+    ``fbuf = (f_row, f_col, f_x, f_y)`` and each of their halves becomes a child
     (needing exact points listed in ``req_*``; ``child_a/child_b`` index the requests,
     ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
     ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it has
@@ -140,6 +138,8 @@ def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
     NumPy, not Numba: the work per level is a few vector operations over the segments (the
     level's PROJ call costs more), and a first warp does not wait for a compilation.
     """
+    p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy = pbuf
+    f_row, f_col, f_x, f_y = fbuf
     dX, dY, mid, good = _level_tests(xs, seg_start, seg_len, S, M, E, tol)
     kp = np.flatnonzero(good)
     n = kp.size
