@@ -444,7 +444,7 @@ def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: in
         child_a = np.empty(2 * ns, dtype=np.int64)
         child_b = np.empty(2 * ns, dtype=np.int64)
         npass_tot, nfix_tot, nreq, nch, nrg = approx_level_record(
-            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, pbuf, npass_tot, fbuf, nfix_tot,
+            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *pbuf, npass_tot, *fbuf, nfix_tot,
             req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg,
         )
         if nch == 0:

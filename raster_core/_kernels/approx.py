@@ -1,15 +1,10 @@
 """Kernels of the approximate transformer (raster_core.transform).
 
 The recursion of GDAL's ``GDALApproxTransformInternal`` is run level by level over many
-segments at once (each segment = one span of one destination row): per level, one call
-evaluates/fills/subdivides every segment, Python makes ONE PROJ call for all the new exact
-points, and a second call builds the next level. The arithmetic is exactly GDAL's per-row
-algorithm, so a row's result never depends on the other rows.
-
-The level functions are NumPy (a few vector operations per level over all the segments; the
-level's PROJ call costs more), so a first reprojection does not wait for their compilation
-(about 1.5 s of Numba work). The row fillers and the retry scan run per destination row inside
-the warp and stay compiled.
+segments at once (each segment = one span of one destination row): per level, one
+Numba call evaluates/fills/subdivides every segment, Python makes ONE PROJ call for all
+the new exact points, and a second Numba call builds the next level. The arithmetic is
+exactly GDAL's per-row algorithm, so a row's result never depends on the other rows.
 """
 
 from __future__ import annotations
@@ -20,149 +15,177 @@ import numpy as np
 from raster_core._kernels import CACHE
 
 
-def _level_tests(xs, seg_start, seg_len, S, M, E, tol):
-    """Per segment: the slopes ``dX, dY`` of the line from S' to E', the middle ``mid`` and
-    whether M' lies within ``tol`` of that line (GDAL's test, NaN fails)."""
-    x0 = xs[seg_start]
-    mid = (seg_len - 1) // 2
-    span = xs[seg_start + seg_len - 1] - x0
-    with np.errstate(all="ignore"):  # failed (inf) points: NaN fails the test, as in GDAL
-        dX = (E[:, 0] - S[:, 0]) / span
-        dY = (E[:, 1] - S[:, 1]) / span
-        dm = xs[seg_start + mid] - x0
-        err = np.abs((S[:, 0] + dX * dm) - M[:, 0]) + np.abs((S[:, 1] + dY * dm) - M[:, 1])
-    return dX, dY, mid, err <= tol
+@numba.njit(nogil=True, cache=CACHE, inline="always")
+def _bisect_segment(k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+                    nreq, nch, nrg):
+    """GDAL's subdivision of segment ``k`` (row ``r``, columns ``st .. st+ln-1``, middle ``mid``)
+    whose linear error is too large: a half longer than 5 points becomes a child segment
+    (its new anchor points are requested for an exact transform), a shorter half is listed
+    as a range of points to transform exactly. Returns the updated counters."""
+    first = mid
+    second = ln - mid
+    if first > 5:
+        req_r[nreq] = r
+        req_c[nreq] = st + (mid - 1) // 2
+        req_r[nreq + 1] = r
+        req_c[nreq + 1] = st + mid - 1
+        child_parent[nch] = k
+        child_a[nch] = nreq
+        child_b[nch] = nreq + 1
+        nreq += 2
+        nch += 1
+    elif first > 1:
+        rng_row[nrg] = r
+        rng_start[nrg] = st + 1
+        rng_len[nrg] = first - 1
+        nrg += 1
+    if second > 5:
+        req_r[nreq] = r
+        req_c[nreq] = st + mid + (ln - mid - 1) // 2
+        child_parent[nch] = -k - 1
+        child_a[nch] = nreq
+        child_b[nch] = -1
+        nreq += 1
+        nch += 1
+    elif second > 2:
+        rng_row[nrg] = r
+        rng_start[nrg] = st + mid + 1
+        rng_len[nrg] = second - 2
+        nrg += 1
+    return nreq, nch, nrg
 
 
-def _bisect_segments(k, seg_row, seg_start, seg_len, mid, req_r, req_c, child_parent, child_a, child_b,
-                     rng_row, rng_start, rng_len, nrg):
-    """GDAL's subdivision of the segments ``k`` (ascending) whose linear error is too large: a
-    half longer than 5 points becomes a child segment (its new anchor points are requested for
-    an exact transform), a shorter half is listed as a range of points to transform exactly.
-    Segment by segment (first half, then second half), as one loop over ``k`` would append them.
-    Returns (n_requests, n_children, n_ranges)."""
-    r = seg_row[k]
-    st = seg_start[k]
-    ln = seg_len[k]
-    md = mid[k]
-    first = md
-    second = ln - md
-    a1 = first > 5
-    a2 = second > 5
-    g1 = ~a1 & (first > 1)
-    g2 = ~a2 & (second > 2)
-    # requests: per segment [first-half middle, first-half end] (a1), [second-half middle] (a2)
-    use = np.stack([a1, a1, a2], axis=1)
-    cols = np.stack([st + (md - 1) // 2, st + md - 1, st + md + (ln - md - 1) // 2], axis=1)
-    nreq = int(use.sum())
-    req_r[:nreq] = np.repeat(r, use.sum(axis=1))
-    req_c[:nreq] = cols[use]
-    base = np.cumsum(2 * a1 + a2) - (2 * a1 + a2)  # index of a segment's first request
-    kids = np.stack([a1, a2], axis=1)
-    nch = int(kids.sum())
-    child_parent[:nch] = np.stack([k, -k - 1], axis=1)[kids]
-    child_a[:nch] = np.stack([base, base + 2 * a1], axis=1)[kids]
-    child_b[:nch] = np.stack([base + 1, np.full_like(base, -1)], axis=1)[kids]
-    rngs = np.stack([g1, g2], axis=1)
-    n = int(rngs.sum())
-    rng_row[nrg:nrg + n] = np.stack([r, r], axis=1)[rngs]
-    rng_start[nrg:nrg + n] = np.stack([st + 1, st + md + 1], axis=1)[rngs]
-    rng_len[nrg:nrg + n] = np.stack([first - 1, second - 2], axis=1)[rngs]
-    return nreq, nch, nrg + n
-
-
+@numba.njit(nogil=True, cache=CACHE)
 def build_children(seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
                    qx, qy, qok, rng_row, rng_start, rng_len, nrg):
     """Next level's segments from the children of :func:`approx_level_record` and the exact
     transforms (qx, qy, qok) of its requests. A child whose exact points failed becomes an
     exact range. Returns (row, start, len, S, M, E, n_ranges)."""
-    p = child_parent[:nch]
-    a = child_a[:nch]
-    b = child_b[:nch]
-    ns = seg_row.shape[0]
-    nq = qx.shape[0]
-    firsth = p >= 0
-    k = np.where(firsth, p, -p - 1)
-    sl = seg_len[k]
-    md = (sl - 1) // 2
-    row = seg_row[k]
-    start = np.where(firsth, seg_start[k], seg_start[k] + md)
-    length = np.where(firsth, md, sl - md)
-    ok = qok[a] & qok[np.where(firsth, b, a)]  # a second half needs its middle only
-    # S' of a first half is the parent's S', of a second half the parent's M'; E' of a first
-    # half is its requested end point, of a second half the parent's E'
-    sm = np.concatenate([S, M])
-    qe = np.empty((nq + ns, 2))
-    qe[:nq, 0] = qx
-    qe[:nq, 1] = qy
-    qe[nq:] = E
-    i_s = np.where(firsth, k, k + ns)
-    i_e = np.where(firsth, b, k + nq)
-    if not ok.all():
-        bad = ~ok
-        n = int(bad.sum())
-        rng_row[nrg:nrg + n] = row[bad]
-        rng_start[nrg:nrg + n] = start[bad] + 1
-        rng_len[nrg:nrg + n] = np.where(firsth, length - 1, length - 2)[bad]
-        nrg += n
-        keep = np.flatnonzero(ok)
-        row, start, length, i_s, a, i_e = (v[keep] for v in (row, start, length, i_s, a, i_e))
-    return row, start, length, sm[i_s], qe[a], qe[i_e], nrg
+    n_row = np.empty(nch, dtype=np.int64)
+    n_start = np.empty(nch, dtype=np.int64)
+    n_len = np.empty(nch, dtype=np.int64)
+    nS = np.empty((nch, 2))
+    nM = np.empty((nch, 2))
+    nE = np.empty((nch, 2))
+    n = 0
+    for q in range(nch):
+        p = child_parent[q]
+        a = child_a[q]
+        b = child_b[q]
+        if p >= 0:
+            k = p
+            r = seg_row[k]
+            st = seg_start[k]
+            ln = (seg_len[k] - 1) // 2
+            if not (qok[a] and qok[b]):
+                rng_row[nrg] = r
+                rng_start[nrg] = st + 1
+                rng_len[nrg] = ln - 1
+                nrg += 1
+                continue
+            nS[n, 0] = S[k, 0]
+            nS[n, 1] = S[k, 1]
+            nM[n, 0] = qx[a]
+            nM[n, 1] = qy[a]
+            nE[n, 0] = qx[b]
+            nE[n, 1] = qy[b]
+        else:
+            k = -p - 1
+            r = seg_row[k]
+            mid = (seg_len[k] - 1) // 2
+            st = seg_start[k] + mid
+            ln = seg_len[k] - mid
+            if not qok[a]:
+                rng_row[nrg] = r
+                rng_start[nrg] = st + 1
+                rng_len[nrg] = ln - 2
+                nrg += 1
+                continue
+            nS[n, 0] = M[k, 0]
+            nS[n, 1] = M[k, 1]
+            nM[n, 0] = qx[a]
+            nM[n, 1] = qy[a]
+            nE[n, 0] = E[k, 0]
+            nE[n, 1] = E[k, 1]
+        n_row[n] = r
+        n_start[n] = st
+        n_len[n] = ln
+        n += 1
+    return n_row[:n], n_start[:n], n_len[:n], nS[:n], nM[:n], nE[:n], nrg
 
 
+@numba.njit(nogil=True, cache=CACHE)
 def expand_ranges(rng_row, rng_start, rng_len, nrg):
     """(row, col) of every point of the exact ranges."""
-    lens = rng_len[:nrg]
-    tot = int(lens.sum())
-    first = np.cumsum(lens) - lens
-    rows = np.repeat(rng_row[:nrg], lens)
-    cols = np.arange(tot, dtype=np.int64) - np.repeat(first - rng_start[:nrg], lens)
-    return rows.astype(np.int64, copy=False), cols
+    tot = 0
+    for i in range(nrg):
+        tot += rng_len[i]
+    rows = np.empty(tot, dtype=np.int64)
+    cols = np.empty(tot, dtype=np.int64)
+    n = 0
+    for i in range(nrg):
+        for c in range(rng_start[i], rng_start[i] + rng_len[i]):
+            rows[n] = rng_row[i]
+            cols[n] = c
+            n += 1
+    return rows, cols
 
 
-def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol, pbuf, npass, fbuf, nfix,
-                        req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg):
-    """Evaluate one level of the recursion and record it (GDAL's ``GDALApproxTransformInternal``).
+@numba.njit(nogil=True, cache=CACHE)
+def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
+                        p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy, npass,
+                        f_row, f_col, f_x, f_y, nfix,
+                        req_r, req_c, child_parent, child_a, child_b,
+                        rng_row, rng_start, rng_len, nrg):
+    """Evaluate one level and record it.
 
-    A segment whose middle M' lies within ``tol`` of the line from its start S' to its end E'
-    is linear: it goes to ``pbuf = (p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy)`` (row, start,
-    length, start value and slope; GDAL discards M'). The S', M', E' points of the others go to
-    ``fbuf = (f_row, f_col, f_x, f_y)`` and each of their halves becomes a child
-    (needing exact points listed in ``req_*``; ``child_a/child_b`` index the requests,
-    ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
-    ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it has
-    at most 5 points, an exact range (``rng_*``, appended after ``nrg`` entries). Entries are
-    appended after ``npass`` / ``nfix`` in segment order.
-    Returns (npass, nfix, n_requests, n_children, n_ranges).
-
-    NumPy, not Numba: the work per level is a few vector operations over the segments (the
-    level's PROJ call costs more), and a first warp does not wait for a compilation.
-    """
-    p_row, p_start, p_len, p_sx, p_sy, p_dx, p_dy = pbuf
-    f_row, f_col, f_x, f_y = fbuf
-    dX, dY, mid, good = _level_tests(xs, seg_start, seg_len, S, M, E, tol)
-    kp = np.flatnonzero(good)
-    n = kp.size
-    p_row[npass:npass + n] = seg_row[kp]
-    p_start[npass:npass + n] = seg_start[kp]
-    p_len[npass:npass + n] = seg_len[kp]
-    p_sx[npass:npass + n] = S[kp, 0]
-    p_sy[npass:npass + n] = S[kp, 1]
-    p_dx[npass:npass + n] = dX[kp]
-    p_dy[npass:npass + n] = dY[kp]
-    npass += n
-    k = np.flatnonzero(~good)
-    if k.size == 0:
-        return npass, nfix, 0, 0, nrg
-    m = 3 * k.size
-    st = seg_start[k]
-    f_row[nfix:nfix + m] = np.repeat(seg_row[k], 3)
-    f_col[nfix:nfix + m] = np.stack([st, st + mid[k], st + seg_len[k] - 1], axis=1).ravel()
-    f_x[nfix:nfix + m] = np.stack([S[k, 0], M[k, 0], E[k, 0]], axis=1).ravel()
-    f_y[nfix:nfix + m] = np.stack([S[k, 1], M[k, 1], E[k, 1]], axis=1).ravel()
-    nfix += m
-    nreq, nch, nrg = _bisect_segments(k, seg_row, seg_start, seg_len, mid, req_r, req_c, child_parent, child_a,
-                                      child_b, rng_row, rng_start, rng_len, nrg)
+    Segments within ``tol`` are linear between their start and end (GDAL discards M'): they go
+    to ``p_*`` (start value and slope). For the others S', M', E' go to ``f_*`` and each half
+    becomes a child (needing exact points listed in ``req_*``; ``child_a/child_b`` index the
+    requests, ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
+    ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it
+    has at most 5 points, an exact range (``rng_*``, appended after ``nrg`` entries).
+    Returns (npass, nfix, n_requests, n_children, n_ranges)."""
+    nreq = 0
+    nch = 0
+    for k in range(seg_row.shape[0]):
+        r = seg_row[k]
+        st = seg_start[k]
+        ln = seg_len[k]
+        x0 = xs[st]
+        mid = (ln - 1) // 2
+        span = xs[st + ln - 1] - x0
+        dX = (E[k, 0] - S[k, 0]) / span
+        dY = (E[k, 1] - S[k, 1]) / span
+        dm = xs[st + mid] - x0
+        err = abs((S[k, 0] + dX * dm) - M[k, 0]) + abs((S[k, 1] + dY * dm) - M[k, 1])
+        if err <= tol:
+            p_row[npass] = r
+            p_start[npass] = st
+            p_len[npass] = ln
+            p_sx[npass] = S[k, 0]
+            p_sy[npass] = S[k, 1]
+            p_dx[npass] = dX
+            p_dy[npass] = dY
+            npass += 1
+            continue
+        f_row[nfix] = r
+        f_col[nfix] = st
+        f_x[nfix] = S[k, 0]
+        f_y[nfix] = S[k, 1]
+        f_row[nfix + 1] = r
+        f_col[nfix + 1] = st + mid
+        f_x[nfix + 1] = M[k, 0]
+        f_y[nfix + 1] = M[k, 1]
+        f_row[nfix + 2] = r
+        f_col[nfix + 2] = st + ln - 1
+        f_x[nfix + 2] = E[k, 0]
+        f_y[nfix + 2] = E[k, 1]
+        nfix += 3
+        nreq, nch, nrg = _bisect_segment(
+            k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+            nreq, nch, nrg,
+        )
     return npass, nfix, nreq, nch, nrg
 
 
@@ -351,9 +374,19 @@ def scan_retry_segments(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_sta
     return n
 
 
+@numba.njit(nogil=True, cache=CACHE)
 def csr_order(row, ptr):
-    """Stable sort of ``row`` (values in [0, len(ptr) - 1)): fills ``ptr`` (CSR row pointers,
-    zero on entry) and returns the permutation that groups the entries by row."""
+    """Stable counting sort of ``row`` (values in [0, len(ptr) - 1)): fills ``ptr`` (CSR row
+    pointers, zero on entry) and returns the permutation that groups the entries by row."""
     nrows = ptr.shape[0] - 1
-    np.cumsum(np.bincount(row, minlength=nrows), out=ptr[1:])
-    return np.argsort(row, kind="stable")
+    for k in range(row.shape[0]):
+        ptr[row[k] + 1] += 1
+    for r in range(nrows):
+        ptr[r + 1] += ptr[r]
+    nxt = ptr[:nrows].copy()
+    order = np.empty(row.shape[0], dtype=np.int64)
+    for k in range(row.shape[0]):
+        r = row[k]
+        order[nxt[r]] = k
+        nxt[r] += 1
+    return order
