@@ -255,10 +255,54 @@ class WarpTransformer:
             gx = np.broadcast_to(xs, (nr, n))
             gy = np.broadcast_to(ys[:, None], (nr, n))
             return self.transform_points(gx, gy, inverse=inverse)
-        # the recorded plan of the rows, filled: the values of GDAL's per-row recursion (a fixed
-        # point is always overwritten by the segments of a later level, exact points last)
-        fix, seg, ex = _row_plan_parts(self, xs, ys, 0, inverse=inverse)
-        return RowPlan(xs, nr, fix, seg, ex).fill(0, nr, 0, n)
+        from raster_core._kernels.approx import approx_level, build_children, expand_ranges
+
+        X = np.empty((nr, n), dtype=np.float64)
+        Y = np.empty((nr, n), dtype=np.float64)
+        OK = np.ones((nr, n), dtype=bool)
+        exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(self, xs, ys, inverse=inverse)
+        nrg = 0
+        cap = 0
+        rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
+        tol = self.tolerance
+        while seg_row.size:
+            ns = seg_row.size
+            need = nrg + 4 * ns
+            if need > cap:
+                cap = max(need, 2 * cap)
+                rng_row = np.resize(rng_row, cap)
+                rng_start = np.resize(rng_start, cap)
+                rng_len = np.resize(rng_len, cap)
+            req_r = np.empty(3 * ns, dtype=np.int64)
+            req_c = np.empty(3 * ns, dtype=np.int64)
+            child_parent = np.empty(2 * ns, dtype=np.int64)
+            child_a = np.empty(2 * ns, dtype=np.int64)
+            child_b = np.empty(2 * ns, dtype=np.int64)
+            nreq, nch, nrg = approx_level(
+                xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y, req_r, req_c, child_parent, child_a,
+                child_b, rng_row, rng_start, rng_len, nrg,
+            )
+            if nch == 0:
+                break
+            qx, qy, qok = self.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], inverse=inverse)
+            seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
+                seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
+                np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
+                rng_row, rng_start, rng_len, nrg,
+            )
+        if nrg:
+            er, ec = expand_ranges(rng_row, rng_start, rng_len, nrg)
+            exact_rows.append(er)
+            exact_cols.append(ec)
+        if exact_rows:
+            er = np.concatenate(exact_rows)
+            ec = np.concatenate(exact_cols)
+            if er.size:
+                ex, ey, eok = self.transform_points(xs[ec], ys[er], inverse=inverse)
+                X[er, ec] = ex
+                Y[er, ec] = ey
+                OK[er, ec] = eok
+        return X, Y, OK
 
 
 class RowPlan:
@@ -407,14 +451,12 @@ def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
     return out
 
 
-def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1, *,
-                    inverse: bool = False) -> tuple:
+def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
     """Records (fix, seg, exact) of rows ys (row numbers offset by row0); PROJ calls on
-    ``nthreads`` threads (``inverse``: of the source -> destination direction)."""
+    ``nthreads`` threads."""
     from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
 
-    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys, inverse=inverse,
-                                                                          num_threads=nthreads)
+    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys, num_threads=nthreads)
     # passing segments and fixed points are appended to growing buffers across levels
     npass_tot = 0
     nfix_tot = 0
@@ -449,7 +491,7 @@ def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: in
         )
         if nch == 0:
             break
-        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], inverse=inverse, num_threads=nthreads)
+        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], num_threads=nthreads)
         seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
             seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
             np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
@@ -464,7 +506,7 @@ def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: in
         ec = np.concatenate(e_cols).astype(np.int64)
     else:
         er = ec = np.empty(0, dtype=np.int64)
-    ex, ey, eok = t.transform_points(xs[ec], ys[er], inverse=inverse, num_threads=nthreads)
+    ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
 
     if pbuf:
         seg = tuple(a[:npass_tot] for a in pbuf)

@@ -56,9 +56,57 @@ def _bisect_segment(k, r, st, ln, mid, req_r, req_c, child_parent, child_a, chil
 
 
 @numba.njit(nogil=True, cache=CACHE)
+def approx_level(xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y,
+                 req_r, req_c, child_parent, child_a, child_b,
+                 rng_row, rng_start, rng_len, nrg):
+    """Evaluate one level.
+
+    Segments within ``tol`` are filled by linear interpolation between their start and end
+    (GDAL discards M'). For the others S', M', E' are written at their points and each half
+    becomes a child (needing exact points listed in ``req_*``; ``child_a/child_b`` index the
+    requests, ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
+    ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it
+    has at most 5 points, an exact range (``rng_*``, appended after ``nrg`` entries).
+    Returns (n_requests, n_children, n_ranges).
+    """
+    nreq = 0
+    nch = 0
+    for k in range(seg_row.shape[0]):
+        r = seg_row[k]
+        st = seg_start[k]
+        ln = seg_len[k]
+        x0 = xs[st]
+        mid = (ln - 1) // 2
+        span = xs[st + ln - 1] - x0
+        dX = (E[k, 0] - S[k, 0]) / span
+        dY = (E[k, 1] - S[k, 1]) / span
+        dm = xs[st + mid] - x0
+        err = abs((S[k, 0] + dX * dm) - M[k, 0]) + abs((S[k, 1] + dY * dm) - M[k, 1])
+        if err <= tol:
+            ax = S[k, 0]
+            ay = S[k, 1]
+            for i in range(st, st + ln):
+                d = xs[i] - x0
+                X[r, i] = ax + dX * d
+                Y[r, i] = ay + dY * d
+            continue
+        X[r, st] = S[k, 0]
+        Y[r, st] = S[k, 1]
+        X[r, st + mid] = M[k, 0]
+        Y[r, st + mid] = M[k, 1]
+        X[r, st + ln - 1] = E[k, 0]
+        Y[r, st + ln - 1] = E[k, 1]
+        nreq, nch, nrg = _bisect_segment(
+            k, r, st, ln, mid, req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len,
+            nreq, nch, nrg,
+        )
+    return nreq, nch, nrg
+
+
+@numba.njit(nogil=True, cache=CACHE)
 def build_children(seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
                    qx, qy, qok, rng_row, rng_start, rng_len, nrg):
-    """Next level's segments from the children of :func:`approx_level_record` and the exact
+    """Next level's segments from the children of :func:`approx_level` and the exact
     transforms (qx, qy, qok) of its requests. A child whose exact points failed becomes an
     exact range. Returns (row, start, len, S, M, E, n_ranges)."""
     n_row = np.empty(nch, dtype=np.int64)
@@ -137,14 +185,8 @@ def approx_level_record(xs, seg_row, seg_start, seg_len, S, M, E, tol,
                         f_row, f_col, f_x, f_y, nfix,
                         req_r, req_c, child_parent, child_a, child_b,
                         rng_row, rng_start, rng_len, nrg):
-    """Evaluate one level and record it.
-
-    Segments within ``tol`` are linear between their start and end (GDAL discards M'): they go
-    to ``p_*`` (start value and slope). For the others S', M', E' go to ``f_*`` and each half
-    becomes a child (needing exact points listed in ``req_*``; ``child_a/child_b`` index the
-    requests, ``child_b = -1`` for a second half whose end is the parent's E'; the sign of
-    ``child_parent`` tells the half: ``k`` = first half, ``-k-1`` = second half) or, when it
-    has at most 5 points, an exact range (``rng_*``, appended after ``nrg`` entries).
+    """Like :func:`approx_level` but records instead of filling: passing segments go to
+    ``p_*`` (start value and slope), the S', M', E' points of failing ones to ``f_*``.
     Returns (npass, nfix, n_requests, n_children, n_ranges)."""
     nreq = 0
     nch = 0
