@@ -413,17 +413,15 @@ def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
     return max(0, lo), min(h, max(0, hi))
 
 
-#: corner coordinates transformed at a time by ``sum``: whole source rows, about this many points
-#: (bounds the temporaries; larger chunks spread the fixed cost of each approximate transform)
-_SUM_CHUNK_POINTS = 131072
+#: source rows of corner coordinates transformed at a time by ``sum`` (bounds the temporaries)
+_SUM_ROWS_CHUNK = 16
 
 
 def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight):
     """Accumulate GDAL's ``sum`` of the block into ``out`` / ``weight`` / ``dweight`` (zeros).
 
     The corners of the source pixels that can reach the block are transformed in chunks of
-    source rows of about :data:`_SUM_CHUNK_POINTS` corners (rows are independent in the
-    approximate transformer)
+    :data:`_SUM_ROWS_CHUNK` source rows (rows are independent in the approximate transformer)
     and the chunks are spread in source row order, the order of one call over all the rows,
     so the sums are bit for bit the same with bounded temporaries."""
     nb, h, w = src.shape
@@ -439,9 +437,8 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
         and d_gt[4] == 0.0
     )
     xs = np.arange(xoff, xoff + w + 1, dtype=np.float64)
-    chunk = max(1, _SUM_CHUNK_POINTS // (w + 1))
-    for ja in range(j0, j1, chunk):
-        jb = min(j1, ja + chunk)
+    for ja in range(j0, j1, _SUM_ROWS_CHUNK):
+        jb = min(j1, ja + _SUM_ROWS_CHUNK)
         ys = np.arange(yoff + ja, yoff + jb + 1, dtype=np.float64)
         cx, cy, cok = transformer.transform_rows(xs, ys, inverse=True)
         cx = np.array(cx, dtype=np.float64, order="C", copy=None)

@@ -5,7 +5,7 @@
   chunk boundaries inside blocks, on the thread count, and must equal ``reduce_block`` (one
   plan per block, no cache) and the exact-transform fallback path's kernels;
 * sum: source-pixel corners are transformed a few source rows at a time
-  (``_SUM_CHUNK_POINTS``); the sums must not depend on it, and ``warp_reduce_block``'s in-place
+  (``_SUM_ROWS_CHUNK``); the sums must not depend on it, and ``warp_reduce_block``'s in-place
   density must equal ``reduce_block``'s.
 """
 
@@ -136,8 +136,8 @@ def test_sum_rows_chunk_invariance(monkeypatch):
     xoff, yoff, xs, ys = win
     s = src[:, yoff:yoff + ys, xoff:xoff + xs]
     res = []
-    for chunk in (1, 5, 16, 10_000):  # source rows per chunk
-        monkeypatch.setattr(WR, "_SUM_CHUNK_POINTS", chunk * (xs + 1))
+    for chunk in (1, 5, 16, 10_000):
+        monkeypatch.setattr(WR, "_SUM_ROWS_CHUNK", chunk)
         r = reduce_block(s, win, None, None, t, (3, 10, 120, 40), DST_SHAPE[1], "sum", scale=(p.xscale, p.yscale))
         res.append(r)
     for r in res[1:]:
