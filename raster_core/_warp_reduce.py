@@ -218,8 +218,9 @@ def reduce_block(
 
 def _kernel_code(method, src, valid_u8, dens, allow_wrap, reference=False):
     """The reduce kernel of a block: the integer kernels for integer sources without densities
-    or antimeridian wrap (with a validity mask: min, max and the quantiles), else the general one
-    (``reference``: always the general one, which the others equal bit for bit)."""
+    or antimeridian wrap (with a validity mask: min, max and the quantiles; the quantiles not of
+    uint64, whose values may not fit their int64 sort), else the general one (``reference``:
+    always the general one, which the others equal bit for bit)."""
     integer = not reference and src.dtype.kind in "iu" and dens.size == 0 and not allow_wrap
     plain = integer and valid_u8.size == 0
     if plain and method == "average":
@@ -227,7 +228,7 @@ def _kernel_code(method, src, valid_u8, dens, allow_wrap, reference=False):
     # min, max and the quantiles skip invalid pixels as the general kernel does
     if integer and method in ("min", "max"):
         return _k.KERNEL_MINMAX_INT
-    if (plain and method == "rms") or (integer and method in ("med", "q1", "q3")):
+    if (plain and method == "rms") or (integer and method in ("med", "q1", "q3") and src.dtype != np.uint64):
         return _k.KERNEL_RMS_QUANTILE_INT
     return _k.KERNEL_GENERAL
 
@@ -357,7 +358,7 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
             _k.reduce_rows_planned(
                 kernel, code, src, valid_u8, dens, xoff, yoff, plan_r0, b - a, col0, col0 + ncols,
                 tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, ce is not None, cp.xs, cp.f, cp.p, cp.e,
-                mx, my, allow_wrap, sx, src.dtype != np.uint64, out[:, a:b], produced[a:b],
+                mx, my, allow_wrap, sx, out, produced, a,
             )
         return
     # exact transforms (no approximation applies): whole-block coordinate arrays
@@ -381,7 +382,7 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
                                 valid_u8 if valid_u8.size else None)
     elif kernel == _k.KERNEL_RMS_QUANTILE_INT:
         _k.rms_quantile_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
-                                      src.dtype != np.uint64, valid_u8 if valid_u8.size else None)
+                                      valid_u8 if valid_u8.size else None)
     else:
         _k.average_or_mode(src, valid_u8, dens, xoff, yoff, tlx, tly, brx, bry, ok, cx, mx, my, allow_wrap, sx,
                            code, out, produced)

@@ -156,3 +156,36 @@ def test_threads_identical(method, monkeypatch):
     a, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=1, **kw)
     b, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=2, **kw)
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "float32"])
+@pytest.mark.parametrize("method", ["average", "rms", "min", "max", "med", "mode"])
+def test_planned_rows_do_not_depend_on_the_chunk_size(method, dtype):
+    """``reduce_rows_planned`` fills the corner rows a chunk at a time: one row per chunk, a few
+    rows, or the whole block give the same values, with and without a validity mask."""
+    from raster_core._kernels import reduce as K
+
+    t, p, win = _setup(method)
+    xoff, yoff, xs, ys = win
+    src = np.ascontiguousarray(_source(dtype, bands=2)[:, yoff:yoff + ys, xoff:xoff + xs])
+    rng = np.random.default_rng(5)
+    rows = np.arange(DST_SHAPE[0], dtype=np.float64)
+    cols = np.arange(DST_SHAPE[1], dtype=np.float64)
+    tl = t.row_plan(cols, rows)
+    br = t.row_plan(cols + 1.0, rows + 1.0)
+    c0, c1 = 7, DST_SHAPE[1] - 3
+    for valid in (np.zeros((0, 0), np.uint8), (rng.random((ys, xs)) > 0.1).astype(np.uint8)):
+        kernel = WR._kernel_code(method, src, valid, np.zeros((0, 0), np.float32), False)
+        results = []
+        for points in (1, 3 * (c1 - c0) + 1, 1 << 20):
+            out = np.zeros((2, DST_SHAPE[0] + 4, c1 - c0))
+            prod = np.zeros((DST_SHAPE[0] + 4, c1 - c0), np.uint8)
+            K.reduce_rows_planned(kernel, K.METHOD_CODES[method], src, valid, np.zeros((0, 0), np.float32), xoff, yoff,
+                                  0, DST_SHAPE[0], c0, c1, tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, False,
+                                  tl.xs, tl.f, tl.p, tl.e, 2.0, 2.0, False, p.xscale, out, prod, out_row0=2,
+                                  chunk_points=points)
+            results.append((out, prod))
+        (o0, p0), *rest = results
+        assert p0[2:-2].any() and not p0[:2].any() and not p0[-2:].any()
+        for o, pr in rest:
+            assert _same(o, o0) and _same(pr, p0)

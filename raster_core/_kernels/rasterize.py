@@ -32,19 +32,23 @@ run in parallel and give the same result as one call over the whole grid.
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numba
 import numpy as np
 
 from raster_core._kernels import CACHE
+from raster_core._kernels._generated import njit_variant
+from raster_core._kernels.sorting import sort_ints
 
 __all__ = ["orient_rings", "burn_polygons"]
 
 _INT_MIN = -2147483648
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _c_int(v: float) -> int:
     """``static_cast<int>(v)`` as compiled on x86-64 (cvttsd2si): truncation, and INT_MIN
     for NaN or out-of-range values."""
@@ -155,7 +159,7 @@ def orient_rings(xs, ys, ring_off):
                 j -= 1
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _put(out, iy, ix, row0, col0, value):
     r = iy - row0
     c = ix - col0
@@ -163,7 +167,7 @@ def _put(out, iy, ix, row0, col0, value):
         out[r, c] = value
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _span(out, iy, xa, xb, grid_w, row0, col0, value):
     """gvBurnScanline: burn ``[xa, xb]`` of full-grid row ``iy`` (clamped to the grid), the
     part inside the window."""
@@ -316,7 +320,7 @@ def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
                 y0 += step_y
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _round_half_away(v):
     """std::round (half away from zero)."""
     if v >= 0.0:
@@ -324,7 +328,7 @@ def _round_half_away(v):
     return -_round_pos(-v)
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _round_pos(v):
     f = math.floor(v)
     if v - f >= 0.5:
@@ -332,7 +336,7 @@ def _round_pos(v):
     return f
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _first_row_at_or_above(ylo, ya, yb):
     """Smallest integer y in [ya, yb] with y + 0.5 >= ylo (yb + 1 if none)."""
     if ylo <= ya + 0.5:
@@ -347,7 +351,7 @@ def _first_row_at_or_above(ylo, ya, yb):
     return y
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
+@numba.njit(nogil=True, cache=CACHE)
 def _last_row_below(yhi, ya, yb):
     """Largest integer y in [ya, yb] with y + 0.5 < yhi (ya - 1 if none)."""
     if yhi > yb + 0.5:
@@ -360,17 +364,6 @@ def _last_row_below(yhi, ya, yb):
     while y + 1 <= yb and (y + 1) + 0.5 < yhi:
         y += 1
     return y
-
-
-@numba.njit(nogil=True, cache=CACHE, inline="always")
-def _insertion_sort(a):
-    for i in range(1, a.shape[0]):
-        v = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > v:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = v
 
 
 @numba.njit(nogil=True, cache=CACHE)
@@ -461,10 +454,7 @@ def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, c
         if a1 - a0 < 2:
             continue
         seg = ints[a0:a1]
-        if a1 - a0 <= 24:
-            _insertion_sort(seg)
-        else:
-            seg.sort()
+        sort_ints(seg)
         y = ya + k
         j = 0
         while j + 1 < a1 - a0:
@@ -500,15 +490,27 @@ def _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, c
             _span(out, y, hx1, hx2 - 1, grid_w, row0, col0, value)
 
 
-@numba.njit(nogil=True, cache=CACHE)
 def burn_polygons(out, xs, ys, ring_off, poly_off, values, grid_w, grid_h, row0, col0, all_touched):
-    """Burn every polygon, in order, into the window ``out`` of the full grid."""
-    npoly = poly_off.shape[0] - 1
-    for p in range(npoly):
-        r_start = poly_off[p]
-        r_end = poly_off[p + 1]
-        value = values[p]
-        if all_touched:
-            for r in range(r_start, r_end):
-                _walk_outline(out, xs, ys, ring_off[r], ring_off[r + 1], grid_w, grid_h, row0, col0, value)
-        _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, col0, value)
+    """Burn every polygon, in order, into the window ``out`` of the full grid (with
+    ``all_touched``, each polygon's ring outlines first, then its fill)."""
+    _burn_kernel(int(bool(all_touched)))(out, xs, ys, ring_off, poly_off, values, grid_w, grid_h, row0, col0)
+
+
+@functools.cache
+def _burn_kernel(all_touched: int) -> Any:
+    """:func:`burn_polygons` for ``all_touched`` (a compile-time constant: the outline walk is
+    compiled only for the warps and rasterizations that ask for it)."""
+
+    @njit_variant(all_touched)
+    def burn(out, xs, ys, ring_off, poly_off, values, grid_w, grid_h, row0, col0):
+        npoly = poly_off.shape[0] - 1
+        for p in range(npoly):
+            r_start = poly_off[p]
+            r_end = poly_off[p + 1]
+            value = values[p]
+            if all_touched:
+                for r in range(r_start, r_end):
+                    _walk_outline(out, xs, ys, ring_off[r], ring_off[r + 1], grid_w, grid_h, row0, col0, value)
+            _fill_polygon(out, xs, ys, ring_off, r_start, r_end, grid_w, grid_h, row0, col0, value)
+
+    return burn

@@ -45,7 +45,8 @@ import numpy as np
 
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
-from raster_core._kernels.approx import fill_row
+from raster_core._kernels.approx import fill_rows
+from raster_core._kernels.sorting import sort_ints
 
 __all__ = [
     "AVERAGE",
@@ -95,6 +96,8 @@ KERNEL_AVERAGE_INT = 0
 KERNEL_MINMAX_INT = 1
 KERNEL_RMS_QUANTILE_INT = 2
 KERNEL_GENERAL = 3
+# the general kernel's own path for ``average`` without the antimeridian heuristic
+_KERNEL_AVERAGE_NO_WRAP = 4
 
 _EPS = 1e-10
 _BAND_DENSITY_THRESHOLD = 1e-10
@@ -111,6 +114,65 @@ def _edge_weight(k, kmin, kmax, vmin, vmax):
     if k + 1 == kmax:
         return 1.0 - (kmax - vmax)
     return 1.0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _float_lt(a, b):
+    # NumPy's order of floats: NaNs last (all equal to each other)
+    return a < b or (b != b and a == a)
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _stable_argsort(vals, order, work):
+    # ``np.argsort(vals, kind="stable")`` into ``order`` (``work``: scratch of the same size): a
+    # bottom-up merge sort over insertion-sorted runs of 16. A stable sort under the same order
+    # gives the same permutation whatever its algorithm; NumPy's own inside a kernel costs about
+    # a second of compilation.
+    n = vals.shape[0]
+    for i in range(n):
+        order[i] = i
+    for s in range(0, n, 16):
+        e = min(s + 16, n)
+        for i in range(s + 1, e):
+            k = order[i]
+            v = vals[k]
+            j = i - 1
+            while j >= s and _float_lt(v, vals[order[j]]):
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = k
+    width = 16
+    in_order = True  # the sorted runs are in ``order`` (else in ``work``)
+    while width < n:
+        src = order if in_order else work
+        dst = work if in_order else order
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                if _float_lt(vals[src[j]], vals[src[i]]):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        in_order = not in_order
+        width *= 2
+    if not in_order:
+        for i in range(n):
+            order[i] = work[i]
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -138,7 +200,8 @@ def _mode_of(buf, n, keys, counts):
                 mode = v
         return mode
     vals = buf[:n]
-    order = np.argsort(vals, kind="mergesort")
+    order = np.empty(n, np.int64)
+    _stable_argsort(vals, order, np.empty(n, np.int64))
     best_count = 0
     best_last = n
     best_val = vals[0]
@@ -297,7 +360,7 @@ def _quantile_of_int(buf, n, q):
                 buf[i] = lo
                 buf[i + 1] = hi
     else:
-        buf[:n].sort()
+        sort_ints(buf[:n])
     if n < 4194304:  # q in {0.25, 0.5, 0.75}: q * n - 1 is exact in float32 and float64 alike
         idx = int(math.ceil(q * n - 1.0))
     else:
@@ -311,7 +374,7 @@ def _quantile_of_int(buf, n, q):
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
-                     tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced):
+                     tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
     # written as one tight loop (the hot path of the benchmarks).
     nb = src.shape[0]
@@ -383,10 +446,10 @@ def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_
                             wsum += wgt
                             acc += (wgt / wsum) * (float(src[b, j, i]) - acc)
                 if wsum > 0.0:
-                    out[b, r, c] = acc
+                    out[b, r_out + r, c] = acc
                     any_band = True
             if any_band:
-                produced[r, c] = 1
+                produced[r_out + r, c] = 1
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -451,15 +514,13 @@ def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, 
         f_wyl[c] = wyl
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _footprint_buffers(cols):
-    # scratch arrays of _footprint_row for rows of `cols` pixels
+def _footprint_buffers(cols: int) -> tuple:
+    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels."""
     return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
             np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
             np.zeros(cols), np.zeros(cols))
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                           out, produced):
     """``average`` of an INTEGER source without validity/density masks or antimeridian wrap.
@@ -480,12 +541,12 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     """
     fb = _footprint_buffers(tl_x.shape[1])
     _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                                out, produced, fb)
+                                out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                          out, produced, fb):
+                                out, produced, r_out, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
@@ -527,7 +588,7 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                         wgt = wxl * wy
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[i1]) - acc)
-                    out[b, r, c] = acc
+                    out[b, r_out + r, c] = acc
                 elif k == 2:
                     ilast = ixmax - 1
                     wy = wy0
@@ -547,7 +608,7 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                         wgt = wxl * wy
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[ilast]) - acc)
-                    out[b, r, c] = acc
+                    out[b, r_out + r, c] = acc
                 else:
                     if ixmax - ixmin == 1:
                         wxl = 1.0
@@ -563,14 +624,13 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                                 wsum += wgt
                                 acc += (wgt / wsum) * (float(s[j, i]) - acc)
                     if wsum > 0.0:
-                        out[b, r, c] = acc
-                        produced[r, c] = 1
+                        out[b, r_out + r, c] = acc
+                        produced[r_out + r, c] = 1
         for c in range(cols):
             if kind[c] == 1 or kind[c] == 2:
-                produced[r, c] = 1
+                produced[r_out + r, c] = 1
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
                              method, out, produced, valid=None):
     """``min`` / ``max`` of an INTEGER source without densities or antimeridian wrap, with an
@@ -584,12 +644,12 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
     _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced, fb)
+                               int(method), out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                               margin_y, method, out, produced, fb):
+                               margin_y, method, out, produced, r_out, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
@@ -622,8 +682,8 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                             acc = v if n == 0 else (max(acc, v) if is_max else min(acc, v))
                             n += 1
                     if n > 0:
-                        out[b, r, c] = acc
-                        produced[r, c] = 1
+                        out[b, r_out + r, c] = acc
+                        produced[r_out + r, c] = 1
                     continue
                 if ixmax - ixmin <= 2:  # kind 1: both columns (the same one twice when nx == 1)
                     il = ixmax - 1
@@ -635,7 +695,7 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                         acc = min(float(s[iymin, ixmin]), float(s[iymin, il]))
                         for j in range(iymin + 1, iymax):
                             acc = min(acc, min(float(s[j, ixmin]), float(s[j, il])))
-                    out[b, r, c] = acc
+                    out[b, r_out + r, c] = acc
                     continue
                 acc = float(s[iymin, ixmin])
                 for j in range(iymin, iymax):
@@ -643,31 +703,38 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                     for i in range(ixmin, ixmax):
                         v = float(row[i])
                         acc = max(acc, v) if is_max else min(acc, v)
-                out[b, r, c] = acc
+                out[b, r_out + r, c] = acc
         if not has_valid:
             for c in range(cols):
                 if kind[c] != 0:
-                    produced[r, c] = 1
+                    produced[r_out + r, c] = 1
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced, fits_int64=True, valid=None):
+                               method, out, produced, valid=None):
     """``rms, med, q1, q3`` of an INTEGER source without densities or antimeridian wrap; the
     quantiles also with a source validity ``valid`` ((h, w) uint8, 1 = valid; None: all valid),
     whose invalid pixels they skip as :func:`average_or_mode` does (rms: no validity).
 
     The footprints come from the vectorised :func:`_footprint_row`; the per-pixel arithmetic is
     :func:`average_or_mode`'s (same sample order, same operations), so the values are bit for
-    bit the same; quantiles sort int64 values (``fits_int64``, i.e. not uint64) with a
-    branch-free network for footprints of at most 16 pixels. Arguments as in
-    :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
+    bit the same; quantiles sort int64 values (``src`` of any integer dtype but uint64, whose
+    values may not fit) with a branch-free network for footprints of at most 16 pixels.
+    Arguments as in :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
     """
     fb = _footprint_buffers(tl_x.shape[1])
+    if int(method) == RMS:
+        _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
+                          produced, 0, fb)
+        return
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
-    _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                                     margin_y, method, out, produced, fits_int64, fb)
+    if src.dtype == np.uint64:  # values beyond int64: the general kernel's float sort
+        average_or_mode(src, valid, np.zeros((0, 0), np.float32), src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                        corner_ok, tl_x, margin_x, margin_y, False, 1.0, method, out, produced)
+        return
+    _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                           int(method), out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -710,12 +777,89 @@ def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, o
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                                     margin_y, method, out, produced, fits_int64, fb):
+def _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
+                      produced, r_out, fb):
     nb = src.shape[0]
     h = src.shape[1]
     w = src.shape[2]
-    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0  # quantiles only
+    cols = tl_x.shape[1]
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
+    for r in range(tl_x.shape[0]):
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        for b in range(nb):
+            _rms_pairs_row(src[b], w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, out[b, r_out + r])
+        for c in range(cols):
+            if kind[c] == 0:
+                continue
+            ixmin = f_ix0[c]
+            ixmax = f_ix1[c]
+            iymin = f_iy0[c]
+            iymax = iymin + f_ny[c]
+            wx0 = f_wx0[c]
+            wxl = f_wxl[c]
+            wy0 = f_wy0[c]
+            wyl = f_wyl[c]
+            if kind[c] == 1:  # _rms_pairs_row
+                produced[r_out + r, c] = 1
+                continue
+            if kind[c] == 2:
+                # >= 3 columns: first / middle (weight 1.0 * wy == wy) / last column peeled
+                ilast = ixmax - 1
+                any_band = False
+                for b in range(nb):
+                    sb = src[b]
+                    wsum = 0.0
+                    acc = 0.0
+                    for j in range(iymin, iymax):
+                        wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                        row = sb[j]
+                        v = float(row[ixmin])
+                        wgt = wx0 * wy
+                        wsum += wgt
+                        acc += v * v * wgt
+                        for i in range(ixmin + 1, ilast):
+                            v = float(row[i])
+                            wsum += wy
+                            acc += v * v * wy
+                        v = float(row[ilast])
+                        wgt = wxl * wy
+                        wsum += wgt
+                        acc += v * v * wgt
+                    if wsum > 0.0:
+                        out[b, r_out + r, c] = math.sqrt(acc / wsum)
+                        any_band = True
+                if any_band:
+                    produced[r_out + r, c] = 1
+                continue
+            if ixmax - ixmin == 1:
+                wxl = 1.0  # never read for one column; keep the reference's value
+            any_band = False
+            for b in range(nb):
+                wsum = 0.0
+                acc = 0.0
+                for j in range(iymin, iymax):
+                    wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
+                    for i in range(ixmin, ixmax):
+                        wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
+                        v = float(src[b, j, i])
+                        wgt = wx * wy
+                        wsum += wgt
+                        acc += v * v * wgt
+                if wsum > 0.0:
+                    out[b, r_out + r, c] = math.sqrt(acc / wsum)
+                    any_band = True
+            if any_band:
+                produced[r_out + r, c] = 1
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                           method, out, produced, r_out, fb):
+    nb = src.shape[0]
+    h = src.shape[1]
+    w = src.shape[2]
+    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
     cols = tl_x.shape[1]
     if method == MED:
         q = 0.5
@@ -724,16 +868,11 @@ def _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y,
     else:
         q = 0.75
     cap = 64
-    use_int = fits_int64  # False for uint64 sources (values may not fit int64): float buffer
     buf = np.empty(cap, np.int64)
-    fbuf = np.empty(cap, np.float64)
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
-        if method == RMS:
-            for b in range(nb):
-                _rms_pairs_row(src[b], w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, out[b, r])
         for c in range(cols):
             if kind[c] == 0:
                 continue
@@ -741,69 +880,11 @@ def _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y,
             ixmax = f_ix1[c]
             iymin = f_iy0[c]
             iymax = iymin + f_ny[c]
-            if method == RMS:
-                wx0 = f_wx0[c]
-                wxl = f_wxl[c]
-                wy0 = f_wy0[c]
-                wyl = f_wyl[c]
-                if kind[c] == 1:  # _rms_pairs_row
-                    produced[r, c] = 1
-                    continue
-                if kind[c] == 2:
-                    # >= 3 columns: first / middle (weight 1.0 * wy == wy) / last column peeled
-                    ilast = ixmax - 1
-                    any_band = False
-                    for b in range(nb):
-                        sb = src[b]
-                        wsum = 0.0
-                        acc = 0.0
-                        for j in range(iymin, iymax):
-                            wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                            row = sb[j]
-                            v = float(row[ixmin])
-                            wgt = wx0 * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                            for i in range(ixmin + 1, ilast):
-                                v = float(row[i])
-                                wsum += wy
-                                acc += v * v * wy
-                            v = float(row[ilast])
-                            wgt = wxl * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                        if wsum > 0.0:
-                            out[b, r, c] = math.sqrt(acc / wsum)
-                            any_band = True
-                    if any_band:
-                        produced[r, c] = 1
-                    continue
-                if ixmax - ixmin == 1:
-                    wxl = 1.0  # never read for one column; keep the reference's value
-                any_band = False
-                for b in range(nb):
-                    wsum = 0.0
-                    acc = 0.0
-                    for j in range(iymin, iymax):
-                        wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                        for i in range(ixmin, ixmax):
-                            wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
-                            v = float(src[b, j, i])
-                            wgt = wx * wy
-                            wsum += wgt
-                            acc += v * v * wgt
-                    if wsum > 0.0:
-                        out[b, r, c] = math.sqrt(acc / wsum)
-                        any_band = True
-                if any_band:
-                    produced[r, c] = 1
-                continue
             n = (ixmax - ixmin) * (iymax - iymin)
             if n > cap:
                 while cap < n:
                     cap *= 2
                 buf = np.empty(cap, np.int64)
-                fbuf = np.empty(cap, np.float64)
             any_band = False
             for b in range(nb):
                 k = 0
@@ -811,16 +892,13 @@ def _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y,
                     for i in range(ixmin, ixmax):
                         if has_valid and valid[j, i] == 0:
                             continue
-                        if use_int:
-                            buf[k] = np.int64(src[b, j, i])
-                        else:
-                            fbuf[k] = float(src[b, j, i])
+                        buf[k] = np.int64(src[b, j, i])
                         k += 1
                 if k > 0:
-                    out[b, r, c] = _quantile_of_int(buf, k, q) if use_int else _quantile_of(fbuf, k, q)
+                    out[b, r_out + r, c] = _quantile_of_int(buf, k, q)
                     any_band = True
             if any_band:
-                produced[r, c] = 1
+                produced[r_out + r, c] = 1
 
 
 def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x, margin_x,
@@ -859,19 +937,30 @@ def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, b
     produced : (rows, cols) uint8
         Set to 1 where a value is produced, left untouched elsewhere.
     """
-    return _general_reduce_kernel(int(method))(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
-                                                corner_ok, centre_x, margin_x, margin_y, allow_wrap, wrap_scale,
-                                                out, produced)
+    w = src.shape[2]
+    if int(method) == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+        # the general kernel's own path (called directly: its other paths are not compiled)
+        h = src.shape[1]
+        _average_no_wrap(src, valid, valid.shape[0] == h and valid.shape[1] == w and h > 0, density,
+                         density.shape[0] == h and density.shape[1] == w and h > 0, src_xoff, src_yoff,
+                         tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, 0)
+        return
+    may_wrap = int(bool(allow_wrap) and src_xoff == 0 and w > 0)
+    _general_reduce_kernel(int(method), may_wrap)(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                                                  corner_ok, centre_x, margin_x, margin_y, allow_wrap, wrap_scale, out,
+                                                  produced, 0)
 
 
 @functools.cache
-def _general_reduce_kernel(method: int) -> Any:
-    """:func:`average_or_mode` for one ``method``, a compile-time constant of the generated function
-    (the other methods' code, e.g. the sorts of mode and the quantiles, is pruned before typing)."""
+def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
+    """:func:`average_or_mode` for one ``method`` and ``may_wrap`` (whether the antimeridian
+    heuristic applies: ``allow_wrap`` with a window starting at column 0), compile-time constants
+    of the generated function (the other methods' code, e.g. the sorts of mode and the quantiles,
+    and the wrapping of footprints when it cannot apply, are pruned before typing)."""
 
-    @njit_variant(method)
+    @njit_variant(method, may_wrap)
     def general_reduce(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
-                       margin_x, margin_y, allow_wrap, wrap_scale, out, produced):
+                       margin_x, margin_y, allow_wrap, wrap_scale, out, produced, r_out):
         nb = src.shape[0]
         h = src.shape[1]
         w = src.shape[2]
@@ -879,9 +968,9 @@ def _general_reduce_kernel(method: int) -> Any:
         cols = tl_x.shape[1]
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
-        if method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+        if method == AVERAGE and not may_wrap:
             _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
-                             tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced)
+                             tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out)
             return
         cap = 64
         buf = np.empty(cap, np.float64)
@@ -894,8 +983,9 @@ def _general_reduce_kernel(method: int) -> Any:
         else:
             q = 0.75
         wrap_dist = 0.0
-        if allow_wrap and src_xoff == 0 and w > 0:
-            wrap_dist = min(2.0, w / 10.0) / wrap_scale
+        if may_wrap:
+            if allow_wrap and src_xoff == 0 and w > 0:
+                wrap_dist = min(2.0, w / 10.0) / wrap_scale
         for r in range(rows):
             for c in range(cols):
                 if corner_ok[r, c] == 0:
@@ -924,7 +1014,7 @@ def _general_reduce_kernel(method: int) -> Any:
                 if y2 < y1:
                     y1, y2 = y2, y1
                 wrap = False
-                if wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
                     cx = centre_x[r, c] - src_xoff
                     if cx < x1 or cx > x2:
                         wrap = True
@@ -996,135 +1086,98 @@ def _general_reduce_kernel(method: int) -> Any:
                                 n += 1
                     if method == AVERAGE:
                         if wsum > 0.0:
-                            out[b, r, c] = acc
+                            out[b, r_out + r, c] = acc
                             any_band = True
                     elif method == RMS:
                         if wsum > 0.0:
-                            out[b, r, c] = math.sqrt(acc / wsum)
+                            out[b, r_out + r, c] = math.sqrt(acc / wsum)
                             any_band = True
                     elif n > 0:
                         if method == MAX or method == MIN:
-                            out[b, r, c] = acc
+                            out[b, r_out + r, c] = acc
                         elif method == MODE:
-                            out[b, r, c] = _mode_of(buf, n, keys, counts)
+                            out[b, r_out + r, c] = _mode_of(buf, np.int64(n), keys, counts)
                         else:
-                            out[b, r, c] = _quantile_of(buf, n, q)
+                            out[b, r_out + r, c] = _quantile_of(buf, np.int64(n), q)
                         any_band = True
                 if any_band:
-                    produced[r, c] = 1
+                    produced[r_out + r, c] = 1
 
     return general_reduce
 
 
-# generated general kernels, as module globals for the row drivers (a closure over a dispatcher
-# would not be found in the on-disk cache by a new process)
-_GENERAL_AVERAGE = _general_reduce_kernel(AVERAGE)
-_GENERAL_RMS = _general_reduce_kernel(RMS)
-_GENERAL_MODE = _general_reduce_kernel(MODE)
-_GENERAL_MAX = _general_reduce_kernel(MAX)
-_GENERAL_MIN = _general_reduce_kernel(MIN)
-_GENERAL_MED = _general_reduce_kernel(MED)
-_GENERAL_Q1 = _general_reduce_kernel(Q1)
-_GENERAL_Q3 = _general_reduce_kernel(Q3)
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _fill_plan_row(xs, r, c0, c1, pf, pp, pe, X, Y, OK):
-    # one row of a recorded row plan (raster_core.transform.RowPlan: f, p, e CSR tuples)
-    fill_row(xs, r, c0, c1, pf[0], pf[1], pf[2], pf[3], pp[0], pp[1], pp[2], pp[3], pp[4], pp[5], pp[6],
-             pe[0], pe[1], pe[2], pe[3], pe[4], X, Y, OK)
+#: corner points filled per chunk of rows by :func:`reduce_rows_planned` (about 1 MB of coordinates)
+_CHUNK_POINTS = 32768
 
 
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
-                        margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out, produced):
+                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
+                        chunk_points=_CHUNK_POINTS):
     """A block of destination rows whose corner coordinates come from recorded row plans.
 
     ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
     :class:`raster_core.transform.RowPlan` for the top-left corners ``(xs, ys)``, the
     bottom-right corners ``(xs + 1, ys + 1)`` and (``use_centre``, antimeridian heuristic only)
-    the centres ``(xs + 0.5, ys + 0.5)``; output row ``r`` is plan row ``plan_r0 + r`` (``r`` in
-    ``0 .. nrows-1``); the rows are filled one at a
-    time into row buffers (exactly ``WarpTransformer.transform_rows``' values, without
-    block-sized coordinate arrays) and handed to ``kernel`` (``KERNEL_*``) with ``method``.
-    ``out`` (bands, nrows, c1 - c0) float64 and ``produced`` (nrows, c1 - c0) uint8 as in
-    :func:`average_or_mode`.
+    the centres ``(xs + 0.5, ys + 0.5)``. Row ``r`` (``0 .. nrows-1``) of the block is plan row
+    ``plan_r0 + r`` and row ``out_row0 + r`` of ``out`` and ``produced``. The rows are filled a
+    chunk at a time into small buffers by :func:`raster_core._kernels.approx.fill_rows` (exactly
+    ``WarpTransformer.transform_rows``' values, without block-sized coordinate arrays) and handed
+    to ``kernel`` (``KERNEL_*``) with ``method``. ``out`` (bands, rows, c1 - c0) float64 and
+    ``produced`` (rows, c1 - c0) uint8 are C-contiguous whole blocks (one compiled signature
+    whatever the band count), as in :func:`average_or_mode`.
+
+    A Python loop over chunks rather than a compiled row driver: a driver would recompile the
+    kernel it calls (Numba links and re-optimises every callee into its caller), which doubled
+    the compilation of a first warp; the chunks of about ``chunk_points`` points keep the calls
+    few. Rows are independent, so the values do not depend on the chunk size.
     """
-    return _reduce_rows_driver(int(kernel), int(method))(
-        src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1, tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p,
-        br_e, use_centre, ce_xs, ce_f, ce_p, ce_e, margin_x, margin_y, allow_wrap, wrap_scale, fits_int64, out,
-        produced)
-
-
-@functools.cache
-def _reduce_rows_driver(kernel: int, method: int) -> Any:
-    """:func:`reduce_rows_planned` for one ``kernel`` and ``method``, compile-time constants of the
-    generated function: a warp compiles its own reduce kernel only."""
-
-    @njit_variant(kernel, method)
-    def drive(src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1, tl_xs, tl_f, tl_p, tl_e, br_xs, br_f,
-              br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e, margin_x, margin_y, allow_wrap, wrap_scale,
-              fits_int64, out, produced):
-        cols = c1 - c0
-        tlx = np.empty((1, cols))
-        tly = np.empty((1, cols))
-        brx = np.empty((1, cols))
-        bry = np.empty((1, cols))
-        cex = np.empty((1, cols))
-        cey = np.empty(cols)
-        ok = np.empty((1, cols), np.uint8)
-        tok = np.empty(cols, np.bool_)
-        bok = np.empty(cols, np.bool_)
-        cok = np.empty(cols, np.bool_)
-        fb = _footprint_buffers(cols)  # allocated once, not per row
-        for r in range(nrows):
-            pr_ = plan_r0 + r
-            _fill_plan_row(tl_xs, pr_, c0, c1, tl_f, tl_p, tl_e, tlx[0], tly[0], tok)
-            _fill_plan_row(br_xs, pr_, c0, c1, br_f, br_p, br_e, brx[0], bry[0], bok)
-            okr = ok[0]
-            for c in range(cols):
-                okr[c] = tok[c] & bok[c]
-            o = out[:, r:r + 1, :]
-            pr = produced[r:r + 1]
-            if kernel == KERNEL_AVERAGE_INT:
-                _average_integer_plain_rows(src, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y, o, pr,
-                                            fb)
-            elif kernel == KERNEL_MINMAX_INT:
-                _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x, margin_y,
-                                           method, o, pr, fb)
-            elif kernel == KERNEL_RMS_QUANTILE_INT:
-                _rms_quantile_integer_plain_rows(src, valid, src_xoff, src_yoff, tlx, tly, brx, bry, ok, margin_x,
-                                                 margin_y, method, o, pr, fits_int64, fb)
-            else:
-                if use_centre:
-                    _fill_plan_row(ce_xs, pr_, c0, c1, ce_f, ce_p, ce_e, cex[0], cey, cok)
-                if method == AVERAGE:
-                    _GENERAL_AVERAGE(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                     margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == RMS:
-                    _GENERAL_RMS(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == MODE:
-                    _GENERAL_MODE(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                  margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == MAX:
-                    _GENERAL_MAX(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == MIN:
-                    _GENERAL_MIN(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == MED:
-                    _GENERAL_MED(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                 margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == Q1:
-                    _GENERAL_Q1(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-                elif method == Q3:
-                    _GENERAL_Q3(src, valid, density, src_xoff, src_yoff, tlx, tly, brx, bry, ok, cex,
-                                margin_x, margin_y, allow_wrap, wrap_scale, o, pr)
-        return 0
-
-    return drive
+    cols = c1 - c0
+    if nrows <= 0 or cols <= 0:
+        return
+    k_max = max(1, min(nrows, chunk_points // cols))
+    tlx, tly, brx, bry = (np.empty((k_max, cols)) for _ in range(4))
+    tok, bok = (np.empty((k_max, cols), np.bool_) for _ in range(2))
+    ok = np.empty((k_max, cols), np.uint8)
+    if use_centre:
+        cex, cey = np.empty((k_max, cols)), np.empty((k_max, cols))
+        cok = np.empty((k_max, cols), np.bool_)
+    else:
+        cex = tlx
+    fb = _footprint_buffers(cols)
+    method = int(method)
+    w = src.shape[2]
+    if kernel == KERNEL_GENERAL and method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+        kernel = _KERNEL_AVERAGE_NO_WRAP  # what the general kernel runs: do not compile the rest
+    elif kernel == KERNEL_GENERAL:
+        general = _general_reduce_kernel(method, int(bool(allow_wrap) and src_xoff == 0 and w > 0))
+    if kernel == _KERNEL_AVERAGE_NO_WRAP:
+        h = src.shape[1]
+        has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+        has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+    for a in range(0, nrows, k_max):
+        k = min(k_max, nrows - a)
+        r0 = plan_r0 + a
+        ro = out_row0 + a
+        fill_rows(tl_xs, r0, r0 + k, c0, c1, *tl_f, *tl_p, *tl_e, tlx[:k], tly[:k], tok[:k])
+        fill_rows(br_xs, r0, r0 + k, c0, c1, *br_f, *br_p, *br_e, brx[:k], bry[:k], bok[:k])
+        np.logical_and(tok[:k], bok[:k], out=ok[:k].view(np.bool_))
+        args = (tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k], margin_x, margin_y)
+        if kernel == KERNEL_AVERAGE_INT:
+            _average_integer_plain_rows(src, src_xoff, src_yoff, *args, out, produced, ro, fb)
+        elif kernel == KERNEL_MINMAX_INT:
+            _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
+        elif kernel == KERNEL_RMS_QUANTILE_INT and method == RMS:
+            _rms_integer_rows(src, src_xoff, src_yoff, *args, out, produced, ro, fb)
+        elif kernel == KERNEL_RMS_QUANTILE_INT:
+            _quantile_integer_rows(src, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
+        elif kernel == _KERNEL_AVERAGE_NO_WRAP:
+            _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff, *args, out, produced, ro)
+        else:
+            if use_centre:
+                fill_rows(ce_xs, r0, r0 + k, c0, c1, *ce_f, *ce_p, *ce_e, cex[:k], cey[:k], cok[:k])
+            general(src, valid, density, src_xoff, src_yoff, tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k], cex[:k],
+                    margin_x, margin_y, allow_wrap, wrap_scale, out, produced, ro)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -1241,7 +1294,6 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
                 out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def sum_preserving(
     src,
     valid,
@@ -1274,7 +1326,8 @@ def sum_preserving(
     axis_aligned : bool
         True when the source -> destination mapping is affine without rotation (closed-form
         rectangle overlap); otherwise quadrilaterals are clipped (non-convex ones split in two
-        triangles, self-intersecting ones skipped).
+        triangles, self-intersecting ones skipped). Each case is a kernel of its own, so a warp
+        compiles only the one it runs.
     dst_row0, dst_row1, dst_col0, dst_col1 : int
         The destination block handled by this call: global rows ``[dst_row0, dst_row1)`` and
         columns ``[dst_col0, dst_col1)``.
@@ -1286,117 +1339,130 @@ def sum_preserving(
         Accumulates ``sum(density * w)``; a 0x0 array skips it (without ``density`` it
         equals ``weight`` bit for bit: ``1.0 * w == w``).
     """
-    nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
-    has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
-    has_density = density.shape[0] == h and density.shape[1] == w and h > 0
-    px = np.empty(4, np.float64)
-    py = np.empty(4, np.float64)
-    qx = np.empty(4, np.float64)
-    qy = np.empty(4, np.float64)
-    tx = np.empty(16, np.float64)
-    ty = np.empty(16, np.float64)
-    ux = np.empty(16, np.float64)
-    uy = np.empty(16, np.float64)
-    vx = np.empty(16, np.float64)
-    vy = np.empty(16, np.float64)
-    wx = np.empty(16, np.float64)
-    wy = np.empty(16, np.float64)
-    for j in range(h):
-        for i in range(w):
-            if has_valid and valid[j, i] == 0:
-                continue
-            rho = 1.0
-            if has_density:
-                rho = float(density[j, i])
-                if rho < _SUM_DENSITY_THRESHOLD:
+    _sum_kernel(int(bool(axis_aligned)))(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0,
+                                         dst_col1, out, weight, density_weight)
+
+
+@functools.cache
+def _sum_kernel(axis_aligned: int) -> Any:
+    """:func:`sum_preserving` for ``axis_aligned``, a compile-time constant of the generated function."""
+
+    @njit_variant(axis_aligned)
+    def sum_kernel(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0, dst_col1, out, weight,
+                   density_weight):
+        nb = src.shape[0]
+        h = src.shape[1]
+        w = src.shape[2]
+        has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
+        has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+        px = np.empty(4, np.float64)
+        py = np.empty(4, np.float64)
+        qx = np.empty(4, np.float64)
+        qy = np.empty(4, np.float64)
+        tx = np.empty(16, np.float64)
+        ty = np.empty(16, np.float64)
+        ux = np.empty(16, np.float64)
+        uy = np.empty(16, np.float64)
+        vx = np.empty(16, np.float64)
+        vy = np.empty(16, np.float64)
+        wx = np.empty(16, np.float64)
+        wy = np.empty(16, np.float64)
+        for j in range(h):
+            for i in range(w):
+                if has_valid and valid[j, i] == 0:
                     continue
-            px[0] = corner_x[j, i]
-            py[0] = corner_y[j, i]
-            px[1] = corner_x[j, i + 1]
-            py[1] = corner_y[j, i + 1]
-            px[2] = corner_x[j + 1, i + 1]
-            py[2] = corner_y[j + 1, i + 1]
-            px[3] = corner_x[j + 1, i]
-            py[3] = corner_y[j + 1, i]
-            finite = True
-            for k in range(4):
-                if not (math.isfinite(px[k]) and math.isfinite(py[k])):
-                    finite = False
-            if not finite:
-                continue
-            bx0 = min(min(px[0], px[1]), min(px[2], px[3]))
-            bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
-            by0 = min(min(py[0], py[1]), min(py[2], py[3]))
-            by1 = max(max(py[0], py[1]), max(py[2], py[3]))
-            if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= dst_col0 or bx0 >= dst_col1:
-                continue
-            c0 = max(int(math.floor(bx0)), dst_col0)
-            c1 = min(int(math.ceil(bx1)), dst_col1)
-            r0 = max(int(math.floor(by0)), dst_row0)
-            r1 = min(int(math.ceil(by1)), dst_row1)
-            if axis_aligned:
-                area = (bx1 - bx0) * (by1 - by0)
+                rho = 1.0
+                if has_density:
+                    rho = float(density[j, i])
+                    if rho < _SUM_DENSITY_THRESHOLD:
+                        continue
+                px[0] = corner_x[j, i]
+                py[0] = corner_y[j, i]
+                px[1] = corner_x[j, i + 1]
+                py[1] = corner_y[j, i + 1]
+                px[2] = corner_x[j + 1, i + 1]
+                py[2] = corner_y[j + 1, i + 1]
+                px[3] = corner_x[j + 1, i]
+                py[3] = corner_y[j + 1, i]
+                finite = True
+                for k in range(4):
+                    if not (math.isfinite(px[k]) and math.isfinite(py[k])):
+                        finite = False
+                if not finite:
+                    continue
+                bx0 = min(min(px[0], px[1]), min(px[2], px[3]))
+                bx1 = max(max(px[0], px[1]), max(px[2], px[3]))
+                by0 = min(min(py[0], py[1]), min(py[2], py[3]))
+                by1 = max(max(py[0], py[1]), max(py[2], py[3]))
+                if by1 <= dst_row0 or by0 >= dst_row1 or bx1 <= dst_col0 or bx0 >= dst_col1:
+                    continue
+                c0 = max(int(math.floor(bx0)), dst_col0)
+                c1 = min(int(math.ceil(bx1)), dst_col1)
+                r0 = max(int(math.floor(by0)), dst_row0)
+                r1 = min(int(math.ceil(by1)), dst_row1)
+                if axis_aligned:
+                    area = (bx1 - bx0) * (by1 - by0)
+                    if not (area > 0.0):
+                        continue
+                    for rr in range(r0, r1):
+                        oy = min(by1, rr + 1.0) - max(by0, float(rr))
+                        if oy <= 0.0:
+                            continue
+                        for cc in range(c0, c1):
+                            ox = min(bx1, cc + 1.0) - max(bx0, float(cc))
+                            if ox <= 0.0:
+                                continue
+                            wgt = ox * oy / area
+                            weight[rr - dst_row0, cc - dst_col0] += wgt
+                            if density_weight.shape[0] != 0:
+                                density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
+                            for b in range(nb):
+                                out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
+                    continue
+                # general quadrilateral
+                if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
+                    px[1], py[1], px[2], py[2], px[3], py[3], px[0], py[0]
+                ):
+                    continue  # self-intersecting
+                area = 0.0
+                for k in range(4):
+                    area += px[k] * py[(k + 1) % 4] - px[(k + 1) % 4] * py[k]
+                area = abs(area) * 0.5
                 if not (area > 0.0):
                     continue
-                for rr in range(r0, r1):
-                    oy = min(by1, rr + 1.0) - max(by0, float(rr))
-                    if oy <= 0.0:
-                        continue
-                    for cc in range(c0, c1):
-                        ox = min(bx1, cc + 1.0) - max(bx0, float(cc))
-                        if ox <= 0.0:
-                            continue
-                        wgt = ox * oy / area
-                        weight[rr - dst_row0, cc - dst_col0] += wgt
-                        if density_weight.shape[0] != 0:
-                            density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
-                        for b in range(nb):
-                            out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
-                continue
-            # general quadrilateral
-            if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
-                px[1], py[1], px[2], py[2], px[3], py[3], px[0], py[0]
-            ):
-                continue  # self-intersecting
-            area = 0.0
-            for k in range(4):
-                area += px[k] * py[(k + 1) % 4] - px[(k + 1) % 4] * py[k]
-            area = abs(area) * 0.5
-            if not (area > 0.0):
-                continue
-            # convex? (all turns the same sign)
-            pos = 0
-            neg = 0
-            for k in range(4):
-                cr = _cross(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], px[(k + 2) % 4], py[(k + 2) % 4])
-                if cr > 0:
-                    pos += 1
-                elif cr < 0:
-                    neg += 1
-            convex = pos == 0 or neg == 0
-            if not convex:
-                # split along the diagonal through the reflex vertex
-                reflex = 0
-                sgn_major = 1.0 if pos > neg else -1.0
+                # convex? (all turns the same sign)
+                pos = 0
+                neg = 0
                 for k in range(4):
-                    cr = _cross(
-                        px[(k + 3) % 4], py[(k + 3) % 4], px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4]
-                    )
-                    if cr * sgn_major < 0:
-                        reflex = k
-            if convex:
-                _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
-                               dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
-            else:
-                k0 = reflex
-                for tri in range(2):
-                    qx[0] = px[k0]
-                    qy[0] = py[k0]
-                    qx[1] = px[(k0 + 1 + tri) % 4]
-                    qy[1] = py[(k0 + 1 + tri) % 4]
-                    qx[2] = px[(k0 + 2 + tri) % 4]
-                    qy[2] = py[(k0 + 2 + tri) % 4]
-                    _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight, density_weight,
-                                   dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+                    cr = _cross(px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4], px[(k + 2) % 4], py[(k + 2) % 4])
+                    if cr > 0:
+                        pos += 1
+                    elif cr < 0:
+                        neg += 1
+                convex = pos == 0 or neg == 0
+                if not convex:
+                    # split along the diagonal through the reflex vertex
+                    reflex = 0
+                    sgn_major = 1.0 if pos > neg else -1.0
+                    for k in range(4):
+                        cr = _cross(
+                            px[(k + 3) % 4], py[(k + 3) % 4], px[k], py[k], px[(k + 1) % 4], py[(k + 1) % 4]
+                        )
+                        if cr * sgn_major < 0:
+                            reflex = k
+                if convex:
+                    _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                                   density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+                else:
+                    k0 = reflex
+                    for tri in range(2):
+                        qx[0] = px[k0]
+                        qy[0] = py[k0]
+                        qx[1] = px[(k0 + 1 + tri) % 4]
+                        qy[1] = py[(k0 + 1 + tri) % 4]
+                        qx[2] = px[(k0 + 2 + tri) % 4]
+                        qy[2] = py[(k0 + 2 + tri) % 4]
+                        _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                                       density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+
+    return sum_kernel
