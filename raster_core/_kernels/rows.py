@@ -338,8 +338,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
             # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
             ntap = 2 if kind == K_BILINEAR4 else 4
-            _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, ACC)
-            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, ACC)
+            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, lo_x, lo_y)
         if kind == K_BILINEAR4:
             # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
             # below GDAL's 1e-5 cut
@@ -402,8 +401,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             _tap_weights(meth, D, initx, sx, WX, SUMX)
             _tap_weights(meth, E, inity, sy, WY, SUMY)
             if has_valid:
-                _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, ACC)
-                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, ACC)
+                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
             for c in range(n if not has_valid else 0):
                 wt = SUMX[c] * SUMY[c]
                 i = IDX[c]
@@ -546,19 +544,10 @@ def _packed_row4(g, w0, w1, w2, w3, z, like):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _first_tap_in_window(X, Y, fxo, fyo, lo_x, lo_y, fW, FIRST):
-    """FIRST[c] = the flat index in the window's (H, W) mask of pixel c's first tap (as a double:
-    exact), for pixels whose taps are inside the window (the others' values are not used)."""
-    for c in range(X.shape[0]):
-        FIRST[c] = (np.floor(Y[c] - fyo - 0.5) + lo_y) * fW + (np.floor(X[c] - fxo - 0.5) + lo_x)
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST):
+def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
     """Send to the per-pixel kernel (IDX = _REST) the staged pixels whose centre pixel (GDAL's
-    centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (from the first tap's index in the
-    mask, FIRST, :func:`_first_tap_in_window`) is invalid."""
+    centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (the first at ``lo_x``, ``lo_y`` from
+    floor(x - 0.5), floor(y - 0.5) in the window) is invalid."""
     H = valid.shape[0]
     W = valid.shape[1]
     vflat = valid.reshape(H * W)
@@ -570,7 +559,9 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST):
         cx = min(int(X[c] + 1e-10) - xoff, W - 1)
         cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
         good = vflat[np.uint64(cy * W + cx)] != 0
-        k = np.uint64(FIRST[c])
+        fx = np.floor(X[c] - xoff - 0.5) + lo_x
+        fy = np.floor(Y[c] - yoff - 0.5) + lo_y
+        k = np.uint64(fy * W + fx)  # the first tap in the window's mask
         for _ in range(ny):
             if nx == 4:
                 good = (good and vflat[k] != 0 and vflat[k + _U1] != 0 and vflat[k + _U2] != 0
@@ -587,7 +578,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, FIRST):
+def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
     total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
@@ -606,7 +597,7 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM,
         i = IDX[c]
         WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
-    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, FIRST)
+    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y)
     return 0
 
 
