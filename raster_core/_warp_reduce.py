@@ -48,6 +48,7 @@ import math
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -82,6 +83,18 @@ class ReduceResult:
     values: np.ndarray
     produced: np.ndarray
     density: np.ndarray | None = None
+
+
+class ReduceChunks(NamedTuple):
+    """How the reduce family cuts its work; the values never depend on it (tests vary it)."""
+
+    #: about this many corner points per cached chunk of corner-plan rows (bounds its rows)
+    plan_points: int = 1 << 20
+    #: ``sum``: source rows of corner coordinates transformed at a time (bounds the temporaries)
+    sum_rows: int = 16
+
+
+DEFAULT_CHUNKS = ReduceChunks()
 
 
 @functools.lru_cache(maxsize=64)
@@ -126,6 +139,7 @@ def reduce_block(
     scale: tuple[float, float] = (1.0, 1.0),
     wrap_x: bool | None = None,
     out: np.ndarray | None = None,
+    chunks: ReduceChunks = DEFAULT_CHUNKS,
 ) -> ReduceResult:
     """Resample one destination block with an area-reduction method (GDAL semantics).
 
@@ -158,6 +172,8 @@ def reduce_block(
     out : (bands, nrows, ncols) float64 C-contiguous ndarray, optional
         Zero-filled array to write the values into (avoids an allocation); returned as
         ``values``.
+    chunks : ReduceChunks
+        How the work is cut (``sum``'s corner rows); the values do not depend on it.
 
     Returns
     -------
@@ -205,7 +221,7 @@ def reduce_block(
             out, np.zeros((nrows, ncols), bool), np.zeros((nrows, ncols)) if method == "sum" else None
         )
     if method == "sum":
-        return _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out)
+        return _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, chunks)
 
     if wrap_x is None:
         wrap_x = _is_geographic(transformer.src_wkt)
@@ -264,8 +280,7 @@ _UNSET = object()
 _PLAN_CACHE: dict = {}
 _PLAN_CACHE_LOCK = threading.Lock()
 _PLAN_CACHE_MAX = 8
-#: about this many corner points per cached chunk of rows (bounds the rows of a chunk)
-_PLAN_CHUNK_POINTS = 1 << 20
+
 
 
 def _plan_chunk(transformer, dst_width, dst_height, K, k, with_centre):
@@ -288,7 +303,7 @@ def _build_chunk(ch, transformer, dst_width, K, k, with_centre):
         ch.plans = _corner_plans(transformer, xs, rows, with_centre)
 
 
-def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_centre):
+def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_centre, chunks=DEFAULT_CHUNKS):
     """Corner plans of global rows [row0, row0 + nrows) as ``[(a, b, plans)]`` parts (local rows
     [a, b) of the block; ``plans[0]`` is the plan row of local row ``a``).
 
@@ -299,7 +314,7 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
     meanwhile instead of waiting. Rows are independent in the approximate transformer, so the
     values do not depend on the chunking. A chunk is dropped once all its rows were used (or
     when the cache is full)."""
-    K = max(32, min(2048, _PLAN_CHUNK_POINTS // max(1, dst_width)))
+    K = max(32, min(2048, chunks.plan_points // max(1, dst_width)))
     parts = []
     r = row0
     end = row0 + nrows
@@ -336,7 +351,8 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
 
 
 def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
-                         method, sx, sy, allow_wrap, out, produced, dst_height=None, reference=False):
+                         method, sx, sy, allow_wrap, out, produced, dst_height=None, reference=False,
+                         chunks=DEFAULT_CHUNKS):
     """The average family for one block into ``out`` (bands, nrows, ncols) float64 and
     ``produced`` (nrows, ncols) uint8 (zeros on entry). With ``dst_height`` (the height of the
     global destination grid) the corner plans are shared between the blocks of a warp."""
@@ -351,7 +367,7 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
     if dst_height is None:
         parts = [(0, nrows, _corner_plans(transformer, xs, rows_f, allow_wrap))]
     else:
-        parts = _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, allow_wrap)
+        parts = _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, allow_wrap, chunks)
     if all(p[2] is not None for p in parts):
         for a, b, (plan_r0, tl, br, ce) in parts:
             cp = ce if ce is not None else tl
@@ -413,15 +429,12 @@ def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
     return max(0, lo), min(h, max(0, hi))
 
 
-#: source rows of corner coordinates transformed at a time by ``sum`` (bounds the temporaries)
-_SUM_ROWS_CHUNK = 16
-
-
-def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight):
+def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight,
+              chunks=DEFAULT_CHUNKS):
     """Accumulate GDAL's ``sum`` of the block into ``out`` / ``weight`` / ``dweight`` (zeros).
 
     The corners of the source pixels that can reach the block are transformed in chunks of
-    :data:`_SUM_ROWS_CHUNK` source rows (rows are independent in the approximate transformer)
+    ``chunks.sum_rows`` source rows (rows are independent in the approximate transformer)
     and the chunks are spread in source row order, the order of one call over all the rows,
     so the sums are bit for bit the same with bounded temporaries."""
     nb, h, w = src.shape
@@ -437,8 +450,8 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
         and d_gt[4] == 0.0
     )
     xs = np.arange(xoff, xoff + w + 1, dtype=np.float64)
-    for ja in range(j0, j1, _SUM_ROWS_CHUNK):
-        jb = min(j1, ja + _SUM_ROWS_CHUNK)
+    for ja in range(j0, j1, chunks.sum_rows):
+        jb = min(j1, ja + chunks.sum_rows)
         ys = np.arange(yoff + ja, yoff + jb + 1, dtype=np.float64)
         cx, cy, cok = transformer.transform_rows(xs, ys, inverse=True)
         cx = np.array(cx, dtype=np.float64, order="C", copy=None)
@@ -467,10 +480,10 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
         )
 
 
-def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out):
+def _sum_block(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, chunks=DEFAULT_CHUNKS):
     weight = np.zeros((nrows, ncols))
     dweight = np.zeros((nrows, ncols))
-    _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight)
+    _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight, chunks)
     produced = weight > 0.0
     density = np.where(produced, dweight / np.where(produced, weight, 1.0), 0.0)
     return ReduceResult(out, produced, density)
@@ -494,6 +507,7 @@ def warp_reduce_block(
     band_produced: np.ndarray,
     src_dtype: np.dtype | None = None,
     reference: bool = False,
+    chunks: ReduceChunks = DEFAULT_CHUNKS,
 ) -> None:
     """Block kernel of :mod:`raster_core.warp` for the reduce family (its documented contract).
 
@@ -502,6 +516,8 @@ def warp_reduce_block(
     values into ``out``, the band density into ``out_density`` (``sum`` only; it stays 1.0
     for the average family) and 1 into ``band_produced`` where a band got a value. The Int16
     ``mode == -1`` pixels that GDAL 3.10 drops are produced (documented deviation).
+    ``chunks`` says how the work is cut (corner-plan chunks, ``sum``'s corner rows); the values
+    do not depend on it.
 
     Examples
     --------
@@ -539,16 +555,16 @@ def warp_reduce_block(
         and c1 > c0
     ):
         _sum_block_into(src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0, out, out_density,
-                        band_produced)
+                        band_produced, chunks)
         return
     if method != "sum" and direct and method in REDUCE_METHODS:
         _average_family_block(method, src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0,
                               int(dst_shape[1]), int(dst_shape[0]), float(xscale), float(yscale), out,
-                              band_produced, reference)
+                              band_produced, reference, chunks)
         return
     res = reduce_block(
         src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
-        method, scale=(float(xscale), float(yscale)), out=out if direct else None,
+        method, scale=(float(xscale), float(yscale)), out=out if direct else None, chunks=chunks,
     )
     if not direct:
         out[...] = res.values
@@ -568,7 +584,7 @@ def _checked_source(src: np.ndarray, valid: np.ndarray | None, density: np.ndarr
 
 
 def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
-                          dst_width, dst_height, sx, sy, out, band_produced, reference=False):
+                          dst_width, dst_height, sx, sy, out, band_produced, reference=False, chunks=DEFAULT_CHUNKS):
     """:func:`warp_reduce_block` for the average family: values straight into the caller's
     ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
     src, valid_u8, dens = _checked_source(src, valid, density)
@@ -588,14 +604,14 @@ def _average_family_block(method, src, valid, density, xoff, yoff, transformer, 
     else:
         produced = np.zeros((nrows, ncols), np.uint8)
     _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
-                         method, sx, sy, allow_wrap, out, produced, dst_height, reference)
+                         method, sx, sy, allow_wrap, out, produced, dst_height, reference, chunks)
     for b in range(nb):
         if b > 0 or produced is not bp:
             band_produced[b] = produced
 
 
 def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows, out, out_density,
-                    band_produced):
+                    band_produced, chunks=DEFAULT_CHUNKS):
     """:func:`warp_reduce_block` for ``sum`` with one block-sized float64 temporary at most:
     the weight sums accumulate in ``out_density[0]`` (the density is then 1 where produced);
     with a source density, the density-weight sums do (divided in place by the weight sums)."""
@@ -607,7 +623,8 @@ def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, nc
     weight = np.zeros((nrows, ncols)) if dens.size else acc
     dweight = acc if dens.size else np.zeros((0, 0))
     if h > 0 and w > 0:
-        _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight)
+        _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight,
+                  chunks)
     produced = weight > 0.0
     if dens.size:
         # dweight / weight where produced, 0 elsewhere (the values of _sum_block's density)

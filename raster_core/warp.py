@@ -639,6 +639,7 @@ def execute_plan(
     block_rows: int | None = None,
     return_mask: bool = True,
     reference_kernels: bool = False,
+    reduce_chunks: Any = None,
 ) -> np.ndarray | None:
     """Warp ``source`` (the FULL source, (bands, rows, cols)) into ``destination``.
 
@@ -648,6 +649,8 @@ def execute_plan(
     saves its memory). Inputs must be validated already (see :func:`reproject`).
     ``reference_kernels=True`` runs every pixel through the per-pixel (reference) kernels, which
     the fast kernels (staged rows, shared horizontal sums, integer averages) equal bit for bit.
+    ``reduce_chunks`` (a :class:`raster_core._warp_reduce.ReduceChunks`; None: the default) says
+    how the reduce family cuts its work; like ``block_rows`` it never changes the values.
     """
     dst_rows, dst_cols = plan.dst_shape
     if dst_window is None:
@@ -837,7 +840,7 @@ def execute_plan(
             _warp_reduce.warp_reduce_block(
                 method, src_win, valid, density, (xoff, yoff), plan.src_shape, t, plan.dst_shape,
                 (ga, gb), (c0, c1), plan.xscale, plan.yscale, out, out_density, band_produced, src_win.dtype,
-                reference=reference_kernels,
+                reference=reference_kernels, chunks=reduce_chunks or _warp_reduce.DEFAULT_CHUNKS,
             )
             from raster_core._kernels.interp import write_block
 

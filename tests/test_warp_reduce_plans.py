@@ -5,7 +5,7 @@
   chunk boundaries inside blocks, on the thread count, and must equal ``reduce_block`` (one
   plan per block, no cache) and the exact-transform fallback path's kernels;
 * sum: source-pixel corners are transformed a few source rows at a time
-  (``_SUM_ROWS_CHUNK``); the sums must not depend on it, and ``warp_reduce_block``'s in-place
+  (``ReduceChunks.sum_rows``); the sums must not depend on it, and ``warp_reduce_block``'s in-place
   density must equal ``reduce_block``'s.
 """
 
@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import raster_core._warp_reduce as WR
-from raster_core._warp_reduce import reduce_block, warp_reduce_block
+from raster_core._warp_reduce import DEFAULT_CHUNKS, ReduceChunks, reduce_block, warp_reduce_block
 from raster_core.transform import WarpTransformer
-from raster_core.warp import plan_warp, reproject
+from raster_core.warp import execute_plan, plan_warp
 
 SRC_GT = (400000.0, 30.0, 0.0, 5400000.0, 0.0, -30.0)
 DST_GT = (7.6, 0.00041, 0.0, 48.74, 0.0, -0.00027)  # EPSG:4326, ~1:1 with a y squeeze
@@ -39,7 +39,7 @@ def _setup(method: str):
     return t, p, (w.col_off, w.row_off, w.width, w.height)
 
 
-def _blocks(method, src, valid, dens, t, p, win, blocks, cols=(0, DST_SHAPE[1])):
+def _blocks(method, src, valid, dens, t, p, win, blocks, cols=(0, DST_SHAPE[1]), chunks=DEFAULT_CHUNKS):
     xoff, yoff, xs, ys = win
     s = src[:, yoff:yoff + ys, xoff:xoff + xs]
     v = None if valid is None else valid[yoff:yoff + ys, xoff:xoff + xs]
@@ -54,7 +54,7 @@ def _blocks(method, src, valid, dens, t, p, win, blocks, cols=(0, DST_SHAPE[1]))
         od = np.ones_like(o)
         bp = np.zeros(o.shape, np.uint8)
         warp_reduce_block(method, s, v, d, (xoff, yoff), SRC_SHAPE, t, DST_SHAPE, (a, b), cols, p.xscale, p.yscale,
-                          o, od, bp)
+                          o, od, bp, chunks=chunks)
         out[:, a:b] = o
         dens_out[:, a:b] = od
         prod[:, a:b] = bp
@@ -66,7 +66,7 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_blocks_and_plan_chunks_match_reduce_block(method, monkeypatch):
+def test_blocks_and_plan_chunks_match_reduce_block(method):
     t, p, win = _setup(method)
     src = _source("uint16", bands=2)
     xoff, yoff, xs, ys = win
@@ -74,11 +74,10 @@ def test_blocks_and_plan_chunks_match_reduce_block(method, monkeypatch):
                        DST_SHAPE[1], method, scale=(p.xscale, p.yscale))
     results = []
     for points in (1 << 20, 32 * DST_SHAPE[1], 45 * DST_SHAPE[1]):  # 1 chunk; 32-row chunks; 45-row chunks
-        monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", points)
         for blocks in (
             [(0, 75)], [(0, 7), (7, 40), (40, 41), (41, 75)], [(a, min(a + 10, 75)) for a in range(0, 75, 10)]
         ):
-            out, dens, prod = _blocks(method, src, None, None, t, p, win, blocks)
+            out, dens, prod = _blocks(method, src, None, None, t, p, win, blocks, chunks=ReduceChunks(points))
             results.append((out, dens, prod))
     for out, dens, prod in results:
         assert _same(prod[0].astype(bool), ref.produced)
@@ -91,9 +90,8 @@ def test_blocks_and_plan_chunks_match_reduce_block(method, monkeypatch):
             assert (dens == 1.0).all()
 
 
-def test_column_window_and_masks(monkeypatch):
+def test_column_window_and_masks():
     """A column sub-window with validity and density (general kernel) through the chunked plans."""
-    monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", 20 * DST_SHAPE[1])
     rng = np.random.default_rng(5)
     src = _source("float32")
     valid = rng.random(SRC_SHAPE) > 0.2
@@ -105,7 +103,8 @@ def test_column_window_and_masks(monkeypatch):
         cols = (17, 101)
         ref = reduce_block(src[(slice(None), *sl)], win, valid[sl], dens[sl], t, (17, 0, 84, DST_SHAPE[0]),
                            DST_SHAPE[1], method, scale=(p.xscale, p.yscale))
-        out, dout, prod = _blocks(method, src, valid, dens, t, p, win, [(0, 30), (30, 75)], cols=cols)
+        out, dout, prod = _blocks(method, src, valid, dens, t, p, win, [(0, 30), (30, 75)], cols=cols,
+                                  chunks=ReduceChunks(20 * DST_SHAPE[1]))
         m = ref.produced
         assert _same(prod[0].astype(bool), m)
         assert _same(out[:, m], ref.values[:, m])
@@ -130,15 +129,15 @@ def test_exact_transform_fallback():
         assert _same(out[:, ref.produced], ref.values[:, ref.produced])
 
 
-def test_sum_rows_chunk_invariance(monkeypatch):
+def test_sum_rows_chunk_invariance():
     t, p, win = _setup("sum")
     src = _source("int16")
     xoff, yoff, xs, ys = win
     s = src[:, yoff:yoff + ys, xoff:xoff + xs]
     res = []
     for chunk in (1, 5, 16, 10_000):
-        monkeypatch.setattr(WR, "_SUM_ROWS_CHUNK", chunk)
-        r = reduce_block(s, win, None, None, t, (3, 10, 120, 40), DST_SHAPE[1], "sum", scale=(p.xscale, p.yscale))
+        r = reduce_block(s, win, None, None, t, (3, 10, 120, 40), DST_SHAPE[1], "sum", scale=(p.xscale, p.yscale),
+                         chunks=ReduceChunks(sum_rows=chunk))
         res.append(r)
     for r in res[1:]:
         assert _same(r.values, res[0].values) and _same(r.density, res[0].density)
@@ -146,16 +145,17 @@ def test_sum_rows_chunk_invariance(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["average", "rms", "q3", "max", "sum"])
-def test_threads_identical(method, monkeypatch):
+def test_threads_identical(method):
     """Shared plan chunks under 2 threads (10-row blocks, 32-row chunks: blocks across chunk
     boundaries, threads waiting for / recording the next chunk)."""
-    monkeypatch.setattr(WR, "_PLAN_CHUNK_POINTS", 32 * DST_SHAPE[1])
-    src = _source("uint16")[0]
-    kw = dict(src_transform=SRC_GT, src_crs="EPSG:32632", dst_transform=DST_GT, dst_crs="EPSG:4326",
-              resampling=method)
-    a, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=1, **kw)
-    b, _ = reproject(src, np.zeros(DST_SHAPE, np.uint16), num_threads=2, **kw)
-    assert np.array_equal(a, b)
+    src = _source("uint16")
+    p = plan_warp("EPSG:32632", SRC_GT, SRC_SHAPE, "EPSG:4326", DST_GT, DST_SHAPE, resampling=method)
+    out = []
+    for threads in (1, 2):
+        dst = np.zeros((1, *DST_SHAPE), np.uint16)
+        execute_plan(p, src, dst, num_threads=threads, block_rows=10, reduce_chunks=ReduceChunks(32 * DST_SHAPE[1]))
+        out.append(dst)
+    assert out[0].any() and np.array_equal(out[0], out[1])
 
 
 @pytest.mark.parametrize("dtype", ["uint16", "float32"])

@@ -743,7 +743,8 @@ def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
         prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
         nx = 4 if staged == K_CUBIC16 else xradius - initx + 1
         ny = 4 if staged == K_CUBIC16 else yradius - inity + 1
-        scratch = staged_scratch(full, w if staged != K_NONE else 0, max(nx, 1), max(ny, 1))
+        # (an int64 zero, not the literal: a literal would compile staged_scratch a second time)
+        scratch = staged_scratch(full, w if staged != K_NONE else np.int64(0), max(nx, 1), max(ny, 1))
         for rr in range(nrows):
             if coords == COORDS_PLANNED:
                 fill_row(xs, a + rr, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
