@@ -9,7 +9,7 @@ import pickle
 
 import pytest
 from affine import Affine
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from raster_core.errors import CRSError, InvalidParameterError, RasterCoreError, TransformError
@@ -496,6 +496,7 @@ def _area_of_use(crs):
     size=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),
     densify=st.sampled_from([0, 2, 21]),
 )
+@example(src="EPSG:3035", dst="EPSG:27700", u=(0.0, 0.0, 0.0625, 0.015625), size=(1, 1), densify=0)
 def test_random_grids_vs_rasterio(src, dst, u, size, densify):
     """calculate_default_transform and transform_bounds on random boxes inside both CRSs' areas of use."""
     a, b = _area_of_use(src), _area_of_use(dst)
@@ -532,4 +533,9 @@ def test_random_grids_vs_rasterio(src, dst, u, size, densify):
         return
     got = calculate_default_transform(src, dst, W, H, *box)
     assert got[1:] == ref[1:]
-    assert _same_transform(got[0], ref[0], rel=1e-8)
+    # the grid comes from the same transformed boxes, so the same PROJ difference applies, relative
+    # to the grid's largest coordinate (EPSG:3035 -> EPSG:27700 on a 1 x 1 grid of 43.6 km pixels:
+    # y origin 34320.8479 vs 34320.8483 m, 1.0e-8 of it but 3e-9 of the x origin)
+    scale = max(1.0, *(abs(v) for v in tuple(ref[0])[:6]))
+    assert all(abs(g - r) <= 1e-8 * scale for g, r in zip(tuple(got[0])[:6], tuple(ref[0])[:6], strict=True)), (
+        got[0], ref[0])
