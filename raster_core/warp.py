@@ -640,6 +640,7 @@ def execute_plan(
     return_mask: bool = True,
     reference_kernels: bool = False,
     reduce_chunks: Any = None,
+    row_chunk_points: int | None = None,
 ) -> np.ndarray | None:
     """Warp ``source`` (the FULL source, (bands, rows, cols)) into ``destination``.
 
@@ -650,7 +651,8 @@ def execute_plan(
     ``reference_kernels=True`` runs every pixel through the per-pixel (reference) kernels, which
     the fast kernels (staged rows, shared horizontal sums, integer averages) equal bit for bit.
     ``reduce_chunks`` (a :class:`raster_core._warp_reduce.ReduceChunks`; None: the default) says
-    how the reduce family cuts its work; like ``block_rows`` it never changes the values.
+    how the reduce family cuts its work, ``row_chunk_points`` (None: the default) how many pixels the
+    interpolating row driver plans and warps per call; like ``block_rows`` they never change the values.
     """
     dst_rows, dst_cols = plan.dst_shape
     if dst_window is None:
@@ -694,7 +696,7 @@ def execute_plan(
     def produced_rows(a: int, b: int, zero_width: bool = False) -> np.ndarray:
         if produced_full is not None:
             return produced_full[a:b]
-        # not wanted: the row drivers take a zero-width mask (see rows.row_driver)
+        # not wanted: the row driver takes a zero-width mask (see rows.run_rows)
         return np.zeros((b - a, 0 if zero_width else destination.shape[2]), dtype=np.bool_)
 
     # --- source window and masks (§3)
@@ -851,7 +853,8 @@ def execute_plan(
         from raster_core._kernels.interp import warp_separable_aligned
 
         def warp_rows(coords: Any, a: int, b: int, prod: np.ndarray) -> None:
-            row_kernels.run_rows(kernels, coords, source_args, kernel_args, store_args, dest_args(a, b, prod))
+            row_kernels.run_rows(kernels, coords, source_args, kernel_args, store_args, dest_args(a, b, prod),
+                                 row_chunk_points or row_kernels.CHUNK_POINTS)
 
         if fused:
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
@@ -899,7 +902,8 @@ def execute_plan(
             strip_dv = np.ascontiguousarray(dv[a:b, ca:cb]) if dst_valid_full is not None else dv
             row_kernels.run_rows(
                 kernels, _array_coords(X[:, ca:cb], Y[:, ca:cb], ok), source_args, kernel_args, store_args,
-                row_kernels.DestArgs(strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid, strip_prod))
+                row_kernels.DestArgs(strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid, strip_prod),
+                row_chunk_points or row_kernels.CHUNK_POINTS)
             destination[:, a:b, ca:cb] = strip
             prod[:, ca:cb] = strip_prod
 

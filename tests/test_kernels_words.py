@@ -1,14 +1,11 @@
 """Packed tap loads (raster_core._kernels.words): one word holds ``ntaps`` adjacent values and
-``lane`` gives each back bit for bit, for every source dtype the warp kernels take;
-``rows.rest_runs`` finds the runs of pixels left to the per-pixel kernels."""
+``lane`` gives each back bit for bit, for every source dtype the warp kernels take."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from raster_core._kernels.words import LITTLE_ENDIAN, lane, load_word, packs
 
@@ -66,21 +63,3 @@ def test_two_taps_in_one_word(dtype):
 @pytest.mark.parametrize("dtype,ntaps", [("float32", 4), ("int32", 4), ("float64", 2), ("int64", 2)])
 def test_wider_words_are_not_packed(dtype, ntaps):
     assert not _packs(np.zeros(8, dtype=dtype), ntaps)
-
-
-@given(st.lists(st.booleans(), max_size=70))
-def test_rest_runs_cover_exactly_the_true_flags(bits):
-    from raster_core._kernels.rows import rest_runs
-
-    n = len(bits)
-    pad = np.zeros((n + 7) // 8 * 8, dtype=bool)
-    pad[:n] = bits
-    runs = np.empty((n // 2 + 1, 2), dtype=np.int64)
-    k = rest_runs(pad.view(np.uint64), pad[:n], runs)
-    covered = np.zeros(n, dtype=bool)
-    for a, b in runs[:k]:
-        assert b > a
-        covered[a:b] = True
-    assert (covered == pad[:n]).all()
-    assert all(runs[i, 1] < runs[i + 1, 0] for i in range(k - 1))  # maximal, ordered runs
-

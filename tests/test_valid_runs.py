@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from raster_core._kernels.args import KernelArgs, SourceArgs, StoreArgs
+from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core._kernels.interp import _loop_separable, first_taps, valid_runs
 from raster_core.resampling import METHOD_CODES
 
@@ -26,8 +26,8 @@ def _warp(src: np.ndarray, valid: np.ndarray, runs: np.ndarray | None, X: np.nda
     dst = np.full((1, *X.shape), -1.0)
     produced = np.zeros(X.shape, np.bool_)
     assert first_taps(METHOD_CODES[method], False, radius, radius)[0] <= 0
-    _loop_separable(source, kernel, X, Y, np.ones(X.shape, np.bool_), dst, np.ones((1, 1), np.uint8), False, store,
-                    produced)
+    dest = DestArgs(dst, 0, np.ones((1, 1), np.uint8), False, produced)
+    _loop_separable(source, kernel, X, Y, np.ones(X.shape, np.bool_), dest, store)
     return dst, produced
 
 

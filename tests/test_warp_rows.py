@@ -140,6 +140,34 @@ def test_staged_windows_and_produced_mask(method: str, grid: int, rows: tuple[in
     assert np.array_equal(ma, mb)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    grid=st.integers(0, len(GRIDS) - 1),
+    method=st.sampled_from(["near", "bilinear", "cubic", "lanczos"]),
+    chunk_rows=st.integers(1, 40),
+    extra=st.integers(0, 50),
+    nodata=st.booleans(),
+)
+def test_row_chunks_do_not_change_values(grid: int, method: str, chunk_rows: int, extra: int, nodata: bool) -> None:
+    """The row driver cuts a block into chunks of rows (coordinates, staged kernel, per-pixel kernel
+    per chunk); any chunk size, including one row and sizes that do not divide the block, gives the
+    default's pixels and produced mask."""
+    dst_crs, tf, shape = GRIDS[grid]
+    src = _source("uint16", 0 if nodata else None)
+    plan = plan_warp(SRC_CRS, SRC_TF, src.shape[1:], dst_crs, tf, shape, resampling=method)
+
+    def run(points: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        dst = np.full((2, *shape), 7, dtype=np.uint16)
+        mask = execute_plan(plan, src, dst, src_nodata=0 if nodata else None, dst_nodata=0 if nodata else None,
+                            num_threads=1, row_chunk_points=points)
+        return dst, mask
+
+    a, ma = run(None)
+    b, mb = run(chunk_rows * shape[1] + extra)
+    _assert_identical(a, b)
+    assert np.array_equal(ma, mb)
+
+
 _VALUES = [0.0, -0.0, 0.49999999999999994, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 254.5, 255.0, 255.49, 255.5, 256.0,
            -1.0, -1e-300, 1e-300, 65534.5, 65535.4, 65535.5, 7e4, -3.3e4, -32768.4, -32768.6, 32767.5, 1000.0,
            999.6, 1000.4, 3.4028235e38, 3.5e38, -3.5e38, 1e308, math.inf, -math.inf, math.nan, 123.456789]

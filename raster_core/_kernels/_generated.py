@@ -11,9 +11,9 @@ differ whatever the counter says; it also gives each variant its own cache file.
 
 Examples
 --------
->>> from raster_core._kernels.rows import row_driver
->>> row_driver(0, -1, 0, 1).py_func.__qualname__
-'row_driver.drive__0_m1_0_1'
+>>> from raster_core._kernels.rows import _staged_row_kernel
+>>> _staged_row_kernel(3, 0).py_func.__qualname__
+'_staged_row_kernel.staged_rows__3_0'
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def variant_qualname(qualname: str, choice: tuple[int, ...]) -> str:
 
     Examples
     --------
-    >>> variant_qualname("row_driver.<locals>.drive", (3, 2, 0, -1))
-    'row_driver.drive__3_2_0_m1'
+    >>> variant_qualname("_staged_row_kernel.<locals>.staged_rows", (3, -1))
+    '_staged_row_kernel.staged_rows__3_m1'
     """
     base = qualname.replace(".<locals>.", ".")
     return base + "__" + "_".join(str(int(c)).replace("-", "m") for c in choice)

@@ -1,10 +1,11 @@
 """Interpolating warp kernels: near, bilinear, cubic, cubicspline, lanczos (GDAL 3.10 rules).
 
 Per-pixel kernels (``_loop_*``), one per branch of GDAL's dispatch (:func:`pixel_kind`), each
-processing a block of destination pixels whose source pixel coordinates (full-raster,
-continuous, GDAL convention) are given, and writing the results into the destination block with
-GDAL's rounding, clamping, density blending and dst-nodata collision rules; the row drivers of
-:mod:`raster_core._kernels.rows` call them for the pixels their staged kernels leave, and
+processing the pixels flagged in ``OK`` of a block of destination rows whose source pixel
+coordinates (full-raster, continuous, GDAL convention) are given, and writing the results into
+``dest`` (:class:`DestArgs`: row ``r`` of the block is ``dest.dst[:, dest.row0 + r, :]``) with GDAL's
+rounding, clamping, density blending and dst-nodata collision rules; the row driver of
+:mod:`raster_core._kernels.rows` calls them for the pixels its staged kernels leave, and
 :func:`warp_interp_block` runs one on a whole block (the reference in tests). See
 raster_core/warp.py.
 """
@@ -18,7 +19,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
-from raster_core._kernels.args import KernelArgs, SourceArgs, StoreArgs
+from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core.resampling import METHOD_CODES
 
 # method codes (defined once, in raster_core.resampling)
@@ -192,14 +193,16 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
+def _loop_near(source, X, Y, OK, dest, store):
     """Nearest neighbour, with masks, densities and GDAL's write rules (§2.1)."""
     src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
+    dst, drow0, dst_valid, has_dst_valid, produced = dest
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
     fH = float(H)
     for r in range(X.shape[0]):
+        dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
         for c in range(X.shape[1]):
             if not OK[r, c]:
                 continue
@@ -227,24 +230,26 @@ def _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
             if has_dst_valid and dst_valid[r, c] == 0:
                 rhod = 0.0
             for b in range(nb):
-                cur = float(dst[b, r, c]) if cdens < 0.9999 else 0.0
-                dst[b, r, c] = _convert(float(src[b, r0 + isy, c0 + isx]), cdens, cur, rhod, work_kind, wmin,
+                cur = float(dst[b, dr, c]) if cdens < 0.9999 else 0.0
+                dst[b, dr, c] = _convert(float(src[b, r0 + isy, c0 + isx]), cdens, cur, rhod, work_kind, wmin,
                                         wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_valid, store, produced):
+def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
     """Bilinear 4-sample, or cubic 4x4 with GDAL's bilinear fallback (§2.2, §2.3 case A).
 
     Per-band sums are scalars (no accumulator arrays: those defeat LLVM's register allocation)."""
     src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
+    dst, drow0, dst_valid, has_dst_valid, produced = dest
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
     fH = float(H)
     masked = has_valid or has_dens
     for r in range(X.shape[0]):
+        dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
         for c in range(X.shape[1]):
             if not OK[r, c]:
                 continue
@@ -318,8 +323,8 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
                             q3 = (cx0 * src[b, sy0 + 2, sx0 - 1] + cx1 * src[b, sy0 + 2, sx0]
                                   + cx2 * src[b, sy0 + 2, sx0 + 1] + cx3 * src[b, sy0 + 2, sx0 + 2])
                             val = cy0 * q0 + cy1 * q1 + cy2 * q2 + cy3 * q3
-                            cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
-                            dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
+                            cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
+                            dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin,
                                                     dmax, dst_nodata, collide)
                         continue
             # 4-sample bilinear (§2.2)
@@ -384,8 +389,8 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
                            + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
                     if div != 1.0:
                         val = val / div
-                    cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
-                    dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                    cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
+                    dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                             dst_nodata, collide)
             else:
                 for b in range(nb):
@@ -400,17 +405,18 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dst, dst_valid, has_dst_va
                         val += src[b, r0 + y1, c0 + x1] * m3
                     if div != 1.0:
                         val = val / div
-                    cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
-                    dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                    cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
+                    dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                             dst_nodata, collide)
     return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced):
+def _loop_separable(source, kernel, X, Y, OK, dest, store):
     """General separable path (§2.4, §2.5, §2.6): bilinear/cubic downsampling, cubicspline, lanczos."""
     meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
     src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
+    dst, drow0, dst_valid, has_dst_valid, produced = dest
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     nb = src.shape[0]
     fW = float(W)
@@ -420,6 +426,7 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
     wx = np.empty(2 * xradius + 2)
     wy = np.empty(2 * yradius + 2)
     for r in range(X.shape[0]):
+        dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
         for c in range(X.shape[1]):
             if not OK[r, c]:
                 continue
@@ -601,8 +608,8 @@ def _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, sto
                     val += wy[j] * rv
                 if divide:
                     val = val / wt
-                cur = float(dst[b, r, c]) if rho < 0.9999 else 0.0
-                dst[b, r, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
+                dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                         dst_nodata, collide)
     return 0
 
@@ -642,15 +649,15 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
                         H, W, valid, False)
     store = StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin), float(dmax),
                       float(dst_nodata), bool(collide))
+    dest = DestArgs(dst, 0, dst_valid, bool(has_dst_valid), produced)
     kind = pixel_kind(method, xscale, yscale, fast_path, W, H, xradius, yradius)
     if kind == P_NEAR:
-        return _loop_near(source, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
+        return _loop_near(source, X, Y, OK, dest, store)
     if kind == P_BILINEAR4 or kind == P_CUBIC16:
-        return _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, fast_path, dst, dst_valid, has_dst_valid, store,
-                             produced)
+        return _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, fast_path, dest, store)
     kernel = KernelArgs(int(method), float(xscale), float(yscale), int(xradius), int(yradius), bool(fast_path),
                         False)
-    return _loop_separable(source, kernel, X, Y, OK, dst, dst_valid, has_dst_valid, store, produced)
+    return _loop_separable(source, kernel, X, Y, OK, dest, store)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -702,14 +709,16 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def warp_near_direct(source, X, Y, OK, dst, produced):
+def warp_near_direct(source, X, Y, OK, dest):
     """Nearest neighbour copy when source, working and destination types are equal and no
     density, blending or collision rule applies (GDAL's dedicated nearest kernels)."""
     src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
+    dst, drow0, _dv, _has_dv, produced = dest
     nb = src.shape[0]
     fW = float(W)
     fH = float(H)
     for r in range(X.shape[0]):
+        dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
         for c in range(X.shape[1]):
             if not OK[r, c]:
                 continue
@@ -727,7 +736,7 @@ def warp_near_direct(source, X, Y, OK, dst, produced):
                 continue
             produced[r, c] = 1
             for b in range(nb):
-                dst[b, r, c] = src[b, r0 + isy, c0 + isx]
+                dst[b, dr, c] = src[b, r0 + isy, c0 + isx]
     return 0
 
 

@@ -31,17 +31,18 @@ What it takes for Numba/LLVM to vectorise these loops (each measured):
   (``WX[k, c]``) rather than through views made per row, each of which costs atomic
   reference counts.
 
-The kernels are generated (:func:`_staged_row_kernel`, :func:`row_driver`) with the staged kind,
-the per-pixel kernel and the store class as compile-time constants, chosen by one pure function
-of the plan (:func:`select_row_kernels`): a first warp compiles only its own kernels, and no
+The staged kernels are generated (:func:`_staged_row_kernel`) with the staged kind and the store
+class as compile-time constants, chosen with the per-pixel kernel by one pure function of the plan
+(:func:`select_row_kernels`): a first warp compiles only its own kernels, and no
 code is inlined at Numba's IR level (which cost tens of seconds of compilation per kind). The
 kernels take their arguments in a few named tuples (:class:`SourceArgs`, :class:`KernelArgs`,
 :class:`StoreArgs`, :class:`DestArgs`, and the coordinates).
 
 Numba links each callee's LLVM code into its caller and optimises it again there (measured: a
-driver's machine code contains its staged and per-pixel kernels), so a function's compile time
-grows with everything below it; the call tree is kept shallow: driver -> staged kernel or
-per-pixel kernel -> small helpers.
+compiled driver's machine code contained its staged and per-pixel kernels, and cost 2.2 s of
+compilation per data type), so a function's compile time grows with everything below it. The row
+driver (:func:`run_rows`) is therefore Python, calling the coordinate filler, the staged kernel and
+the per-pixel kernel once per chunk of rows; below them the tree is one level of small helpers.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ import numpy as np
 
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
-from raster_core._kernels.approx import fill_row
+from raster_core._kernels.approx import fill_rows
 from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core._kernels.interp import (
     BILINEAR,
@@ -108,17 +109,6 @@ def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_
     if src_w < xradius - initx + 1 or src_h < yradius - inity + 1:
         return K_NONE
     return K_SEPARABLE
-
-
-@numba.njit(nogil=True, cache=CACHE)
-def staged_scratch(src, n, nx, ny):
-    """Row buffers of the staged kernels (:func:`_staged_row_kernel`) for rows of ``n`` pixels and
-    kernels of ``nx`` x ``ny`` taps (exact sizes: no slicing, which would lose the C layout), allocated once per block
-    (per-row allocations cost a few % of a warp). Separate arrays, not rows of one: LLVM then
-    needs no run-time overlap checks between them."""
-    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
-            np.empty(n), np.empty(n), np.empty((nx, n)), np.empty((ny, n)), np.empty((4, n), dtype=src.dtype),
-            np.empty((8, n), dtype=src.dtype), np.empty((ny, n), dtype=np.uint64))
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -199,7 +189,7 @@ def _cubic4_weights(D, WK):
 class PlannedCoords(NamedTuple):
     """Rows [a, b) x columns [c0, c1) of a recorded approximate-transformer plan
     (:class:`raster_core.transform.RowPlan`: fixed points ``f_*``, linear segments ``p_*``, exact
-    points ``e_*``), filled one row at a time by :func:`raster_core._kernels.approx.fill_row`."""
+    points ``e_*``), filled a chunk of rows at a time by :func:`raster_core._kernels.approx.fill_rows`."""
 
     xs: np.ndarray
     a: int
@@ -254,7 +244,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
     """
 
     @njit_variant(kind, sclass)
-    def staged_row(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch):
+    def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST, scratch):
         H = source.height
         W = source.width
         # row pitch and offset of the window in the flat source (exact in double arithmetic too)
@@ -270,267 +260,279 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
         direct = kernel.direct_near
         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         nb = flat.shape[0]
-        n = X.shape[0]
+        n = XS.shape[1]
         fW = float(W)
         fH = float(H)
         fxo = float(xoff)
         fyo = float(yoff)
-        # row buffers, allocated once per block by the caller (staged_scratch)
+        # row buffers, allocated once per call of run_rows (row_scratch)
         # (no aliases of these names: each costs two atomic reference counts per row)
         IDX, D, E, WT, ACC, SUMX, SUMY, WTM, WX, WY, G, G8, P = scratch
-        if kind == K_NEAR:
+        nrest = 0
+        for r in range(XS.shape[0]):
+            X = XS[r]
+            Y = YS[r]
+            OK = OKS[r]
+            produced = PRODUCED[r]
+            rest = REST[r]
+            drow = drow0 + r
+            if kind == K_NEAR:
+                for c in range(n):
+                    Xf = X[c]
+                    Yf = Y[c]
+                    inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+                    ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
+                    iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
+                    IDX[c] = iy * pitch + ix + base if inw else _SKIP
+                    D[c] = float(iy * W + ix)  # the pixel's index in the window's mask
+                if has_valid:
+                    vflat = valid.reshape(H * W)
+                    for c in range(n):
+                        i = IDX[c]
+                        IDX[c] = i if vflat[np.uint64(D[c])] != 0 else _SKIP
+                for b in range(nb):
+                    fb = flat[b]
+                    out = dst[b, drow]
+                    if direct:
+                        for c in range(n):
+                            i = IDX[c]
+                            v = fb[np.uint64(max(i, 0))]
+                            out[c] = v if i >= 0 else out[c]
+                    else:
+                        for c in range(n):
+                            i = IDX[c]
+                            w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
+                                       dmax, dst_nodata, collide)
+                            out[c] = w if i >= 0 else out[c]
+                for c in range(n):
+                    produced[c] = produced[c] | (IDX[c] >= 0)
+                continue
+
+            if kind == K_BILINEAR4:
+                lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
+            elif kind == K_CUBIC16:
+                lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
+            else:
+                lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
             for c in range(n):
                 Xf = X[c]
                 Yf = Y[c]
                 inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
-                ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
-                iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
-                IDX[c] = iy * pitch + ix + base if inw else _SKIP
-                D[c] = float(iy * W + ix)  # the pixel's index in the window's mask
-            if has_valid:
-                vflat = valid.reshape(H * W)
-                for c in range(n):
-                    i = IDX[c]
-                    IDX[c] = i if vflat[np.uint64(D[c])] != 0 else _SKIP
-            for b in range(nb):
-                fb = flat[b]
-                out = dst[b, drow]
-                if direct:
-                    for c in range(n):
-                        i = IDX[c]
-                        v = fb[np.uint64(max(i, 0))]
-                        out[c] = v if i >= 0 else out[c]
-                else:
-                    for c in range(n):
-                        i = IDX[c]
-                        w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
-                                   dmax, dst_nodata, collide)
-                        out[c] = w if i >= 0 else out[c]
+                dx = Xf - fxo
+                dy = Yf - fyo
+                fx = np.floor(dx - 0.5)
+                fy = np.floor(dy - 0.5)
+                # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
+                ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+                # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
+                # no 64-bit integer multiply in the vectorised loop
+                fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
+                IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
+                D[c] = dx - 0.5 - fx
             for c in range(n):
-                produced[c] = produced[c] | (IDX[c] >= 0)
-            return 0
+                dy = Y[c] - fyo
+                E[c] = dy - 0.5 - np.floor(dy - 0.5)
+            if has_valid and kind != K_SEPARABLE:
+                # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
+                # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
+                ntap = 2 if kind == K_BILINEAR4 else 4
+                _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, lo_x, lo_y)
+            if kind == K_BILINEAR4:
+                # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
+                # below GDAL's 1e-5 cut
+                uW = np.uint64(pitch)
+                packed = packs(flat, 2)
+                for b in range(nb):
+                    fb = flat[b]
+                    out = dst[b, drow]
+                    # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
+                    # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
+                    if packed:
+                        for c in range(n):
+                            i = np.uint64(max(IDX[c], 0))
+                            P[0, c] = load_word(fb, i, 2)
+                            P[1, c] = load_word(fb, i + uW, 2)
+                        for c in range(n):
+                            G[0, c] = lane(P[0, c], 0, fb)
+                            G[1, c] = lane(P[0, c], 1, fb)
+                        for c in range(n):
+                            G[2, c] = lane(P[1, c], 0, fb)
+                            G[3, c] = lane(P[1, c], 1, fb)
+                    else:
+                        for c in range(n):
+                            i = np.uint64(max(IDX[c], 0))
+                            j = i + uW
+                            G[0, c] = fb[i]
+                            G[1, c] = fb[i + _U1]
+                            G[2, c] = fb[j]
+                            G[3, c] = fb[j + _U1]
+                    for c in range(n):
+                        rx = 1.0 - D[c]
+                        ry = 1.0 - E[c]
+                        m0 = rx * ry
+                        m1 = (1.0 - rx) * ry
+                        m2 = rx * (1.0 - ry)
+                        m3 = (1.0 - rx) * (1.0 - ry)
+                        val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
+                        val = val / (m0 + m1 + m2 + m3)
+                        w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
+                nrest += _finish(IDX, produced, rest)
+                continue
 
-        if kind == K_BILINEAR4:
-            lo_x, hi_x, lo_y, hi_y = 0.0, 1.0, 0.0, 1.0
-        elif kind == K_CUBIC16:
-            lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
-        else:
-            lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
-        for c in range(n):
-            Xf = X[c]
-            Yf = Y[c]
-            inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
-            dx = Xf - fxo
-            dy = Yf - fyo
-            fx = np.floor(dx - 0.5)
-            fy = np.floor(dy - 0.5)
-            # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
-            ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
-            # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
-            # no 64-bit integer multiply in the vectorised loop
-            fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
-            IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
-            D[c] = dx - 0.5 - fx
-        for c in range(n):
-            dy = Y[c] - fyo
-            E[c] = dy - 0.5 - np.floor(dy - 0.5)
-        if has_valid and kind != K_SEPARABLE:
-            # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
-            # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
-            ntap = 2 if kind == K_BILINEAR4 else 4
-            _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, lo_x, lo_y)
-        if kind == K_BILINEAR4:
-            # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
-            # below GDAL's 1e-5 cut
+            # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
+            if kind == K_CUBIC16:
+                nx = 4
+                ny = 4
+            else:
+                nx = xradius - initx + 1
+                ny = yradius - inity + 1
+            if kind == K_CUBIC16:
+                if not packs(flat, 4):
+                    # (packed taps: the fused loop below computes the weights from D and E itself, which
+                    # is faster than 8 passes writing them to memory and reading them back, even when
+                    # they are recomputed for each band)
+                    _cubic4_weights(D, WX)
+                    _cubic4_weights(E, WY)
+            else:
+                SUMX[:] = 0.0
+                SUMY[:] = 0.0
+                _tap_weights(meth, D, initx, sx, WX, SUMX)
+                _tap_weights(meth, E, inity, sy, WY, SUMY)
+                if has_valid:
+                    _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
+                for c in range(n if not has_valid else 0):
+                    wt = SUMX[c] * SUMY[c]
+                    i = IDX[c]
+                    if fast_path:
+                        ok = wt != 0.0
+                        WT[c] = wt
+                    else:
+                        ok = (wt != 0.0) & (wt >= 1e-6)
+                        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                    IDX[c] = i if (ok or i < 0) else _REST
+            # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
+            # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
+            z = -0.0 if kind == K_CUBIC16 else 0.0
             uW = np.uint64(pitch)
-            packed = packs(flat, 2)
             for b in range(nb):
                 fb = flat[b]
-                out = dst[b, drow]
-                # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
-                # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
-                if packed:
-                    for c in range(n):
-                        i = np.uint64(max(IDX[c], 0))
-                        P[0, c] = load_word(fb, i, 2)
-                        P[1, c] = load_word(fb, i + uW, 2)
-                    for c in range(n):
-                        G[0, c] = lane(P[0, c], 0, fb)
-                        G[1, c] = lane(P[0, c], 1, fb)
-                    for c in range(n):
-                        G[2, c] = lane(P[1, c], 0, fb)
-                        G[3, c] = lane(P[1, c], 1, fb)
-                else:
-                    for c in range(n):
-                        i = np.uint64(max(IDX[c], 0))
-                        j = i + uW
-                        G[0, c] = fb[i]
-                        G[1, c] = fb[i + _U1]
-                        G[2, c] = fb[j]
-                        G[3, c] = fb[j + _U1]
-                for c in range(n):
-                    rx = 1.0 - D[c]
-                    ry = 1.0 - E[c]
-                    m0 = rx * ry
-                    m1 = (1.0 - rx) * ry
-                    m2 = rx * (1.0 - ry)
-                    m3 = (1.0 - rx) * (1.0 - ry)
-                    val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
-                    val = val / (m0 + m1 + m2 + m3)
-                    w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                    out[c] = w if IDX[c] >= 0 else out[c]
-            return _finish(IDX, produced, rest)
-
-        # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
-        if kind == K_CUBIC16:
-            nx = 4
-            ny = 4
-        else:
-            nx = xradius - initx + 1
-            ny = yradius - inity + 1
-        if kind == K_CUBIC16:
-            if not packs(flat, 4):
-                # (packed taps: the fused loop below computes the weights from D and E itself, which
-                # is faster than 8 passes writing them to memory and reading them back, even when
-                # they are recomputed for each band)
-                _cubic4_weights(D, WX)
-                _cubic4_weights(E, WY)
-        else:
-            SUMX[:] = 0.0
-            SUMY[:] = 0.0
-            _tap_weights(meth, D, initx, sx, WX, SUMX)
-            _tap_weights(meth, E, inity, sy, WY, SUMY)
-            if has_valid:
-                _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
-            for c in range(n if not has_valid else 0):
-                wt = SUMX[c] * SUMY[c]
-                i = IDX[c]
-                if fast_path:
-                    ok = wt != 0.0
-                    WT[c] = wt
-                else:
-                    ok = (wt != 0.0) & (wt >= 1e-6)
-                    WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
-                IDX[c] = i if (ok or i < 0) else _REST
-        # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
-        # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
-        z = -0.0 if kind == K_CUBIC16 else 0.0
-        uW = np.uint64(pitch)
-        for b in range(nb):
-            fb = flat[b]
-            # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
-            # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
-            if nx == 2 and ny == 4:
-                # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
-                # vectorised loop with the sums unrolled in the same order
-                for c in range(n):
-                    k = np.uint64(max(IDX[c], 0))
-                    G8[0, c] = fb[k]
-                    G8[1, c] = fb[k + _U1]
-                    k = k + uW
-                    G8[2, c] = fb[k]
-                    G8[3, c] = fb[k + _U1]
-                    k = k + uW
-                    G8[4, c] = fb[k]
-                    G8[5, c] = fb[k + _U1]
-                    k = k + uW
-                    G8[6, c] = fb[k]
-                    G8[7, c] = fb[k + _U1]
-                for c in range(n):
-                    w0 = WX[0, c]
-                    w1 = WX[1, c]
-                    acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
-                    acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
-                    acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
-                    acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
-                    ACC[c] = acc
-            elif nx == 2:
-                for c in range(n):
-                    k = np.uint64(max(IDX[c], 0))
-                    w0 = WX[0, c]
-                    w1 = WX[1, c]
-                    acc = z
-                    for j in range(ny):
-                        rv = z + w0 * float(fb[k])
-                        rv = rv + w1 * float(fb[k + _U1])
-                        acc = acc + WY[j, c] * rv
-                        k = k + uW
-                    ACC[c] = acc
-            elif nx == 4 and packs(flat, 4):
-                # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
-                # them in a vectorised loop (same products and sums, same order)
-                if kind == K_CUBIC16:
-                    # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
-                    # counts vary at run time, keep the per-row loops below: less code to compile)
+                # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
+                # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
+                if nx == 2 and ny == 4:
+                    # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
+                    # vectorised loop with the sums unrolled in the same order
                     for c in range(n):
                         k = np.uint64(max(IDX[c], 0))
-                        P[0, c] = load_word(fb, k, 4)
+                        G8[0, c] = fb[k]
+                        G8[1, c] = fb[k + _U1]
                         k = k + uW
-                        P[1, c] = load_word(fb, k, 4)
+                        G8[2, c] = fb[k]
+                        G8[3, c] = fb[k + _U1]
                         k = k + uW
-                        P[2, c] = load_word(fb, k, 4)
+                        G8[4, c] = fb[k]
+                        G8[5, c] = fb[k + _U1]
                         k = k + uW
-                        P[3, c] = load_word(fb, k, 4)
-                    out = dst[b, drow]
+                        G8[6, c] = fb[k]
+                        G8[7, c] = fb[k + _U1]
                     for c in range(n):
-                        # (one call site per inlined helper: each site costs Numba compile time)
-                        x0, x1, x2, x3 = _cubic4(D[c])
-                        wy = _cubic4(E[c])
+                        w0 = WX[0, c]
+                        w1 = WX[1, c]
+                        acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
+                        acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
+                        acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
+                        acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
+                        ACC[c] = acc
+                elif nx == 2:
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0))
+                        w0 = WX[0, c]
+                        w1 = WX[1, c]
                         acc = z
-                        for j in range(4):
-                            acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
-                        w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                        out[c] = w if IDX[c] >= 0 else out[c]
-                    continue
-                for j in range(ny):
-                    off = np.uint64(j * pitch)
-                    for c in range(n):
-                        P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
-                for j in range(ny):
-                    for c in range(n):
-                        ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
-                                                                                       WX[2, c], WX[3, c], z, fb)
-            elif nx == 4:
-                # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
-                # accumulate them in a vectorised loop (same products and sums, same order)
-                for j in range(ny):
-                    off = j * pitch
-                    for c in range(n):
-                        k = np.uint64(max(IDX[c], 0) + off)
-                        G[0, c] = fb[k]
-                        G[1, c] = fb[k + _U1]
-                        G[2, c] = fb[k + _U2]
-                        G[3, c] = fb[k + _U3]
-                    for c in range(n):
-                        rv = z + WX[0, c] * float(G[0, c])
-                        rv = rv + WX[1, c] * float(G[1, c])
-                        rv = rv + WX[2, c] * float(G[2, c])
-                        rv = rv + WX[3, c] * float(G[3, c])
-                        ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-            else:
-                for c in range(n):
-                    k = np.uint64(max(IDX[c], 0))
-                    acc = z
+                        for j in range(ny):
+                            rv = z + w0 * float(fb[k])
+                            rv = rv + w1 * float(fb[k + _U1])
+                            acc = acc + WY[j, c] * rv
+                            k = k + uW
+                        ACC[c] = acc
+                elif nx == 4 and packs(flat, 4):
+                    # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
+                    # them in a vectorised loop (same products and sums, same order)
+                    if kind == K_CUBIC16:
+                        # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
+                        # counts vary at run time, keep the per-row loops below: less code to compile)
+                        for c in range(n):
+                            k = np.uint64(max(IDX[c], 0))
+                            P[0, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[1, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[2, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[3, c] = load_word(fb, k, 4)
+                        out = dst[b, drow]
+                        for c in range(n):
+                            # (one call site per inlined helper: each site costs Numba compile time)
+                            x0, x1, x2, x3 = _cubic4(D[c])
+                            wy = _cubic4(E[c])
+                            acc = z
+                            for j in range(4):
+                                acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
+                            w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                            out[c] = w if IDX[c] >= 0 else out[c]
+                        continue
                     for j in range(ny):
-                        rv = z
-                        for t in range(nx):
-                            rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
-                        acc = acc + WY[j, c] * rv
-                        k = k + uW
-                    ACC[c] = acc
-            out = dst[b, drow]
-            if kind == K_CUBIC16:  # no normalisation
-                for c in range(n):
-                    w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-                    out[c] = w if IDX[c] >= 0 else out[c]
-            else:
-                for c in range(n):
-                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                               collide)
-                    out[c] = w if IDX[c] >= 0 else out[c]
-        return _finish(IDX, produced, rest)
+                        off = np.uint64(j * pitch)
+                        for c in range(n):
+                            P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
+                    for j in range(ny):
+                        for c in range(n):
+                            ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
+                                                                                           WX[2, c], WX[3, c], z, fb)
+                elif nx == 4:
+                    # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
+                    # accumulate them in a vectorised loop (same products and sums, same order)
+                    for j in range(ny):
+                        off = j * pitch
+                        for c in range(n):
+                            k = np.uint64(max(IDX[c], 0) + off)
+                            G[0, c] = fb[k]
+                            G[1, c] = fb[k + _U1]
+                            G[2, c] = fb[k + _U2]
+                            G[3, c] = fb[k + _U3]
+                        for c in range(n):
+                            rv = z + WX[0, c] * float(G[0, c])
+                            rv = rv + WX[1, c] * float(G[1, c])
+                            rv = rv + WX[2, c] * float(G[2, c])
+                            rv = rv + WX[3, c] * float(G[3, c])
+                            ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
+                else:
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0))
+                        acc = z
+                        for j in range(ny):
+                            rv = z
+                            for t in range(nx):
+                                rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
+                            acc = acc + WY[j, c] * rv
+                            k = k + uW
+                        ACC[c] = acc
+                out = dst[b, drow]
+                if kind == K_CUBIC16:  # no normalisation
+                    for c in range(n):
+                        w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
+                else:
+                    for c in range(n):
+                        w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                                   collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
+            nrest += _finish(IDX, produced, rest)
+            continue
 
-    return staged_row
+        return nrest
+
+    return staged_rows
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -614,51 +616,11 @@ def _finish(IDX, produced, rest):
     return nrest
 
 
-@numba.njit(nogil=True, cache=CACHE)
-def rest_runs(words, flags, runs):
-    """The runs of True in ``flags`` (n,) bool as ``runs[k] = (start, stop)``; returns their
-    number. ``words`` views ``flags`` padded with False to whole uint64 words: words of
-    eight False are skipped at once."""
-    n = flags.shape[0]
-    nr = 0
-    start = -1
-    for k in range(words.shape[0]):
-        if words[k] == 0 and start < 0:
-            continue
-        for c in range(8 * k, min(8 * k + 8, n)):
-            f = flags[c]
-            if f and start < 0:
-                start = c
-            elif (not f) and start >= 0:
-                runs[nr, 0] = start
-                runs[nr, 1] = c
-                nr += 1
-                start = -1
-    if start >= 0:
-        runs[nr, 0] = start
-        runs[nr, 1] = n
-        nr += 1
-    return nr
-
-
-# Generated staged kernels, as module globals: the row drivers below call them by name (a
-# closure over a dispatcher would not be found in the on-disk cache by a new process)
-_STAGED_NEAR = _staged_row_kernel(K_NEAR, S_ANY)
-_STAGED_NEAR_INT = _staged_row_kernel(K_NEAR, S_INT)
-_STAGED_BILINEAR4 = _staged_row_kernel(K_BILINEAR4, S_ANY)
-_STAGED_BILINEAR4_INT = _staged_row_kernel(K_BILINEAR4, S_INT)
-_STAGED_CUBIC16 = _staged_row_kernel(K_CUBIC16, S_ANY)
-_STAGED_CUBIC16_INT = _staged_row_kernel(K_CUBIC16, S_INT)
-_STAGED_SEPARABLE = _staged_row_kernel(K_SEPARABLE, S_ANY)
-_STAGED_SEPARABLE_INT = _staged_row_kernel(K_SEPARABLE, S_INT)
-
-# per-pixel kernels (raster_core._kernels.interp) for the pixels the staged kernels leave
-
-#: source coordinates of a row: from a recorded plan (:class:`PlannedCoords`) or given arrays
-#: (:class:`ArrayCoords`)
-COORDS_PLANNED = 0
-COORDS_ARRAYS = 1
-
+#: destination pixels per chunk of rows of :func:`run_rows` with planned coordinates (fill, staged
+#: kernel, per-pixel kernel). Each chunk costs ~12 us of calls (argument unboxing), which showed
+#: below 64k pixels (random case 12, nearest: 4.1-4.6 ms at 32k, 3.9 ms at 128k); at 256k the
+#: fresh coordinate buffers cost page faults (case 0: 6.2 -> 10-11 ms)
+CHUNK_POINTS = 131072
 
 class RowKernels(NamedTuple):
     """The kernels of a warp's rows, chosen by :func:`select_row_kernels`."""
@@ -699,125 +661,92 @@ def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: boo
     return RowKernels(staged, pixel, sclass)
 
 
-@functools.cache
-def row_driver(staged: int, pixel: int, sclass: int, coords: int) -> Any:
-    """The row driver ``drive(coords, source, kernel, store, dest)`` of one choice of kernels
-    (:func:`select_row_kernels`) and coordinate source (``COORDS_*``), generated with every choice
-    a compile-time constant: a warp compiles its own kernels only.
+def row_scratch(dtype: np.dtype, n: int, nx: int, ny: int) -> tuple:
+    """Row buffers of the staged kernels (:func:`_staged_row_kernel`) for rows of ``n`` pixels and
+    kernels of ``nx`` x ``ny`` taps, of the source ``dtype``; allocated once per call of
+    :func:`run_rows`. Separate C-contiguous arrays at their exact sizes: LLVM then needs no
+    run-time overlap checks between them, and slices would lose the C layout.
 
-    For each destination row: its source coordinates (filled from the recorded plan, or the
-    given arrays), the staged kernel on the interior pixels, then the per-pixel kernel on each
-    run of pixels left (few, mostly at the footprint's edges); with no staged kernel, the
-    per-pixel kernel on the whole row. Rows are independent: the result does not depend on the
-    blocks a warp is cut into.
+    Examples
+    --------
+    >>> [a.shape for a in row_scratch(np.dtype("uint8"), 5, 2, 4)][-5:]
+    [(2, 5), (4, 5), (4, 5), (8, 5), (4, 5)]
     """
+    f = [np.empty(n) for _ in range(7)]
+    return (np.empty(n, dtype=np.int64), *f, np.empty((nx, n)), np.empty((ny, n)), np.empty((4, n), dtype=dtype),
+            np.empty((8, n), dtype=dtype), np.empty((ny, n), dtype=np.uint64))
 
-    @njit_variant(staged, pixel, sclass, coords)
-    def drive(coords_args, source, kernel, store, dest):
-        method, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
-        dst = dest.dst
-        dst_valid = dest.dst_valid
-        has_dst_valid = dest.has_dst_valid
-        produced = dest.produced
-        if coords == COORDS_PLANNED:
-            (xs, a, b, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-             e_ptr, e_col, e_x, e_y, e_ok) = coords_args
-            nrows = b - a
-            w = c1 - c0
-        else:
-            nrows = coords_args.X.shape[0]
-            w = coords_args.X.shape[1]
-        X = np.empty(w)
-        Y = np.empty(w)
-        OK = np.empty(w, dtype=np.bool_)
-        full = source.src
-        flat = full.reshape(full.shape[0], full.shape[1] * full.shape[2])
-        # rest flags padded to whole 8-byte words (zeros), scanned a word at a time by rest_runs
-        rest_pad = np.zeros((w + 7) // 8 * 8, dtype=np.bool_)
-        rest_words = rest_pad.view(np.uint64)
-        rest = rest_pad[:w]
-        runs = np.empty((w // 2 + 1, 2), dtype=np.int64)
-        # a zero-width ``produced`` (rows, 0): the caller does not want the mask, so the kernels
-        # flag one row buffer over and over (no block-sized mask to allocate and fault in)
-        own = produced.shape[1] == 0
-        prow_buf = np.zeros(w if own else 0, dtype=np.bool_)
-        nx = 4 if staged == K_CUBIC16 else xradius - initx + 1
-        ny = 4 if staged == K_CUBIC16 else yradius - inity + 1
-        # (an int64 zero, not the literal: a literal would compile staged_scratch a second time)
-        scratch = staged_scratch(full, w if staged != K_NONE else np.int64(0), max(nx, 1), max(ny, 1))
-        for rr in range(nrows):
-            if coords == COORDS_PLANNED:
-                fill_row(xs, a + rr, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                         e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK)
-            else:
-                X = coords_args.X[rr]
-                Y = coords_args.Y[rr]
-                OK = coords_args.OK[rr]
-            prow = prow_buf if own else produced[rr]
-            drow = dest.row0 + rr
-            if staged == K_NONE:
-                nruns = 1
-                runs[0, 0] = 0
-                runs[0, 1] = w
-                flags = OK
-            else:
-                if staged == K_NEAR:
-                    if sclass == S_INT:
-                        nrest = _STAGED_NEAR_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest, scratch)
-                    else:
-                        nrest = _STAGED_NEAR(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest, scratch)
-                elif staged == K_BILINEAR4:
-                    if sclass == S_INT:
-                        nrest = _STAGED_BILINEAR4_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                      scratch)
-                    else:
-                        nrest = _STAGED_BILINEAR4(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                  scratch)
-                elif staged == K_CUBIC16:
-                    if sclass == S_INT:
-                        nrest = _STAGED_CUBIC16_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                    scratch)
-                    else:
-                        nrest = _STAGED_CUBIC16(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                scratch)
-                else:
-                    if sclass == S_INT:
-                        nrest = _STAGED_SEPARABLE_INT(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                      scratch)
-                    else:
-                        nrest = _STAGED_SEPARABLE(flat, source, kernel, store, X, Y, OK, dst, drow, prow, rest,
-                                                  scratch)
-                if nrest == 0 or pixel == P_NONE:
-                    continue
-                nruns = rest_runs(rest_words, rest, runs)
-                flags = rest
-            for q in range(nruns):
-                q0 = runs[q, 0]
-                q1 = runs[q, 1]
-                nq = q1 - q0
-                Xq = X[q0:q1].reshape(1, nq)
-                Yq = Y[q0:q1].reshape(1, nq)
-                OKq = flags[q0:q1].reshape(1, nq)
-                pq = prow[q0:q1].reshape(1, nq)
-                dv = dst_valid[rr][q0:q1].reshape(1, nq) if has_dst_valid else dst_valid
-                drows = dst[:, drow:drow + 1, q0:q1]
-                if pixel == P_SEPARABLE:
-                    _loop_separable(source, kernel, Xq, Yq, OKq, drows, dv, has_dst_valid, store, pq)
-                elif pixel == P_BILINEAR4:
-                    _loop_4sample(source, Xq, Yq, OKq, False, fast_path, drows, dv, has_dst_valid, store, pq)
-                elif pixel == P_CUBIC16:
-                    _loop_4sample(source, Xq, Yq, OKq, True, fast_path, drows, dv, has_dst_valid, store, pq)
-                elif pixel == P_NEAR:
-                    _loop_near(source, Xq, Yq, OKq, drows, dv, has_dst_valid, store, pq)
-                elif pixel == P_NEAR_DIRECT:
-                    warp_near_direct(source, Xq, Yq, OKq, drows, pq)
-        return 0
 
-    return drive
+def _pixel_kernel(kind: int, source: SourceArgs, kernel: KernelArgs, X: np.ndarray, Y: np.ndarray, OK: np.ndarray,
+                  dest: DestArgs, store: StoreArgs) -> None:
+    if kind == P_SEPARABLE:
+        _loop_separable(source, kernel, X, Y, OK, dest, store)
+    elif kind == P_BILINEAR4 or kind == P_CUBIC16:
+        _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, kernel.fast_path, dest, store)
+    elif kind == P_NEAR:
+        _loop_near(source, X, Y, OK, dest, store)
+    elif kind == P_NEAR_DIRECT:
+        warp_near_direct(source, X, Y, OK, dest)
 
 
 def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: SourceArgs, kernel: KernelArgs,
-             store: StoreArgs, dest: DestArgs) -> None:
-    """Warp the rows of ``coords`` into ``dest`` with the kernels chosen by :func:`select_row_kernels`."""
-    mode = COORDS_PLANNED if isinstance(coords, PlannedCoords) else COORDS_ARRAYS
-    row_driver(kernels.staged, kernels.pixel, kernels.sclass, mode)(coords, source, kernel, store, dest)
+             store: StoreArgs, dest: DestArgs, chunk_points: int = CHUNK_POINTS) -> None:
+    """Warp the rows of ``coords`` into ``dest`` with the kernels chosen by :func:`select_row_kernels`.
+
+    The one row driver of the interpolating warps, a loop over chunks of rows (about
+    ``chunk_points`` pixels each): their source coordinates (filled from the recorded plan, or the
+    given arrays), the staged kernel on the interior pixels, then the per-pixel kernel on the
+    pixels left (few, mostly at the footprint's edges); with no staged kernel, the per-pixel
+    kernel on every pixel. Each stage is compiled on its own and called from here: a compiled
+    driver would compile (and optimise) the kernels it calls once more for each data type.
+    Rows are independent: the result does not depend on the chunks or blocks.
+    """
+    planned = isinstance(coords, PlannedCoords)
+    if isinstance(coords, PlannedCoords):
+        nrows = coords.b - coords.a
+        w = coords.c1 - coords.c0
+    else:
+        nrows, w = coords.X.shape
+    if nrows == 0 or w == 0:
+        return
+    # given coordinates are already in memory: one chunk; planned ones are filled chunk by chunk
+    chunk = max(1, min(nrows, chunk_points // w)) if planned else nrows
+    XB = np.empty((chunk if planned else 0, w))
+    YB = np.empty((chunk if planned else 0, w))
+    OKB = np.empty((chunk if planned else 0, w), dtype=np.bool_)
+    staged = kernels.staged
+    src = source.src
+    if staged != K_NONE:
+        stage = _staged_row_kernel(staged, kernels.sclass)
+        flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
+        if staged == K_CUBIC16:
+            nx = ny = 4
+        else:
+            initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
+            nx = max(kernel.xradius - initx + 1, 1)
+            ny = max(kernel.yradius - inity + 1, 1)
+        scratch = row_scratch(src.dtype, w, nx, ny)
+        REST = np.empty((chunk, w), dtype=np.bool_)
+    # a zero-width ``dest.produced``: the caller does not want the mask, and the kernels flag one
+    # chunk-sized buffer over and over (no block-sized mask to allocate and fault in)
+    own = dest.produced.shape[1] == 0
+    produced_buf = np.zeros((chunk, w), dtype=np.bool_) if own else dest.produced
+    with_dv = dest.has_dst_valid
+    for ra in range(0, nrows, chunk):
+        rb = min(nrows, ra + chunk)
+        n = rb - ra
+        if isinstance(coords, PlannedCoords):
+            X, Y, OK = XB[:n], YB[:n], OKB[:n]
+            fill_rows(coords.xs, coords.a + ra, coords.a + rb, coords.c0, coords.c1, *coords[5:], X, Y, OK)
+        else:
+            X, Y, OK = coords.X[ra:rb], coords.Y[ra:rb], coords.OK[ra:rb]
+        produced = produced_buf[:n] if own else produced_buf[ra:rb]
+        flags = OK
+        if staged != K_NONE:
+            flags = REST[:n]
+            nrest = stage(flat, source, kernel, store, X, Y, OK, dest.dst, dest.row0 + ra, produced, flags, scratch)
+            if nrest == 0 or kernels.pixel == P_NONE:
+                continue
+        rows = DestArgs(dest.dst, dest.row0 + ra, dest.dst_valid[ra:rb] if with_dv else dest.dst_valid, with_dv,
+                        produced)
+        _pixel_kernel(kernels.pixel, source, kernel, X, Y, flags, rows, store)
