@@ -229,22 +229,21 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
     kinds' branches before typing them, so a warp compiles only its own code; closures over
     integers are cached on disk like module-level functions).
 
-    The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow, produced, rest, scratch)``:
-    ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller (a view made per row
-    costs atomic reference counts), read at flat indices ``(row0 + iy) * cols + col0 + ix``; X, Y,
-    OK the row's full-raster source coordinates (1-D);
-    ``dst[:, drow, :]`` the destination row (a C-contiguous ``dst`` lets the stores vectorise);
-    produced (n,) bool. ``kernel.direct_near``: K_NEAR copies values unconverted. Returns the
-    number of pixels left for the per-pixel kernel, flagged in ``rest`` (n,) bool. With a source
-    mask (``source.has_valid``) only pixels whose centre pixel and taps are all valid are staged;
-    densities never come here.
+    The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow0, produced, rest)`` warps a chunk
+    of destination rows: ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller,
+    read at flat indices ``(row0 + iy) * cols + col0 + ix``; X, Y, OK (rows, n) the rows' full-raster
+    source coordinates; ``dst[:, drow0 + r, :]`` destination row ``r`` (a C-contiguous ``dst`` lets
+    the stores vectorise); produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
+    unconverted. Returns the number of pixels left for the per-pixel kernel, flagged in ``rest``
+    (rows, n) bool. With a source mask (``source.has_valid``) only pixels whose centre pixel and taps
+    are all valid are staged; densities never come here.
 
     Each loop writes at most two arrays: more need more run-time alias checks than LLVM's
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
 
     @njit_variant(kind, sclass)
-    def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST, scratch):
+    def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
         H = source.height
         W = source.width
         # row pitch and offset of the window in the flat source (exact in double arithmetic too)
@@ -265,22 +264,31 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
         fH = float(H)
         fxo = float(xoff)
         fyo = float(yoff)
-        # row buffers, allocated once per call of run_rows (row_scratch)
-        # (no aliases of these names: each costs two atomic reference counts per row)
-        IDX, D, E, WT, ACC, SUMX, SUMY, WTM, WX, WY, G, G8, P = scratch
+        # row buffers, allocated once per chunk of rows: separate arrays at their exact sizes (LLVM
+        # then needs no run-time overlap checks between them, and slices would lose the C layout)
+        nxs = 4 if kind == K_CUBIC16 else max(xradius - initx + 1, 1)
+        nys = 4 if kind == K_CUBIC16 else max(yradius - inity + 1, 1)
+        IDX = np.empty(n, dtype=np.int64)
+        D = np.empty(n)
+        E = np.empty(n)
+        WT = np.empty(n)
+        ACC = np.empty(n)
+        SUMX = np.empty(n)
+        SUMY = np.empty(n)
+        WTM = np.empty(n)
+        WX = np.empty((nxs, n))
+        WY = np.empty((nys, n))
+        G = np.empty((4, n), dtype=flat.dtype)
+        G8 = np.empty((8, n), dtype=flat.dtype)
+        P = np.empty((nys, n), dtype=np.uint64)
         nrest = 0
         for r in range(XS.shape[0]):
-            X = XS[r]
-            Y = YS[r]
-            OK = OKS[r]
-            produced = PRODUCED[r]
-            rest = REST[r]
             drow = drow0 + r
             if kind == K_NEAR:
                 for c in range(n):
-                    Xf = X[c]
-                    Yf = Y[c]
-                    inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+                    Xf = XS[r, c]
+                    Yf = YS[r, c]
+                    inw = _in_window(OKS[r, c], Xf, Yf, fxo, fyo, fW, fH)
                     ix = min(int(Xf + 1e-10 if inw else fxo) - xoff, W - 1)
                     iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
                     IDX[c] = iy * pitch + ix + base if inw else _SKIP
@@ -305,7 +313,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                                        dmax, dst_nodata, collide)
                             out[c] = w if i >= 0 else out[c]
                 for c in range(n):
-                    produced[c] = produced[c] | (IDX[c] >= 0)
+                    PRODUCED[r, c] = PRODUCED[r, c] | (IDX[c] >= 0)
                 continue
 
             if kind == K_BILINEAR4:
@@ -315,9 +323,9 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             else:
                 lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
             for c in range(n):
-                Xf = X[c]
-                Yf = Y[c]
-                inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+                Xf = XS[r, c]
+                Yf = YS[r, c]
+                inw = _in_window(OKS[r, c], Xf, Yf, fxo, fyo, fW, fH)
                 dx = Xf - fxo
                 dy = Yf - fyo
                 fx = np.floor(dx - 0.5)
@@ -330,13 +338,13 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
                 D[c] = dx - 0.5 - fx
             for c in range(n):
-                dy = Y[c] - fyo
+                dy = YS[r, c] - fyo
                 E[c] = dy - 0.5 - np.floor(dy - 0.5)
             if has_valid and kind != K_SEPARABLE:
                 # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
                 # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
                 ntap = 2 if kind == K_BILINEAR4 else 4
-                _require_valid_taps(valid, X, Y, xoff, yoff, ntap, ntap, IDX, lo_x, lo_y)
+                _require_valid_taps(valid, XS, YS, r, xoff, yoff, ntap, ntap, IDX, lo_x, lo_y)
             if kind == K_BILINEAR4:
                 # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
                 # below GDAL's 1e-5 cut
@@ -377,7 +385,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                         val = val / (m0 + m1 + m2 + m3)
                         w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                         out[c] = w if IDX[c] >= 0 else out[c]
-                nrest += _finish(IDX, produced, rest)
+                nrest += _finish(IDX, PRODUCED, REST, r)
                 continue
 
             # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
@@ -400,7 +408,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 _tap_weights(meth, D, initx, sx, WX, SUMX)
                 _tap_weights(meth, E, inity, sy, WY, SUMY)
                 if has_valid:
-                    _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
+                    _masked_separable_flags(valid, XS, YS, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
                 for c in range(n if not has_valid else 0):
                     wt = SUMX[c] * SUMY[c]
                     i = IDX[c]
@@ -527,7 +535,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                         w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
                                    collide)
                         out[c] = w if IDX[c] >= 0 else out[c]
-            nrest += _finish(IDX, produced, rest)
+            nrest += _finish(IDX, PRODUCED, REST, r)
             continue
 
         return nrest
@@ -546,7 +554,7 @@ def _packed_row4(g, w0, w1, w2, w3, z, like):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
+def _require_valid_taps(valid, X, Y, r, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
     """Send to the per-pixel kernel (IDX = _REST) the staged pixels whose centre pixel (GDAL's
     centre-pixel rule) or one of whose ``nx`` x ``ny`` taps (the first at ``lo_x``, ``lo_y`` from
     floor(x - 0.5), floor(y - 0.5) in the window) is invalid."""
@@ -558,11 +566,11 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
         i = IDX[c]
         if i < 0:
             continue
-        cx = min(int(X[c] + 1e-10) - xoff, W - 1)
-        cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
+        cx = min(int(X[r, c] + 1e-10) - xoff, W - 1)
+        cy = min(int(Y[r, c] + 1e-10) - yoff, H - 1)
         good = vflat[np.uint64(cy * W + cx)] != 0
-        fx = np.floor(X[c] - xoff - 0.5) + lo_x
-        fy = np.floor(Y[c] - yoff - 0.5) + lo_y
+        fx = np.floor(X[r, c] - xoff - 0.5) + lo_x
+        fy = np.floor(Y[r, c] - yoff - 0.5) + lo_y
         k = np.uint64(fy * W + fx)  # the first tap in the window's mask
         for _ in range(ny):
             if nx == 4:
@@ -580,7 +588,7 @@ def _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y):
+def _masked_separable_flags(valid, X, Y, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
     all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
     total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
@@ -599,20 +607,21 @@ def _masked_separable_flags(valid, X, Y, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM,
         i = IDX[c]
         WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
-    _require_valid_taps(valid, X, Y, xoff, yoff, nx, ny, IDX, lo_x, lo_y)
+    _require_valid_taps(valid, X, Y, r, xoff, yoff, nx, ny, IDX, lo_x, lo_y)
     return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _finish(IDX, produced, rest):
-    """produced |= done; rest = left to the per-pixel kernel; returns how many are left."""
+def _finish(IDX, produced, rest, r):
+    """Row ``r`` of the chunk: produced |= done; rest = left to the per-pixel kernel; returns how
+    many are left."""
     nrest = 0
     for c in range(IDX.shape[0]):
-        produced[c] = produced[c] | (IDX[c] >= 0)
+        produced[r, c] = produced[r, c] | (IDX[c] >= 0)
     for c in range(IDX.shape[0]):
-        r = IDX[c] == _REST
-        rest[c] = r
-        nrest += r
+        left = IDX[c] == _REST
+        rest[r, c] = left
+        nrest += left
     return nrest
 
 
@@ -661,22 +670,6 @@ def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: boo
     return RowKernels(staged, pixel, sclass)
 
 
-def row_scratch(dtype: np.dtype, n: int, nx: int, ny: int) -> tuple:
-    """Row buffers of the staged kernels (:func:`_staged_row_kernel`) for rows of ``n`` pixels and
-    kernels of ``nx`` x ``ny`` taps, of the source ``dtype``; allocated once per call of
-    :func:`run_rows`. Separate C-contiguous arrays at their exact sizes: LLVM then needs no
-    run-time overlap checks between them, and slices would lose the C layout.
-
-    Examples
-    --------
-    >>> [a.shape for a in row_scratch(np.dtype("uint8"), 5, 2, 4)][-5:]
-    [(2, 5), (4, 5), (4, 5), (8, 5), (4, 5)]
-    """
-    f = [np.empty(n) for _ in range(7)]
-    return (np.empty(n, dtype=np.int64), *f, np.empty((nx, n)), np.empty((ny, n)), np.empty((4, n), dtype=dtype),
-            np.empty((8, n), dtype=dtype), np.empty((ny, n), dtype=np.uint64))
-
-
 def _pixel_kernel(kind: int, source: SourceArgs, kernel: KernelArgs, X: np.ndarray, Y: np.ndarray, OK: np.ndarray,
                   dest: DestArgs, store: StoreArgs) -> None:
     if kind == P_SEPARABLE:
@@ -719,13 +712,6 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
     if staged != K_NONE:
         stage = _staged_row_kernel(staged, kernels.sclass)
         flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
-        if staged == K_CUBIC16:
-            nx = ny = 4
-        else:
-            initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
-            nx = max(kernel.xradius - initx + 1, 1)
-            ny = max(kernel.yradius - inity + 1, 1)
-        scratch = row_scratch(src.dtype, w, nx, ny)
         REST = np.empty((chunk, w), dtype=np.bool_)
     # a zero-width ``dest.produced``: the caller does not want the mask, and the kernels flag one
     # chunk-sized buffer over and over (no block-sized mask to allocate and fault in)
@@ -744,7 +730,7 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
         flags = OK
         if staged != K_NONE:
             flags = REST[:n]
-            nrest = stage(flat, source, kernel, store, X, Y, OK, dest.dst, dest.row0 + ra, produced, flags, scratch)
+            nrest = stage(flat, source, kernel, store, X, Y, OK, dest.dst, dest.row0 + ra, produced, flags)
             if nrest == 0 or kernels.pixel == P_NONE:
                 continue
         rows = DestArgs(dest.dst, dest.row0 + ra, dest.dst_valid[ra:rb] if with_dv else dest.dst_valid, with_dv,
