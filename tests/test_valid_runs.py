@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
-from raster_core._kernels.interp import _loop_separable, first_taps, valid_runs
+from raster_core._kernels.interp import _separable_kernel, first_taps, valid_runs
 from raster_core.resampling import METHOD_CODES
 
 
@@ -27,7 +27,7 @@ def _warp(src: np.ndarray, valid: np.ndarray, runs: np.ndarray | None, X: np.nda
     produced = np.zeros(X.shape, np.bool_)
     assert first_taps(METHOD_CODES[method], False, radius, radius)[0] <= 0
     dest = DestArgs(dst, 0, np.ones((1, 1), np.uint8), False, produced)
-    _loop_separable(source, kernel, X, Y, np.ones(X.shape, np.bool_), dest, store)
+    _separable_kernel(1)(source, kernel, X, Y, np.ones(X.shape, np.bool_), dest, store)
     return dst, produced
 
 

@@ -12,13 +12,16 @@ raster_core/warp.py.
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numba
 import numpy as np
 from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
+from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core.resampling import METHOD_CODES
 
@@ -38,7 +41,7 @@ P_NONE = -1  # none needed (the staged nearest kernel does every pixel inside th
 P_NEAR = 0  # _loop_near
 P_BILINEAR4 = 1  # _loop_4sample, bilinear
 P_CUBIC16 = 2  # _loop_4sample, 4x4 cubic with GDAL's bilinear fallback
-P_SEPARABLE = 3  # _loop_separable
+P_SEPARABLE = 3  # _separable_kernel
 P_NEAR_DIRECT = 4  # warp_near_direct
 
 _MAXTAPS = 4096
@@ -411,207 +414,221 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
     return 0
 
 
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _loop_separable(source, kernel, X, Y, OK, dest, store):
-    """General separable path (§2.4, §2.5, §2.6): bilinear/cubic downsampling, cubicspline, lanczos."""
-    meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
-    src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
-    dst, drow0, dst_valid, has_dst_valid, produced = dest
-    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
-    nb = src.shape[0]
-    fW = float(W)
-    fH = float(H)
-    masked = has_valid or has_dens
-    lanczos = meth == LANCZOS
-    wx = np.empty(2 * xradius + 2)
-    wy = np.empty(2 * yradius + 2)
-    for r in range(X.shape[0]):
-        dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
-        for c in range(X.shape[1]):
-            if not OK[r, c]:
-                continue
-            Xf = X[r, c]
-            Yf = Y[r, c]
-            if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
-                continue  # also rejects NaN
-            if masked:  # centre-pixel rule
-                isx = int(Xf + 1e-10) - xoff
-                isy = int(Yf + 1e-10) - yoff
-                if isx >= W:
-                    isx = W - 1
-                if isy >= H:
-                    isy = H - 1
-                if has_valid and valid[isy, isx] == 0:
+@functools.cache
+def _separable_kernel(masked: int) -> Any:
+    """The general separable per-pixel kernel (§2.4, §2.5, §2.6: bilinear/cubic downsampling,
+    cubicspline, lanczos) ``(source, kernel, X, Y, OK, dest, store)``, generated for sources with
+    (``masked=1``: a validity mask or densities) or without a mask, a compile-time constant: an
+    unmasked warp does not compile the masked sums.
+
+    Examples
+    --------
+    >>> _separable_kernel(0).py_func.__qualname__
+    '_separable_kernel.loop_separable__0'
+    """
+
+    @njit_variant(masked)
+    def loop_separable(source, kernel, X, Y, OK, dest, store):
+        meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+        src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
+        dst, drow0, dst_valid, has_dst_valid, produced = dest
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
+        nb = src.shape[0]
+        fW = float(W)
+        fH = float(H)
+        lanczos = meth == LANCZOS
+        wx = np.empty(2 * xradius + 2)
+        wy = np.empty(2 * yradius + 2)
+        for r in range(X.shape[0]):
+            dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
+            for c in range(X.shape[1]):
+                if not OK[r, c]:
                     continue
-                if has_dens and dens[isy, isx] < 1e-9:
-                    continue
-            dx = Xf - xoff
-            dy = Yf - yoff
-            i0 = int(math.floor(dx - 0.5))
-            j0 = int(math.floor(dy - 0.5))
-            d = dx - 0.5 - i0
-            e = dy - 0.5 - j0
-            imin = max(initx, -i0)
-            imax = min(xradius, W - 1 - i0)
-            jmin = max(inity, -j0)
-            jmax = min(yradius, H - 1 - j0)
-            if lanczos:
-                while imin <= imax and (imin - d) * sx < -3.0:
-                    imin += 1
-                while imax >= imin and (imax - d) * sx > 3.0:
-                    imax -= 1
-                while jmin <= jmax and (jmin - e) * sy < -3.0:
-                    jmin += 1
-                while jmax >= jmin and (jmax - e) * sy > 3.0:
-                    jmax -= 1
-            if imin > imax or jmin > jmax:
-                continue
-            nx = imax - imin + 1
-            ny = jmax - jmin + 1
-            if lanczos:
-                # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
-                # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
-                for axis in range(2):
-                    if axis == 0:
-                        n_ = nx
-                        s_ = sx
-                        x0_ = (imin - d) * sx
-                    else:
-                        n_ = ny
-                        s_ = sy
-                        x0_ = (jmin - e) * sy
-                    a = math.pi * x0_
-                    sn = math.sin(a)
-                    cs = math.cos(a)
-                    s3 = math.sin(a / 3.0)
-                    c3 = math.cos(a / 3.0)
-                    st = math.pi * s_
-                    cS = math.cos(st)
-                    sS = math.sin(st)
-                    c3S = math.cos(st / 3.0)
-                    s3S = math.sin(st / 3.0)
-                    for i in range(n_):
-                        if axis == 0:
-                            xv = (i + imin - d) * sx
-                        else:
-                            xv = (i + jmin - e) * sy
-                        if xv == 0.0:
-                            w = 1.0
-                        elif xv <= -3.0 or xv >= 3.0:
-                            w = 0.0
-                        else:
-                            px = math.pi * xv
-                            w = 3.0 * sn * s3 / (px * px)
-                        if axis == 0:
-                            wx[i] = w
-                        else:
-                            wy[i] = w
-                        sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
-                        s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
-            elif meth == CUBIC:
-                for i in range(nx):
-                    wx[i] = _cubic_kernel((i + imin - d) * sx)
-                for j in range(ny):
-                    wy[j] = _cubic_kernel((j + jmin - e) * sy)
-            elif meth == CUBICSPLINE:
-                for i in range(nx):
-                    wx[i] = _bspline_kernel((i + imin - d) * sx)
-                for j in range(ny):
-                    wy[j] = _bspline_kernel((j + jmin - e) * sy)
-            else:
-                for i in range(nx):
-                    wx[i] = max(0.0, 1.0 - abs((i + imin - d) * sx))
-                for j in range(ny):
-                    wy[j] = max(0.0, 1.0 - abs((j + jmin - e) * sy))
-            xa = i0 + imin
-            ya = j0 + jmin
-            rho = 1.0
-            divide = False
-            # masked: a kernel row whose taps are all valid (one look-up in ``runs``) takes the sums
-            # without the per-tap tests, the same operations in the same order
-            use_runs = has_runs and (not has_dens) and nx <= 255
-            if not masked:
-                sumx = 0.0
-                for i in range(nx):
-                    sumx += wx[i]
-                sumy = 0.0
-                for j in range(ny):
-                    sumy += wy[j]
-                wt = sumx * sumy
-                if wt == 0.0:
-                    continue
-                if fast_path:
-                    divide = True
-                else:
-                    if (not lanczos) and wt < 1e-6:
+                Xf = X[r, c]
+                Yf = Y[r, c]
+                if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
+                    continue  # also rejects NaN
+                if masked == 1:  # centre-pixel rule
+                    isx = int(Xf + 1e-10) - xoff
+                    isy = int(Yf + 1e-10) - yoff
+                    if isx >= W:
+                        isx = W - 1
+                    if isy >= H:
+                        isy = H - 1
+                    if has_valid and valid[isy, isx] == 0:
                         continue
-                    divide = abs(wt - 1.0) > 1e-5
-            else:
-                wt = 0.0
-                dacc = 0.0
-                nvalid = 0
-                rall = 0.0
-                for i in range(nx):
-                    rall += wx[i]
-                for j in range(ny):
-                    yy = ya + j
-                    if use_runs and runs[yy, xa] >= nx:
-                        rw = rall
-                        rd = rall
-                        nvalid += nx
-                        wt += wy[j] * rw
-                        dacc += wy[j] * rd
+                    if has_dens and dens[isy, isx] < 1e-9:
                         continue
-                    rw = 0.0
-                    rd = 0.0
+                dx = Xf - xoff
+                dy = Yf - yoff
+                i0 = int(math.floor(dx - 0.5))
+                j0 = int(math.floor(dy - 0.5))
+                d = dx - 0.5 - i0
+                e = dy - 0.5 - j0
+                imin = max(initx, -i0)
+                imax = min(xradius, W - 1 - i0)
+                jmin = max(inity, -j0)
+                jmax = min(yradius, H - 1 - j0)
+                if lanczos:
+                    while imin <= imax and (imin - d) * sx < -3.0:
+                        imin += 1
+                    while imax >= imin and (imax - d) * sx > 3.0:
+                        imax -= 1
+                    while jmin <= jmax and (jmin - e) * sy < -3.0:
+                        jmin += 1
+                    while jmax >= jmin and (jmax - e) * sy > 3.0:
+                        jmax -= 1
+                if imin > imax or jmin > jmax:
+                    continue
+                nx = imax - imin + 1
+                ny = jmax - jmin + 1
+                if lanczos:
+                    # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
+                    # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
+                    for axis in range(2):
+                        if axis == 0:
+                            n_ = nx
+                            s_ = sx
+                            x0_ = (imin - d) * sx
+                        else:
+                            n_ = ny
+                            s_ = sy
+                            x0_ = (jmin - e) * sy
+                        a = math.pi * x0_
+                        sn = math.sin(a)
+                        cs = math.cos(a)
+                        s3 = math.sin(a / 3.0)
+                        c3 = math.cos(a / 3.0)
+                        st = math.pi * s_
+                        cS = math.cos(st)
+                        sS = math.sin(st)
+                        c3S = math.cos(st / 3.0)
+                        s3S = math.sin(st / 3.0)
+                        for i in range(n_):
+                            if axis == 0:
+                                xv = (i + imin - d) * sx
+                            else:
+                                xv = (i + jmin - e) * sy
+                            if xv == 0.0:
+                                w = 1.0
+                            elif xv <= -3.0 or xv >= 3.0:
+                                w = 0.0
+                            else:
+                                px = math.pi * xv
+                                w = 3.0 * sn * s3 / (px * px)
+                            if axis == 0:
+                                wx[i] = w
+                            else:
+                                wy[i] = w
+                            sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
+                            s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+                elif meth == CUBIC:
                     for i in range(nx):
-                        xx = xa + i
-                        if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
-                            continue
-                        nvalid += 1
-                        rw += wx[i]
-                        if has_dens:
-                            rd += wx[i] * dens[yy, xx]
-                        else:
-                            rd += wx[i]
-                    wt += wy[j] * rw
-                    dacc += wy[j] * rd
-                if wt < 1e-6 or dacc < 1e-6:
-                    continue
-                if lanczos and nvalid < (nx * ny) // 2:
-                    continue
-                if abs(wt - 1.0) > 1e-5:
-                    divide = True
-                    rho = dacc / wt
+                        wx[i] = _cubic_kernel((i + imin - d) * sx)
+                    for j in range(ny):
+                        wy[j] = _cubic_kernel((j + jmin - e) * sy)
+                elif meth == CUBICSPLINE:
+                    for i in range(nx):
+                        wx[i] = _bspline_kernel((i + imin - d) * sx)
+                    for j in range(ny):
+                        wy[j] = _bspline_kernel((j + jmin - e) * sy)
                 else:
-                    rho = dacc
-            produced[r, c] = 1
-            if rho < 1e-4:
-                continue
-            rhod = 1.0
-            if has_dst_valid and dst_valid[r, c] == 0:
-                rhod = 0.0
-            for b in range(nb):
-                val = 0.0
-                for j in range(ny):
-                    yy = ya + j
-                    rv = 0.0
-                    if masked and not (use_runs and runs[yy, xa] >= nx):
+                    for i in range(nx):
+                        wx[i] = max(0.0, 1.0 - abs((i + imin - d) * sx))
+                    for j in range(ny):
+                        wy[j] = max(0.0, 1.0 - abs((j + jmin - e) * sy))
+                xa = i0 + imin
+                ya = j0 + jmin
+                rho = 1.0
+                divide = False
+                # masked: a kernel row whose taps are all valid (one look-up in ``runs``) takes the sums
+                # without the per-tap tests, the same operations in the same order
+                use_runs = has_runs and (not has_dens) and nx <= 255
+                if masked == 0:
+                    sumx = 0.0
+                    for i in range(nx):
+                        sumx += wx[i]
+                    sumy = 0.0
+                    for j in range(ny):
+                        sumy += wy[j]
+                    wt = sumx * sumy
+                    if wt == 0.0:
+                        continue
+                    if fast_path:
+                        divide = True
+                    else:
+                        if (not lanczos) and wt < 1e-6:
+                            continue
+                        divide = abs(wt - 1.0) > 1e-5
+                else:
+                    wt = 0.0
+                    dacc = 0.0
+                    nvalid = 0
+                    rall = 0.0
+                    for i in range(nx):
+                        rall += wx[i]
+                    for j in range(ny):
+                        yy = ya + j
+                        if use_runs and runs[yy, xa] >= nx:
+                            rw = rall
+                            rd = rall
+                            nvalid += nx
+                            wt += wy[j] * rw
+                            dacc += wy[j] * rd
+                            continue
+                        rw = 0.0
+                        rd = 0.0
                         for i in range(nx):
                             xx = xa + i
                             if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
                                 continue
-                            rv += wx[i] * src[b, r0 + yy, c0 + xx]
+                            nvalid += 1
+                            rw += wx[i]
+                            if has_dens:
+                                rd += wx[i] * dens[yy, xx]
+                            else:
+                                rd += wx[i]
+                        wt += wy[j] * rw
+                        dacc += wy[j] * rd
+                    if wt < 1e-6 or dacc < 1e-6:
+                        continue
+                    if lanczos and nvalid < (nx * ny) // 2:
+                        continue
+                    if abs(wt - 1.0) > 1e-5:
+                        divide = True
+                        rho = dacc / wt
                     else:
-                        for i in range(nx):
-                            rv += wx[i] * src[b, r0 + yy, c0 + xa + i]
-                    val += wy[j] * rv
-                if divide:
-                    val = val / wt
-                cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
-                dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
-                                        dst_nodata, collide)
-    return 0
+                        rho = dacc
+                produced[r, c] = 1
+                if rho < 1e-4:
+                    continue
+                rhod = 1.0
+                if has_dst_valid and dst_valid[r, c] == 0:
+                    rhod = 0.0
+                for b in range(nb):
+                    val = 0.0
+                    for j in range(ny):
+                        yy = ya + j
+                        rv = 0.0
+                        if masked == 1 and not (use_runs and runs[yy, xa] >= nx):
+                            for i in range(nx):
+                                xx = xa + i
+                                if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
+                                    continue
+                                rv += wx[i] * src[b, r0 + yy, c0 + xx]
+                        else:
+                            for i in range(nx):
+                                rv += wx[i] * src[b, r0 + yy, c0 + xa + i]
+                        val += wy[j] * rv
+                    if divide:
+                        val = val / wt
+                    cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
+                    dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
+                                            dst_nodata, collide)
+        return 0
+
+
+    return loop_separable
 
 
 def pixel_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
@@ -657,7 +674,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
         return _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, fast_path, dest, store)
     kernel = KernelArgs(int(method), float(xscale), float(yscale), int(xradius), int(yradius), bool(fast_path),
                         False)
-    return _loop_separable(source, kernel, X, Y, OK, dest, store)
+    return _separable_kernel(int(has_valid or has_dens))(source, kernel, X, Y, OK, dest, store)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")

@@ -71,7 +71,7 @@ from raster_core._kernels.interp import (
     _cubic_kernel,
     _loop_4sample,
     _loop_near,
-    _loop_separable,
+    _separable_kernel,
     _store_value,
     first_taps,
     kernel_taps,
@@ -114,7 +114,7 @@ def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _tap_weights(meth, D, init, s, WK, SUM):
     """WK[k, c] = kernel((k + init - D[c]) * s) (GDAL's separable tap weights, the arithmetic of
-    ``_loop_separable``) and SUM[c] += WK[k, c] in tap order; one vectorisable loop per tap."""
+    ``interp._separable_kernel``) and SUM[c] += WK[k, c] in tap order; one vectorisable loop per tap."""
     for k in range(WK.shape[0]):
         fk = float(k + init)
         if meth == BILINEAR:
@@ -222,12 +222,43 @@ class ArrayCoords(NamedTuple):
     OK: np.ndarray
 
 
+# tap shapes of the separable staged kinds, each with its own gather-and-sum loops (a kernel
+# compiled for one shape only costs a third less compilation than one holding all four)
+TAPS_ANY = 0  # any nx x ny (and the kinds without separable taps)
+TAPS_2 = 2  # 2 x ny (bilinear widened in y only)
+TAPS_2X4 = 24  # 2 x 4
+TAPS_4 = 4  # 4 x ny (4x4 cubic, cubic/cubicspline at scale ~1, bilinear widened x2)
+
+
+def tap_class(staged: int, kernel: KernelArgs) -> int:
+    """The tap shape class (TAPS_*) of a staged kind and kernel.
+
+    Examples
+    --------
+    >>> tap_class(K_SEPARABLE, KernelArgs(BILINEAR, 1.0, 0.5, 1, 2, True, False))
+    24
+    >>> tap_class(K_CUBIC16, KernelArgs(CUBIC, 1.0, 1.0, 2, 2, True, False))
+    4
+    """
+    if staged == K_CUBIC16:
+        return TAPS_4
+    if staged != K_SEPARABLE:
+        return TAPS_ANY
+    initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
+    nx = kernel.xradius - initx + 1
+    ny = kernel.yradius - inity + 1
+    if nx == 2:
+        return TAPS_2X4 if ny == 4 else TAPS_2
+    return TAPS_4 if nx == 4 else TAPS_ANY
+
+
 @functools.cache
-def _staged_row_kernel(kind: int, sclass: int) -> Any:
-    """The staged kernel of one destination row for the staged ``kind`` and store class
-    ``sclass``, both compile-time constants of the generated function (Numba prunes the other
-    kinds' branches before typing them, so a warp compiles only its own code; closures over
-    integers are cached on disk like module-level functions).
+def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
+    """The staged kernel of chunks of destination rows for the staged ``kind``, the store class
+    ``sclass``, sources with (``masked=1``) or without a validity mask, and the tap shape class
+    ``taps`` (:func:`tap_class`), all compile-time constants of the generated function (Numba
+    prunes the other branches before typing them, so a warp compiles only its own code; closures
+    over integers are cached on disk like module-level functions).
 
     The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow0, produced, rest)`` warps a chunk
     of destination rows: ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller,
@@ -242,7 +273,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
 
-    @njit_variant(kind, sclass)
+    @njit_variant(kind, sclass, masked, taps)
     def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
         H = source.height
         W = source.width
@@ -252,7 +283,6 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
         fpitch = float(pitch)
         fbase = float(base)
         valid = source.valid
-        has_valid = source.has_valid
         xoff = source.xoff
         yoff = source.yoff
         meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
@@ -293,7 +323,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                     iy = min(int(Yf + 1e-10 if inw else fyo) - yoff, H - 1)
                     IDX[c] = iy * pitch + ix + base if inw else _SKIP
                     D[c] = float(iy * W + ix)  # the pixel's index in the window's mask
-                if has_valid:
+                if masked == 1:
                     vflat = valid.reshape(H * W)
                     for c in range(n):
                         i = IDX[c]
@@ -340,7 +370,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
             for c in range(n):
                 dy = YS[r, c] - fyo
                 E[c] = dy - 0.5 - np.floor(dy - 0.5)
-            if has_valid and kind != K_SEPARABLE:
+            if masked == 1 and kind != K_SEPARABLE:
                 # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
                 # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
                 ntap = 2 if kind == K_BILINEAR4 else 4
@@ -407,18 +437,19 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 SUMY[:] = 0.0
                 _tap_weights(meth, D, initx, sx, WX, SUMX)
                 _tap_weights(meth, E, inity, sy, WY, SUMY)
-                if has_valid:
+                if masked == 1:
                     _masked_separable_flags(valid, XS, YS, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
-                for c in range(n if not has_valid else 0):
-                    wt = SUMX[c] * SUMY[c]
-                    i = IDX[c]
-                    if fast_path:
-                        ok = wt != 0.0
-                        WT[c] = wt
-                    else:
-                        ok = (wt != 0.0) & (wt >= 1e-6)
-                        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
-                    IDX[c] = i if (ok or i < 0) else _REST
+                else:
+                    for c in range(n):
+                        wt = SUMX[c] * SUMY[c]
+                        i = IDX[c]
+                        if fast_path:
+                            ok = wt != 0.0
+                            WT[c] = wt
+                        else:
+                            ok = (wt != 0.0) & (wt >= 1e-6)
+                            WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                        IDX[c] = i if (ok or i < 0) else _REST
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
@@ -427,7 +458,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                 fb = flat[b]
                 # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
                 # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
-                if nx == 2 and ny == 4:
+                if taps == TAPS_2X4:
                     # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
                     # vectorised loop with the sums unrolled in the same order
                     for c in range(n):
@@ -451,7 +482,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                         acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
                         acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
                         ACC[c] = acc
-                elif nx == 2:
+                elif taps == TAPS_2:
                     for c in range(n):
                         k = np.uint64(max(IDX[c], 0))
                         w0 = WX[0, c]
@@ -463,7 +494,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                             acc = acc + WY[j, c] * rv
                             k = k + uW
                         ACC[c] = acc
-                elif nx == 4 and packs(flat, 4):
+                elif taps == TAPS_4 and packs(flat, 4):
                     # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
                     # them in a vectorised loop (same products and sums, same order)
                     if kind == K_CUBIC16:
@@ -497,7 +528,7 @@ def _staged_row_kernel(kind: int, sclass: int) -> Any:
                         for c in range(n):
                             ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
                                                                                            WX[2, c], WX[3, c], z, fb)
-                elif nx == 4:
+                elif taps == TAPS_4:
                     # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
                     # accumulate them in a vectorised loop (same products and sums, same order)
                     for j in range(ny):
@@ -590,7 +621,7 @@ def _require_valid_taps(valid, X, Y, r, xoff, yoff, nx, ny, IDX, lo_x, lo_y):
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _masked_separable_flags(valid, X, Y, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y):
     """Masked source, separable kernels: a pixel whose centre pixel and ``nx`` x ``ny`` taps are
-    all valid gets the unmasked sums in ``_loop_separable``'s masked branch, but its weight
+    all valid gets the unmasked sums in ``interp._separable_kernel``'s masked branch, but its weight
     total is accumulated row by row (``wt += wy[j] * rw``, rw = the x-weights' sum = SUMX) and it
     is divided by it when |wt - 1| > 1e-5 (its density is exactly 1 then, or within 1e-5 of 1:
     no blending). Sets WT (the divisor, 1.0 = none) and sends the other pixels to the
@@ -670,10 +701,10 @@ def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: boo
     return RowKernels(staged, pixel, sclass)
 
 
-def _pixel_kernel(kind: int, source: SourceArgs, kernel: KernelArgs, X: np.ndarray, Y: np.ndarray, OK: np.ndarray,
-                  dest: DestArgs, store: StoreArgs) -> None:
+def _pixel_kernel(kind: int, masked: int, source: SourceArgs, kernel: KernelArgs, X: np.ndarray, Y: np.ndarray,
+                  OK: np.ndarray, dest: DestArgs, store: StoreArgs) -> None:
     if kind == P_SEPARABLE:
-        _loop_separable(source, kernel, X, Y, OK, dest, store)
+        _separable_kernel(masked)(source, kernel, X, Y, OK, dest, store)
     elif kind == P_BILINEAR4 or kind == P_CUBIC16:
         _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, kernel.fast_path, dest, store)
     elif kind == P_NEAR:
@@ -709,8 +740,10 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
     OKB = np.empty((chunk if planned else 0, w), dtype=np.bool_)
     staged = kernels.staged
     src = source.src
+    # the kernels' variant for masked sources (a validity mask; densities: per-pixel kernels only)
+    masked = int(source.has_valid or source.has_dens)
     if staged != K_NONE:
-        stage = _staged_row_kernel(staged, kernels.sclass)
+        stage = _staged_row_kernel(staged, kernels.sclass, masked, tap_class(staged, kernel))
         flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
         REST = np.empty((chunk, w), dtype=np.bool_)
     # a zero-width ``dest.produced``: the caller does not want the mask, and the kernels flag one
@@ -735,4 +768,4 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
                 continue
         rows = DestArgs(dest.dst, dest.row0 + ra, dest.dst_valid[ra:rb] if with_dv else dest.dst_valid, with_dv,
                         produced)
-        _pixel_kernel(kernels.pixel, source, kernel, X, Y, flags, rows, store)
+        _pixel_kernel(kernels.pixel, masked, source, kernel, X, Y, flags, rows, store)
