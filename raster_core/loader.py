@@ -111,6 +111,8 @@ def _parse_items(items: Any) -> list[list[tuple[Any, Mapping[str, Any] | None]]]
             if not sub:
                 raise InvalidParameterError("an empty sub-list in items")
             groups.append(sub)
+        elif type(obj) is dict and obj.get("type") == "Feature":
+            groups.append([(obj, obj)])  # the common case, without looking at it twice
         else:
             d = _as_stac_dict(obj)
             if d is not None and d.get("type") == "FeatureCollection":
@@ -157,6 +159,16 @@ def _to_datetime64(text: str | None) -> np.datetime64:
     if t.tzinfo is not None:
         t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return np.datetime64(t, "ns")
+
+
+_NAT_RANK = 1 << 63  # after every time (NaT sorts last)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_rank(time: np.datetime64) -> int:
+    """A ``datetime64[ns]`` as an int that sorts as the times do, NaT last (cached: Python
+    ints compare much faster than NumPy scalars, and items share their times)."""
+    return _NAT_RANK if np.isnat(time) else int(time.astype(np.int64))
 
 
 def _centre_longitude(ref: Any) -> float:
@@ -218,9 +230,22 @@ def _group(groups: list[list[_Entry]], groupby: Any) -> list[list[_Entry]]:
         ordered = sorted(buckets, key=_sort_key)
     except TypeError:
         ordered = list(buckets)
-    big = np.datetime64("9999-12-31", "ns")
-    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) if len(buckets[k]) > 1
+    return [sorted(buckets[k], key=lambda e: _time_rank(e[2])) if len(buckets[k]) > 1
             else buckets[k] for k in ordered]
+
+
+def _step_times(groups: list[list[_Entry]]) -> np.ndarray:
+    """The time coordinate: the earliest acquisition time of each group (NaT when none has one).
+
+    Examples
+    --------
+    >>> t = np.datetime64("2021-01-02T00:00", "ns")
+    >>> _step_times([[(None, None, np.datetime64("NaT", "ns")), (None, None, t)], [(None, None, t)]]).tolist()
+    [1609545600000000000, 1609545600000000000]
+    """
+    earliest = [min(_time_rank(t) for _, _, t in g) for g in groups]
+    nat = np.iinfo(np.int64).min  # NaT as int64
+    return np.array([nat if r == _NAT_RANK else r for r in earliest], dtype=np.int64).view("datetime64[ns]")
 
 
 def _hashable(key: Any) -> Any:
@@ -668,8 +693,7 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
                                       "for a chunked load")
     names = tuple(first.plan.names[:-1] if first.drop_alpha else first.plan.names)
     dtype = np.dtype(numpy_dtype(first.data_type))
-    times = np.array([min((t for _, _, t in g if not np.isnat(t)), default=np.datetime64("NaT", "ns"))
-                      for g in groups], dtype="datetime64[ns]")
+    times = _step_times(groups)
     plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype), _token())
     return plan, times, max_bytes
 

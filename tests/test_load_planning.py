@@ -298,3 +298,40 @@ def test_items_of_several_files_reach_every_chunk_their_files_reach(tmp_path):
         got = raster_core.load([items], ["B1", "B2"], chunks=chunks, **kw).compute(scheduler="sync")
         np.testing.assert_array_equal(got.values, expected.filled(0))
         assert np.ma.count(expected[0, 1]) > np.ma.count(expected[0, 0]) > 0
+
+
+# --------------------------------------------------------------------------- time steps
+_TIMES = st.lists(st.one_of(st.none(), st.integers(-10**17, 10**17)), min_size=1, max_size=12)
+
+
+@given(groups=st.lists(_TIMES, min_size=1, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_step_times_and_painter_order_follow_the_times(groups):
+    """The time coordinate is each group's earliest time (NaT when none has one) and the items
+    of a group paint in time order, NaT last, ties in input order: as NumPy's own comparisons
+    of the times say."""
+    from raster_core.loader import _group, _step_times
+
+    nat = np.datetime64("NaT", "ns")
+
+    def when(v):
+        return nat if v is None else np.datetime64(v, "ns")
+
+    entries = [[(f"{g}-{i}", None, when(v)) for i, v in enumerate(vals)] for g, vals in enumerate(groups)]
+    times = _step_times(entries)
+    for got, g in zip(times, entries, strict=True):
+        real = [t for _, _, t in g if not np.isnat(t)]
+        assert (np.isnat(got) and not real) or got == min(real)
+    flat = [[e] for g in entries for e in g]
+    by_time = _group(flat, "time")
+    for g in by_time:
+        assert len({None if np.isnat(t) else t.astype(np.int64).item() for _, _, t in g}) == 1
+    keys = [g[0][2] for g in by_time]
+    assert keys == sorted(keys, key=lambda t: (np.isnat(t), t if not np.isnat(t) else 0))
+    order = _group([[e for g in entries for e in g]], None)  # explicit groups are left as given
+    assert order[0] == [e for g in entries for e in g]
+    one = _group([[e] for e in entries[0]], lambda _: 0)[0]  # one group: painter's order by time
+    ranks = [(np.isnat(t), 0 if np.isnat(t) else t.astype(np.int64).item()) for _, _, t in one]
+    assert ranks == sorted(ranks)
+    assert [e[0] for e in one] == [e[0] for e in sorted(entries[0], key=lambda e: (
+        np.isnat(e[2]), 0 if np.isnat(e[2]) else e[2].astype(np.int64).item()))]
