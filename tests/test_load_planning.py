@@ -155,9 +155,10 @@ def test_grid_from_stac_proj_equals_the_grid_from_headers(collection, grid, monk
 
 
 # --------------------------------------------------------------------------- chunk -> sources
+@pytest.mark.parametrize("dense_max", [0, 1 << 15], ids=["strtree", "dense"])
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
-def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
+def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data, dense_max):
     from raster_core._dask import chunk_bounds, chunk_sources
 
     ys = data.draw(st.lists(st.integers(1, 40), min_size=1, max_size=5))
@@ -168,7 +169,7 @@ def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
                       + sorted(data.draw(st.lists(st.integers(0, 120), min_size=2, max_size=2)))
                       for _ in range(n)], dtype=float).reshape(-1, 4)[:, [0, 2, 1, 3]]
     steps = np.array([data.draw(st.integers(0, sum(ts) - 1)) for _ in range(n)], dtype=np.int64)
-    t, y, x, s = chunk_sources(boxes, steps, (ts, ys, xs))
+    t, y, x, s = chunk_sources(boxes, steps, (ts, ys, xs), dense_max=dense_max)
     got = set(zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True))
     tb, yb, xb = chunk_bounds(ts), chunk_bounds(ys), chunk_bounds(xs)
     want = set()
@@ -181,6 +182,29 @@ def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
     assert got == want
     keys = list(zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True))
     assert keys == sorted(keys)
+
+
+_EDGE = st.one_of(st.floats(0, 120, allow_nan=False), st.integers(0, 12).map(lambda k: 10.0 * k),
+                  st.tuples(st.integers(0, 12), st.sampled_from([-2e-6, -1e-6, -5e-7, 5e-7, 1e-6, 2e-6]))
+                  .map(lambda p: 10.0 * p[0] + p[1]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(boxes=st.lists(st.tuples(_EDGE, _EDGE, _EDGE, _EDGE), max_size=10),
+       sizes=st.lists(st.integers(1, 30), min_size=1, max_size=5))
+def test_chunk_sources_direct_pairs_equal_the_strtree_query(boxes, sizes):
+    """Fractional boxes and edges a hair from a chunk border: the direct test of every pair
+    gives the STRtree query's pairs exactly."""
+    from raster_core._dask import chunk_sources
+
+    b = np.array([(min(c0, c1), min(r0, r1), max(c0, c1), max(r0, r1)) for c0, r0, c1, r1 in boxes],
+                 dtype=float).reshape(-1, 4)
+    steps = np.zeros(len(b), dtype=np.int64)
+    chunks = ((1,), tuple(sizes), tuple(reversed(sizes)))
+    tree = chunk_sources(b, steps, chunks, dense_max=0)
+    dense = chunk_sources(b, steps, chunks, dense_max=1 << 30)
+    for got, want in zip(dense, tree, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 # --------------------------------------------------------------------------- file plans kept across loads
