@@ -262,7 +262,14 @@ def test_dataarray_equals_xarrays_own_construction(crs, tf, fill):
     for dim in ("time", "band", "y", "x"):
         assert got.indexes[dim].equals(want.indexes[dim]) and got[dim].dtype == want[dim].dtype
     got.x.attrs["changed"] = 1  # the coordinates are the DataArray's own
-    assert "changed" not in to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill).x.attrs
+    again = to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill)
+    assert "changed" not in again.x.attrs
+    # DataArrays of one grid share its (immutable) indexes: their values cannot be written
+    assert again.indexes["x"] is got.indexes["x"]
+    for dim in ("time", "band", "y", "x"):
+        assert not got[dim].values.flags.writeable
+        with pytest.raises(ValueError):
+            got[dim].values[0] = got[dim].values[-1]
     assert got.sel(x=x[3], y=y[1], method="nearest").shape == (2, 3)
 
 
