@@ -614,6 +614,11 @@ def _normalize_chunks(chunks: Any, shape: tuple[int, int, int, int], dtype: np.d
         if not (v == "auto" or v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                              and (v == -1 or v > 0))):
             raise InvalidParameterError(f"chunk sizes must be positive integers, -1 or 'auto', got {v!r}")
+    if all(type(v) is int for v in wanted) and all(n > 0 for n in shape):
+        # sizes only (the common case): what normalize_chunks makes of them, without its
+        # general machinery
+        return tuple((n,) if c == -1 or c >= n else (c,) * (n // c) + ((n % c,) if n % c else ())
+                     for c, n in zip(wanted, shape, strict=True))
     try:
         return normalize_chunks(wanted, shape=shape, dtype=dtype)
     except ValueError as exc:

@@ -366,3 +366,18 @@ def test_step_times_and_painter_order_follow_the_times(groups):
     assert ranks == sorted(ranks)
     assert [e[0] for e in one] == [e[0] for e in sorted(entries[0], key=lambda e: (
         np.isnat(e[2]), 0 if np.isnat(e[2]) else e[2].astype(np.int64).item()))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 3000), st.integers(1, 3000)),
+       sizes=st.tuples(st.sampled_from([1, 2, 3, 7, -1]), st.one_of(st.integers(1, 3100), st.just(-1)),
+                       st.one_of(st.integers(1, 3100), st.just(-1))))
+def test_chunk_sizes_are_dasks_own(shape, sizes):
+    """Explicit chunk sizes are normalized as Dask's ``normalize_chunks`` does."""
+    from dask.array.core import normalize_chunks
+
+    from raster_core.loader import _normalize_chunks
+
+    spec = {"time": sizes[0], "y": sizes[1], "x": sizes[2]}
+    want = normalize_chunks((sizes[0], -1, sizes[1], sizes[2]), shape=shape, dtype=np.uint16)
+    assert _normalize_chunks(spec, shape, np.dtype(np.uint16)) == want
