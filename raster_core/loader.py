@@ -716,15 +716,33 @@ def _stac_grid(group: list[_Entry], args: Mapping[str, Any]) -> Any:
     if not (image.crs and image.geotransform and image.shape) or not all(
             ref.image.crs and ref.image.geotransform and ref.image.shape for _, ref, _ in group):
         return None
+    key: Any = (image.crs, tuple(image.geotransform), tuple(image.shape),
+                *(args[k] for k in ("srs", "resolution", "dimensions", "bounds", "bounds_srs", "align_pixels")))
+    try:
+        found = _STAC_GRIDS.get(key)
+    except TypeError:  # unhashable parameters (lists): planned every time
+        key, found = None, None
+    if found is not None:
+        return found
     try:
         from affine import Affine
 
         src = SourceGrid(_CRS_CACHE.get(image.crs, image.crs), Affine.from_gdal(*image.geotransform),
                          image.shape[1], image.shape[0])
-        return output_geobox([src], srs=args["srs"], resolution=args["resolution"], dimensions=args["dimensions"],
+        grid = output_geobox([src], srs=args["srs"], resolution=args["resolution"], dimensions=args["dimensions"],
                              bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"])
     except Exception:  # noqa: BLE001 - the Raster API's planning raises the right error
         return None
+    if key is not None:
+        if len(_STAC_GRIDS) >= 128:
+            _STAC_GRIDS.clear()
+        _STAC_GRIDS[key] = grid
+    return grid
+
+
+#: Grids planned by :func:`_stac_grid`, by the first image's STAC grid and the grid
+#: parameters (a grid is immutable, so loads may share it)
+_STAC_GRIDS: dict[tuple[Any, ...], Any] = {}
 
 
 #: The bound on a lazy load's grid (bytes of the whole array with its working buffers, were

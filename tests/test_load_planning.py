@@ -145,8 +145,12 @@ def test_grid_from_stac_proj_equals_the_grid_from_headers(collection, grid, monk
     planned = loader._stac_grid
     grids = []
     monkeypatch.setattr(loader, "_stac_grid", lambda *a: grids.append(planned(*a)) or grids[-1])
+    loader._STAC_GRIDS.clear()
     by_stac = raster_core.load(collection, ["B1"], chunks={"y": 64, "x": 64}, **grid)
     assert grids and grids[0] is not None  # planned from proj:*
+    # a later load with the same parameters and first image takes the grid already planned
+    assert raster_core.load(collection, ["B1"], chunks={"y": 64, "x": 64}, **grid).sizes == by_stac.sizes
+    assert grids[-1] is grids[0]
     assert opened == []  # no header read on the client
     for coord in ("x", "y"):
         assert by_stac[coord].values.tolist() == by_path[coord].values.tolist()
