@@ -4,13 +4,16 @@ A synthetic collection (``--items`` COGs of 256 x 256 uint16, 64-px tiles, DEFLA
 0, scattered over a 4096 x 4096 grid of 10 m UTM pixels on ``--steps`` dates) is written to a
 temp folder. Both libraries load the same STAC items onto the same grid (same CRS, same
 affine; the items' 10 m grid by default, or ``--resolution``, with ``--resampling``), grouped
-by time, in 1024 x 1024 chunks, and reduce them with ``max("time")``.
+by time, in 1024 x 1024 chunks, and reduce them with ``max("time")``. Where items of a time
+step overlap, odc-stac keeps the first item's pixel and raster_core paints the last on top (as
+``Raster.stack``); the work is the same (with the items in reverse order the values are equal).
 
 Scenes closer to real ones: ``--size 2048 --blocksize 512 --overviews 2,4,8 --smooth --grid
 6144 --chunk 2048`` (2048 x 2048 COGs in 512-px tiles with internal overviews, image-like
-values with predictor 2; 2048 x 2048 chunks); at ``--resolution 20`` both libraries read the
-overview GDAL would. Timed, each as the
-median of ``--repeat`` runs after a warm-up:
+values with predictor 2, 2048 x 2048 chunks); at ``--resolution 20`` both libraries read the
+overview GDAL would.
+
+Timed, each as the median of ``--repeat`` runs after a warm-up:
 
 * graph build: the ``load(...)`` call (planning + graph, nothing computed), the median of
   ``--builds`` calls per run with Python's garbage collector paused, as ``timeit`` does (a
@@ -34,7 +37,8 @@ stackstac is not run: its current release pins pandas < 3, older than this envir
 Usage::
 
     flock /tmp/raster_core_bench.lock python benchmarks/load.py [--items N] [--steps N] [--repeat N]
-        [--resolution M --resampling bilinear]
+        [--resolution M --resampling bilinear] [--size 2048 --blocksize 512 --overviews 2,4,8 --smooth
+        --grid 6144 --chunk 2048]
 """
 
 from __future__ import annotations
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--builds", type=int, default=5, help="graph builds timed per run (their median)")
+    ap.add_argument("--builds", type=int, default=11, help="graph builds timed per run (their median)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resolution", type=float, default=RES,
                     help="output pixel size in m (other than 10: every chunk warps its items)")
