@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import statistics
 import sys
 import tempfile
@@ -230,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         cluster.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the COGs (about 140 MB for the scenes)
 
-    shape = tuple(int(v) for v in ours().shape)
+    shape = tuple(int(v) for v in like.shape)
     print(f"{args.items} COGs {args.size}x{args.size} uint16 (tiles {args.blocksize}, overviews "
           f"{list(overviews) or 'none'}, {'image-like' if args.smooth else 'noise'}) on {args.steps} dates -> "
           f"{shape} at {res:g} m ({args.resampling}), chunks {args.chunk}, max('time'); {args.threads} threads / "
