@@ -4,8 +4,16 @@ A synthetic collection (``--items`` COGs of 256 x 256 uint16, 64-px tiles, DEFLA
 0, scattered over a 4096 x 4096 grid of 10 m UTM pixels on ``--steps`` dates) is written to a
 temp folder. Both libraries load the same STAC items onto the same grid (same CRS, same
 affine; the items' 10 m grid by default, or ``--resolution``, with ``--resampling``), grouped
-by time, in 1024 x 1024 chunks, and reduce them with ``max("time")``. Timed, each as the
-median of ``--repeat`` runs after a warm-up:
+by time, in 1024 x 1024 chunks, and reduce them with ``max("time")``. Where items of a time
+step overlap, odc-stac keeps the first item's pixel and raster_core paints the last on top (as
+``Raster.stack``); the work is the same (with the items in reverse order the values are equal).
+
+Scenes closer to real ones: ``--size 2048 --blocksize 512 --overviews 2,4,8 --smooth --grid
+6144 --chunk 2048`` (2048 x 2048 COGs in 512-px tiles with internal overviews, image-like
+values with predictor 2, 2048 x 2048 chunks); at ``--resolution 20`` both libraries read the
+overview GDAL would.
+
+Timed, each as the median of ``--repeat`` runs after a warm-up:
 
 * graph build: the ``load(...)`` call (planning + graph, nothing computed), the median of
   ``--builds`` calls per run with Python's garbage collector paused, as ``timeit`` does (a
@@ -29,13 +37,15 @@ stackstac is not run: its current release pins pandas < 3, older than this envir
 Usage::
 
     flock /tmp/raster_core_bench.lock python benchmarks/load.py [--items N] [--steps N] [--repeat N]
-        [--resolution M --resampling bilinear]
+        [--resolution M --resampling bilinear] [--size 2048 --blocksize 512 --overviews 2,4,8 --smooth
+        --grid 6144 --chunk 2048]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import statistics
 import sys
 import tempfile
@@ -52,24 +62,35 @@ from benchmarks._common import peak_rss_during  # noqa: E402
 X0, Y0, RES, GRID, SIZE = 500000.0, 4000000.0, 10.0, 4096, 256
 
 
-def make_items(folder: Path, n: int, steps: int) -> list[dict]:
+def make_items(folder: Path, n: int, steps: int, *, size: int = SIZE, grid: int = GRID, blocksize: int = 64,
+               overviews: tuple[int, ...] = (), smooth: bool = False) -> list[dict]:
+    """``n`` STAC items of ``size`` x ``size`` uint16 COGs (DEFLATE, ``blocksize`` tiles, nodata 0)
+    at random places of a ``grid`` x ``grid`` grid of 10 m UTM pixels, on ``steps`` dates.
+    ``smooth``: values varying smoothly plus noise, written with predictor 2 (they compress
+    as imagery does), instead of uniform noise; ``overviews``: internal overview factors."""
     from raster_core.io import write_geotiff
 
     rng = np.random.default_rng(1)
     items = []
     for i in range(n):
-        col, row = (int(v) for v in rng.integers(0, GRID - SIZE, 2))
-        data = rng.integers(1, 60000, (1, SIZE, SIZE), dtype=np.uint16)
+        col, row = (int(v) for v in rng.integers(0, grid - size, 2))
+        if smooth:
+            coarse = rng.integers(500, 50000, (1, size // 64 + 1, size // 64 + 1)).astype(np.float32)
+            field = np.kron(coarse, np.ones((1, 64, 64), np.float32))[:, :size, :size]
+            data = (field + rng.normal(0, 200, (1, size, size))).clip(1, 65535).astype(np.uint16)
+        else:
+            data = rng.integers(1, 60000, (1, size, size), dtype=np.uint16)
         path = folder / f"scene_{i:04d}.tif"
         tf = (X0 + col * RES, RES, 0.0, Y0 - row * RES, 0.0, -RES)
-        write_geotiff(path, data, crs="EPSG:32633", transform=tf, nodata=0, blocksize=64)
+        write_geotiff(path, data, crs="EPSG:32633", transform=tf, nodata=0, blocksize=blocksize,
+                      overviews=list(overviews) or None, predictor=2 if smooth else None)
         items.append({
             "type": "Feature", "stac_version": "1.0.0", "id": f"scene-{i:04d}", "collection": "synthetic",
             "stac_extensions": ["https://stac-extensions.github.io/projection/v1.1.0/schema.json",
                                 "https://stac-extensions.github.io/raster/v1.1.0/schema.json"],
-            "bbox": [0, 0, 0, 0], "geometry": _lonlat_box(tf),
+            "bbox": [0, 0, 0, 0], "geometry": _lonlat_box(tf, size),
             "properties": {"datetime": f"2021-01-{i % steps + 1:02d}T12:00:00Z", "proj:epsg": 32633,
-                           "proj:shape": [SIZE, SIZE], "proj:transform": [RES, 0.0, tf[0], 0.0, -RES, tf[3]]},
+                           "proj:shape": [size, size], "proj:transform": [RES, 0.0, tf[0], 0.0, -RES, tf[3]]},
             "assets": {"B1": {"href": str(path), "type": "image/tiff; application=geotiff", "roles": ["data"],
                               "raster:bands": [{"data_type": "uint16", "nodata": 0}]}},
             "links": []})
@@ -80,12 +101,12 @@ def make_items(folder: Path, n: int, steps: int) -> list[dict]:
     return items
 
 
-def _lonlat_box(tf: tuple) -> dict:
+def _lonlat_box(tf: tuple, size: int) -> dict:
     from pyproj import Transformer
 
     t = Transformer.from_crs(32633, 4326, always_xy=True)
     x0, y0 = tf[0], tf[3]
-    x1, y1 = x0 + SIZE * RES, y0 - SIZE * RES
+    x1, y1 = x0 + size * RES, y0 - size * RES
     ring = [t.transform(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))]
     return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
 
@@ -107,11 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--builds", type=int, default=5, help="graph builds timed per run (their median)")
+    ap.add_argument("--builds", type=int, default=11, help="graph builds timed per run (their median)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resolution", type=float, default=RES,
                     help="output pixel size in m (other than 10: every chunk warps its items)")
     ap.add_argument("--resampling", default="nearest", choices=("nearest", "bilinear", "cubic", "average"))
+    ap.add_argument("--size", type=int, default=SIZE, help="COG width and height in pixels")
+    ap.add_argument("--blocksize", type=int, default=64, help="COG tile size")
+    ap.add_argument("--overviews", default="", help="internal overview factors, e.g. 2,4,8")
+    ap.add_argument("--smooth", action="store_true",
+                    help="image-like values (smooth + noise, predictor 2) instead of uniform noise")
+    ap.add_argument("--grid", type=int, default=GRID, help="grid width and height in 10 m pixels")
+    ap.add_argument("--chunk", type=int, default=1024, help="chunk size along y and x")
     args = ap.parse_args(argv)
 
     import dask
@@ -123,10 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     import raster_core
 
     tmp = Path(tempfile.mkdtemp(prefix="rc_bench_load_"))
-    items = make_items(tmp, args.items, args.steps)
+    overviews = tuple(int(v) for v in args.overviews.split(",") if v.strip())
+    items = make_items(tmp, args.items, args.steps, size=args.size, grid=args.grid, blocksize=args.blocksize,
+                       overviews=overviews, smooth=args.smooth)
     py_items = [pystac.Item.from_dict(d) for d in items]
-    bounds = (X0, Y0 - GRID * RES, X0 + GRID * RES, Y0)
-    chunks = {"time": 1, "y": 1024, "x": 1024}
+    bounds = (X0, Y0 - args.grid * RES, X0 + args.grid * RES, Y0)
+    chunks = {"time": 1, "y": args.chunk, "x": args.chunk}
     res = args.resolution
     geobox = OdcGeoBox.from_bbox(bounds, crs="EPSG:32633", resolution=res)
     resampler = "near" if args.resampling == "nearest" else args.resampling
@@ -136,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                                 bounds=bounds, resampler=resampler)
 
     def odc_load():
-        return odc.stac.load(py_items, bands=["B1"], geobox=geobox, groupby="time", chunks={"x": 1024, "y": 1024},
-                             resampling=args.resampling)
+        return odc.stac.load(py_items, bands=["B1"], geobox=geobox, groupby="time",
+                             chunks={"x": args.chunk, "y": args.chunk}, resampling=args.resampling)
 
     like = ours()
 
@@ -201,11 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         cluster.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the COGs (about 140 MB for the scenes)
 
-    shape = tuple(int(v) for v in ours().shape)
-    print(f"{args.items} COGs {SIZE}x{SIZE} uint16 on {args.steps} dates -> {shape} at {res:g} m "
-          f"({args.resampling}), chunks 1024, max('time'); {args.threads} threads / 2-process LocalCluster; "
-          f"median of {args.repeat}")
+    shape = tuple(int(v) for v in like.shape)
+    print(f"{args.items} COGs {args.size}x{args.size} uint16 (tiles {args.blocksize}, overviews "
+          f"{list(overviews) or 'none'}, {'image-like' if args.smooth else 'noise'}) on {args.steps} dates -> "
+          f"{shape} at {res:g} m ({args.resampling}), chunks {args.chunk}, max('time'); {args.threads} threads / "
+          f"2-process LocalCluster; median of {args.repeat}")
     print(f"{'library':<12} {'build ms':>9} {'threads s':>10} {'cluster s':>10} {'peak RSS MB':>12} {'graph keys':>11}")
     for name, b, t, c, p, k in rows:
         print(f"{name:<12} {b * 1e3:9.1f} {t:10.3f} {c:10.3f} {p:12.0f} {k:11d}")

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,14 +28,36 @@ __all__ = ["chunk_bounds", "chunk_sources", "sources_by_chunk", "chunked_array",
 
 
 def chunk_bounds(sizes: Sequence[int]) -> np.ndarray:
-    """Start offsets of the chunks of one axis, and the end: ``len(sizes) + 1`` values."""
-    return np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])
+    """Start offsets of the chunks of one axis, and the end: ``len(sizes) + 1`` values
+    (read-only: shared by the calls with the same sizes).
+
+    Examples
+    --------
+    >>> chunk_bounds((3, 3, 1)).tolist()
+    [0, 3, 6, 7]
+    """
+    return _chunk_bounds(tuple(int(v) for v in sizes))
+
+
+@functools.lru_cache(maxsize=256)
+def _chunk_bounds(sizes: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(sizes, dtype=np.int64), out=out[1:])
+    out.setflags(write=False)
+    return out
+
+
+#: up to this many (box, chunk) pairs are tested directly, more through an STRtree
+DENSE_PAIRS_MAX = 1 << 15
 
 
 def chunk_sources(boxes: np.ndarray, steps: np.ndarray, chunks: tuple[Sequence[int], Sequence[int], Sequence[int]],
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  dense_max: int = DENSE_PAIRS_MAX) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Which sources each ``(time, y, x)`` chunk needs, as arrays ``(t, y, x, source)`` of
     the intersecting pairs, sorted by chunk then source.
+
+    The boxes go into a shapely STRtree queried with the chunks' cells; when there are at
+    most ``dense_max`` (box, cell) pairs they are all tested at once instead (same result).
 
     Parameters
     ----------
@@ -44,6 +67,8 @@ def chunk_sources(boxes: np.ndarray, steps: np.ndarray, chunks: tuple[Sequence[i
         ``(n,)`` time step of each source.
     chunks
         Chunk sizes along time, y and x.
+    dense_max
+        Most (box, cell) pairs tested without the tree.
 
     Returns
     -------
@@ -69,11 +94,18 @@ def chunk_sources(boxes: np.ndarray, steps: np.ndarray, chunks: tuple[Sequence[i
         return empty, empty, empty, empty
     ny, nx = len(yb) - 1, len(xb) - 1
     b = boxes[kept]
-    tree = shapely.STRtree(shapely.box(b[:, 0] + eps, b[:, 1] + eps, b[:, 2] - eps, b[:, 3] - eps))
     grid_y, grid_x = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
     yy, xx = grid_y.ravel(), grid_x.ravel()
-    cells = shapely.box(xb[xx], yb[yy], xb[xx + 1], yb[yy + 1])
-    cell_idx, tree_idx = tree.query(cells, predicate="intersects")
+    if len(b) * len(yy) <= dense_max:
+        # few boxes and chunks: every pair tested at once (the tree's own set-up costs more);
+        # the same shrunk boxes and closed cells, so the same pairs
+        hit = ((b[:, 0:1] + eps <= xb[xx + 1]) & (b[:, 2:3] - eps >= xb[xx])
+               & (b[:, 1:2] + eps <= yb[yy + 1]) & (b[:, 3:4] - eps >= yb[yy]))
+        tree_idx, cell_idx = np.nonzero(hit)
+    else:
+        tree = shapely.STRtree(shapely.box(b[:, 0] + eps, b[:, 1] + eps, b[:, 2] - eps, b[:, 3] - eps))
+        cells = shapely.box(xb[xx], yb[yy], xb[xx + 1], yb[yy + 1])
+        cell_idx, tree_idx = tree.query(cells, predicate="intersects")
     src_idx = kept[tree_idx]
     t_idx = np.searchsorted(tb, steps[src_idx], side="right") - 1
     y_idx, x_idx = yy[cell_idx], xx[cell_idx]

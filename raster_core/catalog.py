@@ -224,6 +224,8 @@ class Image:
 
 
 def _normalize_files(files: Any, image_id: str) -> dict[str, str]:
+    if type(files) is dict and files and all(type(k) is str and type(v) is str for k, v in files.items()):
+        return dict(files)  # already keys and paths as text (STAC items): a copy
     if isinstance(files, (str, os.PathLike)):
         return {"0": os.fspath(files)}
     if isinstance(files, Mapping):

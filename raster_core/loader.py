@@ -111,6 +111,8 @@ def _parse_items(items: Any) -> list[list[tuple[Any, Mapping[str, Any] | None]]]
             if not sub:
                 raise InvalidParameterError("an empty sub-list in items")
             groups.append(sub)
+        elif type(obj) is dict and obj.get("type") == "Feature":
+            groups.append([(obj, obj)])  # the common case, without looking at it twice
         else:
             d = _as_stac_dict(obj)
             if d is not None and d.get("type") == "FeatureCollection":
@@ -157,6 +159,16 @@ def _to_datetime64(text: str | None) -> np.datetime64:
     if t.tzinfo is not None:
         t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return np.datetime64(t, "ns")
+
+
+_NAT_RANK = 1 << 63  # after every time (NaT sorts last)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_rank(time: np.datetime64) -> int:
+    """A ``datetime64[ns]`` as an int that sorts as the times do, NaT last (cached: Python
+    ints compare much faster than NumPy scalars, and items share their times)."""
+    return _NAT_RANK if np.isnat(time) else int(time.astype(np.int64))
 
 
 def _centre_longitude(ref: Any) -> float:
@@ -218,9 +230,22 @@ def _group(groups: list[list[_Entry]], groupby: Any) -> list[list[_Entry]]:
         ordered = sorted(buckets, key=_sort_key)
     except TypeError:
         ordered = list(buckets)
-    big = np.datetime64("9999-12-31", "ns")
-    return [sorted(buckets[k], key=lambda e: big if np.isnat(e[2]) else e[2]) if len(buckets[k]) > 1
+    return [sorted(buckets[k], key=lambda e: _time_rank(e[2])) if len(buckets[k]) > 1
             else buckets[k] for k in ordered]
+
+
+def _step_times(groups: list[list[_Entry]]) -> np.ndarray:
+    """The time coordinate: the earliest acquisition time of each group (NaT when none has one).
+
+    Examples
+    --------
+    >>> t = np.datetime64("2021-01-02T00:00", "ns")
+    >>> _step_times([[(None, None, np.datetime64("NaT", "ns")), (None, None, t)], [(None, None, t)]]).tolist()
+    [1609545600000000000, 1609545600000000000]
+    """
+    earliest = [min(_time_rank(t) for _, _, t in g) for g in groups]
+    nat = np.iinfo(np.int64).min  # NaT as int64
+    return np.array([nat if r == _NAT_RANK else r for r in earliest], dtype=np.int64).view("datetime64[ns]")
 
 
 def _hashable(key: Any) -> Any:
@@ -589,6 +614,11 @@ def _normalize_chunks(chunks: Any, shape: tuple[int, int, int, int], dtype: np.d
         if not (v == "auto" or v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                              and (v == -1 or v > 0))):
             raise InvalidParameterError(f"chunk sizes must be positive integers, -1 or 'auto', got {v!r}")
+    if all(type(v) is int for v in wanted) and all(n > 0 for n in shape):
+        # sizes only (the common case): what normalize_chunks makes of them, without its
+        # general machinery
+        return tuple((n,) if c == -1 or c >= n else (c,) * (n // c) + ((n % c,) if n % c else ())
+                     for c, n in zip(wanted, shape, strict=True))
     try:
         return normalize_chunks(wanted, shape=shape, dtype=dtype)
     except ValueError as exc:
@@ -668,8 +698,7 @@ def _plan(items: Any, bands: Any, *, catalog: Any, groupby: Any, raster: Any, la
                                       "for a chunked load")
     names = tuple(first.plan.names[:-1] if first.drop_alpha else first.plan.names)
     dtype = np.dtype(numpy_dtype(first.data_type))
-    times = np.array([min((t for _, _, t in g if not np.isnat(t)), default=np.datetime64("NaT", "ns"))
-                      for g in groups], dtype="datetime64[ns]")
+    times = _step_times(groups)
     plan = LoadPlan(tuple(requests), names, dtype, _fill_value(fill_value, dtype), _token())
     return plan, times, max_bytes
 
@@ -687,15 +716,33 @@ def _stac_grid(group: list[_Entry], args: Mapping[str, Any]) -> Any:
     if not (image.crs and image.geotransform and image.shape) or not all(
             ref.image.crs and ref.image.geotransform and ref.image.shape for _, ref, _ in group):
         return None
+    key: Any = (image.crs, tuple(image.geotransform), tuple(image.shape),
+                *(args[k] for k in ("srs", "resolution", "dimensions", "bounds", "bounds_srs", "align_pixels")))
+    try:
+        found = _STAC_GRIDS.get(key)
+    except TypeError:  # unhashable parameters (lists): planned every time
+        key, found = None, None
+    if found is not None:
+        return found
     try:
         from affine import Affine
 
         src = SourceGrid(_CRS_CACHE.get(image.crs, image.crs), Affine.from_gdal(*image.geotransform),
                          image.shape[1], image.shape[0])
-        return output_geobox([src], srs=args["srs"], resolution=args["resolution"], dimensions=args["dimensions"],
+        grid = output_geobox([src], srs=args["srs"], resolution=args["resolution"], dimensions=args["dimensions"],
                              bounds=args["bounds"], bounds_srs=args["bounds_srs"], align_pixels=args["align_pixels"])
     except Exception:  # noqa: BLE001 - the Raster API's planning raises the right error
         return None
+    if key is not None:
+        if len(_STAC_GRIDS) >= 128:
+            _STAC_GRIDS.clear()
+        _STAC_GRIDS[key] = grid
+    return grid
+
+
+#: Grids planned by :func:`_stac_grid`, by the first image's STAC grid and the grid
+#: parameters (a grid is immutable, so loads may share it)
+_STAC_GRIDS: dict[tuple[Any, ...], Any] = {}
 
 
 #: The bound on a lazy load's grid (bytes of the whole array with its working buffers, were

@@ -76,6 +76,29 @@ def spatial_ref_attrs(geobox: Any) -> dict[str, str]:
     return {"crs_wkt": wkt, "spatial_ref": wkt, "GeoTransform": gt}
 
 
+#: The coordinates' xarray indexes by what they are made from (the grid, the times, the band
+#: names). xarray's indexes are immutable and their values read-only, so DataArrays may share
+#: them (xarray itself does, e.g. on ``copy``); each DataArray gets its own coordinate variables.
+_INDEXES: dict[tuple[str, Hashable], Any] = {}
+_INDEXES_MAX = 64
+
+
+def _index(dim: str, key: Hashable, make: Any) -> Any:
+    """The ``PandasIndex`` of ``dim`` for ``key``; ``make()`` -> ``{dim: values, ...}`` on a miss
+    (its other entries are kept too: x and y come from one grid)."""
+    import pandas as pd
+    from xarray.indexes import PandasIndex
+
+    found = _INDEXES.get((dim, key))
+    if found is None:
+        made = {(d, key): PandasIndex(pd.Index(v, name=d), d, coord_dtype=v.dtype) for d, v in make().items()}
+        if len(_INDEXES) >= _INDEXES_MAX:
+            _INDEXES.clear()
+        _INDEXES.update(made)
+        found = made[(dim, key)]
+    return found
+
+
 def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, bands: Sequence[str],
                  fill_value: Any, name: str | None = None) -> Any:
     """Wrap a ``(time, band, y, x)`` NumPy or Dask array on ``geobox`` as a DataArray.
@@ -99,18 +122,12 @@ def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, b
     >>> da.dims, da.x.values.tolist(), da.attrs["_FillValue"]
     (('time', 'band', 'y', 'x'), [500015.0, 500045.0, 500075.0], np.uint8(0))
     """
-    import pandas as pd
     import xarray as xr
-    from xarray.indexes import Index, PandasIndex
+    from xarray.indexes import Index
 
-    x, y = pixel_centres(geobox)
-    values = {
-        "time": np.asarray(times, dtype="datetime64[ns]"),
-        "band": np.asarray(list(bands), dtype=object).astype(str),
-        "y": y,
-        "x": x,
-    }
-    shape = tuple(len(v) for v in values.values())
+    time_values = np.asarray(times, dtype="datetime64[ns]")
+    band_names = tuple(str(b) for b in bands)
+    shape = (len(time_values), len(band_names), geobox.height, geobox.width)
     if tuple(data.shape) != shape:
         raise ShapeError(f"data of shape {tuple(data.shape)} for (time, band, y, x) coordinates of sizes {shape}")
     projected = geobox.crs.is_projected
@@ -118,8 +135,19 @@ def to_dataarray(data: Any, geobox: Any, *, times: Sequence[Any] | np.ndarray, b
         "y": {"axis": "Y", "standard_name": "projection_y_coordinate" if projected else "latitude"},
         "x": {"axis": "X", "standard_name": "projection_x_coordinate" if projected else "longitude"},
     }
+    grid_key = (tuple(gdal_geotransform(geobox.transform)), geobox.width, geobox.height)
+
+    def grid_values() -> dict[str, np.ndarray]:
+        x, y = pixel_centres(geobox)
+        return {"y": y, "x": x}
+
     indexes: dict[Hashable, Index] = {
-        dim: PandasIndex(pd.Index(v, name=dim), dim, coord_dtype=v.dtype) for dim, v in values.items()}
+        "time": _index("time", ("time", time_values.tobytes()), lambda: {"time": time_values}),
+        "band": _index("band", ("band", band_names),
+                       lambda: {"band": np.asarray(list(band_names), dtype=object).astype(str)}),
+        "y": _index("y", ("grid", grid_key), grid_values),
+        "x": _index("x", ("grid", grid_key), grid_values),
+    }
     variables: dict[Hashable, Any] = {}
     for dim, index in indexes.items():
         variables[dim] = index.create_variables()[dim]

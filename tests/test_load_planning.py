@@ -145,8 +145,12 @@ def test_grid_from_stac_proj_equals_the_grid_from_headers(collection, grid, monk
     planned = loader._stac_grid
     grids = []
     monkeypatch.setattr(loader, "_stac_grid", lambda *a: grids.append(planned(*a)) or grids[-1])
+    loader._STAC_GRIDS.clear()
     by_stac = raster_core.load(collection, ["B1"], chunks={"y": 64, "x": 64}, **grid)
     assert grids and grids[0] is not None  # planned from proj:*
+    # a later load with the same parameters and first image takes the grid already planned
+    assert raster_core.load(collection, ["B1"], chunks={"y": 64, "x": 64}, **grid).sizes == by_stac.sizes
+    assert grids[-1] is grids[0]
     assert opened == []  # no header read on the client
     for coord in ("x", "y"):
         assert by_stac[coord].values.tolist() == by_path[coord].values.tolist()
@@ -155,9 +159,10 @@ def test_grid_from_stac_proj_equals_the_grid_from_headers(collection, grid, monk
 
 
 # --------------------------------------------------------------------------- chunk -> sources
+@pytest.mark.parametrize("dense_max", [0, 1 << 15], ids=["strtree", "dense"])
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
-def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
+def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data, dense_max):
     from raster_core._dask import chunk_bounds, chunk_sources
 
     ys = data.draw(st.lists(st.integers(1, 40), min_size=1, max_size=5))
@@ -168,7 +173,7 @@ def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
                       + sorted(data.draw(st.lists(st.integers(0, 120), min_size=2, max_size=2)))
                       for _ in range(n)], dtype=float).reshape(-1, 4)[:, [0, 2, 1, 3]]
     steps = np.array([data.draw(st.integers(0, sum(ts) - 1)) for _ in range(n)], dtype=np.int64)
-    t, y, x, s = chunk_sources(boxes, steps, (ts, ys, xs))
+    t, y, x, s = chunk_sources(boxes, steps, (ts, ys, xs), dense_max=dense_max)
     got = set(zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True))
     tb, yb, xb = chunk_bounds(ts), chunk_bounds(ys), chunk_bounds(xs)
     want = set()
@@ -181,6 +186,29 @@ def test_chunk_sources_are_the_boxes_that_overlap_each_chunk(data):
     assert got == want
     keys = list(zip(t.tolist(), y.tolist(), x.tolist(), s.tolist(), strict=True))
     assert keys == sorted(keys)
+
+
+_EDGE = st.one_of(st.floats(0, 120, allow_nan=False), st.integers(0, 12).map(lambda k: 10.0 * k),
+                  st.tuples(st.integers(0, 12), st.sampled_from([-2e-6, -1e-6, -5e-7, 5e-7, 1e-6, 2e-6]))
+                  .map(lambda p: 10.0 * p[0] + p[1]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(boxes=st.lists(st.tuples(_EDGE, _EDGE, _EDGE, _EDGE), max_size=10),
+       sizes=st.lists(st.integers(1, 30), min_size=1, max_size=5))
+def test_chunk_sources_direct_pairs_equal_the_strtree_query(boxes, sizes):
+    """Fractional boxes and edges a hair from a chunk border: the direct test of every pair
+    gives the STRtree query's pairs exactly."""
+    from raster_core._dask import chunk_sources
+
+    b = np.array([(min(c0, c1), min(r0, r1), max(c0, c1), max(r0, r1)) for c0, r0, c1, r1 in boxes],
+                 dtype=float).reshape(-1, 4)
+    steps = np.zeros(len(b), dtype=np.int64)
+    chunks = ((1,), tuple(sizes), tuple(reversed(sizes)))
+    tree = chunk_sources(b, steps, chunks, dense_max=0)
+    dense = chunk_sources(b, steps, chunks, dense_max=1 << 30)
+    for got, want in zip(dense, tree, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 # --------------------------------------------------------------------------- file plans kept across loads
@@ -238,7 +266,14 @@ def test_dataarray_equals_xarrays_own_construction(crs, tf, fill):
     for dim in ("time", "band", "y", "x"):
         assert got.indexes[dim].equals(want.indexes[dim]) and got[dim].dtype == want[dim].dtype
     got.x.attrs["changed"] = 1  # the coordinates are the DataArray's own
-    assert "changed" not in to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill).x.attrs
+    again = to_dataarray(data, gb, times=times, bands=["a", "b", "c"], fill_value=fill)
+    assert "changed" not in again.x.attrs
+    # DataArrays of one grid share its (immutable) indexes: their values cannot be written
+    assert again.indexes["x"] is got.indexes["x"]
+    for dim in ("time", "band", "y", "x"):
+        assert not got[dim].values.flags.writeable
+        with pytest.raises(ValueError):
+            got[dim].values[0] = got[dim].values[-1]
     assert got.sel(x=x[3], y=y[1], method="nearest").shape == (2, 3)
 
 
@@ -298,3 +333,55 @@ def test_items_of_several_files_reach_every_chunk_their_files_reach(tmp_path):
         got = raster_core.load([items], ["B1", "B2"], chunks=chunks, **kw).compute(scheduler="sync")
         np.testing.assert_array_equal(got.values, expected.filled(0))
         assert np.ma.count(expected[0, 1]) > np.ma.count(expected[0, 0]) > 0
+
+
+# --------------------------------------------------------------------------- time steps
+_TIMES = st.lists(st.one_of(st.none(), st.integers(-10**17, 10**17)), min_size=1, max_size=12)
+
+
+@given(groups=st.lists(_TIMES, min_size=1, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_step_times_and_painter_order_follow_the_times(groups):
+    """The time coordinate is each group's earliest time (NaT when none has one) and the items
+    of a group paint in time order, NaT last, ties in input order: as NumPy's own comparisons
+    of the times say."""
+    from raster_core.loader import _group, _step_times
+
+    nat = np.datetime64("NaT", "ns")
+
+    def when(v):
+        return nat if v is None else np.datetime64(v, "ns")
+
+    entries = [[(f"{g}-{i}", None, when(v)) for i, v in enumerate(vals)] for g, vals in enumerate(groups)]
+    times = _step_times(entries)
+    for got, g in zip(times, entries, strict=True):
+        real = [t for _, _, t in g if not np.isnat(t)]
+        assert (np.isnat(got) and not real) or got == min(real)
+    flat = [[e] for g in entries for e in g]
+    by_time = _group(flat, "time")
+    for g in by_time:
+        assert len({None if np.isnat(t) else t.astype(np.int64).item() for _, _, t in g}) == 1
+    keys = [g[0][2] for g in by_time]
+    assert keys == sorted(keys, key=lambda t: (np.isnat(t), t if not np.isnat(t) else 0))
+    order = _group([[e for g in entries for e in g]], None)  # explicit groups are left as given
+    assert order[0] == [e for g in entries for e in g]
+    one = _group([[e] for e in entries[0]], lambda _: 0)[0]  # one group: painter's order by time
+    ranks = [(np.isnat(t), 0 if np.isnat(t) else t.astype(np.int64).item()) for _, _, t in one]
+    assert ranks == sorted(ranks)
+    assert [e[0] for e in one] == [e[0] for e in sorted(entries[0], key=lambda e: (
+        np.isnat(e[2]), 0 if np.isnat(e[2]) else e[2].astype(np.int64).item()))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 3000), st.integers(1, 3000)),
+       sizes=st.tuples(st.sampled_from([1, 2, 3, 7, -1]), st.one_of(st.integers(1, 3100), st.just(-1)),
+                       st.one_of(st.integers(1, 3100), st.just(-1))))
+def test_chunk_sizes_are_dasks_own(shape, sizes):
+    """Explicit chunk sizes are normalized as Dask's ``normalize_chunks`` does."""
+    from dask.array.core import normalize_chunks
+
+    from raster_core.loader import _normalize_chunks
+
+    spec = {"time": sizes[0], "y": sizes[1], "x": sizes[2]}
+    want = normalize_chunks((sizes[0], -1, sizes[1], sizes[2]), shape=shape, dtype=np.uint16)
+    assert _normalize_chunks(spec, shape, np.dtype(np.uint16)) == want
