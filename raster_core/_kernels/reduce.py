@@ -380,70 +380,47 @@ def _quantile_of_int(buf, n, q):
 def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
                      tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
-    # written as one tight loop (the hot path of the benchmarks).
+    # written as one tight loop (the hot path of the benchmarks); the footprints and edge weights
+    # of a row come from _footprint_row (one vectorised pass: the same tests and values)
     nb = src.shape[0]
     row0, col0, h, w = win
+    cols = tl_x.shape[1]
+    kind = np.zeros(cols, np.int64)
+    f_ix0 = np.zeros(cols, np.int64)
+    f_ix1 = np.zeros(cols, np.int64)
+    f_iy0 = np.zeros(cols, np.int64)
+    f_ny = np.zeros(cols, np.int64)
+    f_wx0 = np.zeros(cols)
+    f_wxl = np.zeros(cols)
+    f_wy0 = np.zeros(cols)
+    f_wyl = np.zeros(cols)
     for r in range(tl_x.shape[0]):
-        for c in range(tl_x.shape[1]):
-            if corner_ok[r, c] == 0:
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        for c in range(cols):
+            if kind[c] == 0:
                 continue
-            x1 = tl_x[r, c] - src_xoff
-            y1 = tl_y[r, c] - src_yoff
-            x2 = br_x[r, c] - src_xoff
-            y2 = br_y[r, c] - src_yoff
-            if not (
-                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            ):
-                continue
-            if (
-                x1 < -margin_x
-                or x2 < -margin_x
-                or y1 < -margin_y
-                or y2 < -margin_y
-                or x1 > w + margin_x
-                or x2 > w + margin_x
-                or y1 > h + margin_y
-                or y2 > h + margin_y
-            ):
-                continue
-            if x2 < x1:
-                x1, x2 = x2, x1
-            if y2 < y1:
-                y1, y2 = y2, y1
-            if not (x2 > -_EPS and x1 < w + _EPS and y2 > -_EPS and y1 < h + _EPS):
-                continue
-            ixmin = max(int(math.floor(x1 + _EPS)), 0)
-            ixmax = min(int(math.ceil(x2 - _EPS)), w)
-            iymin = max(int(math.floor(y1 + _EPS)), 0)
-            iymax = min(int(math.ceil(y2 - _EPS)), h)
-            if ixmin == ixmax and ixmax < w:
-                ixmax += 1
-            if iymin == iymax and iymax < h:
-                iymax += 1
-            if ixmin >= ixmax or iymin >= iymax:
-                continue
+            ixmin = f_ix0[c]
+            ixmax = f_ix1[c]
+            iymin = f_iy0[c]
+            iymax = iymin + f_ny[c]
+            wx0 = f_wx0[c]
+            wxl = f_wxl[c]
+            wy0 = f_wy0[c]
+            wyl = f_wyl[c]
             any_band = False
             for b in range(nb):
                 wsum = 0.0
                 acc = 0.0
                 for j in range(iymin, iymax):
-                    if j == iymin:
-                        wy = 1.0 if iymin + 1 == iymax else 1.0 - (y1 - iymin)
-                    elif j + 1 == iymax:
-                        wy = 1.0 - (iymax - y2)
-                    else:
-                        wy = 1.0
+                    wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
                     for i in range(ixmin, ixmax):
                         if has_valid and valid[j, i] == 0:
                             continue
                         if has_density and not (density[j, i] > _BAND_DENSITY_THRESHOLD):
                             continue
-                        if i == ixmin:
-                            wx = 1.0 if ixmin + 1 == ixmax else 1.0 - (x1 - ixmin)
-                        elif i + 1 == ixmax:
-                            wx = 1.0 - (ixmax - x2)
-                        else:
-                            wx = 1.0
+                        # (one column: wx0, i.e. 1.0)
+                        wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
                         wgt = wx * wy
                         if wgt > 0.0:
                             wsum += wgt
@@ -990,6 +967,10 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
     of the generated function (the other methods' code, e.g. the sorts of mode and the quantiles,
     and the wrapping of footprints when it cannot apply, are pruned before typing)."""
 
+    # without the antimeridian heuristic, the methods that count pixels (no edge weights) take
+    # their footprints from _footprint_row: one vectorised pass per row, the same tests and bounds
+    footprints = int(not may_wrap and method >= MODE)
+
     @njit_variant(method, may_wrap)
     def general_reduce(src, win, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, r_out):
@@ -1017,59 +998,81 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
         if may_wrap:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
+        if footprints:
+            kind = np.zeros(cols, np.int64)
+            f_ix0 = np.zeros(cols, np.int64)
+            f_ix1 = np.zeros(cols, np.int64)
+            f_iy0 = np.zeros(cols, np.int64)
+            f_ny = np.zeros(cols, np.int64)
+            f_wx0 = np.zeros(cols)
+            f_wxl = np.zeros(cols)
+            f_wy0 = np.zeros(cols)
+            f_wyl = np.zeros(cols)
         for r in range(rows):
+            if footprints:
+                _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                               margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
             for c in range(cols):
-                if corner_ok[r, c] == 0:
-                    continue
-                x1 = tl_x[r, c] - src_xoff
-                y1 = tl_y[r, c] - src_yoff
-                x2 = br_x[r, c] - src_xoff
-                y2 = br_y[r, c] - src_yoff
-                if not (
-                    math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-                ):
-                    continue
-                if (
-                    x1 < -margin_x
-                    or x2 < -margin_x
-                    or y1 < -margin_y
-                    or y2 < -margin_y
-                    or x1 > w + margin_x
-                    or x2 > w + margin_x
-                    or y1 > h + margin_y
-                    or y2 > h + margin_y
-                ):
-                    continue
-                if x2 < x1:
-                    x1, x2 = x2, x1
-                if y2 < y1:
-                    y1, y2 = y2, y1
-                wrap = False
-                if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
-                    cx = centre_x[r, c] - src_xoff
-                    if cx < x1 or cx > x2:
-                        wrap = True
-                xmin = x1
-                xmax = x2
-                if wrap:
-                    xmin = x2
-                    xmax = x1 + w
-                if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
-                    continue
-                if not (y2 > -_EPS and y1 < h + _EPS):
-                    continue
-                ixmin = max(int(math.floor(xmin + _EPS)), 0)
-                ixmax = int(math.ceil(xmax - _EPS))
-                if not wrap:
-                    ixmax = min(ixmax, w)
-                iymin = max(int(math.floor(y1 + _EPS)), 0)
-                iymax = min(int(math.ceil(y2 - _EPS)), h)
-                if ixmin == ixmax and ixmax < w:
-                    ixmax += 1
-                if iymin == iymax and iymax < h:
-                    iymax += 1
-                if ixmin >= ixmax or iymin >= iymax:
-                    continue
+                if footprints:
+                    if kind[c] == 0:
+                        continue
+                    ixmin = f_ix0[c]
+                    ixmax = f_ix1[c]
+                    iymin = f_iy0[c]
+                    iymax = iymin + f_ny[c]
+                    wrap = False
+                else:
+                    if corner_ok[r, c] == 0:
+                        continue
+                    x1 = tl_x[r, c] - src_xoff
+                    y1 = tl_y[r, c] - src_yoff
+                    x2 = br_x[r, c] - src_xoff
+                    y2 = br_y[r, c] - src_yoff
+                    if not (
+                        math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+                    ):
+                        continue
+                    if (
+                        x1 < -margin_x
+                        or x2 < -margin_x
+                        or y1 < -margin_y
+                        or y2 < -margin_y
+                        or x1 > w + margin_x
+                        or x2 > w + margin_x
+                        or y1 > h + margin_y
+                        or y2 > h + margin_y
+                    ):
+                        continue
+                    if x2 < x1:
+                        x1, x2 = x2, x1
+                    if y2 < y1:
+                        y1, y2 = y2, y1
+                    wrap = False
+                    if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                        cx = centre_x[r, c] - src_xoff
+                        if cx < x1 or cx > x2:
+                            wrap = True
+                    xmin = x1
+                    xmax = x2
+                    if wrap:
+                        xmin = x2
+                        xmax = x1 + w
+                    if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
+                        continue
+                    if not (y2 > -_EPS and y1 < h + _EPS):
+                        continue
+                    ixmin = max(int(math.floor(xmin + _EPS)), 0)
+                    ixmax = int(math.ceil(xmax - _EPS))
+                    if not wrap:
+                        ixmax = min(ixmax, w)
+                    iymin = max(int(math.floor(y1 + _EPS)), 0)
+                    iymax = min(int(math.ceil(y2 - _EPS)), h)
+                    if ixmin == ixmax and ixmax < w:
+                        ixmax += 1
+                    if iymin == iymax and iymax < h:
+                        iymax += 1
+                    if ixmin >= ixmax or iymin >= iymax:
+                        continue
                 npix = (ixmax - ixmin) * (iymax - iymin)
                 if method >= MODE and method != MAX and method != MIN and npix > cap:
                     while cap < npix:
@@ -1081,7 +1084,8 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                     acc = 0.0
                     n = 0
                     for j in range(iymin, iymax):
-                        wy = _edge_weight(j, iymin, iymax, y1, y2)
+                        if method == AVERAGE or method == RMS:
+                            wy = _edge_weight(j, iymin, iymax, y1, y2)
                         for i in range(ixmin, ixmax):
                             ii = i % w if wrap else i
                             if has_valid and valid[j, ii] == 0:
