@@ -377,6 +377,23 @@ def _quantile_of_int(buf, n, q):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _quantile_of_plain(buf, n, q):
+    # _quantile_of of at most 16 float64 values without NaNs and zeros (+0.0 and -0.0 are the only
+    # equal values with different bits, so every sort gives the same element): an odd-even
+    # transposition sort (branch-free compare-exchanges; small, so quick to compile)
+    for p in range(n):
+        for i in range(p & 1, n - 1, 2):
+            a = buf[i]
+            b = buf[i + 1]
+            buf[i] = a if a < b else b
+            buf[i + 1] = b if a < b else a
+    idx = int(math.ceil(q * n - 1.0))  # q in {0.25, 0.5, 0.75}, n <= 16: as _quantile_of's float32
+    if idx < 0:
+        idx = 0
+    return buf[idx]
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
                      tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
@@ -1083,6 +1100,7 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                     wsum = 0.0
                     acc = 0.0
                     n = 0
+                    plain = True  # quantiles: no NaN and no zero among the values
                     for j in range(iymin, iymax):
                         if method == AVERAGE or method == RMS:
                             wy = _edge_weight(j, iymin, iymax, y1, y2)
@@ -1119,6 +1137,8 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             else:
                                 buf[n] = v
                                 n += 1
+                                if method != MODE:
+                                    plain = plain & (v == v) & (v != 0.0)
                     if method == AVERAGE:
                         if wsum > 0.0:
                             out[b, r_out + r, c] = acc
@@ -1132,6 +1152,8 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             out[b, r_out + r, c] = acc
                         elif method == MODE:
                             out[b, r_out + r, c] = _mode_of(buf, np.int64(n), keys, counts)
+                        elif plain and n <= 16:
+                            out[b, r_out + r, c] = _quantile_of_plain(buf, np.int64(n), q)
                         else:
                             out[b, r_out + r, c] = _quantile_of(buf, np.int64(n), q)
                         any_band = True
