@@ -232,6 +232,17 @@ def reduce_block(
     return ReduceResult(out, produced.astype(bool), None)
 
 
+def _readable(src, win):
+    """``(array, (row0, col0, height, width))`` the kernels read the source window from: ``src``
+    itself when it is C-contiguous (the window read in place; ``win`` None: all of ``src``),
+    else a C-contiguous copy of the window (the kernels are compiled for C-contiguous arrays)."""
+    win = _k.source_window(src, win)
+    if src.flags.c_contiguous:
+        return src, win
+    row0, col0, h, w = win
+    return np.ascontiguousarray(src[:, row0:row0 + h, col0:col0 + w]), (0, 0, h, w)
+
+
 def _kernel_code(method, src, valid_u8, dens, allow_wrap, reference=False):
     """The reduce kernel of a block: the integer kernels for integer sources without densities
     or antimeridian wrap (with a validity mask: min, max and the quantiles; the quantiles not of
@@ -352,11 +363,13 @@ def _cached_corner_plans(transformer, dst_width, dst_height, row0, nrows, with_c
 
 def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
                          method, sx, sy, allow_wrap, out, produced, dst_height=None, reference=False,
-                         chunks=DEFAULT_CHUNKS):
+                         chunks=DEFAULT_CHUNKS, win=None):
     """The average family for one block into ``out`` (bands, nrows, ncols) float64 and
     ``produced`` (nrows, ncols) uint8 (zeros on entry). With ``dst_height`` (the height of the
-    global destination grid) the corner plans are shared between the blocks of a warp."""
-    src = np.ascontiguousarray(src)
+    global destination grid) the corner plans are shared between the blocks of a warp. The
+    source window is ``src[:, row0:row0 + h, col0:col0 + w]`` for ``win = (row0, col0, h, w)``
+    (None: all of ``src``)."""
+    src, win = _readable(src, win)
     kernel = _kernel_code(method, src, valid_u8, dens, allow_wrap, reference)
     code = _k.METHOD_CODES[method]
     mx, my = gdal_margin(sx), gdal_margin(sy)
@@ -374,7 +387,7 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
             _k.reduce_rows_planned(
                 kernel, code, src, valid_u8, dens, xoff, yoff, plan_r0, b - a, col0, col0 + ncols,
                 tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, ce is not None, cp.xs, cp.f, cp.p, cp.e,
-                mx, my, allow_wrap, sx, out, produced, a,
+                mx, my, allow_wrap, sx, out, produced, a, window=win,
             )
         return
     # exact transforms (no approximation applies): whole-block coordinate arrays
@@ -392,16 +405,16 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
     else:
         cx = tlx
     if kernel == _k.KERNEL_AVERAGE_INT:
-        _k.average_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, out, produced)
+        _k.average_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, out, produced, win)
     elif kernel == _k.KERNEL_MINMAX_INT:
         _k.minmax_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
-                                valid_u8 if valid_u8.size else None)
+                                valid_u8 if valid_u8.size else None, win)
     elif kernel == _k.KERNEL_RMS_QUANTILE_INT:
         _k.rms_quantile_integer_plain(src, xoff, yoff, tlx, tly, brx, bry, ok, mx, my, code, out, produced,
-                                      valid_u8 if valid_u8.size else None)
+                                      valid_u8 if valid_u8.size else None, win)
     else:
         _k.average_or_mode(src, valid_u8, dens, xoff, yoff, tlx, tly, brx, bry, ok, cx, mx, my, allow_wrap, sx,
-                           code, out, produced)
+                           code, out, produced, win)
 
 
 def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
@@ -430,14 +443,15 @@ def _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h):
 
 
 def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight,
-              chunks=DEFAULT_CHUNKS):
+              chunks=DEFAULT_CHUNKS, win=None):
     """Accumulate GDAL's ``sum`` of the block into ``out`` / ``weight`` / ``dweight`` (zeros).
 
     The corners of the source pixels that can reach the block are transformed in chunks of
     ``chunks.sum_rows`` source rows (rows are independent in the approximate transformer)
     and the chunks are spread in source row order, the order of one call over all the rows,
-    so the sums are bit for bit the same with bounded temporaries."""
-    nb, h, w = src.shape
+    so the sums are bit for bit the same with bounded temporaries. The source window is read
+    in place at ``win`` (as in :func:`_average_family_into`)."""
+    src, (win_row0, win_col0, h, w) = _readable(src, win)
     j0, j1 = _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h)
     if j1 <= j0:
         return
@@ -464,7 +478,7 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
             cx[bad] = np.nan
             cy[bad] = np.nan
         _k.sum_preserving(
-            src[:, ja:jb],
+            src,
             valid_u8[ja:jb] if valid_u8.size else valid_u8,
             dens[ja:jb] if dens.size else dens,
             cx,
@@ -477,6 +491,7 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
             out,
             weight,
             dweight,
+            (win_row0 + ja, win_col0, jb - ja, w),
         )
 
 
@@ -508,11 +523,14 @@ def warp_reduce_block(
     src_dtype: np.dtype | None = None,
     reference: bool = False,
     chunks: ReduceChunks = DEFAULT_CHUNKS,
+    window: tuple[int, int, int, int] | None = None,
 ) -> None:
     """Block kernel of :mod:`raster_core.warp` for the reduce family (its documented contract).
 
     Computes global destination rows ``dst_rows`` x columns ``dst_cols`` from the plan's source
-    window ``src`` (origin ``src_offset`` in a raster of ``src_full_shape``) and writes the
+    window (origin ``src_offset`` in a raster of ``src_full_shape``): ``src`` itself, or with
+    ``window = (row0, col0, height, width)`` the part ``src[:, row0:row0 + height, col0:col0 +
+    width]`` of a larger array, read in place when ``src`` is C-contiguous. It writes the
     values into ``out``, the band density into ``out_density`` (``sum`` only; it stays 1.0
     for the average family) and 1 into ``band_produced`` where a band got a value. The Int16
     ``mode == -1`` pixels that GDAL 3.10 drops are produced (documented deviation).
@@ -533,7 +551,8 @@ def warp_reduce_block(
     src = np.asarray(src)
     if src.ndim == 2:
         src = src[None]
-    h, w = src.shape[1], src.shape[2]
+    win = _k.source_window(src, window)
+    h, w = win[2], win[3]
     xoff, yoff = (int(v) for v in src_offset)
     r0, r1 = (int(v) for v in dst_rows)
     c0, c1 = (int(v) for v in dst_cols)
@@ -555,16 +574,17 @@ def warp_reduce_block(
         and c1 > c0
     ):
         _sum_block_into(src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0, out, out_density,
-                        band_produced, chunks)
+                        band_produced, chunks, win)
         return
     if method != "sum" and direct and method in REDUCE_METHODS:
         _average_family_block(method, src, valid, density, xoff, yoff, transformer, c0, r0, c1 - c0, r1 - r0,
                               int(dst_shape[1]), int(dst_shape[0]), float(xscale), float(yscale), out,
-                              band_produced, reference, chunks)
+                              band_produced, reference, chunks, win)
         return
     res = reduce_block(
-        src, (xoff, yoff, w, h), valid, density, transformer, (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]),
-        method, scale=(float(xscale), float(yscale)), out=out if direct else None, chunks=chunks,
+        src[:, win[0]:win[0] + h, win[1]:win[1] + w], (xoff, yoff, w, h), valid, density, transformer,
+        (c0, r0, c1 - c0, r1 - r0), int(dst_shape[1]), method, scale=(float(xscale), float(yscale)),
+        out=out if direct else None, chunks=chunks,
     )
     if not direct:
         out[...] = res.values
@@ -573,22 +593,25 @@ def warp_reduce_block(
         out_density[...] = res.density[None]
 
 
-def _checked_source(src: np.ndarray, valid: np.ndarray | None, density: np.ndarray | None) -> tuple:
-    """The source (booleans viewed as uint8) and its validity/density masks, checked."""
+def _checked_source(src: np.ndarray, valid: np.ndarray | None, density: np.ndarray | None, h: int, w: int) -> tuple:
+    """The source (booleans viewed as uint8) and the validity/density masks of its (h, w) window,
+    checked."""
     if src.dtype.kind not in "biuf":
         raise InvalidParameterError(f"unsupported source dtype {src.dtype}")
     if src.dtype.kind == "b":
         src = src.view(np.uint8)
-    _, h, w = src.shape
     return src, _check_mask(valid, (h, w), "valid", np.uint8), _check_mask(density, (h, w), "density", np.float32)
 
 
 def _average_family_block(method, src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows,
-                          dst_width, dst_height, sx, sy, out, band_produced, reference=False, chunks=DEFAULT_CHUNKS):
+                          dst_width, dst_height, sx, sy, out, band_produced, reference=False, chunks=DEFAULT_CHUNKS,
+                          win=None):
     """:func:`warp_reduce_block` for the average family: values straight into the caller's
-    ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``."""
-    src, valid_u8, dens = _checked_source(src, valid, density)
-    nb, h, w = src.shape
+    ``out`` (zeros, C-contiguous float64) and the produced flags into ``band_produced``; the
+    source window at ``win`` in ``src`` (:func:`_readable`)."""
+    win = _k.source_window(src, win)
+    nb, h, w = src.shape[0], win[2], win[3]
+    src, valid_u8, dens = _checked_source(src, valid, density, h, w)
     if not (sx > 0 and math.isfinite(sx) and sy > 0 and math.isfinite(sy)):
         raise InvalidParameterError(f"scale must be finite and > 0, got {(sx, sy)!r}")
     if nb == 0 or nrows == 0 or ncols == 0:
@@ -604,19 +627,21 @@ def _average_family_block(method, src, valid, density, xoff, yoff, transformer, 
     else:
         produced = np.zeros((nrows, ncols), np.uint8)
     _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, dst_width,
-                         method, sx, sy, allow_wrap, out, produced, dst_height, reference, chunks)
+                         method, sx, sy, allow_wrap, out, produced, dst_height, reference, chunks, win)
     for b in range(nb):
         if b > 0 or produced is not bp:
             band_produced[b] = produced
 
 
 def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, ncols, nrows, out, out_density,
-                    band_produced, chunks=DEFAULT_CHUNKS):
+                    band_produced, chunks=DEFAULT_CHUNKS, win=None):
     """:func:`warp_reduce_block` for ``sum`` with one block-sized float64 temporary at most:
     the weight sums accumulate in ``out_density[0]`` (the density is then 1 where produced);
-    with a source density, the density-weight sums do (divided in place by the weight sums)."""
-    src, valid_u8, dens = _checked_source(src, valid, density)
-    nb, h, w = src.shape
+    with a source density, the density-weight sums do (divided in place by the weight sums).
+    The source window at ``win`` in ``src`` (:func:`_readable`)."""
+    win = _k.source_window(src, win)
+    nb, h, w = src.shape[0], win[2], win[3]
+    src, valid_u8, dens = _checked_source(src, valid, density, h, w)
     out.fill(0.0)
     acc = out_density[0]  # the weight sums without density, else the density-weight sums
     acc.fill(0.0)
@@ -624,7 +649,7 @@ def _sum_block_into(src, valid, density, xoff, yoff, transformer, col0, row0, nc
     dweight = acc if dens.size else np.zeros((0, 0))
     if h > 0 and w > 0:
         _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, nrows, out, weight, dweight,
-                  chunks)
+                  chunks, win)
     produced = weight > 0.0
     if dens.size:
         # dweight / weight where produced, 0 elsewhere (the values of _sum_block's density)

@@ -796,8 +796,10 @@ def execute_plan(
 
     from raster_core._kernels import rows as row_kernels
 
-    if method in REDUCING or aligned_separable:
-        src_win = np.ascontiguousarray(src_win)
+    # the reduce kernels and the aligned separable kernel read the window in place too, at
+    # win_in = (row0, col0, height, width) of kernel_src (C-contiguous either way)
+    kernel_src = source if in_place else src_win
+    win_in = (int(yoff) if in_place else 0, int(xoff) if in_place else 0, int(window.height), int(window.width))
     store_args = row_kernels.StoreArgs(int(work_kind), float(wmin), float(wmax), bool(dst_is_int), float(dmin),
                                        float(dmax), float(dnd), bool(collide))
     if method not in REDUCING:
@@ -840,9 +842,9 @@ def execute_plan(
                            else np.broadcast_to(np.float64(1.0), (nb, b - a, c1 - c0)))
             band_produced = np.zeros((nb, b - a, c1 - c0), dtype=np.uint8)
             _warp_reduce.warp_reduce_block(
-                method, src_win, valid, density, (xoff, yoff), plan.src_shape, t, plan.dst_shape,
+                method, kernel_src, valid, density, (xoff, yoff), plan.src_shape, t, plan.dst_shape,
                 (ga, gb), (c0, c1), plan.xscale, plan.yscale, out, out_density, band_produced, src_win.dtype,
-                reference=reference_kernels, chunks=reduce_chunks or _warp_reduce.DEFAULT_CHUNKS,
+                reference=reference_kernels, chunks=reduce_chunks or _warp_reduce.DEFAULT_CHUNKS, window=win_in,
             )
             from raster_core._kernels.interp import write_block
 
@@ -886,7 +888,7 @@ def execute_plan(
         # its own coordinates as the row drivers would do it for the whole block
         xc, yr, bad_rows, bad_cols = split
         warp_separable_aligned(
-            src_win, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,
+            kernel_src, win_in, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,
             plan.yradius, fast_path, *dst_row_args(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
             prod,
         )

@@ -856,17 +856,18 @@ def _tap_span(OKA, A0, NA, size):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
+def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale, xradius, yradius, fast_path,
                            dst, dst_row0, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
                            produced):
     """Separable kernels (bilinear/cubic downsampling, cubicspline, lanczos) for an axis-aligned
     same-CRS warp without source masks: X depends on the column only (``Xc``), Y on the row only
     (``Yr``), so the horizontal sums are computed once per (source row, destination column)
     and reused by every destination row. Bit-identical to :func:`_loop_separable`.
-    Rows go to ``dst[:, dst_row0 + r, :]`` (C-contiguous rows when ``dst`` is)."""
+    The source window is read in place: ``src[:, row0:row0 + H, col0:col0 + W]`` for
+    ``win = (row0, col0, H, W)``. Rows go to ``dst[:, dst_row0 + r, :]`` (C-contiguous rows
+    when ``dst`` is)."""
     nb = src.shape[0]
-    H = src.shape[1]
-    W = src.shape[2]
+    row0, col0, H, W = win
     ncols = Xc.shape[0]
     nrows = Yr.shape[0]
     lanczos = method == LANCZOS
@@ -899,8 +900,8 @@ def warp_separable_aligned(src, Xc, Yr, xoff, yoff, method, xscale, yscale, xrad
             # unsigned indices (no wraparound code); the same products and sums as before
             # (an unsigned index: with a signed one Numba adds its negative-index wraparound to
             # every element and LLVM turns the copy into a gather, ~28 % of a same-CRS bilinear)
-            srow = src[b, sr]
-            uclo = np.uint64(clo)
+            srow = src[b, row0 + sr]
+            uclo = np.uint64(col0 + clo)
             for x in range(rowf.shape[0]):
                 rowf[x] = srow[uclo + np.uint64(x)]
             trow = tmp[sr - rlo]

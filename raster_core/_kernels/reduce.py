@@ -47,6 +47,7 @@ from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
 from raster_core._kernels.sorting import sort_ints
+from raster_core.errors import ShapeError
 
 __all__ = [
     "AVERAGE",
@@ -100,6 +101,9 @@ KERNEL_GENERAL = 3
 _KERNEL_AVERAGE_NO_WRAP = 4
 
 _EPS = 1e-10
+#: source pixels are read with unsigned indices: the window's rows and columns are never negative,
+#: and a signed index costs Numba's negative-index wraparound at every read (3-8 % of a kernel)
+_ix = np.uint64
 _BAND_DENSITY_THRESHOLD = 1e-10
 _SUM_DENSITY_THRESHOLD = 1e-9
 
@@ -373,78 +377,71 @@ def _quantile_of_int(buf, n, q):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
+def _quantile_of_plain(buf, n, q):
+    # _quantile_of of at most 16 float64 values without NaNs and zeros (+0.0 and -0.0 are the only
+    # equal values with different bits, so every sort gives the same element): an odd-even
+    # transposition sort (branch-free compare-exchanges; small, so quick to compile)
+    for p in range(n):
+        for i in range(p & 1, n - 1, 2):
+            a = buf[i]
+            b = buf[i + 1]
+            buf[i] = a if a < b else b
+            buf[i + 1] = b if a < b else a
+    idx = int(math.ceil(q * n - 1.0))  # q in {0.25, 0.5, 0.75}, n <= 16: as _quantile_of's float32
+    if idx < 0:
+        idx = 0
+    return buf[idx]
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
                      tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
-    # written as one tight loop (the hot path of the benchmarks).
+    # written as one tight loop (the hot path of the benchmarks); the footprints and edge weights
+    # of a row come from _footprint_row (one vectorised pass: the same tests and values)
     nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
+    row0, col0, h, w = win
+    cols = tl_x.shape[1]
+    kind = np.zeros(cols, np.int64)
+    f_ix0 = np.zeros(cols, np.int64)
+    f_ix1 = np.zeros(cols, np.int64)
+    f_iy0 = np.zeros(cols, np.int64)
+    f_ny = np.zeros(cols, np.int64)
+    f_wx0 = np.zeros(cols)
+    f_wxl = np.zeros(cols)
+    f_wy0 = np.zeros(cols)
+    f_wyl = np.zeros(cols)
     for r in range(tl_x.shape[0]):
-        for c in range(tl_x.shape[1]):
-            if corner_ok[r, c] == 0:
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+        for c in range(cols):
+            if kind[c] == 0:
                 continue
-            x1 = tl_x[r, c] - src_xoff
-            y1 = tl_y[r, c] - src_yoff
-            x2 = br_x[r, c] - src_xoff
-            y2 = br_y[r, c] - src_yoff
-            if not (
-                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-            ):
-                continue
-            if (
-                x1 < -margin_x
-                or x2 < -margin_x
-                or y1 < -margin_y
-                or y2 < -margin_y
-                or x1 > w + margin_x
-                or x2 > w + margin_x
-                or y1 > h + margin_y
-                or y2 > h + margin_y
-            ):
-                continue
-            if x2 < x1:
-                x1, x2 = x2, x1
-            if y2 < y1:
-                y1, y2 = y2, y1
-            if not (x2 > -_EPS and x1 < w + _EPS and y2 > -_EPS and y1 < h + _EPS):
-                continue
-            ixmin = max(int(math.floor(x1 + _EPS)), 0)
-            ixmax = min(int(math.ceil(x2 - _EPS)), w)
-            iymin = max(int(math.floor(y1 + _EPS)), 0)
-            iymax = min(int(math.ceil(y2 - _EPS)), h)
-            if ixmin == ixmax and ixmax < w:
-                ixmax += 1
-            if iymin == iymax and iymax < h:
-                iymax += 1
-            if ixmin >= ixmax or iymin >= iymax:
-                continue
+            ixmin = f_ix0[c]
+            ixmax = f_ix1[c]
+            iymin = f_iy0[c]
+            iymax = iymin + f_ny[c]
+            wx0 = f_wx0[c]
+            wxl = f_wxl[c]
+            wy0 = f_wy0[c]
+            wyl = f_wyl[c]
             any_band = False
             for b in range(nb):
                 wsum = 0.0
                 acc = 0.0
                 for j in range(iymin, iymax):
-                    if j == iymin:
-                        wy = 1.0 if iymin + 1 == iymax else 1.0 - (y1 - iymin)
-                    elif j + 1 == iymax:
-                        wy = 1.0 - (iymax - y2)
-                    else:
-                        wy = 1.0
+                    wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
                     for i in range(ixmin, ixmax):
                         if has_valid and valid[j, i] == 0:
                             continue
                         if has_density and not (density[j, i] > _BAND_DENSITY_THRESHOLD):
                             continue
-                        if i == ixmin:
-                            wx = 1.0 if ixmin + 1 == ixmax else 1.0 - (x1 - ixmin)
-                        elif i + 1 == ixmax:
-                            wx = 1.0 - (ixmax - x2)
-                        else:
-                            wx = 1.0
+                        # (one column: wx0, i.e. 1.0)
+                        wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
                         wgt = wx * wy
                         if wgt > 0.0:
                             wsum += wgt
-                            acc += (wgt / wsum) * (float(src[b, j, i]) - acc)
+                            acc += (wgt / wsum) * (float(src[b, _ix(row0 + j), _ix(col0 + i)]) - acc)
                 if wsum > 0.0:
                     out[b, r_out + r, c] = acc
                     any_band = True
@@ -514,6 +511,27 @@ def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, 
         f_wyl[c] = wyl
 
 
+def source_window(src: np.ndarray, window: tuple[int, int, int, int] | None = None) -> tuple[int, int, int, int]:
+    """``(row0, col0, height, width)``: where the kernels find the source window in ``src``, i.e.
+    ``src[:, row0:row0 + height, col0:col0 + width]`` (``window``; None: all of ``src``). The
+    kernels read the window in place, in the caller's array: a C-contiguous copy of it would
+    cost a pass over the window (~10 % of an rms x4 warp).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> source_window(np.zeros((1, 3, 4))), source_window(np.zeros((1, 3, 4)), (1, 2, 2, 2))
+    ((0, 0, 3, 4), (1, 2, 2, 2))
+    """
+    if window is None:
+        return (0, 0, int(src.shape[1]), int(src.shape[2]))
+    row0, col0, height, width = (int(v) for v in window)
+    if not (0 <= row0 and 0 <= col0 and 0 <= height and 0 <= width and row0 + height <= src.shape[1]
+            and col0 + width <= src.shape[2]):
+        raise ShapeError(f"source window {window} outside the source array {src.shape}")
+    return (row0, col0, height, width)
+
+
 def _footprint_buffers(cols: int) -> tuple:
     """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels."""
     return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
@@ -522,7 +540,7 @@ def _footprint_buffers(cols: int) -> tuple:
 
 
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                          out, produced):
+                          out, produced, window=None):
     """``average`` of an INTEGER source without validity/density masks or antimeridian wrap.
 
     Bit-identical to :func:`average_or_mode` (method ``AVERAGE``) for integer sources, faster:
@@ -540,16 +558,15 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     Arguments as in :func:`average_or_mode` (``src`` any integer dtype).
     """
     fb = _footprint_buffers(tl_x.shape[1])
-    _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                                out, produced, 0, fb)
+    _average_integer_plain_rows(src, source_window(src, window), src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                                corner_ok, margin_x, margin_y, out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                                out, produced, r_out, fb):
+def _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                                margin_y, out, produced, r_out, fb):
     nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
+    row0, col0, h, w = win
     cols = tl_x.shape[1]
     # per-pixel footprint of the current row: kind 0 = no value, 1 = at most 2 columns,
     # 2 = wider, 3 = reference loop (unreachable for finite corners: edge weights are > 0)
@@ -572,39 +589,41 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                 wy0 = f_wy0[c]
                 wyl = f_wyl[c]
                 if k == 1:
-                    i1 = min(ixmin + 1, w - 1)
-                    row = s[iymin]
+                    i0 = _ix(col0 + ixmin)
+                    i1 = _ix(col0 + min(ixmin + 1, w - 1))
+                    row = s[_ix(row0 + iymin)]
                     wsum = wx0 * wy0
-                    acc = float(row[ixmin]) + 0.0
+                    acc = float(row[i0]) + 0.0
                     wgt = wxl * wy0
                     wsum += wgt
                     acc += (wgt / wsum) * (float(row[i1]) - acc)
                     for jj in range(1, ny):
-                        row = s[iymin + jj]
+                        row = s[_ix(row0 + iymin + jj)]
                         wy = wyl if jj == ny - 1 else 1.0
                         wgt = wx0 * wy
                         wsum += wgt
-                        acc += (wgt / wsum) * (float(row[ixmin]) - acc)
+                        acc += (wgt / wsum) * (float(row[i0]) - acc)
                         wgt = wxl * wy
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[i1]) - acc)
                     out[b, r_out + r, c] = acc
                 elif k == 2:
-                    ilast = ixmax - 1
+                    i0 = _ix(col0 + ixmin)
+                    ilast = _ix(col0 + ixmax - 1)
                     wy = wy0
-                    row = s[iymin]
+                    row = s[_ix(row0 + iymin)]
                     wsum = wx0 * wy
-                    acc = float(row[ixmin]) + 0.0
+                    acc = float(row[i0]) + 0.0
                     for jj in range(ny):
                         if jj > 0:
-                            row = s[iymin + jj]
+                            row = s[_ix(row0 + iymin + jj)]
                             wy = wyl if jj == ny - 1 else 1.0
                             wgt = wx0 * wy
                             wsum += wgt
-                            acc += (wgt / wsum) * (float(row[ixmin]) - acc)
-                        for i in range(ixmin + 1, ilast):
+                            acc += (wgt / wsum) * (float(row[i0]) - acc)
+                        for i in range(col0 + ixmin + 1, col0 + ixmax - 1):
                             wsum += wy  # middle column: 1.0 * wy
-                            acc += (wy / wsum) * (float(row[i]) - acc)
+                            acc += (wy / wsum) * (float(row[_ix(i)]) - acc)
                         wgt = wxl * wy
                         wsum += wgt
                         acc += (wgt / wsum) * (float(row[ilast]) - acc)
@@ -622,7 +641,7 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                             wgt = wx * wy
                             if wgt > 0.0:
                                 wsum += wgt
-                                acc += (wgt / wsum) * (float(s[j, i]) - acc)
+                                acc += (wgt / wsum) * (float(s[_ix(row0 + j), _ix(col0 + i)]) - acc)
                     if wsum > 0.0:
                         out[b, r_out + r, c] = acc
                         produced[r_out + r, c] = 1
@@ -632,7 +651,7 @@ def _average_integer_plain_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
 
 
 def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                             method, out, produced, valid=None):
+                             method, out, produced, valid=None, window=None):
     """``min`` / ``max`` of an INTEGER source without densities or antimeridian wrap, with an
     optional source validity ``valid`` ((h, w) uint8, 1 = valid; None: all valid).
 
@@ -643,16 +662,15 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
     fb = _footprint_buffers(tl_x.shape[1])
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
-    _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               int(method), out, produced, 0, fb)
+    _minmax_integer_plain_rows(src, source_window(src, window), valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
+                               corner_ok, margin_x, margin_y, int(method), out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+def _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
                                margin_y, method, out, produced, r_out, fb):
     nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
+    row0, col0, h, w = win
     is_max = method == MAX
     cols = tl_x.shape[1]
     has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
@@ -678,30 +696,34 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
                         for i in range(ixmin, ixmax):
                             if valid[j, i] == 0:
                                 continue
-                            v = float(s[j, i])
+                            v = float(s[_ix(row0 + j), _ix(col0 + i)])
                             acc = v if n == 0 else (max(acc, v) if is_max else min(acc, v))
                             n += 1
                     if n > 0:
                         out[b, r_out + r, c] = acc
                         produced[r_out + r, c] = 1
                     continue
+                # the window's pixels in the caller's array
+                i0 = col0 + ixmin
+                j0 = row0 + iymin
+                j1 = row0 + iymax
                 if ixmax - ixmin <= 2:  # kind 1: both columns (the same one twice when nx == 1)
-                    il = ixmax - 1
+                    il = col0 + ixmax - 1
                     if is_max:
-                        acc = max(float(s[iymin, ixmin]), float(s[iymin, il]))
-                        for j in range(iymin + 1, iymax):
-                            acc = max(acc, max(float(s[j, ixmin]), float(s[j, il])))
+                        acc = max(float(s[_ix(j0), _ix(i0)]), float(s[_ix(j0), _ix(il)]))
+                        for j in range(j0 + 1, j1):
+                            acc = max(acc, max(float(s[_ix(j), _ix(i0)]), float(s[_ix(j), _ix(il)])))
                     else:
-                        acc = min(float(s[iymin, ixmin]), float(s[iymin, il]))
-                        for j in range(iymin + 1, iymax):
-                            acc = min(acc, min(float(s[j, ixmin]), float(s[j, il])))
+                        acc = min(float(s[_ix(j0), _ix(i0)]), float(s[_ix(j0), _ix(il)]))
+                        for j in range(j0 + 1, j1):
+                            acc = min(acc, min(float(s[_ix(j), _ix(i0)]), float(s[_ix(j), _ix(il)])))
                     out[b, r_out + r, c] = acc
                     continue
-                acc = float(s[iymin, ixmin])
-                for j in range(iymin, iymax):
-                    row = s[j]
-                    for i in range(ixmin, ixmax):
-                        v = float(row[i])
+                acc = float(s[_ix(j0), _ix(i0)])
+                for j in range(j0, j1):
+                    row = s[_ix(j)]
+                    for i in range(i0, col0 + ixmax):
+                        v = float(row[_ix(i)])
                         acc = max(acc, v) if is_max else min(acc, v)
                 out[b, r_out + r, c] = acc
         if not has_valid:
@@ -711,7 +733,7 @@ def _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x,
 
 
 def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                               method, out, produced, valid=None):
+                               method, out, produced, valid=None, window=None):
     """``rms, med, q1, q3`` of an INTEGER source without densities or antimeridian wrap; the
     quantiles also with a source validity ``valid`` ((h, w) uint8, 1 = valid; None: all valid),
     whose invalid pixels they skip as :func:`average_or_mode` does (rms: no validity).
@@ -723,38 +745,39 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     Arguments as in :func:`average_or_mode` (method ``RMS``/``MED``/``Q1``/``Q3``).
     """
     fb = _footprint_buffers(tl_x.shape[1])
+    win = source_window(src, window)
     if int(method) == RMS:
-        _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
+        _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
                           produced, 0, fb)
         return
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
     if src.dtype == np.uint64:  # values beyond int64: the general kernel's float sort
         average_or_mode(src, valid, np.zeros((0, 0), np.float32), src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
-                        corner_ok, tl_x, margin_x, margin_y, False, 1.0, method, out, produced)
+                        corner_ok, tl_x, margin_x, margin_y, False, 1.0, method, out, produced, win)
         return
-    _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                           int(method), out, produced, 0, fb)
+    _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                           margin_y, int(method), out, produced, 0, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
+def _rms_pairs_row(s, row0, col0, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
     # rms of the <= 2-column footprints (kind 1) of one row and band, padded to 2 columns with
     # a weight-0 column when nx == 1 (a weight-0 step adds exactly +0 to wsum and to acc for
     # finite integer values); the first row peeled (acc = v * v * w is 0 + v * v * w)
     for c in range(kind.shape[0]):
         if kind[c] != 1:
             continue
-        ixmin = f_ix0[c]
-        i1 = min(ixmin + 1, w - 1)
+        i0 = _ix(col0 + f_ix0[c])
+        i1 = _ix(col0 + min(f_ix0[c] + 1, w - 1))
         iymin = f_iy0[c]
         ny = f_ny[c]
         wx0 = f_wx0[c]
         wxl = f_wxl[c]
         wy0 = f_wy0[c]
         wyl = f_wyl[c]
-        row = s[iymin]
-        v = float(row[ixmin])
+        row = s[_ix(row0 + iymin)]
+        v = float(row[i0])
         wgt = wx0 * wy0
         wsum = wgt
         acc = v * v * wgt
@@ -763,9 +786,9 @@ def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, o
         wsum += wgt
         acc += v * v * wgt
         for jj in range(1, ny):
-            row = s[iymin + jj]
+            row = s[_ix(row0 + iymin + jj)]
             wy = wyl if jj == ny - 1 else 1.0
-            v = float(row[ixmin])
+            v = float(row[i0])
             wgt = wx0 * wy
             wsum += wgt
             acc += v * v * wgt
@@ -777,18 +800,18 @@ def _rms_pairs_row(s, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, o
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
+def _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
                       produced, r_out, fb):
     nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
+    row0, col0, h, w = win
     cols = tl_x.shape[1]
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
         for b in range(nb):
-            _rms_pairs_row(src[b], w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, out[b, r_out + r])
+            _rms_pairs_row(src[b], row0, col0, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl,
+                           out[b, r_out + r])
         for c in range(cols):
             if kind[c] == 0:
                 continue
@@ -813,16 +836,16 @@ def _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok
                     acc = 0.0
                     for j in range(iymin, iymax):
                         wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
-                        row = sb[j]
-                        v = float(row[ixmin])
+                        row = sb[_ix(row0 + j)]
+                        v = float(row[_ix(col0 + ixmin)])
                         wgt = wx0 * wy
                         wsum += wgt
                         acc += v * v * wgt
-                        for i in range(ixmin + 1, ilast):
-                            v = float(row[i])
+                        for i in range(col0 + ixmin + 1, col0 + ilast):
+                            v = float(row[_ix(i)])
                             wsum += wy
                             acc += v * v * wy
-                        v = float(row[ilast])
+                        v = float(row[_ix(col0 + ilast)])
                         wgt = wxl * wy
                         wsum += wgt
                         acc += v * v * wgt
@@ -842,7 +865,7 @@ def _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok
                     wy = wy0 if j == iymin else (wyl if j + 1 == iymax else 1.0)
                     for i in range(ixmin, ixmax):
                         wx = wx0 if i == ixmin else (wxl if i + 1 == ixmax else 1.0)
-                        v = float(src[b, j, i])
+                        v = float(src[b, _ix(row0 + j), _ix(col0 + i)])
                         wgt = wx * wy
                         wsum += wgt
                         acc += v * v * wgt
@@ -854,11 +877,10 @@ def _rms_integer_rows(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
-                           method, out, produced, r_out, fb):
+def _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                           margin_y, method, out, produced, r_out, fb):
     nb = src.shape[0]
-    h = src.shape[1]
-    w = src.shape[2]
+    row0, col0, h, w = win
     has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
     cols = tl_x.shape[1]
     if method == MED:
@@ -889,10 +911,11 @@ def _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_
             for b in range(nb):
                 k = 0
                 for j in range(iymin, iymax):
+                    srow = src[b, _ix(row0 + j)]
                     for i in range(ixmin, ixmax):
                         if has_valid and valid[j, i] == 0:
                             continue
-                        buf[k] = np.int64(src[b, j, i])
+                        buf[k] = np.int64(srow[_ix(col0 + i)])
                         k += 1
                 if k > 0:
                     out[b, r_out + r, c] = _quantile_of_int(buf, k, q)
@@ -902,15 +925,16 @@ def _quantile_integer_rows(src, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_
 
 
 def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x, margin_x,
-                    margin_y, allow_wrap, wrap_scale, method, out, produced):
+                    margin_y, allow_wrap, wrap_scale, method, out, produced, window=None):
     """GDAL's ``GWKAverageOrModeThread`` over a block of destination pixels.
 
     Parameters
     ----------
-    src : (bands, h, w) array, any numeric dtype
-        Source window; its pixel ``(0, 0)`` is full-raster pixel ``(src_xoff, src_yoff)``.
+    src : (bands, rows, cols) array, any numeric dtype
+        The array holding the source window (all of it unless ``window`` says where); the
+        window's pixel ``(0, 0)`` is full-raster pixel ``(src_xoff, src_yoff)``.
     valid : (h, w) uint8
-        Unified source validity (0 = invalid), or a 0x0 array for "all valid".
+        Unified source validity (0 = invalid) of the window, or a 0x0 array for "all valid".
     density : (h, w) float32
         Unified source density, or a 0x0 array for "absent". Pixels with density
         ``<= 1e-10`` are invalid; any larger density counts fully (GDAL treats alpha as binary).
@@ -936,19 +960,21 @@ def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, b
         Written where a value is produced.
     produced : (rows, cols) uint8
         Set to 1 where a value is produced, left untouched elsewhere.
+    window : (row0, col0, h, w) or None
+        Where the window is in ``src`` (:func:`source_window`); None: all of ``src``.
     """
-    w = src.shape[2]
+    win = source_window(src, window)
+    h, w = win[2], win[3]
     if int(method) == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
         # the general kernel's own path (called directly: its other paths are not compiled)
-        h = src.shape[1]
-        _average_no_wrap(src, valid, valid.shape[0] == h and valid.shape[1] == w and h > 0, density,
+        _average_no_wrap(src, win, valid, valid.shape[0] == h and valid.shape[1] == w and h > 0, density,
                          density.shape[0] == h and density.shape[1] == w and h > 0, src_xoff, src_yoff,
                          tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, 0)
         return
     may_wrap = int(bool(allow_wrap) and src_xoff == 0 and w > 0)
-    _general_reduce_kernel(int(method), may_wrap)(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
-                                                  corner_ok, centre_x, margin_x, margin_y, allow_wrap, wrap_scale, out,
-                                                  produced, 0)
+    _general_reduce_kernel(int(method), may_wrap)(src, win, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x,
+                                                  br_y, corner_ok, centre_x, margin_x, margin_y, allow_wrap,
+                                                  wrap_scale, out, produced, 0)
 
 
 @functools.cache
@@ -958,18 +984,21 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
     of the generated function (the other methods' code, e.g. the sorts of mode and the quantiles,
     and the wrapping of footprints when it cannot apply, are pruned before typing)."""
 
+    # without the antimeridian heuristic, the methods that count pixels (no edge weights) take
+    # their footprints from _footprint_row: one vectorised pass per row, the same tests and bounds
+    footprints = int(not may_wrap and method >= MODE)
+
     @njit_variant(method, may_wrap)
-    def general_reduce(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
+    def general_reduce(src, win, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, r_out):
         nb = src.shape[0]
-        h = src.shape[1]
-        w = src.shape[2]
+        row0, col0, h, w = win
         rows = tl_x.shape[0]
         cols = tl_x.shape[1]
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
         if method == AVERAGE and not may_wrap:
-            _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff,
+            _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
                              tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out)
             return
         cap = 64
@@ -986,59 +1015,81 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
         if may_wrap:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
+        if footprints:
+            kind = np.zeros(cols, np.int64)
+            f_ix0 = np.zeros(cols, np.int64)
+            f_ix1 = np.zeros(cols, np.int64)
+            f_iy0 = np.zeros(cols, np.int64)
+            f_ny = np.zeros(cols, np.int64)
+            f_wx0 = np.zeros(cols)
+            f_wxl = np.zeros(cols)
+            f_wy0 = np.zeros(cols)
+            f_wyl = np.zeros(cols)
         for r in range(rows):
+            if footprints:
+                _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                               margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
             for c in range(cols):
-                if corner_ok[r, c] == 0:
-                    continue
-                x1 = tl_x[r, c] - src_xoff
-                y1 = tl_y[r, c] - src_yoff
-                x2 = br_x[r, c] - src_xoff
-                y2 = br_y[r, c] - src_yoff
-                if not (
-                    math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
-                ):
-                    continue
-                if (
-                    x1 < -margin_x
-                    or x2 < -margin_x
-                    or y1 < -margin_y
-                    or y2 < -margin_y
-                    or x1 > w + margin_x
-                    or x2 > w + margin_x
-                    or y1 > h + margin_y
-                    or y2 > h + margin_y
-                ):
-                    continue
-                if x2 < x1:
-                    x1, x2 = x2, x1
-                if y2 < y1:
-                    y1, y2 = y2, y1
-                wrap = False
-                if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
-                    cx = centre_x[r, c] - src_xoff
-                    if cx < x1 or cx > x2:
-                        wrap = True
-                xmin = x1
-                xmax = x2
-                if wrap:
-                    xmin = x2
-                    xmax = x1 + w
-                if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
-                    continue
-                if not (y2 > -_EPS and y1 < h + _EPS):
-                    continue
-                ixmin = max(int(math.floor(xmin + _EPS)), 0)
-                ixmax = int(math.ceil(xmax - _EPS))
-                if not wrap:
-                    ixmax = min(ixmax, w)
-                iymin = max(int(math.floor(y1 + _EPS)), 0)
-                iymax = min(int(math.ceil(y2 - _EPS)), h)
-                if ixmin == ixmax and ixmax < w:
-                    ixmax += 1
-                if iymin == iymax and iymax < h:
-                    iymax += 1
-                if ixmin >= ixmax or iymin >= iymax:
-                    continue
+                if footprints:
+                    if kind[c] == 0:
+                        continue
+                    ixmin = f_ix0[c]
+                    ixmax = f_ix1[c]
+                    iymin = f_iy0[c]
+                    iymax = iymin + f_ny[c]
+                    wrap = False
+                else:
+                    if corner_ok[r, c] == 0:
+                        continue
+                    x1 = tl_x[r, c] - src_xoff
+                    y1 = tl_y[r, c] - src_yoff
+                    x2 = br_x[r, c] - src_xoff
+                    y2 = br_y[r, c] - src_yoff
+                    if not (
+                        math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+                    ):
+                        continue
+                    if (
+                        x1 < -margin_x
+                        or x2 < -margin_x
+                        or y1 < -margin_y
+                        or y2 < -margin_y
+                        or x1 > w + margin_x
+                        or x2 > w + margin_x
+                        or y1 > h + margin_y
+                        or y2 > h + margin_y
+                    ):
+                        continue
+                    if x2 < x1:
+                        x1, x2 = x2, x1
+                    if y2 < y1:
+                        y1, y2 = y2, y1
+                    wrap = False
+                    if may_wrap and wrap_dist > 0.0 and x1 < wrap_dist and x2 > w - wrap_dist:
+                        cx = centre_x[r, c] - src_xoff
+                        if cx < x1 or cx > x2:
+                            wrap = True
+                    xmin = x1
+                    xmax = x2
+                    if wrap:
+                        xmin = x2
+                        xmax = x1 + w
+                    if not (xmax > -_EPS and (wrap or xmin < w + _EPS)):
+                        continue
+                    if not (y2 > -_EPS and y1 < h + _EPS):
+                        continue
+                    ixmin = max(int(math.floor(xmin + _EPS)), 0)
+                    ixmax = int(math.ceil(xmax - _EPS))
+                    if not wrap:
+                        ixmax = min(ixmax, w)
+                    iymin = max(int(math.floor(y1 + _EPS)), 0)
+                    iymax = min(int(math.ceil(y2 - _EPS)), h)
+                    if ixmin == ixmax and ixmax < w:
+                        ixmax += 1
+                    if iymin == iymax and iymax < h:
+                        iymax += 1
+                    if ixmin >= ixmax or iymin >= iymax:
+                        continue
                 npix = (ixmax - ixmin) * (iymax - iymin)
                 if method >= MODE and method != MAX and method != MIN and npix > cap:
                     while cap < npix:
@@ -1049,15 +1100,17 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                     wsum = 0.0
                     acc = 0.0
                     n = 0
+                    plain = True  # quantiles: no NaN and no zero among the values
                     for j in range(iymin, iymax):
-                        wy = _edge_weight(j, iymin, iymax, y1, y2)
+                        if method == AVERAGE or method == RMS:
+                            wy = _edge_weight(j, iymin, iymax, y1, y2)
                         for i in range(ixmin, ixmax):
                             ii = i % w if wrap else i
                             if has_valid and valid[j, ii] == 0:
                                 continue
                             if has_density and not (density[j, ii] > _BAND_DENSITY_THRESHOLD):
                                 continue
-                            v = float(src[b, j, ii])
+                            v = float(src[b, _ix(row0 + j), _ix(col0 + ii)])
                             if method == AVERAGE:
                                 wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
                                 if wgt > 0.0:
@@ -1084,6 +1137,8 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             else:
                                 buf[n] = v
                                 n += 1
+                                if method != MODE:
+                                    plain = plain & (v == v) & (v != 0.0)
                     if method == AVERAGE:
                         if wsum > 0.0:
                             out[b, r_out + r, c] = acc
@@ -1097,6 +1152,8 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             out[b, r_out + r, c] = acc
                         elif method == MODE:
                             out[b, r_out + r, c] = _mode_of(buf, np.int64(n), keys, counts)
+                        elif plain and n <= 16:
+                            out[b, r_out + r, c] = _quantile_of_plain(buf, np.int64(n), q)
                         else:
                             out[b, r_out + r, c] = _quantile_of(buf, np.int64(n), q)
                         any_band = True
@@ -1113,7 +1170,7 @@ _CHUNK_POINTS = 32768
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
                         margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
-                        chunk_points=_CHUNK_POINTS):
+                        chunk_points=_CHUNK_POINTS, window=None):
     """A block of destination rows whose corner coordinates come from recorded row plans.
 
     ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
@@ -1125,7 +1182,8 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     ``WarpTransformer.transform_rows``' values, without block-sized coordinate arrays) and handed
     to ``kernel`` (``KERNEL_*``) with ``method``. ``out`` (bands, rows, c1 - c0) float64 and
     ``produced`` (rows, c1 - c0) uint8 are C-contiguous whole blocks (one compiled signature
-    whatever the band count), as in :func:`average_or_mode`.
+    whatever the band count), as in :func:`average_or_mode`; so is ``src``, read in place at
+    ``window`` (:func:`source_window`).
 
     A Python loop over chunks rather than a compiled row driver: a driver would recompile the
     kernel it calls (Numba links and re-optimises every callee into its caller), which doubled
@@ -1146,13 +1204,13 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
         cex = tlx
     fb = _footprint_buffers(cols)
     method = int(method)
-    w = src.shape[2]
+    win = source_window(src, window)
+    h, w = win[2], win[3]
     if kernel == KERNEL_GENERAL and method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
         kernel = _KERNEL_AVERAGE_NO_WRAP  # what the general kernel runs: do not compile the rest
     elif kernel == KERNEL_GENERAL:
         general = _general_reduce_kernel(method, int(bool(allow_wrap) and src_xoff == 0 and w > 0))
     if kernel == _KERNEL_AVERAGE_NO_WRAP:
-        h = src.shape[1]
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
     for a in range(0, nrows, k_max):
@@ -1164,20 +1222,21 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
         np.logical_and(tok[:k], bok[:k], out=ok[:k].view(np.bool_))
         args = (tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k], margin_x, margin_y)
         if kernel == KERNEL_AVERAGE_INT:
-            _average_integer_plain_rows(src, src_xoff, src_yoff, *args, out, produced, ro, fb)
+            _average_integer_plain_rows(src, win, src_xoff, src_yoff, *args, out, produced, ro, fb)
         elif kernel == KERNEL_MINMAX_INT:
-            _minmax_integer_plain_rows(src, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
+            _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
         elif kernel == KERNEL_RMS_QUANTILE_INT and method == RMS:
-            _rms_integer_rows(src, src_xoff, src_yoff, *args, out, produced, ro, fb)
+            _rms_integer_rows(src, win, src_xoff, src_yoff, *args, out, produced, ro, fb)
         elif kernel == KERNEL_RMS_QUANTILE_INT:
-            _quantile_integer_rows(src, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
+            _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
         elif kernel == _KERNEL_AVERAGE_NO_WRAP:
-            _average_no_wrap(src, valid, has_valid, density, has_density, src_xoff, src_yoff, *args, out, produced, ro)
+            _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff, *args, out,
+                             produced, ro)
         else:
             if use_centre:
                 fill_rows(ce_xs, r0, r0 + k, c0, c1, *ce_f, *ce_p, *ce_e, cex[:k], cey[:k], cok[:k])
-            general(src, valid, density, src_xoff, src_yoff, tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k], cex[:k],
-                    margin_x, margin_y, allow_wrap, wrap_scale, out, produced, ro)
+            general(src, win, valid, density, src_xoff, src_yoff, tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k],
+                    cex[:k], margin_x, margin_y, allow_wrap, wrap_scale, out, produced, ro)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -1308,13 +1367,14 @@ def sum_preserving(
     out,
     weight,
     density_weight,
+    window=None,
 ):
     """GDAL's ``GWKSumPreserving``: forward area-weighted spreading of source pixels.
 
     Parameters
     ----------
-    src : (bands, h, w) array, any numeric dtype
-        Source window.
+    src : (bands, rows, cols) array, any numeric dtype
+        The array holding the source window (all of it unless ``window`` says where).
     valid : (h, w) uint8
         Unified source validity (0 = invalid), or 0x0 for "all valid".
     density : (h, w) float32
@@ -1338,9 +1398,11 @@ def sum_preserving(
     density_weight : (rows, cols) float64
         Accumulates ``sum(density * w)``; a 0x0 array skips it (without ``density`` it
         equals ``weight`` bit for bit: ``1.0 * w == w``).
+    window : (row0, col0, h, w) or None
+        Where the window is in ``src`` (:func:`source_window`); None: all of ``src``.
     """
-    _sum_kernel(int(bool(axis_aligned)))(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0,
-                                         dst_col1, out, weight, density_weight)
+    _sum_kernel(int(bool(axis_aligned)))(src, source_window(src, window), valid, density, corner_x, corner_y,
+                                         dst_row0, dst_row1, dst_col0, dst_col1, out, weight, density_weight)
 
 
 @functools.cache
@@ -1348,11 +1410,10 @@ def _sum_kernel(axis_aligned: int) -> Any:
     """:func:`sum_preserving` for ``axis_aligned``, a compile-time constant of the generated function."""
 
     @njit_variant(axis_aligned)
-    def sum_kernel(src, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0, dst_col1, out, weight,
+    def sum_kernel(src, win, valid, density, corner_x, corner_y, dst_row0, dst_row1, dst_col0, dst_col1, out, weight,
                    density_weight):
         nb = src.shape[0]
-        h = src.shape[1]
-        w = src.shape[2]
+        row0, col0, h, w = win
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
         px = np.empty(4, np.float64)
@@ -1417,7 +1478,8 @@ def _sum_kernel(axis_aligned: int) -> Any:
                             if density_weight.shape[0] != 0:
                                 density_weight[rr - dst_row0, cc - dst_col0] += rho * wgt
                             for b in range(nb):
-                                out[b, rr - dst_row0, cc - dst_col0] += float(src[b, j, i]) * wgt
+                                v = float(src[b, _ix(row0 + j), _ix(col0 + i)])
+                                out[b, rr - dst_row0, cc - dst_col0] += v * wgt
                     continue
                 # general quadrilateral
                 if _segments_cross(px[0], py[0], px[1], py[1], px[2], py[2], px[3], py[3]) or _segments_cross(
@@ -1451,7 +1513,7 @@ def _sum_kernel(axis_aligned: int) -> Any:
                         if cr * sgn_major < 0:
                             reflex = k
                 if convex:
-                    _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
+                    _spread_convex(px, py, 4, c0, c1, r0, r1, area, rho, src, row0 + j, col0 + i, out, weight,
                                    density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
                 else:
                     k0 = reflex
@@ -1462,7 +1524,7 @@ def _sum_kernel(axis_aligned: int) -> Any:
                         qy[1] = py[(k0 + 1 + tri) % 4]
                         qx[2] = px[(k0 + 2 + tri) % 4]
                         qy[2] = py[(k0 + 2 + tri) % 4]
-                        _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
-                                       density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
+                        _spread_convex(qx, qy, 3, c0, c1, r0, r1, area, rho, src, row0 + j, col0 + i, out,
+                                       weight, density_weight, dst_row0, dst_col0, tx, ty, ux, uy, vx, vy, wx, wy)
 
     return sum_kernel
