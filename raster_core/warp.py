@@ -36,8 +36,9 @@ per destination row block and possibly from several threads at once::
 
     raster_core._warp_reduce.warp_reduce_block(
         method,          # str: one of the names above
-        src,             # ndarray (bands, h, w), native dtype: the SOURCE WINDOW
-                         #   (plan.window), C-contiguous, read-only for you
+        src,             # ndarray (bands, rows, cols), native dtype, C-contiguous, read-only
+                         #   for you: the SOURCE WINDOW (plan.window), or an array holding it
+                         #   at ``window`` (below)
         valid,           # ndarray (h, w) uint8 (1 = valid) or None: unified source
                          #   validity (nodata OR-merged over bands as with GDAL's
                          #   UNIFIED_SRC_NODATA=YES, src_mask, cutline, masked arrays)
@@ -59,6 +60,9 @@ per destination row block and possibly from several threads at once::
         band_produced,   # ndarray (bands, r1-r0, c1-c0) uint8, zeros: set 1 where band b
                          #   got a value (e.g. leave 0 for GDAL's Int16 mode == -1 drop)
         src_dtype,       # numpy dtype of the source (== src.dtype)
+        reference=False, # the per-pixel reference kernels (tests)
+        chunks=...,      # ReduceChunks: how the work is cut (never changes the values)
+        window=None,     # (row0, col0, h, w): where the window lies in ``src`` (None: all of it)
     ) -> None
 
 It must be nogil-friendly (Numba kernels with nogil=True, cache=True), must not

@@ -781,7 +781,7 @@ def retry_candidates(X, Y, OK, x0, y0, x1, y1, rows, cols):
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A0, SUMA, OKA):
     """Per-column (or per-row) taps of the separable kernel for axis-aligned warps: the
-    same arithmetic as :func:`_loop_separable` (so results are bit-identical)."""
+    same arithmetic as :func:`_separable_kernel` (so results are bit-identical)."""
     for c in range(P.shape[0]):
         OKA[c] = False
         p = P[c]
@@ -862,7 +862,7 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
     """Separable kernels (bilinear/cubic downsampling, cubicspline, lanczos) for an axis-aligned
     same-CRS warp without source masks: X depends on the column only (``Xc``), Y on the row only
     (``Yr``), so the horizontal sums are computed once per (source row, destination column)
-    and reused by every destination row. Bit-identical to :func:`_loop_separable`.
+    and reused by every destination row. Bit-identical to :func:`_separable_kernel`.
     The source window is read in place: ``src[:, row0:row0 + H, col0:col0 + W]`` for
     ``win = (row0, col0, H, W)``. Rows go to ``dst[:, dst_row0 + r, :]`` (C-contiguous rows
     when ``dst`` is)."""
@@ -925,7 +925,7 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
                 wyj = WY[r, j]
                 for c in range(ncols):
                     vacc[c] += wyj * tmp[ya + j, c]
-            # normalise, convert and store (branch-free: vectorised; the rules of _loop_separable)
+            # normalise, convert and store (branch-free: vectorised; the rules of _separable_kernel)
             out = dst[b, dst_row0 + r]
             prow = produced[r]
             syr = SY[r]
