@@ -332,21 +332,21 @@ class RowPlan:
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
         """GDAL's exact re-transform of pixels whose approximate source position falls within
         one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
-        calling thread) and recorded as exact points. Returns how many were re-transformed."""
+        calling thread) and recorded as exact points. Only interpolated pixels are considered
+        (the plan's fixed and exact points are exact transforms already). Returns how many
+        were re-transformed."""
         from raster_core._kernels.approx import scan_retry_segments as scan_retry
         from raster_core._parallel import row_blocks, run_blocks
 
         ys = np.asarray(ys, dtype=np.float64)
         x0, y0, x1, y1 = (float(v) for v in window)
-        packed = (self._ptr, self._f_col, self._f_xy, self._p_int, self._p_flt, self._e_col, self._e_xy, self._e_ok)
 
         def scan(a: int, b: int) -> np.ndarray:
-            mark = np.full(c1 - c0, -1, dtype=np.int64)
             out = np.empty((2, 2 * ((b - a) + (c1 - c0)) + 256), dtype=np.int64)
-            k = scan_retry(self.xs, a, b, c0, c1, *packed, x0, y0, x1, y1, out, mark)
+            k = scan_retry(self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1, out)
             if k > out.shape[1]:
                 out = np.empty((2, k), dtype=np.int64)
-                scan_retry(self.xs, a, b, c0, c1, *packed, x0, y0, x1, y1, out, mark)
+                scan_retry(self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1, out)
             return out[:, :k].copy()  # a copy: releases the buffer
 
         block = max(16, 262144 // max(1, c1 - c0))

@@ -298,42 +298,23 @@ def _widen_to_preimage(i0, i1, st, sv, dv, lo_v, hi_v, lo, hi):
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def scan_retry_segments(xs, r0, r1, c0, c1, ptr, f_col, f_xy, p_int, p_flt, e_col, e_xy, e_ok, x0, y0, x1, y1,
-                        out, mark):
-    """The pixels of rows [r0, r1) whose approximate source position lies within 1 pixel outside
-    the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4), found per linear
-    segment: along a segment the approximate x (and y) is a monotone function of the column,
-    so the columns whose value may fall in one of the four 1-pixel bands outside the window
-    lie in index ranges computed by division (with a margin); only the columns from the first
-    to the last of those ranges are evaluated, with exactly the expressions of
-    :func:`fill_rows` and the same test. Fixed S'/M'/E' points that no segment overwrites and
-    exact points are tested individually. A pixel's value is the last write of fill_rows'
-    order (fixed, segments, exact).
+def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1, out):
+    """The interpolated pixels of rows [r0, r1) whose approximate source position lies within 1
+    pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
 
-    The plan is packed (:class:`raster_core.transform.RowPlan`): ``ptr`` = CSR row pointers of
-    the fixed points, segments and exact points (3 rows), ``f_xy``/``e_xy`` = x, y rows,
-    ``p_int`` = start, len and ``p_flt`` = start x, start y, slope x, slope y. ``mark`` is
-    scratch of ``c1 - c0`` int64 entries, all -1 (and -1 again on return). Returns the count;
-    fills ``out`` (row, column) when it is large enough."""
+    Only the linear segments of a plan (``p_ptr`` = CSR row pointers, ``p_int`` = start, len,
+    ``p_flt`` = start x, start y, slope x, slope y) are scanned: its fixed S'/M'/E' points and
+    exact points are exact transforms already, which a re-transform reproduces. Along a
+    segment the approximate x (and y) is a monotone function of the column, so the columns
+    whose value may fall in one of the four 1-pixel bands outside the window lie in index
+    ranges computed by division (with a margin); the columns from the first to the last of
+    those ranges are evaluated with exactly the expressions of :func:`fill_rows` and tested.
+    Returns the count; fills ``out`` (row, column) when it is large enough."""
     n = 0
     cap = out.shape[1]
     eps = 1e-6
     for r in range(r0, r1):
-        # exact points: the last entry of a column wins
-        for q in range(ptr[2, r], ptr[2, r + 1]):
-            c = e_col[q]
-            if c0 <= c < c1:
-                mark[c - c0] = q
-        for q in range(ptr[2, r], ptr[2, r + 1]):
-            c = e_col[q]
-            if c0 <= c < c1 and mark[c - c0] == q and e_ok[q]:
-                if _retry_test(e_xy[0, q], e_xy[1, q], x0, y0, x1, y1):
-                    if n < cap:
-                        out[0, n] = r
-                        out[1, n] = c
-                    n += 1
-        # linear segments (disjoint column ranges)
-        for q in range(ptr[1, r], ptr[1, r + 1]):
+        for q in range(p_ptr[r], p_ptr[r + 1]):
             st = p_int[0, q]
             lo = max(st, c0)
             hi = min(st + p_int[1, q], c1)
@@ -349,40 +330,12 @@ def scan_retry_segments(xs, r0, r1, c0, c1, ptr, f_col, f_xy, p_int, p_flt, e_co
             i0, i1 = _widen_to_preimage(i0, i1, st, sy, dy, y1 - 1e-10 - eps, y1 + 1.0 + eps, lo, hi)
             xa = xs[st]
             for i in range(i0, i1):
-                if mark[i - c0] >= 0:
-                    continue
                 d = xs[i] - xa
                 if _retry_test(sx + dx * d, sy + dy * d, x0, y0, x1, y1):
                     if n < cap:
                         out[0, n] = r
                         out[1, n] = i
                     n += 1
-        # fixed points not overwritten by a segment or an exact point
-        for q in range(ptr[0, r], ptr[0, r + 1]):
-            c = f_col[q]
-            if not (c0 <= c < c1) or mark[c - c0] != -1:
-                continue
-            covered = False
-            for s in range(ptr[1, r], ptr[1, r + 1]):
-                if p_int[0, s] <= c < p_int[0, s] + p_int[1, s]:
-                    covered = True
-                    break
-            if covered:
-                continue
-            mark[c - c0] = -2  # fixed points of one column carry the same value: test once
-            if _retry_test(f_xy[0, q], f_xy[1, q], x0, y0, x1, y1):
-                if n < cap:
-                    out[0, n] = r
-                    out[1, n] = c
-                n += 1
-        for q in range(ptr[2, r], ptr[2, r + 1]):
-            c = e_col[q]
-            if c0 <= c < c1:
-                mark[c - c0] = -1
-        for q in range(ptr[0, r], ptr[0, r + 1]):
-            c = f_col[q]
-            if c0 <= c < c1:
-                mark[c - c0] = -1
     return n
 
 
