@@ -309,14 +309,19 @@ class RowPlan:
         self.xs = xs
         self.nrows = nrows
         ptr = np.zeros((3, nrows + 1), dtype=np.int64)
-        # stable counting sorts by row
-        order = csr_order(np.ascontiguousarray(fixed[0]), ptr[0])
+
+        def by_row(i: int, row: np.ndarray) -> np.ndarray:  # a stable counting sort
+            order = np.empty(row.size, dtype=np.int64)
+            csr_order(np.ascontiguousarray(row), ptr[i], order)
+            return order
+
+        order = by_row(0, fixed[0])
         self._f_col = fixed[1, order]
         self._f_xy = np.ascontiguousarray(fixed_f[:, order])
-        order = csr_order(np.ascontiguousarray(passed[0]), ptr[1])
+        order = by_row(1, passed[0])
         self._p_int = np.ascontiguousarray(passed[1:, order])
         self._p_flt = np.ascontiguousarray(passed_f[:, order])
-        order = csr_order(np.ascontiguousarray(exact[0]), ptr[2])
+        order = by_row(2, exact[0])
         self._set_exact(ptr, exact[1, order], np.ascontiguousarray(exact_xy[:, order]), exact_ok[order])
 
     def _set_exact(self, ptr: np.ndarray, col: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> None:

@@ -340,18 +340,21 @@ def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1,
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def csr_order(row, ptr):
+def csr_order(row, ptr, order):
     """Stable counting sort of ``row`` (values in [0, len(ptr) - 1)): fills ``ptr`` (CSR row
-    pointers, zero on entry) and returns the permutation that groups the entries by row."""
+    pointers, zero on entry) and ``order`` (the permutation that groups the entries by row)."""
     nrows = ptr.shape[0] - 1
     for k in range(row.shape[0]):
         ptr[row[k] + 1] += 1
+    # ptr[r + 1] = first entry of row r, then its cursor: it ends as the end of row r
+    start = 0
     for r in range(nrows):
-        ptr[r + 1] += ptr[r]
-    nxt = ptr[:nrows].copy()
-    order = np.empty(row.shape[0], dtype=np.int64)
+        count = ptr[r + 1]
+        ptr[r + 1] = start
+        start += count
     for k in range(row.shape[0]):
         r = row[k]
-        order[nxt[r]] = k
-        nxt[r] += 1
-    return order
+        order[ptr[r + 1]] = k
+        ptr[r + 1] += 1
+    ptr[0] = 0
+    return 0
