@@ -329,9 +329,9 @@ class RowPlan:
         self._e_col = col
         self._e_xy = xy
         self._e_ok = ok
-        self.f = (ptr[0], self._f_col, self._f_xy[0], self._f_xy[1])
-        self.p = (ptr[1], self._p_int[0], self._p_int[1], *self._p_flt)
-        self.e = (ptr[2], col, xy[0], xy[1], ok)
+        self.f: tuple[np.ndarray, ...] = (ptr[0], self._f_col, self._f_xy[0], self._f_xy[1])
+        self.p: tuple[np.ndarray, ...] = (ptr[1], self._p_int[0], self._p_int[1], *self._p_flt)
+        self.e: tuple[np.ndarray, ...] = (ptr[2], col, xy[0], xy[1], ok)
 
     def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
