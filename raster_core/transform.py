@@ -348,10 +348,12 @@ class RowPlan:
 
         def scan(a: int, b: int) -> np.ndarray:
             out = np.empty((2, 2 * ((b - a) + (c1 - c0)) + 256), dtype=np.int64)
-            k = scan_retry(self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1, out)
+            bands = np.empty((2, 4), dtype=np.int64)
+            args = (self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1)
+            k = scan_retry(*args, out, bands)
             if k > out.shape[1]:
                 out = np.empty((2, k), dtype=np.int64)
-                scan_retry(self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1, out)
+                scan_retry(*args, out, bands)
             return out[:, :k].copy()  # a copy: releases the buffer
 
         block = max(16, 262144 // max(1, c1 - c0))

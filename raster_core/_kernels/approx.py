@@ -270,35 +270,32 @@ def _retry_test(x, y, x0, y0, x1, y1):
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def _widen_to_preimage(i0, i1, st, sv, dv, lo_v, hi_v, lo, hi):
-    """``[i0, i1)`` widened to hold the index range within [lo, hi) that may hold
-    ``sv + dv * (i - st)`` in [lo_v, hi_v] (a superset: the caller tests every index exactly);
-    unchanged when that range is empty. An empty ``[i0, i1)`` is ``i0 >= i1``."""
+def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
+    """Index range [i0, i1) within [lo, hi) that may hold sv + dv * (i - st) in [lo_v, hi_v]
+    (a superset: the caller tests every index exactly)."""
     if dv == 0.0:
-        if not (lo_v <= sv <= hi_v):
-            return i0, i1
-        a = lo
-        b = hi
-    else:
-        ta = (lo_v - sv) / dv
-        tb = (hi_v - sv) / dv
-        if ta > tb:
-            ta, tb = tb, ta
-        fa = st + ta - 2.0
-        fb = st + tb + 3.0
-        if not (fb >= lo and fa < hi):  # also NaN
-            return i0, i1
-        a = lo if fa <= lo else max(lo, int(fa))
-        b = hi if fb >= hi else min(hi, int(fb))
-    if b <= a:
-        return i0, i1
-    if i1 <= i0:
-        return a, b
-    return min(i0, a), max(i1, b)
+        if lo_v <= sv <= hi_v:
+            return lo, hi
+        return lo, lo
+    ta = (lo_v - sv) / dv
+    tb = (hi_v - sv) / dv
+    if ta > tb:
+        ta, tb = tb, ta
+    fa = st + ta - 2.0
+    fb = st + tb + 3.0
+    if not (fb >= lo and fa < hi):  # also NaN
+        return lo, lo
+    i0 = lo if fa <= lo else int(fa)
+    i1 = hi if fb >= hi else int(fb)
+    if i0 < lo:
+        i0 = lo
+    if i1 > hi:
+        i1 = hi
+    return i0, i1
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1, out):
+def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1, out, bands):
     """The interpolated pixels of rows [r0, r1) whose approximate source position lies within 1
     pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
 
@@ -306,10 +303,11 @@ def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1,
     ``p_flt`` = start x, start y, slope x, slope y) are scanned: its fixed S'/M'/E' points and
     exact points are exact transforms already, which a re-transform reproduces. Along a
     segment the approximate x (and y) is a monotone function of the column, so the columns
-    whose value may fall in one of the four 1-pixel bands outside the window lie in index
-    ranges computed by division (with a margin); the columns from the first to the last of
-    those ranges are evaluated with exactly the expressions of :func:`fill_rows` and tested.
-    Returns the count; fills ``out`` (row, column) when it is large enough."""
+    whose value may fall in one of the four 1-pixel bands outside the window form index
+    ranges computed by division (with a margin); only the union of those ranges is
+    evaluated, in column order, with exactly the expressions of :func:`fill_rows` and tested.
+    ``bands`` is (2, 4) int64 scratch. Returns the count; fills ``out`` (row, column) when it
+    is large enough."""
     n = 0
     cap = out.shape[1]
     eps = 1e-6
@@ -324,18 +322,33 @@ def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1,
             sy = p_flt[1, q]
             dx = p_flt[2, q]
             dy = p_flt[3, q]
-            i0, i1 = _widen_to_preimage(lo, lo, st, sx, dx, x0 - 1.0 - eps, x0 + eps, lo, hi)
-            i0, i1 = _widen_to_preimage(i0, i1, st, sy, dy, y0 - 1.0 - eps, y0 + eps, lo, hi)
-            i0, i1 = _widen_to_preimage(i0, i1, st, sx, dx, x1 - 1e-10 - eps, x1 + 1.0 + eps, lo, hi)
-            i0, i1 = _widen_to_preimage(i0, i1, st, sy, dy, y1 - 1e-10 - eps, y1 + 1.0 + eps, lo, hi)
             xa = xs[st]
-            for i in range(i0, i1):
-                d = xs[i] - xa
-                if _retry_test(sx + dx * d, sy + dy * d, x0, y0, x1, y1):
-                    if n < cap:
-                        out[0, n] = r
-                        out[1, n] = i
-                    n += 1
+            bands[0, 0], bands[1, 0] = _preimage(st, sx, dx, x0 - 1.0 - eps, x0 + eps, lo, hi)
+            bands[0, 1], bands[1, 1] = _preimage(st, sy, dy, y0 - 1.0 - eps, y0 + eps, lo, hi)
+            bands[0, 2], bands[1, 2] = _preimage(st, sx, dx, x1 - 1e-10 - eps, x1 + 1.0 + eps, lo, hi)
+            bands[0, 3], bands[1, 3] = _preimage(st, sy, dy, y1 - 1e-10 - eps, y1 + 1.0 + eps, lo, hi)
+            # visit the union of the ranges once, in column order
+            i = lo
+            while True:
+                nxt = hi
+                for k in range(4):
+                    if bands[1, k] > bands[0, k] and bands[1, k] > i and bands[0, k] < nxt:
+                        nxt = bands[0, k] if bands[0, k] > i else i
+                if nxt >= hi:
+                    break
+                i = nxt
+                end = i
+                for k in range(4):
+                    if bands[0, k] <= i < bands[1, k] and bands[1, k] > end:
+                        end = bands[1, k]
+                for ii in range(i, end):
+                    d = xs[ii] - xa
+                    if _retry_test(sx + dx * d, sy + dy * d, x0, y0, x1, y1):
+                        if n < cap:
+                            out[0, n] = r
+                            out[1, n] = ii
+                        n += 1
+                i = end
     return n
 
 
