@@ -255,45 +255,29 @@ class WarpTransformer:
             gx = np.broadcast_to(xs, (nr, n))
             gy = np.broadcast_to(ys[:, None], (nr, n))
             return self.transform_points(gx, gy, inverse=inverse)
-        from raster_core._kernels.approx import approx_level, build_children, expand_ranges
+        from raster_core._kernels.approx import approx_level
 
         X = np.empty((nr, n), dtype=np.float64)
         Y = np.empty((nr, n), dtype=np.float64)
         OK = np.ones((nr, n), dtype=bool)
-        exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(self, xs, ys, inverse=inverse)
+        exact_rows, exact_cols, seg, pts = _seed_segments(self, xs, ys, inverse=inverse)
         nrg = 0
-        cap = 0
-        rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
+        rng = np.empty((3, 0), dtype=np.int64)
         tol = self.tolerance
-        while seg_row.size:
-            ns = seg_row.size
-            need = nrg + 4 * ns
-            if need > cap:
-                cap = max(need, 2 * cap)
-                rng_row = np.resize(rng_row, cap)
-                rng_start = np.resize(rng_start, cap)
-                rng_len = np.resize(rng_len, cap)
-            req_r = np.empty(3 * ns, dtype=np.int64)
-            req_c = np.empty(3 * ns, dtype=np.int64)
-            child_parent = np.empty(2 * ns, dtype=np.int64)
-            child_a = np.empty(2 * ns, dtype=np.int64)
-            child_b = np.empty(2 * ns, dtype=np.int64)
-            nreq, nch, nrg = approx_level(
-                xs, seg_row, seg_start, seg_len, S, M, E, tol, X, Y, req_r, req_c, child_parent, child_a,
-                child_b, rng_row, rng_start, rng_len, nrg,
-            )
+        while seg.shape[1]:
+            ns = seg.shape[1]
+            if nrg + 4 * ns > rng.shape[1]:
+                rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
+            req = np.empty((2, 3 * ns), dtype=np.int64)
+            child = np.empty((3, 2 * ns), dtype=np.int64)
+            nreq, nch, nrg = approx_level(xs, seg, pts, tol, X, Y, req, child, rng, nrg)
             if nch == 0:
                 break
-            qx, qy, qok = self.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], inverse=inverse)
-            seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
-                seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
-                np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
-                rng_row, rng_start, rng_len, nrg,
-            )
-        if nrg:
-            er, ec = expand_ranges(rng_row, rng_start, rng_len, nrg)
-            exact_rows.append(er)
-            exact_cols.append(ec)
+            qx, qy, qok = self.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], inverse=inverse)
+            seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
+        er, ec = _range_points(rng, nrg)
+        exact_rows.append(er)
+        exact_cols.append(ec)
         if exact_rows:
             er = np.concatenate(exact_rows)
             ec = np.concatenate(exact_cols)
@@ -309,66 +293,86 @@ class RowPlan:
     """Recorded result of the approximate transformer for many rows (compact: per row a few
     linear segments, the fixed S'/M'/E' points and the exactly transformed points), so that
     row blocks are filled later by a Numba kernel without PROJ or Python work.
-    Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`."""
+    Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`.
 
-    def __init__(self, xs: np.ndarray, nrows: int, fix: tuple, seg: tuple, ex: tuple) -> None:
+    The plan is kept packed (CSR by row: ``ptr`` rows = fixed points, segments, exact points;
+    field-major tables, see :mod:`raster_core._kernels.approx`) so that its kernels take few
+    arrays; ``f``, ``p`` and ``e`` are views of it, one 1-D array per field:
+    ``f = (ptr, col, x, y)``, ``p = (ptr, start, len, sx, sy, dx, dy)``,
+    ``e = (ptr, col, x, y, ok)``.
+    """
+
+    def __init__(self, xs: np.ndarray, nrows: int, fixed: np.ndarray, fixed_f: np.ndarray, passed: np.ndarray,
+                 passed_f: np.ndarray, exact: np.ndarray, exact_xy: np.ndarray, exact_ok: np.ndarray) -> None:
+        from raster_core._kernels.approx import csr_order
+
         self.xs = xs
         self.nrows = nrows
+        ptr = np.zeros((3, nrows + 1), dtype=np.int64)
 
-        def csr(row: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, ...]:
-            from raster_core._kernels.approx import csr_order
+        def by_row(i: int, row: np.ndarray) -> np.ndarray:  # a stable counting sort
+            order = np.empty(row.size, dtype=np.int64)
+            csr_order(np.ascontiguousarray(row), ptr[i], order)
+            return order
 
-            ptr = np.zeros(nrows + 1, dtype=np.int64)
-            order = csr_order(np.ascontiguousarray(row, dtype=np.int64), ptr)  # stable counting sort
-            return (ptr, *(c[order] for c in cols))
+        order = by_row(0, fixed[0])
+        self._f_col = fixed[1, order]
+        self._f_xy = np.ascontiguousarray(fixed_f[:, order])
+        order = by_row(1, passed[0])
+        self._p_int = np.ascontiguousarray(passed[1:, order])
+        self._p_flt = np.ascontiguousarray(passed_f[:, order])
+        order = by_row(2, exact[0])
+        self._set_exact(ptr, exact[1, order], np.ascontiguousarray(exact_xy[:, order]), exact_ok[order])
 
-        self.f = csr(*fix)  # ptr, col, x, y
-        self.p = csr(*seg)  # ptr, start, len, sx, sy, dx, dy
-        self.e = csr(*ex)  # ptr, col, x, y, ok
+    def _set_exact(self, ptr: np.ndarray, col: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> None:
+        self._ptr = ptr
+        self._e_col = col
+        self._e_xy = xy
+        self._e_ok = ok
+        self.f: tuple[np.ndarray, ...] = (ptr[0], self._f_col, self._f_xy[0], self._f_xy[1])
+        self.p: tuple[np.ndarray, ...] = (ptr[1], self._p_int[0], self._p_int[1], *self._p_flt)
+        self.e: tuple[np.ndarray, ...] = (ptr[2], col, xy[0], xy[1], ok)
 
     def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
         """GDAL's exact re-transform of pixels whose approximate source position falls within
         one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
-        calling thread) and recorded as exact points. Returns how many were re-transformed."""
+        calling thread) and recorded as exact points. Only interpolated pixels are considered
+        (the plan's fixed and exact points are exact transforms already). Returns how many
+        were re-transformed."""
         from raster_core._kernels.approx import scan_retry_segments as scan_retry
         from raster_core._parallel import row_blocks, run_blocks
 
         ys = np.asarray(ys, dtype=np.float64)
-        common = (c0, c1, *self.f, *self.p, *self.e, *[float(v) for v in window])
+        x0, y0, x1, y1 = (float(v) for v in window)
 
-        def scan(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-            cap = 2 * ((b - a) + (c1 - c0)) + 256
-            out_r = np.empty(cap, dtype=np.int64)
-            out_c = np.empty(cap, dtype=np.int64)
-            k = scan_retry(self.xs, a, b, *common, out_r, out_c)
-            if k > cap:
-                out_r = np.empty(k, dtype=np.int64)
-                out_c = np.empty(k, dtype=np.int64)
-                scan_retry(self.xs, a, b, *common, out_r, out_c)
-            return out_r[:k].copy(), out_c[:k].copy()  # copies: release the buffers
+        def scan(a: int, b: int) -> np.ndarray:
+            out = np.empty((2, 2 * ((b - a) + (c1 - c0)) + 256), dtype=np.int64)
+            bands = np.empty((2, 4), dtype=np.int64)
+            args = (self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1)
+            k = scan_retry(*args, out, bands)
+            if k > out.shape[1]:
+                out = np.empty((2, k), dtype=np.int64)
+                scan_retry(*args, out, bands)
+            return out[:, :k].copy()  # a copy: releases the buffer
 
         block = max(16, 262144 // max(1, c1 - c0))
         parts = run_blocks(scan, row_blocks(self.nrows, block), num_threads=num_threads)
-        rr = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
-        cc = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        found = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+        rr, cc = found
         n = rr.size
         if n == 0:
             return 0
         ex, ey, eok = t.transform_points(self.xs[cc], ys[rr])
-        ptr, col, x, y, ok = self.e
-        old_rows = np.repeat(np.arange(self.nrows), np.diff(ptr))
+        old_rows = np.repeat(np.arange(self.nrows), np.diff(self._ptr[2]))
         row = np.concatenate([old_rows, rr])
         order = np.argsort(row, kind="stable")  # retries after the existing entries of a row
-        new_ptr = np.zeros(self.nrows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=self.nrows), out=new_ptr[1:])
-        self.e = (
-            new_ptr,
-            np.ascontiguousarray(np.concatenate([col, cc])[order]),
-            np.ascontiguousarray(np.concatenate([x, np.asarray(ex, np.float64)])[order]),
-            np.ascontiguousarray(np.concatenate([y, np.asarray(ey, np.float64)])[order]),
-            np.ascontiguousarray(np.concatenate([ok, np.asarray(eok, bool)])[order]),
-        )
+        ptr = self._ptr.copy()
+        ptr[2, 0] = 0
+        np.cumsum(np.bincount(row, minlength=self.nrows), out=ptr[2, 1:])
+        xy = np.concatenate([self._e_xy, np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])], axis=1)
+        self._set_exact(ptr, np.concatenate([self._e_col, cc])[order], np.ascontiguousarray(xy[:, order]),
+                        np.concatenate([self._e_ok, np.asarray(eok, bool)])[order])
         return int(n)
 
     def fill(self, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -403,10 +407,9 @@ def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads
     nthreads = resolve_num_threads(num_threads)
     chunk = max(16, 8_388_608 // n)
     parts = [_row_plan_parts(t, xs, ys[a:b], a, nthreads) for a, b in row_blocks(nr, chunk)]
-    fix = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(4))
-    seg = tuple(np.concatenate([p[1][i] for p in parts]) for i in range(7))
-    ex = tuple(np.concatenate([p[2][i] for p in parts]) for i in range(5))
-    return RowPlan(xs, nr, fix, seg, ex)
+    if len(parts) == 1:
+        return RowPlan(xs, nr, *parts[0])
+    return RowPlan(xs, nr, *(np.concatenate([p[i] for p in parts], axis=-1) for i in range(7)))
 
 
 def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
@@ -414,14 +417,15 @@ def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, invers
     """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
     transformed start/middle/end points S', M', E' of each row's one initial segment.
 
-    Returns ``(exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E)``: rows whose
-    S'/M'/E' failed are listed for an exact transform of every point (GDAL's fallback);
-    the others become one segment each, to be bisected by the approx kernels.
+    Returns ``(exact_rows, exact_cols, seg, pts)``: rows whose S'/M'/E' failed are listed for
+    an exact transform of every point (GDAL's fallback); the others become one segment each
+    (``seg`` = row, start, length; ``pts`` = S'x, S'y, M'x, M'y, E'x, E'y), to be bisected by
+    the approx kernels.
     """
     n = xs.size
     nr = ys.size
     m = (n - 1) // 2
-    rows = np.arange(nr)
+    rows = np.arange(nr, dtype=np.int64)
     idx3 = np.array([0, m, n - 1])
     px, py, pok = t.transform_points(
         np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse,
@@ -434,88 +438,87 @@ def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, invers
         bad = rows[~good]
         exact_rows.append(np.repeat(bad, n))
         exact_cols.append(np.tile(np.arange(n), bad.size))
-    seg_row = rows[good].astype(np.int64)
-    seg_start = np.zeros(seg_row.size, dtype=np.int64)
-    seg_len = np.full(seg_row.size, n, dtype=np.int64)
-    S = np.ascontiguousarray(np.stack([px[good, 0], py[good, 0]], axis=1))
-    M = np.ascontiguousarray(np.stack([px[good, 1], py[good, 1]], axis=1))
-    E = np.ascontiguousarray(np.stack([px[good, 2], py[good, 2]], axis=1))
-    return exact_rows, exact_cols, seg_row, seg_start, seg_len, S, M, E
+    seg_row = rows[good]
+    seg = np.stack([seg_row, np.zeros_like(seg_row), np.full_like(seg_row, n)])
+    px = px[good]
+    py = py[good]
+    pts = np.stack([px[:, 0], py[:, 0], px[:, 1], py[:, 1], px[:, 2], py[:, 2]])
+    return exact_rows, exact_cols, seg, pts
 
 
 def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
-    """A buffer of ``size`` elements starting with ``a[:used]`` (the rest uninitialised:
-    ``np.resize`` would fill it with repeated copies)."""
-    out = np.empty(size, dtype=a.dtype)
-    out[:used] = a[:used]
+    """A field-major table of ``size`` columns starting with ``a[:, :used]`` (the rest
+    uninitialised)."""
+    out = np.empty((a.shape[0], size), dtype=a.dtype)
+    out[:, :used] = a[:, :used]
     return out
 
 
-def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
-    """Records (fix, seg, exact) of rows ys (row numbers offset by row0); PROJ calls on
-    ``nthreads`` threads."""
-    from raster_core._kernels.approx import approx_level_record, build_children, expand_ranges
+def _children(seg: np.ndarray, pts: np.ndarray, child: np.ndarray, nch: int, qx: np.ndarray, qy: np.ndarray,
+              qok: np.ndarray, rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The next level's ``(seg, pts, n_ranges)`` (:func:`raster_core._kernels.approx.build_children`)."""
+    from raster_core._kernels.approx import build_children
 
-    e_rows, e_cols, seg_row, seg_start, seg_len, S, M, E = _seed_segments(t, xs, ys, num_threads=nthreads)
-    # passing segments and fixed points are appended to growing buffers across levels
-    npass_tot = 0
-    nfix_tot = 0
-    pbuf: tuple[np.ndarray, ...] = ()
-    fbuf: tuple[np.ndarray, ...] = ()
-    nrg = 0
-    cap = 0
-    rng_row = rng_start = rng_len = np.empty(0, dtype=np.int64)
-    while seg_row.size:
-        ns = seg_row.size
-        need = nrg + 4 * ns
-        if need > cap:
-            cap = max(need, 2 * cap)
-            rng_row, rng_start, rng_len = (_grown(a, nrg, cap) for a in (rng_row, rng_start, rng_len))
-        if not pbuf or npass_tot + ns > pbuf[0].size:
-            size = max(npass_tot + ns, 2 * (pbuf[0].size if pbuf else 0))
-            pbuf = tuple(_grown(a, npass_tot, size) for a in pbuf) if pbuf else (
-                np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64),
-                np.empty(size), np.empty(size), np.empty(size), np.empty(size))
-        if not fbuf or nfix_tot + 3 * ns > fbuf[0].size:
-            size = max(nfix_tot + 3 * ns, 2 * (fbuf[0].size if fbuf else 0))
-            fbuf = tuple(_grown(a, nfix_tot, size) for a in fbuf) if fbuf else (
-                np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size), np.empty(size))
-        req_r = np.empty(3 * ns, dtype=np.int64)
-        req_c = np.empty(3 * ns, dtype=np.int64)
-        child_parent = np.empty(2 * ns, dtype=np.int64)
-        child_a = np.empty(2 * ns, dtype=np.int64)
-        child_b = np.empty(2 * ns, dtype=np.int64)
-        npass_tot, nfix_tot, nreq, nch, nrg = approx_level_record(
-            xs, seg_row, seg_start, seg_len, S, M, E, t.tolerance, *pbuf, npass_tot, *fbuf, nfix_tot,
-            req_r, req_c, child_parent, child_a, child_b, rng_row, rng_start, rng_len, nrg,
+    new_seg = np.empty((3, nch), dtype=np.int64)
+    new_pts = np.empty((6, nch), dtype=np.float64)
+    n, nrg = build_children(seg, pts, child, nch, np.ascontiguousarray(qx), np.ascontiguousarray(qy),
+                            np.ascontiguousarray(qok), new_seg, new_pts, rng, nrg)
+    if n < nch:
+        new_seg = np.ascontiguousarray(new_seg[:, :n])
+        new_pts = np.ascontiguousarray(new_pts[:, :n])
+    return new_seg, new_pts, nrg
+
+
+def _range_points(rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every point of the first ``nrg`` exact ranges (row, start, length), in
+    order."""
+    row, start, length = rng[:, :nrg]
+    first = np.cumsum(length) - length  # index of each range's first point
+    rows = np.repeat(row, length)
+    cols = np.repeat(start - first, length) + np.arange(rows.size, dtype=np.int64)
+    return rows, cols
+
+
+def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
+    """The arguments of :class:`RowPlan` (after ``xs, nrows``) for rows ys (row numbers offset
+    by row0), not yet sorted by row; PROJ calls on ``nthreads`` threads."""
+    from raster_core._kernels.approx import approx_level_record
+
+    e_rows, e_cols, seg, pts = _seed_segments(t, xs, ys, num_threads=nthreads)
+    # passing segments and fixed points are appended to growing tables across levels
+    npass = nfix = nrg = 0
+    passed = np.empty((3, 0), dtype=np.int64)
+    passed_f = np.empty((4, 0), dtype=np.float64)
+    fixed = np.empty((2, 0), dtype=np.int64)
+    fixed_f = np.empty((2, 0), dtype=np.float64)
+    rng = np.empty((3, 0), dtype=np.int64)
+    while seg.shape[1]:
+        ns = seg.shape[1]
+        if nrg + 4 * ns > rng.shape[1]:
+            rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
+        if npass + ns > passed.shape[1]:
+            size = max(npass + ns, 2 * passed.shape[1])
+            passed, passed_f = _grown(passed, npass, size), _grown(passed_f, npass, size)
+        if nfix + 3 * ns > fixed.shape[1]:
+            size = max(nfix + 3 * ns, 2 * fixed.shape[1])
+            fixed, fixed_f = _grown(fixed, nfix, size), _grown(fixed_f, nfix, size)
+        req = np.empty((2, 3 * ns), dtype=np.int64)
+        child = np.empty((3, 2 * ns), dtype=np.int64)
+        npass, nfix, nreq, nch, nrg = approx_level_record(
+            xs, seg, pts, t.tolerance, passed, passed_f, npass, fixed, fixed_f, nfix, req, child, rng, nrg,
         )
         if nch == 0:
             break
-        qx, qy, qok = t.transform_points(xs[req_c[:nreq]], ys[req_r[:nreq]], num_threads=nthreads)
-        seg_row, seg_start, seg_len, S, M, E, nrg = build_children(
-            seg_row, seg_start, seg_len, S, M, E, child_parent, child_a, child_b, nch,
-            np.ascontiguousarray(qx), np.ascontiguousarray(qy), np.ascontiguousarray(qok),
-            rng_row, rng_start, rng_len, nrg,
-        )
-    if nrg:
-        er, ec = expand_ranges(rng_row, rng_start, rng_len, nrg)
-        e_rows.append(er)
-        e_cols.append(ec)
-    if e_rows:
-        er = np.concatenate(e_rows).astype(np.int64)
-        ec = np.concatenate(e_cols).astype(np.int64)
-    else:
-        er = ec = np.empty(0, dtype=np.int64)
+        qx, qy, qok = t.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], num_threads=nthreads)
+        seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
+    er, ec = _range_points(rng, nrg)
+    er = np.concatenate([*e_rows, er])
+    ec = np.concatenate([*e_cols, ec])
     ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
-
-    if pbuf:
-        seg = tuple(a[:npass_tot] for a in pbuf)
-        fix = tuple(a[:nfix_tot] for a in fbuf)
-    else:
-        seg = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
-               np.empty(0), np.empty(0), np.empty(0), np.empty(0))
-        fix = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
-    fix = (fix[0] + row0, *fix[1:])
-    seg = (seg[0] + row0, *seg[1:])
-    return fix, seg, (er + row0, ec, np.asarray(ex, np.float64), np.asarray(ey, np.float64),
-                      np.asarray(eok, bool))
+    passed = passed[:, :npass].copy()
+    passed[0] += row0
+    fixed = fixed[:, :nfix].copy()
+    fixed[0] += row0
+    exact = np.stack([er + row0, ec])
+    exact_xy = np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])
+    return fixed, fixed_f[:, :nfix], passed, passed_f[:, :npass], exact, exact_xy, np.asarray(eok, bool)
