@@ -6,8 +6,8 @@ raster_core's kernels are compiled by Numba on first use and cached on disk
 x mask kind pays that compilation once; :func:`warmup` pays it up front by running one small
 warp of every combination asked for, so that later processes sharing the cache directory
 start warm. Each combination is a real (tiny) warp through the same code paths as a large
-one: a same-CRS grid and a reprojection, each upsampled and downsampled, with no mask, a
-nodata value, an alpha band and a cutline.
+one: a same-CRS grid and a reprojection, each upsampled and downsampled (reprojections also by
+x1.5, and x1.5 in y only), with no mask, a nodata value, an alpha band and a cutline.
 
 In a Dockerfile (the cache directory must be one the runtime user can read)::
 
@@ -30,7 +30,7 @@ Examples
 --------
 >>> cases = warmup_cases(["near"], ["uint8"])
 >>> len(cases), cases[0]
-(16, WarmupCase(resampler='near', dtype='uint8', grid='same-up', mask='none'))
+(24, WarmupCase(resampler='near', dtype='uint8', grid='same-up', mask='none'))
 >>> report = warmup(["near"], ["uint8"], grids=["same-up"], masks=["none"])
 >>> report.cases
 1
@@ -54,8 +54,11 @@ from raster_core.resampling import INTERPOLATING, REDUCING
 RESAMPLERS: tuple[str, ...] = (*INTERPOLATING, *REDUCING)
 #: the source data types warmed up by default
 DTYPES: tuple[str, ...] = ("uint8", "uint16", "int16", "float32", "float64")
-#: grid kinds: same CRS or a reprojection, each upsampled (x0.8) or downsampled (x2.7)
-GRIDS: tuple[str, ...] = ("same-up", "same-down", "reproj-up", "reproj-down")
+#: grid kinds: same CRS or a reprojection, each upsampled (x0.8) or downsampled (x2.7); and
+#: reprojections downsampled x1.5, and x1.5 in y only (the staged kernels' other tap shapes)
+GRIDS: tuple[str, ...] = ("same-up", "same-down", "reproj-up", "reproj-down", "reproj-down-less", "reproj-aniso")
+#: (x, y) factors of the grid kinds
+_FACTORS = {"up": (0.8, 0.8), "down": (2.7, 2.7), "down-less": (1.5, 1.5), "aniso": (0.8, 1.5)}
 #: source mask kinds (a cutline is a polygon in the source CRS)
 MASKS: tuple[str, ...] = ("none", "nodata", "alpha", "cutline")
 
@@ -110,17 +113,15 @@ def run_case(case: WarmupCase) -> np.ndarray:
     rng = np.random.default_rng(0)
     src = (rng.random((_SRC_SIZE, _SRC_SIZE)) * 200 + 20).astype(dt)[None]
     kw: dict = dict(src_transform=_SRC_TF, src_crs=_SRC_CRS, resampling=case.resampler, num_threads=1)
-    factor = 2.7 if case.grid.endswith("down") else 0.8
-    size = max(4, int(_SRC_SIZE / factor) - 2)
+    fx, fy = _FACTORS[case.grid.split("-", 1)[1]]
+    shape = (max(4, int(_SRC_SIZE / fy) - 2), max(4, int(_SRC_SIZE / fx) - 2))
     if case.grid.startswith("same"):
-        res = 30.0 * factor
-        kw.update(dst_crs=_SRC_CRS, dst_transform=(_SRC_TF[0] + 7.0, res, 0.0, _SRC_TF[3] - 5.0, 0.0, -res),
-                  dst_shape=(size, size))
+        kw.update(dst_crs=_SRC_CRS,
+                  dst_transform=(_SRC_TF[0] + 7.0, 30.0 * fx, 0.0, _SRC_TF[3] - 5.0, 0.0, -30.0 * fy), dst_shape=shape)
     else:
         # (30 m is about 0.00041 degrees of longitude and 0.00027 of latitude there)
-        kw.update(dst_crs="EPSG:4326",
-                  dst_transform=(7.6402, 0.00041 * factor, 0.0, 48.7449, 0.0, -0.00027 * factor),
-                  dst_shape=(size, size))
+        kw.update(dst_crs="EPSG:4326", dst_transform=(7.6402, 0.00041 * fx, 0.0, 48.7449, 0.0, -0.00027 * fy),
+                  dst_shape=shape)
     if case.mask == "nodata":
         src[:, ::7, ::5] = 0
         kw.update(src_nodata=0, dst_nodata=0)

@@ -12,8 +12,8 @@ differ whatever the counter says; it also gives each variant its own cache file.
 Examples
 --------
 >>> from raster_core._kernels.rows import _staged_row_kernel
->>> _staged_row_kernel(3, 0, 1, 24).py_func.__qualname__
-'_staged_row_kernel.staged_rows__3_0_1_24'
+>>> _staged_row_kernel(3, 0, 1, 2).py_func.__qualname__
+'_staged_row_kernel.staged_rows__3_0_1_2'
 """
 
 from __future__ import annotations

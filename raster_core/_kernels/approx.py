@@ -211,55 +211,45 @@ def approx_level_record(xs, seg, pts, tol, passed, passed_f, npass, fixed, fixed
     return npass, nfix, nreq, nch, nrg
 
 
-@numba.njit(nogil=True, cache=CACHE, inline="always")
-def fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-             e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
-    """Coordinates of row ``r`` x columns [c0, c1) (1-D X, Y, OK) from recorded row plans (CSR
-    by row): fixed S'/M'/E' points, then linear segments, then exact points (GDAL's write
-    order). The segment loops run over 1-D slices, which LLVM vectorises. Inlined into its
-    callers at Numba's IR level: :func:`fill_rows` then compiles as one function."""
-    for c in range(c1 - c0):
-        OK[c] = True
-    for q in range(f_ptr[r], f_ptr[r + 1]):
-        c = f_col[q]
-        if c0 <= c < c1:
-            X[c - c0] = f_x[q]
-            Y[c - c0] = f_y[q]
-    for q in range(p_ptr[r], p_ptr[r + 1]):
-        st = p_start[q]
-        x0 = xs[st]
-        lo = max(st, c0)
-        hi = min(st + p_len[q], c1)
-        if hi <= lo:
-            continue
-        ax = p_sx[q]
-        ay = p_sy[q]
-        bx = p_dx[q]
-        by = p_dy[q]
-        xo = X[lo - c0:hi - c0]
-        yo = Y[lo - c0:hi - c0]
-        xi = xs[lo:hi]
-        for i in range(hi - lo):
-            d = xi[i] - x0
-            xo[i] = ax + bx * d
-            yo[i] = ay + by * d
-    for q in range(e_ptr[r], e_ptr[r + 1]):
-        c = e_col[q]
-        if c0 <= c < c1:
-            X[c - c0] = e_x[q]
-            Y[c - c0] = e_y[q]
-            OK[c - c0] = e_ok[q]
-    return 0
-
-
 @numba.njit(nogil=True, cache=CACHE)
 def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
               e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
-    """:func:`fill_row` for rows [r0, r1) into (rows, cols) arrays."""
+    """Coordinates of rows [r0, r1) x columns [c0, c1) into (rows, cols) X, Y, OK from recorded
+    row plans (CSR by row): per row, fixed S'/M'/E' points, then linear segments, then exact
+    points (GDAL's write order). The segment loops run over 1-D slices, which LLVM vectorises."""
     for r in range(r0, r1):
         rr = r - r0
-        fill_row(xs, r, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                 e_ptr, e_col, e_x, e_y, e_ok, X[rr], Y[rr], OK[rr])
+        for c in range(c1 - c0):
+            OK[rr, c] = True
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            c = f_col[q]
+            if c0 <= c < c1:
+                X[rr, c - c0] = f_x[q]
+                Y[rr, c - c0] = f_y[q]
+        for q in range(p_ptr[r], p_ptr[r + 1]):
+            st = p_start[q]
+            x0 = xs[st]
+            lo = max(st, c0)
+            hi = min(st + p_len[q], c1)
+            if hi <= lo:
+                continue
+            ax = p_sx[q]
+            ay = p_sy[q]
+            bx = p_dx[q]
+            by = p_dy[q]
+            xo = X[rr, lo - c0:hi - c0]
+            yo = Y[rr, lo - c0:hi - c0]
+            xi = xs[lo:hi]
+            for i in range(hi - lo):
+                d = xi[i] - x0
+                xo[i] = ax + bx * d
+                yo[i] = ay + by * d
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            c = e_col[q]
+            if c0 <= c < c1:
+                X[rr, c - c0] = e_x[q]
+                Y[rr, c - c0] = e_y[q]
+                OK[rr, c - c0] = e_ok[q]
     return 0
 
 

@@ -225,8 +225,7 @@ class ArrayCoords(NamedTuple):
 # tap shapes of the separable staged kinds, each with its own gather-and-sum loops (a kernel
 # compiled for one shape only costs a third less compilation than one holding all four)
 TAPS_ANY = 0  # any nx x ny (and the kinds without separable taps)
-TAPS_2 = 2  # 2 x ny (bilinear widened in y only)
-TAPS_2X4 = 24  # 2 x 4
+TAPS_2 = 2  # 2 x ny (bilinear widened in y only; 2 x 4 has loops of its own)
 TAPS_4 = 4  # 4 x ny (4x4 cubic, cubic/cubicspline at scale ~1, bilinear widened x2)
 
 
@@ -236,7 +235,7 @@ def tap_class(staged: int, kernel: KernelArgs) -> int:
     Examples
     --------
     >>> tap_class(K_SEPARABLE, KernelArgs(BILINEAR, 1.0, 0.5, 1, 2, True, False))
-    24
+    2
     >>> tap_class(K_CUBIC16, KernelArgs(CUBIC, 1.0, 1.0, 2, 2, True, False))
     4
     """
@@ -244,12 +243,9 @@ def tap_class(staged: int, kernel: KernelArgs) -> int:
         return TAPS_4
     if staged != K_SEPARABLE:
         return TAPS_ANY
-    initx, inity = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)
+    initx = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)[0]
     nx = kernel.xradius - initx + 1
-    ny = kernel.yradius - inity + 1
-    if nx == 2:
-        return TAPS_2X4 if ny == 4 else TAPS_2
-    return TAPS_4 if nx == 4 else TAPS_ANY
+    return TAPS_2 if nx == 2 else TAPS_4 if nx == 4 else TAPS_ANY
 
 
 @functools.cache
@@ -458,7 +454,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 fb = flat[b]
                 # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
                 # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
-                if taps == TAPS_2X4:
+                if taps == TAPS_2 and ny == 4:
                     # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
                     # vectorised loop with the sums unrolled in the same order
                     for c in range(n):
