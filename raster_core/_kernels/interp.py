@@ -195,6 +195,19 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
     return v
 
 
+@register_jitable
+def _centre_pixel(Xf, Yf, xoff, yoff, W, H):
+    """Window indices (isx, isy) of the source pixel holding the point (Xf, Yf) of the window
+    (GDAL's centre pixel: truncation with a 1e-10 nudge, clamped to the last row and column)."""
+    isx = int(Xf + 1e-10) - xoff
+    isy = int(Yf + 1e-10) - yoff
+    if isx >= W:
+        isx = W - 1
+    if isy >= H:
+        isy = H - 1
+    return isx, isy
+
+
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _loop_near(source, X, Y, OK, dest, store):
     """Nearest neighbour, with masks, densities and GDAL's write rules (§2.1)."""
@@ -213,12 +226,7 @@ def _loop_near(source, X, Y, OK, dest, store):
             Yf = Y[r, c]
             if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
                 continue  # also rejects NaN
-            isx = int(Xf + 1e-10) - xoff
-            isy = int(Yf + 1e-10) - yoff
-            if isx >= W:
-                isx = W - 1
-            if isy >= H:
-                isy = H - 1
+            isx, isy = _centre_pixel(Xf, Yf, xoff, yoff, W, H)
             if has_valid and valid[isy, isx] == 0:
                 continue
             cdens = 1.0
@@ -263,15 +271,8 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
             dx = Xf - xoff
             dy = Yf - yoff
             if masked:  # centre-pixel rule
-                isx = int(Xf + 1e-10) - xoff
-                isy = int(Yf + 1e-10) - yoff
-                if isx >= W:
-                    isx = W - 1
-                if isy >= H:
-                    isy = H - 1
-                if has_valid and valid[isy, isx] == 0:
-                    continue
-                if has_dens and dens[isy, isx] < 1e-9:
+                isx, isy = _centre_pixel(Xf, Yf, xoff, yoff, W, H)
+                if (has_valid and valid[isy, isx] == 0) or (has_dens and dens[isy, isx] < 1e-9):
                     continue
             if cubic:
                 ix = int(dx - 0.5)
@@ -449,15 +450,8 @@ def _separable_kernel(masked: int) -> Any:
                 if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
                     continue  # also rejects NaN
                 if masked == 1:  # centre-pixel rule
-                    isx = int(Xf + 1e-10) - xoff
-                    isy = int(Yf + 1e-10) - yoff
-                    if isx >= W:
-                        isx = W - 1
-                    if isy >= H:
-                        isy = H - 1
-                    if has_valid and valid[isy, isx] == 0:
-                        continue
-                    if has_dens and dens[isy, isx] < 1e-9:
+                    isx, isy = _centre_pixel(Xf, Yf, xoff, yoff, W, H)
+                    if (has_valid and valid[isy, isx] == 0) or (has_dens and dens[isy, isx] < 1e-9):
                         continue
                 dx = Xf - xoff
                 dy = Yf - yoff
@@ -743,12 +737,7 @@ def warp_near_direct(source, X, Y, OK, dest):
             Yf = Y[r, c]
             if not (Xf >= xoff and Yf >= yoff and Xf + 1e-10 <= xoff + fW and Yf + 1e-10 <= yoff + fH):
                 continue  # also rejects NaN
-            isx = int(Xf + 1e-10) - xoff
-            isy = int(Yf + 1e-10) - yoff
-            if isx >= W:
-                isx = W - 1
-            if isy >= H:
-                isy = H - 1
+            isx, isy = _centre_pixel(Xf, Yf, xoff, yoff, W, H)
             if has_valid and valid[isy, isx] == 0:
                 continue
             produced[r, c] = 1

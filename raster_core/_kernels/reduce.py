@@ -42,6 +42,7 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
@@ -402,15 +403,7 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
     nb = src.shape[0]
     row0, col0, h, w = win
     cols = tl_x.shape[1]
-    kind = np.zeros(cols, np.int64)
-    f_ix0 = np.zeros(cols, np.int64)
-    f_ix1 = np.zeros(cols, np.int64)
-    f_iy0 = np.zeros(cols, np.int64)
-    f_ny = np.zeros(cols, np.int64)
-    f_wx0 = np.zeros(cols)
-    f_wxl = np.zeros(cols)
-    f_wy0 = np.zeros(cols)
-    f_wyl = np.zeros(cols)
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(cols)
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
@@ -532,8 +525,10 @@ def source_window(src: np.ndarray, window: tuple[int, int, int, int] | None = No
     return (row0, col0, height, width)
 
 
+@register_jitable
 def _footprint_buffers(cols: int) -> tuple:
-    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels."""
+    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels (kind, ix0, ix1, iy0,
+    ny, wx0, wxl, wy0, wyl), from Python or inside a kernel."""
     return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
             np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
             np.zeros(cols), np.zeros(cols))
@@ -1016,15 +1011,7 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
         if footprints:
-            kind = np.zeros(cols, np.int64)
-            f_ix0 = np.zeros(cols, np.int64)
-            f_ix1 = np.zeros(cols, np.int64)
-            f_iy0 = np.zeros(cols, np.int64)
-            f_ny = np.zeros(cols, np.int64)
-            f_wx0 = np.zeros(cols)
-            f_wxl = np.zeros(cols)
-            f_wy0 = np.zeros(cols)
-            f_wyl = np.zeros(cols)
+            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(cols)
         for r in range(rows):
             if footprints:
                 _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
