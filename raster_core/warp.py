@@ -823,9 +823,8 @@ def execute_plan(
         runs = np.empty(valid.shape, dtype=np.uint8)
         valid_runs(valid, runs)
     source_args = row_kernels.SourceArgs(
-        source if in_place else src_win, valid if valid is not None else dummy_valid, valid is not None,
-        density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff),
-        int(yoff) if in_place else 0, int(xoff) if in_place else 0, int(window.height), int(window.width),
+        kernel_src, valid if valid is not None else dummy_valid, valid is not None,
+        density if density is not None else dummy_dens, density is not None, int(xoff), int(yoff), *win_in,
         runs if runs is not None else dummy_valid, runs is not None,
     )
 
