@@ -159,11 +159,11 @@ def warmup(resamplers: Iterable[str] | None = None, dtypes: Iterable[str] | None
     grids, masks
         Kinds from :data:`GRIDS` and :data:`MASKS`; None = all.
     processes
-        Worker processes (each compiles a share of the cases into the shared cache directory;
-        Numba compiles one function at a time per process). 1 = in this process, which also
-        leaves the compiled kernels loaded here.
+        Worker processes (each takes the cases of one resampler and data type at a time and
+        compiles what the shared cache directory lacks; Numba compiles one function at a time
+        per process). 1 = in this process, which also leaves the compiled kernels loaded here.
     progress
-        Print one line per finished share on stderr.
+        Print one line per finished resampler and data type on stderr.
 
     Returns
     -------
@@ -180,17 +180,17 @@ def warmup(resamplers: Iterable[str] | None = None, dtypes: Iterable[str] | None
             if progress:
                 print(f"raster-core warmup: {k + 1}/{len(cases)} {' '.join(case)}", file=sys.stderr, flush=True)
     else:
-        # cases of one resampler and data type share most kernels: keep them in one share
+        # cases of one resampler and data type share most kernels: one task each, handed to whichever
+        # process is free, the interpolating resamplers first (the longest compiles; short tasks
+        # last balance the end); resampler-major order keeps the processes on different data
+        # types, so a kernel shared by resamplers is compiled once and loaded from the cache
         groups: dict[tuple[str, str], list[WarmupCase]] = {}
-        for case in cases:
+        for case in sorted(cases, key=lambda c: c.resampler not in INTERPOLATING):
             groups.setdefault((case.resampler, case.dtype), []).append(case)
-        shares: list[list[WarmupCase]] = [[] for _ in range(processes)]
-        for k, group in enumerate(groups.values()):
-            shares[k % processes].extend(group)
         # (spawned, not forked: a fork of a process running kernel threads is not safe)
         with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             done = 0
-            for n in pool.map(_run_cases, [s for s in shares if s]):
+            for n in pool.map(_run_cases, list(groups.values())):
                 done += n
                 if progress:
                     print(f"raster-core warmup: {done}/{len(cases)}", file=sys.stderr, flush=True)
