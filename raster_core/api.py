@@ -1277,9 +1277,11 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
             from raster_core.mosaic import nodata_valid
 
             for b, band_nodata in enumerate(band_nodatas(req)):
-                for w0, w1, v0, v1 in painted:
-                    wdata = values[b, w0:w1, v0:v1]
-                    for nd in band_nodata:
+                for nd in band_nodata:
+                    if _nodata_is_fill(values.dtype, nd, fill):
+                        continue
+                    for w0, w1, v0, v1 in painted:
+                        wdata = values[b, w0:w1, v0:v1]
                         np.copyto(wdata, fill, where=~nodata_valid(wdata, nd))
         return values, None
     data, valid = mosaic.result()
@@ -1303,6 +1305,28 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
         return data, valid
     out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
     return out, valid
+
+
+def _nodata_is_fill(dtype: np.dtype, nodata: Any, fill: Any) -> bool:
+    """Whether the nodata rule of ``nodata`` leaves a ``dtype`` band filled with ``fill``
+    unchanged: in 8- and 16-bit integer bands the rule matches exactly the pixels equal to
+    ``floor(nodata + 1e-6)`` (:func:`raster_core.mosaic.nodata_valid`), which a fill of that
+    value turns into themselves.
+
+    Examples
+    --------
+    >>> _nodata_is_fill(np.dtype("uint16"), 0, 0), _nodata_is_fill(np.dtype("uint16"), 0, 7)
+    (True, False)
+    >>> _nodata_is_fill(np.dtype("float32"), 0.0, 0.0)   # float bands: a tolerance around it
+    False
+    """
+    if dtype.kind not in "iub" or dtype.itemsize > 2 or nodata is None:
+        return False
+    try:
+        nd, value = float(nodata), float(fill)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return math.isfinite(nd) and value == math.floor(nd + 1e-6)
 
 
 def _fill_fits(fill: Any, dtype: np.dtype) -> bool:
