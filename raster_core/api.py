@@ -1048,6 +1048,15 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     mx, my = plan.xradius + 2, plan.yradius + 2
     x0, x1 = full.col_off, full.col_off + full.width
     y0, y1 = full.row_off, full.row_off + full.height
+    if not t.has_reprojection:
+        # an affine map: the extent of the chunk's corners (as the edges' samples below give
+        # it, one pixel wider for the rounding of points between them) needs no sampling
+        extent = _affine_extent(t, r0, r1, c0, c1)
+        a0, a1 = max(x0, extent[0] - mx), min(x1, extent[1] + mx)
+        b0, b1 = max(y0, extent[2] - my), min(y1, extent[3] + my)
+        if a1 <= a0 or b1 <= b0:
+            return replace(full, width=0, height=0)
+        return replace(full, col_off=a0, row_off=b0, width=a1 - a0, height=b1 - b0)
     win = compute_source_window(t, plan.src_shape, (c0, r0, c1 - c0, r1 - r0), 0)
     if win is None:
         # beside the source, or too many points failed to transform: the window's edges
@@ -1069,6 +1078,21 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     if a1 <= a0 or b1 <= b0:
         return replace(full, width=0, height=0)  # more than the kernel's reach away: nothing there
     return replace(full, col_off=a0, row_off=b0, width=a1 - a0, height=b1 - b0)
+
+
+def _affine_extent(t: Any, r0: int, r1: int, c0: int, c1: int) -> tuple[int, int, int, int]:
+    """``(col0, col1, row0, row1)``: the source pixels that the destination pixels ``[r0, r1)
+    x [c0, c1)`` map to through ``t``'s geotransforms (no reprojection), from their four
+    corners, with one pixel more on every side (the warper's own evaluation of points in
+    between may round past a corner's value)."""
+    g, v = t.dst_gt, t.src_inv_gt
+    sx: list[float] = []
+    sy: list[float] = []
+    for x, y in ((c0, r0), (c1, r0), (c0, r1), (c1, r1)):
+        gx, gy = g[0] + x * g[1] + y * g[2], g[3] + x * g[4] + y * g[5]
+        sx.append(v[0] + gx * v[1] + gy * v[2])
+        sy.append(v[3] + gx * v[4] + gy * v[5])
+    return (math.floor(min(sx)) - 1, math.ceil(max(sx)) + 1, math.floor(min(sy)) - 1, math.ceil(max(sy)) + 1)
 
 
 def _placed(part: np.ndarray, shape: tuple[int, int], row0: int, col0: int) -> np.ndarray:
