@@ -1022,7 +1022,8 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     col0, col1)`` read: a :class:`~raster_core.warp.SourceWindow`, empty when none of them
     can be produced, or ``None`` when in doubt (then the whole window).
 
-    It is GDAL's source window of ``dst_window`` widened by the kernel's reach plus two
+    It is GDAL's source window of ``dst_window`` (without reprojection: the extent of its
+    corners' affine map, one pixel wider) widened by the kernel's reach plus two
     pixels (the approximate transformer's error), within ``plan.window``: every tap of
     those pixels lies inside it, and its edges are more than a pixel away from where they
     fall except where it shares ``plan.window``'s edge, so the warper's exact re-transforms
@@ -1036,7 +1037,7 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     ...               resampling="bilinear")
     >>> w = chunk_source_window(p, (10, 20, 0, 5))   # 10 rows x 5 cols of the 50 x 50 output
     >>> (w.col_off, w.row_off, w.width, w.height)   # of the 100 x 100 source
-    (0, 16, 14, 28)
+    (0, 15, 15, 30)
     """
     from raster_core.warp import _pole_in_destination, compute_source_window
 
