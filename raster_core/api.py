@@ -1022,7 +1022,8 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     col0, col1)`` read: a :class:`~raster_core.warp.SourceWindow`, empty when none of them
     can be produced, or ``None`` when in doubt (then the whole window).
 
-    It is GDAL's source window of ``dst_window`` widened by the kernel's reach plus two
+    It is GDAL's source window of ``dst_window`` (without reprojection: the extent of its
+    corners' affine map, one pixel wider) widened by the kernel's reach plus two
     pixels (the approximate transformer's error), within ``plan.window``: every tap of
     those pixels lies inside it, and its edges are more than a pixel away from where they
     fall except where it shares ``plan.window``'s edge, so the warper's exact re-transforms
@@ -1036,7 +1037,7 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     ...               resampling="bilinear")
     >>> w = chunk_source_window(p, (10, 20, 0, 5))   # 10 rows x 5 cols of the 50 x 50 output
     >>> (w.col_off, w.row_off, w.width, w.height)   # of the 100 x 100 source
-    (0, 16, 14, 28)
+    (0, 15, 15, 30)
     """
     from raster_core.warp import _pole_in_destination, compute_source_window
 
@@ -1048,6 +1049,15 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     mx, my = plan.xradius + 2, plan.yradius + 2
     x0, x1 = full.col_off, full.col_off + full.width
     y0, y1 = full.row_off, full.row_off + full.height
+    if not t.has_reprojection:
+        # an affine map: the extent of the chunk's corners (as the edges' samples below give
+        # it, one pixel wider for the rounding of points between them) needs no sampling
+        extent = _affine_extent(t, r0, r1, c0, c1)
+        a0, a1 = max(x0, extent[0] - mx), min(x1, extent[1] + mx)
+        b0, b1 = max(y0, extent[2] - my), min(y1, extent[3] + my)
+        if a1 <= a0 or b1 <= b0:
+            return replace(full, width=0, height=0)
+        return replace(full, col_off=a0, row_off=b0, width=a1 - a0, height=b1 - b0)
     win = compute_source_window(t, plan.src_shape, (c0, r0, c1 - c0, r1 - r0), 0)
     if win is None:
         # beside the source, or too many points failed to transform: the window's edges
@@ -1069,6 +1079,21 @@ def chunk_source_window(plan: Any, dst_window: tuple[int, int, int, int]) -> Any
     if a1 <= a0 or b1 <= b0:
         return replace(full, width=0, height=0)  # more than the kernel's reach away: nothing there
     return replace(full, col_off=a0, row_off=b0, width=a1 - a0, height=b1 - b0)
+
+
+def _affine_extent(t: Any, r0: int, r1: int, c0: int, c1: int) -> tuple[int, int, int, int]:
+    """``(col0, col1, row0, row1)``: the source pixels that the destination pixels ``[r0, r1)
+    x [c0, c1)`` map to through ``t``'s geotransforms (no reprojection), from their four
+    corners, with one pixel more on every side (the warper's own evaluation of points in
+    between may round past a corner's value)."""
+    g, v = t.dst_gt, t.src_inv_gt
+    sx: list[float] = []
+    sy: list[float] = []
+    for x, y in ((c0, r0), (c1, r0), (c0, r1), (c1, r1)):
+        gx, gy = g[0] + x * g[1] + y * g[2], g[3] + x * g[4] + y * g[5]
+        sx.append(v[0] + gx * v[1] + gy * v[2])
+        sy.append(v[3] + gx * v[4] + gy * v[5])
+    return (math.floor(min(sx)) - 1, math.ceil(max(sx)) + 1, math.floor(min(sy)) - 1, math.ceil(max(sy)) + 1)
 
 
 def _placed(part: np.ndarray, shape: tuple[int, int], row0: int, col0: int) -> np.ndarray:
@@ -1277,9 +1302,11 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
             from raster_core.mosaic import nodata_valid
 
             for b, band_nodata in enumerate(band_nodatas(req)):
-                for w0, w1, v0, v1 in painted:
-                    wdata = values[b, w0:w1, v0:v1]
-                    for nd in band_nodata:
+                for nd in band_nodata:
+                    if _nodata_is_fill(values.dtype, nd, fill):
+                        continue
+                    for w0, w1, v0, v1 in painted:
+                        wdata = values[b, w0:w1, v0:v1]
                         np.copyto(wdata, fill, where=~nodata_valid(wdata, nd))
         return values, None
     data, valid = mosaic.result()
@@ -1303,6 +1330,28 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
         return data, valid
     out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
     return out, valid
+
+
+def _nodata_is_fill(dtype: np.dtype, nodata: Any, fill: Any) -> bool:
+    """Whether the nodata rule of ``nodata`` leaves a ``dtype`` band filled with ``fill``
+    unchanged: in 8- and 16-bit integer bands the rule matches exactly the pixels equal to
+    ``floor(nodata + 1e-6)`` (:func:`raster_core.mosaic.nodata_valid`), which a fill of that
+    value turns into themselves.
+
+    Examples
+    --------
+    >>> _nodata_is_fill(np.dtype("uint16"), 0, 0), _nodata_is_fill(np.dtype("uint16"), 0, 7)
+    (True, False)
+    >>> _nodata_is_fill(np.dtype("float32"), 0.0, 0.0)   # float bands: a tolerance around it
+    False
+    """
+    if dtype.kind not in "iub" or dtype.itemsize > 2 or nodata is None:
+        return False
+    try:
+        nd, value = float(nodata), float(fill)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return math.isfinite(nd) and value == math.floor(nd + 1e-6)
 
 
 def _fill_fits(fill: Any, dtype: np.dtype) -> bool:

@@ -400,6 +400,10 @@ def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads
         return None
     if not t.row_plan_applies(xs):
         return None
+    if not t.has_reprojection:
+        plan = _affine_row_plan(t, xs, ys)
+        if plan is not None:
+            return plan
     from raster_core._parallel import resolve_num_threads, row_blocks
 
     # rows in large chunks (few Python/Numba round trips per recursion level: their overhead,
@@ -410,6 +414,37 @@ def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads
     if len(parts) == 1:
         return RowPlan(xs, nr, *parts[0])
     return RowPlan(xs, nr, *(np.concatenate([p[i] for p in parts], axis=-1) for i in range(7)))
+
+
+def _affine_row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
+    """The row plan of a transformer without reprojection when every row's first segment
+    passes (as it does for an affine map, up to rounding): one linear segment per row,
+    from the same exact start, middle and end points and the same arithmetic as
+    :func:`raster_core._kernels.approx.approx_level_record`, without its tables and
+    recursion; None when a row fails (then the general recording decides)."""
+    n = xs.size
+    nr = ys.size
+    m = (n - 1) // 2
+    idx3 = np.array([0, m, n - 1])
+    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
+    if not pok.all():
+        return None
+    sx, sy = px[:, 0], py[:, 0]
+    span = xs[n - 1] - xs[0]
+    dx = (px[:, 2] - sx) / span
+    dy = (py[:, 2] - sy) / span
+    dm = xs[m] - xs[0]
+    err = np.abs((sx + dx * dm) - px[:, 1]) + np.abs((sy + dy * dm) - py[:, 1])
+    if not (err <= t.tolerance).all():
+        return None
+    passed = np.empty((3, nr), dtype=np.int64)
+    passed[0] = np.arange(nr)
+    passed[1] = 0
+    passed[2] = n
+    no_int = np.empty((2, 0), dtype=np.int64)
+    no_flt = np.empty((2, 0), dtype=np.float64)
+    return RowPlan(xs, nr, no_int, no_flt, passed, np.stack([sx, sy, dx, dy]), no_int, no_flt,
+                   np.empty(0, dtype=bool))
 
 
 def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,

@@ -161,6 +161,40 @@ def test_a_window_warped_from_its_chunk_source_window_equals_the_whole_warp(resa
     np.testing.assert_array_equal(got, whole[:, win[0]:win[1], win[2]:win[3]])
 
 
+@settings(max_examples=30, deadline=None)
+@given(resampler=st.sampled_from(["near", "bilinear", "cubic", "average"]), r0=st.integers(0, 59),
+       c0=st.integers(0, 79), h=st.integers(1, 30), w=st.integers(1, 40),
+       scale=st.sampled_from([0.7, 1.0, 1.5, 2.5]), shift=st.floats(-300.0, 300.0))
+def test_a_window_of_an_affine_warp_from_its_chunk_source_window_equals_the_whole_warp(resampler, r0, c0, h, w,
+                                                                                         scale, shift):
+    """Without reprojection the chunk's source window comes from its corners' affine map."""
+    from dataclasses import replace
+
+    from raster_core.api import chunk_source_window
+    from raster_core.warp import execute_plan, plan_warp
+
+    src = ((np.arange(90 * 110).reshape(1, 90, 110) * 7) % 251).astype(np.uint8)
+    dst_shape = (60, 80)
+    res = 100.0 * scale
+    plan = plan_warp("EPSG:32618", (300000, 100, 0, 2800000, 0, -100), src.shape[1:], "EPSG:32618",
+                     (300000 + shift, res, 0, 2800000 - shift / 3, 0, -res), dst_shape, resampling=resampler)
+    assert not plan.transformer.has_reprojection
+    whole = np.zeros((1,) + dst_shape, np.uint8)
+    execute_plan(plan, src, whole, src_nodata=0, dst_nodata=0, num_threads=1)
+    win = (r0, min(r0 + h, 60), c0, min(c0 + w, 80))
+    if plan.window is None:
+        assert not whole.any()
+        return
+    part = chunk_source_window(plan, win)
+    assert part is not None
+    if part.is_empty:
+        assert not whole[:, win[0]:win[1], win[2]:win[3]].any()
+        return
+    got = np.zeros((1, win[1] - win[0], win[3] - win[2]), np.uint8)
+    execute_plan(replace(plan, window=part), src, got, dst_window=win, src_nodata=0, dst_nodata=0, num_threads=1)
+    np.testing.assert_array_equal(got, whole[:, win[0]:win[1], win[2]:win[3]])
+
+
 def test_a_chunk_reads_only_its_source_window(monkeypatch, stacks):
     from raster_core import api
     from raster_core.io import geotiff

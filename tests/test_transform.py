@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from raster_core.errors import CRSError, InvalidParameterError, TransformError
 from raster_core.transform import WarpTransformer, inv_geotransform
@@ -171,3 +173,31 @@ def test_row_plan_fill_equals_transform_rows(case, tol):
         np.testing.assert_array_equal(pok, OK[r0:r1, c0:c1])
         np.testing.assert_array_equal(px[pok], X[r0:r1, c0:c1][pok])
         np.testing.assert_array_equal(py[pok], Y[r0:r1, c0:c1][pok])
+
+
+@settings(max_examples=40, deadline=None)
+@given(res=st.floats(0.3, 40.0), rot=st.sampled_from([0.0, 0.013]), x0=st.floats(-1e6, 1e6),
+       y0=st.floats(-1e6, 1e6), w=st.integers(6, 3000), rows=st.integers(1, 40), tol=st.sampled_from([0.125, 1e-9]))
+def test_affine_row_plan_equals_the_recorded_one(res, rot, x0, y0, w, rows, tol):
+    """Without reprojection the row plan is one linear segment per row when every row's
+    first segment passes; it equals the general recording bit for bit (and the general
+    recording decides when a row does not pass)."""
+    from raster_core.transform import RowPlan, _affine_row_plan, _row_plan_parts
+
+    t = WarpTransformer("EPSG:32633", (500000.0, 10.0, 0.0, 4e6, 0.0, -10.0), "EPSG:32633",
+                        (x0, res, rot, y0, rot, -res), tolerance=tol)
+    assert not t.has_reprojection
+    xs = np.arange(w) + 0.5
+    ys = np.arange(rows) * 3.0 + 0.5
+    general = RowPlan(xs, rows, *_row_plan_parts(t, xs, ys, 0))
+    fast = _affine_row_plan(t, xs, ys)
+    if fast is None:  # a row failed: the general recording is the plan
+        assert t.row_plan(xs, ys) is not None
+        return
+    for r0, r1, c0, c1 in [(0, rows, 0, w), (rows // 2, rows, w // 3, w)]:
+        for got, want in zip(fast.fill(r0, r1, c0, c1), general.fill(r0, r1, c0, c1), strict=True):
+            np.testing.assert_array_equal(got, want)
+    window = (5.0, 7.0, 400.0, 300.0)
+    assert fast.add_exact_retries(t, ys, window, 0, w) == general.add_exact_retries(t, ys, window, 0, w)
+    for got, want in zip(fast.fill(0, rows, 0, w), general.fill(0, rows, 0, w), strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -72,6 +72,7 @@ from raster_core.io.tiff_checks import (
     usable_colormap,
 )
 from raster_core.io.tiff_header import HEADER_CACHE, approx_nbytes, header_cache_bytes, parse_with_prefetch
+from raster_core.io.tile_cache import MIN_CACHED_TILE_BYTES, other_readers, tile_cache
 from raster_core.limits import default_max_bytes
 
 __all__ = ["Dataset", "open", "GroundControlPoint", "Window"]
@@ -243,6 +244,10 @@ def _forget_pools() -> None:  # a forked child must not wait on the parent's (ab
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pools)
+
+
+#: A tile or strip to place: (segment, tile column, tile row, [(output band, sample in the segment)])
+_Job = tuple[int, int, int, list[tuple[int, int]]]
 
 
 @dataclass(frozen=True)
@@ -442,6 +447,7 @@ class Dataset:
         self._source: ByteSource | None = None
         self._fd: int | None = None
         self._tif: Any = None
+        self._tile_id: tuple[int, ...] | None = None  # a local file's identity: its decoded tiles' key
         self._closed = False
         self._open()
 
@@ -492,6 +498,11 @@ class Dataset:
             raise self._fail(exc.strerror or str(exc)) from None
         self._fd = source.fd
         self._size = source.size
+        try:
+            st = os.fstat(cast(int, source.fd))
+            self._tile_id = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            self._tile_id = None
         if source.size == 0:
             raise self._fail("empty file")
         _check_magic(source.get_range(0, min(4, source.size)), self._fail)
@@ -907,6 +918,7 @@ class Dataset:
         self._source = None
         self._fd = None
         self._tif = None
+        self._tile_id = None
         self._closed = False
         self._open()
         if state.get("closed"):
@@ -991,10 +1003,11 @@ class Dataset:
         """The segments ``indexes`` of a local file from one read of the bytes they span, when
         that span is at most twice their size plus 64 KiB (a COG stores a window's tiles
         row after row; one system call instead of one per tile), as views of one buffer
-        (:meth:`_decode_fetched` gives tifffile bytes); None otherwise (then each
-        segment is read on its own, as are segments of a truncated file, whose error that
-        path reports)."""
-        if len(indexes) < 2:
+        (:meth:`_decode_fetched` gives tifffile bytes). DEFLATE tiles (``level.inflate``),
+        even one, or far apart, are always read here (one read per tile when far apart),
+        for :meth:`_inflate_tiles`. None otherwise (then each segment is read on its own, as
+        are segments of a truncated file, whose error that path reports)."""
+        if len(indexes) < 2 and not level.inflate:
             return None
         spans = []
         for i in indexes:
@@ -1012,6 +1025,8 @@ class Dataset:
         lo = min(off for _, off, _ in spans)
         hi = max(off + cnt for _, off, cnt in spans)
         if hi - lo > 2 * sum(cnt for _, _, cnt in spans) + 65536:
+            if level.inflate:  # DEFLATE tiles far apart: one read each, decoded as in a span
+                return {i: self._read_bytes(off, cnt) for i, off, cnt in spans}
             return None
         blob = memoryview(self._read_bytes(lo, hi - lo))
         return {i: blob[off - lo:off - lo + cnt] for i, off, cnt in spans}
@@ -1082,7 +1097,14 @@ class Dataset:
                     jobs.append((base, tx, ty, [(oi, s) for oi, s in enumerate(samples)]))
 
         self._check_open()
+        keep: dict[int, int] = {}  # cut tiles decoded here: their segment -> uses left for other windows
+        if (self._tile_id is not None and level.raw_dtype is None
+                and level.seg_h * level.seg_w * level.samples * level.dtype.itemsize >= MIN_CACHED_TILE_BYTES):
+            jobs = self._cached_tiles(level, jobs, win, out, fill, keep)
+            if not jobs:
+                return out
         fetched = self._prefetch_segments(level, [j[0] for j in jobs])
+        cache = tile_cache() if keep else None
 
         def work(job: tuple[int, int, int, list[tuple[int, int]]]) -> None:
             seg_index = job[0]
@@ -1090,13 +1112,15 @@ class Dataset:
                 seg = self._decode_segment(level, seg_index)
             else:
                 seg = self._decode_fetched(level, seg_index, fetched)
+            if cache is not None and seg is not None and seg_index in keep:
+                cache.put((self._tile_id, level.page_index, seg_index), seg, keep[seg_index])
             self._place_segment(level, seg, job, win, out, fill)
 
         self._check_open()
         n = _default_threads() if num_threads is None else num_threads
         if len(jobs) <= 2 or n <= 1 or threading.current_thread().name.startswith("raster_core_io"):
             if level.inflate and fetched is not None and self._fd is not None:
-                self._inflate_tiles(level, jobs, fetched, win, out, fill)
+                self._inflate_tiles(level, jobs, fetched, win, out, fill, keep)
                 return out
             for j in jobs:
                 work(j)
@@ -1105,6 +1129,28 @@ class Dataset:
             # segment costs more in hand-overs than a small segment takes to decode
             _run_shared(work, jobs, n)
         return out
+
+    def _cached_tiles(self, level: _Level, jobs: list[_Job], win: Window, out: np.ndarray, fill: float,
+                      keep: dict[int, int]) -> list[_Job]:
+        """Place the jobs' tiles that the process's :func:`~raster_core.io.tile_cache.tile_cache`
+        holds, and return the others; ``keep`` gets the tiles among them that reach past
+        ``win`` (inside the image) with the number of other windows that may read them."""
+        cache = tile_cache()
+        if not cache.max_bytes:
+            return jobs
+        todo = []
+        size = (level.width, level.height)
+        for job in jobs:
+            seg_index, tx, ty, _ = job
+            uses = other_readers((tx * level.seg_w, ty * level.seg_h, level.seg_w, level.seg_h), win, size)
+            if uses:
+                seg = cache.get((self._tile_id, level.page_index, seg_index))
+                if seg is not None:
+                    self._place_segment(level, seg, job, win, out, fill)
+                    continue
+                keep[seg_index] = uses
+            todo.append(job)
+        return todo
 
     def _place_segment(self, level: _Level, seg: np.ndarray | None, job: tuple[int, int, int, list[tuple[int, int]]],
                        win: Window, out: np.ndarray, fill: float) -> None:
@@ -1132,13 +1178,15 @@ class Dataset:
         dst[...] = src.transpose(2, 0, 1)
 
     def _inflate_tiles(self, level: _Level, jobs: list[tuple[int, int, int, list[tuple[int, int]]]],
-                       fetched: dict[int, bytes | memoryview], win: Window, out: np.ndarray, fill: float) -> None:
+                       fetched: dict[int, bytes | memoryview], win: Window, out: np.ndarray, fill: float,
+                       keep: dict[int, int] | None = None) -> None:
         """:meth:`_place_segment` of every job's tile, DEFLATE tiles (``level.inflate``)
         decoded into one reused buffer with the calls tifffile makes (the zlib stream through
         ``imagecodecs.deflate_decode``, horizontal differencing through ``delta_decode`` along
         the columns), in the calling thread: a small tile costs more in Python around its
         decoding than in the decoding itself. A tile that does not decode to a whole tile
-        goes through tifffile, whose result or error stands."""
+        goes through tifffile, whose result or error stands. The tiles in ``keep`` (segment ->
+        uses) are copied into the process's tile cache."""
         import imagecodecs
 
         spp = 1 if level.planar else level.samples
@@ -1166,6 +1214,8 @@ class Dataset:
                 continue
             if undiff is not None:
                 undiff(tile, axis=-2, out=tile)
+            if keep and seg_index in keep:
+                tile_cache().put((self._tile_id, level.page_index, seg_index), tile.copy(), keep[seg_index])
             s_first = pairs[0][1]
             if len(pairs) > 1 and any(s != s_first + k for k, (_, s) in enumerate(pairs)):
                 self._place_segment(level, tile, job, win, out, fill)  # samples out of order
@@ -1424,7 +1474,7 @@ def _check_magic(head: bytes, fail: Any) -> None:
 
 
 # attributes of one open handle, never shared through the header cache
-_PER_HANDLE = frozenset({"name", "_store", "_source", "_fd", "_tif", "_closed"})
+_PER_HANDLE = frozenset({"name", "_store", "_source", "_fd", "_tif", "_closed", "_tile_id"})
 
 
 def open(path: str | os.PathLike[str], *, store: Any = None) -> Dataset:  # noqa: A001 - mirrors rasterio.open
