@@ -449,8 +449,9 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
     The corners of the source pixels that can reach the block are transformed in chunks of
     ``chunks.sum_rows`` source rows (rows are independent in the approximate transformer)
     and the chunks are spread in source row order, the order of one call over all the rows,
-    so the sums are bit for bit the same with bounded temporaries. The source window is read
-    in place at ``win`` (as in :func:`_average_family_into`)."""
+    so the sums are bit for bit the same with bounded temporaries. A float64 source window is read
+    in place at ``win`` (as in :func:`_average_family_into`), other types a chunk of rows at a
+    time as float64 (the sum kernel then exists once, whatever the source type)."""
     src, (win_row0, win_col0, h, w) = _readable(src, win)
     j0, j1 = _source_rows_reaching(transformer, col0, row0, ncols, nrows, yoff, h)
     if j1 <= j0:
@@ -477,8 +478,15 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
         if bad.any():
             cx[bad] = np.nan
             cy[bad] = np.nan
+        if src.dtype == np.float64:
+            rows, rows_win = src, (win_row0 + ja, win_col0, jb - ja, w)
+        else:
+            # the rows' values as float64 (exactly the kernel's float(value)): one sum kernel for
+            # every source type, compiled once
+            rows = np.ascontiguousarray(src[:, win_row0 + ja:win_row0 + jb, win_col0:win_col0 + w], dtype=np.float64)
+            rows_win = (0, 0, jb - ja, w)
         _k.sum_preserving(
-            src,
+            rows,
             valid_u8[ja:jb] if valid_u8.size else valid_u8,
             dens[ja:jb] if dens.size else dens,
             cx,
@@ -491,7 +499,7 @@ def _sum_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row0, ncols, n
             out,
             weight,
             dweight,
-            (win_row0 + ja, win_col0, jb - ja, w),
+            rows_win,
         )
 
 

@@ -82,7 +82,7 @@ import numpy as np
 from raster_core._kernels import masks
 valid = np.empty((2, 3), dtype=np.uint8)
 n = masks.nodata_validity(np.zeros((1, 2, 3), dtype=np.float32), masks.RULE_FLOAT32, 0.0, valid)
-stats = masks.nodata_validity.stats
+stats = masks._band_validity.stats
 assert n == 6
 print(json.dumps({"misses": sum(stats.cache_misses.values()), "loaded": sum(stats.cache_hits.values())}))
 """

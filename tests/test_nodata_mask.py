@@ -92,3 +92,20 @@ def test_kernel_equals_numpy_rules(case):
 def test_unrepresentable_nodata_means_no_mask(dtype, nodata):
     assert nodata_rule(np.dtype(dtype), nodata) is None
     assert _nodata_validity(np.zeros((1, 2, 2), dtype=dtype), nodata) is None
+
+
+@pytest.mark.parametrize("dtype,nodata", [("float32", -9999.0), ("float64", -9999.0), ("float32", math.nan),
+                                          ("int32", 5.0)])
+def test_windows_of_a_larger_array_read_in_place(dtype, nodata):
+    """A window ``a[:, r0:r1, c0:c1]`` (what the warp passes) gives the mask of its copy."""
+    rng = np.random.default_rng(3)
+    big = rng.integers(0, 8, (2, 9, 11)).astype(dtype)
+    big[big == 5] = nodata
+    big[:, 4, 6] = nodata  # a pixel invalid in every band
+    for win in [big[:, 2:7, 3:10], big[:1, 1:9, 0:11], big[:, 0:9, 5:6], big[:, 3:4, 1:11], big[:, ::2, ::3]]:
+        got = _nodata_validity(win, nodata)
+        want = _nodata_validity(np.ascontiguousarray(win), nodata)
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(got, reference_validity(np.ascontiguousarray(win), nodata))

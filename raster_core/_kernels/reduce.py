@@ -1086,6 +1086,12 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                 for b in range(nb):
                     wsum = 0.0
                     acc = 0.0
+                    # GDAL starts max/min from the lowest/highest double: NaNs never win, all-NaN
+                    # footprints give -/+DBL_MAX (-/+inf once cast to float32)
+                    if method == MAX:
+                        acc = -1.7976931348623157e308
+                    elif method == MIN:
+                        acc = 1.7976931348623157e308
                     n = 0
                     plain = True  # quantiles: no NaN and no zero among the values
                     for j in range(iymin, iymax):
@@ -1093,9 +1099,9 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             wy = _edge_weight(j, iymin, iymax, y1, y2)
                         for i in range(ixmin, ixmax):
                             ii = i % w if wrap else i
-                            if has_valid and valid[j, ii] == 0:
+                            if has_valid and valid[_ix(j), _ix(ii)] == 0:
                                 continue
-                            if has_density and not (density[j, ii] > _BAND_DENSITY_THRESHOLD):
+                            if has_density and not (density[_ix(j), _ix(ii)] > _BAND_DENSITY_THRESHOLD):
                                 continue
                             v = float(src[b, _ix(row0 + j), _ix(col0 + ii)])
                             if method == AVERAGE:
@@ -1108,18 +1114,10 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                                 wsum += wgt
                                 acc += v * v * wgt
                             elif method == MAX:
-                                # GDAL starts from the lowest double: NaNs never win, all-NaN
-                                # footprints give -DBL_MAX (-inf once cast to float32)
-                                if n == 0:
-                                    acc = -1.7976931348623157e308
-                                if v > acc:
-                                    acc = v
+                                acc = v if v > acc else acc  # a select, not a branch on the data
                                 n += 1
                             elif method == MIN:
-                                if n == 0:
-                                    acc = 1.7976931348623157e308
-                                if v < acc:
-                                    acc = v
+                                acc = v if v < acc else acc
                                 n += 1
                             else:
                                 buf[n] = v
