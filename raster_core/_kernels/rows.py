@@ -307,13 +307,10 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
 
-    # any tap count: 0 = no (fixed tap shapes; big-endian machines: one load per tap), 1 = taps read in
-    # 64-bit words, 2 = the same with taps masked per pixel (a source mask, lanczos' trimmed taps). A
-    # closure constant compared in the kernel, so that Numba prunes the other paths before typing them
-    # (a run-time flag there cost the other variants 1.2 s of compilation each)
-    tap_mode = 0
     if (kind == K_SEPARABLE or kind == K_LANCZOS) and taps == TAPS_ANY and LITTLE_ENDIAN:
-        tap_mode = 2 if (masked == 1 or kind == K_LANCZOS) else 1
+        # a kernel of its own (this one's fixed-shape paths would cost its compilation, and its size
+        # every other variant's: Numba's untyped passes see the branches it prunes)
+        return _staged_any_kernel(kind, sclass, masked)
 
     @njit_variant(kind, sclass, masked, taps)
     def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
@@ -353,32 +350,6 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
         G = np.empty((4, n), dtype=flat.dtype)
         G8 = np.empty((8, n), dtype=flat.dtype)
         P = np.empty((nys, n), dtype=np.uint64)
-        # (the buffers of the paths a variant does not have are not allocated: each allocation costs
-        # compilation, about 0.1 s)
-        if tap_mode > 0:
-            # a kernel row's taps in nw 64-bit words of NL values each; span: the flat index after the
-            # last value a pixel's words read, relative to its first tap
-            NL = word_lanes(flat)
-            nw = (nxs + NL - 1) // NL
-            PW = np.empty((nys * nw, n), dtype=np.uint64)
-            RV = np.empty(n)
-            span = (nys - 1) * pitch + nw * NL
-            total = flat.shape[1]
-            # taps masked per pixel (tap_mode 2: masked sources, lanczos' trimmed taps): one byte per tap
-            # (1 = kept) in nwv words per kernel row (see _kept_taps)
-            VW = np.empty((nys * ((nxs + 7) // 8) if tap_mode == 2 else 0, n), dtype=np.uint64)
-        if tap_mode == 2:
-            RW = np.empty(n)
-            VI = np.empty(n if masked == 1 else 0, dtype=np.int64)
-            nl = n if kind == K_LANCZOS else 0
-            # lanczos: the kept tap ranges per axis, the sine recurrences' states, the kept taps' counts
-            TLH = np.empty((2, nl), dtype=np.int64)
-            JLH = np.empty((2, nl), dtype=np.int64)
-            SN = np.empty(nl)
-            CS = np.empty(nl)
-            S3 = np.empty(nl)
-            C3 = np.empty(nl)
-            NV = np.empty(nl, dtype=np.int64)
         nrest = 0
         for r in range(XS.shape[0]):
             drow = drow0 + r
@@ -438,7 +409,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
             for c in range(n):
                 dy = YS[r, c] - fyo
                 E[c] = dy - 0.5 - np.floor(dy - 0.5)
-            if masked == 1 and kind != K_SEPARABLE and kind != K_LANCZOS:
+            if masked == 1 and kind != K_SEPARABLE:
                 # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
                 # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
                 ntap = 2 if kind == K_BILINEAR4 else 4
@@ -486,7 +457,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 nrest += _finish(IDX, PRODUCED, REST, r)
                 continue
 
-            # K_CUBIC16, K_SEPARABLE, K_LANCZOS: separable weights per pixel, stored tap-major (WX[k, c])
+            # K_CUBIC16 and K_SEPARABLE: separable weights per pixel, stored tap-major (WX[k, c])
             if kind == K_CUBIC16:
                 nx = 4
                 ny = 4
@@ -500,17 +471,6 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                     # they are recomputed for each band)
                     _cubic4_weights(D, WX)
                     _cubic4_weights(E, WY)
-            elif tap_mode == 2:
-                if kind == K_LANCZOS:
-                    _lanczos_weights(D, initx, xradius, sx, WX, SUMX, TLH, SN, CS, S3, C3)
-                    _lanczos_weights(E, inity, yradius, sy, WY, SUMY, JLH, SN, CS, S3, C3)
-                else:
-                    SUMX[:] = 0.0
-                    SUMY[:] = 0.0
-                    _tap_weights(meth, D, initx, sx, WX, SUMX)
-                    _tap_weights(meth, E, inity, sy, WY, SUMY)
-                _kept_taps(kind == K_LANCZOS, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI,
-                           VW, RW, NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
             else:
                 SUMX[:] = 0.0
                 SUMY[:] = 0.0
@@ -529,12 +489,6 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                             ok = (wt != 0.0) & (wt >= 1e-6)
                             WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
                         IDX[c] = i if (ok or i < 0) else _REST
-            if tap_mode > 0:
-                # the last word of a kernel row can reach past its last tap: a pixel whose words would
-                # end past the source buffer (its last rows only) goes to the per-pixel kernel
-                for c in range(n):
-                    i = IDX[c]
-                    IDX[c] = _REST if (i >= 0 and i + span > total) else i
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
@@ -630,8 +584,6 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                             rv = rv + WX[2, c] * float(G[2, c])
                             rv = rv + WX[3, c] * float(G[3, c])
                             ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-                elif tap_mode > 0:
-                    _any_tap_sums(fb, IDX, pitch, PW, VW, tap_mode == 2, valid, WX, WY, RV, ACC)
                 else:
                     for c in range(n):
                         k = np.uint64(max(IDX[c], 0))
@@ -659,6 +611,133 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
         return nrest
 
     return staged_rows
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _interior_row(X, Y, OK, fxo, fyo, fW, fH, lo_x, hi_x, lo_y, hi_y, fpitch, fbase, IDX, D, E):
+    """Stage 1 of one row of the separable kinds, as in :func:`_staged_row_kernel`: IDX[c] = the flat
+    source index of the first tap of the pixels whose taps [fx + lo_x, fx + hi_x] x [fy + lo_y,
+    fy + hi_y] are inside the window (else _REST inside the window, _SKIP outside), D, E = the
+    fractional offsets."""
+    for c in range(IDX.shape[0]):
+        Xf = X[c]
+        Yf = Y[c]
+        inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+        dx = Xf - fxo
+        dy = Yf - fyo
+        fx = np.floor(dx - 0.5)
+        fy = np.floor(dy - 0.5)
+        ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+        fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
+        IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
+        D[c] = dx - 0.5 - fx
+    for c in range(IDX.shape[0]):
+        dy = Y[c] - fyo
+        E[c] = dy - 0.5 - np.floor(dy - 0.5)
+    return 0
+
+
+@functools.cache
+def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
+    """The staged kernel of the separable kinds of any tap count (widened ``K_SEPARABLE`` with
+    ``TAPS_ANY``, ``K_LANCZOS``), little-endian machines; the arguments and results of
+    :func:`_staged_row_kernel`'s kernels. Per row: the interior (:func:`_interior_row`), the weights,
+    with a source mask or lanczos the kept taps and GDAL's totals (:func:`_kept_taps`), then per
+    band the sums (:func:`_any_tap_sums`), normalised and stored."""
+    lanczos = kind == K_LANCZOS
+    # taps masked per pixel (a source mask, lanczos' trimmed taps)
+    mask_taps = masked == 1 or kind == K_LANCZOS
+
+    @njit_variant(kind, sclass, masked)
+    def staged_any_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
+        W = source.width
+        H = source.height
+        pitch = source.src.shape[2]
+        fbase = float(source.row0 * pitch + source.col0)
+        valid = source.valid
+        xoff = source.xoff
+        yoff = source.yoff
+        meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
+        nb = flat.shape[0]
+        n = XS.shape[1]
+        nx = xradius - initx + 1
+        ny = yradius - inity + 1
+        lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
+        IDX = np.empty(n, dtype=np.int64)
+        D = np.empty(n)
+        E = np.empty(n)
+        WT = np.empty(n)
+        ACC = np.empty(n)
+        SUMX = np.empty(n)
+        SUMY = np.empty(n)
+        WTM = np.empty(n)
+        WX = np.empty((nx, n))
+        WY = np.empty((ny, n))
+        # a kernel row's taps in nw 64-bit words of NL values each; span: the flat index after the last
+        # value a pixel's words read, relative to its first tap
+        NL = word_lanes(flat)
+        nw = (nx + NL - 1) // NL
+        PW = np.empty((ny * nw, n), dtype=np.uint64)
+        RV = np.empty(n)
+        span = (ny - 1) * pitch + nw * NL
+        total = flat.shape[1]
+        # the kept taps, a byte each in (nx + 7) // 8 words per kernel row (see _kept_taps); lanczos: the
+        # kept tap ranges per axis, the sine recurrences' states, the kept taps' counts
+        VW = np.empty((ny * ((nx + 7) // 8) if mask_taps else 0, n), dtype=np.uint64)
+        RW = np.empty(n if mask_taps else 0)
+        VI = np.empty(n if masked == 1 else 0, dtype=np.int64)
+        nl = n if lanczos else 0
+        TLH = np.empty((2, nl), dtype=np.int64)
+        JLH = np.empty((2, nl), dtype=np.int64)
+        SN = np.empty(nl)
+        CS = np.empty(nl)
+        S3 = np.empty(nl)
+        C3 = np.empty(nl)
+        NV = np.empty(nl, dtype=np.int64)
+        nrest = 0
+        for r in range(XS.shape[0]):
+            _interior_row(XS[r], YS[r], OKS[r], float(xoff), float(yoff), float(W), float(H), lo_x, hi_x, lo_y, hi_y,
+                          float(pitch), fbase, IDX, D, E)
+            if lanczos:
+                _lanczos_weights(D, initx, xradius, sx, WX, SUMX, TLH, SN, CS, S3, C3)
+                _lanczos_weights(E, inity, yradius, sy, WY, SUMY, JLH, SN, CS, S3, C3)
+            else:
+                SUMX[:] = 0.0
+                SUMY[:] = 0.0
+                _tap_weights(meth, D, initx, sx, WX, SUMX)
+                _tap_weights(meth, E, inity, sy, WY, SUMY)
+            if mask_taps:
+                _kept_taps(lanczos, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW,
+                           NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
+            else:
+                for c in range(n):
+                    wt = SUMX[c] * SUMY[c]
+                    i = IDX[c]
+                    if fast_path:
+                        ok = wt != 0.0
+                        WT[c] = wt
+                    else:
+                        ok = (wt != 0.0) & (wt >= 1e-6)
+                        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                    IDX[c] = i if (ok or i < 0) else _REST
+            # the last word of a kernel row can reach past its last tap: a pixel whose words would end
+            # past the source buffer (its last rows only) goes to the per-pixel kernel
+            for c in range(n):
+                i = IDX[c]
+                IDX[c] = _REST if (i >= 0 and i + span > total) else i
+            for b in range(nb):
+                fb = flat[b]
+                _any_tap_sums(fb, IDX, pitch, PW, VW, mask_taps, valid, WX, WY, RV, ACC)
+                out = dst[b, drow0 + r]
+                for c in range(n):
+                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                               collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+            nrest += _finish(IDX, PRODUCED, REST, r)
+        return nrest
+
+    return staged_any_rows
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
