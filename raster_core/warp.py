@@ -817,7 +817,10 @@ def execute_plan(
             store_int=is_int_work and dst_is_int and not collide and not direct_near, reference=reference_kernels,
         )
     runs = None
-    if method not in REDUCING and valid is not None and density is None and kernels.pixel == row_kernels.P_SEPARABLE:
+    # (the valid runs speed up the per-pixel separable kernel's masked rows; not computed when the
+    # staged kernel takes the masked footprints and leaves the per-pixel kernel the window's edges)
+    if (method not in REDUCING and valid is not None and density is None and kernels.pixel == row_kernels.P_SEPARABLE
+            and not row_kernels.staged_masks_taps(kernels.staged, kernel_args)):
         from raster_core._kernels.interp import valid_runs
 
         runs = np.empty(valid.shape, dtype=np.uint8)

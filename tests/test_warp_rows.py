@@ -207,3 +207,23 @@ def test_integer_store_class_equals_convert(wmin, wmax, dmin, dmax) -> None:
             a = _store(v, S_ANY, *args)
             b = _store_value(v, *args)
             assert (a == b and math.copysign(1, a) == math.copysign(1, b)) or (a != a and b != b), v
+
+
+@pytest.mark.parametrize("method", ["bilinear", "cubicspline", "lanczos"])
+@pytest.mark.parametrize(("dtype", "nodata", "density"), [("uint8", 0, 0.03), ("uint8", 0, 0.45),
+                                                          ("float32", "nan", 0.2)])
+def test_staged_scattered_invalid_taps(method: str, dtype: str, nodata: object, density: float) -> None:
+    """Scattered invalid source pixels: the staged kernels take footprints with invalid taps
+    (their values and weights left out as exact zeros, GDAL's weight totals and lanczos' rule of
+    at least half the taps valid) and equal the per-pixel kernels bit for bit."""
+    src = _source(dtype, None)
+    rng = np.random.default_rng(7)
+    holes = rng.random(src.shape[1:]) < density
+    src[:, holes] = np.nan if nodata == "nan" else nodata
+    nd = math.nan if nodata == "nan" else nodata
+    # widened kernels (downsampled x2 in y / both axes), upsampled (lanczos' taps trimmed per pixel)
+    for dst_crs, tf, shape in (GRIDS[1], GRIDS[3], GRIDS[4]):
+        a, b = _both(lambda ref, tf=tf, dst_crs=dst_crs, shape=shape: reproject(
+            src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs, dst_shape=shape,
+            resampling=method, src_nodata=nd, num_threads=1, reference_kernels=ref)[0])
+        _assert_identical(a, b)

@@ -6,7 +6,10 @@ For the common case (no alpha density) a destination row is done here in stages 
 each a simple loop over the row:
 
 1. coordinates -> per pixel: "interior" flag, flat source index, kernel weights (vectorised);
-   with a source mask, pixels whose centre pixel or taps are invalid are not interior;
+   with a source mask, pixels whose centre pixel is invalid are skipped, and pixels with invalid
+   taps are left to the per-pixel kernel, except in the kinds of any tap count (widened separable
+   kernels, lanczos), where the invalid taps' values and weights count as exact zeros (adding
+   +-0.0 to a sum that starts at +0.0 never changes it: the same bits as leaving them out);
 2. per band: gather the taps into contiguous rows (scalar loads; a kernel row's adjacent taps
    in one packed load when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
    weighted sums (vectorised where the taps were gathered first);
@@ -47,6 +50,7 @@ the per-pixel kernel once per chunk of rows; below them the tree is one level of
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, NamedTuple
 
 import numba
@@ -60,6 +64,7 @@ from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
     CUBICSPLINE,
+    LANCZOS,
     NEAR,
     P_BILINEAR4,
     P_CUBIC16,
@@ -78,7 +83,7 @@ from raster_core._kernels.interp import (
     pixel_kind,
     warp_near_direct,
 )
-from raster_core._kernels.words import lane, load_word, packs
+from raster_core._kernels.words import LITTLE_ENDIAN, lane, load_word, load_word64, packs, word_lanes
 
 # staged kinds
 K_NONE = -1
@@ -86,6 +91,7 @@ K_NEAR = 0
 K_BILINEAR4 = 1  # GDAL's 4-sample bilinear (no downsampling)
 K_CUBIC16 = 2  # GDAL's 4x4 cubic (no downsampling)
 K_SEPARABLE = 3  # widened bilinear/cubic, cubicspline: (xradius - initx + 1) x (yradius - inity + 1) taps
+K_LANCZOS = 4  # lanczos: the separable taps, trimmed per pixel to where the kernel is not zero
 
 
 def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_w: int, src_h: int, xradius: int,
@@ -98,8 +104,17 @@ def staged_kind(method: int, xscale: float, yscale: float, fast_path: bool, src_
         return K_NEAR if method == NEAR else K_NONE
     if method == NEAR:
         return K_NEAR
+    if method == LANCZOS:
+        # widened in at least one axis (more than 7 x 7 taps): upsampled, where the sines' start
+        # values (8 libm calls per pixel) dominate either way, the per-pixel kernel measured faster
+        # (random case 13, 7 x 7 taps: 86 vs 102 ms); the staged kernel reads the taps in 64-bit
+        # words only (little-endian)
+        nx = xradius - initx + 1
+        ny = yradius - inity + 1
+        ok = LITTLE_ENDIAN and nx * ny > 49 and src_w >= nx and src_h >= ny
+        return K_LANCZOS if ok else K_NONE
     if method != BILINEAR and method != CUBIC and method != CUBICSPLINE:
-        return K_NONE  # lanczos: per-pixel kernel
+        return K_NONE
     if fast_path and (xradius > src_w or yradius > src_h):
         return K_NONE  # GDAL's fast path falls back to 4-sample bilinear
     if xscale >= 0.95 and yscale >= 0.95 and method != CUBICSPLINE:
@@ -139,6 +154,10 @@ def _tap_weights(meth, D, init, s, WK, SUM):
 _U1 = np.uint64(1)
 _U2 = np.uint64(2)
 _U3 = np.uint64(3)
+_U4 = np.uint64(4)
+_U56 = np.uint64(56)
+_ZERO = np.uint64(0)
+_ONES = np.uint64(0x0101010101010101)  # a 1 in every byte
 
 # IDX codes besides flat source indices (>= 0, pixel done by the staged kernel)
 _REST = -1  # inside the source window, left to the per-pixel kernel
@@ -242,10 +261,24 @@ def tap_class(staged: int, kernel: KernelArgs) -> int:
     if staged == K_CUBIC16:
         return TAPS_4
     if staged != K_SEPARABLE:
-        return TAPS_ANY
+        return TAPS_ANY  # (K_LANCZOS: any tap count)
     initx = first_taps(kernel.method, kernel.fast_path, kernel.xradius, kernel.yradius)[0]
     nx = kernel.xradius - initx + 1
     return TAPS_2 if nx == 2 else TAPS_4 if nx == 4 else TAPS_ANY
+
+
+def staged_masks_taps(staged: int, kernel: KernelArgs) -> bool:
+    """Whether the staged kind takes masked sources' footprints with invalid taps itself (the
+    per-pixel kernel then only gets the pixels at the window's edges).
+
+    Examples
+    --------
+    >>> staged_masks_taps(K_SEPARABLE, KernelArgs(CUBIC, 0.4, 0.4, 5, 5, False, False))
+    True
+    >>> staged_masks_taps(K_CUBIC16, KernelArgs(CUBIC, 1.0, 1.0, 2, 2, True, False))
+    False
+    """
+    return LITTLE_ENDIAN and (staged == K_LANCZOS or (staged == K_SEPARABLE and tap_class(staged, kernel) == TAPS_ANY))
 
 
 @functools.cache
@@ -262,12 +295,22 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
     source coordinates; ``dst[:, drow0 + r, :]`` destination row ``r`` (a C-contiguous ``dst`` lets
     the stores vectorise); produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
     unconverted. Returns the number of pixels left for the per-pixel kernel, flagged in ``rest``
-    (rows, n) bool. With a source mask (``source.has_valid``) only pixels whose centre pixel and taps
-    are all valid are staged; densities never come here.
+    (rows, n) bool. With a source mask (``source.has_valid``) pixels with invalid taps are left to the
+    per-pixel kernel, except in the kinds of any tap count (:func:`staged_masks_taps`), which take
+    them; densities never come here.
+
+    Kinds of any tap count (``TAPS_ANY``): a kernel row's taps are read in 64-bit words (one load per
+    8 uint8 / 4 int16 / 2 float32 taps, :func:`raster_core._kernels.words.load_word64`), then each
+    tap is weighted and summed in one vectorised pass over the row of pixels (the per-pixel order).
 
     Each loop writes at most two arrays: more need more run-time alias checks than LLVM's
     vectoriser allows. Unconditional divisions replace GDAL's ``if div != 1`` (x / 1.0 == x).
     """
+
+    if (kind == K_SEPARABLE or kind == K_LANCZOS) and taps == TAPS_ANY and LITTLE_ENDIAN:
+        # a kernel of its own (this one's fixed-shape paths would cost its compilation, and its size
+        # every other variant's: Numba's untyped passes see the branches it prunes)
+        return _staged_any_kernel(kind, sclass, masked)
 
     @njit_variant(kind, sclass, masked, taps)
     def staged_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
@@ -571,6 +614,133 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _interior_row(X, Y, OK, fxo, fyo, fW, fH, lo_x, hi_x, lo_y, hi_y, fpitch, fbase, IDX, D, E):
+    """Stage 1 of one row of the separable kinds, as in :func:`_staged_row_kernel`: IDX[c] = the flat
+    source index of the first tap of the pixels whose taps [fx + lo_x, fx + hi_x] x [fy + lo_y,
+    fy + hi_y] are inside the window (else _REST inside the window, _SKIP outside), D, E = the
+    fractional offsets."""
+    for c in range(IDX.shape[0]):
+        Xf = X[c]
+        Yf = Y[c]
+        inw = _in_window(OK[c], Xf, Yf, fxo, fyo, fW, fH)
+        dx = Xf - fxo
+        dy = Yf - fyo
+        fx = np.floor(dx - 0.5)
+        fy = np.floor(dy - 0.5)
+        ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+        fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
+        IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
+        D[c] = dx - 0.5 - fx
+    for c in range(IDX.shape[0]):
+        dy = Y[c] - fyo
+        E[c] = dy - 0.5 - np.floor(dy - 0.5)
+    return 0
+
+
+@functools.cache
+def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
+    """The staged kernel of the separable kinds of any tap count (widened ``K_SEPARABLE`` with
+    ``TAPS_ANY``, ``K_LANCZOS``), little-endian machines; the arguments and results of
+    :func:`_staged_row_kernel`'s kernels. Per row: the interior (:func:`_interior_row`), the weights,
+    with a source mask or lanczos the kept taps and GDAL's totals (:func:`_kept_taps`), then per
+    band the sums (:func:`_any_tap_sums`), normalised and stored."""
+    lanczos = kind == K_LANCZOS
+    # taps masked per pixel (a source mask, lanczos' trimmed taps)
+    mask_taps = masked == 1 or kind == K_LANCZOS
+
+    @njit_variant(kind, sclass, masked)
+    def staged_any_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
+        W = source.width
+        H = source.height
+        pitch = source.src.shape[2]
+        fbase = float(source.row0 * pitch + source.col0)
+        valid = source.valid
+        xoff = source.xoff
+        yoff = source.yoff
+        meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
+        nb = flat.shape[0]
+        n = XS.shape[1]
+        nx = xradius - initx + 1
+        ny = yradius - inity + 1
+        lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
+        IDX = np.empty(n, dtype=np.int64)
+        D = np.empty(n)
+        E = np.empty(n)
+        WT = np.empty(n)
+        ACC = np.empty(n)
+        SUMX = np.empty(n)
+        SUMY = np.empty(n)
+        WTM = np.empty(n)
+        WX = np.empty((nx, n))
+        WY = np.empty((ny, n))
+        # a kernel row's taps in nw 64-bit words of NL values each; span: the flat index after the last
+        # value a pixel's words read, relative to its first tap
+        NL = word_lanes(flat)
+        nw = (nx + NL - 1) // NL
+        PW = np.empty((ny * nw, n), dtype=np.uint64)
+        RV = np.empty(n)
+        span = (ny - 1) * pitch + nw * NL
+        total = flat.shape[1]
+        # the kept taps, a byte each in (nx + 7) // 8 words per kernel row (see _kept_taps); lanczos: the
+        # kept tap ranges per axis, the sine recurrences' states, the kept taps' counts
+        VW = np.empty((ny * ((nx + 7) // 8) if mask_taps else 0, n), dtype=np.uint64)
+        RW = np.empty(n if mask_taps else 0)
+        VI = np.empty(n if masked == 1 else 0, dtype=np.int64)
+        nl = n if lanczos else 0
+        TLH = np.empty((2, nl), dtype=np.int64)
+        JLH = np.empty((2, nl), dtype=np.int64)
+        SN = np.empty(nl)
+        CS = np.empty(nl)
+        S3 = np.empty(nl)
+        C3 = np.empty(nl)
+        NV = np.empty(nl, dtype=np.int64)
+        nrest = 0
+        for r in range(XS.shape[0]):
+            _interior_row(XS[r], YS[r], OKS[r], float(xoff), float(yoff), float(W), float(H), lo_x, hi_x, lo_y, hi_y,
+                          float(pitch), fbase, IDX, D, E)
+            if lanczos:
+                _lanczos_weights(D, initx, xradius, sx, WX, SUMX, TLH, SN, CS, S3, C3)
+                _lanczos_weights(E, inity, yradius, sy, WY, SUMY, JLH, SN, CS, S3, C3)
+            else:
+                SUMX[:] = 0.0
+                SUMY[:] = 0.0
+                _tap_weights(meth, D, initx, sx, WX, SUMX)
+                _tap_weights(meth, E, inity, sy, WY, SUMY)
+            if mask_taps:
+                _kept_taps(lanczos, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW,
+                           NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
+            else:
+                for c in range(n):
+                    wt = SUMX[c] * SUMY[c]
+                    i = IDX[c]
+                    if fast_path:
+                        ok = wt != 0.0
+                        WT[c] = wt
+                    else:
+                        ok = (wt != 0.0) & (wt >= 1e-6)
+                        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                    IDX[c] = i if (ok or i < 0) else _REST
+            # the last word of a kernel row can reach past its last tap: a pixel whose words would end
+            # past the source buffer (its last rows only) goes to the per-pixel kernel
+            for c in range(n):
+                i = IDX[c]
+                IDX[c] = _REST if (i >= 0 and i + span > total) else i
+            for b in range(nb):
+                fb = flat[b]
+                _any_tap_sums(fb, IDX, pitch, PW, VW, mask_taps, valid, WX, WY, RV, ACC)
+                out = dst[b, drow0 + r]
+                for c in range(n):
+                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                               collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
+            nrest += _finish(IDX, PRODUCED, REST, r)
+        return nrest
+
+    return staged_any_rows
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _packed_row4(g, w0, w1, w2, w3, z, like):
     """One kernel row's weighted sum (weights ``w0..w3``) of its 4 taps packed in the word ``g``
     (``like``: the source array, for the taps' type), in the per-pixel kernels' order."""
@@ -635,6 +805,203 @@ def _masked_separable_flags(valid, X, Y, r, xoff, yoff, WY, SUMX, nx, IDX, WT, W
         WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (wt >= 1e-6 or i < 0) else _REST
     _require_valid_taps(valid, X, Y, r, xoff, yoff, nx, ny, IDX, lo_x, lo_y)
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _lanczos_weights(D, init, radius, s, WK, SUM, LH, SN, CS, S3, C3):
+    """Lanczos-3 tap weights of every D[c] with ``interp._separable_kernel``'s arithmetic: the kept
+    taps LH[0, c] .. LH[1, c] (tap indices from ``init``) are those where the kernel can be
+    non-zero, their weights from the sine recurrence started at the first kept tap; into WK[k, c],
+    0.0 elsewhere, and SUM[c] = their sum in tap order. The trig calls are made per pixel, the
+    recurrence is advanced a tap at a time over the whole row (vectorised loops: each writes at
+    most two arrays, the per-pixel scalars in SN, CS, S3, C3)."""
+    st = math.pi * s
+    cS = math.cos(st)
+    sS = math.sin(st)
+    c3S = math.cos(st / 3.0)
+    s3S = math.sin(st / 3.0)
+    n = D.shape[0]
+    for c in range(n):
+        d = D[c]
+        lo = init
+        hi = radius
+        while lo <= hi and (lo - d) * s < -3.0:
+            lo += 1
+        while hi >= lo and (hi - d) * s > 3.0:
+            hi -= 1
+        LH[0, c] = lo - init
+        LH[1, c] = hi - init
+        a = math.pi * ((lo - d) * s)
+        SN[c] = math.sin(a)
+        CS[c] = math.cos(a)
+        S3[c] = math.sin(a / 3.0)
+        C3[c] = math.cos(a / 3.0)
+    for k in range(WK.shape[0]):
+        fk = float(k + init)
+        for c in range(n):
+            xv = (fk - D[c]) * s
+            px = math.pi * xv
+            w = 3.0 * SN[c] * S3[c] / (px * px)
+            w = 0.0 if (xv <= -3.0) | (xv >= 3.0) else w
+            w = 1.0 if xv == 0.0 else w
+            WK[k, c] = w if (k >= LH[0, c]) & (k <= LH[1, c]) else 0.0
+        for c in range(n):
+            SUM[c] = (0.0 if k == 0 else SUM[c]) + WK[k, c]
+        # the recurrence advances from the first kept tap on
+        for c in range(n):
+            sn = SN[c]
+            cs = CS[c]
+            adv = k >= LH[0, c]
+            SN[c] = sn * cS + cs * sS if adv else sn
+            CS[c] = cs * cS - sn * sS if adv else cs
+        for c in range(n):
+            s3 = S3[c]
+            c3 = C3[c]
+            adv = k >= LH[0, c]
+            S3[c] = s3 * c3S + c3 * s3S if adv else s3
+            C3[c] = c3 * c3S - s3 * s3S if adv else c3
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW, NV, IDX, WX, WY, SUMX, SUMY,
+               WTM, WT):
+    """One destination row of the staged kinds of any tap count with taps masked per pixel (a source
+    mask, lanczos' trimmed taps): VW[j * nwv + q, c] = the kept taps (a byte each, 1 = kept: valid
+    in the source mask and, for lanczos, inside the pixel's tap ranges TLH, JLH) of kernel row j;
+    then GDAL's weight totals and tests, those of ``interp._separable_kernel``: WT[c] = the divisor
+    (1.0 = none), and IDX[c] = _SKIP for the pixels it skips (centre pixel invalid, weight total
+    below 1e-6 (0 unmasked), lanczos with fewer than half its taps valid), _REST for those whose
+    mask words would end past the mask (its last rows). A separate function: compiled only where
+    used, and once for every data type."""
+    n = IDX.shape[0]
+    nx = WX.shape[0]
+    ny = WY.shape[0]
+    nwv = VW.shape[0] // ny
+    H = valid.shape[0]
+    W = valid.shape[1]
+    vflat = valid.reshape(H * W)
+    fxo = float(xoff)
+    fyo = float(yoff)
+    if masked:
+        _centre_valid(valid, X, Y, xoff, yoff, IDX)
+        vspan = (ny - 1) * W + nwv * 8
+        for c in range(n):
+            # the first tap's index in the window's mask
+            VI[c] = int((np.floor(Y[c] - fyo - 0.5) + lo_y) * float(W) + np.floor(X[c] - fxo - 0.5) + lo_x)
+            i = IDX[c]
+            IDX[c] = _REST if (i >= 0 and VI[c] + vspan > H * W) else i
+    for j in range(ny):
+        for q in range(nwv):
+            off = j * W + q * 8
+            row = j * nwv + q
+            b0 = q * 8
+            for c in range(n):
+                w = _ONES
+                if masked:
+                    # (the mask bytes made 0/1: OR of each byte's bits into its lowest)
+                    v = load_word64(vflat, np.uint64(VI[c] + off)) if IDX[c] >= 0 else _ZERO
+                    v = v | (v >> _U4)
+                    v = v | (v >> _U2)
+                    v = v | (v >> _U1)
+                    w = v & _ONES
+                if lanczos:
+                    lo = min(max(TLH[0, c] - b0, 0), 7)
+                    hi = min(max(TLH[1, c] - b0, 0), 7)
+                    m = (_ONES >> np.uint64(8 * (7 - hi))) & (_ONES << np.uint64(8 * lo))
+                    inside = (TLH[0, c] - b0 <= 7) & (TLH[1, c] - b0 >= 0) & (j >= JLH[0, c]) & (j <= JLH[1, c])
+                    w = (w & m) if inside else _ZERO
+                    # (the bytes' sum in the top byte)
+                    NV[c] = (0 if row == 0 else NV[c]) + np.int64((w * _ONES) >> _U56)
+                VW[row, c] = w
+    if masked:
+        # the weight totals over the taps kept (GDAL's masked sums: per kernel row the x-weights of its
+        # valid taps, then wt += wy * rw; the taps left out add exact zeros)
+        for j in range(ny):
+            for t in range(nx):
+                q = j * nwv + t // 8
+                sh = t % 8
+                for c in range(n):
+                    ok = lane(VW[q, c], sh, vflat) != 0
+                    wv = WX[t, c]
+                    RW[c] = (0.0 if t == 0 else RW[c]) + (wv if ok else 0.0)
+            for c in range(n):
+                WTM[c] = (0.0 if j == 0 else WTM[c]) + WY[j, c] * RW[c]
+    for c in range(n):
+        i = IDX[c]
+        if masked:
+            wt = WTM[c]
+            keep = wt >= 1e-6
+        else:
+            wt = SUMX[c] * SUMY[c]
+            keep = wt != 0.0
+        if lanczos:
+            keep = keep & (TLH[0, c] <= TLH[1, c]) & (JLH[0, c] <= JLH[1, c])
+            if masked:
+                keep = keep & (NV[c] >= ((TLH[1, c] - TLH[0, c] + 1) * (JLH[1, c] - JLH[0, c] + 1)) // 2)
+        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+        # a pixel the per-pixel kernel would skip is neither staged nor left to it
+        IDX[c] = i if (keep or i < 0) else _SKIP
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
+    """The weighted sums ACC[c] of one band (flat source ``fb``) over the nx x ny taps of the pixels
+    with IDX[c] >= 0 (the flat index of their first tap): per kernel row its 64-bit words (a load
+    each, into PW), then per tap one vectorised pass over the row, in the per-pixel kernel's order
+    (rv = ((0 + w0 g0) + w1 g1) ..., acc = (0 + wy0 rv0) + ...). ``masked_taps``: the taps not kept in
+    VW (see :func:`_kept_taps`) read as 0.0, their products exact zeros."""
+    n = IDX.shape[0]
+    nx = WX.shape[0]
+    ny = WY.shape[0]
+    NL = word_lanes(fb)
+    nw = PW.shape[0] // ny
+    nwv = VW.shape[0] // ny
+    for j in range(ny):
+        for q in range(nw):
+            off = np.uint64(j * pitch + q * NL)
+            row = j * nw + q
+            for c in range(n):
+                i = IDX[c]
+                if i >= 0:
+                    PW[row, c] = load_word64(fb, np.uint64(i) + off)
+    for j in range(ny):
+        for t in range(nx):
+            row = j * nw + t // NL
+            sh = t % NL
+            if masked_taps:
+                q = j * nwv + t // 8
+                sh8 = t % 8
+                for c in range(n):
+                    ok = lane(VW[q, c], sh8, valid) != 0
+                    # (loaded unconditionally, then selected: a load under the condition made LLVM
+                    # emit masked loads, 100 times slower here)
+                    gv = float(lane(PW[row, c], sh, fb))
+                    g = gv if ok else 0.0
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+            else:
+                for c in range(n):
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, fb))
+        for c in range(n):
+            ACC[c] = (0.0 if j == 0 else ACC[c]) + WY[j, c] * RV[c]
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _centre_valid(valid, X, Y, xoff, yoff, IDX):
+    """Skip (IDX = _SKIP) the staged pixels whose centre pixel (GDAL's centre-pixel rule) is invalid:
+    the per-pixel kernel produces nothing there."""
+    H = valid.shape[0]
+    W = valid.shape[1]
+    for c in range(IDX.shape[0]):
+        i = IDX[c]
+        if i < 0:
+            continue
+        cx = min(int(X[c] + 1e-10) - xoff, W - 1)
+        cy = min(int(Y[c] + 1e-10) - yoff, H - 1)
+        IDX[c] = i if valid[cy, cx] != 0 else _SKIP
     return 0
 
 

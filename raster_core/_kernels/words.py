@@ -85,3 +85,35 @@ def packs(typingctx, arr, ntaps):
         return context.get_constant(types.boolean, fits)
 
     return types.boolean(arr, ntaps), codegen
+
+
+@intrinsic
+def load_word64(typingctx, arr, idx):
+    """The 64 bits at ``arr[idx]`` onwards (``word_lanes(arr)`` adjacent values of a 1-D
+    C-contiguous array) as one uint64: one unaligned load, no bounds check (the caller makes sure
+    the whole word lies inside the array)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        word_ptr = builder.bitcast(ptr, ir.IntType(64).as_pointer())
+        return builder.load(word_ptr, align=1)
+
+    return types.uint64(arr, idx), codegen
+
+
+@intrinsic
+def word_lanes(typingctx, arr):
+    """How many values of ``arr`` one :func:`load_word64` word holds (8 for 8-bit types, 1 for
+    64-bit ones; 0 on big-endian machines, where lanes are not laid out as :func:`lane` reads
+    them): a compile-time constant."""
+    if not isinstance(arr, types.Array):
+        return None
+    lanes = 64 // arr.dtype.bitwidth if LITTLE_ENDIAN else 0
+
+    def codegen(context, builder, sig, args):
+        return context.get_constant(types.int64, lanes)
+
+    return types.int64(arr), codegen
