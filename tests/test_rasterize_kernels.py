@@ -12,7 +12,7 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from raster_core._kernels.rasterize import edge_table, orient_rings, ring_is_clockwise
+from raster_core._kernels.rasterize import _near_integer, edge_table, orient_rings, ring_is_clockwise
 from raster_core.rasterize import rasterize
 
 rasterio = pytest.importorskip("rasterio")
@@ -132,6 +132,23 @@ def test_first_rows_match_a_search_over_the_rows(ys, row_lo, n_rows, data):
     yb = data.draw(st.integers(ya, row_lo + n_rows - 1))
     for y, row in zip(ys.tolist(), table.row_at.tolist(), strict=True):
         assert min(max(row, ya), yb + 1) == _first_row_at_or_above(y, ya, yb)
+
+
+def _round_half_away(v: float) -> float:
+    """C's std::round."""
+    if math.isnan(v):
+        return v
+    if v >= 0.0:
+        f = math.floor(v)
+        return f + 1.0 if v - f >= 0.5 else f
+    return -_round_half_away(-v)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-50, 50).flatmap(lambda k: st.sampled_from([k + d for d in (0.0, 0.5, 1e-4, -1e-4, 0.99995)]))
+       | st.floats(-1e15, 1e15) | st.sampled_from([-0.0, 0.49999999999999994, math.nan]))
+def test_near_integer_is_gdal_pixel_edge_test(v):
+    assert _near_integer(v) == (abs(v - _round_half_away(v)) < 1.0e-4)
 
 
 def test_window_with_more_crossings_than_the_first_scratch():

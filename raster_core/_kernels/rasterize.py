@@ -266,22 +266,12 @@ def _put(out, iy, ix, row0, col0, value):
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def _span(out, iy, xa, xb, grid_w, row0, col0, value):
-    """gvBurnScanline: burn ``[xa, xb]`` of full-grid row ``iy`` (clamped to the grid), the
-    part inside the window."""
-    if xa > xb:
-        return
-    if xa < 0:
-        xa = 0
-    if xb >= grid_w:
-        xb = grid_w - 1
-    r = iy - row0
-    if r < 0 or r >= out.shape[0]:
-        return
-    a = max(xa, col0) - col0
-    b = min(xb, col0 + out.shape[1] - 1) - col0
-    for c in range(a, b + 1):
-        out[r, c] = value
+def _near_integer(v):
+    """``|v - std::round(v)| < 1e-4`` (GDAL's test for a segment on a pixel edge; std::round
+    rounds half away from zero, so the distance is that of ``|v|`` to its rounding)."""
+    a = abs(v)
+    f = math.floor(a)
+    return abs(a - (f + 1.0 if a - f >= 0.5 else f)) < 1.0e-4
 
 
 @numba.njit(nogil=True, cache=CACHE)
@@ -319,7 +309,7 @@ def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
             y1 = t
         # vertical-ish
         if math.floor(x0) == math.floor(x1) or abs(x0 - x1) < 0.01:
-            if abs(x0 - _round_half_away(x0)) < eps_io and abs(x1 - _round_half_away(x1)) < eps_io:
+            if _near_integer(x0) and _near_integer(x1):
                 continue
             if y1 < y0:
                 t = y0
@@ -341,18 +331,18 @@ def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
             continue
         # horizontal-ish
         if math.floor(y0) == math.floor(y1) or abs(y0 - y1) < 0.01:
-            if abs(y0 - _round_half_away(y0)) < eps_io and abs(y1 - _round_half_away(y1)) < eps_io:
+            if _near_integer(y0) and _near_integer(y1):
                 continue
             ix = _c_int(math.floor(x0))
             iy = _c_int(math.floor(y0))
             ix_end = _c_int(math.floor(x1 - eps_io))
             if iy < 0 or iy >= grid_h:
                 continue
-            if ix < 0:
-                ix = 0
-            if ix_end >= grid_w:
-                ix_end = grid_w - 1
-            _span(out, iy, ix, ix_end, grid_w, row0, col0, value)
+            # gvBurnScanline of [ix, ix_end] clamped to the grid, the part in the window
+            r = iy - row0
+            if r >= 0 and r < out.shape[0]:
+                for c in range(max(ix, 0, col0) - col0, min(ix_end, grid_w - 1, col0 + out.shape[1] - 1) - col0 + 1):
+                    out[r, c] = value
             continue
         # general case, left to right
         slope = (y1 - y0) / (x1 - x0)
@@ -416,24 +406,6 @@ def _walk_outline(out, xs, ys, s, e, grid_w, grid_h, row0, col0, value):
                 step_x = step_y / slope
                 x0 += step_x
                 y0 += step_y
-
-
-@numba.njit(nogil=True, cache=CACHE)
-def _round_half_away(v):
-    """std::round (half away from zero)."""
-    if v >= 0.0:
-        return _round_pos(v)
-    return -_round_pos(-v)
-
-
-@numba.njit(nogil=True, cache=CACHE)
-def _round_pos(v):
-    f = math.floor(v)
-    if v - f >= 0.5:
-        return f + 1.0
-    return f
-
-
 
 
 def burn_polygons(
