@@ -439,10 +439,6 @@ def _burn_kernel(all_touched: int) -> Any:
         c_hi = min(table.grid_w, col0 + out.shape[1]) - 1 - col0
         for p in range(start, values.shape[0]):
             value = values[p]
-            if all_touched:
-                for r in range(table.poly_off[p], table.poly_off[p + 1]):
-                    _walk_outline(out, table.xs, table.ys, table.ring_off[r], table.ring_off[r + 1], table.grid_w,
-                                  table.grid_h, row0, col0, value)
             ya = max(table.poly_rows[p, 0], row0)
             n = min(table.poly_rows[p, 1], row0 + nrows - 1) - ya + 1
             yb = ya + n - 1
@@ -474,6 +470,10 @@ def _burn_kernel(all_touched: int) -> Any:
                         counts[k + 1] += counts[k]
                     if n > 0 and counts[n] > ints.shape[0]:
                         return p, counts[n]
+                    if all_touched:  # the outlines before the fill (and once: after the check)
+                        for r in range(table.poly_off[p], table.poly_off[p + 1]):
+                            _walk_outline(out, table.xs, table.ys, table.ring_off[r], table.ring_off[r + 1],
+                                          table.grid_w, table.grid_h, row0, col0, value)
             # now row ya + k's crossings end at counts[k]: fill between pairs
             start = 0
             for k in range(n):
