@@ -148,13 +148,14 @@ def burn_prepared(
 ) -> np.ndarray:
     """Burn prepared polygons into ``out``, the window at (row_off, col_off) of a grid of
     ``grid_shape`` pixels (pixel coordinates of ``prepared`` refer to that grid)."""
-    from raster_core._kernels.rasterize import burn_polygons
+    from raster_core._kernels.rasterize import burn_polygons, edge_table
 
     if prepared.n_polygons == 0 or out.size == 0:
         return out
     values = _gdal_copy_word(prepared.values, out.dtype)
-    grid_h, grid_w = int(grid_shape[0]), int(grid_shape[1])
     n_rows = out.shape[0]
+    table = edge_table(prepared.xs, prepared.ys, prepared.ring_off, prepared.poly_off, grid_shape=grid_shape,
+                       rows=(row_off, row_off + n_rows))
     threads = resolve_num_threads(num_threads)
     block = max(64, -(-n_rows // (4 * threads))) if threads > 1 else n_rows
     blocks = row_blocks(n_rows, block)
@@ -167,19 +168,7 @@ def burn_prepared(
 
     def work(a: int, b: int) -> None:
         target = out[a:b] if direct else np.zeros((b - a, out.shape[1]), dtype=np.int32)
-        burn_polygons(
-            target,
-            prepared.xs,
-            prepared.ys,
-            prepared.ring_off,
-            prepared.poly_off,
-            kernel_values,
-            grid_w,
-            grid_h,
-            row_off + a,
-            col_off,
-            bool(all_touched),
-        )
+        burn_polygons(target, table, kernel_values, row0=row_off + a, col0=col_off, all_touched=bool(all_touched))
         if not direct:
             hit = target > 0
             if hit.any():
