@@ -479,16 +479,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 if masked == 1:
                     _masked_separable_flags(valid, XS, YS, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
                 else:
-                    for c in range(n):
-                        wt = SUMX[c] * SUMY[c]
-                        i = IDX[c]
-                        if fast_path:
-                            ok = wt != 0.0
-                            WT[c] = wt
-                        else:
-                            ok = (wt != 0.0) & (wt >= 1e-6)
-                            WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
-                        IDX[c] = i if (ok or i < 0) else _REST
+                    _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
@@ -711,16 +702,7 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
                 _kept_taps(lanczos, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW,
                            NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
             else:
-                for c in range(n):
-                    wt = SUMX[c] * SUMY[c]
-                    i = IDX[c]
-                    if fast_path:
-                        ok = wt != 0.0
-                        WT[c] = wt
-                    else:
-                        ok = (wt != 0.0) & (wt >= 1e-6)
-                        WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
-                    IDX[c] = i if (ok or i < 0) else _REST
+                _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
             # the last word of a kernel row can reach past its last tap: a pixel whose words would end
             # past the source buffer (its last rows only) goes to the per-pixel kernel
             for c in range(n):
@@ -738,6 +720,25 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
         return nrest
 
     return staged_any_rows
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _weight_totals(SUMX, SUMY, fast_path, IDX, WT):
+    """Unmasked separable kernels: WT[c] = the divisor of pixel c, the product of its weight sums
+    per axis (GDAL's rules: without the fast path a total within 1e-5 of 1 is not divided by,
+    WT = 1.0); staged pixels whose total is zero (without the fast path: below 1e-6) are left to
+    the per-pixel kernel (IDX = _REST)."""
+    for c in range(IDX.shape[0]):
+        wt = SUMX[c] * SUMY[c]
+        i = IDX[c]
+        if fast_path:
+            ok = wt != 0.0
+            WT[c] = wt
+        else:
+            ok = (wt != 0.0) & (wt >= 1e-6)
+            WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
+        IDX[c] = i if (ok or i < 0) else _REST
+    return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
