@@ -196,6 +196,25 @@ def _store_value(v, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, c
 
 
 @register_jitable
+def lanczos_taps(lo, hi, d, s):
+    """The taps ``lo .. hi`` (offsets from a pixel's first tap position, at fraction ``d``, scale
+    ``s``) trimmed to those where the Lanczos-3 kernel can be non-zero, ``|(i - d) * s| < 3`` at
+    the ends (GDAL's trimming; lo > hi when none is left)."""
+    while lo <= hi and (lo - d) * s < -3.0:
+        lo += 1
+    while hi >= lo and (hi - d) * s > 3.0:
+        hi -= 1
+    return lo, hi
+
+
+@register_jitable
+def lanczos_sines(a):
+    """sin a, cos a, sin a/3, cos a/3: the state of the Lanczos sine recurrence at angle ``a``
+    (at the first tap), or its step (at ``pi * scale``), advanced by angle addition."""
+    return math.sin(a), math.cos(a), math.sin(a / 3.0), math.cos(a / 3.0)
+
+
+@register_jitable
 def _centre_pixel(Xf, Yf, xoff, yoff, W, H):
     """Window indices (isx, isy) of the source pixel holding the point (Xf, Yf) of the window
     (GDAL's centre pixel: truncation with a 1e-10 nudge, clamped to the last row and column)."""
@@ -464,14 +483,8 @@ def _separable_kernel(masked: int) -> Any:
                 jmin = max(inity, -j0)
                 jmax = min(yradius, H - 1 - j0)
                 if lanczos:
-                    while imin <= imax and (imin - d) * sx < -3.0:
-                        imin += 1
-                    while imax >= imin and (imax - d) * sx > 3.0:
-                        imax -= 1
-                    while jmin <= jmax and (jmin - e) * sy < -3.0:
-                        jmin += 1
-                    while jmax >= jmin and (jmax - e) * sy > 3.0:
-                        jmax -= 1
+                    imin, imax = lanczos_taps(imin, imax, d, sx)
+                    jmin, jmax = lanczos_taps(jmin, jmax, e, sy)
                 if imin > imax or jmin > jmax:
                     continue
                 nx = imax - imin + 1
@@ -488,16 +501,8 @@ def _separable_kernel(masked: int) -> Any:
                             n_ = ny
                             s_ = sy
                             x0_ = (jmin - e) * sy
-                        a = math.pi * x0_
-                        sn = math.sin(a)
-                        cs = math.cos(a)
-                        s3 = math.sin(a / 3.0)
-                        c3 = math.cos(a / 3.0)
-                        st = math.pi * s_
-                        cS = math.cos(st)
-                        sS = math.sin(st)
-                        c3S = math.cos(st / 3.0)
-                        s3S = math.sin(st / 3.0)
+                        sn, cs, s3, c3 = lanczos_sines(math.pi * x0_)
+                        sS, cS, s3S, c3S = lanczos_sines(math.pi * s_)
                         for i in range(n_):
                             if axis == 0:
                                 xv = (i + imin - d) * sx
@@ -782,24 +787,13 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
         lo = max(init, -i0)
         hi = min(radius, size - 1 - i0)
         if lanczos:
-            while lo <= hi and (lo - d) * s < -3.0:
-                lo += 1
-            while hi >= lo and (hi - d) * s > 3.0:
-                hi -= 1
+            lo, hi = lanczos_taps(lo, hi, d, s)
         if lo > hi:
             continue
         n = hi - lo + 1
         if lanczos:
-            a = math.pi * ((lo - d) * s)
-            sn = math.sin(a)
-            cs = math.cos(a)
-            s3 = math.sin(a / 3.0)
-            c3 = math.cos(a / 3.0)
-            st = math.pi * s
-            cS = math.cos(st)
-            sS = math.sin(st)
-            c3S = math.cos(st / 3.0)
-            s3S = math.sin(st / 3.0)
+            sn, cs, s3, c3 = lanczos_sines(math.pi * ((lo - d) * s))
+            sS, cS, s3S, c3S = lanczos_sines(math.pi * s)
             for i in range(n):
                 xv = (i + lo - d) * s
                 if xv == 0.0:

@@ -80,6 +80,8 @@ from raster_core._kernels.interp import (
     _store_value,
     first_taps,
     kernel_taps,
+    lanczos_sines,
+    lanczos_taps,
     pixel_kind,
     warp_near_direct,
 )
@@ -817,27 +819,14 @@ def _lanczos_weights(D, init, radius, s, WK, SUM, LH, SN, CS, S3, C3):
     0.0 elsewhere, and SUM[c] = their sum in tap order. The trig calls are made per pixel, the
     recurrence is advanced a tap at a time over the whole row (vectorised loops: each writes at
     most two arrays, the per-pixel scalars in SN, CS, S3, C3)."""
-    st = math.pi * s
-    cS = math.cos(st)
-    sS = math.sin(st)
-    c3S = math.cos(st / 3.0)
-    s3S = math.sin(st / 3.0)
+    sS, cS, s3S, c3S = lanczos_sines(math.pi * s)
     n = D.shape[0]
     for c in range(n):
         d = D[c]
-        lo = init
-        hi = radius
-        while lo <= hi and (lo - d) * s < -3.0:
-            lo += 1
-        while hi >= lo and (hi - d) * s > 3.0:
-            hi -= 1
+        lo, hi = lanczos_taps(init, radius, d, s)
         LH[0, c] = lo - init
         LH[1, c] = hi - init
-        a = math.pi * ((lo - d) * s)
-        SN[c] = math.sin(a)
-        CS[c] = math.cos(a)
-        S3[c] = math.sin(a / 3.0)
-        C3[c] = math.cos(a / 3.0)
+        SN[c], CS[c], S3[c], C3[c] = lanczos_sines(math.pi * ((lo - d) * s))
     for k in range(WK.shape[0]):
         fk = float(k + init)
         for c in range(n):
