@@ -26,10 +26,32 @@ from typing import Any
 
 from raster_core.errors import CRSError, InvalidParameterError, OutputTooLargeError
 
-__all__ = ["DEFAULT_MAX_BYTES", "default_max_bytes", "check_max_bytes", "check_bytes", "check_output_crs"]
+__all__ = ["DEFAULT_MAX_BYTES", "default_max_bytes", "env_bytes", "check_max_bytes", "check_bytes", "check_output_crs"]
 
 #: Default budget of one call's output plus its working buffers: 8 GiB.
 DEFAULT_MAX_BYTES = 8 << 30
+
+
+def env_bytes(name: str, default: int, minimum: int) -> int:
+    """A byte budget from the environment variable ``name``: an integer >= ``minimum``, or
+    ``default`` when it is unset or empty; anything else is an :class:`InvalidParameterError`
+    naming the variable.
+
+    Examples
+    --------
+    >>> env_bytes("RASTER_CORE_EXAMPLE_UNSET_BYTES", 1024, 0)
+    1024
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum} (bytes), got {text!r}")
+    return value
 
 
 def default_max_bytes() -> int:

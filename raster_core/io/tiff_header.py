@@ -28,7 +28,6 @@ Examples
 from __future__ import annotations
 
 import io
-import os
 import sys
 import threading
 import types
@@ -38,7 +37,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from raster_core.errors import InvalidParameterError, RasterReadError
+from raster_core.errors import RasterReadError
+from raster_core.limits import env_bytes
 
 __all__ = [
     "PrefetchedFile",
@@ -174,12 +174,7 @@ DEFAULT_HEADER_CACHE_BYTES = 64 << 20
 
 def header_cache_bytes() -> int:
     """The cache's byte budget: ``$RASTER_CORE_HEADER_CACHE_BYTES`` (a positive integer), else 64 MiB."""
-    raw = os.environ.get("RASTER_CORE_HEADER_CACHE_BYTES", "").strip()
-    if not raw:
-        return DEFAULT_HEADER_CACHE_BYTES
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidParameterError(f"RASTER_CORE_HEADER_CACHE_BYTES must be a positive integer, got {raw!r}")
-    return int(raw)
+    return env_bytes("RASTER_CORE_HEADER_CACHE_BYTES", DEFAULT_HEADER_CACHE_BYTES, 1)
 
 
 _LEAVES = frozenset({int, float, bool, str, bytes, type(None)})

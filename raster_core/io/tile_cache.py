@@ -28,14 +28,13 @@ True
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
 import numpy as np
 
-from raster_core.errors import InvalidParameterError
+from raster_core.limits import env_bytes
 
 __all__ = ["TileCache", "tile_cache", "DEFAULT_TILE_CACHE_BYTES", "MIN_CACHED_TILE_BYTES", "tile_cache_bytes",
            "other_readers"]
@@ -55,17 +54,7 @@ def tile_cache_bytes() -> int:
     >>> tile_cache_bytes() >= 0
     True
     """
-    text = os.environ.get("RASTER_CORE_TILE_CACHE_BYTES")
-    if not text:
-        return DEFAULT_TILE_CACHE_BYTES
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise InvalidParameterError(
-            f"RASTER_CORE_TILE_CACHE_BYTES must be an integer >= 0 (bytes), got {text!r}")
-    return value
+    return env_bytes("RASTER_CORE_TILE_CACHE_BYTES", DEFAULT_TILE_CACHE_BYTES, 0)
 
 
 def other_readers(tile: tuple[int, int, int, int], window: tuple[int, int, int, int],
