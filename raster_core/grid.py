@@ -1057,8 +1057,9 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
     n_samples = len(x)
 
     # ---- collect bounds, bisecting sign changes / failures along rows ----
-    have = False
-    minx = miny = maxx = maxy = 0.0
+    # the transformed samples and bisection points that bound the output (all finite)
+    bound_x: list[float] = []
+    bound_y: list[float] = []
     n_failed = 0
     for i in range(n_samples):
         if grid:
@@ -1084,15 +1085,8 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
                 tx, ty, tok = tr.forward([xm], [ym])
                 if tok[0]:
                     tx0, ty0 = float(tx[0]), float(ty[0])
-                    if have:
-                        minx = min(minx, tx0)
-                        miny = min(miny, ty0)
-                        maxx = max(maxx, tx0)
-                        maxy = max(maxy, ty0)
-                    else:
-                        have = True
-                        minx = maxx = tx0
-                        miny = maxy = ty0
+                    bound_x.append(tx0)
+                    bound_y.append(ty0)
                     if invalid_before or x_out_before * tx0 < 0:
                         invalid_after = False
                         x_in_after = (x_in_before + x_in_after) / 2.0
@@ -1112,22 +1106,16 @@ def _suggested_warp_output(tr: _GenImgProj) -> tuple[Affine, int, int, Bounds]:
         if not ok[i]:
             n_failed += 1
             continue
-        xi, yi = float(x[i]), float(y[i])
-        if have:
-            minx = min(minx, xi)
-            miny = min(miny, yi)
-            maxx = max(maxx, xi)
-            maxy = max(maxy, yi)
-        else:
-            have = True
-            minx = maxx = xi
-            miny = maxy = yi
+        bound_x.append(float(x[i]))
+        bound_y.append(float(y[i]))
 
     if n_failed > n_samples - 10:
         raise TransformError(
             f"Too many points ({n_failed} out of {n_samples}) failed to transform, unable to compute output bounds "
             f"(from {src.name!r} to {dst.name!r})"
         )
+    minx, maxx = min(bound_x), max(bound_x)
+    miny, maxy = min(bound_y), max(bound_y)
 
     # ---- poles and TransformBounds (source geotransform + reprojection) ----
     is_geographic_coords = False
