@@ -32,7 +32,14 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
     "warp": (
         "benchmarks.warp", [], "reproject, 4096x4096 uint16 source (issue #3 targets: >= 2x GDAL, bilinear/cubic >= 4x)"
     ),
-    "startup": ("benchmarks.warp", ["--startup"], "import raster_core + first 512x512 warp, new process"),
+    "random": (
+        "benchmarks.warp", ["--random"],
+        "seeded random grids, every resampler family and dtype (issue #12 targets: slowest >= 2x GDAL, median >= 3x)",
+    ),
+    "startup": (
+        "benchmarks.startup", [],
+        "import raster_core + first warp in a new process, empty Numba cache (issue #12 targets: <= 5 s, next <= 3 s)",
+    ),
     "read": ("benchmarks.read", [], "GeoTIFF/COG reads"),
     "rasterize": ("benchmarks.rasterize", [], "polygon rasterization, 10k x 10k grid"),
     "api": ("benchmarks.api", [], "end-to-end Raster.ndarray vs the equivalent rasterio pipeline"),
@@ -43,7 +50,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
 def run(name: str, threads: int) -> str:
     module, extra, _ = BENCHMARKS[name]
     args = [sys.executable, "-m", module, *extra]
-    if name in ("warp", "api") and "--startup" not in extra:
+    if name in ("warp", "random", "api"):
         args += ["--threads", str(threads)]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)

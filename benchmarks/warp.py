@@ -10,9 +10,6 @@ Usage::
 
     python -m benchmarks.warp [--threads 2] [--size 4096] [--methods near,bilinear,cubic,average] [--repeat 3]
 
-Also ``python -m benchmarks.warp --startup`` times ``import raster_core`` + a first
-512 x 512 warp in fresh processes (cold and warm Numba cache).
-
 ``python -m benchmarks.warp --random [--cases 24] [--seed 7] [--threads 2] [--repeat 3]`` runs
 seeded random grids instead (:func:`random_cases`): every resampler family, the five dtypes,
 with and without nodata, partial overlap, origins off the source grid, odd sizes, down/up
@@ -24,9 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import tempfile
 import time
 import tracemalloc
 from functools import partial
@@ -239,15 +233,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--methods", default="near,bilinear,cubic,average")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--startup", action="store_true")
     ap.add_argument("--random", action="store_true", help="seeded random grids instead of the fixed scenarios")
     ap.add_argument("--cases", type=int, default=24)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--warm", action="store_true", help="with --random: only compile (run ours once per case)")
     args = ap.parse_args(argv)
-    if args.startup:
-        startup()
-        return
     if args.random:
         only = None if args.methods == ap.get_default("methods") else set(args.methods.split(","))
         random_grids(args.threads, args.cases, args.seed, args.repeat, only, warm_only=args.warm)
@@ -279,29 +269,6 @@ def main(argv: list[str] | None = None) -> None:
             mpx = shape[0] * shape[1] / 1e6
             print(f"{name:12s} {m:9s} {shape[1]:>5d}x{shape[0]:<5d} {mpx / t_ours:10.1f} {mpx / t_gdal:10.1f} "
                   f"{t_gdal / t_ours:6.2f} {(base + peak - out.nbytes) / base:14.2f}")
-
-
-_STARTUP = """
-import time
-t = time.perf_counter()
-import numpy as np
-import raster_core
-src = (np.arange(600 * 600) % 251).astype("uint8").reshape(600, 600)
-out, _ = raster_core.reproject(src, src_transform=(400000, 30, 0, 5400000, 0, -30), src_crs="EPSG:32632",
-    dst_transform=(7.64, 0.0002, 0, 48.74, 0, -0.0002), dst_crs="EPSG:4326", dst_shape=(512, 512),
-    resampling="bilinear", num_threads=1)
-assert out.any()
-print(time.perf_counter() - t)
-"""
-
-
-def startup() -> None:
-    """Import + first 512x512 warp in fresh processes: cold then warm Numba cache."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for label in ("cold cache", "warm cache", "warm cache"):
-            r = subprocess.run([sys.executable, "-c", _STARTUP], env=env, capture_output=True, text=True, check=True)
-            print(f"import raster_core + first 512x512 bilinear warp ({label}): {float(r.stdout.strip()):.2f} s")
 
 
 if __name__ == "__main__":
