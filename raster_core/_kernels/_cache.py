@@ -17,6 +17,13 @@ stale code. :func:`install_package_stamp` makes the freshness of every kernel of
 the hash of all the package's kernel sources (and of the method codes they import), so that
 any edit recompiles them all.
 
+Processes that share a cache directory (pytest-xdist workers, ``raster-core warmup --processes``,
+Dask workers started together) would otherwise compile the same new kernel side by side, and
+two of them saving different signatures of one kernel at once could each drop the other's entry
+from the kernel's cache index. :func:`install_compile_lock` makes a process compile (or load) a
+kernel of this package while holding a lock file next to that kernel's cache files: the others
+wait, then load what it saved.
+
 Examples
 --------
 >>> from raster_core._kernels import CACHE
@@ -26,17 +33,25 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import stat
 import tempfile
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 _ENV = "NUMBA_CACHE_DIR"
 _KERNELS_DIR = Path(__file__).resolve().parent
+#: how long a process waits for another's compilation of a kernel before compiling it itself (a
+#: process stopped while compiling must not stall the others; a compilation takes seconds)
+COMPILE_LOCK_WAIT_S = 300.0
+#: lock files this process holds (compiling a kernel compiles its callees inside: each has its own)
+_held_locks: set[str] = set()
 
 
 def kernel_sources() -> list[Path]:
@@ -118,6 +133,95 @@ def install_package_stamp() -> bool:
     return True
 
 
+def _compile_lock_path(dispatcher: Any) -> str | None:
+    """The lock file of a kernel of this package cached on disk (None for any other function)."""
+    cache = getattr(dispatcher, "_cache", None)
+    impl = getattr(cache, "_impl", None)
+    locator = getattr(impl, "locator", None)
+    if locator is None or not type(locator).__name__.startswith("PackageStamped"):
+        return None
+    return os.path.join(cache._cache_path, impl.filename_base + ".lock")  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def _compile_lock(path: str) -> Iterator[None]:
+    """Hold the lock file ``path`` (waiting at most :data:`COMPILE_LOCK_WAIT_S`); proceed unlocked
+    where locks are unavailable (no ``fcntl``, an unwritable directory)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    if path in _held_locks:  # pragma: no cover - a kernel compiled while compiling itself
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + COMPILE_LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            except OSError:
+                break
+        _held_locks.add(path)
+        try:
+            yield
+        finally:
+            _held_locks.discard(path)
+    finally:
+        os.close(fd)  # (releases the lock)
+
+
+def install_compile_lock() -> bool:
+    """Make every process compile a kernel of this package under its lock file, so that processes
+    sharing a cache directory compile each kernel once: the first compiles and saves it, the
+    others wait and load it (once per process; returns whether the lock is installed).
+
+    Numba's ``Dispatcher.compile`` (which first looks in the cache, then compiles and saves) is
+    wrapped for the functions whose cache locator is this package's; every other function is
+    passed through. The lock is taken inside Numba's own compiler lock, which a process's
+    threads take one at a time, and kernels never call each other in a cycle, so no two
+    processes can each hold a lock the other waits for.
+
+    Examples
+    --------
+    >>> install_compile_lock()
+    True
+    """
+    from numba.core import sigutils
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.dispatcher import Dispatcher
+
+    original = Dispatcher.compile
+    if getattr(original, "_raster_core_lock", False):
+        return True
+
+    @functools.wraps(original)
+    def compile_locked(self: Any, sig: Any) -> Any:
+        path = _compile_lock_path(self)
+        if path is None:
+            return original(self, sig)
+        with global_compiler_lock:
+            args, _ = sigutils.normalize_signature(sig)
+            if tuple(args) in self.overloads:  # compiled already: no lock needed
+                return original(self, sig)
+            with _compile_lock(path):
+                return original(self, sig)
+
+    compile_locked._raster_core_lock = True  # type: ignore[attr-defined]
+    Dispatcher.compile = compile_locked  # type: ignore[method-assign]
+    return True
+
+
 def _probe() -> None:
     """Stands for a kernel of this package when asking Numba's locators."""
 
@@ -174,6 +278,7 @@ def configure_cache() -> bool:
     from numba.core import config
 
     install_package_stamp()
+    install_compile_lock()
     if _numba_finds_locator():
         return True
     requested = os.environ.get(_ENV) or None
