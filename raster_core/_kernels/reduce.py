@@ -535,8 +535,8 @@ def working_dtype(kernel: int, method: int, dtype: Any) -> np.dtype:
     at half the traffic of float64), float64 for the others; int32 / int64 for the integer
     quantiles (their sorting networks compare integers; uint64 does not take them). The plain
     integer kernels of ``average``, ``rms``, ``min`` and ``max`` read their source as it is, and
-    ``rms`` takes float64 for integers (the general kernel squares float32 values in float32:
-    16-bit integers would lose bits).
+    ``rms`` takes float64 for integers (Numba's ``float()`` keeps a float32 value float32, so the
+    general kernel squares float32 values in float32: 16-bit integers would lose bits).
 
     Examples
     --------
@@ -556,7 +556,7 @@ def working_dtype(kernel: int, method: int, dtype: Any) -> np.dtype:
     if kernel == KERNEL_RMS_QUANTILE_INT:
         return np.dtype(np.int32 if small_int or dt == np.int32 else np.int64)
     if dt.kind == "f" and dt.itemsize <= 4:
-        # in place: LLVM squares float32 values in float32 (rms), which other types must not do
+        # in place (float(v) stays float32 in Numba: rms squares in float32, other types must not)
         return dt
     return np.dtype(np.float32 if small_int and method != RMS else np.float64)
 
