@@ -211,6 +211,40 @@ def test_antimeridian_footprint_wrap_matches_gdal():
     assert compare(src, nodata, gdal, _gdal_write(res.values, res.produced, src.dtype, None))[1] < 0.999
 
 
+@pytest.mark.parametrize("method", ["max", "mode"])
+def test_antimeridian_wrap_reads_whole_rows_of_converted_parts(method):
+    """With the antimeridian wrap a footprint may read any column, so the parts of a source in
+    another type than the kernel's working type are whole rows of the window: any part size
+    gives the values of the kernel reading the window converted whole."""
+    from raster_core._kernels import reduce as K
+
+    rng = np.random.default_rng(2)
+    src = rng.integers(0, 7, size=(1, 128, 512)).astype(np.uint8)
+    tf = Affine(360 / 512, 0, -180, 0, -180 / 256, 90)
+    t = WarpTransformer("EPSG:4326", tf, "EPSG:3995", Affine(100000, 0, -4000000, 0, -100000, 4000000))
+    shape = (80, 80)
+    (xo, yo, xs, ys), (sx, sy) = _plan(t, shape, src.shape[1:], method)
+    assert xo == 0 and xs == 512
+    win = np.ascontiguousarray(src[:, yo:yo + ys])
+    rows, cols = np.arange(80.0), np.arange(80.0)
+    tl, br, ce = t.row_plan(cols, rows), t.row_plan(cols + 1.0, rows + 1.0), t.row_plan(cols + 0.5, rows + 0.5)
+    code = K.METHOD_CODES[method]
+    valid, density = np.zeros((0, 0), np.uint8), np.zeros((0, 0), np.float32)
+    working = K.working_dtype(K.KERNEL_GENERAL, code, win.dtype)
+    results = []
+    for source, part_values in ((win.astype(working), K.PART_VALUES), (win, 1), (win, 5000)):
+        out = np.zeros((1, *shape))
+        prod = np.zeros(shape, np.uint8)
+        K.reduce_rows_planned(K.KERNEL_GENERAL, code, source, valid, density, xo, yo, 0, 80, 0, 80,
+                              tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, True, ce.xs, ce.f, ce.p, ce.e,
+                              gdal_margin(sx), gdal_margin(sy), True, sx, out, prod, part_values=part_values)
+        results.append((out, prod))
+    (o0, p0), *rest = results
+    assert p0.any()
+    for o, pr in rest:
+        assert np.array_equal(o, o0) and np.array_equal(pr, p0)
+
+
 # --------------------------------------------------------------------------- invariance
 
 

@@ -189,3 +189,69 @@ def test_planned_rows_do_not_depend_on_the_chunk_size(method, dtype):
         assert p0[2:-2].any() and not p0[:2].any() and not p0[-2:].any()
         for o, pr in rest:
             assert _same(o, o0) and _same(pr, p0)
+
+
+@pytest.mark.parametrize(("method", "dtype"), [("med", "uint16"), ("mode", "int16"), ("max", "uint8"),
+                                               ("q3", "float32")])
+def test_working_type_parts_read_the_same_values(method, dtype):
+    """Kernels read a source of another type than their working type as converted parts of each
+    chunk: any part size (down to one destination pixel, whose source box is the smallest) gives
+    the values of the kernel reading a copy of the whole window in its working type, with and
+    without a validity mask. A source box that missed a pixel a footprint reads would change
+    values (the copy's other pixels hold other values)."""
+    from raster_core._kernels import reduce as K
+
+    t, p, win = _setup(method)
+    xoff, yoff, xs, ys = win
+    src = np.ascontiguousarray(_source(dtype, bands=2)[:, yoff:yoff + ys, xoff:xoff + xs])
+    if dtype == "float32":
+        src[0, ::5, ::3] = -0.0
+        src[1, ::4, ::7] = np.nan
+    rows = np.arange(DST_SHAPE[0], dtype=np.float64)
+    cols = np.arange(DST_SHAPE[1], dtype=np.float64)
+    tl = t.row_plan(cols, rows)
+    br = t.row_plan(cols + 1.0, rows + 1.0)
+    c0, c1 = 3, DST_SHAPE[1] - 2
+    density = np.zeros((0, 0), np.float32)
+    rng = np.random.default_rng(11)
+    for valid in (np.zeros((0, 0), np.uint8), (rng.random((ys, xs)) > 0.2).astype(np.uint8)):
+        # (max of integers: the general kernel, which a density would choose)
+        kernel = WR._kernel_code(method, src, valid, density, False, reference=method == "max")
+        code = K.METHOD_CODES[method]
+        working = K.working_dtype(kernel, code, src.dtype)
+        assert working != src.dtype or dtype == "float32"
+        results = []
+        for source, part_values in ((src.astype(working), K.PART_VALUES), (src, 1), (src, 500), (src, 1 << 30)):
+            out = np.zeros((2, DST_SHAPE[0], c1 - c0))
+            prod = np.zeros((DST_SHAPE[0], c1 - c0), np.uint8)
+            K.reduce_rows_planned(kernel, code, source, valid, density, xoff, yoff, 0, DST_SHAPE[0], c0, c1,
+                                  tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, False, tl.xs, tl.f, tl.p, tl.e,
+                                  2.0, 2.0, False, p.xscale, out, prod, part_values=part_values)
+            results.append((out, prod))
+        (o0, p0), *rest = results
+        assert p0.mean() > 0.2
+        for o, pr in rest:
+            assert np.array_equal(o.view(np.uint64), o0.view(np.uint64)) and np.array_equal(pr, p0)
+
+
+def test_working_source_parts_cover_the_chunk_once():
+    """The parts of a chunk cover each destination pixel once, and split a source box that is
+    too large along its longer side (rows of a tall box, columns of a wide one)."""
+    from raster_core._kernels.reduce import WorkingSource
+
+    ws = WorkingSource(np.zeros((1, 100, 100), np.uint8), (0, 0, 100, 100), np.float32, part_values=400)
+
+    def box_of(ra, rb, ca, cb):  # a wide box: 2 source rows and 10 columns per destination pixel
+        return 2 * ra, 2 * rb, 10 * ca, 10 * cb
+
+    parts = ws.parts(4, 6, box_of)
+    seen = np.zeros((4, 6), int)
+    for rows, ca, cb, (j0, j1, i0, i1) in parts:
+        seen[rows, ca:cb] += 1
+        assert (j1 - j0) * (i1 - i0) <= 400
+    assert (seen == 1).all()
+    assert [(r.start, r.stop, ca, cb) for r, ca, cb, _ in parts] == [(0, 4, 0, 3), (0, 4, 3, 6)]
+    tall = ws.parts(4, 6, lambda ra, rb, ca, cb: (30 * ra, 30 * rb, ca, cb))  # 30 x 6 per row
+    assert [(r.start, r.stop, ca, cb) for r, ca, cb, _ in tall] == [(0, 2, 0, 6), (2, 4, 0, 6)]
+    assert WorkingSource(np.zeros((1, 4, 4)), (0, 0, 4, 4), np.float64).parts(3, 5, box_of) == [
+        (slice(0, 3), 0, 5, None)]

@@ -396,18 +396,18 @@ def _quantile_of_plain(buf, n, q):
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
-                     tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out):
+                     tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, part):
     # Same semantics as the AVERAGE branch of average_or_mode without the antimeridian wrap,
     # written as one tight loop (the hot path of the benchmarks); the footprints and edge weights
     # of a row come from _footprint_row (one vectorised pass: the same tests and values)
     nb = src.shape[0]
     row0, col0, h, w = win
-    cols = tl_x.shape[1]
-    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(cols)
+    r_out, c_a, c_b = part
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
     for r in range(tl_x.shape[0]):
-        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
-        for c in range(cols):
+        for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
             ixmin = f_ix0[c]
@@ -443,17 +443,17 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _footprint_row(okr, txr, tyr, bxr, byr, src_xoff, src_yoff, w, h, margin_x, margin_y,
+def _footprint_row(okr, txr, tyr, bxr, byr, c_a, c_b, src_xoff, src_yoff, w, h, margin_x, margin_y,
                    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl):
-    # Footprints of one destination row (GWKAverageOrMode's tests and edge weights) into the
-    # f_* arrays; kind 0 = no value, 1 = at most 2 columns, 2 = wider, 3 = non-positive first
-    # weight (unreachable for finite corners). wxl is 0 for one-column footprints (padding).
+    # Footprints of columns [c_a, c_b) of one destination row (GWKAverageOrMode's tests and edge
+    # weights) into the f_* arrays; kind 0 = no value, 1 = at most 2 columns, 2 = wider, 3 =
+    # non-positive first weight (unreachable for finite corners). wxl is 0 for one-column
+    # footprints (padding).
     wf = float(w)
     hf = float(h)
-    cols = txr.shape[0]
     # branch-free (selects only, vectorisable): the same tests and values as
     # average_or_mode (a NaN/inf corner fails the range tests, which replace isfinite)
-    for c in range(cols):
+    for c in range(_ix(c_a), _ix(c_b)):
         x1 = txr[c] - src_xoff
         y1 = tyr[c] - src_yoff
         x2 = bxr[c] - src_xoff
@@ -525,6 +525,219 @@ def source_window(src: np.ndarray, window: tuple[int, int, int, int] | None = No
     return (row0, col0, height, width)
 
 
+def working_dtype(kernel: int, method: int, dtype: Any) -> np.dtype:
+    """The type a reduce kernel reads a source of type ``dtype`` as.
+
+    The kernels compute on ``float(value)`` of every source value (the integer quantiles on
+    ``int64(value)``), so a working type holding every value of ``dtype`` exactly gives the same
+    results. Each kernel then exists for two working types instead of every source type:
+    float32 for float32 sources and integers of at most 16 bits (read in place, or converted
+    at half the traffic of float64), float64 for the others; int32 / int64 for the integer
+    quantiles (their sorting networks compare integers; uint64 does not take them). The plain
+    integer kernels of ``average``, ``rms``, ``min`` and ``max`` read their source as it is, and
+    ``rms`` takes float64 for integers (Numba's ``float()`` keeps a float32 value float32, so the
+    general kernel squares float32 values in float32: 16-bit integers would lose bits).
+
+    Examples
+    --------
+    >>> working_dtype(KERNEL_GENERAL, MODE, np.uint16), working_dtype(KERNEL_GENERAL, MODE, np.int32)
+    (dtype('float32'), dtype('float64'))
+    >>> working_dtype(KERNEL_GENERAL, RMS, np.uint16), working_dtype(KERNEL_GENERAL, RMS, np.float32)
+    (dtype('float64'), dtype('float32'))
+    >>> working_dtype(KERNEL_RMS_QUANTILE_INT, MED, np.uint8), working_dtype(KERNEL_AVERAGE_INT, AVERAGE, np.uint8)
+    (dtype('int32'), dtype('uint8'))
+    """
+    dt = np.dtype(dtype)
+    if kernel in (KERNEL_AVERAGE_INT, KERNEL_MINMAX_INT) or (kernel == KERNEL_RMS_QUANTILE_INT and method == RMS):
+        # a few operations per source value: a conversion would cost more than it saves (10-15 %
+        # of an average or rms x3-x4 downsample); these exist per integer type
+        return dt
+    small_int = dt.kind in "biu" and dt.itemsize <= 2
+    if kernel == KERNEL_RMS_QUANTILE_INT:
+        return np.dtype(np.int32 if small_int or dt == np.int32 else np.int64)
+    if dt.kind == "f" and dt.itemsize <= 4:
+        # in place (float(v) stays float32 in Numba: rms squares in float32, other types must not)
+        return dt
+    return np.dtype(np.float32 if small_int and method != RMS else np.float64)
+
+
+def working_window(src: np.ndarray, win: tuple[int, int, int, int], dtype: Any) -> tuple[np.ndarray, tuple]:
+    """``(array, window)``: ``src`` and its window ``win`` (:func:`source_window`) unchanged when
+    ``src`` has the type ``dtype``, else a C-contiguous copy of the window in that type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, win = working_window(np.arange(12, dtype=np.uint8).reshape(1, 3, 4), (1, 1, 2, 2), np.float64)
+    >>> a.tolist(), win
+    ([[[5.0, 6.0], [9.0, 10.0]]], (0, 0, 2, 2))
+    """
+    if src.dtype == dtype:
+        return src, win
+    row0, col0, h, w = win
+    return np.ascontiguousarray(src[:, row0:row0 + h, col0:col0 + w], dtype=dtype), (0, 0, h, w)
+
+
+#: source values (per band) converted to the working type at a time by :class:`WorkingSource`:
+#: the part a kernel call reads stays in the caches between its conversion and its reading
+PART_VALUES = 1 << 18
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _plan_range(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
+                e_ptr, e_col, e_x, e_y, e_ok, lims):
+    # Widen lims = [lo_x, hi_x, lo_y, hi_y] to the finite values fill_rows writes into rows
+    # [r0, r1) x columns [c0, c1) from the same row plan (fixed points, the ends of the linear
+    # segments, which are monotone along a segment, and the exact points that succeeded): O(points
+    # of the plan), not O(pixels)
+    for r in range(r0, r1):
+        for q in range(f_ptr[r], f_ptr[r + 1]):
+            if c0 <= f_col[q] < c1:
+                _widen(lims, f_x[q], f_y[q])
+        for q in range(p_ptr[r], p_ptr[r + 1]):
+            st = p_start[q]
+            lo = max(st, c0)
+            hi = min(st + p_len[q], c1)
+            if hi <= lo:
+                continue
+            for i in (lo, hi - 1):
+                d = xs[i] - xs[st]
+                _widen(lims, p_sx[q] + p_dx[q] * d, p_sy[q] + p_dy[q] * d)
+        for q in range(e_ptr[r], e_ptr[r + 1]):
+            if c0 <= e_col[q] < c1 and e_ok[q]:
+                _widen(lims, e_x[q], e_y[q])
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _widen(lims, x, y):
+    if math.isfinite(x) and math.isfinite(y):
+        lims[0] = min(lims[0], x)
+        lims[1] = max(lims[1], x)
+        lims[2] = min(lims[2], y)
+        lims[3] = max(lims[3], y)
+
+
+def plan_box(plans: tuple, rows: tuple[int, int], cols: tuple[int, int], src_xoff: int, src_yoff: int, w: int,
+             h: int) -> tuple[int, int, int, int]:
+    """``(j0, j1, i0, i1)``: window rows [j0, j1) x columns [i0, i1) holding every source pixel
+    the footprints of plan rows ``rows`` x columns ``cols`` can read, from the corner row plans
+    ``plans`` (``(xs, f, p, e)`` of the top-left and of the bottom-right corners, as for
+    :func:`reduce_rows_planned`): the range of their corners, one pixel wider on each side than
+    the footprints' bounds; ``(0, 0, 0, 0)`` when no corner is finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_core.transform import WarpTransformer
+    >>> t = WarpTransformer(32631, (500000, 30, 0, 5000000, 0, -30), 4326, (3.001, 0.001, 0, 45.14, 0, -0.001))
+    >>> xs, ys = np.arange(16.0), np.arange(4.0)
+    >>> tl, br = t.row_plan(xs, ys), t.row_plan(xs + 1.0, ys + 1.0)
+    >>> t.transform_rows(xs[:3], ys[1:2])[0].round(2), t.transform_rows(xs[:3], ys[1:2])[1].round(2)
+    (array([[2.62, 5.24, 7.86]]), array([[53.61, 53.61, 53.61]]))
+    >>> plan_box(((tl.xs, tl.f, tl.p, tl.e), (br.xs, br.f, br.p, br.e)), (1, 2), (0, 2), 0, 0, 100, 100)
+    (52, 60, 1, 10)
+    """
+    lims = _NO_LIMS.copy()
+    for xs, f, p, e in plans:
+        _plan_range(xs, rows[0], rows[1], cols[0], cols[1], *f, *p, *e, lims)
+    lo_x, hi_x, lo_y, hi_y = lims.tolist()
+    if not (lo_x <= hi_x):
+        return 0, 0, 0, 0
+    # (clamped before the integer conversions: the corners may lie far outside)
+    j0 = math.floor(min(max(lo_y - src_yoff, -2.0), h + 2.0)) - 1
+    j1 = math.ceil(min(max(hi_y - src_yoff, -2.0), h + 2.0)) + 2
+    i0 = math.floor(min(max(lo_x - src_xoff, -2.0), w + 2.0)) - 1
+    i1 = math.ceil(min(max(hi_x - src_xoff, -2.0), w + 2.0)) + 2
+    return max(j0, 0), min(j1, h), max(i0, 0), min(i1, w)
+
+
+_NO_LIMS = np.array([math.inf, -math.inf, math.inf, -math.inf])
+
+
+#: a part of a chunk of destination rows: its rows, first and end column, and the source box
+#: ``(j0, j1, i0, i1)`` it reads (None: the whole window, in place)
+Part = tuple[slice, int, int, "tuple[int, int, int, int] | None"]
+
+
+class WorkingSource:
+    """The source window as the reduce kernels read it, in their working type (:func:`working_dtype`).
+
+    A window of that type is read in place. Any other is converted a part at a time: a chunk of
+    destination rows is cut (:meth:`parts`) into parts whose footprints read at most about
+    ``part_values`` source pixels per band (halving the longer side of the source box they
+    read, so a rotated grid gets narrow parts instead of boxes spanning its tilt), and each part
+    reads a C-contiguous copy of its box (:meth:`source`) addressed with the window's own indices.
+    The values never depend on the cutting: each destination pixel is computed once, from the
+    same source values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ws = WorkingSource(np.arange(16, dtype=np.uint8).reshape(1, 4, 4), (0, 0, 4, 4), np.float64,
+    ...                    part_values=4)
+    >>> ws.parts(1, 2, lambda ra, rb, ca, cb: (0, 2, ca, cb + 1))
+    [(slice(0, 1, None), 0, 1, (0, 2, 0, 2)), (slice(0, 1, None), 1, 2, (0, 2, 1, 3))]
+    >>> part, win = ws.source((1, 3, 0, 2))
+    >>> part.tolist(), win
+    ([[[4.0, 5.0], [8.0, 9.0]]], (-1, 0, 4, 4))
+    """
+
+    def __init__(self, src: np.ndarray, win: tuple[int, int, int, int], dtype: Any, full_cols: bool = False,
+                 part_values: int = PART_VALUES) -> None:
+        #: the array and window, the working type
+        self.src, self.win, self.dtype = src, win, np.dtype(dtype)
+        #: whether a footprint may read any column (the antimeridian wrap): parts cut rows only
+        self.full_cols = full_cols
+        self.part_values = part_values
+        self.in_place = src.dtype == self.dtype
+        self._scratch = np.empty(0, self.dtype)
+
+    def parts(self, rows: int, cols: int, box_of: Any) -> list[Part]:
+        """``[(rows, c_a, c_b, box)]``: the parts of a chunk of ``rows`` x ``cols`` destination
+        pixels in row order, each its rows ``rows`` x columns ``[c_a, c_b)`` and the source box
+        ``(j0, j1, i0, i1)`` it reads (None: the window in place); ``box_of(ra, rb, ca, cb)`` gives
+        the box of rows [ra, rb) x columns [ca, cb) (:func:`plan_box`). Parts whose footprints
+        cannot reach the window are left out."""
+        if self.in_place:
+            return [(slice(0, rows), 0, cols, None)]
+        w = self.win[3]
+        done: list[Part] = []
+        todo = [(0, rows, 0, cols)]
+        while todo:
+            ra, rb, ca, cb = todo.pop()
+            j0, j1, i0, i1 = box_of(ra, rb, ca, cb)
+            if j1 <= j0 or i1 <= i0:
+                continue
+            if self.full_cols:
+                i0, i1 = 0, w
+            rows_long = j1 - j0 >= i1 - i0 or self.full_cols
+            if (j1 - j0) * (i1 - i0) <= self.part_values or (rb - ra == 1 and (cb - ca == 1 or self.full_cols)):
+                done.append((slice(ra, rb), ca, cb, (j0, j1, i0, i1)))
+            elif rb - ra > 1 and (rows_long or cb - ca == 1):
+                m = (ra + rb) // 2
+                todo += [(m, rb, ca, cb), (ra, m, ca, cb)]
+            else:
+                m = (ca + cb) // 2
+                todo += [(ra, rb, m, cb), (ra, rb, ca, m)]
+        return done
+
+    def source(self, box: tuple[int, int, int, int] | None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        """``(array, window)`` a kernel reads the source box ``(j0, j1, i0, i1)`` of the window
+        from (None: the window in place): the box's copy in the working type, with the window's
+        origin moved so that window pixel ``(j, i)`` is the copy's ``(j - j0, i - i0)``."""
+        if box is None:
+            return self.src, self.win
+        j0, j1, i0, i1 = box
+        row0, col0, h, w = self.win
+        nb = self.src.shape[0]
+        n = nb * (j1 - j0) * (i1 - i0)
+        if self._scratch.shape[0] < n:
+            self._scratch = np.empty(max(n, 2 * self._scratch.shape[0]), self.dtype)
+        part = self._scratch[:n].reshape(nb, j1 - j0, i1 - i0)
+        np.copyto(part, self.src[:, row0 + j0:row0 + j1, col0 + i0:col0 + i1], casting="unsafe")
+        return part, (-j0, -i0, h, w)
+
+
 @register_jitable
 def _footprint_buffers(cols: int) -> tuple:
     """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels (kind, ix0, ix1, iy0,
@@ -553,25 +766,26 @@ def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corne
     Arguments as in :func:`average_or_mode` (``src`` any integer dtype).
     """
     fb = _footprint_buffers(tl_x.shape[1])
-    _average_integer_plain_rows(src, source_window(src, window), src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
-                                corner_ok, margin_x, margin_y, out, produced, 0, fb)
+    src, win = working_window(src, source_window(src, window), working_dtype(KERNEL_AVERAGE_INT, AVERAGE, src.dtype))
+    _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
+                                out, produced, (0, 0, tl_x.shape[1]), fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                                margin_y, out, produced, r_out, fb):
+                                margin_y, out, produced, part, fb):
     nb = src.shape[0]
     row0, col0, h, w = win
-    cols = tl_x.shape[1]
+    r_out, c_a, c_b = part
     # per-pixel footprint of the current row: kind 0 = no value, 1 = at most 2 columns,
     # 2 = wider, 3 = reference loop (unreachable for finite corners: edge weights are > 0)
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
-        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
         for b in range(nb):
             s = src[b]
-            for c in range(cols):
+            for c in range(_ix(c_a), _ix(c_b)):
                 k = kind[c]
                 if k == 0:
                     continue
@@ -640,7 +854,7 @@ def _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, 
                     if wsum > 0.0:
                         out[b, r_out + r, c] = acc
                         produced[r_out + r, c] = 1
-        for c in range(cols):
+        for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 1 or kind[c] == 2:
                 produced[r_out + r, c] = 1
 
@@ -657,25 +871,26 @@ def minmax_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner
     fb = _footprint_buffers(tl_x.shape[1])
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
-    _minmax_integer_plain_rows(src, source_window(src, window), valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
-                               corner_ok, margin_x, margin_y, int(method), out, produced, 0, fb)
+    src, win = working_window(src, source_window(src, window), working_dtype(KERNEL_MINMAX_INT, MAX, src.dtype))
+    _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
+                               margin_y, int(method), out, produced, (0, 0, tl_x.shape[1]), fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                               margin_y, method, out, produced, r_out, fb):
+                               margin_y, method, out, produced, part, fb):
     nb = src.shape[0]
     row0, col0, h, w = win
     is_max = method == MAX
-    cols = tl_x.shape[1]
+    r_out, c_a, c_b = part
     has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
-        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
         for b in range(nb):
             s = src[b]
-            for c in range(cols):
+            for c in range(_ix(c_a), _ix(c_b)):
                 if kind[c] == 0:
                     continue
                 ixmin = f_ix0[c]
@@ -722,7 +937,7 @@ def _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, 
                         acc = max(acc, v) if is_max else min(acc, v)
                 out[b, r_out + r, c] = acc
         if not has_valid:
-            for c in range(cols):
+            for c in range(_ix(c_a), _ix(c_b)):
                 if kind[c] != 0:
                     produced[r_out + r, c] = 1
 
@@ -741,9 +956,11 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
     """
     fb = _footprint_buffers(tl_x.shape[1])
     win = source_window(src, window)
+    part = (0, 0, tl_x.shape[1])
     if int(method) == RMS:
+        src, win = working_window(src, win, working_dtype(KERNEL_RMS_QUANTILE_INT, RMS, src.dtype))
         _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
-                          produced, 0, fb)
+                          produced, part, fb)
         return
     if valid is None:
         valid = np.zeros((0, 0), np.uint8)
@@ -751,16 +968,17 @@ def rms_quantile_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, 
         average_or_mode(src, valid, np.zeros((0, 0), np.float32), src_xoff, src_yoff, tl_x, tl_y, br_x, br_y,
                         corner_ok, tl_x, margin_x, margin_y, False, 1.0, method, out, produced, win)
         return
+    src, win = working_window(src, win, working_dtype(KERNEL_RMS_QUANTILE_INT, int(method), src.dtype))
     _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                           margin_y, int(method), out, produced, 0, fb)
+                           margin_y, int(method), out, produced, part, fb)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _rms_pairs_row(s, row0, col0, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
+def _rms_pairs_row(s, row0, col0, w, c_a, c_b, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl, ob):
     # rms of the <= 2-column footprints (kind 1) of one row and band, padded to 2 columns with
     # a weight-0 column when nx == 1 (a weight-0 step adds exactly +0 to wsum and to acc for
     # finite integer values); the first row peeled (acc = v * v * w is 0 + v * v * w)
-    for c in range(kind.shape[0]):
+    for c in range(_ix(c_a), _ix(c_b)):
         if kind[c] != 1:
             continue
         i0 = _ix(col0 + f_ix0[c])
@@ -796,18 +1014,18 @@ def _rms_pairs_row(s, row0, col0, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_w
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out,
-                      produced, r_out, fb):
+                      produced, part, fb):
     nb = src.shape[0]
     row0, col0, h, w = win
-    cols = tl_x.shape[1]
+    r_out, c_a, c_b = part
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
-        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
         for b in range(nb):
-            _rms_pairs_row(src[b], row0, col0, w, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl,
+            _rms_pairs_row(src[b], row0, col0, w, c_a, c_b, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl,
                            out[b, r_out + r])
-        for c in range(cols):
+        for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
             ixmin = f_ix0[c]
@@ -873,11 +1091,11 @@ def _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corn
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x,
-                           margin_y, method, out, produced, r_out, fb):
+                           margin_y, method, out, produced, part, fb):
     nb = src.shape[0]
     row0, col0, h, w = win
     has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
-    cols = tl_x.shape[1]
+    r_out, c_a, c_b = part
     if method == MED:
         q = 0.5
     elif method == Q1:
@@ -888,9 +1106,9 @@ def _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x
     buf = np.empty(cap, np.int64)
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
-        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+        _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                        margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
-        for c in range(cols):
+        for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
             ixmin = f_ix0[c]
@@ -958,18 +1176,19 @@ def average_or_mode(src, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, b
     window : (row0, col0, h, w) or None
         Where the window is in ``src`` (:func:`source_window`); None: all of ``src``.
     """
-    win = source_window(src, window)
+    src, win = working_window(src, source_window(src, window), working_dtype(KERNEL_GENERAL, int(method), src.dtype))
     h, w = win[2], win[3]
+    part = (0, 0, tl_x.shape[1])
     if int(method) == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
         # the general kernel's own path (called directly: its other paths are not compiled)
         _average_no_wrap(src, win, valid, valid.shape[0] == h and valid.shape[1] == w and h > 0, density,
                          density.shape[0] == h and density.shape[1] == w and h > 0, src_xoff, src_yoff,
-                         tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, 0)
+                         tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, part)
         return
     may_wrap = int(bool(allow_wrap) and src_xoff == 0 and w > 0)
     _general_reduce_kernel(int(method), may_wrap)(src, win, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x,
                                                   br_y, corner_ok, centre_x, margin_x, margin_y, allow_wrap,
-                                                  wrap_scale, out, produced, 0)
+                                                  wrap_scale, out, produced, part)
 
 
 @functools.cache
@@ -985,16 +1204,16 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
 
     @njit_variant(method, may_wrap)
     def general_reduce(src, win, valid, density, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, centre_x,
-                       margin_x, margin_y, allow_wrap, wrap_scale, out, produced, r_out):
+                       margin_x, margin_y, allow_wrap, wrap_scale, out, produced, part):
         nb = src.shape[0]
         row0, col0, h, w = win
         rows = tl_x.shape[0]
-        cols = tl_x.shape[1]
+        r_out, c_a, c_b = part
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
         if method == AVERAGE and not may_wrap:
             _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff,
-                             tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, r_out)
+                             tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y, out, produced, part)
             return
         cap = 64
         buf = np.empty(cap, np.float64)
@@ -1011,12 +1230,12 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
         if footprints:
-            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(cols)
+            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
         for r in range(rows):
             if footprints:
-                _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], src_xoff, src_yoff, w, h,
+                _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
                                margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
-            for c in range(cols):
+            for c in range(_ix(c_a), _ix(c_b)):
                 if footprints:
                     if kind[c] == 0:
                         continue
@@ -1155,7 +1374,7 @@ _CHUNK_POINTS = 32768
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
                         tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
                         margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
-                        chunk_points=_CHUNK_POINTS, window=None):
+                        chunk_points=_CHUNK_POINTS, window=None, part_values=PART_VALUES):
     """A block of destination rows whose corner coordinates come from recorded row plans.
 
     ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
@@ -1174,6 +1393,10 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     kernel it calls (Numba links and re-optimises every callee into its caller), which doubled
     the compilation of a first warp; the chunks of about ``chunk_points`` points keep the calls
     few. Rows are independent, so the values do not depend on the chunk size.
+
+    The kernels read the source in their working type (:func:`working_dtype`), so each exists
+    once whatever the source's type: a source of another type is converted a part of each chunk
+    at a time (:class:`WorkingSource`, parts of at most about ``part_values`` source pixels).
     """
     cols = c1 - c0
     if nrows <= 0 or cols <= 0:
@@ -1191,37 +1414,53 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     method = int(method)
     win = source_window(src, window)
     h, w = win[2], win[3]
-    if kernel == KERNEL_GENERAL and method == AVERAGE and not (allow_wrap and src_xoff == 0 and w > 0):
+    may_wrap = bool(allow_wrap) and src_xoff == 0 and w > 0
+    if kernel == KERNEL_GENERAL and method == AVERAGE and not may_wrap:
         kernel = _KERNEL_AVERAGE_NO_WRAP  # what the general kernel runs: do not compile the rest
     elif kernel == KERNEL_GENERAL:
-        general = _general_reduce_kernel(method, int(bool(allow_wrap) and src_xoff == 0 and w > 0))
+        general = _general_reduce_kernel(method, int(may_wrap))
     if kernel == _KERNEL_AVERAGE_NO_WRAP:
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
+    working = WorkingSource(src, win, working_dtype(kernel, method, src.dtype), may_wrap, part_values)
+    corner_plans = ((tl_xs, tl_f, tl_p, tl_e), (br_xs, br_f, br_p, br_e))
+
+    def run(ro: int, rows: slice, c_a: int, c_b: int, box: tuple | None) -> None:
+        # the kernel over rows `rows` x columns [c_a, c_b) of the chunk's coordinates, reading the
+        # source part `box`
+        part_src, part_win = working.source(box)
+        part = (ro + rows.start, c_a, c_b)
+        args = (tlx[rows], tly[rows], brx[rows], bry[rows], ok[rows], margin_x, margin_y)
+        if kernel == KERNEL_AVERAGE_INT:
+            _average_integer_plain_rows(part_src, part_win, src_xoff, src_yoff, *args, out, produced, part, fb)
+        elif kernel == KERNEL_MINMAX_INT:
+            _minmax_integer_plain_rows(part_src, part_win, valid, src_xoff, src_yoff, *args, method, out, produced,
+                                       part, fb)
+        elif kernel == KERNEL_RMS_QUANTILE_INT and method == RMS:
+            _rms_integer_rows(part_src, part_win, src_xoff, src_yoff, *args, out, produced, part, fb)
+        elif kernel == KERNEL_RMS_QUANTILE_INT:
+            _quantile_integer_rows(part_src, part_win, valid, src_xoff, src_yoff, *args, method, out, produced,
+                                   part, fb)
+        elif kernel == _KERNEL_AVERAGE_NO_WRAP:
+            _average_no_wrap(part_src, part_win, valid, has_valid, density, has_density, src_xoff, src_yoff, *args,
+                             out, produced, part)
+        else:
+            general(part_src, part_win, valid, density, src_xoff, src_yoff, *args[:5], cex[rows], margin_x,
+                    margin_y, allow_wrap, wrap_scale, out, produced, part)
+
     for a in range(0, nrows, k_max):
         k = min(k_max, nrows - a)
         r0 = plan_r0 + a
-        ro = out_row0 + a
         fill_rows(tl_xs, r0, r0 + k, c0, c1, *tl_f, *tl_p, *tl_e, tlx[:k], tly[:k], tok[:k])
         fill_rows(br_xs, r0, r0 + k, c0, c1, *br_f, *br_p, *br_e, brx[:k], bry[:k], bok[:k])
         np.logical_and(tok[:k], bok[:k], out=ok[:k].view(np.bool_))
-        args = (tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k], margin_x, margin_y)
-        if kernel == KERNEL_AVERAGE_INT:
-            _average_integer_plain_rows(src, win, src_xoff, src_yoff, *args, out, produced, ro, fb)
-        elif kernel == KERNEL_MINMAX_INT:
-            _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
-        elif kernel == KERNEL_RMS_QUANTILE_INT and method == RMS:
-            _rms_integer_rows(src, win, src_xoff, src_yoff, *args, out, produced, ro, fb)
-        elif kernel == KERNEL_RMS_QUANTILE_INT:
-            _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, *args, method, out, produced, ro, fb)
-        elif kernel == _KERNEL_AVERAGE_NO_WRAP:
-            _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff, src_yoff, *args, out,
-                             produced, ro)
-        else:
-            if use_centre:
-                fill_rows(ce_xs, r0, r0 + k, c0, c1, *ce_f, *ce_p, *ce_e, cex[:k], cey[:k], cok[:k])
-            general(src, win, valid, density, src_xoff, src_yoff, tlx[:k], tly[:k], brx[:k], bry[:k], ok[:k],
-                    cex[:k], margin_x, margin_y, allow_wrap, wrap_scale, out, produced, ro)
+        if use_centre:
+            fill_rows(ce_xs, r0, r0 + k, c0, c1, *ce_f, *ce_p, *ce_e, cex[:k], cey[:k], cok[:k])
+        def box_of(ra: int, rb: int, ca: int, cb: int, r0: int = r0) -> tuple[int, int, int, int]:
+            return plan_box(corner_plans, (r0 + ra, r0 + rb), (c0 + ca, c0 + cb), src_xoff, src_yoff, w, h)
+
+        for rows, c_a, c_b, box in working.parts(k, cols, box_of):
+            run(out_row0 + a, rows, c_a, c_b, box)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
