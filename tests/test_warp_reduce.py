@@ -189,6 +189,29 @@ def test_same_crs_resize_parity_with_gdal(factor):
     assert not bad, bad
 
 
+@pytest.mark.parametrize("nodata", [None, 0.0])
+@pytest.mark.parametrize("dst_crs", ["EPSG:32632", "EPSG:4326"])
+def test_float32_reductions_equal_gdal_bit_for_bit(dst_crs, nodata):
+    """Float32 sources: every reduce method gives GDAL's exact bits (rms squares each value in
+    double, as GDAL does, not in float32)."""
+    from benchmarks.ops import OPS, run_ours, run_reference
+
+    rng = np.random.default_rng(5)
+    src = (rng.random((300, 300)) * 1000 + 3).astype("float32")
+    src[::13, ::7] = 0
+    if dst_crs == "EPSG:4326":
+        dst_tf = Affine(0.0009, 0, 7.66, 0, -0.0007, 48.74)
+    else:
+        dst_tf = Affine(71.3, 0, 400010.0, 0, -71.3, 5399990.0)
+    kw = dict(src_transform=Affine(30.0, 0, 400000.0, 0, -30.0, 5400000.0), src_crs="EPSG:32632",
+              dst_transform=dst_tf, dst_crs=dst_crs, dst_shape=(120, 120), src_nodata=nodata, dst_nodata=nodata)
+    for method in REDUCE_METHODS:
+        ours = run_ours(OPS[method], src, **kw)
+        ref = run_reference(OPS[method], src, **kw)
+        assert (ref != (nodata or 0.0)).mean() > 0.5
+        assert np.array_equal(ours.view(np.uint32), ref.view(np.uint32)), method
+
+
 def test_antimeridian_footprint_wrap_matches_gdal():
     """Global EPSG:4326 source -> Arctic polar stereographic: footprints along the 180th
     meridian span both edges of the source; GDAL wraps them (bWrapOverX), and so do we."""

@@ -534,16 +534,16 @@ def working_dtype(kernel: int, method: int, dtype: Any) -> np.dtype:
     float32 for float32 sources and integers of at most 16 bits (read in place, or converted
     at half the traffic of float64), float64 for the others; int32 / int64 for the integer
     quantiles (their sorting networks compare integers; uint64 does not take them). The plain
-    integer kernels of ``average``, ``rms``, ``min`` and ``max`` read their source as it is, and
-    ``rms`` takes float64 for integers (Numba's ``float()`` keeps a float32 value float32, so the
-    general kernel squares float32 values in float32: 16-bit integers would lose bits).
+    integer kernels of ``average``, ``rms``, ``min`` and ``max`` read their source as it is.
+    (Numba's ``float()`` keeps a float32 value float32: where a product of two source values is
+    formed, rms's square, the kernel converts to float64 first, as GDAL computes in double.)
 
     Examples
     --------
     >>> working_dtype(KERNEL_GENERAL, MODE, np.uint16), working_dtype(KERNEL_GENERAL, MODE, np.int32)
     (dtype('float32'), dtype('float64'))
     >>> working_dtype(KERNEL_GENERAL, RMS, np.uint16), working_dtype(KERNEL_GENERAL, RMS, np.float32)
-    (dtype('float64'), dtype('float32'))
+    (dtype('float32'), dtype('float32'))
     >>> working_dtype(KERNEL_RMS_QUANTILE_INT, MED, np.uint8), working_dtype(KERNEL_AVERAGE_INT, AVERAGE, np.uint8)
     (dtype('int32'), dtype('uint8'))
     """
@@ -556,9 +556,8 @@ def working_dtype(kernel: int, method: int, dtype: Any) -> np.dtype:
     if kernel == KERNEL_RMS_QUANTILE_INT:
         return np.dtype(np.int32 if small_int or dt == np.int32 else np.int64)
     if dt.kind == "f" and dt.itemsize <= 4:
-        # in place (float(v) stays float32 in Numba: rms squares in float32, other types must not)
-        return dt
-    return np.dtype(np.float32 if small_int and method != RMS else np.float64)
+        return dt  # read in place
+    return np.dtype(np.float32 if small_int else np.float64)
 
 
 def working_window(src: np.ndarray, win: tuple[int, int, int, int], dtype: Any) -> tuple[np.ndarray, tuple]:
@@ -1331,7 +1330,9 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
                             elif method == RMS:
                                 wgt = _edge_weight(i, ixmin, ixmax, xmin, xmax) * wy
                                 wsum += wgt
-                                acc += v * v * wgt
+                                # squared in double as GDAL does (float() of a float32 stays float32)
+                                vd = np.float64(v)
+                                acc += vd * vd * wgt
                             elif method == MAX:
                                 acc = v if v > acc else acc  # a select, not a branch on the data
                                 n += 1
