@@ -87,13 +87,11 @@ from raster_core._kernels.interp import (
 )
 from raster_core._kernels.words import (
     LITTLE_ENDIAN,
+    float_bits,
     int_lane,
     lane,
     load_word,
     load_word64,
-    raw_copy,
-    raw_float,
-    raw_store,
     word_float,
 )
 
@@ -830,6 +828,10 @@ def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, V
     return 0
 
 
+#: the type of float32 lanes (:func:`raster_core._kernels.words.lane`)
+_FLOAT32 = np.zeros(1, dtype=np.float32)
+
+
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _any_tap_sums(src, b, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
     """The weighted sums ACC[c] of band ``b`` of the flat source ``src`` (a :class:`RawArray`) over the
@@ -848,6 +850,7 @@ def _any_tap_sums(src, b, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, AC
     bits = 8 * src.itemsize
     sign = src.sign
     fk = src.fkind
+    small = src.small_int
     nw = PW.shape[0] // ny
     nwv = VW.shape[0] // ny
     for j in range(ny):
@@ -862,16 +865,33 @@ def _any_tap_sums(src, b, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, AC
         for t in range(nx):
             row = j * nw + t // NL
             sh = t % NL
+            # the conversion of the taps' type, chosen outside the loops (small integers and float32:
+            # their own, cheaper than word_float's four); masked taps are converted unconditionally,
+            # then selected (a load under the condition made LLVM emit masked loads, 100 times slower)
             if masked_taps:
                 q = j * nwv + t // 8
                 sh8 = t % 8
+                if small:
+                    for c in range(n):
+                        gv = int_lane(PW[row, c], sh, bits, sign)
+                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
+                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+                elif fk == 1:
+                    for c in range(n):
+                        gv = float(lane(PW[row, c], sh, _FLOAT32))
+                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
+                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+                else:
+                    for c in range(n):
+                        gv = word_float(PW[row, c], sh, bits, sign, fk)
+                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
+                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+            elif small:
                 for c in range(n):
-                    ok = lane(VW[q, c], sh8, valid) != 0
-                    # (converted unconditionally, then selected: a load under the condition made LLVM
-                    # emit masked loads, 100 times slower here)
-                    gv = word_float(PW[row, c], sh, bits, sign, fk)
-                    g = gv if ok else 0.0
-                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * int_lane(PW[row, c], sh, bits, sign)
+            elif fk == 1:
+                for c in range(n):
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, _FLOAT32))
             else:
                 for c in range(n):
                     RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * word_float(PW[row, c], sh, bits, sign, fk)
@@ -961,16 +981,38 @@ def _load_words(sb, IDX, off, isz, nt, P, row):
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _gather(src, b, IDX, off, nt, G, g0):
     """G[g0 + t, c] = value IDX[c] + off + t (t < nt: the taps of one kernel row) of band ``b`` of the
-    flat source ``src`` (a :class:`RawArray`), as float64 (:func:`raster_core._kernels.words.raw_float`:
-    one compiled loop for every data type); pixels with IDX[c] < 0 read value ``off`` (never used)."""
+    flat source ``src`` (a :class:`RawArray`), as float64; pixels with IDX[c] < 0 read value ``off``
+    (never used). The values are read as unsigned integers of their width and converted by
+    :func:`raster_core._kernels.words.word_float`: one loop per width for every data type."""
     sb = src.raw[b]
-    kind = src.kind
-    isz = np.uint64(src.itemsize)
+    isz = src.itemsize
+    bits = 8 * isz
+    sign = src.sign
+    fk = src.fkind
     uoff = np.uint64(off)
-    for c in range(IDX.shape[0]):
-        k = (np.uint64(max(IDX[c], 0)) + uoff) * isz
-        for t in range(nt):
-            G[g0 + t, c] = raw_float(sb, k + np.uint64(t) * isz, kind)
+    if isz == 8:
+        v8 = sb.view(np.uint64)
+        for c in range(IDX.shape[0]):
+            k = np.uint64(max(IDX[c], 0)) + uoff
+            for t in range(nt):
+                G[g0 + t, c] = word_float(v8[k + np.uint64(t)], 0, bits, sign, fk)
+    elif isz == 4:
+        v4 = sb.view(np.uint32)
+        for c in range(IDX.shape[0]):
+            k = np.uint64(max(IDX[c], 0)) + uoff
+            for t in range(nt):
+                G[g0 + t, c] = word_float(v4[k + np.uint64(t)], 0, bits, sign, fk)
+    elif isz == 2:
+        v2 = sb.view(np.uint16)
+        for c in range(IDX.shape[0]):
+            k = np.uint64(max(IDX[c], 0)) + uoff
+            for t in range(nt):
+                G[g0 + t, c] = int_lane(v2[k + np.uint64(t)], 0, bits, sign)
+    else:
+        for c in range(IDX.shape[0]):
+            k = np.uint64(max(IDX[c], 0)) + uoff
+            for t in range(nt):
+                G[g0 + t, c] = int_lane(sb[k + np.uint64(t)], 0, bits, sign)
     return 0
 
 
@@ -978,8 +1020,9 @@ def _gather(src, b, IDX, off, nt, G, g0):
 def _store_band(dst, b, row, V, IDX, sclass, store):
     """Row ``row`` of band ``b`` of the destination ``dst`` (a :class:`RawArray`) = V[c] rounded, clamped
     and converted by the store class ``sclass`` (:func:`_store`), where IDX[c] >= 0 (V is overwritten
-    with the stored values). The conversions are vectorised loops, one per class; the stores one loop
-    for every data type (:func:`raster_core._kernels.words.raw_store`)."""
+    with the stored values). The conversions are vectorised loops, one per class; the stores write the
+    values' bits (:func:`raster_core._kernels.words.float_bits`), one vectorised loop per width for
+    every data type."""
     work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
     n = IDX.shape[0]
     if sclass == S_INT:
@@ -989,26 +1032,61 @@ def _store_band(dst, b, row, V, IDX, sclass, store):
         for c in range(n):
             V[c] = _store(V[c], S_ANY, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
     db = dst.raw[b, row]
-    kind = dst.kind
-    isz = np.uint64(dst.itemsize)
-    for c in range(n):
-        if IDX[c] >= 0:
-            raw_store(db, np.uint64(c) * isz, V[c], kind)
+    fk = dst.fkind
+    isz = dst.itemsize
+    if isz == 8:
+        o8 = db.view(np.uint64)
+        for c in range(n):
+            o8[c] = float_bits(V[c], fk) if IDX[c] >= 0 else o8[c]
+    elif isz == 4:
+        o4 = db.view(np.uint32)
+        for c in range(n):
+            o4[c] = np.uint32(float_bits(V[c], fk)) if IDX[c] >= 0 else o4[c]
+    elif isz == 2:
+        o2 = db.view(np.uint16)
+        for c in range(n):
+            o2[c] = np.uint16(float_bits(V[c], fk)) if IDX[c] >= 0 else o2[c]
+    else:
+        for c in range(n):
+            db[c] = np.uint8(float_bits(V[c], fk)) if IDX[c] >= 0 else db[c]
     return 0
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
 def _copy_values(src, dst, b, row, IDX):
     """Row ``row`` of band ``b`` of ``dst`` = value IDX[c] of band ``b`` of the flat source ``src``,
-    unconverted, where IDX[c] >= 0 (nearest; two :class:`RawArray` of one data type)."""
+    unconverted, where IDX[c] >= 0 (nearest; two :class:`RawArray` of one data type): its bits, one
+    vectorised loop per width."""
     sb = src.raw[b]
     db = dst.raw[b, row]
-    nbytes = src.itemsize
-    isz = np.uint64(nbytes)
-    for c in range(IDX.shape[0]):
-        i = IDX[c]
-        if i >= 0:
-            raw_copy(sb, np.uint64(i) * isz, db, np.uint64(c) * isz, nbytes)
+    isz = src.itemsize
+    n = IDX.shape[0]
+    if isz == 8:
+        s8 = sb.view(np.uint64)
+        o8 = db.view(np.uint64)
+        for c in range(n):
+            i = IDX[c]
+            v = s8[np.uint64(max(i, 0))]
+            o8[c] = v if i >= 0 else o8[c]
+    elif isz == 4:
+        s4 = sb.view(np.uint32)
+        o4 = db.view(np.uint32)
+        for c in range(n):
+            i = IDX[c]
+            v = s4[np.uint64(max(i, 0))]
+            o4[c] = v if i >= 0 else o4[c]
+    elif isz == 2:
+        s2 = sb.view(np.uint16)
+        o2 = db.view(np.uint16)
+        for c in range(n):
+            i = IDX[c]
+            v = s2[np.uint64(max(i, 0))]
+            o2[c] = v if i >= 0 else o2[c]
+    else:
+        for c in range(n):
+            i = IDX[c]
+            v = sb[np.uint64(max(i, 0))]
+            db[c] = v if i >= 0 else db[c]
     return 0
 
 #: destination pixels per chunk of rows of :func:`run_rows` with planned coordinates (fill, staged
@@ -1094,9 +1172,9 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
         return
     if kernels.staged != K_NONE and not dest.dst.flags.c_contiguous:
         # the staged kernels write C-contiguous destinations (as bytes): these rows through a copy
-        rows = np.ascontiguousarray(dest.dst[:, dest.row0:dest.row0 + nrows])
-        run_rows(kernels, coords, source, kernel, store, dest._replace(dst=rows, row0=0), chunk_points)
-        dest.dst[:, dest.row0:dest.row0 + nrows] = rows
+        block = np.ascontiguousarray(dest.dst[:, dest.row0:dest.row0 + nrows])
+        run_rows(kernels, coords, source, kernel, store, dest._replace(dst=block, row0=0), chunk_points)
+        dest.dst[:, dest.row0:dest.row0 + nrows] = block
         return
     # given coordinates are already in memory: one chunk; planned ones are filled chunk by chunk
     chunk = max(1, min(nrows, chunk_points // w)) if planned else nrows

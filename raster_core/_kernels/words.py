@@ -72,22 +72,6 @@ def lane(typingctx, word, t, like):
 
 
 @intrinsic
-def packs(typingctx, arr, ntaps):
-    """True when ``ntaps`` (a literal) adjacent values of ``arr`` fit one :func:`load_word` word.
-
-    A compile-time constant (from the array's type): LLVM drops the branch not taken before
-    optimising it, so each source type compiles one gather path only."""
-    if not isinstance(ntaps, types.IntegerLiteral) or not isinstance(arr, types.Array):
-        return None
-    fits = LITTLE_ENDIAN and arr.dtype.bitwidth * ntaps.literal_value <= 64
-
-    def codegen(context, builder, sig, args):
-        return context.get_constant(types.boolean, fits)
-
-    return types.boolean(arr, ntaps), codegen
-
-
-@intrinsic
 def load_word64(typingctx, arr, idx):
     """The 64 bits at ``arr[idx]`` onwards (``word_lanes(arr)`` adjacent values of a 1-D
     C-contiguous array) as one uint64: one unaligned load, no bounds check (the caller makes sure
@@ -102,21 +86,6 @@ def load_word64(typingctx, arr, idx):
         return builder.load(word_ptr, align=1)
 
     return types.uint64(arr, idx), codegen
-
-
-@intrinsic
-def word_lanes(typingctx, arr):
-    """How many values of ``arr`` one :func:`load_word64` word holds (8 for 8-bit types, 1 for
-    64-bit ones; 0 on big-endian machines, where lanes are not laid out as :func:`lane` reads
-    them): a compile-time constant."""
-    if not isinstance(arr, types.Array):
-        return None
-    lanes = 64 // arr.dtype.bitwidth if LITTLE_ENDIAN else 0
-
-    def codegen(context, builder, sig, args):
-        return context.get_constant(types.int64, lanes)
-
-    return types.int64(arr), codegen
 
 
 @intrinsic
@@ -142,121 +111,6 @@ def int_lane(typingctx, word, t, bits, sign):
         return builder.sitofp(v, ir.DoubleType())
 
     return types.float64(word, t, bits, sign), codegen
-
-
-#: how :func:`raw_float` and :func:`raw_store` read and write a value's bytes: (bytes, integer signed,
-#: float) per code; the codes follow :data:`RAW_DTYPES`
-RAW_DTYPES: tuple[str, ...] = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float32",
-                               "float64")
-_RAW_LAYOUT = ((1, False, False), (1, True, False), (2, False, False), (2, True, False), (4, False, False),
-               (4, True, False), (8, False, False), (8, True, False), (4, False, True), (8, False, True))
-
-
-def _raw_switch(builder, kind, emit):
-    """A switch on the run-time ``kind`` (a code of :data:`RAW_DTYPES`) with one block per code, each
-    filled by ``emit(code, nbytes, signed, is_float)``; returns the values the blocks give, as a phi
-    (None when they give none)."""
-    end = builder.append_basic_block("raw_end")
-    blocks = [builder.append_basic_block(f"raw_{k}") for k in range(len(_RAW_LAYOUT))]
-    sw = builder.switch(kind, blocks[-1])
-    for k, blk in enumerate(blocks):
-        sw.add_case(ir.Constant(kind.type, k), blk)
-    results = []
-    for k, blk in enumerate(blocks):
-        builder.position_at_end(blk)
-        v = emit(k, *_RAW_LAYOUT[k])
-        results.append((v, builder.block))
-        builder.branch(end)
-    builder.position_at_end(end)
-    if results[0][0] is None:
-        return None
-    phi = builder.phi(results[0][0].type)
-    for v, blk in results:
-        phi.add_incoming(v, blk)
-    return phi
-
-
-@intrinsic
-def raw_float(typingctx, arr, idx, kind):
-    """The value at byte ``idx`` of the bytes ``arr`` (a uint8 array) of an array of the data type
-    ``kind`` (a run-time code of :data:`RAW_DTYPES`), as float64: the same value as converting the
-    typed element itself. One compiled load for every data type (a switch on ``kind``: the same
-    branch for a whole loop)."""
-    if not isinstance(arr, types.Array) or not isinstance(kind, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        dbl = ir.DoubleType()
-
-        def emit(k, nbytes, signed, is_float):
-            if is_float:
-                ftype = ir.FloatType() if nbytes == 4 else dbl
-                v = builder.load(builder.bitcast(ptr, ftype.as_pointer()), align=1)
-                return builder.fpext(v, dbl) if nbytes == 4 else v
-            v = builder.load(builder.bitcast(ptr, ir.IntType(8 * nbytes).as_pointer()), align=1)
-            return builder.sitofp(v, dbl) if signed else builder.uitofp(v, dbl)
-
-        return _raw_switch(builder, args[2], emit)
-
-    return types.float64(arr, idx, kind), codegen
-
-
-@intrinsic
-def raw_store(typingctx, arr, idx, value, kind):
-    """Store the float64 ``value`` at byte ``idx`` of the bytes ``arr`` (a uint8 array) of an array of
-    the data type ``kind`` (a run-time code of :data:`RAW_DTYPES`), converted as a store into the typed
-    array converts it (the value must be representable: integral and in range for integer types)."""
-    if not isinstance(arr, types.Array) or not isinstance(kind, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        v = args[2]
-
-        def emit(k, nbytes, signed, is_float):
-            if is_float:
-                out = builder.fptrunc(v, ir.FloatType()) if nbytes == 4 else v
-            else:
-                it = ir.IntType(8 * nbytes)
-                out = builder.fptosi(v, it) if signed else builder.fptoui(v, it)
-            builder.store(out, builder.bitcast(ptr, out.type.as_pointer()), align=1)
-            return None
-
-        _raw_switch(builder, args[3], emit)
-        return context.get_dummy_value()
-
-    return types.none(arr, idx, value, kind), codegen
-
-
-@intrinsic
-def raw_copy(typingctx, src, si, dst, di, nbytes):
-    """Copy ``nbytes`` (1, 2, 4 or 8, run time) bytes from byte ``si`` of the uint8 array ``src`` to byte
-    ``di`` of ``dst`` (one load and one store of that width: a value copied unconverted)."""
-    if not isinstance(src, types.Array) or not isinstance(dst, types.Array):
-        return None
-
-    def codegen(context, builder, sig, args):
-        sa = context.make_array(sig.args[0])(context, builder, args[0])
-        da = context.make_array(sig.args[2])(context, builder, args[2])
-        sp = builder.gep(sa.data, [args[1]])
-        dp = builder.gep(da.data, [args[3]])
-        end = builder.append_basic_block("copy_end")
-        blocks = {w: builder.append_basic_block(f"copy_{w}") for w in (1, 2, 4, 8)}
-        sw = builder.switch(args[4], blocks[8])
-        for w, blk in blocks.items():
-            sw.add_case(ir.Constant(args[4].type, w), blk)
-        for w, blk in blocks.items():
-            builder.position_at_end(blk)
-            pt = ir.IntType(8 * w).as_pointer()
-            builder.store(builder.load(builder.bitcast(sp, pt), align=1), builder.bitcast(dp, pt), align=1)
-            builder.branch(end)
-        builder.position_at_end(end)
-        return context.get_dummy_value()
-
-    return types.none(src, si, dst, di, nbytes), codegen
 
 
 @intrinsic
@@ -288,3 +142,28 @@ def word_float(typingctx, word, t, bits, sign, fkind):
         return builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 3)), as_u64, out)
 
     return types.float64(word, t, bits, sign, fkind), codegen
+
+
+@intrinsic
+def float_bits(typingctx, value, fkind):
+    """The bits of the float64 ``value`` converted to a data type given at run time, as uint64 (the
+    low bytes of it hold the value; :func:`word_float`'s ``fkind`` codes): 0 = integer (the value
+    must be integral and in the type's range), 1 = float32, 2 = float64, 3 = uint64. Every conversion
+    is computed and one selected (no branch: the loops calling it vectorise)."""
+    if not isinstance(value, types.Float) or not isinstance(fkind, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        v, fk = args
+        if fk.type.width != 64:
+            fk = builder.zext(fk, i64) if fk.type.width < 64 else builder.trunc(fk, i64)
+        as_int = builder.fptosi(v, i64)
+        as_f32 = builder.zext(builder.bitcast(builder.fptrunc(v, ir.FloatType()), ir.IntType(32)), i64)
+        as_f64 = builder.bitcast(v, i64)
+        as_u64 = builder.fptoui(v, i64)
+        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 1)), as_f32, as_int)
+        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 2)), as_f64, out)
+        return builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 3)), as_u64, out)
+
+    return types.uint64(value, fkind), codegen
