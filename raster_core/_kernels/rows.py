@@ -11,10 +11,16 @@ each a simple loop over the row:
    kernels, lanczos), where the invalid taps' values and weights count as exact zeros (adding
    +-0.0 to a sum that starts at +0.0 never changes it: the same bits as leaving them out);
 2. per band: gather the taps into contiguous rows (scalar loads; a kernel row's adjacent taps
-   in one packed load when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
+   in one load of their bytes when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
    weighted sums (vectorised where the taps were gathered first);
 3. normalise, round/clamp/convert (GDAL's rules: ``_store_value`` == ``_convert`` at density 1)
    and store where the flag is set (vectorised).
+
+The staged kernels read the source and write the destination as bytes with run-time codes of
+their data types (:class:`raster_core._kernels.args.RawArray`): each variant is compiled once for
+every data type. The conversions are loops chosen by the type's width or class outside the pixel
+loops (:func:`_gather`, :func:`_load_words` with :func:`raster_core._kernels.words.int_lane`,
+:func:`_store_band`, :func:`_copy_values`), the same values and bits as the typed conversions.
 
 Pixels that are inside the source window but not interior (kernel taps crossing the
 window edge, invalid taps, weight sums needing GDAL's special cases) are reported back and
@@ -287,10 +293,11 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
     over integers are cached on disk like module-level functions).
 
     The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow0, produced, rest)`` warps a chunk
-    of destination rows: ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller,
-    read at flat indices ``(row0 + iy) * cols + col0 + ix``; X, Y, OK (rows, n) the rows' full-raster
-    source coordinates; ``dst[:, drow0 + r, :]`` destination row ``r`` (a C-contiguous ``dst`` lets
-    the stores vectorise); produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
+    of destination rows: ``flat`` a :class:`RawArray` of ``source.src`` reshaped to (bands, rows *
+    cols) by the caller (``source.src`` itself is a dummy), read at flat indices ``(row0 + iy) * cols
+    + col0 + ix``; X, Y, OK (rows, n) the rows' full-raster source coordinates; ``dst`` a
+    :class:`RawArray` of the C-contiguous destination, row ``drow0 + r`` of each band destination
+    row ``r``; produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
     unconverted. Returns the number of pixels left for the per-pixel kernel, flagged in ``rest``
     (rows, n) bool. With a source mask (``source.has_valid``) pixels with invalid taps are left to the
     per-pixel kernel, except in the kinds of any tap count (:func:`staged_masks_taps`), which take
