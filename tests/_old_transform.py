@@ -1,0 +1,559 @@
+"""Pixel-to-pixel coordinate transformer of the warper (GDAL's GenImgProj + Approx).
+
+:class:`WarpTransformer` maps **destination pixel coordinates** to **source pixel
+coordinates** (and back), with GDAL's conventions: continuous pixel coordinates
+whose integer values are pixel *corners* (the centre of pixel ``(i, j)`` is
+``(i + 0.5, j + 0.5)``), always in the coordinates of the *full* rasters.
+
+Exact transform (``GDALGenImgProjTransform``)::
+
+    dst pixel --dst geotransform--> dst georef --PROJ (always_xy)--> src georef
+              --inverse src geotransform (GDALInvGeoTransform)--> src pixel
+
+The PROJ step is skipped when both CRSs are the same (GDAL also creates it for a
+geographic source, where it is an identity apart from longitude wrapping).
+
+Approximate transform (``GDALApproxTransform``, GDAL's default with an error of
+0.125 source pixels): every scanline is transformed exactly at its start, middle
+and end; if the middle point is within ``tolerance`` of the straight line between
+start and end, every point is interpolated linearly between **start and end**,
+otherwise the scanline is bisected recursively (segments of at most 5 points are
+transformed exactly). :meth:`WarpTransformer.transform_rows` does this for many
+rows at once (one PROJ call per recursion level) and gives exactly the result of
+calling GDAL's algorithm on every row separately, so a row's coordinates never
+depend on which other rows are computed with it.
+
+The object is picklable (CRSs travel as WKT); pyproj ``Transformer`` objects are built
+lazily and pooled across warps and threads, each used by one thread at a time (they are
+not thread-safe).
+
+Examples
+--------
+>>> import numpy as np
+>>> from raster_core.transform import WarpTransformer
+>>> t = WarpTransformer("EPSG:32631", (500000, 10, 0, 4500000, 0, -10),
+...                     "EPSG:32631", (500000, 20, 0, 4500000, 0, -20))
+>>> x, y, ok = t.transform_row(np.array([0.5, 1.5]), 0.5)
+>>> x.tolist(), y.tolist(), ok.tolist()
+([1.0, 3.0], [1.0, 1.0], [True, True])
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pyproj
+from pyproj.enums import TransformDirection
+
+from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
+from raster_core.errors import InvalidParameterError
+from raster_core.geo.transformers import AOI, crs_wkt, pyproj_transformer
+
+__all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
+
+GT = tuple[float, float, float, float, float, float]
+
+
+def apply_geotransform(gt: GT, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(gt0 + x*gt1 + y*gt2, gt3 + x*gt4 + y*gt5)`` (GDAL's evaluation order)."""
+    return gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]
+
+
+#: PROJ calls of at least twice this many points are split over threads
+_PARALLEL_PROJ_MIN = 4096
+
+
+def proj_transform(src_wkt: str, dst_wkt: str, x: np.ndarray, y: np.ndarray, *,
+                   aoi: AOI | None = None, inverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinates with PROJ (always_xy); failed points are inf.
+
+    The operation is the one :func:`raster_core.geo.transformers.pyproj_transformer` picks from
+    ``src_wkt`` to ``dst_wkt`` within ``aoi``; ``inverse=True`` maps ``dst`` -> ``src`` with the
+    inverse of that same operation (as GDAL's reprojection transformer does). Calls from several
+    threads run concurrently (PROJ releases the GIL).
+    """
+    direction = TransformDirection.INVERSE if inverse else TransformDirection.FORWARD
+    gx, gy = pyproj_transformer(src_wkt, dst_wkt, aoi).transform(x, y, errcheck=False, direction=direction)
+    return np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
+
+
+class WarpTransformer:
+    """Destination pixel <-> source pixel transformer with GDAL's approximation.
+
+    Parameters
+    ----------
+    src_crs, dst_crs
+        Anything :func:`raster_core.crs.to_crs` accepts.
+    src_transform, dst_transform
+        ``affine.Affine`` or GDAL-order 6-tuples of the **full** rasters.
+    tolerance
+        Maximum error of the approximate transformer, in pixels of the output side
+        of the transform (source pixels for dst->src). ``0`` = exact everywhere.
+    area_of_interest
+        ``(west, south, east, north)`` in degrees within which PROJ chooses the operation
+        (:func:`raster_core.geo.transformers.area_of_interest` of the source raster, as GDAL
+        computes it for a warp); None lets PROJ choose for the whole CRS extent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = WarpTransformer(4326, (0, 1, 0, 10, 0, -1), 4326, (0, 0.5, 0, 10, 0, -0.5))
+    >>> t.transform_points(np.array([1.0]), np.array([1.0]))[0].tolist()
+    [0.5]
+    """
+
+    def __init__(
+        self,
+        src_crs: CRSLike,
+        src_transform: TransformLike,
+        dst_crs: CRSLike,
+        dst_transform: TransformLike,
+        *,
+        tolerance: float = 0.125,
+        area_of_interest: AOI | None = None,
+    ) -> None:
+        src = to_crs(src_crs, name="src_crs")
+        dst = to_crs(dst_crs, name="dst_crs")
+        self.src_gt: GT = gdal_geotransform(to_affine(src_transform, name="src_transform"))
+        self.dst_gt: GT = gdal_geotransform(to_affine(dst_transform, name="dst_transform"))
+        self.src_inv_gt: GT = inv_geotransform(self.src_gt)
+        self.dst_inv_gt: GT = inv_geotransform(self.dst_gt)
+        try:
+            tolerance = float(tolerance)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"tolerance must be a number, got {tolerance!r}") from None
+        if not math.isfinite(tolerance) or tolerance < 0:
+            raise InvalidParameterError(f"tolerance must be finite and >= 0, got {tolerance!r}")
+        self.tolerance = tolerance
+        self.same_crs = crs_equal(src, dst)
+        # GDAL builds a reprojection step when the CRSs differ or the source is geographic.
+        self.has_reprojection = (not self.same_crs) or bool(src.is_geographic)
+        self.src_wkt = crs_wkt(src)
+        self.dst_wkt = crs_wkt(dst)
+        self.area_of_interest: AOI | None = None
+        if area_of_interest is not None:
+            w, s, e, n = (float(v) for v in area_of_interest)
+            self.area_of_interest = (w, s, e, n)
+
+    def for_source_transform(self, src_transform: TransformLike) -> WarpTransformer:
+        """This transformer (same CRSs, operation and tolerance) for another source grid,
+        without parsing the CRSs again.
+
+        Examples
+        --------
+        >>> t = WarpTransformer(4326, (0, 1, 0, 10, 0, -1), 4326, (0, 0.5, 0, 10, 0, -0.5))
+        >>> t.for_source_transform((1, 1, 0, 10, 0, -1)).transform_points(np.array([4.0]), np.array([1.0]))[0].tolist()
+        [1.0]
+        """
+        out = copy.copy(self)
+        out.src_gt = gdal_geotransform(to_affine(src_transform, name="src_transform"))
+        out.src_inv_gt = inv_geotransform(out.src_gt)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"WarpTransformer(src_gt={self.src_gt}, dst_gt={self.dst_gt}, "
+            f"same_crs={self.same_crs}, tolerance={self.tolerance})"
+        )
+
+    @property
+    def src_crs(self) -> pyproj.CRS:
+        return pyproj.CRS.from_wkt(self.src_wkt)
+
+    @property
+    def dst_crs(self) -> pyproj.CRS:
+        return pyproj.CRS.from_wkt(self.dst_wkt)
+
+    # ---------------------------------------------------------------- exact
+    def transform_points(
+        self, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False, num_threads: int = 1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact transform of points (arrays of the same shape).
+
+        ``inverse=False``: destination pixel -> source pixel; ``inverse=True``:
+        source pixel -> destination pixel. Returns ``(x, y, ok)``; failed points are
+        ``inf`` with ``ok`` False. Large calls are split over ``num_threads`` threads
+        (PROJ releases the GIL; points are independent, so results do not change).
+        """
+        xs = np.asarray(xs, dtype=np.float64)
+        ys = np.asarray(ys, dtype=np.float64)
+        xs, ys = np.broadcast_arrays(xs, ys)
+        gt_in, inv_out = (self.src_gt, self.dst_inv_gt) if inverse else (self.dst_gt, self.src_inv_gt)
+        gx, gy = apply_geotransform(gt_in, xs, ys)
+        if not self.same_crs and gx.size:
+            a, b, aoi = self.src_wkt, self.dst_wkt, self.area_of_interest
+            back = not inverse  # destination -> source: the inverse of the source -> destination operation
+            gx = np.ascontiguousarray(gx)
+            gy = np.ascontiguousarray(gy)
+            if num_threads > 1 and gx.size >= 2 * _PARALLEL_PROJ_MIN:
+                from raster_core._parallel import run_blocks
+
+                shape = gx.shape
+                fx = gx.ravel()
+                fy = gy.ravel()
+                step = -(-fx.size // num_threads)
+                parts = run_blocks(lambda i, j: proj_transform(a, b, fx[i:j], fy[i:j], aoi=aoi, inverse=back),
+                                   [(i, min(fx.size, i + step)) for i in range(0, fx.size, step)],
+                                   num_threads=num_threads)
+                gx = np.concatenate([q[0] for q in parts]).reshape(shape)
+                gy = np.concatenate([q[1] for q in parts]).reshape(shape)
+            else:
+                gx, gy = proj_transform(a, b, gx, gy, aoi=aoi, inverse=back)
+        ok = np.isfinite(gx) & np.isfinite(gy)
+        px, py = apply_geotransform(inv_out, gx, gy)
+        if not ok.all():
+            px = np.where(ok, px, np.inf)
+            py = np.where(ok, py, np.inf)
+        return np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64), ok
+
+    # ---------------------------------------------------------------- approx
+    def row_plan(self, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
+        """Record the approximate dst->src transform of rows ``(xs, ys[k])`` compactly (one PROJ
+        call per recursion level for ALL rows); ``None`` when the exact transform applies
+        (tolerance 0, or at most 5 points per row). ``plan.fill(r0, r1, c0, c1)`` then gives
+        exactly :meth:`transform_rows`' values for any sub-block, without PROJ or the GIL.
+        Chunks of rows are recorded on ``num_threads`` threads (rows are independent, so the
+        result does not depend on it)."""
+        return _row_plan(self, xs, ys, num_threads=num_threads)
+
+    def row_plan_applies(self, xs: np.ndarray) -> bool:
+        """Whether :meth:`row_plan` records the approximate transformer for rows ``(xs, y)``
+        (False: every point is transformed exactly, as GDAL does for short rows or tolerance 0)."""
+        n = xs.size
+        m = (n - 1) // 2
+        return not (n == 0 or self.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m])
+
+    def transform_row(
+        self, xs: np.ndarray, y: float, *, exact: bool = False, inverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Transform one scanline ``(xs, y)`` like ``GDALApproxTransform``.
+
+        ``xs`` are continuous pixel x coordinates (increasing), ``y`` one pixel y
+        coordinate. Returns full-raster ``(x, y, ok)`` 1-D arrays.
+        """
+        X, Y, OK = self.transform_rows(xs, np.array([y], dtype=np.float64), exact=exact, inverse=inverse)
+        return X[0], Y[0], OK[0]
+
+    def transform_rows(
+        self, xs: np.ndarray, ys: np.ndarray, *, exact: bool = False, inverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Approximate transform of the rows ``(xs, ys[k])``: arrays ``(len(ys), len(xs))``.
+
+        Each row gives exactly what ``GDALApproxTransform`` gives for that row alone.
+        """
+        xs = np.ascontiguousarray(xs, dtype=np.float64).ravel()
+        ys = np.ascontiguousarray(ys, dtype=np.float64).ravel()
+        n = xs.size
+        nr = ys.size
+        if n == 0 or nr == 0:
+            z = np.zeros((nr, n))
+            return z, z.copy(), np.zeros((nr, n), dtype=bool)
+        m = (n - 1) // 2
+        if exact or self.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
+            gx = np.broadcast_to(xs, (nr, n))
+            gy = np.broadcast_to(ys[:, None], (nr, n))
+            return self.transform_points(gx, gy, inverse=inverse)
+        from tests._old_approx_kernels import approx_level
+
+        X = np.empty((nr, n), dtype=np.float64)
+        Y = np.empty((nr, n), dtype=np.float64)
+        OK = np.ones((nr, n), dtype=bool)
+        exact_rows, exact_cols, seg, pts = _seed_segments(self, xs, ys, inverse=inverse)
+        nrg = 0
+        rng = np.empty((3, 0), dtype=np.int64)
+        tol = self.tolerance
+        while seg.shape[1]:
+            ns = seg.shape[1]
+            if nrg + 4 * ns > rng.shape[1]:
+                rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
+            req = np.empty((2, 3 * ns), dtype=np.int64)
+            child = np.empty((3, 2 * ns), dtype=np.int64)
+            nreq, nch, nrg = approx_level(xs, seg, pts, tol, X, Y, req, child, rng, nrg)
+            if nch == 0:
+                break
+            qx, qy, qok = self.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], inverse=inverse)
+            seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
+        er, ec = _range_points(rng, nrg)
+        exact_rows.append(er)
+        exact_cols.append(ec)
+        if exact_rows:
+            er = np.concatenate(exact_rows)
+            ec = np.concatenate(exact_cols)
+            if er.size:
+                ex, ey, eok = self.transform_points(xs[ec], ys[er], inverse=inverse)
+                X[er, ec] = ex
+                Y[er, ec] = ey
+                OK[er, ec] = eok
+        return X, Y, OK
+
+
+class RowPlan:
+    """Recorded result of the approximate transformer for many rows (compact: per row a few
+    linear segments, the fixed S'/M'/E' points and the exactly transformed points), so that
+    row blocks are filled later by a Numba kernel without PROJ or Python work.
+    Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`.
+
+    The plan is kept packed (CSR by row: ``ptr`` rows = fixed points, segments, exact points;
+    field-major tables, see :mod:`raster_core._kernels.approx`) so that its kernels take few
+    arrays; ``f``, ``p`` and ``e`` are views of it, one 1-D array per field:
+    ``f = (ptr, col, x, y)``, ``p = (ptr, start, len, sx, sy, dx, dy)``,
+    ``e = (ptr, col, x, y, ok)``.
+    """
+
+    def __init__(self, xs: np.ndarray, nrows: int, fixed: np.ndarray, fixed_f: np.ndarray, passed: np.ndarray,
+                 passed_f: np.ndarray, exact: np.ndarray, exact_xy: np.ndarray, exact_ok: np.ndarray) -> None:
+        from tests._old_approx_kernels import csr_order
+
+        self.xs = xs
+        self.nrows = nrows
+        ptr = np.zeros((3, nrows + 1), dtype=np.int64)
+
+        def by_row(i: int, row: np.ndarray) -> np.ndarray:  # a stable counting sort
+            order = np.empty(row.size, dtype=np.int64)
+            csr_order(np.ascontiguousarray(row), ptr[i], order)
+            return order
+
+        order = by_row(0, fixed[0])
+        self._f_col = fixed[1, order]
+        self._f_xy = np.ascontiguousarray(fixed_f[:, order])
+        order = by_row(1, passed[0])
+        self._p_int = np.ascontiguousarray(passed[1:, order])
+        self._p_flt = np.ascontiguousarray(passed_f[:, order])
+        order = by_row(2, exact[0])
+        self._set_exact(ptr, exact[1, order], np.ascontiguousarray(exact_xy[:, order]), exact_ok[order])
+
+    def _set_exact(self, ptr: np.ndarray, col: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> None:
+        self._ptr = ptr
+        self._e_col = col
+        self._e_xy = xy
+        self._e_ok = ok
+        self.f: tuple[np.ndarray, ...] = (ptr[0], self._f_col, self._f_xy[0], self._f_xy[1])
+        self.p: tuple[np.ndarray, ...] = (ptr[1], self._p_int[0], self._p_int[1], *self._p_flt)
+        self.e: tuple[np.ndarray, ...] = (ptr[2], col, xy[0], xy[1], ok)
+
+    def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
+                          c0: int, c1: int, *, num_threads: int | None = 1) -> int:
+        """GDAL's exact re-transform of pixels whose approximate source position falls within
+        one pixel outside ``window = (x0, y0, x1, y1)`` (§1.4), done once here (PROJ in the
+        calling thread) and recorded as exact points. Only interpolated pixels are considered
+        (the plan's fixed and exact points are exact transforms already). Returns how many
+        were re-transformed."""
+        from raster_core._parallel import row_blocks, run_blocks
+        from tests._old_approx_kernels import scan_retry_segments as scan_retry
+
+        ys = np.asarray(ys, dtype=np.float64)
+        x0, y0, x1, y1 = (float(v) for v in window)
+
+        def scan(a: int, b: int) -> np.ndarray:
+            out = np.empty((2, 2 * ((b - a) + (c1 - c0)) + 256), dtype=np.int64)
+            bands = np.empty((2, 4), dtype=np.int64)
+            args = (self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1)
+            k = scan_retry(*args, out, bands)
+            if k > out.shape[1]:
+                out = np.empty((2, k), dtype=np.int64)
+                scan_retry(*args, out, bands)
+            return out[:, :k].copy()  # a copy: releases the buffer
+
+        block = max(16, 262144 // max(1, c1 - c0))
+        parts = run_blocks(scan, row_blocks(self.nrows, block), num_threads=num_threads)
+        found = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+        rr, cc = found
+        n = rr.size
+        if n == 0:
+            return 0
+        ex, ey, eok = t.transform_points(self.xs[cc], ys[rr])
+        old_rows = np.repeat(np.arange(self.nrows), np.diff(self._ptr[2]))
+        row = np.concatenate([old_rows, rr])
+        order = np.argsort(row, kind="stable")  # retries after the existing entries of a row
+        ptr = self._ptr.copy()
+        ptr[2, 0] = 0
+        np.cumsum(np.bincount(row, minlength=self.nrows), out=ptr[2, 1:])
+        xy = np.concatenate([self._e_xy, np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])], axis=1)
+        self._set_exact(ptr, np.concatenate([self._e_col, cc])[order], np.ascontiguousarray(xy[:, order]),
+                        np.concatenate([self._e_ok, np.asarray(eok, bool)])[order])
+        return int(n)
+
+    def fill(self, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, Y, OK)`` of local rows [r0, r1) and columns [c0, c1)."""
+        from tests._old_approx_kernels import fill_rows
+
+        shape = (r1 - r0, c1 - c0)
+        X = np.empty(shape)
+        Y = np.empty(shape)
+        OK = np.empty(shape, dtype=bool)
+        fill_rows(self.xs, r0, r1, c0, c1, *self.f, *self.p, *self.e, X, Y, OK)
+        return X, Y, OK
+
+
+def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
+    """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply.
+
+    Rows are processed in chunks (bounded temporary memory); rows are independent, so the
+    result does not depend on the chunking."""
+    xs = np.ascontiguousarray(xs, dtype=np.float64).ravel()
+    ys = np.ascontiguousarray(ys, dtype=np.float64).ravel()
+    n = xs.size
+    nr = ys.size
+    if n == 0 or nr == 0:
+        return None
+    if not t.row_plan_applies(xs):
+        return None
+    if not t.has_reprojection:
+        plan = _affine_row_plan(t, xs, ys)
+        if plan is not None:
+            return plan
+    from raster_core._parallel import resolve_num_threads, row_blocks
+
+    # rows in large chunks (few Python/Numba round trips per recursion level: their overhead,
+    # not PROJ, used to dominate); each level's PROJ call is split over the threads
+    nthreads = resolve_num_threads(num_threads)
+    chunk = max(16, 8_388_608 // n)
+    parts = [_row_plan_parts(t, xs, ys[a:b], a, nthreads) for a, b in row_blocks(nr, chunk)]
+    if len(parts) == 1:
+        return RowPlan(xs, nr, *parts[0])
+    return RowPlan(xs, nr, *(np.concatenate([p[i] for p in parts], axis=-1) for i in range(7)))
+
+
+def _affine_row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
+    """The row plan of a transformer without reprojection when every row's first segment
+    passes (as it does for an affine map, up to rounding): one linear segment per row,
+    from the same exact start, middle and end points and the same arithmetic as
+    :func:`raster_core._kernels.approx.approx_level_record`, without its tables and
+    recursion; None when a row fails (then the general recording decides)."""
+    n = xs.size
+    nr = ys.size
+    m = (n - 1) // 2
+    idx3 = np.array([0, m, n - 1])
+    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
+    if not pok.all():
+        return None
+    sx, sy = px[:, 0], py[:, 0]
+    span = xs[n - 1] - xs[0]
+    dx = (px[:, 2] - sx) / span
+    dy = (py[:, 2] - sy) / span
+    dm = xs[m] - xs[0]
+    err = np.abs((sx + dx * dm) - px[:, 1]) + np.abs((sy + dy * dm) - py[:, 1])
+    if not (err <= t.tolerance).all():
+        return None
+    passed = np.empty((3, nr), dtype=np.int64)
+    passed[0] = np.arange(nr)
+    passed[1] = 0
+    passed[2] = n
+    no_int = np.empty((2, 0), dtype=np.int64)
+    no_flt = np.empty((2, 0), dtype=np.float64)
+    return RowPlan(xs, nr, no_int, no_flt, passed, np.stack([sx, sy, dx, dy]), no_int, no_flt,
+                   np.empty(0, dtype=bool))
+
+
+def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
+                   num_threads: int = 1) -> tuple:
+    """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
+    transformed start/middle/end points S', M', E' of each row's one initial segment.
+
+    Returns ``(exact_rows, exact_cols, seg, pts)``: rows whose S'/M'/E' failed are listed for
+    an exact transform of every point (GDAL's fallback); the others become one segment each
+    (``seg`` = row, start, length; ``pts`` = S'x, S'y, M'x, M'y, E'x, E'y), to be bisected by
+    the approx kernels.
+    """
+    n = xs.size
+    nr = ys.size
+    m = (n - 1) // 2
+    rows = np.arange(nr, dtype=np.int64)
+    idx3 = np.array([0, m, n - 1])
+    px, py, pok = t.transform_points(
+        np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse,
+        num_threads=num_threads,
+    )
+    good = pok.all(axis=1)
+    exact_rows: list[np.ndarray] = []
+    exact_cols: list[np.ndarray] = []
+    if not good.all():
+        bad = rows[~good]
+        exact_rows.append(np.repeat(bad, n))
+        exact_cols.append(np.tile(np.arange(n), bad.size))
+    seg_row = rows[good]
+    seg = np.stack([seg_row, np.zeros_like(seg_row), np.full_like(seg_row, n)])
+    px = px[good]
+    py = py[good]
+    pts = np.stack([px[:, 0], py[:, 0], px[:, 1], py[:, 1], px[:, 2], py[:, 2]])
+    return exact_rows, exact_cols, seg, pts
+
+
+def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
+    """A field-major table of ``size`` columns starting with ``a[:, :used]`` (the rest
+    uninitialised)."""
+    out = np.empty((a.shape[0], size), dtype=a.dtype)
+    out[:, :used] = a[:, :used]
+    return out
+
+
+def _children(seg: np.ndarray, pts: np.ndarray, child: np.ndarray, nch: int, qx: np.ndarray, qy: np.ndarray,
+              qok: np.ndarray, rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The next level's ``(seg, pts, n_ranges)`` (:func:`raster_core._kernels.approx.build_children`)."""
+    from tests._old_approx_kernels import build_children
+
+    new_seg = np.empty((3, nch), dtype=np.int64)
+    new_pts = np.empty((6, nch), dtype=np.float64)
+    n, nrg = build_children(seg, pts, child, nch, np.ascontiguousarray(qx), np.ascontiguousarray(qy),
+                            np.ascontiguousarray(qok), new_seg, new_pts, rng, nrg)
+    if n < nch:
+        new_seg = np.ascontiguousarray(new_seg[:, :n])
+        new_pts = np.ascontiguousarray(new_pts[:, :n])
+    return new_seg, new_pts, nrg
+
+
+def _range_points(rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every point of the first ``nrg`` exact ranges (row, start, length), in
+    order."""
+    row, start, length = rng[:, :nrg]
+    first = np.cumsum(length) - length  # index of each range's first point
+    rows = np.repeat(row, length)
+    cols = np.repeat(start - first, length) + np.arange(rows.size, dtype=np.int64)
+    return rows, cols
+
+
+def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
+    """The arguments of :class:`RowPlan` (after ``xs, nrows``) for rows ys (row numbers offset
+    by row0), not yet sorted by row; PROJ calls on ``nthreads`` threads."""
+    from tests._old_approx_kernels import approx_level_record
+
+    e_rows, e_cols, seg, pts = _seed_segments(t, xs, ys, num_threads=nthreads)
+    # passing segments and fixed points are appended to growing tables across levels
+    npass = nfix = nrg = 0
+    passed = np.empty((3, 0), dtype=np.int64)
+    passed_f = np.empty((4, 0), dtype=np.float64)
+    fixed = np.empty((2, 0), dtype=np.int64)
+    fixed_f = np.empty((2, 0), dtype=np.float64)
+    rng = np.empty((3, 0), dtype=np.int64)
+    while seg.shape[1]:
+        ns = seg.shape[1]
+        if nrg + 4 * ns > rng.shape[1]:
+            rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
+        if npass + ns > passed.shape[1]:
+            size = max(npass + ns, 2 * passed.shape[1])
+            passed, passed_f = _grown(passed, npass, size), _grown(passed_f, npass, size)
+        if nfix + 3 * ns > fixed.shape[1]:
+            size = max(nfix + 3 * ns, 2 * fixed.shape[1])
+            fixed, fixed_f = _grown(fixed, nfix, size), _grown(fixed_f, nfix, size)
+        req = np.empty((2, 3 * ns), dtype=np.int64)
+        child = np.empty((3, 2 * ns), dtype=np.int64)
+        npass, nfix, nreq, nch, nrg = approx_level_record(
+            xs, seg, pts, t.tolerance, passed, passed_f, npass, fixed, fixed_f, nfix, req, child, rng, nrg,
+        )
+        if nch == 0:
+            break
+        qx, qy, qok = t.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], num_threads=nthreads)
+        seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
+    er, ec = _range_points(rng, nrg)
+    er = np.concatenate([*e_rows, er])
+    ec = np.concatenate([*e_cols, ec])
+    ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
+    passed = passed[:, :npass].copy()
+    passed[0] += row0
+    fixed = fixed[:, :nfix].copy()
+    fixed[0] += row0
+    exact = np.stack([er + row0, ec])
+    exact_xy = np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])
+    return fixed, fixed_f[:, :nfix], passed, passed_f[:, :npass], exact, exact_xy, np.asarray(eok, bool)
