@@ -510,34 +510,41 @@ def _bisect(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, seg: np.ndarray,
     half_pts = np.empty((6, n, 2))
     half_pts[0:2] = pts[0:4].reshape(2, 2, n).transpose(1, 2, 0)  # S' of the halves: S', M'
     half_pts[4:6, :, 1] = pts[4:6]
-    # points not exact yet: after S' (first half), between M' and E' (second half)
-    inner = span - np.array([0, 1])
     live = span >= 5
+    every = bool(live.all())
     first = live[:, 0]
-    if live.all():
-        mid_col, end_col = half[2].ravel(), half[3, :, 0]
+    if every:
+        ask = np.concatenate([half[2].ravel(), half[3, :, 0]])
         rows = np.concatenate([half[0].ravel(), seg[0]])
     else:
-        mid_col, end_col = half[2][live], half[3, first, 0]
+        ask = np.concatenate([half[2][live], half[3, first, 0]])
         rows = np.concatenate([half[0][live], seg[0, first]])
-    qx, qy, qok = t.transform_points(xs[np.concatenate([mid_col, end_col])], ys[rows], inverse=inverse,
-                                     num_threads=num_threads)
-    k = mid_col.size
-    ok = np.zeros((n, 2), dtype=bool)
-    ok[live] = qok[:k]
-    ok[first, 0] &= qok[k:]
-    half_pts[2][live] = qx[:k]
-    half_pts[3][live] = qy[:k]
-    half_pts[4, first, 0] = qx[k:]
-    half_pts[5, first, 0] = qy[k:]
-    exact = (~live & (inner > 0)).ravel()
-    failed = (live & ~ok).ravel()
+    qx, qy, qok = t.transform_points(xs[ask], ys[rows], inverse=inverse, num_threads=num_threads)
+    k = 2 * n if every else int(np.count_nonzero(live))
+    if every:
+        half_pts[2] = qx[:k].reshape(n, 2)
+        half_pts[3] = qy[:k].reshape(n, 2)
+        half_pts[4:6, :, 0] = qx[k:], qy[k:]
+        ok = qok[:k].reshape(n, 2)
+        ok[:, 0] &= qok[k:]
+    else:
+        ok = np.zeros((n, 2), dtype=bool)
+        ok[live] = qok[:k]
+        ok[first, 0] &= qok[k:]
+        half_pts[2][live] = qx[:k]
+        half_pts[3][live] = qy[:k]
+        half_pts[4, first, 0] = qx[k:]
+        half_pts[5, first, 0] = qy[k:]
     halves = half.reshape(4, 2 * n)
-    counts = inner.ravel()
-    ranges = [np.stack([halves[0][which], halves[1][which] + 1, counts[which]]) for which in (exact, failed)
-              if which.any()]
+    halves_pts = half_pts.reshape(6, 2 * n)
+    if every and ok.all():
+        return halves, halves_pts, _NO_RANGES
+    # points not exact yet: after S' (first half), between M' and E' (second half)
+    inner = (span - np.array([0, 1])).ravel()
+    ranges = [np.stack([halves[0][which], halves[1][which] + 1, inner[which]])
+              for which in ((~live & (span > np.array([0, 1]))).ravel(), (live & ~ok).ravel()) if which.any()]
     kept = ok.ravel()
-    return (np.compress(kept, halves, axis=1), np.compress(kept, half_pts.reshape(6, 2 * n), axis=1),
+    return (np.compress(kept, halves, axis=1), np.compress(kept, halves_pts, axis=1),
             np.concatenate(ranges, axis=1) if ranges else _NO_RANGES)
 
 
@@ -574,11 +581,11 @@ def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: in
     ranges = [(np.stack([failed_rows, np.zeros_like(failed_rows), np.full_like(failed_rows, xs.size)]),)]
     while seg.shape[1]:
         ok, slope = _level_test(xs, seg, pts, t.tolerance)
-        line = np.concatenate([pts[0:2], slope])
         if ok.all():
-            passed.append((seg, line))
+            passed.append((seg, np.concatenate([pts[0:2], slope])))
             break
         if ok.any():
+            line = np.concatenate([pts[0:2], slope])
             passed.append((np.compress(ok, seg, axis=1), np.compress(ok, line, axis=1)))
             seg = np.compress(~ok, seg, axis=1)
             pts = np.compress(~ok, pts, axis=1)
