@@ -270,7 +270,10 @@ class RowPlan:
     ``p`` and ``e`` are views of it, one 1-D array per field:
     ``f = (ptr, col, x, y)``, ``p = (ptr, start, len, sx, sy, dx, dy)``,
     ``e = (ptr, col, x, y, ok)``. Within a row, entries keep the order in which they were
-    recorded (recursion level by level).
+    recorded (recursion level by level). The constructor takes C-contiguous field-major tables
+    sorted by row: fixed points ``(2, m)`` row, column and ``(2, m)`` x, y; linear segments
+    ``(3, m)`` row, first column, number of points and ``(4, m)`` start x, start y, slope x,
+    slope y; exact points ``(2, m)`` row, column, ``(2, m)`` x, y and ``(m,)`` ok.
 
     Examples
     --------
