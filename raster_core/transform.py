@@ -604,7 +604,10 @@ def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: in
     fixed_f = pts.reshape(3, 2, nb).transpose(1, 2, 0).reshape(2, 3 * nb)
     (rng,) = _sorted_by_row(ranges, ())
     er, ec = _range_points(rng)
-    ex, ey, eok = t.transform_points(xs[ec], ys[er], inverse=inverse, num_threads=nthreads)
+    if er.size:
+        ex, ey, eok = t.transform_points(xs[ec], ys[er], inverse=inverse, num_threads=nthreads)
+    else:
+        ex, ey, eok = np.empty(0), np.empty(0), np.empty(0, dtype=bool)
     return fixed, fixed_f, p_int, line, np.stack([er + row0, ec]), np.stack([ex, ey]), eok
 
 
@@ -622,9 +625,11 @@ def _sorted_by_row(levels: Sequence[tuple[np.ndarray, ...]], empty: tuple[np.nda
     """
     if not levels:
         return empty
+    if len(levels) == 1:
+        return levels[0]
     tables = tuple(np.concatenate(t, axis=1) for t in zip(*levels, strict=True))
     row = tables[0][0]
-    if len(levels) == 1 or bool((row[1:] >= row[:-1]).all()):
+    if bool((row[1:] >= row[:-1]).all()):
         return tables
     order = np.argsort(row, kind="stable")
     return tuple(np.take(t, order, axis=1) for t in tables)
