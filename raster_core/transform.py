@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pyproj
@@ -250,43 +251,12 @@ class WarpTransformer:
         if n == 0 or nr == 0:
             z = np.zeros((nr, n))
             return z, z.copy(), np.zeros((nr, n), dtype=bool)
-        m = (n - 1) // 2
-        if exact or self.tolerance == 0.0 or n <= 5 or xs[0] == xs[n - 1] or xs[0] == xs[m]:
+        plan = None if exact else _row_plan(self, xs, ys, inverse=inverse)
+        if plan is None:
             gx = np.broadcast_to(xs, (nr, n))
             gy = np.broadcast_to(ys[:, None], (nr, n))
             return self.transform_points(gx, gy, inverse=inverse)
-        from raster_core._kernels.approx import approx_level
-
-        X = np.empty((nr, n), dtype=np.float64)
-        Y = np.empty((nr, n), dtype=np.float64)
-        OK = np.ones((nr, n), dtype=bool)
-        exact_rows, exact_cols, seg, pts = _seed_segments(self, xs, ys, inverse=inverse)
-        nrg = 0
-        rng = np.empty((3, 0), dtype=np.int64)
-        tol = self.tolerance
-        while seg.shape[1]:
-            ns = seg.shape[1]
-            if nrg + 4 * ns > rng.shape[1]:
-                rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
-            req = np.empty((2, 3 * ns), dtype=np.int64)
-            child = np.empty((3, 2 * ns), dtype=np.int64)
-            nreq, nch, nrg = approx_level(xs, seg, pts, tol, X, Y, req, child, rng, nrg)
-            if nch == 0:
-                break
-            qx, qy, qok = self.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], inverse=inverse)
-            seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
-        er, ec = _range_points(rng, nrg)
-        exact_rows.append(er)
-        exact_cols.append(ec)
-        if exact_rows:
-            er = np.concatenate(exact_rows)
-            ec = np.concatenate(exact_cols)
-            if er.size:
-                ex, ey, eok = self.transform_points(xs[ec], ys[er], inverse=inverse)
-                X[er, ec] = ex
-                Y[er, ec] = ey
-                OK[er, ec] = eok
-        return X, Y, OK
+        return plan.fill(0, nr, 0, n)
 
 
 class RowPlan:
@@ -296,33 +266,41 @@ class RowPlan:
     Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`.
 
     The plan is kept packed (CSR by row: ``ptr`` rows = fixed points, segments, exact points;
-    field-major tables, see :mod:`raster_core._kernels.approx`) so that its kernels take few
-    arrays; ``f``, ``p`` and ``e`` are views of it, one 1-D array per field:
+    field-major tables, see :func:`_row_plan_parts`) so that its kernel takes few arrays; ``f``,
+    ``p`` and ``e`` are views of it, one 1-D array per field:
     ``f = (ptr, col, x, y)``, ``p = (ptr, start, len, sx, sy, dx, dy)``,
-    ``e = (ptr, col, x, y, ok)``.
+    ``e = (ptr, col, x, y, ok)``. Within a row, entries keep the order in which they were
+    recorded (recursion level by level). The constructor takes C-contiguous field-major tables
+    sorted by row: fixed points ``(2, m)`` row, column and ``(2, m)`` x, y; linear segments
+    ``(3, m)`` row, first column, number of points and ``(4, m)`` start x, start y, slope x,
+    slope y; exact points ``(2, m)`` row, column, ``(2, m)`` x, y and ``(m,)`` ok.
+
+    Examples
+    --------
+    >>> t = WarpTransformer("EPSG:32631", (500000, 10, 0, 4500000, 0, -10),
+    ...                     "EPSG:4326", (3.0, 0.001, 0, 40.7, 0, -0.001))
+    >>> plan = t.row_plan(np.arange(300) + 0.5, np.arange(4) + 0.5)
+    >>> X, Y, OK = plan.fill(1, 3, 10, 20)
+    >>> X.shape, bool(OK.all())
+    ((2, 10), True)
+    >>> ex, ey, _ = t.transform_points(np.array([10.5]), np.array([1.5]))
+    >>> bool(abs(X[0, 0] - ex[0]) + abs(Y[0, 0] - ey[0]) <= t.tolerance)
+    True
     """
 
     def __init__(self, xs: np.ndarray, nrows: int, fixed: np.ndarray, fixed_f: np.ndarray, passed: np.ndarray,
                  passed_f: np.ndarray, exact: np.ndarray, exact_xy: np.ndarray, exact_ok: np.ndarray) -> None:
-        from raster_core._kernels.approx import csr_order
-
         self.xs = xs
         self.nrows = nrows
-        ptr = np.zeros((3, nrows + 1), dtype=np.int64)
-
-        def by_row(i: int, row: np.ndarray) -> np.ndarray:  # a stable counting sort
-            order = np.empty(row.size, dtype=np.int64)
-            csr_order(np.ascontiguousarray(row), ptr[i], order)
-            return order
-
-        order = by_row(0, fixed[0])
-        self._f_col = fixed[1, order]
-        self._f_xy = np.ascontiguousarray(fixed_f[:, order])
-        order = by_row(1, passed[0])
-        self._p_int = np.ascontiguousarray(passed[1:, order])
-        self._p_flt = np.ascontiguousarray(passed_f[:, order])
-        order = by_row(2, exact[0])
-        self._set_exact(ptr, exact[1, order], np.ascontiguousarray(exact_xy[:, order]), exact_ok[order])
+        ptr = np.empty((3, nrows + 1), dtype=np.int64)
+        ptr[:, 0] = 0
+        for i, row in enumerate((fixed[0], passed[0], exact[0])):
+            np.cumsum(np.bincount(row, minlength=nrows), out=ptr[i, 1:])
+        self._f_col = fixed[1]
+        self._f_xy = fixed_f
+        self._p_int = passed[1:]
+        self._p_flt = passed_f
+        self._set_exact(ptr, exact[1], exact_xy, exact_ok)
 
     def _set_exact(self, ptr: np.ndarray, col: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> None:
         self._ptr = ptr
@@ -387,8 +365,10 @@ class RowPlan:
         return X, Y, OK
 
 
-def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1) -> RowPlan | None:
+def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads: int | None = 1,
+              inverse: bool = False) -> RowPlan | None:
     """Record GDAL's approximate transform of rows (xs, ys[k]); None if it does not apply.
+    ``inverse=True`` records the source -> destination direction.
 
     Rows are processed in chunks (bounded temporary memory); rows are independent, so the
     result does not depend on the chunking."""
@@ -401,32 +381,33 @@ def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads
     if not t.row_plan_applies(xs):
         return None
     if not t.has_reprojection:
-        plan = _affine_row_plan(t, xs, ys)
+        plan = _affine_row_plan(t, xs, ys, inverse=inverse)
         if plan is not None:
             return plan
     from raster_core._parallel import resolve_num_threads, row_blocks
 
-    # rows in large chunks (few Python/Numba round trips per recursion level: their overhead,
-    # not PROJ, used to dominate); each level's PROJ call is split over the threads
+    # rows in large chunks (few Python round trips per recursion level: their overhead, not
+    # PROJ, used to dominate); each level's PROJ call is split over the threads
     nthreads = resolve_num_threads(num_threads)
     chunk = max(16, 8_388_608 // n)
-    parts = [_row_plan_parts(t, xs, ys[a:b], a, nthreads) for a, b in row_blocks(nr, chunk)]
+    parts = [_row_plan_parts(t, xs, ys[a:b], a, nthreads, inverse=inverse) for a, b in row_blocks(nr, chunk)]
     if len(parts) == 1:
         return RowPlan(xs, nr, *parts[0])
     return RowPlan(xs, nr, *(np.concatenate([p[i] for p in parts], axis=-1) for i in range(7)))
 
 
-def _affine_row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray) -> RowPlan | None:
+def _affine_row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False) -> RowPlan | None:
     """The row plan of a transformer without reprojection when every row's first segment
     passes (as it does for an affine map, up to rounding): one linear segment per row,
     from the same exact start, middle and end points and the same arithmetic as
-    :func:`raster_core._kernels.approx.approx_level_record`, without its tables and
-    recursion; None when a row fails (then the general recording decides)."""
+    :func:`_level_test`, without its tables and recursion; None when a row fails (then the
+    general recording decides)."""
     n = xs.size
     nr = ys.size
     m = (n - 1) // 2
     idx3 = np.array([0, m, n - 1])
-    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)))
+    px, py, pok = t.transform_points(np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)),
+                                     inverse=inverse)
     if not pok.all():
         return None
     sx, sy = px[:, 0], py[:, 0]
@@ -448,112 +429,207 @@ def _affine_row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray) -> RowP
 
 
 def _seed_segments(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, inverse: bool = False,
-                   num_threads: int = 1) -> tuple:
+                   num_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top level of ``GDALApproxTransform`` for every row ``(xs, ys[k])``: the exactly
     transformed start/middle/end points S', M', E' of each row's one initial segment.
 
-    Returns ``(exact_rows, exact_cols, seg, pts)``: rows whose S'/M'/E' failed are listed for
-    an exact transform of every point (GDAL's fallback); the others become one segment each
-    (``seg`` = row, start, length; ``pts`` = S'x, S'y, M'x, M'y, E'x, E'y), to be bisected by
-    the approx kernels.
+    Returns ``(failed_rows, seg, pts)``: rows whose S'/M'/E' failed, for an exact transform of
+    every point (GDAL's fallback); the others become one segment each (``seg`` = row and the
+    columns of S', M', E'; ``pts`` = S'x, S'y, M'x, M'y, E'x, E'y), to be bisected level by
+    level (:func:`_level_test`, :func:`_bisect`).
     """
     n = xs.size
     nr = ys.size
     m = (n - 1) // 2
-    rows = np.arange(nr, dtype=np.int64)
-    idx3 = np.array([0, m, n - 1])
-    px, py, pok = t.transform_points(
-        np.broadcast_to(xs[idx3], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)), inverse=inverse,
-        num_threads=num_threads,
-    )
+    cols = np.array([0, m, n - 1])
+    px, py, pok = t.transform_points(np.broadcast_to(xs[cols], (nr, 3)), np.broadcast_to(ys[:, None], (nr, 3)),
+                                     inverse=inverse, num_threads=num_threads)
     good = pok.all(axis=1)
-    exact_rows: list[np.ndarray] = []
-    exact_cols: list[np.ndarray] = []
-    if not good.all():
-        bad = rows[~good]
-        exact_rows.append(np.repeat(bad, n))
-        exact_cols.append(np.tile(np.arange(n), bad.size))
-    seg_row = rows[good]
-    seg = np.stack([seg_row, np.zeros_like(seg_row), np.full_like(seg_row, n)])
-    px = px[good]
-    py = py[good]
-    pts = np.stack([px[:, 0], py[:, 0], px[:, 1], py[:, 1], px[:, 2], py[:, 2]])
-    return exact_rows, exact_cols, seg, pts
+    rows = np.flatnonzero(good)
+    seg = np.empty((4, rows.size), dtype=np.int64)
+    seg[0] = rows
+    seg[1:4] = cols[:, None]
+    pts = np.take(np.stack([px, py], axis=2).reshape(nr, 6).T, rows, axis=1)
+    return np.flatnonzero(~good), seg, pts
 
 
-def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
-    """A field-major table of ``size`` columns starting with ``a[:, :used]`` (the rest
-    uninitialised)."""
-    out = np.empty((a.shape[0], size), dtype=a.dtype)
-    out[:, :used] = a[:, :used]
-    return out
+def _level_test(xs: np.ndarray, seg: np.ndarray, pts: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """GDAL's test of many segments at once: whether the middle of each is within ``tol`` of
+    the straight line from its start to its end; returns ``(passes, slope)`` (slope x, slope y
+    per unit of ``xs``, the line of a segment that passes).
+
+    ``seg`` int64 (4, n) = row and the columns S, M, E of the start, middle and end of each
+    segment (M = S + (E - S) // 2); ``pts`` float64 (6, n) = their exact transforms S'x,
+    S'y, M'x, M'y, E'x, E'y.
+
+    Examples
+    --------
+    >>> xs = np.arange(12) + 0.5
+    >>> seg = np.array([[0, 1], [0, 0], [5, 5], [11, 11]])
+    >>> pts = np.array([[0.5, 0.5], [0.0, 0.0], [5.5, 6.0], [0.0, 0.0], [11.5, 11.5], [0.0, 0.0]])
+    >>> passes, slope = _level_test(xs, seg, pts, 0.125)
+    >>> passes.tolist(), slope[0].tolist()
+    ([True, False], [1.0, 1.0])
+    """
+    at = xs[seg[1:4]]
+    span = at[2] - at[0]
+    dm = at[1] - at[0]
+    slope = (pts[4:6] - pts[0:2]) / span
+    dev = np.abs((pts[0:2] + slope * dm) - pts[2:4])
+    return dev[0] + dev[1] <= tol, slope
 
 
-def _children(seg: np.ndarray, pts: np.ndarray, child: np.ndarray, nch: int, qx: np.ndarray, qy: np.ndarray,
-              qok: np.ndarray, rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """The next level's ``(seg, pts, n_ranges)`` (:func:`raster_core._kernels.approx.build_children`)."""
-    from raster_core._kernels.approx import build_children
+def _bisect(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, seg: np.ndarray, pts: np.ndarray, *,
+            inverse: bool = False, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next level of GDAL's recursion from the segments that failed :func:`_level_test`
+    (``seg``, ``pts`` as there): each is split into halves ``[S, M)`` and ``[M, E]``. A half of
+    more than 5 points becomes a segment of the next level (one PROJ call for the middles of all
+    of them and the ends of the first halves); the points of a shorter half that are not exact
+    yet are transformed exactly, and so are those of a half whose new exact points failed.
 
-    new_seg = np.empty((3, nch), dtype=np.int64)
-    new_pts = np.empty((6, nch), dtype=np.float64)
-    n, nrg = build_children(seg, pts, child, nch, np.ascontiguousarray(qx), np.ascontiguousarray(qy),
-                            np.ascontiguousarray(qok), new_seg, new_pts, rng, nrg)
-    if n < nch:
-        new_seg = np.ascontiguousarray(new_seg[:, :n])
-        new_pts = np.ascontiguousarray(new_pts[:, :n])
-    return new_seg, new_pts, nrg
+    Returns ``(seg, pts, ranges)``: the next level's segments, listed as GDAL's recursion
+    visits them within a row (first half before second half), and the exact ranges (int64
+    (3, m) = row, first column, number of points), those of the short halves first.
+
+    Examples
+    --------
+    >>> t = WarpTransformer(4326, (0, 1, 0, 10, 0, -1), 4326, (0, 1, 0, 10, 0, -1))
+    >>> seg = np.array([[0], [0], [6], [12]])
+    >>> pts = np.array([[0.5], [0.5], [6.5], [0.5], [12.5], [0.5]])
+    >>> nxt, nxt_pts, ranges = _bisect(t, np.arange(13) + 0.5, np.array([0.5]), seg, pts)
+    >>> nxt.tolist(), ranges.tolist()
+    ([[0, 0], [0, 6], [2, 9], [5, 12]], [[], [], []])
+    >>> nxt_pts[:, 0].tolist()
+    [0.5, 0.5, 2.5, 0.5, 5.5, 0.5]
+    """
+    n = seg.shape[1]
+    half = np.empty((4, n, 2), dtype=np.int64)  # row, S, M, E of each segment's (first, second) half
+    half[0] = seg[0, :, None]
+    half[1] = seg[1:3].T
+    half[3, :, 0] = seg[2] - 1
+    half[3, :, 1] = seg[3]
+    span = half[3] - half[1]
+    half[2] = half[1] + span // 2
+    half_pts = np.empty((6, n, 2))
+    half_pts[0:2] = pts[0:4].reshape(2, 2, n).transpose(1, 2, 0)  # S' of the halves: S', M'
+    half_pts[4:6, :, 1] = pts[4:6]
+    live = span >= 5
+    every = bool(live.all())
+    first = live[:, 0]
+    if every:
+        ask = np.concatenate([half[2].ravel(), half[3, :, 0]])
+        rows = np.concatenate([half[0].ravel(), seg[0]])
+    else:
+        ask = np.concatenate([half[2][live], half[3, first, 0]])
+        rows = np.concatenate([half[0][live], seg[0, first]])
+    qx, qy, qok = t.transform_points(xs[ask], ys[rows], inverse=inverse, num_threads=num_threads)
+    k = 2 * n if every else int(np.count_nonzero(live))
+    if every:
+        half_pts[2] = qx[:k].reshape(n, 2)
+        half_pts[3] = qy[:k].reshape(n, 2)
+        half_pts[4:6, :, 0] = qx[k:], qy[k:]
+        ok = qok[:k].reshape(n, 2)
+        ok[:, 0] &= qok[k:]
+    else:
+        ok = np.zeros((n, 2), dtype=bool)
+        ok[live] = qok[:k]
+        ok[first, 0] &= qok[k:]
+        half_pts[2][live] = qx[:k]
+        half_pts[3][live] = qy[:k]
+        half_pts[4, first, 0] = qx[k:]
+        half_pts[5, first, 0] = qy[k:]
+    halves = half.reshape(4, 2 * n)
+    halves_pts = half_pts.reshape(6, 2 * n)
+    if every and ok.all():
+        return halves, halves_pts, _NO_RANGES
+    # points not exact yet: after S' (first half), between M' and E' (second half)
+    inner = (span - np.array([0, 1])).ravel()
+    ranges = [np.stack([halves[0][which], halves[1][which] + 1, inner[which]])
+              for which in ((~live & (span > np.array([0, 1]))).ravel(), (live & ~ok).ravel()) if which.any()]
+    kept = ok.ravel()
+    return (np.compress(kept, halves, axis=1), np.compress(kept, halves_pts, axis=1),
+            np.concatenate(ranges, axis=1) if ranges else _NO_RANGES)
 
 
-def _range_points(rng: np.ndarray, nrg: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every point of the first ``nrg`` exact ranges (row, start, length), in
-    order."""
-    row, start, length = rng[:, :nrg]
+_NO_RANGES = np.empty((3, 0), dtype=np.int64)
+
+
+def _range_points(rng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every point of the exact ranges (row, start, length), in order.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in _range_points(np.array([[0, 2], [3, 1], [2, 1]]))]
+    [[0, 0, 2], [3, 4, 1]]
+    """
+    row, start, length = rng
     first = np.cumsum(length) - length  # index of each range's first point
     rows = np.repeat(row, length)
     cols = np.repeat(start - first, length) + np.arange(rows.size, dtype=np.int64)
     return rows, cols
 
 
-def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1) -> tuple:
+def _row_plan_parts(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, row0: int, nthreads: int = 1, *,
+                    inverse: bool = False) -> tuple:
     """The arguments of :class:`RowPlan` (after ``xs, nrows``) for rows ys (row numbers offset
-    by row0), not yet sorted by row; PROJ calls on ``nthreads`` threads."""
-    from raster_core._kernels.approx import approx_level_record
+    by row0), sorted by row; PROJ calls on ``nthreads`` threads.
 
-    e_rows, e_cols, seg, pts = _seed_segments(t, xs, ys, num_threads=nthreads)
-    # passing segments and fixed points are appended to growing tables across levels
-    npass = nfix = nrg = 0
-    passed = np.empty((3, 0), dtype=np.int64)
-    passed_f = np.empty((4, 0), dtype=np.float64)
-    fixed = np.empty((2, 0), dtype=np.int64)
-    fixed_f = np.empty((2, 0), dtype=np.float64)
-    rng = np.empty((3, 0), dtype=np.int64)
+    Every level lists its entries by row, so sorting the levels' concatenation stably by row
+    gives each row its entries level by level."""
+    failed_rows, seg, pts = _seed_segments(t, xs, ys, inverse=inverse, num_threads=nthreads)
+    passed: list[tuple[np.ndarray, ...]] = []
+    bisected: list[tuple[np.ndarray, ...]] = []
+    # exact ranges (row, first column, number of points): rows whose S'/M'/E' failed (every
+    # point), then level by level
+    ranges = [(np.stack([failed_rows, np.zeros_like(failed_rows), np.full_like(failed_rows, xs.size)]),)]
     while seg.shape[1]:
-        ns = seg.shape[1]
-        if nrg + 4 * ns > rng.shape[1]:
-            rng = _grown(rng, nrg, max(nrg + 4 * ns, 2 * rng.shape[1]))
-        if npass + ns > passed.shape[1]:
-            size = max(npass + ns, 2 * passed.shape[1])
-            passed, passed_f = _grown(passed, npass, size), _grown(passed_f, npass, size)
-        if nfix + 3 * ns > fixed.shape[1]:
-            size = max(nfix + 3 * ns, 2 * fixed.shape[1])
-            fixed, fixed_f = _grown(fixed, nfix, size), _grown(fixed_f, nfix, size)
-        req = np.empty((2, 3 * ns), dtype=np.int64)
-        child = np.empty((3, 2 * ns), dtype=np.int64)
-        npass, nfix, nreq, nch, nrg = approx_level_record(
-            xs, seg, pts, t.tolerance, passed, passed_f, npass, fixed, fixed_f, nfix, req, child, rng, nrg,
-        )
-        if nch == 0:
+        ok, slope = _level_test(xs, seg, pts, t.tolerance)
+        if ok.all():
+            passed.append((seg, np.concatenate([pts[0:2], slope])))
             break
-        qx, qy, qok = t.transform_points(xs[req[1, :nreq]], ys[req[0, :nreq]], num_threads=nthreads)
-        seg, pts, nrg = _children(seg, pts, child, nch, qx, qy, qok, rng, nrg)
-    er, ec = _range_points(rng, nrg)
-    er = np.concatenate([*e_rows, er])
-    ec = np.concatenate([*e_cols, ec])
-    ex, ey, eok = t.transform_points(xs[ec], ys[er], num_threads=nthreads)
-    passed = passed[:, :npass].copy()
-    passed[0] += row0
-    fixed = fixed[:, :nfix].copy()
-    fixed[0] += row0
-    exact = np.stack([er + row0, ec])
-    exact_xy = np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])
-    return fixed, fixed_f[:, :nfix], passed, passed_f[:, :npass], exact, exact_xy, np.asarray(eok, bool)
+        if ok.any():
+            line = np.concatenate([pts[0:2], slope])
+            passed.append((np.compress(ok, seg, axis=1), np.compress(ok, line, axis=1)))
+            seg = np.compress(~ok, seg, axis=1)
+            pts = np.compress(~ok, pts, axis=1)
+        bisected.append((seg, pts))
+        seg, pts, rng = _bisect(t, xs, ys, seg, pts, inverse=inverse, num_threads=nthreads)
+        ranges.append((rng,))
+    seg, line = _sorted_by_row(passed, (np.empty((4, 0), dtype=np.int64), np.empty((4, 0))))
+    # a linear segment: row, first column, number of points
+    p_int = np.stack([seg[0] + row0, seg[1], seg[3] - seg[1] + 1])
+    seg, pts = _sorted_by_row(bisected, (np.empty((4, 0), dtype=np.int64), np.empty((6, 0))))
+    nb = seg.shape[1]
+    fixed = np.stack([np.repeat(seg[0] + row0, 3), seg[1:4].T.ravel()])  # S', M', E' of each
+    fixed_f = pts.reshape(3, 2, nb).transpose(1, 2, 0).reshape(2, 3 * nb)
+    (rng,) = _sorted_by_row(ranges, ())
+    er, ec = _range_points(rng)
+    if er.size:
+        ex, ey, eok = t.transform_points(xs[ec], ys[er], inverse=inverse, num_threads=nthreads)
+    else:
+        ex, ey, eok = np.empty(0), np.empty(0), np.empty(0, dtype=bool)
+    return fixed, fixed_f, p_int, line, np.stack([er + row0, ec]), np.stack([ex, ey]), eok
+
+
+def _sorted_by_row(levels: Sequence[tuple[np.ndarray, ...]], empty: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The field-major tables of every level (``levels[k]``: tables of the same entries, row
+    numbers in ``levels[k][0][0]``, increasing) concatenated and sorted stably by row
+    (``empty`` when there are none).
+
+    Examples
+    --------
+    >>> rows, values = _sorted_by_row([(np.array([[0, 2]]), np.array([[0.5, 2.5]])),
+    ...                                (np.array([[1, 2]]), np.array([[1.5, 2.25]]))], ())
+    >>> rows.tolist(), values.tolist()
+    ([[0, 1, 2, 2]], [[0.5, 1.5, 2.5, 2.25]])
+    """
+    if not levels:
+        return empty
+    if len(levels) == 1:
+        return levels[0]
+    tables = tuple(np.concatenate(t, axis=1) for t in zip(*levels, strict=True))
+    row = tables[0][0]
+    if bool((row[1:] >= row[:-1]).all()):
+        return tables
+    order = np.argsort(row, kind="stable")
+    return tuple(np.take(t, order, axis=1) for t in tables)
