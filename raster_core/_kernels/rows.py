@@ -11,16 +11,10 @@ each a simple loop over the row:
    kernels, lanczos), where the invalid taps' values and weights count as exact zeros (adding
    +-0.0 to a sum that starts at +0.0 never changes it: the same bits as leaving them out);
 2. per band: gather the taps into contiguous rows (scalar loads; a kernel row's adjacent taps
-   in one load of their bytes when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
+   in one packed load when they fit 64 bits, :mod:`raster_core._kernels.words`), then the
    weighted sums (vectorised where the taps were gathered first);
 3. normalise, round/clamp/convert (GDAL's rules: ``_store_value`` == ``_convert`` at density 1)
    and store where the flag is set (vectorised).
-
-The staged kernels read the source and write the destination as bytes with run-time codes of
-their data types (:class:`raster_core._kernels.args.RawArray`): each variant is compiled once for
-every data type. The conversions are loops chosen by the type's width or class outside the pixel
-loops (:func:`_gather`, :func:`_load_words` with :func:`raster_core._kernels.words.int_lane`,
-:func:`_store_band`, :func:`_copy_values`), the same values and bits as the typed conversions.
 
 Pixels that are inside the source window but not interior (kernel taps crossing the
 window edge, invalid taps, weight sums needing GDAL's special cases) are reported back and
@@ -65,7 +59,7 @@ import numpy as np
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
-from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs, raw_array
+from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
 from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
@@ -91,15 +85,7 @@ from raster_core._kernels.interp import (
     pixel_kind,
     warp_near_direct,
 )
-from raster_core._kernels.words import (
-    LITTLE_ENDIAN,
-    float_bits,
-    int_lane,
-    lane,
-    load_word,
-    load_word64,
-    word_float,
-)
+from raster_core._kernels.words import LITTLE_ENDIAN, lane, load_word, load_word64, packs, word_lanes
 
 # staged kinds
 K_NONE = -1
@@ -208,6 +194,19 @@ def _cubic4(d):
             0.5 * d * (1.0 + d * (4.0 - 3.0 * d)), 0.5 * d * d * (-1.0 + d))
 
 
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _cubic4_weights(D, WK):
+    """:func:`_cubic4` of every D[c] into the rows of WK (4, n) (rows indexed in place: views
+    would cost reference counts)."""
+    for c in range(D.shape[0]):
+        w0, w1, w2, w3 = _cubic4(D[c])
+        WK[0, c] = w0
+        WK[1, c] = w1
+        WK[2, c] = w2
+        WK[3, c] = w3
+    return 0
+
+
 class PlannedCoords(NamedTuple):
     """Rows [a, b) x columns [c0, c1) of a recorded approximate-transformer plan
     (:class:`raster_core.transform.RowPlan`: fixed points ``f_*``, linear segments ``p_*``, exact
@@ -293,11 +292,10 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
     over integers are cached on disk like module-level functions).
 
     The kernel ``(flat, source, kernel, store, X, Y, OK, dst, drow0, produced, rest)`` warps a chunk
-    of destination rows: ``flat`` a :class:`RawArray` of ``source.src`` reshaped to (bands, rows *
-    cols) by the caller (``source.src`` itself is a dummy), read at flat indices ``(row0 + iy) * cols
-    + col0 + ix``; X, Y, OK (rows, n) the rows' full-raster source coordinates; ``dst`` a
-    :class:`RawArray` of the C-contiguous destination, row ``drow0 + r`` of each band destination
-    row ``r``; produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
+    of destination rows: ``flat`` (bands, rows * cols) is ``source.src`` reshaped once by the caller,
+    read at flat indices ``(row0 + iy) * cols + col0 + ix``; X, Y, OK (rows, n) the rows' full-raster
+    source coordinates; ``dst[:, drow0 + r, :]`` destination row ``r`` (a C-contiguous ``dst`` lets
+    the stores vectorise); produced (rows, n) bool. ``kernel.direct_near``: K_NEAR copies values
     unconverted. Returns the number of pixels left for the per-pixel kernel, flagged in ``rest``
     (rows, n) bool. With a source mask (``source.has_valid``) pixels with invalid taps are left to the
     per-pixel kernel, except in the kinds of any tap count (:func:`staged_masks_taps`), which take
@@ -321,7 +319,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
         H = source.height
         W = source.width
         # row pitch and offset of the window in the flat source (exact in double arithmetic too)
-        pitch = flat.shape[2]
+        pitch = source.src.shape[2]
         base = source.row0 * pitch + source.col0
         fpitch = float(pitch)
         fbase = float(base)
@@ -329,6 +327,8 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
         xoff = source.xoff
         yoff = source.yoff
         meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+        direct = kernel.direct_near
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         nb = flat.shape[0]
         n = XS.shape[1]
         fW = float(W)
@@ -349,13 +349,9 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
         WTM = np.empty(n)
         WX = np.empty((nxs, n))
         WY = np.empty((nys, n))
-        # the taps of a kernel row (K_BILINEAR4, K_CUBIC16, TAPS_2 x 4: of all rows) in float64
-        G = np.empty((max(nxs, 16), n))
-        # small integers: a kernel row's taps in one word of their bytes (bits each, sign: the sign bit)
+        G = np.empty((4, n), dtype=flat.dtype)
+        G8 = np.empty((8, n), dtype=flat.dtype)
         P = np.empty((nys, n), dtype=np.uint64)
-        isz = flat.itemsize
-        bits = 8 * isz
-        sign = flat.sign
         nrest = 0
         for r in range(XS.shape[0]):
             drow = drow0 + r
@@ -374,11 +370,19 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                         i = IDX[c]
                         IDX[c] = i if vflat[np.uint64(D[c])] != 0 else _SKIP
                 for b in range(nb):
-                    if kernel.direct_near:
-                        _copy_values(flat, dst, b, drow, IDX)
+                    fb = flat[b]
+                    out = dst[b, drow]
+                    if direct:
+                        for c in range(n):
+                            i = IDX[c]
+                            v = fb[np.uint64(max(i, 0))]
+                            out[c] = v if i >= 0 else out[c]
                     else:
-                        _gather(flat, b, IDX, 0, 1, G, 0)
-                        _store_band(dst, b, drow, G[0], IDX, sclass, store)
+                        for c in range(n):
+                            i = IDX[c]
+                            w = _store(float(fb[np.uint64(max(i, 0))]), sclass, work_kind, wmin, wmax, dst_is_int, dmin,
+                                       dmax, dst_nodata, collide)
+                            out[c] = w if i >= 0 else out[c]
                 for c in range(n):
                     PRODUCED[r, c] = PRODUCED[r, c] | (IDX[c] >= 0)
                 continue
@@ -389,7 +393,24 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 lo_x, hi_x, lo_y, hi_y = -1.0, 2.0, -1.0, 2.0
             else:
                 lo_x, hi_x, lo_y, hi_y = float(initx), float(xradius), float(inity), float(yradius)
-            _interior_row(XS[r], YS[r], OKS[r], fxo, fyo, fW, fH, lo_x, hi_x, lo_y, hi_y, fpitch, fbase, IDX, D, E)
+            for c in range(n):
+                Xf = XS[r, c]
+                Yf = YS[r, c]
+                inw = _in_window(OKS[r, c], Xf, Yf, fxo, fyo, fW, fH)
+                dx = Xf - fxo
+                dy = Yf - fyo
+                fx = np.floor(dx - 0.5)
+                fy = np.floor(dy - 0.5)
+                # interior: the kernel's taps [fx + lo, fx + hi] x [fy + lo, fy + hi] are inside the window
+                ok = inw & (fx + lo_x >= 0.0) & (fx + hi_x <= fW - 1.0) & (fy + lo_y >= 0.0) & (fy + hi_y <= fH - 1.0)
+                # flat index of the first tap, in exact double arithmetic (< 2**53): one conversion and
+                # no 64-bit integer multiply in the vectorised loop
+                fi = (fy + lo_y) * fpitch + (fx + lo_x) + fbase if ok else 0.0
+                IDX[c] = int(fi) if ok else (_REST if inw else _SKIP)
+                D[c] = dx - 0.5 - fx
+            for c in range(n):
+                dy = YS[r, c] - fyo
+                E[c] = dy - 0.5 - np.floor(dy - 0.5)
             if masked == 1 and kind != K_SEPARABLE:
                 # masked source (K_BILINEAR4, K_CUBIC16): a pixel whose centre pixel and taps are all valid
                 # gets exactly the unmasked arithmetic in the per-pixel kernel; the others go there
@@ -398,22 +419,43 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
             if kind == K_BILINEAR4:
                 # D, E -> rx = 1 - d, ry = 1 - e (``_loop_4sample``); every weight > 0, sum ~1, never
                 # below GDAL's 1e-5 cut
+                uW = np.uint64(pitch)
+                packed = packs(flat, 2)
                 for b in range(nb):
-                    if flat.small_int:
-                        # a word per kernel row (2 taps), converted in the vectorised loop
-                        _load_words(flat.raw[b], IDX, 0, isz, 2, P, 0)
-                        _load_words(flat.raw[b], IDX, pitch, isz, 2, P, 1)
+                    fb = flat[b]
+                    out = dst[b, drow]
+                    # gather the 4 taps (scalar loads; a word per kernel row when they fit, unpacked into
+                    # rows), then the arithmetic in one vectorised loop (one copy of it: compile time)
+                    if packed:
                         for c in range(n):
-                            g = P[0, c]
-                            h = P[1, c]
-                            ACC[c] = _bilinear4(D[c], E[c], int_lane(g, 0, bits, sign), int_lane(g, 1, bits, sign),
-                                                int_lane(h, 0, bits, sign), int_lane(h, 1, bits, sign))
+                            i = np.uint64(max(IDX[c], 0))
+                            P[0, c] = load_word(fb, i, 2)
+                            P[1, c] = load_word(fb, i + uW, 2)
+                        for c in range(n):
+                            G[0, c] = lane(P[0, c], 0, fb)
+                            G[1, c] = lane(P[0, c], 1, fb)
+                        for c in range(n):
+                            G[2, c] = lane(P[1, c], 0, fb)
+                            G[3, c] = lane(P[1, c], 1, fb)
                     else:
-                        _gather(flat, b, IDX, 0, 2, G, 0)
-                        _gather(flat, b, IDX, pitch, 2, G, 2)
                         for c in range(n):
-                            ACC[c] = _bilinear4(D[c], E[c], G[0, c], G[1, c], G[2, c], G[3, c])
-                    _store_band(dst, b, drow, ACC, IDX, sclass, store)
+                            i = np.uint64(max(IDX[c], 0))
+                            j = i + uW
+                            G[0, c] = fb[i]
+                            G[1, c] = fb[i + _U1]
+                            G[2, c] = fb[j]
+                            G[3, c] = fb[j + _U1]
+                    for c in range(n):
+                        rx = 1.0 - D[c]
+                        ry = 1.0 - E[c]
+                        m0 = rx * ry
+                        m1 = (1.0 - rx) * ry
+                        m2 = rx * (1.0 - ry)
+                        m3 = (1.0 - rx) * (1.0 - ry)
+                        val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
+                        val = val / (m0 + m1 + m2 + m3)
+                        w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
                 nrest += _finish(IDX, PRODUCED, REST, r)
                 continue
 
@@ -424,6 +466,14 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
             else:
                 nx = xradius - initx + 1
                 ny = yradius - inity + 1
+            if kind == K_CUBIC16:
+                if not packs(flat, 4):
+                    # (packed taps: the fused loop below computes the weights from D and E itself, which
+                    # is faster than 8 passes writing them to memory and reading them back, even when
+                    # they are recomputed for each band)
+                    _cubic4_weights(D, WX)
+                    _cubic4_weights(E, WY)
+            else:
                 SUMX[:] = 0.0
                 SUMY[:] = 0.0
                 _tap_weights(meth, D, initx, sx, WX, SUMX)
@@ -435,82 +485,119 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
+            uW = np.uint64(pitch)
             for b in range(nb):
-                # per kernel row: gather its taps (float64 rows, :func:`_gather`), then weight and
-                # accumulate them in a vectorised loop (the per-pixel kernels' products and order)
-                if kind == K_CUBIC16:
-                    # the 16 taps, then weights and sums in one loop (faster than weights written to
-                    # memory by passes of their own and read back); small integers: a word per kernel
-                    # row, converted in the loop
-                    if flat.small_int:
-                        for j in range(4):
-                            _load_words(flat.raw[b], IDX, j * pitch, isz, 4, P, j)
-                        for c in range(n):
-                            x0, x1, x2, x3 = _cubic4(D[c])
-                            wy = _cubic4(E[c])
-                            acc = z
-                            for j in range(4):
-                                g = P[j, c]
-                                acc = acc + wy[j] * _row4(z, x0, x1, x2, x3, int_lane(g, 0, bits, sign),
-                                                          int_lane(g, 1, bits, sign), int_lane(g, 2, bits, sign),
-                                                          int_lane(g, 3, bits, sign))
-                            ACC[c] = acc
-                    else:
-                        for j in range(4):
-                            _gather(flat, b, IDX, j * pitch, 4, G, 4 * j)
-                        for c in range(n):
-                            x0, x1, x2, x3 = _cubic4(D[c])
-                            wy = _cubic4(E[c])
-                            acc = z
-                            for j in range(4):
-                                acc = acc + wy[j] * _row4(z, x0, x1, x2, x3, G[4 * j, c], G[4 * j + 1, c],
-                                                          G[4 * j + 2, c], G[4 * j + 3, c])
-                            ACC[c] = acc
-                elif taps == TAPS_4 and flat.small_int:
-                    for j in range(ny):
-                        _load_words(flat.raw[b], IDX, j * pitch, isz, 4, P, j)
-                    for j in range(ny):
-                        for c in range(n):
-                            g = P[j, c]
-                            rv = _row4(z, WX[0, c], WX[1, c], WX[2, c], WX[3, c], int_lane(g, 0, bits, sign),
-                                       int_lane(g, 1, bits, sign), int_lane(g, 2, bits, sign),
-                                       int_lane(g, 3, bits, sign))
-                            ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-                elif taps == TAPS_2 and ny == 4:
-                    # bilinear widened in y only (e.g. UTM -> lon/lat): the 8 taps, then one loop
-                    for j in range(4):
-                        _gather(flat, b, IDX, j * pitch, 2, G, 2 * j)
+                fb = flat[b]
+                # per pixel: the gathers are scalar loads anyway; the weights come from stage 1 and the
+                # horizontal taps are unrolled for the common widths (2: bilinear, 4: cubic/cubicspline)
+                if taps == TAPS_2 and ny == 4:
+                    # bilinear widened in y only (e.g. UTM -> lon/lat): gather the 8 taps, then one
+                    # vectorised loop with the sums unrolled in the same order
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0))
+                        G8[0, c] = fb[k]
+                        G8[1, c] = fb[k + _U1]
+                        k = k + uW
+                        G8[2, c] = fb[k]
+                        G8[3, c] = fb[k + _U1]
+                        k = k + uW
+                        G8[4, c] = fb[k]
+                        G8[5, c] = fb[k + _U1]
+                        k = k + uW
+                        G8[6, c] = fb[k]
+                        G8[7, c] = fb[k + _U1]
                     for c in range(n):
                         w0 = WX[0, c]
                         w1 = WX[1, c]
-                        acc = z + WY[0, c] * (z + w0 * G[0, c] + w1 * G[1, c])
-                        acc = acc + WY[1, c] * (z + w0 * G[2, c] + w1 * G[3, c])
-                        acc = acc + WY[2, c] * (z + w0 * G[4, c] + w1 * G[5, c])
-                        acc = acc + WY[3, c] * (z + w0 * G[6, c] + w1 * G[7, c])
+                        acc = z + WY[0, c] * (z + w0 * float(G8[0, c]) + w1 * float(G8[1, c]))
+                        acc = acc + WY[1, c] * (z + w0 * float(G8[2, c]) + w1 * float(G8[3, c]))
+                        acc = acc + WY[2, c] * (z + w0 * float(G8[4, c]) + w1 * float(G8[5, c]))
+                        acc = acc + WY[3, c] * (z + w0 * float(G8[6, c]) + w1 * float(G8[7, c]))
                         ACC[c] = acc
-                else:
-                    for j in range(ny):
-                        _gather(flat, b, IDX, j * pitch, nx, G, 0)
-                        if taps == TAPS_2:
-                            for c in range(n):
-                                rv = z + WX[0, c] * G[0, c]
-                                rv = rv + WX[1, c] * G[1, c]
-                                ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-                        elif taps == TAPS_4:
-                            for c in range(n):
-                                rv = _row4(z, WX[0, c], WX[1, c], WX[2, c], WX[3, c], G[0, c], G[1, c], G[2, c],
-                                           G[3, c])
-                                ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-                        else:
-                            for c in range(n):
-                                rv = z
-                                for t in range(nx):
-                                    rv = rv + WX[t, c] * G[t, c]
-                                ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
-                if kind != K_CUBIC16:  # (K_CUBIC16: no normalisation)
+                elif taps == TAPS_2:
                     for c in range(n):
-                        ACC[c] = ACC[c] / WT[c]
-                _store_band(dst, b, drow, ACC, IDX, sclass, store)
+                        k = np.uint64(max(IDX[c], 0))
+                        w0 = WX[0, c]
+                        w1 = WX[1, c]
+                        acc = z
+                        for j in range(ny):
+                            rv = z + w0 * float(fb[k])
+                            rv = rv + w1 * float(fb[k + _U1])
+                            acc = acc + WY[j, c] * rv
+                            k = k + uW
+                        ACC[c] = acc
+                elif taps == TAPS_4 and packs(flat, 4):
+                    # per kernel row: the 4 taps in one word (a load), then unpack, weight and accumulate
+                    # them in a vectorised loop (same products and sums, same order)
+                    if kind == K_CUBIC16:
+                        # 4x4 taps: gather, then sums and store in one loop (separable kinds, whose tap
+                        # counts vary at run time, keep the per-row loops below: less code to compile)
+                        for c in range(n):
+                            k = np.uint64(max(IDX[c], 0))
+                            P[0, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[1, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[2, c] = load_word(fb, k, 4)
+                            k = k + uW
+                            P[3, c] = load_word(fb, k, 4)
+                        out = dst[b, drow]
+                        for c in range(n):
+                            # (one call site per inlined helper: each site costs Numba compile time)
+                            x0, x1, x2, x3 = _cubic4(D[c])
+                            wy = _cubic4(E[c])
+                            acc = z
+                            for j in range(4):
+                                acc = acc + wy[j] * _packed_row4(P[j, c], x0, x1, x2, x3, z, fb)
+                            w = _store(acc, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                            out[c] = w if IDX[c] >= 0 else out[c]
+                        continue
+                    for j in range(ny):
+                        off = np.uint64(j * pitch)
+                        for c in range(n):
+                            P[j, c] = load_word(fb, np.uint64(max(IDX[c], 0)) + off, 4)
+                    for j in range(ny):
+                        for c in range(n):
+                            ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * _packed_row4(P[j, c], WX[0, c], WX[1, c],
+                                                                                           WX[2, c], WX[3, c], z, fb)
+                elif taps == TAPS_4:
+                    # per kernel row: gather the 4 taps (scalar loads into contiguous rows), then weight and
+                    # accumulate them in a vectorised loop (same products and sums, same order)
+                    for j in range(ny):
+                        off = j * pitch
+                        for c in range(n):
+                            k = np.uint64(max(IDX[c], 0) + off)
+                            G[0, c] = fb[k]
+                            G[1, c] = fb[k + _U1]
+                            G[2, c] = fb[k + _U2]
+                            G[3, c] = fb[k + _U3]
+                        for c in range(n):
+                            rv = z + WX[0, c] * float(G[0, c])
+                            rv = rv + WX[1, c] * float(G[1, c])
+                            rv = rv + WX[2, c] * float(G[2, c])
+                            rv = rv + WX[3, c] * float(G[3, c])
+                            ACC[c] = (z if j == 0 else ACC[c]) + WY[j, c] * rv
+                else:
+                    for c in range(n):
+                        k = np.uint64(max(IDX[c], 0))
+                        acc = z
+                        for j in range(ny):
+                            rv = z
+                            for t in range(nx):
+                                rv = rv + WX[t, c] * float(fb[k + np.uint64(t)])
+                            acc = acc + WY[j, c] * rv
+                            k = k + uW
+                        ACC[c] = acc
+                out = dst[b, drow]
+                if kind == K_CUBIC16:  # no normalisation
+                    for c in range(n):
+                        w = _store(ACC[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
+                else:
+                    for c in range(n):
+                        w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                                   collide)
+                        out[c] = w if IDX[c] >= 0 else out[c]
             nrest += _finish(IDX, PRODUCED, REST, r)
             continue
 
@@ -558,12 +645,13 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
     def staged_any_rows(flat, source, kernel, store, XS, YS, OKS, dst, drow0, PRODUCED, REST):
         W = source.width
         H = source.height
-        pitch = flat.shape[2]
+        pitch = source.src.shape[2]
         fbase = float(source.row0 * pitch + source.col0)
         valid = source.valid
         xoff = source.xoff
         yoff = source.yoff
         meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
+        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
         nb = flat.shape[0]
         n = XS.shape[1]
         nx = xradius - initx + 1
@@ -581,12 +669,12 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
         WY = np.empty((ny, n))
         # a kernel row's taps in nw 64-bit words of NL values each; span: the flat index after the last
         # value a pixel's words read, relative to its first tap
-        NL = 8 // flat.itemsize
+        NL = word_lanes(flat)
         nw = (nx + NL - 1) // NL
         PW = np.empty((ny * nw, n), dtype=np.uint64)
         RV = np.empty(n)
         span = (ny - 1) * pitch + nw * NL
-        total = flat.shape[1] * flat.shape[2]
+        total = flat.shape[1]
         # the kept taps, a byte each in (nx + 7) // 8 words per kernel row (see _kept_taps); lanczos: the
         # kept tap ranges per axis, the sine recurrences' states, the kept taps' counts
         VW = np.empty((ny * ((nx + 7) // 8) if mask_taps else 0, n), dtype=np.uint64)
@@ -623,10 +711,13 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
                 i = IDX[c]
                 IDX[c] = _REST if (i >= 0 and i + span > total) else i
             for b in range(nb):
-                _any_tap_sums(flat, b, IDX, pitch, PW, VW, mask_taps, valid, WX, WY, RV, ACC)
+                fb = flat[b]
+                _any_tap_sums(fb, IDX, pitch, PW, VW, mask_taps, valid, WX, WY, RV, ACC)
+                out = dst[b, drow0 + r]
                 for c in range(n):
-                    ACC[c] = ACC[c] / WT[c]
-                _store_band(dst, b, drow0 + r, ACC, IDX, sclass, store)
+                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                               collide)
+                    out[c] = w if IDX[c] >= 0 else out[c]
             nrest += _finish(IDX, PRODUCED, REST, r)
         return nrest
 
@@ -650,6 +741,16 @@ def _weight_totals(SUMX, SUMY, fast_path, IDX, WT):
             WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (ok or i < 0) else _REST
     return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _packed_row4(g, w0, w1, w2, w3, z, like):
+    """One kernel row's weighted sum (weights ``w0..w3``) of its 4 taps packed in the word ``g``
+    (``like``: the source array, for the taps' type), in the per-pixel kernels' order."""
+    rv = z + w0 * float(lane(g, 0, like))
+    rv = rv + w1 * float(lane(g, 1, like))
+    rv = rv + w2 * float(lane(g, 2, like))
+    return rv + w3 * float(lane(g, 3, like))
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -835,29 +936,17 @@ def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, V
     return 0
 
 
-#: the type of float32 lanes (:func:`raster_core._kernels.words.lane`)
-_FLOAT32 = np.zeros(1, dtype=np.float32)
-
-
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _any_tap_sums(src, b, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
-    """The weighted sums ACC[c] of band ``b`` of the flat source ``src`` (a :class:`RawArray`) over the
-    nx x ny taps of the pixels with IDX[c] >= 0 (the flat index of their first tap): per kernel row its
-    64-bit words (a load each, into PW), then per tap one vectorised pass over the row, in the
-    per-pixel kernel's order (rv = ((0 + w0 g0) + w1 g1) ..., acc = (0 + wy0 rv0) + ...); the taps
-    converted by :func:`raster_core._kernels.words.word_float` (one compiled loop for every data
-    type). ``masked_taps``: the taps not kept in VW (see :func:`_kept_taps`) read as 0.0, their
-    products exact zeros."""
+def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
+    """The weighted sums ACC[c] of one band (flat source ``fb``) over the nx x ny taps of the pixels
+    with IDX[c] >= 0 (the flat index of their first tap): per kernel row its 64-bit words (a load
+    each, into PW), then per tap one vectorised pass over the row, in the per-pixel kernel's order
+    (rv = ((0 + w0 g0) + w1 g1) ..., acc = (0 + wy0 rv0) + ...). ``masked_taps``: the taps not kept in
+    VW (see :func:`_kept_taps`) read as 0.0, their products exact zeros."""
     n = IDX.shape[0]
     nx = WX.shape[0]
     ny = WY.shape[0]
-    sb = src.raw[b]
-    isz = np.uint64(src.itemsize)
-    NL = 8 // src.itemsize
-    bits = 8 * src.itemsize
-    sign = src.sign
-    fk = src.fkind
-    small = src.small_int
+    NL = word_lanes(fb)
     nw = PW.shape[0] // ny
     nwv = VW.shape[0] // ny
     for j in range(ny):
@@ -867,41 +956,24 @@ def _any_tap_sums(src, b, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, AC
             for c in range(n):
                 i = IDX[c]
                 if i >= 0:
-                    PW[row, c] = load_word64(sb, (np.uint64(i) + off) * isz)
+                    PW[row, c] = load_word64(fb, np.uint64(i) + off)
     for j in range(ny):
         for t in range(nx):
             row = j * nw + t // NL
             sh = t % NL
-            # the conversion of the taps' type, chosen outside the loops (small integers and float32:
-            # their own, cheaper than word_float's four); masked taps are converted unconditionally,
-            # then selected (a load under the condition made LLVM emit masked loads, 100 times slower)
             if masked_taps:
                 q = j * nwv + t // 8
                 sh8 = t % 8
-                if small:
-                    for c in range(n):
-                        gv = int_lane(PW[row, c], sh, bits, sign)
-                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
-                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
-                elif fk == 1:
-                    for c in range(n):
-                        gv = float(lane(PW[row, c], sh, _FLOAT32))
-                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
-                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
-                else:
-                    for c in range(n):
-                        gv = word_float(PW[row, c], sh, bits, sign, fk)
-                        g = gv if lane(VW[q, c], sh8, valid) != 0 else 0.0
-                        RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
-            elif small:
                 for c in range(n):
-                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * int_lane(PW[row, c], sh, bits, sign)
-            elif fk == 1:
-                for c in range(n):
-                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, _FLOAT32))
+                    ok = lane(VW[q, c], sh8, valid) != 0
+                    # (loaded unconditionally, then selected: a load under the condition made LLVM
+                    # emit masked loads, 100 times slower here)
+                    gv = float(lane(PW[row, c], sh, fb))
+                    g = gv if ok else 0.0
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
             else:
                 for c in range(n):
-                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * word_float(PW[row, c], sh, bits, sign, fk)
+                    RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, fb))
         for c in range(n):
             ACC[c] = (0.0 if j == 0 else ACC[c]) + WY[j, c] * RV[c]
     return 0
@@ -937,174 +1009,11 @@ def _finish(IDX, produced, rest, r):
     return nrest
 
 
-# The staged kernels read the source and write the destination as bytes (:class:`RawArray`), converting
-# values with a run-time code of their data type: they are compiled once for every data type.
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _row4(z, w0, w1, w2, w3, g0, g1, g2, g3):
-    """One kernel row's weighted sum of its 4 taps ``g0..g3`` (weights ``w0..w3``, ``z``: the sum's
-    start), in the per-pixel kernels' order."""
-    rv = z + w0 * g0
-    rv = rv + w1 * g1
-    rv = rv + w2 * g2
-    return rv + w3 * g3
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _bilinear4(d, e, g0, g1, g2, g3):
-    """GDAL's 4-sample bilinear value at offsets ``d``, ``e`` from its taps (``_loop_4sample``: rx = 1 - d,
-    ry = 1 - e; every weight > 0, their sum ~1, never below GDAL's 1e-5 cut)."""
-    rx = 1.0 - d
-    ry = 1.0 - e
-    m0 = rx * ry
-    m1 = (1.0 - rx) * ry
-    m2 = rx * (1.0 - ry)
-    m3 = (1.0 - rx) * (1.0 - ry)
-    val = (g0 * m0 + g1 * m1) + (g2 * m2 + g3 * m3)
-    return val / (m0 + m1 + m2 + m3)
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _load_words(sb, IDX, off, isz, nt, P, row):
-    """P[row, c] = the ``nt`` adjacent values of ``isz`` bytes each (``nt * isz`` = 2, 4 or 8) from
-    value IDX[c] + off of the bytes ``sb`` of a flat source row, in one load (pixels with IDX[c] < 0:
-    from value ``off``). Data-type free: :func:`raster_core._kernels.words.int_lane` converts them."""
-    nbytes = nt * isz
-    u = np.uint64(isz)
-    uoff = np.uint64(off)
-    if nbytes == 8:
-        for c in range(IDX.shape[0]):
-            P[row, c] = load_word(sb, (np.uint64(max(IDX[c], 0)) + uoff) * u, 8)
-    elif nbytes == 4:
-        for c in range(IDX.shape[0]):
-            P[row, c] = np.uint64(load_word(sb, (np.uint64(max(IDX[c], 0)) + uoff) * u, 4))
-    else:
-        for c in range(IDX.shape[0]):
-            P[row, c] = np.uint64(load_word(sb, (np.uint64(max(IDX[c], 0)) + uoff) * u, 2))
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _gather(src, b, IDX, off, nt, G, g0):
-    """G[g0 + t, c] = value IDX[c] + off + t (t < nt: the taps of one kernel row) of band ``b`` of the
-    flat source ``src`` (a :class:`RawArray`), as float64; pixels with IDX[c] < 0 read value ``off``
-    (never used). The values are read as unsigned integers of their width and converted by
-    :func:`raster_core._kernels.words.word_float`: one loop per width for every data type."""
-    sb = src.raw[b]
-    isz = src.itemsize
-    bits = 8 * isz
-    sign = src.sign
-    fk = src.fkind
-    uoff = np.uint64(off)
-    if isz == 8:
-        v8 = sb.view(np.uint64)
-        for c in range(IDX.shape[0]):
-            k = np.uint64(max(IDX[c], 0)) + uoff
-            for t in range(nt):
-                G[g0 + t, c] = word_float(v8[k + np.uint64(t)], 0, bits, sign, fk)
-    elif isz == 4:
-        v4 = sb.view(np.uint32)
-        for c in range(IDX.shape[0]):
-            k = np.uint64(max(IDX[c], 0)) + uoff
-            for t in range(nt):
-                G[g0 + t, c] = word_float(v4[k + np.uint64(t)], 0, bits, sign, fk)
-    elif isz == 2:
-        v2 = sb.view(np.uint16)
-        for c in range(IDX.shape[0]):
-            k = np.uint64(max(IDX[c], 0)) + uoff
-            for t in range(nt):
-                G[g0 + t, c] = int_lane(v2[k + np.uint64(t)], 0, bits, sign)
-    else:
-        for c in range(IDX.shape[0]):
-            k = np.uint64(max(IDX[c], 0)) + uoff
-            for t in range(nt):
-                G[g0 + t, c] = int_lane(sb[k + np.uint64(t)], 0, bits, sign)
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _store_band(dst, b, row, V, IDX, sclass, store):
-    """Row ``row`` of band ``b`` of the destination ``dst`` (a :class:`RawArray`) = V[c] rounded, clamped
-    and converted by the store class ``sclass`` (:func:`_store`), where IDX[c] >= 0 (V is overwritten
-    with the stored values). The conversions are vectorised loops, one per class; the stores write the
-    values' bits (:func:`raster_core._kernels.words.float_bits`), one vectorised loop per width for
-    every data type."""
-    work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide = store
-    n = IDX.shape[0]
-    if sclass == S_INT:
-        for c in range(n):
-            V[c] = _store(V[c], S_INT, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-    else:
-        for c in range(n):
-            V[c] = _store(V[c], S_ANY, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
-    db = dst.raw[b, row]
-    fk = dst.fkind
-    isz = dst.itemsize
-    if isz == 8:
-        o8 = db.view(np.uint64)
-        for c in range(n):
-            o8[c] = float_bits(V[c], fk) if IDX[c] >= 0 else o8[c]
-    elif isz == 4:
-        o4 = db.view(np.uint32)
-        for c in range(n):
-            o4[c] = np.uint32(float_bits(V[c], fk)) if IDX[c] >= 0 else o4[c]
-    elif isz == 2:
-        o2 = db.view(np.uint16)
-        for c in range(n):
-            o2[c] = np.uint16(float_bits(V[c], fk)) if IDX[c] >= 0 else o2[c]
-    else:
-        for c in range(n):
-            db[c] = np.uint8(float_bits(V[c], fk)) if IDX[c] >= 0 else db[c]
-    return 0
-
-
-@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _copy_values(src, dst, b, row, IDX):
-    """Row ``row`` of band ``b`` of ``dst`` = value IDX[c] of band ``b`` of the flat source ``src``,
-    unconverted, where IDX[c] >= 0 (nearest; two :class:`RawArray` of one data type): its bits, one
-    vectorised loop per width."""
-    sb = src.raw[b]
-    db = dst.raw[b, row]
-    isz = src.itemsize
-    n = IDX.shape[0]
-    if isz == 8:
-        s8 = sb.view(np.uint64)
-        o8 = db.view(np.uint64)
-        for c in range(n):
-            i = IDX[c]
-            v = s8[np.uint64(max(i, 0))]
-            o8[c] = v if i >= 0 else o8[c]
-    elif isz == 4:
-        s4 = sb.view(np.uint32)
-        o4 = db.view(np.uint32)
-        for c in range(n):
-            i = IDX[c]
-            v = s4[np.uint64(max(i, 0))]
-            o4[c] = v if i >= 0 else o4[c]
-    elif isz == 2:
-        s2 = sb.view(np.uint16)
-        o2 = db.view(np.uint16)
-        for c in range(n):
-            i = IDX[c]
-            v = s2[np.uint64(max(i, 0))]
-            o2[c] = v if i >= 0 else o2[c]
-    else:
-        for c in range(n):
-            i = IDX[c]
-            v = sb[np.uint64(max(i, 0))]
-            db[c] = v if i >= 0 else db[c]
-    return 0
-
 #: destination pixels per chunk of rows of :func:`run_rows` with planned coordinates (fill, staged
 #: kernel, per-pixel kernel). Each chunk costs ~12 us of calls (argument unboxing), which showed
 #: below 64k pixels (random case 12, nearest: 4.1-4.6 ms at 32k, 3.9 ms at 128k); at 256k the
 #: fresh coordinate buffers cost page faults (case 0: 6.2 -> 10-11 ms)
 CHUNK_POINTS = 131072
-
-#: the source array of the :class:`SourceArgs` given to the staged kernels, which read the source from
-#: a :class:`RawArray`
-_NO_SOURCE = np.zeros((1, 1, 1))
 
 class RowKernels(NamedTuple):
     """The kernels of a warp's rows, chosen by :func:`select_row_kernels`."""
@@ -1177,12 +1086,6 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
         nrows, w = coords.X.shape
     if nrows == 0 or w == 0:
         return
-    if kernels.staged != K_NONE and not dest.dst.flags.c_contiguous:
-        # the staged kernels write C-contiguous destinations (as bytes): these rows through a copy
-        block = np.ascontiguousarray(dest.dst[:, dest.row0:dest.row0 + nrows])
-        run_rows(kernels, coords, source, kernel, store, dest._replace(dst=block, row0=0), chunk_points)
-        dest.dst[:, dest.row0:dest.row0 + nrows] = block
-        return
     # given coordinates are already in memory: one chunk; planned ones are filled chunk by chunk
     chunk = max(1, min(nrows, chunk_points // w)) if planned else nrows
     XB = np.empty((chunk if planned else 0, w))
@@ -1194,11 +1097,7 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
     masked = int(source.has_valid or source.has_dens)
     if staged != K_NONE:
         stage = _staged_row_kernel(staged, kernels.sclass, masked, tap_class(staged, kernel))
-        # the source (flat rows) and destination as bytes, the source array left out of the source's
-        # arguments: the staged kernels are typed the same for every data type
-        flat = raw_array(src.reshape(src.shape[0], src.shape[1] * src.shape[2]), src.shape)
-        dst = raw_array(dest.dst, dest.dst.shape)
-        staged_source = source._replace(src=_NO_SOURCE)
+        flat = src.reshape(src.shape[0], src.shape[1] * src.shape[2])
         REST = np.empty((chunk, w), dtype=np.bool_)
     # a zero-width ``dest.produced``: the caller does not want the mask, and the kernels flag one
     # chunk-sized buffer over and over (no block-sized mask to allocate and fault in)
@@ -1217,7 +1116,7 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
         flags = OK
         if staged != K_NONE:
             flags = REST[:n]
-            nrest = stage(flat, staged_source, kernel, store, X, Y, OK, dst, dest.row0 + ra, produced, flags)
+            nrest = stage(flat, source, kernel, store, X, Y, OK, dest.dst, dest.row0 + ra, produced, flags)
             if nrest == 0 or kernels.pixel == P_NONE:
                 continue
         rows = DestArgs(dest.dst, dest.row0 + ra, dest.dst_valid[ra:rb] if with_dv else dest.dst_valid, with_dv,

@@ -72,6 +72,22 @@ def lane(typingctx, word, t, like):
 
 
 @intrinsic
+def packs(typingctx, arr, ntaps):
+    """True when ``ntaps`` (a literal) adjacent values of ``arr`` fit one :func:`load_word` word.
+
+    A compile-time constant (from the array's type): LLVM drops the branch not taken before
+    optimising it, so each source type compiles one gather path only."""
+    if not isinstance(ntaps, types.IntegerLiteral) or not isinstance(arr, types.Array):
+        return None
+    fits = LITTLE_ENDIAN and arr.dtype.bitwidth * ntaps.literal_value <= 64
+
+    def codegen(context, builder, sig, args):
+        return context.get_constant(types.boolean, fits)
+
+    return types.boolean(arr, ntaps), codegen
+
+
+@intrinsic
 def load_word64(typingctx, arr, idx):
     """The 64 bits at ``arr[idx]`` onwards (``word_lanes(arr)`` adjacent values of a 1-D
     C-contiguous array) as one uint64: one unaligned load, no bounds check (the caller makes sure
@@ -89,81 +105,15 @@ def load_word64(typingctx, arr, idx):
 
 
 @intrinsic
-def int_lane(typingctx, word, t, bits, sign):
-    """Value ``t`` (0 = lowest address) of a word of adjacent integers of ``bits`` bits each (at most
-    32), as float64, for any such integer type given at run time: ``sign`` is the type's sign bit (0
-    for unsigned types). The same value as converting the integer itself (one code for every small
-    integer type: ``(v ^ sign) - sign`` sign-extends it)."""
-    if not all(isinstance(a, types.Integer) for a in (word, t, bits, sign)):
+def word_lanes(typingctx, arr):
+    """How many values of ``arr`` one :func:`load_word64` word holds (8 for 8-bit types, 1 for
+    64-bit ones; 0 on big-endian machines, where lanes are not laid out as :func:`lane` reads
+    them): a compile-time constant."""
+    if not isinstance(arr, types.Array):
         return None
+    lanes = 64 // arr.dtype.bitwidth if LITTLE_ENDIAN else 0
 
     def codegen(context, builder, sig, args):
-        i64 = ir.IntType(64)
+        return context.get_constant(types.int64, lanes)
 
-        def widen(v):
-            return builder.zext(v, i64) if v.type.width < 64 else builder.trunc(v, i64) if v.type.width > 64 else v
-
-        w, tt, nb, sg = (widen(a) for a in args)
-        v = builder.lshr(w, builder.mul(tt, nb))
-        mask = builder.sub(builder.shl(ir.Constant(i64, 1), nb), ir.Constant(i64, 1))
-        v = builder.and_(v, mask)
-        v = builder.sub(builder.xor(v, sg), sg)
-        return builder.sitofp(v, ir.DoubleType())
-
-    return types.float64(word, t, bits, sign), codegen
-
-
-@intrinsic
-def word_float(typingctx, word, t, bits, sign, fkind):
-    """Value ``t`` (0 = lowest address) of a word of adjacent values of ``bits`` bits each, as float64,
-    for any data type given at run time: ``fkind`` 0 = signed or unsigned integer of at most 63 bits
-    (``sign``: its sign bit, 0 if unsigned), 1 = float32, 2 = float64, 3 = uint64. Every conversion is
-    computed and one selected (no branch: the loops calling it vectorise)."""
-    if not all(isinstance(a, types.Integer) for a in (word, t, bits, sign, fkind)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        i64 = ir.IntType(64)
-        dbl = ir.DoubleType()
-
-        def widen(v):
-            return builder.zext(v, i64) if v.type.width < 64 else builder.trunc(v, i64) if v.type.width > 64 else v
-
-        w, tt, nb, sg, fk = (widen(a) for a in args)
-        v = builder.lshr(w, builder.mul(tt, nb))
-        mask = builder.lshr(ir.Constant(i64, -1), builder.sub(ir.Constant(i64, 64), nb))
-        iv = builder.sub(builder.xor(builder.and_(v, mask), sg), sg)
-        as_int = builder.sitofp(iv, dbl)
-        as_f32 = builder.fpext(builder.bitcast(builder.trunc(v, ir.IntType(32)), ir.FloatType()), dbl)
-        as_f64 = builder.bitcast(v, dbl)
-        as_u64 = builder.uitofp(v, dbl)
-        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 1)), as_f32, as_int)
-        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 2)), as_f64, out)
-        return builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 3)), as_u64, out)
-
-    return types.float64(word, t, bits, sign, fkind), codegen
-
-
-@intrinsic
-def float_bits(typingctx, value, fkind):
-    """The bits of the float64 ``value`` converted to a data type given at run time, as uint64 (the
-    low bytes of it hold the value; :func:`word_float`'s ``fkind`` codes): 0 = integer (the value
-    must be integral and in the type's range), 1 = float32, 2 = float64, 3 = uint64. Every conversion
-    is computed and one selected (no branch: the loops calling it vectorise)."""
-    if not isinstance(value, types.Float) or not isinstance(fkind, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        i64 = ir.IntType(64)
-        v, fk = args
-        if fk.type.width != 64:
-            fk = builder.zext(fk, i64) if fk.type.width < 64 else builder.trunc(fk, i64)
-        as_int = builder.fptosi(v, i64)
-        as_f32 = builder.zext(builder.bitcast(builder.fptrunc(v, ir.FloatType()), ir.IntType(32)), i64)
-        as_f64 = builder.bitcast(v, i64)
-        as_u64 = builder.fptoui(v, i64)
-        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 1)), as_f32, as_int)
-        out = builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 2)), as_f64, out)
-        return builder.select(builder.icmp_unsigned("==", fk, ir.Constant(i64, 3)), as_u64, out)
-
-    return types.uint64(value, fkind), codegen
+    return types.int64(arr), codegen
