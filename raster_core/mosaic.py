@@ -395,7 +395,7 @@ class TopDownMosaic:
             return
         if v.ndim == 3 and settled.ndim == 2:  # one band
             v = v[0]
-        if first_layer:  # nothing settled yet: Mosaic.add
+        if first_layer or not settled.any():  # nothing settled here yet: Mosaic.add
             new = v
             settled[...] = v if v.ndim == settled.ndim else v[np.newaxis]
         else:
