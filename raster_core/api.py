@@ -1098,18 +1098,32 @@ def _affine_extent(t: Any, r0: int, r1: int, c0: int, c1: int) -> tuple[int, int
 
 def _placed(part: np.ndarray, shape: tuple[int, int], row0: int, col0: int) -> np.ndarray:
     """``part`` ``(..., h, w)`` at ``(row0, col0)`` of an array ``(..., *shape)`` whose other
-    pixels are never read: an anonymous mapping, whose memory is committed only where
-    written (the warp of a chunk takes its source in the coordinates of the whole window,
-    whose origin the floating-point arithmetic of every chunk must share)."""
-    full = part.shape[:-2] + tuple(shape)
-    nbytes = int(np.prod(full)) * part.dtype.itemsize
-    if nbytes <= part.nbytes + (1 << 20) or not hasattr(mmap, "MAP_ANONYMOUS"):
-        out = np.zeros(full, dtype=part.dtype)
-    else:
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
-        out = np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=part.dtype).reshape(full)
+    pixels are never read (:func:`_canvas`)."""
+    out = _canvas(part.shape[:-2] + tuple(shape), part.dtype, part.shape[-2] * part.shape[-1])
     out[..., row0:row0 + part.shape[-2], col0:col0 + part.shape[-1]] = part
     return out
+
+
+def _canvas(shape: tuple[int, ...], dtype: Any, written: int) -> np.ndarray:
+    """An array ``shape`` of which only ``written`` pixels (per leading index) will be written
+    and read: an anonymous mapping, whose memory is committed only where written, when it is
+    over a MiB larger than those pixels, else zeros (the warp of a chunk takes its source in
+    the coordinates of the whole window, whose origin the floating-point arithmetic of every
+    chunk must share).
+
+    Examples
+    --------
+    >>> c = _canvas((1, 4000, 4000), np.uint16, 100)
+    >>> c.shape, c.dtype.name, int(c[0, 3999, 3999])
+    ((1, 4000, 4000), 'uint16', 0)
+    """
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dt.itemsize
+    lead = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    if nbytes <= lead * written * dt.itemsize + (1 << 20) or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.zeros(shape, dtype=dt)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
+    return np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=dt).reshape(shape)
 
 
 def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
@@ -1202,12 +1216,18 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
     else:
         window, plan = (wc0 + part.col_off, wr0 + part.row_off, part.width, part.height), replace(sub, window=part)
     src_mask = source_masks(window)
-    if data_idx:
+    if data_idx and part is not None:
+        # decoded straight into its place in the whole window's coordinates
+        pixels = _canvas((len(unique), wh, ww), ds.level_dtype(ovr), part.width * part.height)
+        ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads,
+                out=pixels[:, part.row_off:part.row_off + part.height, part.col_off:part.col_off + part.width])
+    elif data_idx:
         pixels = cast(np.ndarray, ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads))
     else:  # only the alpha band: warp the mask itself
         pixels = np.ones((1, window[3], window[2]), dtype=np.uint8)
+        if part is not None:
+            pixels = _placed(pixels, (wh, ww), part.row_off, part.col_off)
     if part is not None:
-        pixels = _placed(pixels, (wh, ww), part.row_off, part.col_off)
         if src_mask is not None:
             src_mask = _placed(src_mask, (wh, ww), part.row_off, part.col_off)
     dest = np.empty((pixels.shape[0], r1 - r0, c1 - c0), dtype=pixels.dtype)
