@@ -1431,17 +1431,22 @@ def _covered_images(order: list[int], planned: Mapping[int, list[tuple[list[int]
     if len(order) < 2:
         return None
     r0, r1, c0, c1 = window
-    boxes = np.zeros((len(order), 4), dtype=np.int64)
-    for k, i in enumerate(order):
+    boxes: list[tuple[int, int, int, int]] = []
+    for i in order:
         wins = [fp.dst_window for _, fp in planned[i]]
+        box = (0, 0, 0, 0)
         if wins:
-            boxes[k] = (max(r0, min(w[0] for w in wins)), min(r1, max(w[1] for w in wins)),
-                        max(c0, min(w[2] for w in wins)), min(c1, max(w[3] for w in wins)))
-    b = boxes[:, None, :]
-    a = boxes[None, :, :]
-    meet = ((b[..., 0] < a[..., 1]) & (a[..., 0] < b[..., 1]) & (b[..., 2] < a[..., 3]) & (a[..., 2] < b[..., 3])
-            & (b[..., 1] > b[..., 0]) & (b[..., 3] > b[..., 2]) & (a[..., 1] > a[..., 0]) & (a[..., 3] > a[..., 2]))
-    under = [bool(u) for u in np.asarray(np.triu(meet, 1).any(axis=1))]
+            box = (max(r0, min(w[0] for w in wins)), min(r1, max(w[1] for w in wins)),
+                   max(c0, min(w[2] for w in wins)), min(c1, max(w[3] for w in wins)))
+        boxes.append(box if box[1] > box[0] and box[3] > box[2] else (0, 0, 0, 0))
+    if len(boxes) <= 32:  # a few images (most chunks): plain loops cost less than arrays
+        under = [any(b[0] < a[1] and a[0] < b[1] and b[2] < a[3] and a[2] < b[3] for a in boxes[k + 1:])
+                 for k, b in enumerate(boxes)]
+    else:
+        arr = np.array(boxes, dtype=np.int64)
+        b, a = arr[:, None, :], arr[None, :, :]
+        meet = (b[..., 0] < a[..., 1]) & (a[..., 0] < b[..., 1]) & (b[..., 2] < a[..., 3]) & (a[..., 2] < b[..., 3])
+        under = [bool(u) for u in np.asarray(np.triu(meet, 1).any(axis=1))]
     if not any(under):
         return None
     return dict(zip(order, under, strict=True))

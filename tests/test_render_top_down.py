@@ -115,3 +115,33 @@ def test_load_cases_equal_painters_order(name, groups, params):
     top_down, _ = Raster(CATALOG).stack(groups, order="gdal", **params)
     np.testing.assert_array_equal(np.ma.getmaskarray(top_down), np.ma.getmaskarray(expected))
     np.testing.assert_array_equal(top_down.filled(7), expected.filled(7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 60))
+def test_covered_images_by_loops_and_by_arrays(seed, n):
+    """Which images lie under later ones: the loops (up to 32 images) and the arrays agree with
+    the pairwise definition."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    planned = {}
+    for i in range(n):
+        r0, c0 = (int(v) for v in rng.integers(-5, 60, 2))
+        h, w = (int(v) for v in rng.integers(0, 15, 2))
+        planned[i] = [([0], SimpleNamespace(dst_window=(r0, r0 + h, c0, c0 + w)))] if rng.random() < 0.9 else []
+    window = (0, 50, 3, 47)
+
+    def clip(i):
+        if not planned[i]:
+            return None
+        r0, r1, c0, c1 = planned[i][0][1].dst_window
+        box = (max(r0, 0), min(r1, 50), max(c0, 3), min(c1, 47))
+        return box if box[1] > box[0] and box[3] > box[2] else None
+
+    def meet(a, b):
+        return a is not None and b is not None and a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+    expected = {i: any(meet(clip(i), clip(j)) for j in range(i + 1, n)) for i in range(n)}
+    got = api._covered_images(list(range(n)), planned, window)
+    assert got == (expected if any(expected.values()) else None)
