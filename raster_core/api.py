@@ -1414,9 +1414,12 @@ def _fill_unproduced(values: np.ndarray, produced: np.ndarray, fill: Any, fp: Fi
 
 def _covered_images(order: list[int], planned: Mapping[int, list[tuple[list[int], FilePlan]]],
                     window: tuple[int, int, int, int]) -> dict[int, bool] | None:
-    """Per image of ``order`` (painter's order), whether an image painted after it (above it)
-    reaches into its footprint within ``window`` (the union of its files' destination
-    windows, ``planned``); ``None`` when no image is under another.
+    """Per image of ``order`` (painter's order), whether the images painted after it (above
+    it) reach into a quarter or more of its footprint within ``window`` (the union of its
+    files' destination windows, ``planned``; the overlaps with each image above summed);
+    ``None`` when no image is. Those are painted from the top down: smaller overlaps rarely
+    spare a tile's decoding, and the painting from the top down costs masks of what is
+    settled.
 
     Examples
     --------
@@ -1440,13 +1443,17 @@ def _covered_images(order: list[int], planned: Mapping[int, list[tuple[list[int]
                    max(c0, min(w[2] for w in wins)), min(c1, max(w[3] for w in wins)))
         boxes.append(box if box[1] > box[0] and box[3] > box[2] else (0, 0, 0, 0))
     if len(boxes) <= 32:  # a few images (most chunks): plain loops cost less than arrays
-        under = [any(b[0] < a[1] and a[0] < b[1] and b[2] < a[3] and a[2] < b[3] for a in boxes[k + 1:])
+        under = [4 * sum(max(0, min(b[1], a[1]) - max(b[0], a[0])) * max(0, min(b[3], a[3]) - max(b[2], a[2]))
+                         for a in boxes[k + 1:]) >= (b[1] - b[0]) * (b[3] - b[2]) > 0
                  for k, b in enumerate(boxes)]
     else:
         arr = np.array(boxes, dtype=np.int64)
         b, a = arr[:, None, :], arr[None, :, :]
-        meet = (b[..., 0] < a[..., 1]) & (a[..., 0] < b[..., 1]) & (b[..., 2] < a[..., 3]) & (a[..., 2] < b[..., 3])
-        under = [bool(u) for u in np.asarray(np.triu(meet, 1).any(axis=1))]
+        rows = np.maximum(0, np.minimum(b[..., 1], a[..., 1]) - np.maximum(b[..., 0], a[..., 0]))
+        cols = np.maximum(0, np.minimum(b[..., 3], a[..., 3]) - np.maximum(b[..., 2], a[..., 2]))
+        area = (arr[:, 1] - arr[:, 0]) * (arr[:, 3] - arr[:, 2])
+        overlap = np.triu(rows * cols, 1).sum(axis=1)
+        under = [bool(u) for u in np.asarray((4 * overlap >= area) & (area > 0))]
     if not any(under):
         return None
     return dict(zip(order, under, strict=True))
