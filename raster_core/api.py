@@ -1127,8 +1127,7 @@ def _canvas(shape: tuple[int, ...], dtype: Any, written: int) -> np.ndarray:
 
 
 def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
-              dst_limit: tuple[int, int, int, int] | None = None,
-              into: Callable[[tuple[int, int, int, int]], np.ndarray | None] | None = None) -> Piece | None:
+              dst_limit: tuple[int, int, int, int] | None = None) -> Piece | None:
     """Run a :class:`FilePlan`: the requested bands of its file over the destination window
     they cover, ``((row0, row1, col0, col1), values, produced)`` with ``values``
     ``(len(sources), h, w)`` in the layer type of ``req`` and ``produced`` ``(h, w)``;
@@ -1136,11 +1135,7 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
 
     ``dst_limit`` ``(row0, row1, col0, col1)``: produce only that part of the grid (a chunk
     of a lazy load), reading only the source pixels it needs; its pixels are those of the
-    whole-grid call.
-
-    ``into(window)``: where a copied file's bands (in request order, the layer type) may be
-    read straight into, a view ``(len(sources), rows, cols)`` of the destination window, or
-    ``None``; the piece's values are then that view (its invalid pixels as read)."""
+    whole-grid call."""
     from raster_core.warp import execute_plan
 
     layer_dt = numpy_dtype(req.plan.data_type)
@@ -1193,10 +1188,7 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
         window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
         produced = source_masks(window)
         if data_idx:
-            dest = None
-            if into is not None and [s.index for s in sources] == unique and ds.level_dtype(ovr) == layer_dt:
-                dest = into((r0, r1, c0, c1))
-            values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads, out=dest)
+            values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
             if nodata is not None:  # unified nodata: invalid only where every band is nodata
                 from raster_core.mosaic import nodata_valid
 
@@ -1329,33 +1321,15 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
             opened = _open_windows(cast(TopDownMosaic, mosaic), [fp.dst_window for _, fp in files], (r0, r1, c0, c1))
             if opened is not None:
                 boxes = opened
-        # one file giving every band, copied: its pixels may be read straight into the mosaic
-        # where nothing is painted yet
-        direct = len(files) == 1 and files[0][0] == list(range(nb)) and files[0][1].copy_offset is not None
         for box in boxes:
             pieces = []
-            views: list[np.ndarray] = []
-
-            def into(win: tuple[int, int, int, int], views: list[np.ndarray] = views) -> np.ndarray | None:
-                view = mosaic.open_view((win[0] - r0, win[1] - r0, win[2] - c0, win[3] - c0))
-                if view is not None:
-                    views.append(view)
-                return view
-
             with on_block(progress.block if progress is not None else None):
                 for out_bands, fp in files:
-                    piece = warp_file(fp, req, num_threads, dst_limit=box, into=into if direct else None)
+                    piece = warp_file(fp, req, num_threads, dst_limit=box)
                     if piece is not None:
                         pieces.append((out_bands, piece))
             if not pieces:
                 continue  # the image does not reach the window
-            if views and pieces[0][1][1] is views[0]:
-                (a0, a1, b0, b1), values, produced = pieces[0][1]
-                _fill_unproduced(values, produced, mosaic.fill, files[0][1], req)
-                mosaic.mark(produced, (a0 - r0, a1 - r0, b0 - c0, b1 - c0))
-                if painted is not None:
-                    painted.append((a0 - r0, a1 - r0, b0 - c0, b1 - c0))
-                continue
             layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
             mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
             if painted is not None:
@@ -1399,17 +1373,6 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
         return data, valid
     out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
     return out, valid
-
-
-def _fill_unproduced(values: np.ndarray, produced: np.ndarray, fill: Any, fp: FilePlan, req: _Request) -> None:
-    """The fill where a layer read in place into the mosaic (``values``) was not produced, as
-    :meth:`~raster_core.mosaic.Mosaic.add` would leave it; nothing to do when only the
-    file's nodata decides and, in an 8/16-bit band, the fill is that nodata (the pixels hold
-    it already)."""
-    if not fp.need_file_mask and req.cutline is None and _nodata_is_fill(values.dtype, fp.nodata, fill):
-        return
-    if not produced.all():
-        np.copyto(values, values.dtype.type(fill), where=~produced[np.newaxis])
 
 
 def _covered_images(order: list[int], planned: Mapping[int, list[tuple[list[int], FilePlan]]],

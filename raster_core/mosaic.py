@@ -214,34 +214,6 @@ class Mosaic:
             np.copyto(data, arr, where=v, casting="unsafe")
             pvalid |= v
 
-    def open_view(self, window: tuple[int, int, int, int]) -> np.ndarray | None:
-        """The mosaic's values over ``window`` ``(row0, row1, col0, col1)`` (a writable view,
-        the fill) for a first layer to be written into in place, then told with
-        :meth:`mark`; ``None`` once a layer is painted, or with the alpha rules.
-
-        Examples
-        --------
-        >>> m = Mosaic(1, 2, 3, np.uint8, fill=9)
-        >>> m.open_view((0, 1, 1, 3))[...] = 4
-        >>> m.mark(np.array([[True, False]]), (0, 1, 1, 3))
-        >>> m.values()[0].tolist(), m.result()[1][0].tolist()
-        ([[9, 4, 4], [9, 9, 9]], [[False, True, False], [False, False, False]])
-        """
-        if self.alpha_last or self.layers:
-            return None
-        self._allocate()
-        assert self.data is not None
-        r0, r1, c0, c1 = window
-        return self.data[:, r0:r1, c0:c1]
-
-    def mark(self, valid: np.ndarray, window: tuple[int, int, int, int]) -> None:
-        """Record a layer written in place into :meth:`open_view`'s view of ``window``: valid
-        where ``valid`` ``(rows, cols)`` (the caller wrote the fill elsewhere)."""
-        r0, r1, c0, c1 = window
-        self.layers += 1
-        if self._valid is not None:
-            self._valid[:, r0:r1, c0:c1] |= valid[np.newaxis]
-
     def _adopt(self, arr: np.ndarray, v: np.ndarray | None) -> None:
         """First layer over the whole grid: keep it, with the fill where it is not valid."""
         self.layers += 1
@@ -430,25 +402,6 @@ class TopDownMosaic:
             new = v & ~settled if v.ndim == settled.ndim else v[np.newaxis] & ~settled
             settled |= new
         np.copyto(data, arr, where=new if new.ndim == 3 else new[np.newaxis], casting="unsafe")
-
-    def open_view(self, window: Box) -> np.ndarray | None:
-        """As :meth:`Mosaic.open_view`: the values over ``window`` when no layer has settled
-        a pixel there (they hold the fill), else ``None``."""
-        if self.alpha_last:
-            return None
-        self._allocate()
-        assert self.data is not None and self._settled is not None
-        r0, r1, c0, c1 = window
-        if self.layers and self._settled[..., r0:r1, c0:c1].any():
-            return None
-        return self.data[:, r0:r1, c0:c1]
-
-    def mark(self, valid: np.ndarray, window: Box) -> None:
-        """As :meth:`Mosaic.mark`."""
-        assert self._settled is not None
-        r0, r1, c0, c1 = window
-        self._settled[..., r0:r1, c0:c1] |= valid if self._settled.ndim == 2 else valid[np.newaxis]
-        self._painted((r0, r1, c0, c1))
 
     def open_boxes(self, window: Box, *, max_boxes: int = 8) -> list[Box]:
         """The parts of ``window`` ``(row0, row1, col0, col1)`` that layers below may still

@@ -133,37 +133,3 @@ def test_adopted_top_layer_and_errors():
     empty = TopDownMosaic(2, 2, 2, np.int16, fill=3)
     d, v = empty.result()
     assert (d == 3).all() and not v.any() and empty.open_boxes((0, 2, 0, 2)) == [(0, 2, 0, 2)]
-
-
-@settings(max_examples=100, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 5), top_down=st.booleans(), fill=st.sampled_from([0, 9]),
-       track=st.booleans())
-def test_layers_written_in_place_equal_added_layers(seed, n, top_down, fill, track):
-    """A layer written into ``open_view`` (the fill where it is not valid) and told with
-    ``mark`` equals the same layer added; ``open_view`` is ``None`` where a layer is settled."""
-    layers = _layers(seed, n, False, "pixel", 0.3)
-    order = list(reversed(layers)) if top_down else layers
-
-    def make():
-        if top_down:
-            return TopDownMosaic(NB, ROWS, COLS, np.uint16, fill=fill)
-        return Mosaic(NB, ROWS, COLS, np.uint16, fill=fill, track_valid=track)
-
-    added, in_place = make(), make()
-    used = 0
-    for layer, valid, window in order:
-        added.add(layer.copy(), valid.copy(), window=window)
-        view = in_place.open_view(window)
-        if view is None:
-            in_place.add(layer.copy(), valid.copy(), window=window)
-            continue
-        used += 1
-        assert (view == fill).all()
-        view[...] = np.where(valid[np.newaxis], layer, fill)
-        in_place.mark(valid, window)
-    assert used >= 1
-    np.testing.assert_array_equal(in_place.values(), added.values())
-    if top_down or track:
-        np.testing.assert_array_equal(in_place.result()[1], added.result()[1])
-    assert Mosaic(NB, 2, 2, np.uint8, alpha_last=True).open_view((0, 1, 0, 1)) is None
-    assert TopDownMosaic(NB, 2, 2, np.uint8, alpha_last=True).open_view((0, 1, 0, 1)) is None
