@@ -46,7 +46,7 @@ from raster_core.errors import (
 )
 from raster_core.limits import DEFAULT_MAX_BYTES, check_bytes, check_max_bytes, check_output_crs
 from raster_core.metadata import build_metadata
-from raster_core.mosaic import Mosaic
+from raster_core.mosaic import Mosaic, TopDownMosaic
 from raster_core.scaling import (
     apply_scales,
     cast_like_gdal,
@@ -1098,18 +1098,32 @@ def _affine_extent(t: Any, r0: int, r1: int, c0: int, c1: int) -> tuple[int, int
 
 def _placed(part: np.ndarray, shape: tuple[int, int], row0: int, col0: int) -> np.ndarray:
     """``part`` ``(..., h, w)`` at ``(row0, col0)`` of an array ``(..., *shape)`` whose other
-    pixels are never read: an anonymous mapping, whose memory is committed only where
-    written (the warp of a chunk takes its source in the coordinates of the whole window,
-    whose origin the floating-point arithmetic of every chunk must share)."""
-    full = part.shape[:-2] + tuple(shape)
-    nbytes = int(np.prod(full)) * part.dtype.itemsize
-    if nbytes <= part.nbytes + (1 << 20) or not hasattr(mmap, "MAP_ANONYMOUS"):
-        out = np.zeros(full, dtype=part.dtype)
-    else:
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
-        out = np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=part.dtype).reshape(full)
+    pixels are never read (:func:`_canvas`)."""
+    out = _canvas(part.shape[:-2] + tuple(shape), part.dtype, part.shape[-2] * part.shape[-1])
     out[..., row0:row0 + part.shape[-2], col0:col0 + part.shape[-1]] = part
     return out
+
+
+def _canvas(shape: tuple[int, ...], dtype: Any, written: int) -> np.ndarray:
+    """An array ``shape`` of which only ``written`` pixels (per leading index) will be written
+    and read: an anonymous mapping, whose memory is committed only where written, when it is
+    over a MiB larger than those pixels, else zeros (the warp of a chunk takes its source in
+    the coordinates of the whole window, whose origin the floating-point arithmetic of every
+    chunk must share).
+
+    Examples
+    --------
+    >>> c = _canvas((1, 4000, 4000), np.uint16, 100)
+    >>> c.shape, c.dtype.name, int(c[0, 3999, 3999])
+    ((1, 4000, 4000), 'uint16', 0)
+    """
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dt.itemsize
+    lead = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    if nbytes <= lead * written * dt.itemsize + (1 << 20) or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.zeros(shape, dtype=dt)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
+    return np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=dt).reshape(shape)
 
 
 def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
@@ -1202,12 +1216,18 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
     else:
         window, plan = (wc0 + part.col_off, wr0 + part.row_off, part.width, part.height), replace(sub, window=part)
     src_mask = source_masks(window)
-    if data_idx:
+    if data_idx and part is not None:
+        # decoded straight into its place in the whole window's coordinates
+        pixels = _canvas((len(unique), wh, ww), ds.level_dtype(ovr), part.width * part.height)
+        ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads,
+                out=pixels[:, part.row_off:part.row_off + part.height, part.col_off:part.col_off + part.width])
+    elif data_idx:
         pixels = cast(np.ndarray, ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads))
     else:  # only the alpha band: warp the mask itself
         pixels = np.ones((1, window[3], window[2]), dtype=np.uint8)
+        if part is not None:
+            pixels = _placed(pixels, (wh, ww), part.row_off, part.col_off)
     if part is not None:
-        pixels = _placed(pixels, (wh, ww), part.row_off, part.col_off)
         if src_mask is not None:
             src_mask = _placed(src_mask, (wh, ww), part.row_off, part.col_off)
     dest = np.empty((pixels.shape[0], r1 - r0, c1 - c0), dtype=pixels.dtype)
@@ -1262,38 +1282,61 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
     limit = None if window is None or tuple(window) == whole else window
     r0, r1, c0, c1 = whole if limit is None else limit
     work_dt = numpy_dtype(plan.data_type)
-    # without scales, alpha or type change, masked pixels are the fill: the mosaic starts
-    # as the fill and the mask rules run on the painted windows only (elsewhere nothing is
-    # valid), instead of passes over the whole window
-    painted: list[tuple[int, int, int, int]] | None = None
-    if (not req.reference_paths and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
-            and _fill_fits(fill, work_dt)):
-        painted = []
-        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill, track_valid=keep_valid)
-    else:
-        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
-    for i in range(len(plan.sources)) if images is None else images:
+    order = list(range(len(plan.sources)) if images is None else images)
+    planned: dict[int, list[tuple[list[int], FilePlan]]] = {}  # per image: its files' plans
+    for i in order:
         srcs = plan.sources[i]
         by_path: dict[str, list[int]] = {}
         for b, s in enumerate(srcs):
             by_path.setdefault(s.path, []).append(b)
-        pieces = []
-        with on_block(progress.block if progress is not None else None):
-            for path, out_bands in by_path.items():
-                band_srcs = [srcs[b] for b in out_bands]
-                fp = plan_file(path, band_srcs, gb, req) if file_plan is None else file_plan(i, path, band_srcs)
-                piece = None if fp is None else warp_file(fp, req, num_threads, dst_limit=limit)
-                if piece is not None:
-                    pieces.append((out_bands, piece))
+        files = planned[i] = []
+        for path, out_bands in by_path.items():
+            band_srcs = [srcs[b] for b in out_bands]
+            fp = plan_file(path, band_srcs, gb, req) if file_plan is None else file_plan(i, path, band_srcs)
+            if fp is not None:
+                files.append((out_bands, fp))
+    # images under others: painted from the top one down, each only where the ones above
+    # left pixels open (the same pixels: a window of the grid gets the pixels of the whole
+    # grid's warp); the reference paths keep the plain painter's order over the whole grid
+    covered = None if req.reference_paths else _covered_images(order, planned, (r0, r1, c0, c1))
+    top_down = covered is not None
+    # without scales, alpha or type change, masked pixels are the fill: the mosaic starts
+    # as the fill and the mask rules run on the painted windows only (elsewhere nothing is
+    # valid), instead of passes over the whole window
+    painted: list[tuple[int, int, int, int]] | None = None
+    mosaic: Mosaic | TopDownMosaic
+    if (not req.reference_paths and req.scales is None and not plan.alpha_last and work_dt == numpy_dtype(req.data_type)
+            and _fill_fits(fill, work_dt)):
+        painted = []
+        mosaic = TopDownMosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill) if top_down else \
+            Mosaic(nb, r1 - r0, c1 - c0, work_dt, fill=fill, track_valid=keep_valid)
+    elif top_down:
+        mosaic = TopDownMosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
+    else:
+        mosaic = Mosaic(nb, r1 - r0, c1 - c0, work_dt, alpha_last=plan.alpha_last)
+    for i in reversed(order) if top_down else order:
+        files = planned.pop(i)
+        boxes: list[tuple[int, int, int, int] | None] = [limit]
+        if covered is not None and covered[i]:
+            opened = _open_windows(cast(TopDownMosaic, mosaic), [fp.dst_window for _, fp in files], (r0, r1, c0, c1))
+            if opened is not None:
+                boxes = opened
+        for box in boxes:
+            pieces = []
+            with on_block(progress.block if progress is not None else None):
+                for out_bands, fp in files:
+                    piece = warp_file(fp, req, num_threads, dst_limit=box)
+                    if piece is not None:
+                        pieces.append((out_bands, piece))
+            if not pieces:
+                continue  # the image does not reach the window
+            layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
+            mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
+            if painted is not None:
+                painted.append((a0 - r0, a1 - r0, b0 - c0, b1 - c0))
+            del layer, lvalid, pieces
         if progress is not None:
             progress.advance()
-        if not pieces:
-            continue  # the image does not reach the window
-        layer, lvalid, (a0, a1, b0, b1) = _image_layer(pieces, nb, work_dt)
-        mosaic.add(layer, lvalid, window=(a0 - r0, a1 - r0, b0 - c0, b1 - c0), take=True)
-        if painted is not None:
-            painted.append((a0 - r0, a1 - r0, b0 - c0, b1 - c0))
-        del layer, lvalid, pieces
     if painted is not None and not keep_valid:
         # pixels nothing painted are the fill already, so only the nodata rule is left: a
         # painted pixel equal to a nodata of its band becomes the fill (window by window)
@@ -1330,6 +1373,82 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
         return data, valid
     out = apply_scales(data, req.scales, req.data_type, valid, fill=fill, num_threads=num_threads)
     return out, valid
+
+
+def _covered_images(order: list[int], planned: Mapping[int, list[tuple[list[int], FilePlan]]],
+                    window: tuple[int, int, int, int]) -> dict[int, bool] | None:
+    """Per image of ``order`` (painter's order), whether the images painted after it (above
+    it) reach into a quarter or more of its footprint within ``window`` (the union of its
+    files' destination windows, ``planned``; the overlaps with each image above summed);
+    ``None`` when no image is. Those are painted from the top down: smaller overlaps rarely
+    spare a tile's decoding, and the painting from the top down costs masks of what is
+    settled.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> plans = {0: [([0], NS(dst_window=(0, 10, 0, 10)))], 1: [([0], NS(dst_window=(5, 20, 5, 20)))],
+    ...          2: [([0], NS(dst_window=(30, 40, 0, 10)))]}
+    >>> _covered_images([0, 1, 2], plans, (0, 50, 0, 50))
+    {0: True, 1: False, 2: False}
+    >>> _covered_images([0, 2], plans, (0, 50, 0, 50)) is None
+    True
+    """
+    if len(order) < 2:
+        return None
+    r0, r1, c0, c1 = window
+    boxes: list[tuple[int, int, int, int]] = []
+    for i in order:
+        wins = [fp.dst_window for _, fp in planned[i]]
+        box = (0, 0, 0, 0)
+        if wins:
+            box = (max(r0, min(w[0] for w in wins)), min(r1, max(w[1] for w in wins)),
+                   max(c0, min(w[2] for w in wins)), min(c1, max(w[3] for w in wins)))
+        boxes.append(box if box[1] > box[0] and box[3] > box[2] else (0, 0, 0, 0))
+    if len(boxes) <= 32:  # a few images (most chunks): plain loops cost less than arrays
+        under = [4 * sum(max(0, min(b[1], a[1]) - max(b[0], a[0])) * max(0, min(b[3], a[3]) - max(b[2], a[2]))
+                         for a in boxes[k + 1:]) >= (b[1] - b[0]) * (b[3] - b[2]) > 0
+                 for k, b in enumerate(boxes)]
+    else:
+        arr = np.array(boxes, dtype=np.int64)
+        b, a = arr[:, None, :], arr[None, :, :]
+        rows = np.maximum(0, np.minimum(b[..., 1], a[..., 1]) - np.maximum(b[..., 0], a[..., 0]))
+        cols = np.maximum(0, np.minimum(b[..., 3], a[..., 3]) - np.maximum(b[..., 2], a[..., 2]))
+        area = (arr[:, 1] - arr[:, 0]) * (arr[:, 3] - arr[:, 2])
+        overlap = np.triu(rows * cols, 1).sum(axis=1)
+        under = [bool(u) for u in np.asarray((4 * overlap >= area) & (area > 0))]
+    if not any(under):
+        return None
+    return dict(zip(order, under, strict=True))
+
+
+def _open_windows(mosaic: TopDownMosaic, footprints: list[tuple[int, int, int, int]],
+                  window: tuple[int, int, int, int]) -> list[tuple[int, int, int, int] | None] | None:
+    """The windows of the grid an image below the layers of ``mosaic`` must be warped into:
+    the open boxes (:meth:`~raster_core.mosaic.TopDownMosaic.open_boxes`) of its files'
+    ``footprints`` within ``window`` (the mosaic's part of the grid), all ``(row0, row1,
+    col0, col1)`` in grid rows/cols; ``None`` when the whole footprint is open, ``[]`` when
+    none of it is.
+
+    Examples
+    --------
+    >>> from raster_core.mosaic import TopDownMosaic
+    >>> m = TopDownMosaic(1, 4, 4, np.uint8)
+    >>> m.add(np.ones((1, 2, 4), np.uint8), window=(0, 2, 0, 4))   # the top half settled
+    >>> _open_windows(m, [(11, 13, 1, 9)], (10, 14, 0, 4))          # grid rows 10-14
+    [(12, 13, 1, 4)]
+    >>> _open_windows(m, [(13, 19, 0, 4)], (10, 14, 0, 4)) is None  # open: as if nothing were above
+    True
+    """
+    r0, r1, c0, c1 = window
+    f0, f1 = max(r0, min(f[0] for f in footprints)), min(r1, max(f[1] for f in footprints))
+    g0, g1 = max(c0, min(f[2] for f in footprints)), min(c1, max(f[3] for f in footprints))
+    if f1 <= f0 or g1 <= g0:
+        return []
+    boxes = mosaic.open_boxes((f0 - r0, f1 - r0, g0 - c0, g1 - c0))
+    if boxes == [(f0 - r0, f1 - r0, g0 - c0, g1 - c0)]:
+        return None
+    return [(a0 + r0, a1 + r0, b0 + c0, b1 + c0) for a0, a1, b0, b1 in boxes]
 
 
 def _nodata_is_fill(dtype: np.dtype, nodata: Any, fill: Any) -> bool:

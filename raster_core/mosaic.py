@@ -31,7 +31,7 @@ import numpy as np
 
 from raster_core.errors import InvalidParameterError, ShapeError
 
-__all__ = ["Mosaic", "filled", "mosaic", "nodata_valid", "unified_valid"]
+__all__ = ["Mosaic", "TopDownMosaic", "filled", "mosaic", "nodata_valid", "open_boxes", "unified_valid"]
 
 
 def filled(shape: tuple[int, ...], value: Any, dtype: Any) -> np.ndarray:
@@ -274,6 +274,255 @@ class Mosaic:
         if self._valid is None:
             raise InvalidParameterError("this mosaic keeps no validity (track_valid=False)")
         return self.data, self._valid
+
+
+Box = tuple[int, int, int, int]  # (row0, row1, col0, col1)
+
+
+class TopDownMosaic:
+    """The painter's mosaic of :class:`Mosaic` built from the top layer down: each layer added
+    goes *under* the layers added before it, so the first layer added is the top one.
+
+    A layer's pixel shows only where no layer above is valid there (per band; with the alpha
+    rules, where no layer above contributed), which is where the bottom-up painting leaves it
+    visible: adding the layers of a bottom-up :class:`Mosaic` in reverse order gives its
+    result bit for bit. The point is :meth:`open_boxes`: the parts of a window that layers
+    above have not yet settled, so that a layer below need only be made for them (a layer
+    whose window is settled is not made at all).
+
+    Parameters
+    ----------
+    band_count, height, width, dtype, alpha_last, fill
+        As :class:`Mosaic`. The validity is always kept (it says what is settled): one mask
+        for every band while each layer's validity is one mask for every band, per band
+        after a layer with per-band validity.
+
+    Examples
+    --------
+    >>> m = TopDownMosaic(1, 2, 3, np.uint8)
+    >>> m.add(np.array([[[7, 7]]], np.uint8), np.array([[True, False]]), window=(0, 1, 0, 2))  # the top
+    >>> m.open_boxes((0, 2, 0, 3))             # what the top left open, as boxes
+    [(0, 1, 1, 3), (1, 2, 0, 3)]
+    >>> m.add(np.ones((1, 2, 3), np.uint8))    # under it
+    >>> m.values()[0].tolist()
+    [[7, 1, 1], [1, 1, 1]]
+    """
+
+    def __init__(self, band_count: int, height: int, width: int, dtype: Any, *, alpha_last: bool = False,
+                 fill: float = 0) -> None:
+        if band_count < 1 or height < 0 or width < 0:
+            raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
+        self.shape = (int(band_count), int(height), int(width))
+        self.dtype = np.dtype(dtype)
+        self.alpha_last = bool(alpha_last)
+        self.fill = fill
+        self.data: np.ndarray | None = None
+        # alpha rules: where a layer contributed (every band); else the validity, (rows, cols)
+        # while every layer's is one mask for all bands, else (bands, rows, cols)
+        self._settled: np.ndarray | None = None
+        # the windows painted so far (row0, row1, col0, col1): nothing is settled outside them
+        self._windows = np.zeros((8, 4), dtype=np.int64)
+        self.layers = 0
+
+    def _allocate(self) -> None:
+        if self.data is None:
+            self.data = filled(self.shape, self.fill, self.dtype)
+            self._settled = np.zeros(self.shape[1:], dtype=bool)
+
+    def _painted(self, window: Box) -> None:
+        if self.layers == len(self._windows):
+            self._windows = np.concatenate([self._windows, np.zeros_like(self._windows)])
+        self._windows[self.layers] = window
+        self.layers += 1
+
+    def add(self, layer: np.ndarray, valid: Any = None, *, window: Box | None = None, take: bool = False) -> None:
+        """Paint one layer under the layers added so far.
+
+        Parameters
+        ----------
+        layer, valid, window, take
+            As :meth:`Mosaic.add`.
+
+        Raises
+        ------
+        ShapeError
+            When the layer, mask or window does not match the mosaic.
+        """
+        arr = np.asarray(layer)
+        if arr.ndim == 2:
+            arr = arr[np.newaxis]
+        nb, rows, cols = self.shape
+        r0, r1, c0, c1 = (0, rows, 0, cols) if window is None else (int(v) for v in window)
+        if not (0 <= r0 <= r1 <= rows and 0 <= c0 <= c1 <= cols):
+            raise ShapeError(f"window {window} is outside the mosaic grid ({rows}, {cols})")
+        shape = (nb, r1 - r0, c1 - c0)
+        if arr.shape != shape:
+            raise ShapeError(f"layer has shape {arr.shape}; the mosaic window is {shape}")
+        v = _as_valid(valid, shape, "valid")
+        if (self.data is None and take and (r0, r1, c0, c1) == (0, rows, 0, cols) and arr.dtype == self.dtype
+                and arr.flags.writeable and arr.flags.c_contiguous):
+            # the top layer over the whole grid: Mosaic's adoption (the fill where it is not valid)
+            first = Mosaic(nb, rows, cols, self.dtype, alpha_last=self.alpha_last, fill=self.fill)
+            first.add(arr, v, take=True)
+            self.data = arr
+            settled = first._painted if self.alpha_last else first._valid
+            assert settled is not None
+            self._settled = settled[0] if settled.ndim == 3 and (v is None or v.ndim == 2 or nb == 1) else settled
+            self._painted((r0, r1, c0, c1))
+            return
+        self._allocate()
+        assert self.data is not None and self._settled is not None
+        first_layer = self.layers == 0
+        self._painted((r0, r1, c0, c1))
+        data = self.data[:, r0:r1, c0:c1]
+        if self.alpha_last:
+            where = arr[-1] == 1
+            if v is not None:
+                where &= v if v.ndim == 2 else v.all(axis=0)
+            painted = self._settled[r0:r1, c0:c1]
+            if not first_layer:
+                where &= ~painted
+            np.copyto(data, arr, where=where[np.newaxis], casting="unsafe")
+            painted |= where
+            return
+        if v is not None and v.ndim == 3 and nb > 1 and self._settled.ndim == 2:
+            self._settled = np.array(np.broadcast_to(self._settled, self.shape))  # per band from now on
+        settled = self._settled[..., r0:r1, c0:c1]
+        if v is None:
+            np.copyto(data, arr, where=True if first_layer else ~settled if settled.ndim == 3
+                      else ~settled[np.newaxis], casting="unsafe")
+            settled[...] = True
+            return
+        if v.ndim == 3 and settled.ndim == 2:  # one band
+            v = v[0]
+        if first_layer or not settled.any():  # nothing settled here yet: Mosaic.add
+            new = v
+            settled[...] = v if v.ndim == settled.ndim else v[np.newaxis]
+        else:
+            new = v & ~settled if v.ndim == settled.ndim else v[np.newaxis] & ~settled
+            settled |= new
+        np.copyto(data, arr, where=new if new.ndim == 3 else new[np.newaxis], casting="unsafe")
+
+    def open_boxes(self, window: Box, *, max_boxes: int = 8) -> list[Box]:
+        """The parts of ``window`` ``(row0, row1, col0, col1)`` that layers below may still
+        show through: boxes holding every pixel of ``window`` not settled by the layers added
+        so far (with the alpha rules, not contributed to; else not valid in every band);
+        ``[]`` when all are settled. Only the part of ``window`` within the windows painted
+        so far is looked at pixel by pixel (the rest is open). Each row's open pixels count
+        from its first to its last; see :func:`open_boxes`."""
+        r0, r1, c0, c1 = (int(v) for v in window)
+        if r1 <= r0 or c1 <= c0:
+            return []
+        w = self._windows[:self.layers]
+        hit = (w[:, 0] < r1) & (w[:, 1] > r0) & (w[:, 2] < c1) & (w[:, 3] > c0) & (w[:, 1] > w[:, 0]) & (
+            w[:, 3] > w[:, 2])
+        if self._settled is None or not hit.any():
+            return [(r0, r1, c0, c1)]
+        w = w[hit]
+        # the part of the window any painted window reaches
+        s0, s1 = max(r0, int(w[:, 0].min())), min(r1, int(w[:, 1].max()))
+        t0, t1 = max(c0, int(w[:, 2].min())), min(c1, int(w[:, 3].max()))
+        part = self._settled[..., s0:s1, t0:t1]
+        settled: np.ndarray = part if part.ndim == 2 else np.asarray(part.all(axis=0))
+        has, first, last = _row_spans(settled)
+        rows = r1 - r0
+        lo = np.full(rows, c0, dtype=np.int64)
+        hi = np.full(rows, c1, dtype=np.int64)
+        inside = slice(s0 - r0, s1 - r0)
+        # a row of the painted part opens from its first open pixel unless columns on the
+        # left of the part are open, and to its last unless columns on the right are
+        if t0 == c0:
+            lo[inside] = np.where(has, first + t0, t1)
+        if t1 == c1:
+            hi[inside] = np.where(has, last + t0, t0)
+        if t0 == c0 and t1 == c1:
+            keep = np.ones(rows, dtype=bool)
+            keep[inside] = has
+        else:
+            keep = np.ones(rows, dtype=bool)  # open columns beside the painted part
+        return _span_boxes(np.flatnonzero(keep) + r0, lo[keep], hi[keep], max_boxes)
+
+    def values(self) -> np.ndarray:
+        """As :meth:`Mosaic.values`."""
+        if self.alpha_last:
+            return self.result()[0]
+        self._allocate()
+        assert self.data is not None
+        return self.data
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`Mosaic.result`: ``(data, valid)``, ``valid`` per band and the caller's."""
+        self._allocate()
+        assert self.data is not None and self._settled is not None
+        if self.alpha_last:
+            self.data[-1][self._settled] = 1
+            self.data[-1][~self._settled] = 0
+            return self.data, np.broadcast_to(self._settled, self.shape).copy()
+        if self._settled.ndim == 3:
+            return self.data, self._settled
+        if self.shape[0] == 1:
+            return self.data, self._settled[np.newaxis]
+        return self.data, np.array(np.broadcast_to(self._settled, self.shape))
+
+
+def _row_spans(settled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(has, first, last)`` per row of ``settled`` (rows, cols): whether it has a False
+    pixel, and the columns of its first False pixel and one past its last (0 without)."""
+    rows, cols = settled.shape
+    if cols == 0:
+        z = np.zeros(rows, dtype=np.int64)
+        return np.zeros(rows, dtype=bool), z, z
+    first = settled.argmin(axis=1)  # the first False (0 when none: told apart by `has`)
+    has = ~settled[np.arange(rows), first]
+    last = cols - settled[:, ::-1].argmin(axis=1)
+    return has, np.where(has, first, 0), np.where(has, last, 0)
+
+
+def _span_boxes(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_boxes: int) -> list[Box]:
+    """Boxes ``(row0, row1, col0, col1)`` covering the spans ``[lo, hi)`` of the (increasing)
+    ``rows``: runs of consecutive rows with the same span as one box, then the two
+    neighbouring boxes whose union wastes the fewest pixels merged until at most
+    ``max_boxes`` are left."""
+    if rows.size == 0:
+        return []
+    brk = np.flatnonzero((np.diff(rows) != 1) | (np.diff(lo) != 0) | (np.diff(hi) != 0)) + 1
+    starts = np.concatenate([[0], brk]).tolist()
+    ends = np.concatenate([brk, [rows.size]]).tolist()
+    rl, ll, hl = rows.tolist(), lo.tolist(), hi.tolist()
+    # [row0, row1, col0, col1, pixels the box was made for]
+    boxes = [[rl[a], rl[b - 1] + 1, ll[a], hl[a], (rl[b - 1] + 1 - rl[a]) * (hl[a] - ll[a])]
+             for a, b in zip(starts, ends, strict=True)]
+    while len(boxes) > max(1, max_boxes):
+        best, best_waste = 0, None
+        for k in range(len(boxes) - 1):
+            a, b = boxes[k], boxes[k + 1]
+            waste = (b[1] - a[0]) * (max(a[3], b[3]) - min(a[2], b[2])) - a[4] - b[4]
+            if best_waste is None or waste < best_waste:
+                best, best_waste = k, waste
+        a, b = boxes[best], boxes.pop(best + 1)
+        boxes[best] = [a[0], b[1], min(a[2], b[2]), max(a[3], b[3]), a[4] + b[4]]
+    return [(b[0], b[1], b[2], b[3]) for b in boxes]
+
+
+def open_boxes(settled: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
+    """Boxes ``(row0, row1, col0, col1)`` holding every False pixel of ``settled`` (rows,
+    cols): the rows' spans from their first to their last False pixel, runs of rows with
+    the same span as one box, then the two neighbouring boxes whose union wastes the fewest
+    pixels merged until at most ``max_boxes`` are left. Exact for a region whose rows are
+    spans (what rectangles leave open of a rectangle); otherwise each row's span also holds
+    the settled pixels between its ends.
+
+    Examples
+    --------
+    >>> s = np.zeros((4, 6), bool); s[:2, :4] = True        # the top left settled
+    >>> open_boxes(s)                                       # an L: two boxes
+    [(0, 2, 4, 6), (2, 4, 0, 6)]
+    >>> open_boxes(s, max_boxes=1), open_boxes(np.ones((2, 2), bool))
+    ([(0, 4, 0, 6)], [])
+    """
+    has, first, last = _row_spans(np.asarray(settled, dtype=bool))
+    rows = np.flatnonzero(has)
+    return _span_boxes(rows, first[rows], last[rows], max_boxes)
 
 
 def mosaic(

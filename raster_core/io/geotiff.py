@@ -858,6 +858,18 @@ class Dataset:
         lv = self._level(level)
         return (lv.height, lv.width)
 
+    def level_dtype(self, level: int | None = None) -> np.dtype:
+        """The NumPy dtype :meth:`read` returns for overview ``level`` (0-based; ``None``: the
+        full resolution).
+
+        Examples
+        --------
+        >>> with open("data/byte.tif") as ds:                # doctest: +SKIP
+        ...     ds.level_dtype().name
+        'uint8'
+        """
+        return self._level(level).dtype
+
     def overview_transform(self, level: int) -> Affine:
         """Affine transform of overview ``level`` (0-based), as GDAL's overview datasets give it."""
         lv = self._level(level)
@@ -1075,15 +1087,21 @@ class Dataset:
         return arr.reshape(arr.shape[-3:])
 
     def _read_level(
-        self, level: _Level, samples: list[int], win: Window, fill: float, num_threads: int | None = None
+        self, level: _Level, samples: list[int], win: Window, fill: float, num_threads: int | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w)."""
+        """Samples (0-based) of ``level`` inside ``win`` -> (len(samples), h, w) (into ``out``
+        when given: an array of that shape and the level's dtype, a view of a larger one too)."""
         c0, r0, w, h = win
         if level.raw_dtype is not None and not level.tiled:
             fast = self._read_raw_strips(level, samples, win)
             if fast is not None:
-                return fast
-        out = np.empty((len(samples), h, w), dtype=level.dtype)
+                if out is None:
+                    return fast
+                out[...] = fast
+                return out
+        if out is None:
+            out = np.empty((len(samples), h, w), dtype=level.dtype)
         tx0, tx1 = c0 // level.seg_w, (c0 + w - 1) // level.seg_w
         ty0, ty1 = r0 // level.seg_h, (r0 + h - 1) // level.seg_h
         jobs: list[tuple[int, int, int, list[tuple[int, int]]]] = []  # (segment, tx, ty, [(out_i, sample_in_seg)])
@@ -1279,6 +1297,7 @@ class Dataset:
         num_threads: int | None = None,
         boundless: bool = False,
         fill_value: float | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Read pixels: ``(bands, rows, cols)``, or ``(rows, cols)`` when ``indexes`` is an int.
 
@@ -1303,6 +1322,15 @@ class Dataset:
             nodata, else 0), like rasterio's boundless reads.
         fill_value : float, optional
             Fill for the outside of a boundless window.
+        out : numpy.ndarray, optional
+            Write the pixels into this array (of the result's shape and dtype; a view of a
+            larger array works too) and return it: the tiles are decoded straight into it,
+            without a copy (not with ``masked``).
+
+        Raises
+        ------
+        InvalidParameterError
+            For ``out`` of another shape or dtype than the result, or with ``masked``.
 
         Examples
         --------
@@ -1310,6 +1338,11 @@ class Dataset:
         ...     ds.read(1, window=(0, 0, 3, 2))
         array([[107, 123, 132],
                [115, 132, 132]], dtype=uint8)
+        >>> big = np.zeros((1, 4, 5), np.uint8)
+        >>> with open("data/byte.tif") as ds:                # doctest: +SKIP
+        ...     _ = ds.read([1], window=(0, 0, 3, 2), out=big[:, 1:3, 2:5])
+        >>> big[0, 1].tolist()                               # doctest: +SKIP
+        [0, 0, 107, 123, 132]
         """
         self._check_open()
         bands, squeeze = self._band_list(indexes)
@@ -1321,7 +1354,20 @@ class Dataset:
             raise InvalidParameterError(f"num_threads must be a positive integer or None, got {num_threads!r}")
         samples = [b - 1 for b in bands]
         self._check_read_bytes(len(samples), win, level.dtype.itemsize)
+        out3 = None
+        if out is not None:
+            dtype = level.dtype if out_dtype is None else np.dtype(out_dtype)
+            shape = (win.height, win.width) if squeeze else (len(samples), win.height, win.width)
+            if masked or not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype:
+                raise InvalidParameterError(
+                    f"out must be an array of shape {shape} and dtype {dtype.name} (and masked=False), got "
+                    f"{getattr(out, 'shape', type(out).__name__)} {getattr(out, 'dtype', '')}".rstrip())
+            out3 = out[np.newaxis] if squeeze else out
+            given: np.ndarray = out
         inner = _intersection(win, level.width, level.height)
+        if out3 is not None and inner == win and out_dtype is None:
+            self._read_level(level, samples, win, self._fill_value(), num_threads, out=out3)
+            return given
         if inner == win:
             arr = self._read_level(level, samples, win, self._fill_value(), num_threads)
         else:
@@ -1333,6 +1379,9 @@ class Dataset:
                     level, samples, inner, self._fill_value(), num_threads)
         if out_dtype is not None:
             arr = arr.astype(out_dtype)
+        if out3 is not None:
+            out3[...] = arr
+            return given
         if masked:
             m = self.read_masks(bands, window=win, overview_level=overview_level, boundless=boundless) == 0
             arr = np.ma.MaskedArray(arr, mask=m)
