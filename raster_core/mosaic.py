@@ -73,6 +73,24 @@ def _as_valid(valid: Any, shape: tuple[int, int, int], what: str) -> np.ndarray 
     raise ShapeError(f"{what} has shape {v.shape}; expected {shape[1:]} or {shape}")
 
 
+def _layer_in_window(
+    layer: np.ndarray, valid: Any, window: Any, shape: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int, int, int]]:
+    """A layer given to a mosaic of ``shape`` as a 3-D array, its validity (:func:`_as_valid`)
+    and its window ``(row0, row1, col0, col1)`` (the whole grid for ``None``), checked."""
+    arr = np.asarray(layer)
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    nb, rows, cols = shape
+    r0, r1, c0, c1 = (0, rows, 0, cols) if window is None else (int(v) for v in window)
+    if not (0 <= r0 <= r1 <= rows and 0 <= c0 <= c1 <= cols):
+        raise ShapeError(f"window {window} is outside the mosaic grid ({rows}, {cols})")
+    part = (nb, r1 - r0, c1 - c0)
+    if arr.shape != part:
+        raise ShapeError(f"layer has shape {arr.shape}; the mosaic window is {part}")
+    return arr, _as_valid(valid, part, "valid"), (r0, r1, c0, c1)
+
+
 class Mosaic:
     """Accumulates warped layers one at a time (so a mosaic of many images needs one
     output array, not one per image).
@@ -168,20 +186,8 @@ class Mosaic:
         ShapeError
             When the layer, mask or window does not match the mosaic.
         """
-        arr = np.asarray(layer)
-        if arr.ndim == 2:
-            arr = arr[np.newaxis]
+        arr, v, (r0, r1, c0, c1) = _layer_in_window(layer, valid, window, self.shape)
         nb, rows, cols = self.shape
-        if window is None:
-            r0, r1, c0, c1 = 0, rows, 0, cols
-        else:
-            r0, r1, c0, c1 = (int(v) for v in window)
-            if not (0 <= r0 <= r1 <= rows and 0 <= c0 <= c1 <= cols):
-                raise ShapeError(f"window {window} is outside the mosaic grid ({rows}, {cols})")
-        shape = (nb, r1 - r0, c1 - c0)
-        if arr.shape != shape:
-            raise ShapeError(f"layer has shape {arr.shape}; the mosaic window is {shape}")
-        v = _as_valid(valid, shape, "valid")
         full = (r0, r1, c0, c1) == (0, rows, 0, cols)
         if (take and self.data is None and full and arr.dtype == self.dtype and arr.flags.writeable
                 and arr.flags.c_contiguous):
@@ -348,17 +354,8 @@ class TopDownMosaic:
         ShapeError
             When the layer, mask or window does not match the mosaic.
         """
-        arr = np.asarray(layer)
-        if arr.ndim == 2:
-            arr = arr[np.newaxis]
+        arr, v, (r0, r1, c0, c1) = _layer_in_window(layer, valid, window, self.shape)
         nb, rows, cols = self.shape
-        r0, r1, c0, c1 = (0, rows, 0, cols) if window is None else (int(v) for v in window)
-        if not (0 <= r0 <= r1 <= rows and 0 <= c0 <= c1 <= cols):
-            raise ShapeError(f"window {window} is outside the mosaic grid ({rows}, {cols})")
-        shape = (nb, r1 - r0, c1 - c0)
-        if arr.shape != shape:
-            raise ShapeError(f"layer has shape {arr.shape}; the mosaic window is {shape}")
-        v = _as_valid(valid, shape, "valid")
         if (self.data is None and take and (r0, r1, c0, c1) == (0, rows, 0, cols) and arr.dtype == self.dtype
                 and arr.flags.writeable and arr.flags.c_contiguous):
             # the top layer over the whole grid: Mosaic's adoption (the fill where it is not valid)
