@@ -11,7 +11,9 @@ step overlap, odc-stac keeps the first item's pixel and raster_core paints the l
 Scenes closer to real ones: ``--size 2048 --blocksize 512 --overviews 2,4,8 --smooth --grid
 6144 --chunk 2048`` (2048 x 2048 COGs in 512-px tiles with internal overviews, image-like
 values with predictor 2, 2048 x 2048 chunks); at ``--resolution 20`` both libraries read the
-overview GDAL would.
+overview GDAL would. With ``--steps 1`` every item is in one time step: a mosaic of overlapping
+scenes, where raster_core paints the top scene first and reads the lower ones only where it left
+pixels open.
 
 Timed, each as the median of ``--repeat`` runs after a warm-up:
 
