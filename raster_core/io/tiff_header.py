@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import io
 import sys
-import threading
 import types
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
 from raster_core.errors import RasterReadError
+from raster_core.io.lru import ByteLRU
 from raster_core.limits import env_bytes
 
 __all__ = [
@@ -218,7 +217,7 @@ def approx_nbytes(obj: Any) -> int:
     return total
 
 
-class HeaderCache:
+class HeaderCache(ByteLRU):
     """Parsed headers by URL: ``{url: (size, etag, state)}``, least recently used dropped first.
 
     Bounded by entries (``max_entries``) and by bytes: the entries' sizes (given to :meth:`put`,
@@ -234,19 +233,12 @@ class HeaderCache:
     """
 
     def __init__(self, max_entries: int = 256, max_bytes: int | None = None) -> None:
+        super().__init__()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[int, str | None, dict[str, Any], int]] = OrderedDict()
-        self._nbytes = 0
-        self._lock = threading.Lock()
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the cached entries (as given to :meth:`put`)."""
-        return self._nbytes
-
-    def __len__(self) -> int:
-        return len(self._entries)
+    def _entry_bytes(self, entry: tuple[int, str | None, dict[str, Any], int]) -> int:
+        return entry[3]  # as given to put
 
     def get(self, key: str) -> tuple[int, str | None, dict[str, Any]] | None:
         with self._lock:
@@ -265,24 +257,13 @@ class HeaderCache:
             self._pop(key)
             if nbytes > budget:
                 return
-            self._entries[key] = (size, etag, state, nbytes)
-            self._nbytes += nbytes
+            self._add(key, (size, etag, state, nbytes))
             while len(self._entries) > self.max_entries or self._nbytes > budget:
-                self._pop(next(iter(self._entries)))
-
-    def _pop(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._nbytes -= entry[3]
+                self._pop_oldest()
 
     def drop(self, key: str) -> None:
         with self._lock:
             self._pop(key)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._nbytes = 0
 
 
 HEADER_CACHE = HeaderCache()

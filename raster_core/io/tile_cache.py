@@ -29,11 +29,11 @@ True
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 
 import numpy as np
 
+from raster_core.io.lru import ByteLRU
 from raster_core.limits import env_bytes
 
 __all__ = ["TileCache", "tile_cache", "DEFAULT_TILE_CACHE_BYTES", "MIN_CACHED_TILE_BYTES", "tile_cache_bytes",
@@ -89,35 +89,26 @@ def other_readers(tile: tuple[int, int, int, int], window: tuple[int, int, int, 
     return int(across + down + across * down)
 
 
-class TileCache:
+class TileCache(ByteLRU):
     """Decoded tiles by key, each with its remaining uses, bounded by ``max_bytes``
     (thread-safe; the tiles are read-only)."""
 
     def __init__(self, max_bytes: int) -> None:
+        super().__init__()
         self.max_bytes = int(max_bytes)
-        self._entries: OrderedDict[Hashable, tuple[np.ndarray, int]] = OrderedDict()
-        self._nbytes = 0
-        self._lock = threading.Lock()
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the tiles held."""
-        return self._nbytes
-
-    def __len__(self) -> int:
-        return len(self._entries)
+    def _entry_bytes(self, entry: tuple[np.ndarray, int]) -> int:
+        return entry[0].nbytes
 
     def get(self, key: Hashable) -> np.ndarray | None:
         """The tile of ``key`` (one of its uses; the last drops it), or None."""
         with self._lock:
-            entry = self._entries.pop(key, None)
+            entry = self._pop(key)
             if entry is None:
                 return None
             tile, uses = entry
             if uses > 1:
-                self._entries[key] = (tile, uses - 1)  # now the most recently used
-            else:
-                self._nbytes -= tile.nbytes
+                self._add(key, (tile, uses - 1))  # now the most recently used
             return tile
 
     def put(self, key: Hashable, tile: np.ndarray, uses: int) -> None:
@@ -127,20 +118,9 @@ class TileCache:
             return
         tile.setflags(write=False)
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._nbytes -= old[0].nbytes
-            self._entries[key] = (tile, int(uses))
-            self._nbytes += tile.nbytes
+            self._add(key, (tile, int(uses)))
             while self._nbytes > self.max_bytes:
-                _, (dropped, _) = self._entries.popitem(last=False)
-                self._nbytes -= dropped.nbytes
-
-    def clear(self) -> None:
-        """Drop every tile."""
-        with self._lock:
-            self._entries.clear()
-            self._nbytes = 0
+                self._pop_oldest()
 
 
 _cache: list[TileCache] = []
