@@ -73,6 +73,13 @@ def _as_valid(valid: Any, shape: tuple[int, int, int], what: str) -> np.ndarray 
     raise ShapeError(f"{what} has shape {v.shape}; expected {shape[1:]} or {shape}")
 
 
+def _mosaic_shape(band_count: int, height: int, width: int) -> tuple[int, int, int]:
+    """``(bands, rows, cols)`` of a mosaic, checked."""
+    if band_count < 1 or height < 0 or width < 0:
+        raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
+    return int(band_count), int(height), int(width)
+
+
 def _layer_in_window(
     layer: np.ndarray, valid: Any, window: Any, shape: tuple[int, int, int]
 ) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int, int, int]]:
@@ -131,12 +138,10 @@ class Mosaic:
         fill: float = 0,
         track_valid: bool = True,
     ) -> None:
-        if band_count < 1 or height < 0 or width < 0:
-            raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
         if alpha_last and not track_valid:
             raise InvalidParameterError("the alpha rules need the validity (track_valid=True)")
         self.track_valid = bool(track_valid)
-        self.shape = (int(band_count), int(height), int(width))
+        self.shape = _mosaic_shape(band_count, height, width)
         self.dtype = np.dtype(dtype)
         self.alpha_last = bool(alpha_last)
         self.fill = fill
@@ -316,9 +321,7 @@ class TopDownMosaic:
 
     def __init__(self, band_count: int, height: int, width: int, dtype: Any, *, alpha_last: bool = False,
                  fill: float = 0) -> None:
-        if band_count < 1 or height < 0 or width < 0:
-            raise ShapeError(f"invalid mosaic shape ({band_count}, {height}, {width})")
-        self.shape = (int(band_count), int(height), int(width))
+        self.shape = _mosaic_shape(band_count, height, width)
         self.dtype = np.dtype(dtype)
         self.alpha_last = bool(alpha_last)
         self.fill = fill
