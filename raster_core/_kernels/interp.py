@@ -408,8 +408,13 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
                 rhod = 0.0
             if ok0 and ok1 and ok2 and ok3:
                 for b in range(nb):
-                    val = ((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
-                           + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
+                    if fast_path:
+                        val = ((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
+                               + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
+                    else:
+                        # GDAL's general path adds the taps one by one (UL, UR, LL, LR)
+                        val = (((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
+                                + src[b, r0 + y1, c0 + ix] * m2) + src[b, r0 + y1, c0 + x1] * m3)
                     if div != 1.0:
                         val = val / div
                     cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
@@ -547,10 +552,17 @@ def _separable_kernel(masked: int) -> Any:
                     sumx = 0.0
                     for i in range(nx):
                         sumx += wx[i]
-                    sumy = 0.0
-                    for j in range(ny):
-                        sumy += wy[j]
-                    wt = sumx * sumy
+                    if fast_path or lanczos:
+                        # GDAL's fast path and its lanczos: the product of the axes' sums
+                        sumy = 0.0
+                        for j in range(ny):
+                            sumy += wy[j]
+                        wt = sumx * sumy
+                    else:
+                        # GDAL's general path: the total accumulated row by row, as with masks
+                        wt = 0.0
+                        for j in range(ny):
+                            wt += wy[j] * sumx
                     if wt == 0.0:
                         continue
                     if fast_path:
@@ -875,6 +887,9 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
     # (columns that are not OKX are never written nor used: no need to zero the buffer)
     tmp = np.empty((rhi - rlo + 1, ncols))
     vacc = np.empty(ncols)
+    # GDAL's general path (not its fast path, not lanczos) accumulates the weight total row by row
+    rowwise_total = not (fast_path or lanczos)
+    wtr = np.empty(ncols if rowwise_total else 0)
     clo, chi = _tap_span(OKX, XA, NX, W)  # source columns used by the horizontal taps
     rowf = np.empty(max(0, chi - clo + 1))
     for b in range(nb):
@@ -908,12 +923,19 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
                 wyj = WY[r, j]
                 for c in range(ncols):
                     vacc[c] += wyj * tmp[ya + j, c]
+            if rowwise_total:
+                for c in range(ncols):
+                    wtr[c] = 0.0
+                for j in range(NY[r]):
+                    wyj = WY[r, j]
+                    for c in range(ncols):
+                        wtr[c] += wyj * SX[c]
             # normalise, convert and store (branch-free: vectorised; the rules of _separable_kernel)
             out = dst[b, dst_row0 + r]
             prow = produced[r]
             syr = SY[r]
             for c in range(ncols):
-                wt = SX[c] * syr
+                wt = wtr[c] if rowwise_total else SX[c] * syr
                 if fast_path:
                     ok = OKX[c] & (wt != 0.0)
                     q = wt

@@ -452,7 +452,10 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                         m1 = (1.0 - rx) * ry
                         m2 = rx * (1.0 - ry)
                         m3 = (1.0 - rx) * (1.0 - ry)
-                        val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
+                        p01 = float(G[0, c]) * m0 + float(G[1, c]) * m1
+                        # GDAL's general path adds the taps one by one; its fast path (as here) in pairs
+                        val = (p01 + (float(G[2, c]) * m2 + float(G[3, c]) * m3) if fast_path
+                               else (p01 + float(G[2, c]) * m2) + float(G[3, c]) * m3)
                         val = val / (m0 + m1 + m2 + m3)
                         w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                         out[c] = w if IDX[c] >= 0 else out[c]
@@ -481,7 +484,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 if masked == 1:
                     _masked_separable_flags(valid, XS, YS, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
                 else:
-                    _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
+                    _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT)
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
@@ -704,7 +707,7 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
                 _kept_taps(lanczos, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW,
                            NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
             else:
-                _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
+                _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT)
             # the last word of a kernel row can reach past its last tap: a pixel whose words would end
             # past the source buffer (its last rows only) goes to the per-pixel kernel
             for c in range(n):
@@ -725,18 +728,26 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _weight_totals(SUMX, SUMY, fast_path, IDX, WT):
-    """Unmasked separable kernels: WT[c] = the divisor of pixel c, the product of its weight sums
-    per axis (GDAL's rules: without the fast path a total within 1e-5 of 1 is not divided by,
-    WT = 1.0); staged pixels whose total is zero (without the fast path: below 1e-6) are left to
+def _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT):
+    """Unmasked separable kernels (not lanczos): WT[c] = the divisor of pixel c: with GDAL's fast
+    path the product of its weight sums per axis; without it the total accumulated row by row,
+    ``wt += wy[j] * sumx`` (GDAL's general path; a total within 1e-5 of 1 is not divided by,
+    WT = 1.0). Staged pixels whose total is zero (without the fast path: below 1e-6) are left to
     the per-pixel kernel (IDX = _REST)."""
+    if not fast_path:
+        for c in range(IDX.shape[0]):
+            WT[c] = 0.0
+        for j in range(WY.shape[0]):
+            for c in range(IDX.shape[0]):
+                WT[c] = WT[c] + WY[j, c] * SUMX[c]
     for c in range(IDX.shape[0]):
-        wt = SUMX[c] * SUMY[c]
         i = IDX[c]
         if fast_path:
+            wt = SUMX[c] * SUMY[c]
             ok = wt != 0.0
             WT[c] = wt
         else:
+            wt = WT[c]
             ok = (wt != 0.0) & (wt >= 1e-6)
             WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (ok or i < 0) else _REST
