@@ -50,7 +50,6 @@ the per-pixel kernel once per chunk of rows; below them the tree is one level of
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, NamedTuple
 
 import numba
@@ -80,12 +79,11 @@ from raster_core._kernels.interp import (
     _store_value,
     first_taps,
     kernel_taps,
-    lanczos_down_advance,
     lanczos_down_start,
     lanczos_down_steps,
     lanczos_down_weight,
-    lanczos_up_numerators,
     lanczos_taps,
+    lanczos_up_numerators,
     pixel_kind,
     warp_near_direct,
 )
