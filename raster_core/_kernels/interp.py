@@ -207,11 +207,67 @@ def lanczos_taps(lo, hi, d, s):
     return lo, hi
 
 
+#: GDAL's downsampling Lanczos weights are 3 pi^2 sin(pi x) sin(pi x / 3) / x^2, pi^4 times the
+#: Lanczos-3 function; the weight of a tap at x = 0 is pi^4 on that scale (GDAL 3.10 gives it 1.0, see
+#: warp.GDAL_DEVIATIONS), and 3 pi^2 is GDAL's constant, computed as it does
+_THREE_PI_PI = 3.0 * math.pi * math.pi
+_PI4 = math.pi ** 4
+
+
 @register_jitable
-def lanczos_sines(a):
-    """sin a, cos a, sin a/3, cos a/3: the state of the Lanczos sine recurrence at angle ``a``
-    (at the first tap), or its step (at ``pi * scale``), advanced by angle addition."""
-    return math.sin(a), math.cos(a), math.sin(a / 3.0), math.cos(a / 3.0)
+def lanczos_up_numerators(d):
+    """GDAL's Lanczos weights at kernel scale >= 1 for a pixel at fraction ``d``: the tap at offset
+    ``k`` (from floor(x - 0.5)) has weight c[(k + 3) % 3] / (k - d)^2 (1.0 at k == d); returns c,
+    computed in GDAL's order (one sine and one square root per pixel and axis)."""
+    s3 = math.sin((-math.pi / 3.0) * d)
+    s3sq = s3 * s3
+    c3 = math.sqrt(1.0 - s3sq)
+    a = (3.0 / (math.pi * math.pi)) * ((3.0 - 4.0 * s3sq) * s3)
+    m = -0.5 * a * s3
+    q = 0.8660254037844386 * a * c3
+    return a * s3, m - q, m + q
+
+
+@register_jitable
+def lanczos_up_weight(k, d, c0, c1, c2):
+    """The weight of the tap at offset ``k`` (see :func:`lanczos_up_numerators`)."""
+    x = float(k) - d
+    m = (k + 3) % 3
+    c = c0 if m == 0 else (c1 if m == 1 else c2)
+    return 1.0 if x == 0.0 else c / (x * x)
+
+
+@register_jitable
+def lanczos_down_steps(s):
+    """cos, sin of pi s / 3 and of pi s: the step of GDAL's sine recurrence at kernel scale ``s`` < 1
+    (the sine of pi s / 3 and the triple angle from the cosine, as GDAL computes them)."""
+    co3 = math.cos((math.pi / 3.0) * s)
+    so3 = math.sqrt(1.0 - co3 * co3)
+    cs = (4.0 * co3 * co3 - 3.0) * co3
+    return co3, so3, cs, math.sqrt(1.0 - cs * cs)
+
+
+@register_jitable
+def lanczos_down_start(x):
+    """(sin pi x, cos pi x, sin pi x / 3, cos pi x / 3) at the first tap ``x`` = (lo - d) * s, the
+    triple angles from the third (two libm calls per pixel and axis)."""
+    a = (math.pi / 3.0) * x
+    c3 = math.cos(a)
+    s3 = math.sin(a)
+    return (3.0 - 4.0 * s3 * s3) * s3, (4.0 * c3 * c3 - 3.0) * c3, s3, c3
+
+
+@register_jitable
+def lanczos_down_advance(sn, cs, s3, c3, co3, so3, cS, sS):
+    """The recurrence's state one tap on (x + s), by angle addition, in GDAL's arithmetic."""
+    return sn * cS + cs * sS, cs * cS - sn * sS, s3 * co3 + c3 * so3, c3 * co3 - s3 * so3
+
+
+@register_jitable
+def lanczos_down_weight(x, sn, s3):
+    """GDAL's weight 3 pi^2 sin(pi x) sin(pi x / 3) / x^2; near x = 0 (a tap on a source centre, where
+    GDAL's recurrence divides rounding noise by x^2) the true weight on the same scale, pi^4."""
+    return _PI4 if abs(x) < 1e-9 else _THREE_PI_PI * sn * s3 / (x * x)
 
 
 @register_jitable
@@ -408,8 +464,13 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
                 rhod = 0.0
             if ok0 and ok1 and ok2 and ok3:
                 for b in range(nb):
-                    val = ((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
-                           + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
+                    if fast_path:
+                        val = ((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
+                               + (src[b, r0 + y1, c0 + ix] * m2 + src[b, r0 + y1, c0 + x1] * m3))
+                    else:
+                        # GDAL's general path adds the taps one by one (UL, UR, LL, LR)
+                        val = (((src[b, r0 + iy, c0 + ix] * m0 + src[b, r0 + iy, c0 + x1] * m1)
+                                + src[b, r0 + y1, c0 + ix] * m2) + src[b, r0 + y1, c0 + x1] * m3)
                     if div != 1.0:
                         val = val / div
                     cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
@@ -459,6 +520,8 @@ def _separable_kernel(masked: int) -> Any:
         lanczos = meth == LANCZOS
         wx = np.empty(2 * xradius + 2)
         wy = np.empty(2 * yradius + 2)
+        steps_x = lanczos_down_steps(sx)
+        steps_y = lanczos_down_steps(sy)
         for r in range(X.shape[0]):
             dr = drow0 + r  # the destination row (dest.dst holds rows from dest.row0)
             for c in range(X.shape[1]):
@@ -490,37 +553,40 @@ def _separable_kernel(masked: int) -> Any:
                 nx = imax - imin + 1
                 ny = jmax - jmin + 1
                 if lanczos:
-                    # Lanczos-3 weights 3 sin(pi x) sin(pi x / 3) / (pi x)^2 with x = (i - d) * s; the sines are
-                    # advanced by angle addition (4 trig calls per pixel and axis instead of 2 per tap)
+                    # GDAL's Lanczos weights (its arithmetic): at scale >= 1 three numerators per pixel over
+                    # (k - d)^2; below 1 a sine recurrence along the taps, x advanced by s per tap
                     for axis in range(2):
                         if axis == 0:
                             n_ = nx
                             s_ = sx
-                            x0_ = (imin - d) * sx
+                            k0 = imin
+                            f_ = d
                         else:
                             n_ = ny
                             s_ = sy
-                            x0_ = (jmin - e) * sy
-                        sn, cs, s3, c3 = lanczos_sines(math.pi * x0_)
-                        sS, cS, s3S, c3S = lanczos_sines(math.pi * s_)
-                        for i in range(n_):
-                            if axis == 0:
-                                xv = (i + imin - d) * sx
-                            else:
-                                xv = (i + jmin - e) * sy
-                            if xv == 0.0:
-                                w = 1.0
-                            elif xv <= -3.0 or xv >= 3.0:
-                                w = 0.0
-                            else:
-                                px = math.pi * xv
-                                w = 3.0 * sn * s3 / (px * px)
-                            if axis == 0:
-                                wx[i] = w
-                            else:
-                                wy[i] = w
-                            sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
-                            s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+                            k0 = jmin
+                            f_ = e
+                        if s_ < 1.0:
+                            co3, so3, cS, sS = steps_x if axis == 0 else steps_y
+                            xv = (k0 - f_) * s_
+                            sn, cs, s3, c3 = lanczos_down_start(xv)
+                            for i in range(n_):
+                                if i > 0:
+                                    xv += s_
+                                    sn, cs, s3, c3 = lanczos_down_advance(sn, cs, s3, c3, co3, so3, cS, sS)
+                                w = lanczos_down_weight(xv, sn, s3)
+                                if axis == 0:
+                                    wx[i] = w
+                                else:
+                                    wy[i] = w
+                        else:
+                            u0, u1, u2 = lanczos_up_numerators(f_)
+                            for i in range(n_):
+                                w = lanczos_up_weight(k0 + i, f_, u0, u1, u2)
+                                if axis == 0:
+                                    wx[i] = w
+                                else:
+                                    wy[i] = w
                 elif meth == CUBIC:
                     for i in range(nx):
                         wx[i] = _cubic_kernel((i + imin - d) * sx)
@@ -547,18 +613,50 @@ def _separable_kernel(masked: int) -> Any:
                     sumx = 0.0
                     for i in range(nx):
                         sumx += wx[i]
-                    sumy = 0.0
-                    for j in range(ny):
-                        sumy += wy[j]
-                    wt = sumx * sumy
+                    if fast_path or lanczos:
+                        # GDAL's fast path and its lanczos: the product of the axes' sums
+                        sumy = 0.0
+                        for j in range(ny):
+                            sumy += wy[j]
+                        wt = sumx * sumy
+                    else:
+                        # GDAL's general path: the total accumulated row by row, as with masks
+                        wt = 0.0
+                        for j in range(ny):
+                            wt += wy[j] * sumx
                     if wt == 0.0:
                         continue
                     if fast_path:
                         divide = True
                     else:
-                        if (not lanczos) and wt < 1e-6:
+                        if wt < 1e-6:
                             continue
                         divide = abs(wt - 1.0) > 1e-5
+                elif lanczos:
+                    # GDAL's lanczos with a mask: one flat sum over the valid taps of wy * wx
+                    wt = 0.0
+                    dacc = 0.0
+                    nvalid = 0
+                    for j in range(ny):
+                        yy = ya + j
+                        for i in range(nx):
+                            xx = xa + i
+                            if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
+                                continue
+                            nvalid += 1
+                            w2 = wy[j] * wx[i]
+                            wt += w2
+                            if has_dens:
+                                dacc += float(dens[yy, xx]) * w2
+                            else:
+                                dacc += w2
+                    if wt < 1e-6 or dacc < 1e-6 or nvalid < (nx * ny) // 2:
+                        continue
+                    if abs(wt - 1.0) > 1e-5:
+                        divide = True
+                        rho = dacc * (1.0 / wt)
+                    else:
+                        rho = dacc
                 else:
                     wt = 0.0
                     dacc = 0.0
@@ -606,7 +704,15 @@ def _separable_kernel(masked: int) -> Any:
                     rhod = 0.0
                 for b in range(nb):
                     val = 0.0
-                    for j in range(ny):
+                    if masked == 1 and lanczos:
+                        for j in range(ny):
+                            yy = ya + j
+                            for i in range(nx):
+                                xx = xa + i
+                                if (has_valid and valid[yy, xx] == 0) or (has_dens and dens[yy, xx] < 1e-9):
+                                    continue
+                                val += src[b, r0 + yy, c0 + xx] * (wy[j] * wx[i])
+                    for j in range(ny if not (masked == 1 and lanczos) else 0):
                         yy = ya + j
                         rv = 0.0
                         if masked == 1 and not (use_runs and runs[yy, xa] >= nx):
@@ -620,7 +726,8 @@ def _separable_kernel(masked: int) -> Any:
                                 rv += wx[i] * src[b, r0 + yy, c0 + xa + i]
                         val += wy[j] * rv
                     if divide:
-                        val = val / wt
+                        # (GDAL's lanczos multiplies by the reciprocal)
+                        val = val * (1.0 / wt) if lanczos else val / wt
                     cur = float(dst[b, dr, c]) if rho < 0.9999 else 0.0
                     dst[b, dr, c] = _convert(val, rho, cur, rhod, work_kind, wmin, wmax, dst_is_int, dmin, dmax,
                                             dst_nodata, collide)
@@ -791,21 +898,19 @@ def _axis_weights(P, off, fsize, size, meth, s, radius, init, lanczos, WA, NA, A
         if lo > hi:
             continue
         n = hi - lo + 1
-        if lanczos:
-            sn, cs, s3, c3 = lanczos_sines(math.pi * ((lo - d) * s))
-            sS, cS, s3S, c3S = lanczos_sines(math.pi * s)
+        if lanczos and s < 1.0:
+            co3, so3, cS, sS = lanczos_down_steps(s)
+            xv = (lo - d) * s
+            sn, cs, s3, c3 = lanczos_down_start(xv)
             for i in range(n):
-                xv = (i + lo - d) * s
-                if xv == 0.0:
-                    w = 1.0
-                elif xv <= -3.0 or xv >= 3.0:
-                    w = 0.0
-                else:
-                    px = math.pi * xv
-                    w = 3.0 * sn * s3 / (px * px)
-                WA[c, i] = w
-                sn, cs = sn * cS + cs * sS, cs * cS - sn * sS
-                s3, c3 = s3 * c3S + c3 * s3S, c3 * c3S - s3 * s3S
+                if i > 0:
+                    xv += s
+                    sn, cs, s3, c3 = lanczos_down_advance(sn, cs, s3, c3, co3, so3, cS, sS)
+                WA[c, i] = lanczos_down_weight(xv, sn, s3)
+        elif lanczos:
+            u0, u1, u2 = lanczos_up_numerators(d)
+            for i in range(n):
+                WA[c, i] = lanczos_up_weight(lo + i, d, u0, u1, u2)
         elif meth == CUBIC:
             for i in range(n):
                 WA[c, i] = _cubic_kernel((i + lo - d) * s)
@@ -875,6 +980,9 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
     # (columns that are not OKX are never written nor used: no need to zero the buffer)
     tmp = np.empty((rhi - rlo + 1, ncols))
     vacc = np.empty(ncols)
+    # GDAL's general path (not its fast path, not lanczos) accumulates the weight total row by row
+    rowwise_total = not (fast_path or lanczos)
+    wtr = np.empty(ncols if rowwise_total else 0)
     clo, chi = _tap_span(OKX, XA, NX, W)  # source columns used by the horizontal taps
     rowf = np.empty(max(0, chi - clo + 1))
     for b in range(nb):
@@ -908,17 +1016,35 @@ def warp_separable_aligned(src, win, Xc, Yr, xoff, yoff, method, xscale, yscale,
                 wyj = WY[r, j]
                 for c in range(ncols):
                     vacc[c] += wyj * tmp[ya + j, c]
+            if rowwise_total:
+                for c in range(ncols):
+                    wtr[c] = 0.0
+                for j in range(NY[r]):
+                    wyj = WY[r, j]
+                    for c in range(ncols):
+                        wtr[c] += wyj * SX[c]
             # normalise, convert and store (branch-free: vectorised; the rules of _separable_kernel)
             out = dst[b, dst_row0 + r]
             prow = produced[r]
             syr = SY[r]
+            if lanczos:
+                # (GDAL's lanczos multiplies by the reciprocal of the weight total)
+                for c in range(ncols):
+                    wt = SX[c] * syr
+                    ok = OKX[c] & (wt != 0.0) & (wt >= 1e-6)
+                    q = wt if abs(wt - 1.0) > 1e-5 else 1.0
+                    w = _store_value(vacc[c] * (1.0 / q), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
+                                     collide)
+                    out[c] = w if ok else out[c]
+                    prow[c] = prow[c] | ok
+                continue
             for c in range(ncols):
-                wt = SX[c] * syr
+                wt = wtr[c] if rowwise_total else SX[c] * syr
                 if fast_path:
                     ok = OKX[c] & (wt != 0.0)
                     q = wt
                 else:
-                    ok = OKX[c] & (wt != 0.0) & (lanczos | (wt >= 1e-6))
+                    ok = OKX[c] & (wt != 0.0) & (wt >= 1e-6)
                     q = wt if abs(wt - 1.0) > 1e-5 else 1.0
                 w = _store_value(vacc[c] / q, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                 out[c] = w if ok else out[c]

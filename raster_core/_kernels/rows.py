@@ -50,7 +50,6 @@ the per-pixel kernel once per chunk of rows; below them the tree is one level of
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, NamedTuple
 
 import numba
@@ -80,8 +79,11 @@ from raster_core._kernels.interp import (
     _store_value,
     first_taps,
     kernel_taps,
-    lanczos_sines,
+    lanczos_down_start,
+    lanczos_down_steps,
+    lanczos_down_weight,
     lanczos_taps,
+    lanczos_up_numerators,
     pixel_kind,
     warp_near_direct,
 )
@@ -452,7 +454,10 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                         m1 = (1.0 - rx) * ry
                         m2 = rx * (1.0 - ry)
                         m3 = (1.0 - rx) * (1.0 - ry)
-                        val = (float(G[0, c]) * m0 + float(G[1, c]) * m1) + (float(G[2, c]) * m2 + float(G[3, c]) * m3)
+                        p01 = float(G[0, c]) * m0 + float(G[1, c]) * m1
+                        # GDAL's general path adds the taps one by one; its fast path (as here) in pairs
+                        val = (p01 + (float(G[2, c]) * m2 + float(G[3, c]) * m3) if fast_path
+                               else (p01 + float(G[2, c]) * m2) + float(G[3, c]) * m3)
                         val = val / (m0 + m1 + m2 + m3)
                         w = _store(val, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                         out[c] = w if IDX[c] >= 0 else out[c]
@@ -481,7 +486,7 @@ def _staged_row_kernel(kind: int, sclass: int, masked: int, taps: int) -> Any:
                 if masked == 1:
                     _masked_separable_flags(valid, XS, YS, r, xoff, yoff, WY, SUMX, nx, IDX, WT, WTM, lo_x, lo_y)
                 else:
-                    _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
+                    _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT)
             # the 4x4 cubic sums have no leading 0.0 term; -0.0 + x == x for every x, so starting the
             # sums at -0.0 reproduces them exactly, and 0.0 reproduces the separable kernels' sums
             z = -0.0 if kind == K_CUBIC16 else 0.0
@@ -687,14 +692,15 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
         CS = np.empty(nl)
         S3 = np.empty(nl)
         C3 = np.empty(nl)
+        XV = np.empty(nl)
         NV = np.empty(nl, dtype=np.int64)
         nrest = 0
         for r in range(XS.shape[0]):
             _interior_row(XS[r], YS[r], OKS[r], float(xoff), float(yoff), float(W), float(H), lo_x, hi_x, lo_y, hi_y,
                           float(pitch), fbase, IDX, D, E)
             if lanczos:
-                _lanczos_weights(D, initx, xradius, sx, WX, SUMX, TLH, SN, CS, S3, C3)
-                _lanczos_weights(E, inity, yradius, sy, WY, SUMY, JLH, SN, CS, S3, C3)
+                _lanczos_weights(D, initx, xradius, sx, WX, SUMX, TLH, SN, CS, S3, C3, XV)
+                _lanczos_weights(E, inity, yradius, sy, WY, SUMY, JLH, SN, CS, S3, C3, XV)
             else:
                 SUMX[:] = 0.0
                 SUMY[:] = 0.0
@@ -704,7 +710,7 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
                 _kept_taps(lanczos, masked == 1, valid, XS[r], YS[r], xoff, yoff, lo_x, lo_y, TLH, JLH, VI, VW, RW,
                            NV, IDX, WX, WY, SUMX, SUMY, WTM, WT)
             else:
-                _weight_totals(SUMX, SUMY, fast_path, IDX, WT)
+                _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT)
             # the last word of a kernel row can reach past its last tap: a pixel whose words would end
             # past the source buffer (its last rows only) goes to the per-pixel kernel
             for c in range(n):
@@ -712,11 +718,12 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
                 IDX[c] = _REST if (i >= 0 and i + span > total) else i
             for b in range(nb):
                 fb = flat[b]
-                _any_tap_sums(fb, IDX, pitch, PW, VW, mask_taps, valid, WX, WY, RV, ACC)
+                _any_tap_sums(fb, IDX, pitch, PW, VW, mask_taps, lanczos and masked == 1, valid, WX, WY, RV, ACC)
                 out = dst[b, drow0 + r]
                 for c in range(n):
-                    w = _store(ACC[c] / WT[c], sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata,
-                               collide)
+                    # (GDAL's lanczos multiplies by the reciprocal of the weight total)
+                    v = ACC[c] * (1.0 / WT[c]) if lanczos else ACC[c] / WT[c]
+                    w = _store(v, sclass, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
                     out[c] = w if IDX[c] >= 0 else out[c]
             nrest += _finish(IDX, PRODUCED, REST, r)
         return nrest
@@ -725,18 +732,26 @@ def _staged_any_kernel(kind: int, sclass: int, masked: int) -> Any:
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _weight_totals(SUMX, SUMY, fast_path, IDX, WT):
-    """Unmasked separable kernels: WT[c] = the divisor of pixel c, the product of its weight sums
-    per axis (GDAL's rules: without the fast path a total within 1e-5 of 1 is not divided by,
-    WT = 1.0); staged pixels whose total is zero (without the fast path: below 1e-6) are left to
+def _weight_totals(SUMX, SUMY, WY, fast_path, IDX, WT):
+    """Unmasked separable kernels (not lanczos): WT[c] = the divisor of pixel c: with GDAL's fast
+    path the product of its weight sums per axis; without it the total accumulated row by row,
+    ``wt += wy[j] * sumx`` (GDAL's general path; a total within 1e-5 of 1 is not divided by,
+    WT = 1.0). Staged pixels whose total is zero (without the fast path: below 1e-6) are left to
     the per-pixel kernel (IDX = _REST)."""
+    if not fast_path:
+        for c in range(IDX.shape[0]):
+            WT[c] = 0.0
+        for j in range(WY.shape[0]):
+            for c in range(IDX.shape[0]):
+                WT[c] = WT[c] + WY[j, c] * SUMX[c]
     for c in range(IDX.shape[0]):
-        wt = SUMX[c] * SUMY[c]
         i = IDX[c]
         if fast_path:
+            wt = SUMX[c] * SUMY[c]
             ok = wt != 0.0
             WT[c] = wt
         else:
+            wt = WT[c]
             ok = (wt != 0.0) & (wt >= 1e-6)
             WT[c] = wt if abs(wt - 1.0) > 1e-5 else 1.0
         IDX[c] = i if (ok or i < 0) else _REST
@@ -812,45 +827,59 @@ def _masked_separable_flags(valid, X, Y, r, xoff, yoff, WY, SUMX, nx, IDX, WT, W
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _lanczos_weights(D, init, radius, s, WK, SUM, LH, SN, CS, S3, C3):
-    """Lanczos-3 tap weights of every D[c] with ``interp._separable_kernel``'s arithmetic: the kept
-    taps LH[0, c] .. LH[1, c] (tap indices from ``init``) are those where the kernel can be
-    non-zero, their weights from the sine recurrence started at the first kept tap; into WK[k, c],
-    0.0 elsewhere, and SUM[c] = their sum in tap order. The trig calls are made per pixel, the
-    recurrence is advanced a tap at a time over the whole row (vectorised loops: each writes at
-    most two arrays, the per-pixel scalars in SN, CS, S3, C3)."""
-    sS, cS, s3S, c3S = lanczos_sines(math.pi * s)
+def _lanczos_weights(D, init, radius, s, WK, SUM, LH, SN, CS, S3, C3, XV):
+    """Lanczos-3 tap weights of every D[c] with ``interp._separable_kernel``'s arithmetic (GDAL's): the
+    kept taps LH[0, c] .. LH[1, c] (tap indices from ``init``) are those where the kernel can be
+    non-zero; into WK[k, c], 0.0 elsewhere, and SUM[c] = their sum in tap order. At scale >= 1 three
+    numerators per pixel (in SN, CS, S3) over (k - d)^2; below 1 a sine recurrence started at the
+    first kept tap (its trig calls per pixel), advanced a tap at a time over the whole row with
+    x += s (in XV). Vectorised loops, each writing at most two arrays."""
     n = D.shape[0]
+    down = s < 1.0
+    co3, so3, cS, sS = lanczos_down_steps(s)
     for c in range(n):
         d = D[c]
         lo, hi = lanczos_taps(init, radius, d, s)
         LH[0, c] = lo - init
         LH[1, c] = hi - init
-        SN[c], CS[c], S3[c], C3[c] = lanczos_sines(math.pi * ((lo - d) * s))
+        if down:
+            x0 = (lo - d) * s
+            XV[c] = x0
+            SN[c], CS[c], S3[c], C3[c] = lanczos_down_start(x0)
+        else:
+            SN[c], CS[c], S3[c] = lanczos_up_numerators(d)
     for k in range(WK.shape[0]):
-        fk = float(k + init)
-        for c in range(n):
-            xv = (fk - D[c]) * s
-            px = math.pi * xv
-            w = 3.0 * SN[c] * S3[c] / (px * px)
-            w = 0.0 if (xv <= -3.0) | (xv >= 3.0) else w
-            w = 1.0 if xv == 0.0 else w
-            WK[k, c] = w if (k >= LH[0, c]) & (k <= LH[1, c]) else 0.0
+        if down:
+            # the recurrence advances at each kept tap after the first
+            for c in range(n):
+                adv = k > LH[0, c]
+                XV[c] = XV[c] + s if adv else XV[c]
+            for c in range(n):
+                sn = SN[c]
+                cs = CS[c]
+                adv = k > LH[0, c]
+                SN[c] = sn * cS + cs * sS if adv else sn
+                CS[c] = cs * cS - sn * sS if adv else cs
+            for c in range(n):
+                s3 = S3[c]
+                c3 = C3[c]
+                adv = k > LH[0, c]
+                S3[c] = s3 * co3 + c3 * so3 if adv else s3
+                C3[c] = c3 * co3 - s3 * so3 if adv else c3
+            for c in range(n):
+                w = lanczos_down_weight(XV[c], SN[c], S3[c])
+                WK[k, c] = w if (k >= LH[0, c]) & (k <= LH[1, c]) else 0.0
+        else:
+            kk = k + init
+            m = (kk + 3) % 3
+            fk = float(kk)
+            for c in range(n):
+                x = fk - D[c]
+                num = SN[c] if m == 0 else (CS[c] if m == 1 else S3[c])
+                w = 1.0 if x == 0.0 else num / (x * x)
+                WK[k, c] = w if (k >= LH[0, c]) & (k <= LH[1, c]) else 0.0
         for c in range(n):
             SUM[c] = (0.0 if k == 0 else SUM[c]) + WK[k, c]
-        # the recurrence advances from the first kept tap on
-        for c in range(n):
-            sn = SN[c]
-            cs = CS[c]
-            adv = k >= LH[0, c]
-            SN[c] = sn * cS + cs * sS if adv else sn
-            CS[c] = cs * cS - sn * sS if adv else cs
-        for c in range(n):
-            s3 = S3[c]
-            c3 = C3[c]
-            adv = k >= LH[0, c]
-            S3[c] = s3 * c3S + c3 * s3S if adv else s3
-            C3[c] = c3 * c3S - s3 * s3S if adv else c3
     return 0
 
 
@@ -905,7 +934,17 @@ def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, V
                     # (the bytes' sum in the top byte)
                     NV[c] = (0 if row == 0 else NV[c]) + np.int64((w * _ONES) >> _U56)
                 VW[row, c] = w
-    if masked:
+    if masked and lanczos:
+        # GDAL's masked lanczos: one flat sum of wy * wx over the taps kept (those left out add exact zeros)
+        for j in range(ny):
+            for t in range(nx):
+                q = j * nwv + t // 8
+                sh = t % 8
+                for c in range(n):
+                    ok = lane(VW[q, c], sh, vflat) != 0
+                    w2 = WY[j, c] * WX[t, c]
+                    WTM[c] = (0.0 if j + t == 0 else WTM[c]) + (w2 if ok else 0.0)
+    elif masked:
         # the weight totals over the taps kept (GDAL's masked sums: per kernel row the x-weights of its
         # valid taps, then wt += wy * rw; the taps left out add exact zeros)
         for j in range(ny):
@@ -925,7 +964,7 @@ def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, V
             keep = wt >= 1e-6
         else:
             wt = SUMX[c] * SUMY[c]
-            keep = wt != 0.0
+            keep = (wt != 0.0) & (wt >= 1e-6)
         if lanczos:
             keep = keep & (TLH[0, c] <= TLH[1, c]) & (JLH[0, c] <= JLH[1, c])
             if masked:
@@ -937,12 +976,13 @@ def _kept_taps(lanczos, masked, valid, X, Y, xoff, yoff, lo_x, lo_y, TLH, JLH, V
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
+def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, flat_sums, valid, WX, WY, RV, ACC):
     """The weighted sums ACC[c] of one band (flat source ``fb``) over the nx x ny taps of the pixels
     with IDX[c] >= 0 (the flat index of their first tap): per kernel row its 64-bit words (a load
     each, into PW), then per tap one vectorised pass over the row, in the per-pixel kernel's order
     (rv = ((0 + w0 g0) + w1 g1) ..., acc = (0 + wy0 rv0) + ...). ``masked_taps``: the taps not kept in
-    VW (see :func:`_kept_taps`) read as 0.0, their products exact zeros."""
+    VW (see :func:`_kept_taps`) read as 0.0, their products exact zeros. ``flat_sums`` (lanczos with a
+    source mask, GDAL's order there): acc = (0 + g00 (wy0 wx0)) + g01 (wy0 wx1) ... over all taps."""
     n = IDX.shape[0]
     nx = WX.shape[0]
     ny = WY.shape[0]
@@ -961,7 +1001,15 @@ def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
         for t in range(nx):
             row = j * nw + t // NL
             sh = t % NL
-            if masked_taps:
+            if flat_sums:
+                q = j * nwv + t // 8
+                sh8 = t % 8
+                for c in range(n):
+                    ok = lane(VW[q, c], sh8, valid) != 0
+                    gv = float(lane(PW[row, c], sh, fb))
+                    g = gv if ok else 0.0
+                    ACC[c] = (0.0 if j + t == 0 else ACC[c]) + g * (WY[j, c] * WX[t, c])
+            elif masked_taps:
                 q = j * nwv + t // 8
                 sh8 = t % 8
                 for c in range(n):
@@ -974,8 +1022,9 @@ def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, valid, WX, WY, RV, ACC):
             else:
                 for c in range(n):
                     RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, fb))
-        for c in range(n):
-            ACC[c] = (0.0 if j == 0 else ACC[c]) + WY[j, c] * RV[c]
+        if not flat_sums:
+            for c in range(n):
+                ACC[c] = (0.0 if j == 0 else ACC[c]) + WY[j, c] * RV[c]
     return 0
 
 
