@@ -22,7 +22,8 @@ Dask workers started together) would otherwise compile the same new kernel side 
 two of them saving different signatures of one kernel at once could each drop the other's entry
 from the kernel's cache index. :func:`install_compile_lock` makes a process compile (or load) a
 kernel of this package while holding a lock file next to that kernel's cache files: the others
-wait, then load what it saved.
+wait, then load what it saved. It also makes a kernel's cache index that cannot be unpickled (one
+written by another version of this package) count as empty instead of failing the call.
 
 Examples
 --------
@@ -181,6 +182,37 @@ def _compile_lock(path: str) -> Iterator[None]:
         os.close(fd)  # (releases the lock)
 
 
+_unreadable_index_warned = False
+
+
+def _tolerate_unreadable_index(dispatcher: Any) -> None:
+    """Make a cache index of a kernel of this package that cannot be read count as empty.
+
+    Numba unpickles an index before it compares the index's freshness stamp, so an index pickled
+    by another version of the package (the class of an argument type since removed or renamed)
+    raises there, on the kernel's first call; Numba only skips indexes of other Numba versions.
+    Treated as empty, the kernel compiles and its index is written again. One warning per process.
+    """
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is None or "_load_index" in vars(cache_file):
+        return
+    load_index = cache_file._load_index
+
+    def load_index_or_empty() -> dict:
+        global _unreadable_index_warned
+        try:
+            return load_index()
+        except Exception as exc:  # any unpickling error: the file is only a cache
+            if not _unreadable_index_warned:
+                _unreadable_index_warned = True
+                warnings.warn(f"raster_core: ignored a Numba cache index written by another version "
+                              f"({cache_file._index_path}: {exc!r}); its kernel is compiled again",
+                              RuntimeWarning, stacklevel=2)
+            return {}
+
+    cache_file._load_index = load_index_or_empty
+
+
 def install_compile_lock() -> bool:
     """Make every process compile a kernel of this package under its lock file, so that processes
     sharing a cache directory compile each kernel once: the first compiles and saves it, the
@@ -210,6 +242,7 @@ def install_compile_lock() -> bool:
         path = _compile_lock_path(self)
         if path is None:
             return original(self, sig)
+        _tolerate_unreadable_index(self)
         with global_compiler_lock:
             args, _ = sigutils.normalize_signature(sig)
             if tuple(args) in self.overloads:  # compiled already: no lock needed
