@@ -111,7 +111,7 @@ def run_case(case: dict[str, Any]) -> np.ndarray:
     elif mask == "mask":
         kw["src_mask"] = rng.random(src.shape[1:]) > 0.05
     if case["dst_tf"] is not None:
-        kw = dict(dst_transform=case["dst_tf"], dst_shape=tuple(case["dst_shape"]))
+        kw.update(dst_transform=case["dst_tf"], dst_shape=tuple(case["dst_shape"]))
     out, _ = reproject(src, src_transform=SRC_TF, src_crs=SAME_CRS, dst_crs=case["dst_crs"],
                        resampling=case["method"], dst_nodata=case["dst_nodata"], num_threads=2, **kw)
     return out
