@@ -21,8 +21,9 @@ Processes that share a cache directory (pytest-xdist workers, ``raster-core warm
 Dask workers started together) would otherwise compile the same new kernel side by side, and
 two of them saving different signatures of one kernel at once could each drop the other's entry
 from the kernel's cache index. :func:`install_compile_lock` makes a process compile (or load) a
-kernel of this package while holding a lock file next to that kernel's cache files: the others
-wait, then load what it saved. It also makes a kernel's cache index that cannot be unpickled (one
+kernel of this package for one signature while holding that signature's lock file next to the
+kernel's cache files: the others wait, then load what it saved; saves into the kernel's index
+hold the index's own lock file. It also makes a kernel's cache index that cannot be unpickled (one
 written by another version of this package) count as empty instead of failing the call.
 
 Examples
@@ -134,14 +135,18 @@ def install_package_stamp() -> bool:
     return True
 
 
-def _compile_lock_path(dispatcher: Any) -> str | None:
-    """The lock file of a kernel of this package cached on disk (None for any other function)."""
+def _compile_lock_path(dispatcher: Any, args: tuple | None = None) -> str | None:
+    """The lock file of a kernel of this package cached on disk (None for any other function):
+    of its cache index, or of its compilation for the argument types ``args``."""
     cache = getattr(dispatcher, "_cache", None)
     impl = getattr(cache, "_impl", None)
     locator = getattr(impl, "locator", None)
     if locator is None or not type(locator).__name__.startswith("PackageStamped"):
         return None
-    return os.path.join(cache._cache_path, impl.filename_base + ".lock")  # type: ignore[union-attr]
+    base = os.path.join(cache._cache_path, impl.filename_base)  # type: ignore[union-attr]
+    if args is None:
+        return base + ".lock"
+    return base + "-" + hashlib.sha256(str(args).encode()).hexdigest()[:16] + ".lock"
 
 
 @contextlib.contextmanager
@@ -185,18 +190,26 @@ def _compile_lock(path: str) -> Iterator[None]:
 _unreadable_index_warned = False
 
 
-def _tolerate_unreadable_index(dispatcher: Any) -> None:
-    """Make a cache index of a kernel of this package that cannot be read count as empty.
+def _guard_cache_file(dispatcher: Any, index_lock: str) -> None:
+    """Guard the cache index of a kernel of this package (once per kernel and process).
 
-    Numba unpickles an index before it compares the index's freshness stamp, so an index pickled
-    by another version of the package (the class of an argument type since removed or renamed)
-    raises there, on the kernel's first call; Numba only skips indexes of other Numba versions.
-    Treated as empty, the kernel compiles and its index is written again. One warning per process.
+    * Saves hold the index's lock file ``index_lock``: a save rewrites the whole index, so two
+      processes saving different signatures at once could each drop the other's entry.
+    * An index that cannot be read counts as empty. Numba unpickles an index before it compares
+      the index's freshness stamp, so an index pickled by another version of the package (the
+      class of an argument type since removed or renamed) raises there, on the kernel's first
+      call; Numba only skips indexes of other Numba versions. Treated as empty, the kernel
+      compiles and its index is written again. One warning per process.
     """
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     if cache_file is None or "_load_index" in vars(cache_file):
         return
     load_index = cache_file._load_index
+    save = cache_file.save
+
+    def save_locked(key: Any, data: Any) -> None:
+        with _compile_lock(index_lock):
+            save(key, data)
 
     def load_index_or_empty() -> dict:
         global _unreadable_index_warned
@@ -211,6 +224,7 @@ def _tolerate_unreadable_index(dispatcher: Any) -> None:
             return {}
 
     cache_file._load_index = load_index_or_empty
+    cache_file.save = save_locked
 
 
 def install_compile_lock() -> bool:
@@ -220,8 +234,11 @@ def install_compile_lock() -> bool:
 
     Numba's ``Dispatcher.compile`` (which first looks in the cache, then compiles and saves) is
     wrapped for the functions whose cache locator is this package's; every other function is
-    passed through. The lock is taken inside Numba's own compiler lock, which a process's
-    threads take one at a time, and kernels never call each other in a cycle, so no two
+    passed through. Each signature of a kernel has its own lock, so processes compiling a kernel
+    for different data types do not wait for each other; the kernel's index has one more, held
+    only while a save rewrites it (:func:`_guard_cache_file`). The locks are taken inside
+    Numba's own compiler lock, which a process's threads take one at a time; kernels never call
+    each other in a cycle and nothing is locked while the index lock is held, so no two
     processes can each hold a lock the other waits for.
 
     Examples
@@ -239,15 +256,15 @@ def install_compile_lock() -> bool:
 
     @functools.wraps(original)
     def compile_locked(self: Any, sig: Any) -> Any:
-        path = _compile_lock_path(self)
-        if path is None:
+        index_lock = _compile_lock_path(self)
+        if index_lock is None:
             return original(self, sig)
-        _tolerate_unreadable_index(self)
         with global_compiler_lock:
+            _guard_cache_file(self, index_lock)
             args, _ = sigutils.normalize_signature(sig)
             if tuple(args) in self.overloads:  # compiled already: no lock needed
                 return original(self, sig)
-            with _compile_lock(path):
+            with _compile_lock(_compile_lock_path(self, tuple(args)) or index_lock):
                 return original(self, sig)
 
     compile_locked._raster_core_lock = True  # type: ignore[attr-defined]
