@@ -1126,8 +1126,19 @@ def _canvas(shape: tuple[int, ...], dtype: Any, written: int) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=dt).reshape(shape)
 
 
+def _scratch_array(name: str | None, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
+    """An array ``shape`` of ``dtype`` in this thread's scratch buffer ``name``
+    (:mod:`raster_core.io.scratch`; its contents are garbage), or None when ``name`` is None."""
+    if name is None:
+        return None
+    from raster_core.io.scratch import scratch
+
+    dt = np.dtype(dtype)
+    return np.frombuffer(scratch(name, math.prod(shape) * dt.itemsize), dtype=dt).reshape(shape)
+
+
 def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
-              dst_limit: tuple[int, int, int, int] | None = None) -> Piece | None:
+              dst_limit: tuple[int, int, int, int] | None = None, scratch_name: str | None = None) -> Piece | None:
     """Run a :class:`FilePlan`: the requested bands of its file over the destination window
     they cover, ``((row0, row1, col0, col1), values, produced)`` with ``values``
     ``(len(sources), h, w)`` in the layer type of ``req`` and ``produced`` ``(h, w)``;
@@ -1135,7 +1146,13 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
 
     ``dst_limit`` ``(row0, row1, col0, col1)``: produce only that part of the grid (a chunk
     of a lazy load), reading only the source pixels it needs; its pixels are those of the
-    whole-grid call."""
+    whole-grid call.
+
+    ``scratch_name``: the piece's values (and, when read without warping, its validity) may
+    live in this thread's scratch buffers of that name (:mod:`raster_core.io.scratch`),
+    read-only, until the thread's next call with that name: for a caller that is done with
+    the piece by then (a fresh window per image costs page faults where freed memory goes
+    back to the system, as in Dask's workers)."""
     from raster_core.warp import execute_plan
 
     layer_dt = numpy_dtype(req.plan.data_type)
@@ -1188,14 +1205,21 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
         window = (c0 + dx, r0 + dy, c1 - c0, r1 - r0)
         produced = source_masks(window)
         if data_idx:
-            values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads)
+            values = ds.read(unique, window=window, overview_level=ovr, num_threads=num_threads,
+                             out=_scratch_array(scratch_name, (len(unique), r1 - r0, c1 - c0), ds.level_dtype(ovr)))
             if nodata is not None:  # unified nodata: invalid only where every band is nodata
                 from raster_core.mosaic import nodata_valid
 
-                any_valid = nodata_valid(values[0], nodata)
+                any_valid = nodata_valid(values[0], nodata,
+                                         out=_scratch_array(None if scratch_name is None else scratch_name + "-valid",
+                                                            (r1 - r0, c1 - c0), bool))
                 for b in range(1, values.shape[0]):
                     any_valid |= nodata_valid(values[b], nodata)
                 produced = any_valid if produced is None else produced & any_valid
+            if scratch_name is not None:  # nobody may keep or change them (no adoption by a mosaic)
+                values.flags.writeable = False
+                if produced is not None:
+                    produced.flags.writeable = False
         else:
             values = np.empty((0, r1 - r0, c1 - c0), dtype=np.uint8)
         if produced is None:
@@ -1230,10 +1254,14 @@ def warp_file(fp: FilePlan, req: _Request, num_threads: int | None,
     if part is not None:
         if src_mask is not None:
             src_mask = _placed(src_mask, (wh, ww), part.row_off, part.col_off)
-    dest = np.empty((pixels.shape[0], r1 - r0, c1 - c0), dtype=pixels.dtype)
+    dest = _scratch_array(scratch_name, (pixels.shape[0], r1 - r0, c1 - c0), pixels.dtype)
+    if dest is None:
+        dest = np.empty((pixels.shape[0], r1 - r0, c1 - c0), dtype=pixels.dtype)
     produced = cast(np.ndarray, execute_plan(plan, pixels, dest, dst_window=dwin, src_nodata=nodata,
                                              dst_nodata=nodata, src_mask=src_mask, num_threads=num_threads))
     del pixels, src_mask
+    if scratch_name is not None:
+        dest.flags.writeable = False
     if not data_idx:
         dest = np.empty((0,) + dest.shape[1:], dtype=np.uint8)
     return dwin, to_layer(dest, produced), produced
@@ -1324,8 +1352,12 @@ def _render(req: _Request, images: Iterable[int] | None, window: tuple[int, int,
         for box in boxes:
             pieces = []
             with on_block(progress.block if progress is not None else None):
-                for out_bands, fp in files:
-                    piece = warp_file(fp, req, num_threads, dst_limit=box)
+                for k, (out_bands, fp) in enumerate(files):
+                    # each file's piece in scratch memory of its own: all are painted below
+                    # before the next image's (or box's) are made
+                    # (not on the reference paths, the tests' oracle)
+                    piece = warp_file(fp, req, num_threads, dst_limit=box,
+                                      scratch_name=None if req.reference_paths else f"render-piece-{k}")
                     if piece is not None:
                         pieces.append((out_bands, piece))
             if not pieces:

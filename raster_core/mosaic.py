@@ -577,8 +577,9 @@ def mosaic(
     return m.result()
 
 
-def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
-    """True where ``band`` is not its nodata value, with GDAL's warper comparison rules.
+def nodata_valid(band: np.ndarray, nodata: float | None, out: np.ndarray | None = None) -> np.ndarray:
+    """True where ``band`` is not its nodata value, with GDAL's warper comparison rules
+    (into ``out``, a bool array of ``band``'s shape, when given).
 
     * a nodata value not exactly representable in the band's type (``0.3`` for integers,
       ``-3.4e38`` for float32) masks nothing: GDAL's warper discards it;
@@ -598,6 +599,18 @@ def nodata_valid(band: np.ndarray, nodata: float | None) -> np.ndarray:
     [True, True]
     """
     a = np.asarray(band)
+    if out is not None:
+        if out.shape != a.shape or out.dtype != np.bool_:
+            raise ShapeError(f"out must be a bool array of shape {a.shape}, got {out.dtype} {out.shape}")
+        if (a.dtype.kind in "iub" and a.dtype.itemsize <= 2 and nodata is not None and math.isfinite(float(nodata))
+                and _exactly_representable(float(nodata), a.dtype)):
+            lo, hi = _int_range(a.dtype)
+            nd = float(nodata)
+            target = math.floor(nd + 1e-6)
+            if lo <= target <= hi and lo <= nd <= hi:
+                return np.not_equal(a, target, out=out)
+        out[...] = nodata_valid(a, nodata)
+        return out
     if nodata is None:
         return np.ones(a.shape, dtype=bool)
     nd = float(nodata)

@@ -60,6 +60,7 @@ from raster_core.errors import (
     UnsupportedFeatureError,
 )
 from raster_core.io.geokeys import crs_from_geokeys
+from raster_core.io.scratch import scratch
 from raster_core.io.sources import ByteSource, LocalFileSource, is_remote, local_path, open_source, remote_options
 from raster_core.io.tiff_checks import (
     SegmentTableError,
@@ -1037,11 +1038,29 @@ class Dataset:
         lo = min(off for _, off, _ in spans)
         hi = max(off + cnt for _, off, cnt in spans)
         if hi - lo > 2 * sum(cnt for _, _, cnt in spans) + 65536:
-            if level.inflate:  # DEFLATE tiles far apart: one read each, decoded as in a span
-                return {i: self._read_bytes(off, cnt) for i, off, cnt in spans}
-            return None
-        blob = memoryview(self._read_bytes(lo, hi - lo))
+            if not level.inflate:
+                return None
+            # DEFLATE tiles far apart: one read each (into one buffer), decoded as in a span
+            buf = scratch("segments", sum(cnt for _, _, cnt in spans))
+            out: dict[int, bytes | memoryview] = {}
+            pos = 0
+            for i, off, cnt in spans:
+                out[i] = self._read_into(off, buf[pos:pos + cnt])
+                pos += cnt
+            return out
+        # the bytes live only while this read runs: the thread's scratch buffer, not fresh
+        # memory per read (see raster_core.io.scratch)
+        blob = self._read_into(lo, scratch("segments", hi - lo))
         return {i: blob[off - lo:off - lo + cnt] for i, off, cnt in spans}
+
+    def _read_into(self, offset: int, view: memoryview) -> memoryview:
+        """``len(view)`` bytes of the local file at ``offset`` into ``view`` (returned)."""
+        fd = self._fd
+        if fd is None:
+            raise RasterReadError(f"{self.name!r}: dataset is closed")
+        if os.preadv(fd, [view], offset) != len(view):
+            raise RasterReadError(f"{self.name!r}: truncated file (segment at {offset} is incomplete)")
+        return view
 
     def _decode_fetched(self, level: _Level, index: int, fetched: dict[int, bytes | memoryview]) -> np.ndarray | None:
         """Decode segment ``index`` of ``level`` from prefetched bytes (None if sparse)."""
@@ -1209,7 +1228,7 @@ class Dataset:
 
         spp = 1 if level.planar else level.samples
         size = level.seg_h * level.seg_w * spp * level.dtype.itemsize
-        buf = bytearray(size)
+        buf = scratch("tile", size)  # one tile at a time; kept by the thread across reads
         tile = np.frombuffer(buf, dtype=level.dtype).reshape(level.seg_h, level.seg_w, spp)
         inflate = imagecodecs.deflate_decode
         undiff = imagecodecs.delta_decode if level.inflate == 2 else None
