@@ -380,7 +380,7 @@ def _row_plan(t: WarpTransformer, xs: np.ndarray, ys: np.ndarray, *, num_threads
         return None
     if not t.row_plan_applies(xs):
         return None
-    if not t.has_reprojection:
+    if t.same_crs:  # an affine map (no PROJ call), geographic sources included
         plan = _affine_row_plan(t, xs, ys, inverse=inverse)
         if plan is not None:
             return plan

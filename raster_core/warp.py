@@ -836,6 +836,10 @@ def execute_plan(
         return row_kernels.DestArgs(dst, row0, dv[a:b] if dst_valid_full is not None else dv,
                                     dst_valid_full is not None and has_dst_valid, prod)
 
+    def warp_rows(coords: Any, a: int, b: int, prod: np.ndarray) -> None:
+        row_kernels.run_rows(kernels, coords, source_args, kernel_args, store_args, dest_args(a, b, prod),
+                             row_chunk_points or row_kernels.CHUNK_POINTS)
+
     def run(a: int, b: int) -> None:
         if init_word is not None:
             destination[:, a:b, :] = init_word
@@ -858,11 +862,6 @@ def execute_plan(
                         dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
                         work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
             return
-        from raster_core._kernels.interp import warp_separable_aligned
-
-        def warp_rows(coords: Any, a: int, b: int, prod: np.ndarray) -> None:
-            row_kernels.run_rows(kernels, coords, source_args, kernel_args, store_args, dest_args(a, b, prod),
-                                 row_chunk_points or row_kernels.CHUNK_POINTS)
 
         if fused:
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
@@ -875,10 +874,17 @@ def execute_plan(
             warp_rows(row_kernels.PlannedCoords(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e),
                       a, b, prod)
             return
-        ys = np.arange(ga, gb, dtype=np.float64) + 0.5
         if row_plan is not None:
+            # the split from the recorded plan (no block-sized coordinates when its rows share
+            # their linear segment); the coordinates of the rows and columns left are filled
+            planned = _aligned_split_planned(row_plan, a, b, c0, c1)
+            if planned is not None:
+                warp_split(planned, lambda ra, rb, ca, cb: row_plan.fill(a + ra, a + rb, c0 + ca, c0 + cb), a, b,
+                           prod)
+                return
             X, Y, OK = row_plan.fill(a, b, c0, c1)  # exact retries already recorded in the plan
         else:
+            ys = np.arange(ga, gb, dtype=np.float64) + 0.5
             X, Y, OK = t.transform_rows(xs_full, ys)
             X = X[:, c0:c1]
             Y = Y[:, c0:c1]
@@ -888,28 +894,37 @@ def execute_plan(
         if split is None:
             warp_rows(_array_coords(X, Y, OK), a, b, prod)
             return
+        warp_split(split, lambda ra, rb, ca, cb: (X[ra:rb, ca:cb], Y[ra:rb, ca:cb], OK[ra:rb, ca:cb]), a, b, prod)
+
+    def warp_split(split: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], coords: Any, a: int, b: int,
+                   prod: np.ndarray) -> None:
         # the regular part (rows and columns whose coordinates are shared: all but the exact retries
         # near the window edges, mostly) through the separable kernel; it leaves the rows and
         # columns given NaN coordinates untouched, and those go pixel by pixel, each pixel with
-        # its own coordinates as the row drivers would do it for the whole block
+        # its own coordinates as the row drivers would do it for the whole block; ``coords(ra, rb,
+        # ca, cb)`` gives (X, Y, OK) of the block's rows [ra, rb) and columns [ca, cb)
+        from raster_core._kernels.interp import warp_separable_aligned
+
         xc, yr, bad_rows, bad_cols = split
+        nr, nc = b - a, c1 - c0
         warp_separable_aligned(
             kernel_src, win_in, xc, yr, xoff, yoff, METHOD_CODES[method], plan.xscale, plan.yscale, plan.xradius,
             plan.yradius, fast_path, *dst_row_args(a, b), work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide,
             prod,
         )
         for ra, rb in _runs(bad_rows):
-            warp_rows(_array_coords(X[ra:rb], Y[ra:rb], OK[ra:rb]), a + ra, a + rb, prod[ra:rb])
+            warp_rows(_array_coords(*coords(ra, rb, 0, nc)), a + ra, a + rb, prod[ra:rb])
         good_rows = ~bad_rows
         for ca, cb in _runs(bad_cols):
             # a narrow strip of columns in the rows left: warped into C-contiguous copies (the
             # kernels write columns from 0) that are copied back
-            ok = OK[:, ca:cb] & good_rows[:, None]
+            Xs, Ys, OKs = coords(0, nr, ca, cb)
+            ok = OKs & good_rows[:, None]
             strip = np.ascontiguousarray(destination[:, a:b, ca:cb])
             strip_prod = np.ascontiguousarray(prod[:, ca:cb])
             strip_dv = np.ascontiguousarray(dv[a:b, ca:cb]) if dst_valid_full is not None else dv
             row_kernels.run_rows(
-                kernels, _array_coords(X[:, ca:cb], Y[:, ca:cb], ok), source_args, kernel_args, store_args,
+                kernels, _array_coords(Xs, Ys, ok), source_args, kernel_args, store_args,
                 row_kernels.DestArgs(strip, 0, strip_dv, dst_valid_full is not None and has_dst_valid, strip_prod),
                 row_chunk_points or row_kernels.CHUNK_POINTS)
             destination[:, a:b, ca:cb] = strip
@@ -976,6 +991,76 @@ def _aligned_split(
         return None
     xc[bad_cols] = np.nan
     yr[bad_rows] = np.nan
+    return xc, yr, bad_rows, bad_cols
+
+
+def _aligned_split_planned(
+    plan: Any, a: int, b: int, c0: int, c1: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_aligned_split` of the plan rows [a, b) and columns [c0, c1) of a recorded row plan
+    (:class:`raster_core.transform.RowPlan`) without filling the block's coordinates: when every
+    row is one linear segment over the columns (the same start, x and x slope in every row, no y
+    slope) and no fixed points, every pixel but the exact ones has that segment's x and its row's
+    y, so only the exact points can be irregular. Same contract as
+    :func:`_aligned_split` (any cover of the irregular pixels gives the same pixels); None when the
+    plan is not of that form (then the caller fills the block and uses :func:`_aligned_split`).
+
+    Examples
+    --------
+    >>> from raster_core.transform import WarpTransformer
+    >>> t = WarpTransformer(3857, (0, 10, 0, 0, 0, -10), 3857, (5, 20, 0, 0, 0, -20))
+    >>> rp = t.row_plan(np.arange(8) + 0.5, np.arange(6) + 0.5)
+    >>> xc, yr, bad_rows, bad_cols = _aligned_split_planned(rp, 1, 5, 2, 7)
+    >>> X, Y, OK = rp.fill(1, 5, 2, 7)
+    >>> bool((X == xc).all() and (Y == yr[:, None]).all()), bool(bad_rows.any() or bad_cols.any())
+    (True, False)
+    """
+    nr, nc = b - a, c1 - c0
+    if nr <= 0 or nc <= 0:
+        return None
+    f_ptr, p_ptr, e_ptr = plan.f[0], plan.p[0], plan.e[0]
+    if f_ptr[b] != f_ptr[a] or p_ptr[b] - p_ptr[a] != nr or not (np.diff(p_ptr[a:b + 1]) == 1).all():
+        return None
+    q = slice(int(p_ptr[a]), int(p_ptr[b]))
+    start, length, sx, sy, dx, dy = (v[q] for v in plan.p[1:])
+    if not ((start == start[0]).all() and (sx == sx[0]).all() and (dx == dx[0]).all() and (dy == 0.0).all()
+            and int(start[0]) <= c0 and (start + length >= c1).all()):
+        return None
+    e0, e1 = int(e_ptr[a]), int(e_ptr[b])
+    e_col = plan.e[1][e0:e1]
+    inside = (e_col >= c0) & (e_col < c1)
+    e_row = np.repeat(np.arange(nr), np.diff(e_ptr[a:b + 1]))[inside]
+    # the x of every pixel that is not an exact point: the first row's segment alone, filled by the
+    # plan's own kernel (the same arithmetic)
+    from raster_core._kernels.approx import fill_rows
+
+    one = np.array([0, 1], dtype=np.int64)
+    none = np.zeros(2, dtype=np.int64)
+    no_col = np.empty(0, dtype=np.int64)
+    no_xy = np.empty(0, dtype=np.float64)
+    X1 = np.empty((1, nc))
+    Y1 = np.empty((1, nc))
+    OK1 = np.empty((1, nc), dtype=bool)
+    fill_rows(plan.xs, 0, 1, c0, c1, none, no_col, no_xy, no_xy, one, start[:1], length[:1], sx[:1], sy[:1],
+              dx[:1], dy[:1], none, no_col, no_xy, no_xy, np.empty(0, dtype=bool), X1, Y1, OK1)
+    xc = X1[0]
+    # each row's y, as the plan gives it at every column (no y slope: its start y)
+    xs = plan.xs
+    yr = sy + dy * (xs[c0 + nc // 2] - xs[int(start[0])])
+    e_c = e_col[inside] - c0
+    irregular = ((plan.e[2][e0:e1][inside] != xc[e_c]) | (plan.e[3][e0:e1][inside] != yr[e_row])
+                 | ~plan.e[4][e0:e1][inside])
+    bad_rows = np.zeros(nr, dtype=bool)
+    bad_cols = np.zeros(nc, dtype=bool)
+    if irregular.any():
+        r_irr, c_irr = e_row[irregular], e_c[irregular]
+        bad_rows = np.bincount(r_irr, minlength=nr) * 2 > nc
+        bad_cols[c_irr[~bad_rows[r_irr]]] = True
+        n_bad = np.count_nonzero(bad_rows) * nc + np.count_nonzero(bad_cols) * nr
+        if n_bad * 4 > nr * nc:
+            return None
+        xc[bad_cols] = np.nan
+        yr[bad_rows] = np.nan
     return xc, yr, bad_rows, bad_cols
 
 

@@ -77,6 +77,13 @@ def test_retried_edge_column_stays_on_the_separable_path() -> None:
     assert not bad_rows.any() and not bad_cols.any()
     np.testing.assert_array_equal(X, np.broadcast_to(xc, (20, 101)))
     np.testing.assert_array_equal(Y, np.broadcast_to(yr[:, None], (20, 101)))
+    # the same from the plan alone (the retried column equals the shared x there too)
+    from raster_core.warp import _aligned_split_planned
+
+    planned = _aligned_split_planned(row_plan, 40, 60, 0, 101)
+    assert planned is not None and not planned[2].any() and not planned[3].any()
+    np.testing.assert_array_equal(planned[0], xc)
+    np.testing.assert_array_equal(planned[1], yr)
 
 
 def test_split_leaves_irregular_rows_and_columns() -> None:
@@ -93,3 +100,39 @@ def test_split_leaves_irregular_rows_and_columns() -> None:
     assert np.isnan(xc[[2, 15]]).all() and np.isnan(yr[0])
     good = np.ix_(~bad_rows, ~bad_cols)
     assert (X[good] == xc[~bad_cols]).all() and (Y[good] == yr[~bad_rows, None]).all() and OK[good].all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grid=aligned_grids(), data=st.data())
+def test_planned_split_covers_every_irregular_pixel(grid: dict, data: st.DataObject) -> None:
+    """The split read from the recorded plan (``_aligned_split_planned``, no block-sized
+    coordinates) leaves outside its rows and columns only pixels whose filled coordinates are
+    exactly the shared ones, on blocks of any rows and columns (exact retries included)."""
+    from raster_core.warp import _aligned_split_planned
+
+    plan = plan_warp(CRS, SRC_TF, grid["src_shape"], CRS, grid["dst_tf"], grid["dst_shape"], resampling="cubic")
+    if plan.window is None:
+        return
+    t, win = plan.transformer, plan.window
+    h, w = grid["dst_shape"]
+    xs = np.arange(w, dtype=np.float64) + 0.5
+    ys = np.arange(h, dtype=np.float64) + 0.5
+    row_plan = t.row_plan(xs, ys)
+    if row_plan is None:
+        return
+    bounds = (float(win.col_off), float(win.row_off), float(win.col_off + win.width), float(win.row_off + win.height))
+    row_plan.add_exact_retries(t, ys, bounds, 0, w)
+    a = data.draw(st.integers(0, h - 1))
+    b = data.draw(st.integers(a + 1, h))
+    c0 = data.draw(st.integers(0, w - 1))
+    c1 = data.draw(st.integers(c0 + 1, w))
+    split = _aligned_split_planned(row_plan, a, b, c0, c1)
+    if split is None:  # allowed (the caller fills the block): only when a quarter of it is irregular
+        return
+    xc, yr, bad_rows, bad_cols = split
+    X, Y, OK = row_plan.fill(a, b, c0, c1)
+    good = np.ix_(~bad_rows, ~bad_cols)
+    assert np.isnan(xc[bad_cols]).all() and np.isnan(yr[bad_rows]).all()
+    np.testing.assert_array_equal(X[good], np.broadcast_to(xc[~bad_cols], X[good].shape))
+    np.testing.assert_array_equal(Y[good], np.broadcast_to(yr[~bad_rows, None], Y[good].shape))
+    assert OK[good].all()
