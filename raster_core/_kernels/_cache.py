@@ -135,17 +135,20 @@ def install_package_stamp() -> bool:
     return True
 
 
-def _compile_lock_path(dispatcher: Any, args: tuple | None = None) -> str | None:
-    """The lock file of a kernel of this package cached on disk (None for any other function):
-    of its cache index, or of its compilation for the argument types ``args``."""
+def _lock_base(dispatcher: Any) -> str | None:
+    """The path, without suffix, of the lock files of a kernel of this package cached on disk (None
+    for any other function): ``<base>.lock`` guards its cache index, ``<base>-<hash>.lock`` its
+    compilation for one signature (:func:`_signature_lock`)."""
     cache = getattr(dispatcher, "_cache", None)
     impl = getattr(cache, "_impl", None)
     locator = getattr(impl, "locator", None)
     if locator is None or not type(locator).__name__.startswith("PackageStamped"):
         return None
-    base = os.path.join(cache._cache_path, impl.filename_base)  # type: ignore[union-attr]
-    if args is None:
-        return base + ".lock"
+    return os.path.join(cache._cache_path, impl.filename_base)  # type: ignore[union-attr]
+
+
+def _signature_lock(base: str, args: tuple) -> str:
+    """The lock file of the compilation of a kernel (lock base ``base``) for the argument types ``args``."""
     return base + "-" + hashlib.sha256(str(args).encode()).hexdigest()[:16] + ".lock"
 
 
@@ -256,15 +259,15 @@ def install_compile_lock() -> bool:
 
     @functools.wraps(original)
     def compile_locked(self: Any, sig: Any) -> Any:
-        index_lock = _compile_lock_path(self)
-        if index_lock is None:
+        base = _lock_base(self)
+        if base is None:
             return original(self, sig)
         with global_compiler_lock:
-            _guard_cache_file(self, index_lock)
+            _guard_cache_file(self, base + ".lock")
             args, _ = sigutils.normalize_signature(sig)
             if tuple(args) in self.overloads:  # compiled already: no lock needed
                 return original(self, sig)
-            with _compile_lock(_compile_lock_path(self, tuple(args)) or index_lock):
+            with _compile_lock(_signature_lock(base, tuple(args))):
                 return original(self, sig)
 
     compile_locked._raster_core_lock = True  # type: ignore[attr-defined]
