@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 from affine import Affine
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.ops import OPS, run_ours, run_reference
@@ -108,12 +108,30 @@ def same_crs_grids(draw: st.DrawFn) -> dict[str, Any]:
     return dict(dst_transform=tf, dst_shape=shape)
 
 
+def _centres_coincide(grid: dict[str, Any]) -> bool:
+    """Whether, in an axis the grid downsamples, a destination pixel centre falls on a source pixel
+    centre (within 1e-6 px): there GDAL's downsampling lanczos weighs the tap at distance 0 with 1
+    instead of pi^4 on its scale, a documented deviation (``GDAL_DEVIATIONS``,
+    "lanczos_downsample_coincident_centres") tested in test_warp_parity."""
+    tf, (h, w) = grid["dst_transform"], grid["dst_shape"]
+    axes = ((tf.a, tf.c - SRC_TF.c, SRC_TF.a, w), (tf.e, tf.f - SRC_TF.f, SRC_TF.e, h))
+    for res, origin, src_res, n in axes:
+        if abs(res) <= abs(src_res):
+            continue  # not downsampled: GDAL's other weight form, no deviation
+        pos = (origin + (np.arange(n) + 0.5) * res) / src_res - 0.5  # source pixel index of each centre
+        if (np.abs(pos - np.round(pos)) < 1e-6).any():
+            return True
+    return False
+
+
 @pytest.mark.parametrize("method", ["bilinear", "cubic", "cubicspline", "lanczos", "average"])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid=same_crs_grids(), nodata=st.booleans())
 def test_float64_same_crs_grids_equal_gdal_bit_for_bit(method: str, grid: dict[str, Any], nodata: bool) -> None:
     """Any same-CRS grid (the reprojected ones share GDAL's coordinates only up to ~1e-10 on
-    occasional row segments, a transformer matter outside these kernels)."""
+    occasional row segments, a transformer matter outside these kernels), but for lanczos the grids
+    of its documented deviation (:func:`_centres_coincide`)."""
+    assume(not (method == "lanczos" and _centres_coincide(grid)))
     nd = NODATA if nodata else None
     src = _source(nodata)
     kw: dict[str, Any] = dict(src_transform=SRC_TF, src_crs=SRC_CRS, dst_crs=SRC_CRS, src_nodata=nd, dst_nodata=nd,
