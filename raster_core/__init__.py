@@ -53,6 +53,8 @@ _LAZY: dict[str, str] = {
     "load": "raster_core.loader",
     "explain": "raster_core.loader",
     "reproject_xarray": "raster_core.xr_reproject",
+    # memory kept between calls
+    "clear_caches": "raster_core.caches",
     # ahead-of-use kernel compilation
     "warmup": "raster_core._warmup",
 }
@@ -76,6 +78,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from raster_core._warmup import warmup
     from raster_core.api import Raster, ndarray, raster, stack
+    from raster_core.caches import clear_caches
     from raster_core.catalog import Catalog
     from raster_core.crs import to_affine, to_crs
     from raster_core.dltile import DLTile

@@ -57,8 +57,10 @@ class ByteLRU:
     def _pop_oldest(self) -> None:
         self._pop(next(iter(self._entries)))
 
-    def clear(self) -> None:
-        """Drop every entry."""
+    def clear(self) -> int:
+        """Drop every entry; returns the bytes they held."""
         with self._lock:
+            freed = self._nbytes
             self._entries.clear()
             self._nbytes = 0
+        return freed

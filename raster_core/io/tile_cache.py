@@ -36,8 +36,8 @@ import numpy as np
 from raster_core.io.lru import ByteLRU
 from raster_core.limits import env_bytes
 
-__all__ = ["TileCache", "tile_cache", "DEFAULT_TILE_CACHE_BYTES", "MIN_CACHED_TILE_BYTES", "tile_cache_bytes",
-           "other_readers"]
+__all__ = ["TileCache", "tile_cache", "clear_tile_cache", "DEFAULT_TILE_CACHE_BYTES", "MIN_CACHED_TILE_BYTES",
+           "tile_cache_bytes", "other_readers"]
 
 #: Default bound of the decoded tiles kept per process: 64 MiB.
 DEFAULT_TILE_CACHE_BYTES = 64 << 20
@@ -141,3 +141,15 @@ def tile_cache() -> TileCache:
             if not _cache:
                 _cache.append(TileCache(size))
     return _cache[0]
+
+
+def clear_tile_cache() -> int:
+    """Drop every tile of the process's cache (if one was made); returns the bytes they held.
+
+    Examples
+    --------
+    >>> tile_cache().put(("doc", 0, 0), np.zeros((256, 256), np.uint8), uses=1)
+    >>> clear_tile_cache() >= 65536, tile_cache().nbytes
+    (True, 0)
+    """
+    return _cache[0].clear() if _cache else 0
