@@ -1479,32 +1479,30 @@ def _segments_cross(ax, ay, bx, by, cx, cy, dx, dy):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _clip_half(px, py, n, bound, axis, keep_above, ox, oy):
-    # Clip the polygon (px, py)[:n] to coord >= bound (keep_above) or coord <= bound, where
-    # coord is x (axis 0) or y (axis 1); result in (ox, oy), returns its vertex count.
+def _clip_half(pa, pb, n, bound, sign, oa, ob):
+    # Clip the polygon [:n] to sign * a >= sign * bound (sign +1.0: a >= bound, -1.0: a <= bound;
+    # exact either way) where a is the coordinate in ``pa`` (x or y: the caller passes the arrays
+    # in that order, and the outputs likewise); result in (oa, ob), returns its vertex count.
+    # The direction is a float: an int or bool constant at the call sites would make Numba
+    # compile one specialisation per value and direction (measured: equally fast this way).
     cnt = 0
+    lim = sign * bound
     for k in range(n):
-        ax = px[k]
-        ay = py[k]
+        aa = pa[k]
+        ab = pb[k]
         k1 = k + 1 if k + 1 < n else 0
-        bx = px[k1]
-        by = py[k1]
-        ca = ax if axis == 0 else ay
-        cb = bx if axis == 0 else by
-        ina = ca >= bound if keep_above else ca <= bound
-        inb = cb >= bound if keep_above else cb <= bound
+        ba = pa[k1]
+        bb = pb[k1]
+        ina = sign * aa >= lim
+        inb = sign * ba >= lim
         if ina:
-            ox[cnt] = ax
-            oy[cnt] = ay
+            oa[cnt] = aa
+            ob[cnt] = ab
             cnt += 1
         if ina != inb:
-            t = (bound - ca) / (cb - ca)
-            if axis == 0:
-                ox[cnt] = bound
-                oy[cnt] = ay + t * (by - ay)
-            else:
-                ox[cnt] = ax + t * (bx - ax)
-                oy[cnt] = bound
+            t = (bound - aa) / (ba - aa)
+            oa[cnt] = bound
+            ob[cnt] = ab + t * (bb - ab)
             cnt += 1
     return cnt
 
@@ -1536,12 +1534,12 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
             xmin = min(xmin, sx[k])
             xmax = max(xmax, sx[k])
         if xmin < cc:
-            m = _clip_half(sx, sy, m, float(cc), 0, True, s2x, s2y)
+            m = _clip_half(sx, sy, m, float(cc), 1.0, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
         if xmax > cc + 1.0 and m > 0:
-            m = _clip_half(sx, sy, m, cc + 1.0, 0, False, s2x, s2y)
+            m = _clip_half(sx, sy, m, cc + 1.0, -1.0, s2x, s2y)
             for k in range(m):
                 sx[k] = s2x[k]
                 sy[k] = s2y[k]
@@ -1555,13 +1553,13 @@ def _spread_convex(px, py, n, c0, c1, r0, r1, area, rho, src, j, i, out, weight,
         for rr in range(max(r0, int(math.floor(ymin))), min(r1, int(math.ceil(ymax)))):
             q = m
             if ymin < rr:
-                q = _clip_half(sx, sy, m, float(rr), 1, True, tx, ty)
+                q = _clip_half(sy, sx, m, float(rr), 1.0, ty, tx)
             else:
                 for k in range(m):
                     tx[k] = sx[k]
                     ty[k] = sy[k]
             if ymax > rr + 1.0 and q > 0:
-                q = _clip_half(tx, ty, q, rr + 1.0, 1, False, t2x, t2y)
+                q = _clip_half(ty, tx, q, rr + 1.0, -1.0, t2y, t2x)
                 for k in range(q):
                     tx[k] = t2x[k]
                     ty[k] = t2y[k]
