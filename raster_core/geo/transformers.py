@@ -6,7 +6,10 @@ interest* (the source raster's corners in its geographic CRS), and it maps desti
 back with the inverse of that same operation. Grid planning (:mod:`raster_core.grid`), the
 warper (:mod:`raster_core.transform`) and metadata all get their transformer here, keyed by
 ``(source WKT, destination WKT, area of interest)``, so that they pick the same operation and
-share its set-up cost.
+share its set-up cost. A pair PROJ has a single operation for (a projection and its own
+geographic CRS) gets one transformer for every area of interest inside that operation's area of
+use: the area cannot change PROJ's choice there. The process keeps the most recently used
+transformers (a lazy load's items each have their own area of interest).
 
 Which operation transforms a point (see ``docs/operation_choice.md``): when PROJ finds several
 candidate operations, it chooses one *per point*: among the candidates whose area of use,
@@ -68,6 +71,11 @@ EDGE_RTOL = 1e-12
 _CACHE: dict[tuple[str, str, AOI | None], CRSTransformer] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_MAX = 64
+#: transformers kept per process, least recently used dropped first: each item of a load has
+#: its own area of interest, and one costs 0.5-30 ms to make (25-55 KB kept)
+_TRANSFORMERS_MAX = 256
+#: per CRS pair (WKTs): the area of use of its only operation, or None when PROJ has several
+_ONE_OPERATION_AREA: dict[tuple[str, str], tuple[float, float, float, float] | None] = {}
 
 _NO_LIMIT = np.finfo(np.float64).max  # PROJ's box of a world-wide area of use is +-DBL_MAX
 _BOX_SAMPLES = 21  # points per edge of an area of use projected to a box (as PROJ does)
@@ -426,21 +434,59 @@ def pyproj_transformer(src: CRSLike | pyproj.CRS, dst: CRSLike | pyproj.CRS,
     src_wkt = _wkt(src)
     dst_wkt = _wkt(dst)
     key = (src_wkt, dst_wkt, aoi)
-    tr = _CACHE.get(key)
-    if tr is not None:
-        return tr
+    with _CACHE_LOCK:
+        tr = _CACHE.pop(key, None)
+        if tr is not None:
+            _CACHE[key] = tr  # now the most recently used
+            return tr
     s = pyproj.CRS.from_wkt(src_wkt)
     d = pyproj.CRS.from_wkt(dst_wkt)
-    try:
-        proj = pyproj.Transformer.from_crs(s, d, always_xy=True,
-                                           area_of_interest=AreaOfInterest(*aoi) if aoi else None)
-    except pyproj.exceptions.ProjError as exc:
-        raise CRSError(f"cannot transform from {s.name!r} to {d.name!r}: {exc}") from None
-    tr = CRSTransformer(proj, _Candidates.build(s, d, aoi), key)
+    if aoi is not None and _inside(aoi, _one_operation_area(src_wkt, dst_wkt, s, d)):
+        # PROJ has one operation for the pair and the area of interest lies in its area of use:
+        # every such area selects that operation, so all share the transformer made without one
+        tr = pyproj_transformer(src_wkt, dst_wkt, None)
+    else:
+        try:
+            proj = pyproj.Transformer.from_crs(s, d, always_xy=True,
+                                               area_of_interest=AreaOfInterest(*aoi) if aoi else None)
+        except pyproj.exceptions.ProjError as exc:
+            raise CRSError(f"cannot transform from {s.name!r} to {d.name!r}: {exc}") from None
+        tr = CRSTransformer(proj, _Candidates.build(s, d, aoi), key)
     with _CACHE_LOCK:
-        if len(_CACHE) >= _CACHE_MAX:
+        while len(_CACHE) >= _TRANSFORMERS_MAX:
             _CACHE.pop(next(iter(_CACHE)))
         return _CACHE.setdefault(key, tr)
+
+
+def _one_operation_area(src_wkt: str, dst_wkt: str, s: pyproj.CRS,
+                        d: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    """``(west, south, east, north)`` of the area of use of the pair's only operation (the whole
+    world when it has none), or None when PROJ knows several operations (or some it cannot
+    use here for want of a grid) or the area crosses the antimeridian; once per pair."""
+    pair = (src_wkt, dst_wkt)
+    if pair in _ONE_OPERATION_AREA:
+        return _ONE_OPERATION_AREA[pair]
+    area: tuple[float, float, float, float] | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "best transformation is not available" (missing grids)
+            group = TransformerGroup(s, d, always_xy=True, allow_ballpark=True)
+    except pyproj.exceptions.ProjError:
+        group = None
+    if group is not None and len(group.transformers) == 1 and not group.unavailable_operations:
+        a = group.transformers[0].area_of_use
+        box = (-180.0, -90.0, 180.0, 90.0) if a is None else (a.west, a.south, a.east, a.north)
+        area = box if box[0] <= box[2] else None
+    with _CACHE_LOCK:
+        if len(_ONE_OPERATION_AREA) >= _CACHE_MAX:
+            _ONE_OPERATION_AREA.pop(next(iter(_ONE_OPERATION_AREA)))
+        _ONE_OPERATION_AREA[pair] = area
+    return area
+
+
+def _inside(aoi: AOI, area: tuple[float, float, float, float] | None) -> bool:
+    """Whether the area of interest lies within ``area`` (None: no area, False)."""
+    return area is not None and area[0] <= aoi[0] and aoi[2] <= area[2] and area[1] <= aoi[1] and aoi[3] <= area[3]
 
 
 def _geodetic(crs: pyproj.CRS) -> pyproj.CRS | None:
