@@ -8,6 +8,7 @@ import pickle
 
 import numpy as np
 import pyproj
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj.enums import TransformDirection
@@ -65,3 +66,20 @@ def test_cache_keeps_the_most_recently_used():
             pyproj_transformer("EPSG:32632", "EPSG:4326", first)  # used again: kept
     assert key in transformers._CACHE
     assert len(transformers._CACHE) <= transformers._TRANSFORMERS_MAX
+
+
+@pytest.mark.parametrize(("src", "dst", "aoi"), [
+    ("EPSG:3035", "EPSG:4326", (5.0, 45.0, 5.3, 45.3)),  # one operation within the area
+    ("EPSG:27700", "EPSG:4326", (-2.0, 52.0, -1.5, 52.5)),  # several: chosen per point
+    ("EPSG:4267", "EPSG:4326", (-100.0, 40.0, -99.0, 41.0)),
+    ("EPSG:2056", "EPSG:3035", (7.0, 46.5, 7.3, 46.8)),
+    ("EPSG:32633", "EPSG:3857", None),
+])
+def test_candidates_are_looked_up_only_for_projs_transformers_with_alternatives(src, dst, aoi):
+    # the factory skips the candidates' search when PROJ made one operation; the search itself
+    # finds a single candidate for exactly those (or none needed)
+    s, d = pyproj.CRS(src), pyproj.CRS(dst)
+    proj = pyproj.Transformer.from_crs(s, d, always_xy=True, area_of_interest=AreaOfInterest(*aoi) if aoi else None)
+    found = transformers._Candidates.build(s, d, aoi)
+    assert transformers._one_operation(proj) == (found is None)
+    assert pyproj_transformer(src, dst, aoi).candidate_count == (1 if found is None else len(found.transformers))

@@ -451,7 +451,7 @@ def pyproj_transformer(src: CRSLike | pyproj.CRS, dst: CRSLike | pyproj.CRS,
                                                area_of_interest=AreaOfInterest(*aoi) if aoi else None)
         except pyproj.exceptions.ProjError as exc:
             raise CRSError(f"cannot transform from {s.name!r} to {d.name!r}: {exc}") from None
-        tr = CRSTransformer(proj, _Candidates.build(s, d, aoi), key)
+        tr = CRSTransformer(proj, None if _one_operation(proj) else _Candidates.build(s, d, aoi), key)
     with _CACHE_LOCK:
         while len(_CACHE) >= _TRANSFORMERS_MAX:
             _CACHE.pop(next(iter(_CACHE)))
@@ -482,6 +482,15 @@ def _one_operation_area(src_wkt: str, dst_wkt: str, s: pyproj.CRS,
             _ONE_OPERATION_AREA.pop(next(iter(_ONE_OPERATION_AREA)))
         _ONE_OPERATION_AREA[pair] = area
     return area
+
+
+def _one_operation(proj: pyproj.Transformer) -> bool:
+    """Whether PROJ made ``proj`` from one operation: it chooses among alternatives per point
+    only in a transformer of PROJ's "unknown" type (its candidates are not needed otherwise, and
+    finding them costs a second search, ~16 ms for EPSG:3035 -> EPSG:4326)."""
+    # pyproj names the type in its repr only; without it, look the candidates up as before
+    type_name = getattr(getattr(proj, "_transformer", None), "type_name", None)
+    return type_name is not None and type_name != "Unknown Transformer"
 
 
 def _inside(aoi: AOI, area: tuple[float, float, float, float] | None) -> bool:
