@@ -29,7 +29,7 @@ def _warp(src: np.ndarray, valid: np.ndarray, runs: np.ndarray | None, X: np.nda
     produced = np.zeros(X.shape, np.bool_)
     assert first_taps(METHOD_CODES[method], False, radius, yradius)[0] <= 0
     dest = DestArgs(dst, 0, np.ones((1, 1), np.uint8), False, produced)
-    _separable_kernel(1, int(method == "lanczos"))(source, kernel, X, Y, np.ones(X.shape, np.bool_), dest, store)
+    _separable_kernel(1)(source, kernel, X, Y, np.ones(X.shape, np.bool_), dest, store)
     return dst, produced
 
 

@@ -496,24 +496,19 @@ def _loop_4sample(source, X, Y, OK, cubic, fast_path, dest, store):
 
 
 @functools.cache
-def _separable_kernel(masked: int, lanczos: int) -> Any:
+def _separable_kernel(masked: int) -> Any:
     """The general separable per-pixel kernel (§2.4, §2.5, §2.6: bilinear/cubic downsampling,
     cubicspline, lanczos) ``(source, kernel, X, Y, OK, dest, store)``, generated for sources with
-    (``masked=1``: a validity mask or densities) or without a mask, and for lanczos (``lanczos=1``)
-    or the other methods, compile-time constants: an unmasked warp does not compile the masked
-    sums, a lanczos warp not the other methods' weights and sums, nor they lanczos'. (Kernels of
-    one Lanczos weight form each, GDAL's at scale >= 1 or below 1, saved too little compilation for
-    three times as many lanczos variants: benchmarks/README.md.)
+    (``masked=1``: a validity mask or densities) or without a mask, a compile-time constant: an
+    unmasked warp does not compile the masked sums.
 
     Examples
     --------
-    >>> _separable_kernel(0, 1).py_func.__qualname__
-    '_separable_kernel.loop_separable__0_1'
+    >>> _separable_kernel(0).py_func.__qualname__
+    '_separable_kernel.loop_separable__0'
     """
-    variant = (masked, lanczos)
-    lanczos = bool(lanczos)  # (the closure's constant, tested as a flag)
 
-    @njit_variant(*variant)
+    @njit_variant(masked)
     def loop_separable(source, kernel, X, Y, OK, dest, store):
         meth, xradius, yradius, fast_path, sx, sy, initx, inity = kernel_taps(kernel)
         src, valid, has_valid, dens, has_dens, xoff, yoff, r0, c0, H, W, runs, has_runs = source
@@ -522,6 +517,7 @@ def _separable_kernel(masked: int, lanczos: int) -> Any:
         nb = src.shape[0]
         fW = float(W)
         fH = float(H)
+        lanczos = meth == LANCZOS
         wx = np.empty(2 * xradius + 2)
         wy = np.empty(2 * yradius + 2)
         steps_x = lanczos_down_steps(sx)
@@ -830,8 +826,7 @@ def warp_interp_block(src, valid, has_valid, dens, has_dens, X, Y, OK,
         return _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, fast_path, dest, store)
     kernel = KernelArgs(int(method), float(xscale), float(yscale), int(xradius), int(yradius), bool(fast_path),
                         False)
-    lanczos = int(method == LANCZOS)
-    return _separable_kernel(int(has_valid or has_dens), lanczos)(source, kernel, X, Y, OK, dest, store)
+    return _separable_kernel(int(has_valid or has_dens))(source, kernel, X, Y, OK, dest, store)
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")

@@ -1106,7 +1106,7 @@ def select_row_kernels(method: int, xscale: float, yscale: float, fast_path: boo
 def _pixel_kernel(kind: int, masked: int, source: SourceArgs, kernel: KernelArgs, X: np.ndarray, Y: np.ndarray,
                   OK: np.ndarray, dest: DestArgs, store: StoreArgs) -> None:
     if kind == P_SEPARABLE:
-        _separable_kernel(masked, int(kernel.method == LANCZOS))(source, kernel, X, Y, OK, dest, store)
+        _separable_kernel(masked)(source, kernel, X, Y, OK, dest, store)
     elif kind == P_BILINEAR4 or kind == P_CUBIC16:
         _loop_4sample(source, X, Y, OK, kind == P_CUBIC16, kernel.fast_path, dest, store)
     elif kind == P_NEAR:
