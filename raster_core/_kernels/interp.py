@@ -736,20 +736,8 @@ def _separable_kernel(masked: int) -> Any:
                     rhod = 0.0
                 for b in range(nb):
                     val = 0.0
-                    if masked == 1 and lanczos and not has_dens:
-                        if b == 0:
-                            val = val0
-                        for j in range(ny if b > 0 else 0):
-                            yy = ya + j
-                            wj = wy[j]
-                            if use_runs and runs[yy, xa] >= nx:
-                                for i in range(nx):
-                                    val += src[b, r0 + yy, c0 + xa + i] * (wj * wx[i])
-                            else:
-                                for i in range(nx):
-                                    if has_valid and valid[yy, xa + i] == 0:
-                                        continue
-                                    val += src[b, r0 + yy, c0 + xa + i] * (wj * wx[i])
+                    if masked == 1 and lanczos and not has_dens and b == 0:
+                        val = val0  # (summed with the weight total)
                     elif masked == 1 and lanczos:
                         for j in range(ny):
                             yy = ya + j
