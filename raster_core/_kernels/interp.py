@@ -606,6 +606,7 @@ def _separable_kernel(masked: int) -> Any:
                 ya = j0 + jmin
                 rho = 1.0
                 divide = False
+                val0 = 0.0
                 # masked: a kernel row whose taps are all valid (one look-up in ``runs``) takes the sums
                 # without the per-tap tests, the same operations in the same order
                 use_runs = has_runs and (not has_dens) and nx <= 255
@@ -632,6 +633,37 @@ def _separable_kernel(masked: int) -> Any:
                         if wt < 1e-6:
                             continue
                         divide = abs(wt - 1.0) > 1e-5
+                elif lanczos and not has_dens and nb > 0:
+                    # GDAL's lanczos with a validity mask: one flat sum over the valid taps of wy * wx (its
+                    # density sum is the same sum), the first band's sum taken along in the same loop (two
+                    # independent chains); a kernel row whose taps are all valid (one look-up in ``runs``)
+                    # without the per-tap tests
+                    wt = 0.0
+                    nvalid = 0
+                    for j in range(ny):
+                        yy = ya + j
+                        wj = wy[j]
+                        if use_runs and runs[yy, xa] >= nx:
+                            nvalid += nx
+                            for i in range(nx):
+                                w2 = wj * wx[i]
+                                wt += w2
+                                val0 += src[0, r0 + yy, c0 + xa + i] * w2
+                        else:
+                            for i in range(nx):
+                                if has_valid and valid[yy, xa + i] == 0:
+                                    continue
+                                nvalid += 1
+                                w2 = wj * wx[i]
+                                wt += w2
+                                val0 += src[0, r0 + yy, c0 + xa + i] * w2
+                    if wt < 1e-6 or nvalid < (nx * ny) // 2:
+                        continue
+                    if abs(wt - 1.0) > 1e-5:
+                        divide = True
+                        rho = wt * (1.0 / wt)
+                    else:
+                        rho = wt
                 elif lanczos:
                     # GDAL's lanczos with a mask: one flat sum over the valid taps of wy * wx
                     wt = 0.0
@@ -704,7 +736,9 @@ def _separable_kernel(masked: int) -> Any:
                     rhod = 0.0
                 for b in range(nb):
                     val = 0.0
-                    if masked == 1 and lanczos:
+                    if masked == 1 and lanczos and not has_dens and b == 0:
+                        val = val0  # (summed with the weight total)
+                    elif masked == 1 and lanczos:
                         for j in range(ny):
                             yy = ya + j
                             for i in range(nx):
