@@ -140,8 +140,10 @@ def test_from_shape_covers_and_never_misses(poly, resolution, tilesize, rnd):
     width = resolution * tilesize
     # the footprint: corner quadrilateral, split at the antimeridian (the client's utm_box_to_lonlat)
     feet = [_client_footprint(t.zone, t.ti, t.tj, width) for t in tiles]
-    # no tile misses the shape
-    assert all(shapely.intersects(np.array(feet), poly))
+    # every tile meets the shape, within 1e-12 degrees: GEOS's overlay nodes edges that close
+    # together (hypothesis drew an edge rising from latitude 0 to 5e-324 along a row of tiles
+    # whose edge is the equator: the overlay made them touch, so one more tile was listed)
+    assert all(shapely.dwithin(np.array(feet), poly, 1e-12))
     # every point of the shape lies in some tile
     tree = shapely.STRtree(feet)
     minx, miny, maxx, maxy = poly.bounds
