@@ -856,11 +856,15 @@ def execute_plan(
                 (ga, gb), (c0, c1), plan.xscale, plan.yscale, out, out_density, band_produced, src_win.dtype,
                 reference=reference_kernels, chunks=reduce_chunks or _warp_reduce.DEFAULT_CHUNKS, window=win_in,
             )
-            from raster_core._kernels.interp import write_block
+            from raster_core._kernels import interp
 
-            write_block(out, out_density, band_produced, destination[:, a:b, :],
-                        dv[a:b] if dst_valid_full is not None else dv, has_dst_valid,
-                        work_kind, wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
+            if method == "sum":
+                interp.write_block_density(out, out_density, band_produced, destination[:, a:b, :],
+                                           dv[a:b] if dst_valid_full is not None else dv, has_dst_valid, work_kind,
+                                           wmin, wmax, dst_is_int, dmin, dmax, dnd, collide, prod)
+            else:
+                interp.write_block(out, band_produced, destination[:, a:b, :], work_kind, wmin, wmax, dst_is_int,
+                                   dmin, dmax, dnd, collide, prod)
             return
 
         if fused:
