@@ -227,3 +227,17 @@ def test_staged_scattered_invalid_taps(method: str, dtype: str, nodata: object, 
             src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs=dst_crs, dst_shape=shape,
             resampling=method, src_nodata=nd, num_threads=1, reference_kernels=ref)[0])
         _assert_identical(a, b)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "cubic", "cubicspline"])
+def test_staged_whole_tap_words(method: str) -> None:
+    """Widened kernels of 8-bit sources with 8 to 20 taps a kernel row, reprojected (the staged
+    kernel of any tap count): the passes over a whole word of 8 taps and the single-tap passes of
+    the taps left equal the per-pixel kernels bit for bit."""
+    src = _source("uint8", None, n=400)
+    for res in (0.0011, 0.0016, 0.0025):  # about x2.8, x4, x6.2 (and 1.5 x more in y)
+        tf = Affine(res, 0, 7.64, 0, -1.5 * res, 48.72)
+        a, b = _both(lambda ref, tf=tf: reproject(
+            src, src_transform=SRC_TF, src_crs=SRC_CRS, dst_transform=tf, dst_crs="EPSG:4326", dst_shape=(50, 60),
+            resampling=method, num_threads=1, reference_kernels=ref)[0])
+        _assert_identical(a, b)

@@ -839,9 +839,28 @@ def valid_runs(valid, runs):
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
-                dst_is_int, dmin, dmax, dst_nodata, collide, produced):
-    """Write values computed by the reduce family (float64) with GDAL's write rules."""
+def write_block(out, band_produced, dst, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide,
+                produced):
+    """Write values computed by the reduce family (float64) with GDAL's write rules, for the
+    methods whose density is 1.0 everywhere (all but ``sum``: no blending, see
+    :func:`write_block_density`). :func:`_stored_values` turns ``out`` into the stored values in
+    place (compiled once for every destination type); the loop here copies them."""
+    _stored_values(out, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide)
+    for r in range(out.shape[1]):
+        for b in range(out.shape[0]):
+            for c in range(out.shape[2]):
+                p = band_produced[b, r, c] != 0
+                if p:
+                    dst[b, r, c] = out[b, r, c]
+                produced[r, c] = produced[r, c] | p
+    return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def write_block_density(out, out_density, band_produced, dst, dst_valid, has_dst_valid, work_kind, wmin, wmax,
+                        dst_is_int, dmin, dmax, dst_nodata, collide, produced):
+    """:func:`write_block` with the band densities ``out_density`` of ``sum`` (GDAL's blend with
+    the destination's current value below 0.9999)."""
     nb = out.shape[0]
     nrows = out.shape[1]
     ncols = out.shape[2]
@@ -863,6 +882,41 @@ def write_block(out, out_density, band_produced, dst, dst_valid, has_dst_valid, 
             if anyb:
                 produced[r, c] = 1
     return 0
+
+
+@numba.njit(nogil=True, cache=CACHE, error_model="numpy")
+def _stored_values(out, work_kind, wmin, wmax, dst_is_int, dmin, dmax, dst_nodata, collide):
+    """``out`` (bands, rows, cols) float64 -> :func:`_convert` of each value at density 1.0 (no
+    blend), in place: its branches as selects, a few simple loops per row so that each vectorises."""
+    # (the destination's clamp is a no-op for float destinations, the collision test for no collision)
+    lo = dmin if dst_is_int else -np.inf
+    hi = dmax if dst_is_int else np.inf
+    nodata = dst_nodata if collide else np.nan
+    for b in range(out.shape[0]):
+        for r in range(out.shape[1]):
+            row = out[b, r]
+            if work_kind == WORK_INT:
+                for c in range(row.shape[0]):
+                    v = row[c]
+                    w = np.floor(v + 0.5)
+                    w = wmin if v < wmin else w
+                    w = wmax if v > wmax else w
+                    w = 0.0 if v != v else w
+                    w = (wmin + 1.0 if w == wmin else w - 1.0) if w == nodata else w
+                    w = lo if w < lo else w
+                    row[c] = hi if w > hi else w
+                continue
+            if work_kind == WORK_FLOAT32:
+                for c in range(row.shape[0]):
+                    row[c] = float(np.float32(row[c]))
+            if dst_is_int:
+                # GDALCopyWords: NaN -> 0, clamp, round half away from zero
+                for c in range(row.shape[0]):
+                    v = row[c]
+                    rv = np.floor(v + 0.5) if v > 0 else np.ceil(v - 0.5)
+                    rv = dmin if v <= dmin else rv
+                    rv = dmax if v >= dmax else rv
+                    row[c] = 0.0 if v != v else rv
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")

@@ -1019,6 +1019,21 @@ def _any_tap_sums(fb, IDX, pitch, PW, VW, masked_taps, flat_sums, valid, WX, WY,
                     gv = float(lane(PW[row, c], sh, fb))
                     g = gv if ok else 0.0
                     RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * g
+            elif NL == 8 and sh == 0 and t + 8 <= nx:
+                # a whole word's taps in one pass (the same sums in the same order; the other taps of
+                # the word are skipped below): RV stays in a register across them
+                for c in range(n):
+                    wd = PW[row, c]
+                    rv = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(wd, 0, fb))
+                    rv = rv + WX[t + 1, c] * float(lane(wd, 1, fb))
+                    rv = rv + WX[t + 2, c] * float(lane(wd, 2, fb))
+                    rv = rv + WX[t + 3, c] * float(lane(wd, 3, fb))
+                    rv = rv + WX[t + 4, c] * float(lane(wd, 4, fb))
+                    rv = rv + WX[t + 5, c] * float(lane(wd, 5, fb))
+                    rv = rv + WX[t + 6, c] * float(lane(wd, 6, fb))
+                    RV[c] = rv + WX[t + 7, c] * float(lane(wd, 7, fb))
+            elif NL == 8 and t + 8 - sh <= nx:
+                pass  # done with the word's first tap
             else:
                 for c in range(n):
                     RV[c] = (0.0 if t == 0 else RV[c]) + WX[t, c] * float(lane(PW[row, c], sh, fb))
