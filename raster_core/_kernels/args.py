@@ -116,3 +116,20 @@ class RowPlanTables(NamedTuple):
     def nrows(self) -> int:
         """Rows of the plan."""
         return int(self.ptr.shape[1]) - 1
+
+
+class FootprintBuffers(NamedTuple):
+    """The footprints of one row of destination pixels (one entry per column), as the reduce
+    kernels compute them: kind (0 = no value, 1 = at most 2 columns, 2 = wider, 3 = the
+    reference loop), first and end column, first row and number of rows, and the edge weights
+    (first and last column, first and last row)."""
+
+    kind: np.ndarray  #: int64
+    ix0: np.ndarray  #: int64
+    ix1: np.ndarray  #: int64
+    iy0: np.ndarray  #: int64
+    ny: np.ndarray  #: int64
+    wx0: np.ndarray  #: float64
+    wxl: np.ndarray  #: float64
+    wy0: np.ndarray  #: float64
+    wyl: np.ndarray  #: float64

@@ -47,6 +47,7 @@ from numba.extending import register_jitable
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
+from raster_core._kernels.args import FootprintBuffers
 from raster_core._kernels.sorting import sort_ints
 from raster_core.errors import ShapeError
 
@@ -403,10 +404,11 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
     nb = src.shape[0]
     row0, col0, h, w = win
     r_out, c_a, c_b = part
-    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
+    fb = _footprint_buffers(tl_x.shape[1])
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
@@ -443,12 +445,12 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _footprint_row(okr, txr, tyr, bxr, byr, c_a, c_b, src_xoff, src_yoff, w, h, margin_x, margin_y,
-                   kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl):
+def _footprint_row(okr, txr, tyr, bxr, byr, c_a, c_b, src_xoff, src_yoff, w, h, margin_x, margin_y, fb):
     # Footprints of columns [c_a, c_b) of one destination row (GWKAverageOrMode's tests and edge
-    # weights) into the f_* arrays; kind 0 = no value, 1 = at most 2 columns, 2 = wider, 3 =
-    # non-positive first weight (unreachable for finite corners). wxl is 0 for one-column
+    # weights) into the FootprintBuffers fb; kind 0 = no value, 1 = at most 2 columns, 2 = wider,
+    # 3 = non-positive first weight (unreachable for finite corners). wxl is 0 for one-column
     # footprints (padding).
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     wf = float(w)
     hf = float(h)
     # branch-free (selects only, vectorisable): the same tests and values as
@@ -740,11 +742,11 @@ class WorkingSource:
 
 @register_jitable
 def _footprint_buffers(cols: int) -> tuple:
-    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels (kind, ix0, ix1, iy0,
-    ny, wx0, wxl, wy0, wyl), from Python or inside a kernel."""
-    return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
-            np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
-            np.zeros(cols), np.zeros(cols))
+    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels
+    (:class:`raster_core._kernels.args.FootprintBuffers`), from Python or inside a kernel."""
+    return FootprintBuffers(np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
+                            np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
+                            np.zeros(cols), np.zeros(cols))
 
 
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
@@ -782,7 +784,7 @@ def _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, 
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             s = src[b]
             for c in range(_ix(c_a), _ix(c_b)):
@@ -887,7 +889,7 @@ def _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, 
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             s = src[b]
             for c in range(_ix(c_a), _ix(c_b)):
@@ -1021,7 +1023,7 @@ def _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corn
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             _rms_pairs_row(src[b], row0, col0, w, c_a, c_b, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl,
                            out[b, r_out + r])
@@ -1107,7 +1109,7 @@ def _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
@@ -1230,11 +1232,12 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
         if footprints:
-            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
+            fb = _footprint_buffers(tl_x.shape[1])
+            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
         for r in range(rows):
             if footprints:
                 _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                               margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                               margin_x, margin_y, fb)
             for c in range(_ix(c_a), _ix(c_b)):
                 if footprints:
                     if kind[c] == 0:
