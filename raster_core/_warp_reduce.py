@@ -386,8 +386,7 @@ def _average_family_into(src, xoff, yoff, valid_u8, dens, transformer, col0, row
             cp = ce if ce is not None else tl
             _k.reduce_rows_planned(
                 kernel, code, src, valid_u8, dens, xoff, yoff, plan_r0, b - a, col0, col0 + ncols,
-                tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, ce is not None, cp.xs, cp.f, cp.p, cp.e,
-                mx, my, allow_wrap, sx, out, produced, a, window=win,
+                tl.tables, br.tables, ce is not None, cp.tables, mx, my, allow_wrap, sx, out, produced, a, window=win,
             )
         return
     # exact transforms (no approximation applies): whole-block coordinate arrays

@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
@@ -51,6 +52,9 @@ from pyproj.enums import TransformDirection
 from raster_core.crs import CRSLike, TransformLike, crs_equal, gdal_geotransform, inv_geotransform, to_affine, to_crs
 from raster_core.errors import InvalidParameterError
 from raster_core.geo.transformers import AOI, crs_wkt, pyproj_transformer
+
+if TYPE_CHECKING:
+    from raster_core._kernels.args import RowPlanTables
 
 __all__ = ["WarpTransformer", "RowPlan", "inv_geotransform", "apply_geotransform", "proj_transform"]
 
@@ -265,15 +269,14 @@ class RowPlan:
     row blocks are filled later by a Numba kernel without PROJ or Python work.
     Built by :meth:`WarpTransformer.row_plan`; see :meth:`RowPlan.fill`.
 
-    The plan is kept packed (CSR by row: ``ptr`` rows = fixed points, segments, exact points;
-    field-major tables, see :func:`_row_plan_parts`) so that its kernel takes few arrays; ``f``,
-    ``p`` and ``e`` are views of it, one 1-D array per field:
-    ``f = (ptr, col, x, y)``, ``p = (ptr, start, len, sx, sy, dx, dy)``,
-    ``e = (ptr, col, x, y, ok)``. Within a row, entries keep the order in which they were
-    recorded (recursion level by level). The constructor takes C-contiguous field-major tables
-    sorted by row: fixed points ``(2, m)`` row, column and ``(2, m)`` x, y; linear segments
-    ``(3, m)`` row, first column, number of points and ``(4, m)`` start x, start y, slope x,
-    slope y; exact points ``(2, m)`` row, column, ``(2, m)`` x, y and ``(m,)`` ok.
+    The plan is kept packed in :attr:`tables`, the one argument its kernels take
+    (:class:`raster_core._kernels.args.RowPlanTables`: CSR tables by row of the fixed points,
+    linear segments and exact points, field-major arrays). Within a row, entries keep the order
+    in which they were recorded (recursion level by level). The constructor takes C-contiguous
+    field-major tables sorted by row: fixed points ``(2, m)`` row, column and ``(2, m)`` x, y;
+    linear segments ``(3, m)`` row, first column, number of points and ``(4, m)`` start x, start
+    y, slope x, slope y; exact points ``(2, m)`` row, column, ``(2, m)`` x, y and ``(m,)`` ok.
+    The plan is picklable (plain arrays in a named tuple).
 
     Examples
     --------
@@ -290,26 +293,21 @@ class RowPlan:
 
     def __init__(self, xs: np.ndarray, nrows: int, fixed: np.ndarray, fixed_f: np.ndarray, passed: np.ndarray,
                  passed_f: np.ndarray, exact: np.ndarray, exact_xy: np.ndarray, exact_ok: np.ndarray) -> None:
-        self.xs = xs
+        from raster_core._kernels.args import RowPlanTables  # (importing the kernel package configures its cache)
+
         self.nrows = nrows
         ptr = np.empty((3, nrows + 1), dtype=np.int64)
         ptr[:, 0] = 0
         for i, row in enumerate((fixed[0], passed[0], exact[0])):
             np.cumsum(np.bincount(row, minlength=nrows), out=ptr[i, 1:])
-        self._f_col = fixed[1]
-        self._f_xy = fixed_f
-        self._p_int = passed[1:]
-        self._p_flt = passed_f
-        self._set_exact(ptr, exact[1], exact_xy, exact_ok)
+        #: the plan's tables, as its kernels take them
+        self.tables: RowPlanTables = RowPlanTables(xs, ptr, fixed[1], fixed_f, passed[1:], passed_f, exact[1],
+                                                   exact_xy, exact_ok)
 
-    def _set_exact(self, ptr: np.ndarray, col: np.ndarray, xy: np.ndarray, ok: np.ndarray) -> None:
-        self._ptr = ptr
-        self._e_col = col
-        self._e_xy = xy
-        self._e_ok = ok
-        self.f: tuple[np.ndarray, ...] = (ptr[0], self._f_col, self._f_xy[0], self._f_xy[1])
-        self.p: tuple[np.ndarray, ...] = (ptr[1], self._p_int[0], self._p_int[1], *self._p_flt)
-        self.e: tuple[np.ndarray, ...] = (ptr[2], col, xy[0], xy[1], ok)
+    @property
+    def xs(self) -> np.ndarray:
+        """The x of every column of the plan's rows."""
+        return self.tables.xs
 
     def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
@@ -322,16 +320,16 @@ class RowPlan:
         from raster_core._parallel import row_blocks, run_blocks
 
         ys = np.asarray(ys, dtype=np.float64)
-        x0, y0, x1, y1 = (float(v) for v in window)
+        bounds = tuple(float(v) for v in window)
+        tables = self.tables
 
         def scan(a: int, b: int) -> np.ndarray:
             out = np.empty((2, 2 * ((b - a) + (c1 - c0)) + 256), dtype=np.int64)
             bands = np.empty((2, 4), dtype=np.int64)
-            args = (self.xs, a, b, c0, c1, self._ptr[1], self._p_int, self._p_flt, x0, y0, x1, y1)
-            k = scan_retry(*args, out, bands)
+            k = scan_retry(tables, a, b, c0, c1, bounds, out, bands)
             if k > out.shape[1]:
                 out = np.empty((2, k), dtype=np.int64)
-                scan_retry(*args, out, bands)
+                scan_retry(tables, a, b, c0, c1, bounds, out, bands)
             return out[:, :k].copy()  # a copy: releases the buffer
 
         block = max(16, 262144 // max(1, c1 - c0))
@@ -341,17 +339,39 @@ class RowPlan:
         n = rr.size
         if n == 0:
             return 0
-        ex, ey, eok = t.transform_points(self.xs[cc], ys[rr])
-        old_rows = np.repeat(np.arange(self.nrows), np.diff(self._ptr[2]))
+        ex, ey, eok = t.transform_points(tables.xs[cc], ys[rr])
+        old_rows = np.repeat(np.arange(self.nrows), np.diff(tables.ptr[2]))
         row = np.concatenate([old_rows, rr])
         order = np.argsort(row, kind="stable")  # retries after the existing entries of a row
-        ptr = self._ptr.copy()
+        ptr = tables.ptr.copy()
         ptr[2, 0] = 0
         np.cumsum(np.bincount(row, minlength=self.nrows), out=ptr[2, 1:])
-        xy = np.concatenate([self._e_xy, np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])], axis=1)
-        self._set_exact(ptr, np.concatenate([self._e_col, cc])[order], np.ascontiguousarray(xy[:, order]),
-                        np.concatenate([self._e_ok, np.asarray(eok, bool)])[order])
+        xy = np.concatenate([tables.e_xy, np.stack([np.asarray(ex, np.float64), np.asarray(ey, np.float64)])],
+                            axis=1)
+        self.tables = tables._replace(ptr=ptr, e_col=np.concatenate([tables.e_col, cc])[order],
+                                      e_xy=np.ascontiguousarray(xy[:, order]),
+                                      e_ok=np.concatenate([tables.e_ok, np.asarray(eok, bool)])[order])
         return int(n)
+
+    def segments_of_row(self, r: int) -> RowPlan:
+        """Row ``r``'s linear segments alone, as a plan of one row (its fixed and exact points
+        left out).
+
+        Examples
+        --------
+        >>> t = WarpTransformer(3857, (0, 10, 0, 0, 0, -10), 3857, (5, 20, 0, 0, 0, -20))
+        >>> t.row_plan(np.arange(8) + 0.5, np.arange(6) + 0.5).segments_of_row(2).fill(0, 1, 0, 3)[0].tolist()
+        [[1.5, 3.5, 5.5]]
+        """
+        tables = self.tables
+        q = slice(int(tables.ptr[1, r]), int(tables.ptr[1, r + 1]))
+        p_int = tables.p_int[:, q]
+        passed = np.zeros((3, p_int.shape[1]), dtype=np.int64)
+        passed[1:] = p_int
+        no_int = np.empty((2, 0), dtype=np.int64)
+        no_flt = np.empty((2, 0), dtype=np.float64)
+        return RowPlan(tables.xs, 1, no_int, no_flt, passed, np.ascontiguousarray(tables.p_flt[:, q]), no_int, no_flt,
+                       np.empty(0, dtype=bool))
 
     def fill(self, r0: int, r1: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, Y, OK)`` of local rows [r0, r1) and columns [c0, c1)."""
@@ -361,7 +381,7 @@ class RowPlan:
         X = np.empty(shape)
         Y = np.empty(shape)
         OK = np.empty(shape, dtype=bool)
-        fill_rows(self.xs, r0, r1, c0, c1, *self.f, *self.p, *self.e, X, Y, OK)
+        fill_rows(self.tables, r0, r1, c0, c1, X, Y, OK)
         return X, Y, OK
 
 

@@ -875,12 +875,11 @@ def execute_plan(
             rp = t.row_plan(xs_full, ys_win[a:b], num_threads=1)
             assert rp is not None  # fused only where row_plan_applies
             rp.add_exact_retries(t, ys_win[a:b], win_bounds, c0, c1, num_threads=1)
-            warp_rows(row_kernels.PlannedCoords(rp.xs, 0, b - a, c0, c1, *rp.f, *rp.p, *rp.e), a, b, prod)
+            warp_rows(row_kernels.PlannedCoords(rp.tables, 0, b - a, c0, c1), a, b, prod)
             return
         if row_plan is not None and not aligned_separable:
             # coordinates computed row by row inside the kernel from the recorded plan
-            warp_rows(row_kernels.PlannedCoords(row_plan.xs, a, b, c0, c1, *row_plan.f, *row_plan.p, *row_plan.e),
-                      a, b, prod)
+            warp_rows(row_kernels.PlannedCoords(row_plan.tables, a, b, c0, c1), a, b, prod)
             return
         if row_plan is not None:
             # the split from the recorded plan (no block-sized coordinates when its rows share
@@ -1028,38 +1027,28 @@ def _aligned_split_planned(
     nr, nc = b - a, c1 - c0
     if nr <= 0 or nc <= 0:
         return None
-    f_ptr, p_ptr, e_ptr = plan.f[0], plan.p[0], plan.e[0]
+    tables = plan.tables
+    f_ptr, p_ptr, e_ptr = tables.ptr
     if f_ptr[b] != f_ptr[a] or p_ptr[b] - p_ptr[a] != nr or not (np.diff(p_ptr[a:b + 1]) == 1).all():
         return None
     q = slice(int(p_ptr[a]), int(p_ptr[b]))
-    start, length, sx, sy, dx, dy = (v[q] for v in plan.p[1:])
+    (start, length), (sx, sy, dx, dy) = tables.p_int[:, q], tables.p_flt[:, q]
     if not ((start == start[0]).all() and (sx == sx[0]).all() and (dx == dx[0]).all() and (dy == 0.0).all()
             and int(start[0]) <= c0 and (start + length >= c1).all()):
         return None
     e0, e1 = int(e_ptr[a]), int(e_ptr[b])
-    e_col = plan.e[1][e0:e1]
+    e_col = tables.e_col[e0:e1]
     inside = (e_col >= c0) & (e_col < c1)
     e_row = np.repeat(np.arange(nr), np.diff(e_ptr[a:b + 1]))[inside]
     # the x of every pixel that is not an exact point: the first row's segment alone, filled by the
     # plan's own kernel (the same arithmetic)
-    from raster_core._kernels.approx import fill_rows
-
-    one = np.array([0, 1], dtype=np.int64)
-    none = np.zeros(2, dtype=np.int64)
-    no_col = np.empty(0, dtype=np.int64)
-    no_xy = np.empty(0, dtype=np.float64)
-    X1 = np.empty((1, nc))
-    Y1 = np.empty((1, nc))
-    OK1 = np.empty((1, nc), dtype=bool)
-    fill_rows(plan.xs, 0, 1, c0, c1, none, no_col, no_xy, no_xy, one, start[:1], length[:1], sx[:1], sy[:1],
-              dx[:1], dy[:1], none, no_col, no_xy, no_xy, np.empty(0, dtype=bool), X1, Y1, OK1)
-    xc = X1[0]
+    xc = plan.segments_of_row(a).fill(0, 1, c0, c1)[0][0]
     # each row's y, as the plan gives it at every column (no y slope: its start y)
-    xs = plan.xs
+    xs = tables.xs
     yr = sy + dy * (xs[c0 + nc // 2] - xs[int(start[0])])
     e_c = e_col[inside] - c0
-    irregular = ((plan.e[2][e0:e1][inside] != xc[e_c]) | (plan.e[3][e0:e1][inside] != yr[e_row])
-                 | ~plan.e[4][e0:e1][inside])
+    (ex, ey), eok = tables.e_xy[:, e0:e1][:, inside], tables.e_ok[e0:e1][inside]
+    irregular = (ex != xc[e_c]) | (ey != yr[e_row]) | ~eok
     bad_rows = np.zeros(nr, dtype=bool)
     bad_cols = np.zeros(nc, dtype=bool)
     if irregular.any():

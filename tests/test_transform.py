@@ -252,3 +252,44 @@ def test_row_plan_equals_reference_port_on_random_grids(scenario, factor, rot, o
         np.testing.assert_array_equal(got[2][k], rok)
         np.testing.assert_array_equal(got[0][k][rok], rx[rok])
         np.testing.assert_array_equal(got[1][k][rok], ry[rok])
+
+
+def test_row_plan_tables_are_one_picklable_signature():
+    """A plan's tables are one named tuple of C-contiguous arrays of one Numba type whatever
+    recorded them (the general recording, the affine shortcut, exact retries added, one row's
+    segments alone), so its kernels compile once; the plan pickles with them and fills the same
+    coordinates after the round trip."""
+    import numba
+
+    s_crs, s_gt, d_crs, d_gt, w = CASES[1]
+    t = WarpTransformer(s_crs, s_gt, d_crs, d_gt)
+    assert not t.same_crs
+    xs = np.arange(w) + 0.5
+    ys = np.arange(30) + 0.5
+    general = t.row_plan(xs, ys)
+    same_crs = WarpTransformer(s_crs, s_gt, s_crs, (s_gt[0] + 70.0, 200.0, 0.0, s_gt[3] - 30.0, 0.0, -200.0))
+    affine = same_crs.row_plan(xs, ys)
+    retried = t.row_plan(xs, ys)
+    x, y, _ = t.transform_rows(xs, ys)
+    # a window whose edges cross the rows: pixels within one pixel outside it are retried exactly
+    window = (float(np.median(x)), float(np.median(y)), float(np.max(x)) - 1.0, float(np.max(y)) - 1.0)
+    assert retried.add_exact_retries(t, ys, window, 0, w) > 0
+    plans = [general, affine, retried, general.segments_of_row(3)]
+    types = {numba.typeof(p.tables) for p in plans}
+    assert len(types) == 1
+    for p in plans:
+        assert all(a.flags.c_contiguous for a in p.tables)
+        back = pickle.loads(pickle.dumps(p))
+        assert type(back.tables) is type(p.tables)
+        for got, want in zip(back.fill(0, back.nrows, 0, w), p.fill(0, p.nrows, 0, w), strict=True):
+            np.testing.assert_array_equal(got, want)
+    # one row's segments fill that row wherever it has no fixed or exact points
+    X, Y, OK = general.fill(3, 4, 0, w)
+    sx, sy, _ = general.segments_of_row(3).fill(0, 1, 0, w)
+    tables = general.tables
+    exact_cols = np.concatenate([tables.f_col[tables.ptr[0, 3]:tables.ptr[0, 4]],
+                                 tables.e_col[tables.ptr[2, 3]:tables.ptr[2, 4]]])
+    interpolated = np.setdiff1d(np.arange(w), exact_cols)
+    assert interpolated.size > w // 2
+    np.testing.assert_array_equal(sx[0, interpolated], X[0, interpolated])
+    np.testing.assert_array_equal(sy[0, interpolated], Y[0, interpolated])

@@ -69,7 +69,7 @@ def test_retried_edge_column_stays_on_the_separable_path() -> None:
     row_plan = t.row_plan(xs, ys)
     bounds = (float(win.col_off), float(win.row_off), float(win.col_off + win.width), float(win.row_off + win.height))
     assert row_plan.add_exact_retries(t, ys, bounds, 0, 101) > 0
-    assert row_plan.e[0][60] > row_plan.e[0][40]  # rows 40-59 hold retried points
+    assert row_plan.tables.ptr[2, 60] > row_plan.tables.ptr[2, 40]  # rows 40-59 hold retried points
     X, Y, OK = row_plan.fill(40, 60, 0, 101)
     split = _aligned_split(X, Y, OK)
     assert split is not None

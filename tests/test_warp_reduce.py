@@ -259,8 +259,8 @@ def test_antimeridian_wrap_reads_whole_rows_of_converted_parts(method):
         out = np.zeros((1, *shape))
         prod = np.zeros(shape, np.uint8)
         K.reduce_rows_planned(K.KERNEL_GENERAL, code, source, valid, density, xo, yo, 0, 80, 0, 80,
-                              tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, True, ce.xs, ce.f, ce.p, ce.e,
-                              gdal_margin(sx), gdal_margin(sy), True, sx, out, prod, part_values=part_values)
+                              tl.tables, br.tables, True, ce.tables, gdal_margin(sx), gdal_margin(sy), True, sx, out,
+                              prod, part_values=part_values)
         results.append((out, prod))
     (o0, p0), *rest = results
     assert p0.any()

@@ -181,9 +181,8 @@ def test_planned_rows_do_not_depend_on_the_chunk_size(method, dtype):
             out = np.zeros((2, DST_SHAPE[0] + 4, c1 - c0))
             prod = np.zeros((DST_SHAPE[0] + 4, c1 - c0), np.uint8)
             K.reduce_rows_planned(kernel, K.METHOD_CODES[method], src, valid, np.zeros((0, 0), np.float32), xoff, yoff,
-                                  0, DST_SHAPE[0], c0, c1, tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, False,
-                                  tl.xs, tl.f, tl.p, tl.e, 2.0, 2.0, False, p.xscale, out, prod, out_row0=2,
-                                  chunk_points=points)
+                                  0, DST_SHAPE[0], c0, c1, tl.tables, br.tables, False, tl.tables, 2.0, 2.0, False,
+                                  p.xscale, out, prod, out_row0=2, chunk_points=points)
             results.append((out, prod))
         (o0, p0), *rest = results
         assert p0[2:-2].any() and not p0[:2].any() and not p0[-2:].any()
@@ -225,8 +224,8 @@ def test_working_type_parts_read_the_same_values(method, dtype):
             out = np.zeros((2, DST_SHAPE[0], c1 - c0))
             prod = np.zeros((DST_SHAPE[0], c1 - c0), np.uint8)
             K.reduce_rows_planned(kernel, code, source, valid, density, xoff, yoff, 0, DST_SHAPE[0], c0, c1,
-                                  tl.xs, tl.f, tl.p, tl.e, br.xs, br.f, br.p, br.e, False, tl.xs, tl.f, tl.p, tl.e,
-                                  2.0, 2.0, False, p.xscale, out, prod, part_values=part_values)
+                                  tl.tables, br.tables, False, tl.tables, 2.0, 2.0, False, p.xscale, out, prod,
+                                  part_values=part_values)
             results.append((out, prod))
         (o0, p0), *rest = results
         assert p0.mean() > 0.2

@@ -8,10 +8,9 @@ window's edges; :func:`fill_rows` writes the coordinates of a block of rows from
 PROJ or the GIL, and is called from Python by the warp's row driver and the reduce kernels'
 driver, a chunk of rows at a time.
 
-A plan's linear segments are field-major tables (one row per field, one column per entry):
-``p_int`` int64 ``(2, m)`` = first column, number of points; ``p_flt`` float64 ``(4, m)`` =
-start x, start y, slope x, slope y (few array arguments: Numba's compile time grows by about
-10 ms per array argument of a compiled function).
+The kernels take the plan as one :class:`raster_core._kernels.args.RowPlanTables` (CSR tables
+by row of field-major arrays: few array arguments, as Numba's compile time grows by about 10 ms
+per array argument of a compiled function).
 """
 
 from __future__ import annotations
@@ -22,31 +21,33 @@ from raster_core._kernels import CACHE
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-              e_ptr, e_col, e_x, e_y, e_ok, X, Y, OK):
-    """Coordinates of rows [r0, r1) x columns [c0, c1) into (rows, cols) X, Y, OK from recorded
-    row plans (CSR by row): per row, fixed S'/M'/E' points, then linear segments, then exact
-    points (GDAL's write order). The segment loops run over 1-D slices, which LLVM vectorises."""
+def fill_rows(plan, r0, r1, c0, c1, X, Y, OK):
+    """Coordinates of rows [r0, r1) x columns [c0, c1) into (rows, cols) X, Y, OK from a recorded
+    row plan (:class:`raster_core._kernels.args.RowPlanTables`): per row, fixed S'/M'/E' points,
+    then linear segments, then exact points (GDAL's write order). The segment loops run over 1-D
+    slices, which LLVM vectorises."""
+    xs = plan.xs
+    ptr = plan.ptr
     for r in range(r0, r1):
         rr = r - r0
         for c in range(c1 - c0):
             OK[rr, c] = True
-        for q in range(f_ptr[r], f_ptr[r + 1]):
-            c = f_col[q]
+        for q in range(ptr[0, r], ptr[0, r + 1]):
+            c = plan.f_col[q]
             if c0 <= c < c1:
-                X[rr, c - c0] = f_x[q]
-                Y[rr, c - c0] = f_y[q]
-        for q in range(p_ptr[r], p_ptr[r + 1]):
-            st = p_start[q]
+                X[rr, c - c0] = plan.f_xy[0, q]
+                Y[rr, c - c0] = plan.f_xy[1, q]
+        for q in range(ptr[1, r], ptr[1, r + 1]):
+            st = plan.p_int[0, q]
             x0 = xs[st]
             lo = max(st, c0)
-            hi = min(st + p_len[q], c1)
+            hi = min(st + plan.p_int[1, q], c1)
             if hi <= lo:
                 continue
-            ax = p_sx[q]
-            ay = p_sy[q]
-            bx = p_dx[q]
-            by = p_dy[q]
+            ax = plan.p_flt[0, q]
+            ay = plan.p_flt[1, q]
+            bx = plan.p_flt[2, q]
+            by = plan.p_flt[3, q]
             xo = X[rr, lo - c0:hi - c0]
             yo = Y[rr, lo - c0:hi - c0]
             xi = xs[lo:hi]
@@ -54,12 +55,12 @@ def fill_rows(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len,
                 d = xi[i] - x0
                 xo[i] = ax + bx * d
                 yo[i] = ay + by * d
-        for q in range(e_ptr[r], e_ptr[r + 1]):
-            c = e_col[q]
+        for q in range(ptr[2, r], ptr[2, r + 1]):
+            c = plan.e_col[q]
             if c0 <= c < c1:
-                X[rr, c - c0] = e_x[q]
-                Y[rr, c - c0] = e_y[q]
-                OK[rr, c - c0] = e_ok[q]
+                X[rr, c - c0] = plan.e_xy[0, q]
+                Y[rr, c - c0] = plan.e_xy[1, q]
+                OK[rr, c - c0] = plan.e_ok[q]
     return 0
 
 
@@ -95,12 +96,13 @@ def _preimage(st, sv, dv, lo_v, hi_v, lo, hi):
 
 
 @numba.njit(nogil=True, cache=CACHE)
-def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1, out, bands):
+def scan_retry_segments(plan, r0, r1, c0, c1, window, out, bands):
     """The interpolated pixels of rows [r0, r1) whose approximate source position lies within 1
-    pixel outside the window [x0, x1) x [y0, y1) (GDAL re-transforms them exactly, §1.4).
+    pixel outside the window [x0, x1) x [y0, y1), ``window = (x0, y0, x1, y1)`` (GDAL
+    re-transforms them exactly, §1.4).
 
-    Only the linear segments of a plan (``p_ptr`` = CSR row pointers, ``p_int`` = start, len,
-    ``p_flt`` = start x, start y, slope x, slope y) are scanned: its fixed S'/M'/E' points and
+    Only the linear segments of a plan (:class:`raster_core._kernels.args.RowPlanTables`) are
+    scanned: its fixed S'/M'/E' points and
     exact points are exact transforms already, which a re-transform reproduces. Along a
     segment the approximate x (and y) is a monotone function of the column, so the columns
     whose value may fall in one of the four 1-pixel bands outside the window form index
@@ -108,6 +110,11 @@ def scan_retry_segments(xs, r0, r1, c0, c1, p_ptr, p_int, p_flt, x0, y0, x1, y1,
     evaluated, in column order, with exactly the expressions of :func:`fill_rows` and tested.
     ``bands`` is (2, 4) int64 scratch. Returns the count; fills ``out`` (row, column) when it
     is large enough."""
+    xs = plan.xs
+    p_ptr = plan.ptr[1]
+    p_int = plan.p_int
+    p_flt = plan.p_flt
+    x0, y0, x1, y1 = window
     n = 0
     cap = out.shape[1]
     eps = 1e-6

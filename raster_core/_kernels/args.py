@@ -80,3 +80,56 @@ class DestArgs(NamedTuple):
     dst_valid: np.ndarray
     has_dst_valid: bool
     produced: np.ndarray
+
+
+class RowPlanTables(NamedTuple):
+    """A recorded approximate-transformer row plan as its kernels read it
+    (:class:`raster_core.transform.RowPlan`): per row, fixed S'/M'/E' points, linear segments and
+    exactly transformed points, each kind a CSR table by row (``ptr``) of field-major arrays.
+    Absent entries are zero-length tables (row pointers that do not advance): no flags needed.
+
+    Every array is C-contiguous (one compiled signature).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ptr = np.array([[0, 0], [0, 1], [0, 0]])  # one row: no fixed points, one segment, no exact points
+    >>> one = RowPlanTables(np.arange(4) + 0.5, ptr, np.empty(0, np.int64), np.empty((2, 0)),
+    ...                     np.array([[0], [4]]), np.array([[1.0], [2.0], [0.5], [0.0]]),
+    ...                     np.empty(0, np.int64), np.empty((2, 0)), np.empty(0, np.bool_))
+    >>> one.nrows
+    1
+    """
+
+    xs: np.ndarray  #: (n,) float64: the x of every column of the plan's rows
+    #: (3, nrows + 1) int64: CSR row pointers of the fixed points, linear segments, exact points
+    ptr: np.ndarray
+    f_col: np.ndarray  #: (mf,) int64: column of each fixed point
+    f_xy: np.ndarray  #: (2, mf) float64: x, y of each fixed point
+    p_int: np.ndarray  #: (2, mp) int64: first column, number of points of each linear segment
+    p_flt: np.ndarray  #: (4, mp) float64: start x, start y, slope x, slope y of each linear segment
+    e_col: np.ndarray  #: (me,) int64: column of each exact point
+    e_xy: np.ndarray  #: (2, me) float64: x, y of each exact point
+    e_ok: np.ndarray  #: (me,) bool: whether each exact point's transform succeeded
+
+    @property
+    def nrows(self) -> int:
+        """Rows of the plan."""
+        return int(self.ptr.shape[1]) - 1
+
+
+class FootprintBuffers(NamedTuple):
+    """The footprints of one row of destination pixels (one entry per column), as the reduce
+    kernels compute them: kind (0 = no value, 1 = at most 2 columns, 2 = wider, 3 = the
+    reference loop), first and end column, first row and number of rows, and the edge weights
+    (first and last column, first and last row)."""
+
+    kind: np.ndarray  #: int64
+    ix0: np.ndarray  #: int64
+    ix1: np.ndarray  #: int64
+    iy0: np.ndarray  #: int64
+    ny: np.ndarray  #: int64
+    wx0: np.ndarray  #: float64
+    wxl: np.ndarray  #: float64
+    wy0: np.ndarray  #: float64
+    wyl: np.ndarray  #: float64

@@ -47,6 +47,7 @@ from numba.extending import register_jitable
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
+from raster_core._kernels.args import FootprintBuffers
 from raster_core._kernels.sorting import sort_ints
 from raster_core.errors import ShapeError
 
@@ -403,10 +404,11 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
     nb = src.shape[0]
     row0, col0, h, w = win
     r_out, c_a, c_b = part
-    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
+    fb = _footprint_buffers(tl_x.shape[1])
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
@@ -443,12 +445,12 @@ def _average_no_wrap(src, win, valid, has_valid, density, has_density, src_xoff,
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _footprint_row(okr, txr, tyr, bxr, byr, c_a, c_b, src_xoff, src_yoff, w, h, margin_x, margin_y,
-                   kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl):
+def _footprint_row(okr, txr, tyr, bxr, byr, c_a, c_b, src_xoff, src_yoff, w, h, margin_x, margin_y, fb):
     # Footprints of columns [c_a, c_b) of one destination row (GWKAverageOrMode's tests and edge
-    # weights) into the f_* arrays; kind 0 = no value, 1 = at most 2 columns, 2 = wider, 3 =
-    # non-positive first weight (unreachable for finite corners). wxl is 0 for one-column
+    # weights) into the FootprintBuffers fb; kind 0 = no value, 1 = at most 2 columns, 2 = wider,
+    # 3 = non-positive first weight (unreachable for finite corners). wxl is 0 for one-column
     # footprints (padding).
+    kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     wf = float(w)
     hf = float(h)
     # branch-free (selects only, vectorisable): the same tests and values as
@@ -583,28 +585,29 @@ PART_VALUES = 1 << 18
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
-def _plan_range(xs, r0, r1, c0, c1, f_ptr, f_col, f_x, f_y, p_ptr, p_start, p_len, p_sx, p_sy, p_dx, p_dy,
-                e_ptr, e_col, e_x, e_y, e_ok, lims):
+def _plan_range(plan, r0, r1, c0, c1, lims):
     # Widen lims = [lo_x, hi_x, lo_y, hi_y] to the finite values fill_rows writes into rows
-    # [r0, r1) x columns [c0, c1) from the same row plan (fixed points, the ends of the linear
-    # segments, which are monotone along a segment, and the exact points that succeeded): O(points
-    # of the plan), not O(pixels)
+    # [r0, r1) x columns [c0, c1) from the same row plan (RowPlanTables: fixed points, the ends of
+    # the linear segments, which are monotone along a segment, and the exact points that
+    # succeeded): O(points of the plan), not O(pixels)
+    xs = plan.xs
+    ptr = plan.ptr
     for r in range(r0, r1):
-        for q in range(f_ptr[r], f_ptr[r + 1]):
-            if c0 <= f_col[q] < c1:
-                _widen(lims, f_x[q], f_y[q])
-        for q in range(p_ptr[r], p_ptr[r + 1]):
-            st = p_start[q]
+        for q in range(ptr[0, r], ptr[0, r + 1]):
+            if c0 <= plan.f_col[q] < c1:
+                _widen(lims, plan.f_xy[0, q], plan.f_xy[1, q])
+        for q in range(ptr[1, r], ptr[1, r + 1]):
+            st = plan.p_int[0, q]
             lo = max(st, c0)
-            hi = min(st + p_len[q], c1)
+            hi = min(st + plan.p_int[1, q], c1)
             if hi <= lo:
                 continue
             for i in (lo, hi - 1):
                 d = xs[i] - xs[st]
-                _widen(lims, p_sx[q] + p_dx[q] * d, p_sy[q] + p_dy[q] * d)
-        for q in range(e_ptr[r], e_ptr[r + 1]):
-            if c0 <= e_col[q] < c1 and e_ok[q]:
-                _widen(lims, e_x[q], e_y[q])
+                _widen(lims, plan.p_flt[0, q] + plan.p_flt[2, q] * d, plan.p_flt[1, q] + plan.p_flt[3, q] * d)
+        for q in range(ptr[2, r], ptr[2, r + 1]):
+            if c0 <= plan.e_col[q] < c1 and plan.e_ok[q]:
+                _widen(lims, plan.e_xy[0, q], plan.e_xy[1, q])
 
 
 @numba.njit(nogil=True, cache=CACHE, error_model="numpy")
@@ -620,9 +623,9 @@ def plan_box(plans: tuple, rows: tuple[int, int], cols: tuple[int, int], src_xof
              h: int) -> tuple[int, int, int, int]:
     """``(j0, j1, i0, i1)``: window rows [j0, j1) x columns [i0, i1) holding every source pixel
     the footprints of plan rows ``rows`` x columns ``cols`` can read, from the corner row plans
-    ``plans`` (``(xs, f, p, e)`` of the top-left and of the bottom-right corners, as for
-    :func:`reduce_rows_planned`): the range of their corners, one pixel wider on each side than
-    the footprints' bounds; ``(0, 0, 0, 0)`` when no corner is finite.
+    ``plans`` (the :class:`raster_core._kernels.args.RowPlanTables` of the top-left and of the
+    bottom-right corners, as for :func:`reduce_rows_planned`): the range of their corners, one
+    pixel wider on each side than the footprints' bounds; ``(0, 0, 0, 0)`` when no corner is finite.
 
     Examples
     --------
@@ -633,12 +636,12 @@ def plan_box(plans: tuple, rows: tuple[int, int], cols: tuple[int, int], src_xof
     >>> tl, br = t.row_plan(xs, ys), t.row_plan(xs + 1.0, ys + 1.0)
     >>> t.transform_rows(xs[:3], ys[1:2])[0].round(2), t.transform_rows(xs[:3], ys[1:2])[1].round(2)
     (array([[2.62, 5.24, 7.86]]), array([[53.61, 53.61, 53.61]]))
-    >>> plan_box(((tl.xs, tl.f, tl.p, tl.e), (br.xs, br.f, br.p, br.e)), (1, 2), (0, 2), 0, 0, 100, 100)
+    >>> plan_box((tl.tables, br.tables), (1, 2), (0, 2), 0, 0, 100, 100)
     (52, 60, 1, 10)
     """
     lims = _NO_LIMS.copy()
-    for xs, f, p, e in plans:
-        _plan_range(xs, rows[0], rows[1], cols[0], cols[1], *f, *p, *e, lims)
+    for plan in plans:
+        _plan_range(plan, rows[0], rows[1], cols[0], cols[1], lims)
     lo_x, hi_x, lo_y, hi_y = lims.tolist()
     if not (lo_x <= hi_x):
         return 0, 0, 0, 0
@@ -739,11 +742,11 @@ class WorkingSource:
 
 @register_jitable
 def _footprint_buffers(cols: int) -> tuple:
-    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels (kind, ix0, ix1, iy0,
-    ny, wx0, wxl, wy0, wyl), from Python or inside a kernel."""
-    return (np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
-            np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
-            np.zeros(cols), np.zeros(cols))
+    """Scratch arrays of :func:`_footprint_row` for rows of ``cols`` pixels
+    (:class:`raster_core._kernels.args.FootprintBuffers`), from Python or inside a kernel."""
+    return FootprintBuffers(np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols, np.int64),
+                            np.zeros(cols, np.int64), np.zeros(cols, np.int64), np.zeros(cols), np.zeros(cols),
+                            np.zeros(cols), np.zeros(cols))
 
 
 def average_integer_plain(src, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corner_ok, margin_x, margin_y,
@@ -781,7 +784,7 @@ def _average_integer_plain_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, 
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             s = src[b]
             for c in range(_ix(c_a), _ix(c_b)):
@@ -886,7 +889,7 @@ def _minmax_integer_plain_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, 
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             s = src[b]
             for c in range(_ix(c_a), _ix(c_b)):
@@ -1020,7 +1023,7 @@ def _rms_integer_rows(src, win, src_xoff, src_yoff, tl_x, tl_y, br_x, br_y, corn
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for b in range(nb):
             _rms_pairs_row(src[b], row0, col0, w, c_a, c_b, kind, f_ix0, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl,
                            out[b, r_out + r])
@@ -1106,7 +1109,7 @@ def _quantile_integer_rows(src, win, valid, src_xoff, src_yoff, tl_x, tl_y, br_x
     kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
     for r in range(tl_x.shape[0]):
         _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                       margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                       margin_x, margin_y, fb)
         for c in range(_ix(c_a), _ix(c_b)):
             if kind[c] == 0:
                 continue
@@ -1229,11 +1232,12 @@ def _general_reduce_kernel(method: int, may_wrap: int) -> Any:
             if allow_wrap and src_xoff == 0 and w > 0:
                 wrap_dist = min(2.0, w / 10.0) / wrap_scale
         if footprints:
-            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = _footprint_buffers(tl_x.shape[1])
+            fb = _footprint_buffers(tl_x.shape[1])
+            kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl = fb
         for r in range(rows):
             if footprints:
                 _footprint_row(corner_ok[r], tl_x[r], tl_y[r], br_x[r], br_y[r], c_a, c_b, src_xoff, src_yoff, w, h,
-                               margin_x, margin_y, kind, f_ix0, f_ix1, f_iy0, f_ny, f_wx0, f_wxl, f_wy0, f_wyl)
+                               margin_x, margin_y, fb)
             for c in range(_ix(c_a), _ix(c_b)):
                 if footprints:
                     if kind[c] == 0:
@@ -1373,13 +1377,12 @@ _CHUNK_POINTS = 32768
 
 
 def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff, plan_r0, nrows, c0, c1,
-                        tl_xs, tl_f, tl_p, tl_e, br_xs, br_f, br_p, br_e, use_centre, ce_xs, ce_f, ce_p, ce_e,
-                        margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
+                        tl, br, use_centre, ce, margin_x, margin_y, allow_wrap, wrap_scale, out, produced, out_row0=0,
                         chunk_points=_CHUNK_POINTS, window=None, part_values=PART_VALUES):
     """A block of destination rows whose corner coordinates come from recorded row plans.
 
-    ``tl_*`` / ``br_*`` / ``ce_*`` are the ``xs`` and the ``(f, p, e)`` CSR tuples of
-    :class:`raster_core.transform.RowPlan` for the top-left corners ``(xs, ys)``, the
+    ``tl`` / ``br`` / ``ce`` are the tables (:class:`raster_core._kernels.args.RowPlanTables`) of
+    the :class:`raster_core.transform.RowPlan` for the top-left corners ``(xs, ys)``, the
     bottom-right corners ``(xs + 1, ys + 1)`` and (``use_centre``, antimeridian heuristic only)
     the centres ``(xs + 0.5, ys + 0.5)``. Row ``r`` (``0 .. nrows-1``) of the block is plan row
     ``plan_r0 + r`` and row ``out_row0 + r`` of ``out`` and ``produced``. The rows are filled a
@@ -1424,7 +1427,7 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
         has_valid = valid.shape[0] == h and valid.shape[1] == w and h > 0
         has_density = density.shape[0] == h and density.shape[1] == w and h > 0
     working = WorkingSource(src, win, working_dtype(kernel, method, src.dtype), may_wrap, part_values)
-    corner_plans = ((tl_xs, tl_f, tl_p, tl_e), (br_xs, br_f, br_p, br_e))
+    corner_plans = (tl, br)
 
     def run(ro: int, rows: slice, c_a: int, c_b: int, box: tuple | None) -> None:
         # the kernel over rows `rows` x columns [c_a, c_b) of the chunk's coordinates, reading the
@@ -1452,11 +1455,11 @@ def reduce_rows_planned(kernel, method, src, valid, density, src_xoff, src_yoff,
     for a in range(0, nrows, k_max):
         k = min(k_max, nrows - a)
         r0 = plan_r0 + a
-        fill_rows(tl_xs, r0, r0 + k, c0, c1, *tl_f, *tl_p, *tl_e, tlx[:k], tly[:k], tok[:k])
-        fill_rows(br_xs, r0, r0 + k, c0, c1, *br_f, *br_p, *br_e, brx[:k], bry[:k], bok[:k])
+        fill_rows(tl, r0, r0 + k, c0, c1, tlx[:k], tly[:k], tok[:k])
+        fill_rows(br, r0, r0 + k, c0, c1, brx[:k], bry[:k], bok[:k])
         np.logical_and(tok[:k], bok[:k], out=ok[:k].view(np.bool_))
         if use_centre:
-            fill_rows(ce_xs, r0, r0 + k, c0, c1, *ce_f, *ce_p, *ce_e, cex[:k], cey[:k], cok[:k])
+            fill_rows(ce, r0, r0 + k, c0, c1, cex[:k], cey[:k], cok[:k])
         def box_of(ra: int, rb: int, ca: int, cb: int, r0: int = r0) -> tuple[int, int, int, int]:
             return plan_box(corner_plans, (r0 + ra, r0 + rb), (c0 + ca, c0 + cb), src_xoff, src_yoff, w, h)
 

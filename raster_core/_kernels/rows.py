@@ -58,7 +58,7 @@ import numpy as np
 from raster_core._kernels import CACHE
 from raster_core._kernels._generated import njit_variant
 from raster_core._kernels.approx import fill_rows
-from raster_core._kernels.args import DestArgs, KernelArgs, SourceArgs, StoreArgs
+from raster_core._kernels.args import DestArgs, KernelArgs, RowPlanTables, SourceArgs, StoreArgs
 from raster_core._kernels.interp import (
     BILINEAR,
     CUBIC,
@@ -211,30 +211,14 @@ def _cubic4_weights(D, WK):
 
 class PlannedCoords(NamedTuple):
     """Rows [a, b) x columns [c0, c1) of a recorded approximate-transformer plan
-    (:class:`raster_core.transform.RowPlan`: fixed points ``f_*``, linear segments ``p_*``, exact
-    points ``e_*``), filled a chunk of rows at a time by :func:`raster_core._kernels.approx.fill_rows`."""
+    (:class:`raster_core.transform.RowPlan`'s tables), filled a chunk of rows at a time by
+    :func:`raster_core._kernels.approx.fill_rows`."""
 
-    xs: np.ndarray
+    plan: RowPlanTables
     a: int
     b: int
     c0: int
     c1: int
-    f_ptr: np.ndarray
-    f_col: np.ndarray
-    f_x: np.ndarray
-    f_y: np.ndarray
-    p_ptr: np.ndarray
-    p_start: np.ndarray
-    p_len: np.ndarray
-    p_sx: np.ndarray
-    p_sy: np.ndarray
-    p_dx: np.ndarray
-    p_dy: np.ndarray
-    e_ptr: np.ndarray
-    e_col: np.ndarray
-    e_x: np.ndarray
-    e_y: np.ndarray
-    e_ok: np.ndarray
 
 
 class ArrayCoords(NamedTuple):
@@ -1173,7 +1157,7 @@ def run_rows(kernels: RowKernels, coords: PlannedCoords | ArrayCoords, source: S
         n = rb - ra
         if isinstance(coords, PlannedCoords):
             X, Y, OK = XB[:n], YB[:n], OKB[:n]
-            fill_rows(coords.xs, coords.a + ra, coords.a + rb, coords.c0, coords.c1, *coords[5:], X, Y, OK)
+            fill_rows(coords.plan, coords.a + ra, coords.a + rb, coords.c0, coords.c1, X, Y, OK)
         else:
             X, Y, OK = coords.X[ra:rb], coords.Y[ra:rb], coords.OK[ra:rb]
         produced = produced_buf[:n] if own else produced_buf[ra:rb]
