@@ -295,7 +295,6 @@ class RowPlan:
                  passed_f: np.ndarray, exact: np.ndarray, exact_xy: np.ndarray, exact_ok: np.ndarray) -> None:
         from raster_core._kernels.args import RowPlanTables  # (importing the kernel package configures its cache)
 
-        self.nrows = nrows
         ptr = np.empty((3, nrows + 1), dtype=np.int64)
         ptr[:, 0] = 0
         for i, row in enumerate((fixed[0], passed[0], exact[0])):
@@ -308,6 +307,11 @@ class RowPlan:
     def xs(self) -> np.ndarray:
         """The x of every column of the plan's rows."""
         return self.tables.xs
+
+    @property
+    def nrows(self) -> int:
+        """Rows of the plan."""
+        return self.tables.nrows
 
     def add_exact_retries(self, t: WarpTransformer, ys: np.ndarray, window: tuple[float, float, float, float],
                           c0: int, c1: int, *, num_threads: int | None = 1) -> int:
